@@ -1,0 +1,249 @@
+"""Query plan nodes: the planner's output and the executor's input.
+
+A plan is an immutable value, built once per (document hash, operation name) and shared
+by every request that runs it. The node kinds follow the Apollo Federation query plan
+(Sequence, Parallel, Fetch, Flatten, Condition, Subscription), so a reader who knows
+`@apollo/query-planner` output can read ours; `str(plan)` renders in that style.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, TypeAlias
+
+if TYPE_CHECKING:
+    from ..types import JSON
+
+__all__ = [
+    "ConditionNode",
+    "FetchNode",
+    "FetchRewrite",
+    "FieldSelection",
+    "FlattenNode",
+    "InlineFragmentSelection",
+    "KeyRenamer",
+    "ParallelNode",
+    "PlanNode",
+    "QueryPlan",
+    "Selection",
+    "SequenceNode",
+    "SubscriptionNode",
+    "ValueSetter",
+]
+
+_INDENT = "  "
+
+
+@dataclass(frozen=True, slots=True)
+class FieldSelection:
+    """A field read from response data by its name (required fields have no alias)."""
+
+    name: str
+    selections: tuple[Selection, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class InlineFragmentSelection:
+    """Selections for objects whose `__typename` matches `type_condition`."""
+
+    type_condition: str | None
+    selections: tuple[Selection, ...]
+
+
+Selection: TypeAlias = FieldSelection | InlineFragmentSelection
+
+
+@dataclass(frozen=True, slots=True)
+class ValueSetter:
+    """Set the value at `path` of a representation or fetched object.
+
+    Used for @interfaceObject: a representation sent to a subgraph that only knows the
+    interface must carry the interface's name as `__typename`. Path elements are field
+    names, or `... on T` to apply only when the object's `__typename` is T.
+    """
+
+    path: tuple[str, ...]
+    set_value_to: JSON
+
+
+@dataclass(frozen=True, slots=True)
+class KeyRenamer:
+    """Rename the key at `path` of fetched data (undoes an alias used in a fetch)."""
+
+    path: tuple[str, ...]
+    rename_key_to: str
+
+
+FetchRewrite: TypeAlias = ValueSetter | KeyRenamer
+
+
+@dataclass(frozen=True, slots=True)
+class FetchNode:
+    """One request to one subgraph.
+
+    A root fetch (`requires` empty) sends `operation` and merges its `data` at the
+    path of the enclosing FlattenNode (the response root when there is none). An
+    entity fetch (`requires` non-empty) builds one representation per object found at
+    the enclosing FlattenNode's path whose `__typename` matches a fragment of
+    `requires`, de-duplicates them, sends them as `$representations`, and merges
+    `data._entities[i]` back into the objects that produced representation i.
+    """
+
+    service_name: str
+    operation: str
+    operation_kind: str = "query"
+    variable_usages: tuple[str, ...] = ()
+    requires: tuple[Selection, ...] = ()
+    operation_name: str | None = None
+    input_rewrites: tuple[FetchRewrite, ...] = ()
+    output_rewrites: tuple[FetchRewrite, ...] = ()
+
+    @property
+    def is_entity_fetch(self) -> bool:
+        return bool(self.requires)
+
+    def render(self, depth: int) -> str:
+        pad = _INDENT * depth
+        inner = _INDENT * (depth + 1)
+        lines = [f'{pad}Fetch(service: "{self.service_name}") {{']
+        if self.requires:
+            lines.append(_render_selections(self.requires, depth + 1) + " =>")
+        lines.append(_indent_block(self.operation, inner))
+        lines.append(f"{pad}}},")
+        return "\n".join(lines)
+
+
+@dataclass(frozen=True, slots=True)
+class FlattenNode:
+    """Run `node` against the objects at `path`; `@` in a path means every list item."""
+
+    path: tuple[str, ...]
+    node: PlanNode
+
+    def render(self, depth: int) -> str:
+        pad = _INDENT * depth
+        path = ".".join(self.path)
+        return "\n".join(
+            [
+                f'{pad}Flatten(path: "{path}") {{',
+                self.node.render(depth + 1),
+                f"{pad}}},",
+            ]
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class SequenceNode:
+    """Run `nodes` in order; a later node may read what an earlier one merged."""
+
+    nodes: tuple[PlanNode, ...]
+
+    def render(self, depth: int) -> str:
+        return _render_group("Sequence", self.nodes, depth)
+
+
+@dataclass(frozen=True, slots=True)
+class ParallelNode:
+    """Run `nodes` concurrently; none depends on another's result."""
+
+    nodes: tuple[PlanNode, ...]
+
+    def render(self, depth: int) -> str:
+        return _render_group("Parallel", self.nodes, depth)
+
+
+@dataclass(frozen=True, slots=True)
+class ConditionNode:
+    """Run `if_clause` when the boolean variable `condition` is true, else the other."""
+
+    condition: str
+    if_clause: PlanNode | None
+    else_clause: PlanNode | None
+
+    def render(self, depth: int) -> str:
+        pad = _INDENT * depth
+        lines = [f"{pad}Condition(if: ${self.condition}) {{"]
+        if self.if_clause is not None:
+            lines += [f"{pad}{_INDENT}Then {{", self.if_clause.render(depth + 2)]
+            lines.append(f"{pad}{_INDENT}}}")
+        if self.else_clause is not None:
+            lines += [f"{pad}{_INDENT}Else {{", self.else_clause.render(depth + 2)]
+            lines.append(f"{pad}{_INDENT}}}")
+        lines.append(f"{pad}}},")
+        return "\n".join(lines)
+
+
+@dataclass(frozen=True, slots=True)
+class SubscriptionNode:
+    """`primary` opens the subgraph subscription; `rest` runs once per event."""
+
+    primary: FetchNode
+    rest: PlanNode | None = None
+
+    def render(self, depth: int) -> str:
+        pad = _INDENT * depth
+        lines = [f"{pad}Subscription {{", f"{pad}{_INDENT}Primary: {{"]
+        lines += [self.primary.render(depth + 2), f"{pad}{_INDENT}}},"]
+        if self.rest is not None:
+            lines += [f"{pad}{_INDENT}Rest: {{", self.rest.render(depth + 2)]
+            lines.append(f"{pad}{_INDENT}}},")
+        lines.append(f"{pad}}},")
+        return "\n".join(lines)
+
+
+PlanNode: TypeAlias = (
+    FetchNode
+    | FlattenNode
+    | SequenceNode
+    | ParallelNode
+    | ConditionNode
+    | SubscriptionNode
+)
+
+
+@dataclass(frozen=True, slots=True)
+class QueryPlan:
+    """The plan for one operation; `node` is None when the gateway answers it alone
+    (an operation made only of `__typename` and introspection fields)."""
+
+    node: PlanNode | None
+
+    def __str__(self) -> str:
+        if self.node is None:
+            return "QueryPlan {\n}"
+        return "QueryPlan {\n" + self.node.render(1) + "\n}"
+
+
+def _render_group(kind: str, nodes: tuple[PlanNode, ...], depth: int) -> str:
+    pad = _INDENT * depth
+    body = [node.render(depth + 1) for node in nodes]
+    return "\n".join([f"{pad}{kind} {{", *body, f"{pad}}},"])
+
+
+def _render_selections(selections: tuple[Selection, ...], depth: int) -> str:
+    pad = _INDENT * depth
+    lines = [f"{pad}{{"]
+    lines += _selection_lines(selections, depth + 1)
+    lines.append(f"{pad}}}")
+    return "\n".join(lines)
+
+
+def _selection_lines(selections: tuple[Selection, ...], depth: int) -> list[str]:
+    pad = _INDENT * depth
+    lines: list[str] = []
+    for selection in selections:
+        if isinstance(selection, FieldSelection):
+            if not selection.selections:
+                lines.append(f"{pad}{selection.name}")
+                continue
+            lines.append(f"{pad}{selection.name} {{")
+        else:
+            condition = selection.type_condition
+            lines.append(f"{pad}... on {condition} {{" if condition else f"{pad}... {{")
+        lines += _selection_lines(selection.selections, depth + 1)
+        lines.append(f"{pad}}}")
+    return lines
+
+
+def _indent_block(text: str, pad: str) -> str:
+    return "\n".join(pad + line if line else line for line in text.splitlines())

@@ -1,0 +1,21 @@
+# Sourced by scripts/run and scripts/test: create or reuse .venv and install the project into it.
+# Reinstalls only when pyproject.toml changed since the last install.
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+PY="${PYTHON:-python3}"
+if ! "$PY" -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null; then
+    echo "Agora needs Python 3.11 or newer (found: $("$PY" --version 2>&1))." >&2
+    exit 1
+fi
+if [ ! -x "$ROOT/.venv/bin/python" ]; then
+    echo "creating virtual environment in .venv" >&2
+    "$PY" -m venv "$ROOT/.venv"
+fi
+STAMP="$ROOT/.venv/.agora-installed"
+WANT="$(sha256sum "$ROOT/pyproject.toml" | cut -d' ' -f1)"
+if [ ! -f "$STAMP" ] || [ "$(cat "$STAMP")" != "$WANT" ]; then
+    echo "installing Agora and its dependencies into .venv" >&2
+    "$ROOT/.venv/bin/python" -m pip install --quiet --upgrade pip >&2 || true
+    "$ROOT/.venv/bin/python" -m pip install --quiet -e "$ROOT[dev]" >&2
+    echo "$WANT" > "$STAMP"
+fi
