@@ -1,0 +1,27 @@
+"""The supergraph model: a supergraph SDL read once into schema, API schema and join
+metadata (which subgraph resolves what, keys, requires, provides, overrides)."""
+
+from __future__ import annotations
+
+from .errors import SupergraphError
+from .load import load_supergraph, parse_field_set
+from .model import (
+    EntityKey,
+    FieldSource,
+    JoinField,
+    JoinType,
+    SubgraphInfo,
+    Supergraph,
+)
+
+__all__ = [
+    "EntityKey",
+    "FieldSource",
+    "JoinField",
+    "JoinType",
+    "SubgraphInfo",
+    "Supergraph",
+    "SupergraphError",
+    "load_supergraph",
+    "parse_field_set",
+]
