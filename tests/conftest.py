@@ -7,10 +7,24 @@ AGORA_REQUIRE_SERVICES=1 (set by .ci/run) a missing service fails the run instea
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import os
 import socket
+import uuid
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
+import asyncpg
+import httpx
 import pytest
+import uvicorn
+
+from subgraphs.kit.settings import Settings
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator, Callable
+    from pathlib import Path
 
 POSTGRES_URL = os.environ.get(
     "AGORA_TEST_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/postgres"
@@ -54,3 +68,106 @@ def pytest_collection_modifyitems(
     for item in items:
         if item.get_closest_marker("integration"):
             item.add_marker(skip)
+
+
+# Fixtures for subgraph tests (kit engineer): a fresh database per test on each
+# backend, a Redis URL with a private prefix, and ways to run an app in process or
+# under a real uvicorn.
+
+
+_PG = urlsplit(POSTGRES_URL)
+
+
+@pytest.fixture(
+    params=[
+        pytest.param("sqlite", id="sqlite"),
+        pytest.param("postgres", id="postgres", marks=pytest.mark.integration),
+    ]
+)
+async def database_url(
+    request: pytest.FixtureRequest, tmp_path: Path
+) -> AsyncIterator[str]:
+    """A fresh, empty database URL on each backend (PostgreSQL: its own database)."""
+    if request.param == "sqlite":
+        yield f"sqlite://{tmp_path / 'agora.sqlite3'}"
+        return
+    name = f"agora_test_{uuid.uuid4().hex[:12]}"
+    admin = await asyncpg.connect(POSTGRES_URL)
+    try:
+        await admin.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await admin.close()
+    try:
+        yield _PG._replace(path=f"/{name}").geturl()
+    finally:
+        admin = await asyncpg.connect(POSTGRES_URL)
+        try:
+            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        finally:
+            await admin.close()
+
+
+@pytest.fixture
+def redis_url() -> str:
+    """The test Redis (db 15); use it with `redis_prefix`, never flush it."""
+    return REDIS_URL
+
+
+@pytest.fixture
+def redis_prefix() -> str:
+    """A channel/key prefix no other test uses."""
+    return f"agora-test:{uuid.uuid4().hex[:12]}:"
+
+
+@pytest.fixture
+def settings(database_url: str, tmp_path: Path) -> Settings:
+    """Embedded-style settings on this test's fresh database, in-memory pub/sub."""
+    return Settings(database_url=database_url, data_dir=tmp_path)
+
+
+@pytest.fixture
+def asgi_client() -> Callable[..., contextlib.AbstractAsyncContextManager[Any]]:
+    """`async with asgi_client(app) as client:` runs the app's lifespan around an
+    httpx.AsyncClient that calls it in process (base URL http://subgraph)."""
+
+    @contextlib.asynccontextmanager
+    async def open_client(
+        app: Any, *, lifespan: Any = None
+    ) -> AsyncIterator[httpx.AsyncClient]:
+        span = lifespan(app) if lifespan else app.router.lifespan_context(app)
+        async with span:
+            transport = httpx.ASGITransport(app=app)
+            async with httpx.AsyncClient(
+                transport=transport, base_url="http://subgraph"
+            ) as client:
+                yield client
+
+    return open_client
+
+
+@pytest.fixture
+def uvicorn_server() -> Callable[..., contextlib.AbstractAsyncContextManager[str]]:
+    """`async with uvicorn_server(app) as base_url:` serves the app on a free port
+    (for websocket tests); base_url is like http://127.0.0.1:PORT."""
+
+    @contextlib.asynccontextmanager
+    async def serve(app: Any) -> AsyncIterator[str]:
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+        config = uvicorn.Config(app, log_level="warning", lifespan="on")
+        server = uvicorn.Server(config)
+        task = asyncio.create_task(server.serve(sockets=[sock]))
+        try:
+            while not server.started:
+                if task.done():
+                    task.result()
+                    raise RuntimeError("expected uvicorn to start, it stopped")
+                await asyncio.sleep(0.01)
+            yield f"http://127.0.0.1:{port}"
+        finally:
+            server.should_exit = True
+            await task
+            sock.close()
+
+    return serve

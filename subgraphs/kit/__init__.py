@@ -1,0 +1,57 @@
+"""What every subgraph shares: settings, database, context, pub/sub, errors, app."""
+
+from __future__ import annotations
+
+from subgraphs.kit.app import SubgraphSpec, create_subgraph_app, prepare_subgraphs
+from subgraphs.kit.context import ROLES, RequestContext, build_context
+from subgraphs.kit.database import (
+    StatementCounter,
+    check_databases,
+    close_databases,
+    count_statements,
+    init_databases,
+)
+from subgraphs.kit.embedded import create_embedded
+from subgraphs.kit.errors import (
+    AgoraGraphQLError,
+    BadUserInput,
+    BrokerUnavailable,
+    Conflict,
+    Forbidden,
+    NotFound,
+    RateLimited,
+    Unauthenticated,
+)
+from subgraphs.kit.pubsub import Broker, Channel, Subscription
+from subgraphs.kit.settings import Settings
+from subgraphs.kit.tokens import TokenClaims, decode_token, issue_token
+
+__all__ = [
+    "ROLES",
+    "AgoraGraphQLError",
+    "BadUserInput",
+    "Broker",
+    "BrokerUnavailable",
+    "Channel",
+    "Conflict",
+    "Forbidden",
+    "NotFound",
+    "RateLimited",
+    "RequestContext",
+    "Settings",
+    "StatementCounter",
+    "SubgraphSpec",
+    "Subscription",
+    "TokenClaims",
+    "Unauthenticated",
+    "build_context",
+    "check_databases",
+    "close_databases",
+    "count_statements",
+    "create_embedded",
+    "create_subgraph_app",
+    "decode_token",
+    "init_databases",
+    "issue_token",
+    "prepare_subgraphs",
+]

@@ -1,0 +1,184 @@
+"""A broadcaster backend for Redis that reconnects and resubscribes after a drop.
+
+broadcaster's own RedisBackend lets its listener task die on the first connection
+error, after which no subscriber hears anything again. This one owns the read loop:
+on a ConnectionError it opens a new pub/sub connection (exponential backoff up to
+`max_retry_delay`), subscribes every channel that still has listeners, counts the
+reconnect, and carries on. Events published while the connection is down are lost
+(Redis pub/sub is at-most-once).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from typing import TYPE_CHECKING, Any
+
+from broadcaster import Event
+from broadcaster._backends.base import BroadcastBackend
+from redis import asyncio as aioredis
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import RedisError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+
+from subgraphs.kit.errors import BrokerUnavailable
+
+if TYPE_CHECKING:
+    from redis.asyncio.client import PubSub
+
+logger = logging.getLogger("agora.subgraphs")
+
+# Always subscribed, so the read loop never sits on an unsubscribed connection.
+CONTROL_CHANNEL = "__agora_broker_control__"
+
+_DROPPED = (RedisConnectionError, RedisTimeoutError, OSError)
+
+
+class ResilientRedisBackend(BroadcastBackend):
+    """Redis pub/sub that survives connection drops (see the module docstring)."""
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        retry_delay: float = 0.05,
+        max_retry_delay: float = 2.0,
+    ) -> None:
+        self._client = aioredis.Redis.from_url(url, socket_keepalive=True)
+        # No silent retries on the subscriber link: a drop must reach _read_forever,
+        # which resubscribes and counts it.
+        self._subscriber_client = aioredis.Redis.from_url(
+            url, socket_keepalive=True, retry=Retry(NoBackoff(), 0)
+        )
+        self._retry_delay = retry_delay
+        self._max_retry_delay = max_retry_delay
+        self._channels: set[str] = set()
+        self._events: asyncio.Queue[Event] = asyncio.Queue()
+        self._pubsub: PubSub | None = None
+        self._lock = asyncio.Lock()
+        self._reader: asyncio.Task[None] | None = None
+        self._state = asyncio.Condition()
+        self.connected = False
+        self.reconnects = 0
+
+    async def connect(self) -> None:
+        await self._open()
+        self._reader = asyncio.create_task(self._read_forever())
+
+    async def disconnect(self) -> None:
+        if self._reader is not None:
+            self._reader.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._reader
+            self._reader = None
+        await self._close_pubsub()
+        await self._client.aclose()
+        await self._subscriber_client.aclose()
+
+    async def subscribe(self, channel: str) -> None:
+        async with self._lock:
+            self._channels.add(channel)
+            if self._pubsub is not None:
+                # A failure here is repaired by the read loop, which resubscribes all.
+                with contextlib.suppress(*_DROPPED):
+                    await self._pubsub.subscribe(channel)
+
+    async def unsubscribe(self, channel: str) -> None:
+        async with self._lock:
+            self._channels.discard(channel)
+            if self._pubsub is not None:
+                with contextlib.suppress(*_DROPPED):
+                    await self._pubsub.unsubscribe(channel)
+
+    async def publish(self, channel: str, message: Any) -> None:
+        try:
+            await self._client.publish(channel, message)
+        except RedisError as error:
+            raise BrokerUnavailable() from error
+        except OSError as error:
+            raise BrokerUnavailable() from error
+
+    async def next_published(self) -> Event:
+        return await self._events.get()
+
+    async def ping(self) -> bool:
+        """True when Redis answers and the subscriber connection is up."""
+        try:
+            return bool(await self._client.ping()) and self.connected
+        except (RedisError, OSError):
+            return False
+
+    async def wait_reconnected(self, count: int) -> None:
+        """Wait until at least `count` reconnects happened and the link is up again."""
+        async with self._state:
+            await self._state.wait_for(
+                lambda: self.reconnects >= count and self.connected
+            )
+
+    async def _open(self) -> None:
+        async with self._lock:
+            pubsub = self._subscriber_client.pubsub(ignore_subscribe_messages=True)
+            try:
+                await pubsub.subscribe(CONTROL_CHANNEL, *sorted(self._channels))
+            except BaseException:
+                await pubsub.aclose()
+                raise
+            self._pubsub = pubsub
+        await self._set_connected(True)
+
+    async def _close_pubsub(self) -> None:
+        async with self._lock:
+            pubsub, self._pubsub = self._pubsub, None
+        if pubsub is not None:
+            with contextlib.suppress(*_DROPPED, RedisError):
+                await pubsub.aclose()
+
+    async def _set_connected(self, connected: bool) -> None:
+        async with self._state:
+            self.connected = connected
+            self._state.notify_all()
+
+    async def _read_forever(self) -> None:
+        while True:
+            try:
+                await self._read()
+            except _DROPPED as error:
+                logger.warning("redis pub/sub connection lost: %s", error)
+            await self._set_connected(False)
+            await self._close_pubsub()
+            await self._reopen()
+
+    async def _read(self) -> None:
+        pubsub = self._pubsub
+        assert pubsub is not None  # set by _open before the loop starts
+        while True:
+            message = await pubsub.get_message(timeout=None)
+            if message is None or message.get("type") != "message":
+                continue
+            channel = _text(message["channel"])
+            if channel == CONTROL_CHANNEL:
+                continue
+            self._events.put_nowait(Event(channel, _text(message["data"])))
+
+    async def _reopen(self) -> None:
+        delay = self._retry_delay
+        while True:
+            try:
+                await self._open()
+            except _DROPPED as error:
+                logger.warning("redis pub/sub reconnect failed: %s", error)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, self._max_retry_delay)
+                continue
+            async with self._state:
+                self.reconnects += 1
+                self._state.notify_all()
+            logger.info("redis pub/sub reconnected (%d)", self.reconnects)
+            return
+
+
+def _text(value: bytes | str) -> str:
+    return value.decode() if isinstance(value, bytes) else value

@@ -1,0 +1,211 @@
+"""Tortoise setup for one or several subgraphs in one process, with migrations.
+
+Each subgraph is a Tortoise app on its own connection named after the subgraph, so it
+owns its tables: its own SQLite file, or its own PostgreSQL schema (`search_path`).
+Start-up applies the subgraph's pending Tortoise migrations (the `migrations` package
+next to its models); it never drops or regenerates tables, so data survives restarts.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
+from urllib.parse import parse_qsl, urlsplit
+
+import asyncpg
+from tortoise.context import TortoiseContext
+from tortoise.migrations.executor import MigrationExecutor
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator, Sequence
+
+    from subgraphs.kit.settings import Settings
+
+logger = logging.getLogger("agora.subgraphs")
+
+_context: TortoiseContext | None = None
+_names: tuple[str, ...] = ()
+
+_SCHEMA_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+class DatabaseSpec(Protocol):
+    """What init_databases needs of a subgraph (SubgraphSpec satisfies it)."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def models(self) -> list[str]: ...
+    @property
+    def migrations(self) -> str | None: ...
+
+
+def tortoise_config(
+    specs: Sequence[DatabaseSpec], settings: Settings
+) -> dict[str, Any]:
+    """The Tortoise config: one connection and one app per subgraph, same name."""
+    connections: dict[str, Any] = {}
+    apps: dict[str, Any] = {}
+    for spec in specs:
+        connections[spec.name] = settings.database_url_for(spec.name)
+        app: dict[str, Any] = {
+            "models": list(spec.models),
+            "default_connection": spec.name,
+        }
+        if spec.migrations:
+            app["migrations"] = spec.migrations
+        apps[spec.name] = app
+    return {"connections": connections, "apps": apps, "use_tz": True, "timezone": "UTC"}
+
+
+async def init_databases(specs: Sequence[DatabaseSpec], settings: Settings) -> None:
+    """Connect every subgraph's database and apply its pending migrations.
+
+    Tortoise state is process-global (a global fallback context), so call this once
+    per process with every subgraph that runs in it; close_databases() undoes it.
+    """
+    global _context, _names
+    if _context is not None:
+        raise RuntimeError("expected close_databases() before init_databases() again")
+    config = tortoise_config(specs, settings)
+    for url in config["connections"].values():
+        await _prepare(url)
+    context = TortoiseContext()
+    await context.init(config=config, _enable_global_fallback=True)
+    _context = context
+    _names = tuple(spec.name for spec in specs)
+    try:
+        for spec in specs:
+            if not spec.migrations:
+                continue
+            executor = MigrationExecutor(
+                context.connections.get(spec.name),
+                {spec.name: config["apps"][spec.name]},
+            )
+            await executor.migrate()
+            logger.info("database of %s migrated", spec.name)
+    except BaseException:
+        await close_databases()
+        raise
+
+
+async def close_databases() -> None:
+    """Close every connection opened by init_databases()."""
+    global _context, _names
+    context, _context, _names = _context, None, ()
+    if context is not None:
+        await context.close_connections()
+        context._apps = None
+        context._inited = False
+
+
+async def check_databases() -> bool:
+    """True when every subgraph database answers `SELECT 1` (used by /ready)."""
+    if _context is None:
+        return False
+    for name in _names:
+        try:
+            await _context.connections.get(name).execute_query("SELECT 1")
+        except Exception:  # any failure means not ready
+            logger.warning("database of %s is not ready", name, exc_info=True)
+            return False
+    return True
+
+
+async def _prepare(url: str) -> None:
+    """Create what Tortoise will not: the SQLite folder, the PostgreSQL schema."""
+    parts = urlsplit(url)
+    if parts.scheme == "sqlite":
+        path = url[len("sqlite://") :].split("?", 1)[0]
+        if not path.startswith(":memory:"):
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        return
+    if parts.scheme not in ("postgres", "postgresql", "asyncpg"):
+        return
+    schema = dict(parse_qsl(parts.query)).get("schema")
+    if not schema:
+        return
+    if not _SCHEMA_NAME.match(schema):
+        raise ValueError(f"expected a plain PostgreSQL schema name, got {schema!r}")
+    dsn = parts._replace(scheme="postgresql", query="").geturl()
+    connection = await asyncpg.connect(dsn)
+    try:
+        await connection.execute(f'CREATE SCHEMA IF NOT EXISTS "{schema}"')
+    finally:
+        await connection.close()
+
+
+@dataclass
+class StatementCounter:
+    """SQL statements seen while counting, by kind."""
+
+    statements: list[str] = field(default_factory=list)
+
+    @property
+    def total(self) -> int:
+        return len(self.statements)
+
+    @property
+    def selects(self) -> int:
+        return self._count("SELECT")
+
+    @property
+    def inserts(self) -> int:
+        return self._count("INSERT")
+
+    @property
+    def updates(self) -> int:
+        return self._count("UPDATE")
+
+    @property
+    def deletes(self) -> int:
+        return self._count("DELETE")
+
+    def _count(self, verb: str) -> int:
+        return sum(1 for s in self.statements if s.lstrip().upper().startswith(verb))
+
+
+_SQL_START = re.compile(
+    r"^\s*(SELECT|INSERT|UPDATE|DELETE|WITH|CREATE|ALTER|DROP|PRAGMA)\b", re.I
+)
+
+
+class _StatementHandler(logging.Handler):
+    def __init__(self, counter: StatementCounter) -> None:
+        super().__init__(logging.DEBUG)
+        self.counter = counter
+
+    def emit(self, record: logging.LogRecord) -> None:
+        # Tortoise clients log every statement on tortoise.db_client at DEBUG, either
+        # as ("%s: %s", query, values) or as the bare query.
+        if record.msg == "%s: %s" and isinstance(record.args, tuple) and record.args:
+            query = record.args[0]
+        else:
+            query = record.msg
+        if isinstance(query, str) and _SQL_START.match(query):
+            self.counter.statements.append(query)
+
+
+@contextlib.contextmanager
+def count_statements() -> Iterator[StatementCounter]:
+    """Count the SQL statements Tortoise executes inside the block (any connection)."""
+    db_logger = logging.getLogger("tortoise.db_client")
+    counter = StatementCounter()
+    handler = _StatementHandler(counter)
+    level = db_logger.level
+    db_logger.addHandler(handler)
+    db_logger.setLevel(logging.DEBUG)
+    try:
+        yield counter
+    finally:
+        db_logger.removeHandler(handler)
+        db_logger.setLevel(level)
+
+
+def iter_connection_names() -> Iterator[str]:
+    """Names of the connections opened by init_databases()."""
+    yield from _names

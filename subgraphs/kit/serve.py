@@ -1,0 +1,32 @@
+"""Run one subgraph alone under uvicorn: `python -m subgraphs.<name>`."""
+
+from __future__ import annotations
+
+import argparse
+import os
+from typing import TYPE_CHECKING
+
+import uvicorn
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Sequence
+
+    from starlette.applications import Starlette
+
+
+def serve(
+    create_app: Callable[[], Starlette],
+    *,
+    name: str,
+    default_port: int,
+    argv: Sequence[str] | None = None,
+) -> None:
+    """Parse `--host`/`--port` (or HOST/PORT) and serve the app until interrupted."""
+    parser = argparse.ArgumentParser(prog=f"python -m subgraphs.{name}")
+    parser.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
+    parser.add_argument(
+        "--port", type=int, default=int(os.environ.get("PORT", default_port))
+    )
+    parser.add_argument("--log-level", default=os.environ.get("LOG_LEVEL", "info"))
+    args = parser.parse_args(argv)
+    uvicorn.run(create_app(), host=args.host, port=args.port, log_level=args.log_level)
