@@ -1,0 +1,18 @@
+"""Execution: run a QueryPlan, merge subgraph JSON, project it onto the operation."""
+
+from __future__ import annotations
+
+from .executor import execute_plan
+from .merge import collect_objects, deep_merge
+from .projection import Projection
+from .representations import EntityBatch, apply_rewrites, build_representation
+
+__all__ = [
+    "EntityBatch",
+    "Projection",
+    "apply_rewrites",
+    "build_representation",
+    "collect_objects",
+    "deep_merge",
+    "execute_plan",
+]

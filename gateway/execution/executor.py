@@ -1,0 +1,241 @@
+"""Run a QueryPlan against the subgraphs and build the client's response.
+
+Parallel nodes run under one asyncio.TaskGroup, Sequence nodes in order. Fetch
+results are merged into one response tree by response key, then projected onto the
+client's operation. A subgraph that fails, times out or answers garbage becomes an
+error with `extensions.code` and `extensions.serviceName` and leaves its fields
+null: the request still answers with partial data.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import TYPE_CHECKING, Any
+
+from ..errors import AgoraError, PlanningError, SubgraphBadResponse, SubgraphError
+from ..planner.plan import (
+    ConditionNode,
+    FetchNode,
+    FlattenNode,
+    ParallelNode,
+    SequenceNode,
+)
+from ..transport import SubgraphRequest
+from .merge import collect_objects, deep_merge
+from .representations import EntityBatch, apply_rewrites, build_representation
+from .response_errors import (
+    entity_error_paths,
+    error_sort_key,
+    failure_error,
+    subgraph_error,
+)
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+    from ..planner.plan import PlanNode, QueryPlan
+    from ..transport import SubgraphResponse, SubgraphTransport
+    from ..types import JSONObject
+    from .projection import Projection
+
+__all__ = ["execute_plan"]
+
+logger = logging.getLogger("agora.gateway")
+
+
+async def execute_plan(
+    plan: QueryPlan,
+    projection: Projection,
+    variables: dict[str, Any],
+    transports: Mapping[str, SubgraphTransport],
+    *,
+    headers: Mapping[str, str] | None = None,
+) -> JSONObject:
+    """Execute `plan` and return the GraphQL response (`data`, and `errors` if any).
+
+    `variables` are the client's coerced variable values. `headers` are sent with
+    every subgraph request. Never raises for a subgraph failure.
+    """
+    execution = _Execution(variables, transports, headers or {})
+    if plan.node is not None:
+        await execution.run(plan.node)
+    errors = execution.errors
+    data = projection.project(execution.data, variables, errors)
+    response: JSONObject = {}
+    if errors:
+        errors.sort(key=error_sort_key)
+        response["errors"] = errors
+    response["data"] = data
+    return response
+
+
+class _Execution:
+    """The state of one request's plan run: the merged data and the errors so far."""
+
+    __slots__ = ("data", "errors", "headers", "transports", "variables")
+
+    def __init__(
+        self,
+        variables: dict[str, Any],
+        transports: Mapping[str, SubgraphTransport],
+        headers: Mapping[str, str],
+    ) -> None:
+        self.variables = variables
+        self.transports = transports
+        self.headers = headers
+        self.data: JSONObject = {}
+        self.errors: list[JSONObject] = []
+
+    async def run(self, node: PlanNode) -> None:
+        if isinstance(node, FetchNode):
+            await self._root_fetch(node, [self.data], [[]])
+        elif isinstance(node, FlattenNode):
+            await self._flatten(node)
+        elif isinstance(node, SequenceNode):
+            for child in node.nodes:
+                await self.run(child)
+        elif isinstance(node, ParallelNode):
+            if len(node.nodes) == 1:
+                await self.run(node.nodes[0])
+                return
+            async with asyncio.TaskGroup() as group:
+                for child in node.nodes:
+                    group.create_task(self.run(child))
+        elif isinstance(node, ConditionNode):
+            branch = (
+                node.if_clause
+                if self.variables.get(node.condition) is True
+                else node.else_clause
+            )
+            if branch is not None:
+                await self.run(branch)
+        else:
+            self.errors.append(
+                failure_error(
+                    PlanningError(f"{type(node).__name__} cannot run in a query"),
+                    "gateway",
+                )
+            )
+
+    async def _flatten(self, node: FlattenNode) -> None:
+        objects, paths = collect_objects(self.data, node.path)
+        if not objects:
+            return
+        inner = node.node
+        if not isinstance(inner, FetchNode):
+            self.errors.append(
+                failure_error(
+                    PlanningError("a Flatten node must wrap a Fetch node"), "gateway"
+                )
+            )
+            return
+        if inner.is_entity_fetch:
+            await self._entity_fetch(inner, objects, paths)
+        else:
+            await self._root_fetch(inner, objects, paths)
+
+    async def _root_fetch(
+        self,
+        node: FetchNode,
+        targets: list[JSONObject],
+        paths: list[list[str | int]],
+    ) -> None:
+        response = await self._send(node, self._variables_for(node))
+        if response is None:
+            return
+        for error in response.errors:
+            error_path = error.get("path")
+            if not isinstance(error_path, list) or not error_path:
+                self.errors.append(subgraph_error(error, node.service_name, None))
+                continue
+            for path in paths:
+                self.errors.append(
+                    subgraph_error(error, node.service_name, path + error_path)
+                )
+        if response.data is None:
+            return
+        data = response.data
+        if node.output_rewrites:
+            apply_rewrites(data, node.output_rewrites)
+        for target in targets:
+            deep_merge(target, data)
+
+    async def _entity_fetch(
+        self,
+        node: FetchNode,
+        objects: list[JSONObject],
+        paths: list[list[str | int]],
+    ) -> None:
+        batch = EntityBatch()
+        for index, value in enumerate(objects):
+            representation = build_representation(value, node.requires)
+            if representation is None:
+                continue
+            if node.input_rewrites:
+                apply_rewrites(representation, node.input_rewrites)
+            batch.add(representation, index)
+        if not batch.representations:
+            return
+        variables = self._variables_for(node)
+        variables["representations"] = batch.representations
+        response = await self._send(node, variables)
+        if response is None:
+            return
+        for error in response.errors:
+            client_paths = entity_error_paths(error.get("path"), batch.origins, paths)
+            if client_paths is None:
+                self.errors.append(subgraph_error(error, node.service_name, None))
+                continue
+            for path in client_paths:
+                self.errors.append(subgraph_error(error, node.service_name, path))
+        entities = (response.data or {}).get("_entities")
+        if entities is None and response.errors:
+            return
+        if not isinstance(entities, list) or len(entities) != len(
+            batch.representations
+        ):
+            self.errors.append(
+                failure_error(
+                    SubgraphBadResponse(
+                        node.service_name,
+                        f"expected {len(batch.representations)} entities in _entities",
+                    ),
+                    node.service_name,
+                )
+            )
+            return
+        for entity, origins in zip(entities, batch.origins, strict=True):
+            if not isinstance(entity, dict):
+                continue
+            if node.output_rewrites:
+                apply_rewrites(entity, node.output_rewrites)
+            for origin in origins:
+                deep_merge(objects[origin], entity)
+
+    def _variables_for(self, node: FetchNode) -> JSONObject:
+        variables = self.variables
+        return {
+            name: variables[name] for name in node.variable_usages if name in variables
+        }
+
+    async def _send(
+        self, node: FetchNode, variables: JSONObject
+    ) -> SubgraphResponse | None:
+        service = node.service_name
+        transport = self.transports.get(service)
+        request = SubgraphRequest(
+            service, node.operation, variables, node.operation_name, self.headers
+        )
+        try:
+            if transport is None:
+                raise SubgraphError(service, "no transport is configured")
+            return await transport.fetch(request)
+        except AgoraError as exc:
+            self.errors.append(failure_error(exc, service))
+        except Exception as exc:  # a transport bug must not crash the request
+            logger.exception("transport for %s raised %r", service, exc)
+            self.errors.append(
+                failure_error(SubgraphError(service, "unexpected failure"), service)
+            )
+        return None

@@ -1,0 +1,92 @@
+"""Merging subgraph JSON into the response, and finding the objects at a plan path."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ..types import JSON, JSONObject
+
+__all__ = ["collect_objects", "deep_merge"]
+
+
+def deep_merge(target: JSONObject, source: JSONObject) -> None:
+    """Merge `source` into `target` by response key, recursing into objects and
+    equally long lists (two fetches contribute different fields of the same objects)."""
+    for key, value in source.items():
+        existing = target.get(key)
+        if existing is None or value is None:
+            if key not in target or value is not None or existing is None:
+                target[key] = value
+            continue
+        if isinstance(existing, dict) and isinstance(value, dict):
+            deep_merge(existing, value)
+        elif (
+            isinstance(existing, list)
+            and isinstance(value, list)
+            and len(existing) == len(value)
+        ):
+            _merge_lists(existing, value)
+        else:
+            target[key] = value
+
+
+def _merge_lists(target: list[JSON], source: list[JSON]) -> None:
+    for index, value in enumerate(source):
+        existing = target[index]
+        if isinstance(existing, dict) and isinstance(value, dict):
+            deep_merge(existing, value)
+        elif isinstance(existing, list) and isinstance(value, list):
+            if len(existing) == len(value):
+                _merge_lists(existing, value)
+            else:
+                target[index] = value
+        elif value is not None or existing is None:
+            target[index] = value
+
+
+def collect_objects(
+    data: JSONObject, path: tuple[str, ...]
+) -> tuple[list[JSONObject], list[list[str | int]]]:
+    """The objects found at a FlattenNode path, with each one's response path.
+
+    `@` walks every item of a list (nested lists are flattened); `... on T` keeps
+    only objects whose `__typename` is T (or one of `T1,T2`). Nulls and missing
+    keys end a branch silently: there is nothing there to fetch for.
+    """
+    objects: list[JSONObject] = []
+    paths: list[list[str | int]] = []
+    _walk(data, path, 0, [], objects, paths)
+    return objects, paths
+
+
+def _walk(
+    value: JSON,
+    path: tuple[str, ...],
+    depth: int,
+    trail: list[str | int],
+    objects: list[JSONObject],
+    paths: list[list[str | int]],
+) -> None:
+    if isinstance(value, list):
+        for index, item in enumerate(value):
+            _walk(item, path, depth, [*trail, index], objects, paths)
+        return
+    if not isinstance(value, dict):
+        return
+    if depth == len(path):
+        objects.append(value)
+        paths.append(trail)
+        return
+    element = path[depth]
+    if element == "@":
+        # The list itself was walked above; an "@" on an object is a no-op.
+        _walk(value, path, depth + 1, trail, objects, paths)
+        return
+    if element.startswith("... on "):
+        names = element[7:].split(",")
+        if value.get("__typename") in names:
+            _walk(value, path, depth + 1, trail, objects, paths)
+        return
+    if element in value:
+        _walk(value[element], path, depth + 1, [*trail, element], objects, paths)

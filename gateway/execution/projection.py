@@ -1,0 +1,472 @@
+"""Projection: shape merged subgraph JSON to the client's operation.
+
+GraphQL spec 6.3-6.4 without resolvers: CollectFields (fragments by `__typename`,
+@skip/@include by the variables, aliases, field order), CompleteValue over the
+merged data, and null propagation (6.4.4: a null in a non-null position makes the
+nearest nullable parent null). Field collection is compiled once per (operation,
+values of the @skip/@include variables, concrete type) and cached on the operation,
+so a request only walks its data. `__schema`/`__type` are answered by graphql-core
+from the API schema.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from graphql import (
+    BooleanValueNode,
+    DocumentNode,
+    FieldNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
+    GraphQLList,
+    GraphQLNonNull,
+    InlineFragmentNode,
+    OperationDefinitionNode,
+    OperationType,
+    SelectionSetNode,
+    VariableNode,
+    execute_sync,
+    get_named_type,
+    is_abstract_type,
+    is_leaf_type,
+    is_object_type,
+    visit,
+)
+from graphql.language import Visitor
+
+if TYPE_CHECKING:
+    from graphql import GraphQLObjectType, GraphQLOutputType, GraphQLSchema
+
+    from ..types import JSON, JSONObject
+
+__all__ = ["Projection"]
+
+_NON_NULL = 0
+_LIST = 1
+
+_LEAF = 0
+_COMPOSITE = 1
+_TYPENAME = 2
+_RAW = 3
+
+_INTROSPECTION_FIELDS = frozenset({"__schema", "__type"})
+
+# A response path as a linked list (parent, key): built per field, flattened only
+# when an error needs it, like graphql-core's Path.
+_Path = tuple[Any, str | int] | None
+
+
+class _CompiledField:
+    __slots__ = (
+        "field_name",
+        "group",
+        "kind",
+        "non_null",
+        "parent_name",
+        "possible_types",
+        "response_key",
+        "type_name",
+        "wrappers",
+    )
+
+    def __init__(
+        self,
+        response_key: str,
+        field_name: str,
+        parent_name: str,
+        kind: int,
+        wrappers: tuple[int, ...] = (),
+        type_name: str = "",
+        possible_types: frozenset[str] | None = None,
+        group: _SelectionGroup | None = None,
+    ) -> None:
+        self.response_key = response_key
+        self.field_name = field_name
+        self.parent_name = parent_name
+        self.kind = kind
+        self.wrappers = wrappers
+        self.non_null = bool(wrappers) and wrappers[0] == _NON_NULL
+        self.type_name = type_name
+        self.possible_types = possible_types
+        self.group = group
+
+
+class _SelectionGroup:
+    """The merged selection sets of one response key; compiled per concrete type."""
+
+    __slots__ = ("by_type", "projection", "selection_sets", "variables")
+
+    def __init__(
+        self,
+        projection: Projection,
+        selection_sets: tuple[SelectionSetNode, ...],
+        variables: dict[str, Any],
+    ) -> None:
+        self.projection = projection
+        self.selection_sets = selection_sets
+        self.variables = variables
+        self.by_type: dict[str, tuple[_CompiledField, ...]] = {}
+
+    def fields_for(self, type_name: str) -> tuple[_CompiledField, ...]:
+        fields = self.by_type.get(type_name)
+        if fields is None:
+            fields = self.by_type[type_name] = self._compile(type_name)
+        return fields
+
+    def collect(self, runtime_type: GraphQLObjectType) -> dict[str, list[FieldNode]]:
+        """CollectFields (spec 6.3.2) over every selection set of the group."""
+        grouped: dict[str, list[FieldNode]] = {}
+        visited: set[str] = set()
+        for selection_set in self.selection_sets:
+            self._collect(runtime_type, selection_set, grouped, visited)
+        return grouped
+
+    def _collect(
+        self,
+        runtime_type: GraphQLObjectType,
+        selection_set: SelectionSetNode,
+        grouped: dict[str, list[FieldNode]],
+        visited: set[str],
+    ) -> None:
+        projection = self.projection
+        for selection in selection_set.selections:
+            if not _should_include(selection, self.variables):
+                continue
+            if isinstance(selection, FieldNode):
+                key = selection.alias.value if selection.alias else selection.name.value
+                grouped.setdefault(key, []).append(selection)
+            elif isinstance(selection, InlineFragmentNode):
+                condition = selection.type_condition
+                if condition is None or projection.type_applies(
+                    condition.name.value, runtime_type
+                ):
+                    self._collect(
+                        runtime_type, selection.selection_set, grouped, visited
+                    )
+            elif isinstance(selection, FragmentSpreadNode):
+                name = selection.name.value
+                fragment = projection.fragments.get(name)
+                if name in visited or fragment is None:
+                    continue
+                visited.add(name)
+                if projection.type_applies(
+                    fragment.type_condition.name.value, runtime_type
+                ):
+                    self._collect(
+                        runtime_type, fragment.selection_set, grouped, visited
+                    )
+
+    def _compile(self, type_name: str) -> tuple[_CompiledField, ...]:
+        schema = self.projection.schema
+        runtime_type = schema.get_type(type_name)
+        if not is_object_type(runtime_type):
+            return ()
+        is_root = runtime_type is self.projection.root_type
+        compiled: list[_CompiledField] = []
+        for key, nodes in self.collect(runtime_type).items():
+            name = nodes[0].name.value
+            if name == "__typename":
+                compiled.append(_CompiledField(key, name, type_name, _TYPENAME))
+                continue
+            if is_root and name in _INTROSPECTION_FIELDS:
+                compiled.append(_CompiledField(key, name, type_name, _RAW))
+                continue
+            definition = runtime_type.fields.get(name)
+            if definition is None:
+                continue
+            wrappers, named = _unwrap(definition.type)
+            if is_leaf_type(named):
+                compiled.append(_CompiledField(key, name, type_name, _LEAF, wrappers))
+                continue
+            possible = None
+            if is_abstract_type(named):
+                possible = frozenset(
+                    t.name
+                    for t in schema.get_possible_types(named)  # type: ignore[arg-type]  # abstract checked above
+                )
+            group = _SelectionGroup(
+                self.projection,
+                tuple(n.selection_set for n in nodes if n.selection_set),
+                self.variables,
+            )
+            compiled.append(
+                _CompiledField(
+                    key,
+                    name,
+                    type_name,
+                    _COMPOSITE,
+                    wrappers,
+                    named.name,
+                    possible,
+                    group,
+                )
+            )
+        return tuple(compiled)
+
+
+class Projection:
+    """The client's operation, compiled for projecting merged data onto it.
+
+    Built once per cached (document, operation name) and shared by requests.
+    """
+
+    def __init__(
+        self,
+        schema: GraphQLSchema,
+        document: DocumentNode,
+        operation: OperationDefinitionNode,
+    ) -> None:
+        self.schema = schema
+        self.document = document
+        self.operation = operation
+        self.fragments: dict[str, FragmentDefinitionNode] = {
+            d.name.value: d
+            for d in document.definitions
+            if isinstance(d, FragmentDefinitionNode)
+        }
+        root_type = schema.get_root_type(operation.operation)
+        assert root_type is not None, "validation guarantees the root type"
+        self.root_type = root_type
+        self.condition_variables = _condition_variables(document)
+        self._roots: dict[tuple[Any, ...], _SelectionGroup] = {}
+
+    def type_applies(self, condition: str, runtime_type: GraphQLObjectType) -> bool:
+        if condition == runtime_type.name:
+            return True
+        condition_type = self.schema.get_type(condition)
+        return is_abstract_type(condition_type) and self.schema.is_sub_type(
+            condition_type,  # type: ignore[arg-type]  # abstract checked above
+            runtime_type,
+        )
+
+    def root_group(self, variables: dict[str, Any]) -> _SelectionGroup:
+        key = tuple(variables.get(name) for name in self.condition_variables)
+        group = self._roots.get(key)
+        if group is None:
+            conditions = {
+                name: variables.get(name) for name in self.condition_variables
+            }
+            group = self._roots[key] = _SelectionGroup(
+                self, (self.operation.selection_set,), conditions
+            )
+        return group
+
+    def project(
+        self,
+        data: JSONObject | None,
+        variables: dict[str, Any],
+        errors: list[JSONObject],
+    ) -> JSONObject | None:
+        """The client's `data` for merged subgraph `data`; appends the errors of
+        null propagation (and introspection) to `errors`.
+
+        `data` None (every root fetch failed) still answers `__typename` and
+        introspection, and null-propagates the rest.
+        """
+        root = self.root_group(variables)
+        fields = root.fields_for(self.root_type.name)
+        source = data if data is not None else {}
+        if any(f.kind == _RAW for f in fields):
+            source = {**source, **self._introspect(root, fields, variables, errors)}
+        completion = _Completion(self.schema, errors)
+        return completion.complete_object(fields, self.root_type.name, source, None)
+
+    def _introspect(
+        self,
+        root: _SelectionGroup,
+        fields: tuple[_CompiledField, ...],
+        variables: dict[str, Any],
+        errors: list[JSONObject],
+    ) -> JSONObject:
+        collected = root.collect(self.root_type)
+        nodes = [
+            node for f in fields if f.kind == _RAW for node in collected[f.response_key]
+        ]
+        operation = OperationDefinitionNode(
+            operation=OperationType.QUERY,
+            variable_definitions=self.operation.variable_definitions,
+            directives=(),
+            selection_set=SelectionSetNode(selections=tuple(nodes)),
+        )
+        document = DocumentNode(
+            definitions=(operation, *self.fragments.values()),
+        )
+        result = execute_sync(self.schema, document, variable_values=variables)
+        errors.extend(error.formatted for error in result.errors or ())
+        return result.data or {}
+
+
+class _Completion:
+    """CompleteValue over merged JSON for one request; collects null errors."""
+
+    __slots__ = ("_error_paths", "errors", "schema")
+
+    def __init__(self, schema: GraphQLSchema, errors: list[JSONObject]) -> None:
+        self.schema = schema
+        self.errors = errors
+        self._error_paths: (
+            tuple[set[tuple[str | int, ...]], set[tuple[str | int, ...]]] | None
+        ) = None
+
+    def complete_object(
+        self,
+        fields: tuple[_CompiledField, ...],
+        type_name: str,
+        value: JSONObject,
+        path: _Path,
+    ) -> JSONObject | None:
+        out: JSONObject = {}
+        for field in fields:
+            key = field.response_key
+            kind = field.kind
+            if kind == _TYPENAME:
+                out[key] = type_name
+                continue
+            raw = value.get(key)
+            if kind == _LEAF and raw is not None:
+                out[key] = raw
+                continue
+            if kind == _RAW:
+                out[key] = raw
+                continue
+            completed = self._complete(field, raw, 0, (path, key))
+            if completed is None and field.non_null:
+                return None
+            out[key] = completed
+        return out
+
+    def _complete(
+        self, field: _CompiledField, value: JSON, depth: int, path: _Path
+    ) -> JSON:
+        wrappers = field.wrappers
+        if depth < len(wrappers):
+            if wrappers[depth] == _NON_NULL:
+                if value is None:
+                    self._null_error(field, path)
+                    return None
+                return self._complete(field, value, depth + 1, path)
+            if not isinstance(value, list):
+                return None
+            item_non_null = depth + 1 < len(wrappers) and (
+                wrappers[depth + 1] == _NON_NULL
+            )
+            items: list[JSON] = []
+            for index, item in enumerate(value):
+                completed = self._complete(field, item, depth + 1, (path, index))
+                if completed is None and item_non_null:
+                    return None
+                items.append(completed)
+            return items
+        if value is None or field.kind == _LEAF:
+            return value
+        if not isinstance(value, dict):
+            return None
+        type_name = field.type_name
+        possible = field.possible_types
+        if possible is not None:
+            type_name = value.get("__typename")  # type: ignore[assignment]
+            if type_name not in possible:
+                return None
+        assert field.group is not None
+        return self.complete_object(
+            field.group.fields_for(type_name), type_name, value, path
+        )
+
+    def _null_error(self, field: _CompiledField, path: _Path) -> None:
+        flat = _flatten(path)
+        if self._covered(flat):
+            return
+        self.errors.append(
+            {
+                "message": "Cannot return null for non-nullable field "
+                f"{field.parent_name}.{field.field_name}.",
+                "path": list(flat),
+                "extensions": {"code": "NON_NULLABLE_FIELD_IS_NULL"},
+            }
+        )
+
+    def _covered(self, path: tuple[str | int, ...]) -> bool:
+        # An error already at, above or below this path explains the null.
+        if self._error_paths is None:
+            exact: set[tuple[str | int, ...]] = set()
+            prefixes: set[tuple[str | int, ...]] = set()
+            for error in self.errors:
+                error_path = tuple(error.get("path") or ())
+                if error_path:
+                    exact.add(error_path)
+                    prefixes.update(
+                        error_path[:end] for end in range(1, len(error_path) + 1)
+                    )
+            self._error_paths = (exact, prefixes)
+        exact, prefixes = self._error_paths
+        covered = path in prefixes or any(
+            path[:end] in exact for end in range(1, len(path))
+        )
+        exact.add(path)
+        prefixes.update(path[:end] for end in range(1, len(path) + 1))
+        return covered
+
+
+def _flatten(path: _Path) -> tuple[str | int, ...]:
+    keys: list[str | int] = []
+    while path is not None:
+        path, key = path
+        keys.append(key)
+    keys.reverse()
+    return tuple(keys)
+
+
+def _unwrap(type_: GraphQLOutputType) -> tuple[tuple[int, ...], Any]:
+    wrappers: list[int] = []
+    while True:
+        if isinstance(type_, GraphQLNonNull):
+            wrappers.append(_NON_NULL)
+        elif isinstance(type_, GraphQLList):
+            wrappers.append(_LIST)
+        else:
+            return tuple(wrappers), get_named_type(type_)
+        type_ = type_.of_type
+
+
+def _should_include(node: Any, variables: dict[str, Any]) -> bool:
+    """@skip / @include (spec 6.3.2 CollectFields steps 3.a-3.b)."""
+    for directive in node.directives or ():
+        name = directive.name.value
+        if name not in ("skip", "include"):
+            continue
+        condition = _if_argument(directive, variables)
+        if (name == "skip") == condition:
+            return False
+    return True
+
+
+def _if_argument(directive: Any, variables: dict[str, Any]) -> bool:
+    for argument in directive.arguments or ():
+        if argument.name.value != "if":
+            continue
+        value = argument.value
+        if isinstance(value, VariableNode):
+            return variables.get(value.name.value) is True
+        return isinstance(value, BooleanValueNode) and value.value
+    return False
+
+
+class _ConditionVariables(Visitor):
+    def __init__(self) -> None:
+        super().__init__()
+        self.names: list[str] = []
+
+    def enter_directive(self, node: Any, *_: Any) -> None:
+        if node.name.value not in ("skip", "include"):
+            return
+        for argument in node.arguments or ():
+            value = argument.value
+            if isinstance(value, VariableNode) and value.name.value not in self.names:
+                self.names.append(value.name.value)
+
+
+def _condition_variables(document: DocumentNode) -> tuple[str, ...]:
+    visitor = _ConditionVariables()
+    visit(document, visitor)
+    return tuple(visitor.names)

@@ -1,0 +1,124 @@
+"""Entity representations: built from a fetch's `requires`, rewritten, de-duplicated.
+
+Apollo Federation subgraph spec, `_entities(representations: [_Any!]!)`: each
+representation is `__typename` plus the key (and @requires) fields of one object.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import orjson
+
+from ..planner.plan import FieldSelection, KeyRenamer, ValueSetter
+
+if TYPE_CHECKING:
+    from ..planner.plan import FetchRewrite, Selection
+    from ..types import JSON, JSONObject
+
+__all__ = ["EntityBatch", "apply_rewrites", "build_representation"]
+
+
+class EntityBatch:
+    """The unique representations of one entity fetch and the objects behind each.
+
+    `origins[i]` lists the indexes (into the collected objects) that produced
+    representation i, so `_entities[i]` is merged into each of them.
+    """
+
+    __slots__ = ("_index", "origins", "representations")
+
+    def __init__(self) -> None:
+        self.representations: list[JSONObject] = []
+        self.origins: list[list[int]] = []
+        self._index: dict[bytes, int] = {}
+
+    def add(self, representation: JSONObject, origin: int) -> None:
+        key = orjson.dumps(representation, option=orjson.OPT_SORT_KEYS)
+        slot = self._index.get(key)
+        if slot is None:
+            self._index[key] = len(self.representations)
+            self.representations.append(representation)
+            self.origins.append([origin])
+        else:
+            self.origins[slot].append(origin)
+
+
+def build_representation(
+    value: JSONObject, requires: tuple[Selection, ...]
+) -> JSONObject | None:
+    """The representation of `value` for `requires`, or None when `value` does not
+    match any type condition or lacks a required field (it cannot be resolved)."""
+    out: JSONObject = {}
+    try:
+        matched = _select_into(value, requires, out)
+    except _Incomplete:
+        return None
+    return out if matched else None
+
+
+class _Incomplete(Exception):
+    """A required field is absent from the object (an earlier fetch failed)."""
+
+
+def _select_into(
+    value: JSONObject, selections: tuple[Selection, ...], out: JSONObject
+) -> bool:
+    matched = False
+    typename = value.get("__typename")
+    for selection in selections:
+        if isinstance(selection, FieldSelection):
+            if selection.name not in value:
+                raise _Incomplete
+            field_value = value[selection.name]
+            if selection.selections and field_value is not None:
+                field_value = _select_value(field_value, selection.selections)
+            out[selection.name] = field_value
+            matched = True
+            continue
+        condition = selection.type_condition
+        if condition is not None and condition != typename:
+            continue
+        matched = _select_into(value, selection.selections, out) or matched
+    return matched
+
+
+def _select_value(value: JSON, selections: tuple[Selection, ...]) -> JSON:
+    if isinstance(value, list):
+        return [
+            item if item is None else _select_value(item, selections) for item in value
+        ]
+    if not isinstance(value, dict):
+        return value
+    out: JSONObject = {}
+    _select_into(value, selections, out)
+    return out
+
+
+def apply_rewrites(value: JSONObject, rewrites: tuple[FetchRewrite, ...]) -> None:
+    """Apply ValueSetters and KeyRenamers to `value` in place."""
+    for rewrite in rewrites:
+        _rewrite(value, rewrite, 0)
+
+
+def _rewrite(value: JSON, rewrite: FetchRewrite, depth: int) -> None:
+    if isinstance(value, list):
+        for item in value:
+            _rewrite(item, rewrite, depth)
+        return
+    if not isinstance(value, dict):
+        return
+    path = rewrite.path
+    element = path[depth]
+    if element.startswith("... on "):
+        if value.get("__typename") == element[7:] and depth + 1 < len(path):
+            _rewrite(value, rewrite, depth + 1)
+        return
+    if depth + 1 < len(path):
+        if element in value:
+            _rewrite(value[element], rewrite, depth + 1)
+        return
+    if isinstance(rewrite, ValueSetter):
+        value[element] = rewrite.set_value_to
+    elif isinstance(rewrite, KeyRenamer) and element in value:
+        value[rewrite.rename_key_to] = value.pop(element)

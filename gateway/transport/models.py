@@ -1,0 +1,48 @@
+"""The request and response a transport carries, and the transport protocol."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+    from ..types import JSONObject
+
+__all__ = ["SubgraphRequest", "SubgraphResponse", "SubgraphTransport"]
+
+
+@dataclass(frozen=True, slots=True)
+class SubgraphRequest:
+    """One GraphQL request to one subgraph, as the executor builds it."""
+
+    subgraph: str
+    query: str
+    variables: JSONObject = field(default_factory=dict)
+    operation_name: str | None = None
+    headers: Mapping[str, str] = field(default_factory=dict)
+
+    def body(self) -> JSONObject:
+        """The GraphQL-over-HTTP request body."""
+        body: JSONObject = {"query": self.query}
+        if self.variables:
+            body["variables"] = self.variables
+        if self.operation_name is not None:
+            body["operationName"] = self.operation_name
+        return body
+
+
+@dataclass(frozen=True, slots=True)
+class SubgraphResponse:
+    """A subgraph's GraphQL response: `data` may be None, `errors` may be empty."""
+
+    data: JSONObject | None = None
+    errors: tuple[JSONObject, ...] = ()
+    extensions: JSONObject | None = None
+
+
+class SubgraphTransport(Protocol):
+    """Reaches one subgraph; raises only `gateway.errors.SubgraphError`."""
+
+    async def fetch(self, request: SubgraphRequest) -> SubgraphResponse: ...
