@@ -75,7 +75,9 @@ async def init_databases(specs: Sequence[DatabaseSpec], settings: Settings) -> N
     for url in config["connections"].values():
         await _prepare(url)
     context = TortoiseContext()
-    await context.init(config=config, _enable_global_fallback=True)
+    # Models resolve their connection while the apps load: the context must be current.
+    with context:
+        await context.init(config=config, _enable_global_fallback=True)
     _context = context
     _names = tuple(spec.name for spec in specs)
     try:
