@@ -1,0 +1,91 @@
+"""Who may see what, as SQL filters: access is decided in the query, not after it.
+
+Members see the conversations they take part in and the complaints they opened.
+Support agents also see complaints (and their conversations) of their tenant that are
+assigned to them or to nobody. Platform admins see everything.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from tortoise.expressions import Q, Subquery
+
+from .models import Participant
+
+if TYPE_CHECKING:
+    from subgraphs.kit.context import RequestContext
+
+__all__ = [
+    "PLATFORM_ADMIN",
+    "SUPPORT_AGENT",
+    "Viewer",
+    "visible_complaints",
+    "visible_conversations",
+]
+
+PLATFORM_ADMIN = "platform_admin"
+SUPPORT_AGENT = "support_agent"
+
+
+@dataclass(frozen=True, slots=True)
+class Viewer:
+    """The caller, as the domain functions need it (built from the request context)."""
+
+    user_id: str
+    tenant_id: str | None = None
+    roles: frozenset[str] = field(default_factory=frozenset)
+
+    @classmethod
+    def from_context(cls, ctx: RequestContext) -> Viewer:
+        """The authenticated caller; raises Unauthenticated when there is none."""
+        return cls(user_id=ctx.require_user(), tenant_id=ctx.tenant_id, roles=ctx.roles)
+
+    @property
+    def is_admin(self) -> bool:
+        return PLATFORM_ADMIN in self.roles
+
+    @property
+    def is_agent(self) -> bool:
+        return SUPPORT_AGENT in self.roles
+
+
+def visible_conversations(viewer: Viewer) -> Q:
+    """A filter on Conversation matching the conversations `viewer` may see."""
+    if viewer.is_admin:
+        return Q()
+    taking_part = Q(
+        id__in=Subquery(
+            Participant.filter(user_id=viewer.user_id).values("conversation_id")
+        )
+    )
+    if viewer.is_agent and viewer.tenant_id is not None:
+        return Q(
+            taking_part,
+            Q(
+                complaint__tenant_id=viewer.tenant_id,
+                complaint__assigned_agent_id=viewer.user_id,
+            ),
+            Q(
+                complaint__tenant_id=viewer.tenant_id,
+                complaint__assigned_agent_id__isnull=True,
+            ),
+            join_type=Q.OR,
+        )
+    return taking_part
+
+
+def visible_complaints(viewer: Viewer) -> Q:
+    """A filter on Complaint matching the complaints `viewer` may see."""
+    if viewer.is_admin:
+        return Q()
+    own = Q(owner_id=viewer.user_id)
+    if viewer.is_agent and viewer.tenant_id is not None:
+        return Q(
+            own,
+            Q(tenant_id=viewer.tenant_id, assigned_agent_id=viewer.user_id),
+            Q(tenant_id=viewer.tenant_id, assigned_agent_id__isnull=True),
+            join_type=Q.OR,
+        )
+    return own

@@ -1,0 +1,258 @@
+"""Conversations: listing with unread counts, direct conversations, read receipts."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from tortoise.expressions import Q
+from tortoise.transactions import in_transaction
+
+from .access import Viewer, visible_conversations
+from .errors import (
+    ConversationNotFound,
+    InvalidCursor,
+    MessageNotFound,
+    NotAParticipant,
+)
+from .events import RECEIPTS, ReceiptMoved
+from .models import (
+    ComplaintStatus,
+    Conversation,
+    ConversationKind,
+    Message,
+    Participant,
+)
+
+if TYPE_CHECKING:
+    from subgraphs.kit.pubsub import Broker
+
+__all__ = [
+    "DEFAULT_CONVERSATIONS_PAGE",
+    "ConversationFilter",
+    "ConversationPage",
+    "get_conversation",
+    "get_visible_conversation",
+    "list_conversations",
+    "mark_read",
+    "start_direct_conversation",
+    "total_unread_counts",
+    "unread_counts",
+]
+
+DEFAULT_CONVERSATIONS_PAGE = 20
+MAX_PAGE = 100
+
+
+@dataclass(frozen=True, slots=True)
+class ConversationFilter:
+    kind: ConversationKind | None = None
+    complaint_status: ComplaintStatus | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ConversationPage:
+    """Conversations, most recently active first, and the cursor of each."""
+
+    conversations: tuple[Conversation, ...]
+    cursors: tuple[str, ...]
+    has_next_page: bool
+
+
+def _conversation_cursor(conversation: Conversation) -> str:
+    assert conversation.last_message_at is not None  # set at creation
+    raw = f"conversation:{conversation.last_message_at.isoformat()}|{conversation.id}"
+    return base64.urlsafe_b64encode(raw.encode()).decode()
+
+
+def _decode_conversation_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor.encode()).decode()
+        kind, _, rest = raw.partition(":")
+        at, _, conversation_id = rest.partition("|")
+        if kind != "conversation":
+            raise ValueError(kind)
+        return datetime.fromisoformat(at), uuid.UUID(conversation_id)
+    except (binascii.Error, UnicodeError, ValueError) as exc:
+        raise InvalidCursor(cursor) from exc
+
+
+def _uuid(value: str, error: Exception) -> uuid.UUID:
+    try:
+        return uuid.UUID(value)
+    except ValueError as exc:
+        raise error from exc
+
+
+async def get_conversation(viewer: Viewer, conversation_id: str) -> Conversation | None:
+    """The conversation when `viewer` may see it, else None."""
+    try:
+        key = uuid.UUID(conversation_id)
+    except ValueError:
+        return None
+    return await Conversation.filter(visible_conversations(viewer), id=key).first()
+
+
+async def get_visible_conversation(
+    viewer: Viewer, conversation_id: str
+) -> Conversation:
+    """The conversation `viewer` may write to.
+
+    Raises ConversationNotFound when there is none with this id, NotAParticipant when
+    it exists but is not the caller's.
+    """
+    conversation = await get_conversation(viewer, conversation_id)
+    if conversation is not None:
+        return conversation
+    key = _uuid(conversation_id, ConversationNotFound(conversation_id))
+    if await Conversation.filter(id=key).exists():
+        raise NotAParticipant(conversation_id)
+    raise ConversationNotFound(conversation_id)
+
+
+async def list_conversations(
+    viewer: Viewer,
+    *,
+    first: int = DEFAULT_CONVERSATIONS_PAGE,
+    after: str | None = None,
+    filter: ConversationFilter | None = None,
+) -> ConversationPage:
+    """A page of the conversations `viewer` may see, most recently active first."""
+    first = max(0, min(first, MAX_PAGE))
+    query = Conversation.filter(visible_conversations(viewer))
+    if filter is not None and filter.kind is not None:
+        query = query.filter(kind=filter.kind)
+    if filter is not None and filter.complaint_status is not None:
+        query = query.filter(complaint__status=filter.complaint_status)
+    if after is not None:
+        at, conversation_id = _decode_conversation_cursor(after)
+        query = query.filter(
+            Q(last_message_at__lt=at) | Q(last_message_at=at, id__lt=conversation_id)
+        )
+    rows = await query.order_by("-last_message_at", "-id").limit(first + 1)
+    page = tuple(rows[:first])
+    return ConversationPage(
+        conversations=page,
+        cursors=tuple(_conversation_cursor(c) for c in page),
+        has_next_page=len(rows) > first,
+    )
+
+
+def _placeholders(dialect: str, start: int, count: int) -> str:
+    if dialect == "postgres":
+        return ", ".join(f"${i}" for i in range(start, start + count))
+    return ", ".join("?" for _ in range(count))
+
+
+def _param(dialect: str, index: int) -> str:
+    return f"${index}" if dialect == "postgres" else "?"
+
+
+async def unread_counts(user_id: str, conversation_ids: list[str]) -> dict[str, int]:
+    """Unread messages per conversation for `user_id`, in one SQL statement.
+
+    Unread: not deleted, not sent by the user, after the user's read cursor (all of
+    them when the user has no cursor yet, e.g. an agent on an unassigned complaint).
+    """
+    if not conversation_ids:
+        return {}
+    db = Message._meta.db
+    dialect = db.capabilities.dialect
+    ids = [str(uuid.UUID(i)) for i in conversation_ids]
+    sql = (
+        "SELECT m.conversation_id AS conversation_id, COUNT(*) AS unread "
+        "FROM chat_message m "
+        "LEFT JOIN chat_participant p "
+        "ON p.conversation_id = m.conversation_id "
+        f"AND p.user_id = {_param(dialect, 1)} "
+        f"WHERE m.conversation_id IN ({_placeholders(dialect, 3, len(ids))}) "
+        f"AND m.sender_id <> {_param(dialect, 2)} AND m.deleted = FALSE "
+        "AND m.seq > COALESCE(p.read_seq, 0) "
+        "GROUP BY m.conversation_id"
+    )
+    values: list[object] = [user_id, user_id]
+    values += [uuid.UUID(i) for i in ids] if dialect == "postgres" else ids
+    rows = await db.execute_query_dict(sql, values)
+    counts = {i: 0 for i in ids}
+    for row in rows:
+        counts[str(row["conversation_id"])] = int(row["unread"])
+    return counts
+
+
+async def total_unread_counts(user_ids: list[str]) -> dict[str, int]:
+    """Unread messages over all conversations each user takes part in, one statement."""
+    if not user_ids:
+        return {}
+    db = Message._meta.db
+    dialect = db.capabilities.dialect
+    sql = (
+        "SELECT p.user_id AS user_id, COUNT(m.id) AS unread "
+        "FROM chat_participant p "
+        "JOIN chat_message m ON m.conversation_id = p.conversation_id "
+        "AND m.seq > p.read_seq AND m.sender_id <> p.user_id AND m.deleted = FALSE "
+        f"WHERE p.user_id IN ({_placeholders(dialect, 1, len(user_ids))}) "
+        "GROUP BY p.user_id"
+    )
+    rows = await db.execute_query_dict(sql, list(user_ids))
+    counts = dict.fromkeys(user_ids, 0)
+    for row in rows:
+        counts[str(row["user_id"])] = int(row["unread"])
+    return counts
+
+
+async def ensure_participant(conversation_id: uuid.UUID, user_id: str) -> Participant:
+    participant, _ = await Participant.get_or_create(
+        conversation_id=conversation_id, user_id=user_id
+    )
+    return participant
+
+
+async def start_direct_conversation(
+    viewer: Viewer, other_user_ids: list[str]
+) -> Conversation:
+    """A new direct conversation between `viewer` and `other_user_ids`."""
+    members = sorted({viewer.user_id, *other_user_ids})
+    async with in_transaction("chat"):
+        conversation = await Conversation.create(
+            tenant_id=viewer.tenant_id or "",
+            kind=ConversationKind.DIRECT,
+            last_message_at=datetime.now().astimezone(),
+        )
+        await Participant.bulk_create(
+            [Participant(conversation=conversation, user_id=u) for u in members]
+        )
+    return conversation
+
+
+async def mark_read(
+    viewer: Viewer, conversation_id: str, up_to_message_id: str, *, broker: Broker
+) -> Participant:
+    """Move the caller's read and delivered cursors up to a message, never back."""
+    conversation = await get_visible_conversation(viewer, conversation_id)
+    message_key = _uuid(up_to_message_id, MessageNotFound(up_to_message_id))
+    message = await Message.get_or_none(id=message_key, conversation_id=conversation.id)
+    if message is None:
+        raise MessageNotFound(up_to_message_id)
+    async with in_transaction("chat"):
+        participant = await ensure_participant(conversation.id, viewer.user_id)
+        moved = message.seq > participant.read_seq
+        if moved:
+            participant.read_seq = message.seq
+            participant.delivered_seq = max(participant.delivered_seq, message.seq)
+            await participant.save(update_fields=["read_seq", "delivered_seq"])
+    if moved:
+        await RECEIPTS.publish(
+            broker,
+            str(conversation.id),
+            ReceiptMoved(
+                conversation_id=str(conversation.id),
+                user_id=viewer.user_id,
+                read_seq=participant.read_seq,
+                delivered_seq=participant.delivered_seq,
+            ),
+        )
+    return participant

@@ -1,0 +1,144 @@
+"""Channels the chat subgraph publishes on, and their payloads.
+
+Payloads are flat dataclasses of JSON values because they cross Redis as JSON. A message
+event carries a snapshot of the message, so a subscriber renders it without a query.
+Events are published only after the transaction that stored their data has committed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any
+
+from subgraphs.kit.pubsub import Channel
+
+if TYPE_CHECKING:
+    from .models import Message
+
+__all__ = [
+    "MESSAGE_EVENTS",
+    "PRESENCE",
+    "RECEIPTS",
+    "TYPING",
+    "MessageEvent",
+    "MessageEventKind",
+    "MessageSnapshot",
+    "PresenceChanged",
+    "ReceiptMoved",
+    "TypingChanged",
+]
+
+
+class MessageEventKind(StrEnum):
+    ADDED = "added"
+    EDITED = "edited"
+    DELETED = "deleted"
+    REACTED = "reacted"
+    UNREACTED = "unreacted"
+    PINNED = "pinned"
+    UNPINNED = "unpinned"
+
+
+@dataclass(frozen=True, slots=True)
+class MessageSnapshot:
+    """A message as stored when the event was published."""
+
+    id: str
+    conversation_id: str
+    seq: int
+    sender_id: str
+    client_id: str | None
+    text: str
+    attachment_kind: str | None
+    attachment_url: str | None
+    attachment_size: int | None
+    attachment_content_type: str | None
+    attachment_duration: float | None
+    reply_to_id: str | None
+    edited: bool
+    deleted: bool
+    pinned: bool
+    created_at: str
+    edited_at: str | None
+
+    @classmethod
+    def of(cls, message: Message) -> MessageSnapshot:
+        return cls(
+            id=str(message.id),
+            conversation_id=str(message.conversation_id),
+            seq=message.seq,
+            sender_id=message.sender_id,
+            client_id=message.client_id,
+            text=message.text,
+            attachment_kind=(
+                str(message.attachment_kind) if message.attachment_kind else None
+            ),
+            attachment_url=message.attachment_url,
+            attachment_size=message.attachment_size,
+            attachment_content_type=message.attachment_content_type,
+            attachment_duration=message.attachment_duration,
+            reply_to_id=str(message.reply_to_id) if message.reply_to_id else None,
+            edited=message.edited,
+            deleted=message.deleted,
+            pinned=message.pinned,
+            created_at=message.created_at.isoformat(),
+            edited_at=message.edited_at.isoformat() if message.edited_at else None,
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> MessageSnapshot:
+        return cls(**data)
+
+
+@dataclass(frozen=True, slots=True)
+class MessageEvent:
+    """Something happened to a message; `message` is a MessageSnapshot as JSON."""
+
+    kind: str
+    conversation_id: str
+    seq: int
+    actor_id: str
+    message: dict[str, Any]
+    emoji: str | None = None
+
+    @property
+    def snapshot(self) -> MessageSnapshot:
+        return MessageSnapshot.from_json(self.message)
+
+
+@dataclass(frozen=True, slots=True)
+class TypingChanged:
+    """`user_id` started or stopped typing; a start expires after `ttl` seconds."""
+
+    conversation_id: str
+    user_id: str
+    typing: bool
+    ttl: float
+
+
+@dataclass(frozen=True, slots=True)
+class ReceiptMoved:
+    """A participant's read cursor moved forward."""
+
+    conversation_id: str
+    user_id: str
+    read_seq: int
+    delivered_seq: int
+
+
+@dataclass(frozen=True, slots=True)
+class PresenceChanged:
+    """A user came online (first open connection) or went offline (last one closed)."""
+
+    user_id: str
+    online: bool
+
+
+MESSAGE_EVENTS = Channel("chat.messages", MessageEvent)
+TYPING = Channel("chat.typing", TypingChanged)
+RECEIPTS = Channel("chat.receipts", ReceiptMoved)
+PRESENCE = Channel("chat.presence", PresenceChanged)

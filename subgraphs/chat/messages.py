@@ -1,0 +1,310 @@
+"""Messages: send (idempotent), edit, delete, react, pin, page through and replay.
+
+Every change is committed first and published after, so no subscriber ever hears of a
+message that is not stored.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from tortoise.exceptions import IntegrityError
+from tortoise.expressions import Subquery
+from tortoise.transactions import in_transaction
+
+from .access import Viewer, visible_conversations
+from .conversations import get_visible_conversation
+from .errors import ClientIdReused, MessageNotFound, NotYourMessage
+from .events import MESSAGE_EVENTS, MessageEvent, MessageEventKind, MessageSnapshot
+from .models import Conversation, Message, Participant, Reaction
+from .validation import Attachment, validate_attachment, validate_emoji, validate_text
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator
+
+    from subgraphs.kit.pubsub import Broker
+
+    from .ratelimit import RateLimiter
+
+__all__ = [
+    "DEFAULT_MESSAGES_PAGE",
+    "MessagePage",
+    "delete_message",
+    "edit_message",
+    "get_visible_message",
+    "list_messages",
+    "pin_message",
+    "publish_message_event",
+    "react",
+    "replay_messages",
+    "send_message",
+    "unreact",
+]
+
+DEFAULT_MESSAGES_PAGE = 50
+MAX_MESSAGES_PAGE = 200
+_REPLAY_BATCH = 200
+
+
+@dataclass(frozen=True, slots=True)
+class MessagePage:
+    """Messages newest first; `has_older` says whether older messages exist."""
+
+    messages: tuple[Message, ...]
+    has_older: bool
+
+
+def _now() -> datetime:
+    return datetime.now().astimezone()
+
+
+async def publish_message_event(
+    broker: Broker,
+    kind: MessageEventKind,
+    message: Message,
+    actor_id: str,
+    emoji: str | None = None,
+) -> None:
+    snapshot = MessageSnapshot.of(message)
+    await MESSAGE_EVENTS.publish(
+        broker,
+        snapshot.conversation_id,
+        MessageEvent(
+            kind=str(kind),
+            conversation_id=snapshot.conversation_id,
+            seq=snapshot.seq,
+            actor_id=actor_id,
+            message=snapshot.to_json(),
+            emoji=emoji,
+        ),
+    )
+
+
+async def _existing_send(
+    viewer: Viewer, client_id: str, conversation: Conversation
+) -> Message | None:
+    message = await Message.get_or_none(sender_id=viewer.user_id, client_id=client_id)
+    if message is not None and message.conversation_id != conversation.id:
+        raise ClientIdReused(client_id)
+    return message
+
+
+async def send_message(
+    viewer: Viewer,
+    conversation_id: str,
+    text: str,
+    *,
+    broker: Broker,
+    limiter: RateLimiter,
+    client_id: str | None = None,
+    attachment: Attachment | None = None,
+    reply_to_id: str | None = None,
+) -> Message:
+    """Store a message and publish it; a retry with the same `client_id` returns it.
+
+    Raises InvalidMessage, NotAParticipant, ConversationNotFound, MessageNotFound (reply
+    to a message not in this conversation), ClientIdReused, MessageRateLimited; in each
+    case nothing is stored and nothing is published.
+    """
+    validate_text(text, has_attachment=attachment is not None)
+    if attachment is not None:
+        validate_attachment(attachment)
+    conversation = await get_visible_conversation(viewer, conversation_id)
+    if client_id is not None:
+        existing = await _existing_send(viewer, client_id, conversation)
+        if existing is not None:
+            return existing
+    reply_to = None
+    if reply_to_id is not None:
+        reply_to = await _message_in(conversation, reply_to_id)
+    await limiter.hit(viewer.user_id)
+    try:
+        async with in_transaction("chat"):
+            # The row lock serialises senders, so seq has no gap and no duplicate.
+            locked = await Conversation.select_for_update().get(id=conversation.id)
+            seq = locked.last_seq + 1
+            message = await Message.create(
+                conversation_id=conversation.id,
+                seq=seq,
+                sender_id=viewer.user_id,
+                client_id=client_id,
+                text=text,
+                attachment_kind=attachment.kind if attachment else None,
+                attachment_url=attachment.url if attachment else None,
+                attachment_size=attachment.size if attachment else None,
+                attachment_content_type=attachment.content_type if attachment else None,
+                attachment_duration=attachment.duration if attachment else None,
+                reply_to_id=reply_to.id if reply_to else None,
+            )
+            await Conversation.filter(id=conversation.id).update(
+                last_seq=seq,
+                last_message_id=message.id,
+                last_message_at=message.created_at,
+            )
+            # Sending implies having read the conversation up to one's own message.
+            moved = await Participant.filter(
+                conversation_id=conversation.id, user_id=viewer.user_id
+            ).update(read_seq=seq, delivered_seq=seq)
+            if not moved:
+                await Participant.create(
+                    conversation_id=conversation.id,
+                    user_id=viewer.user_id,
+                    read_seq=seq,
+                    delivered_seq=seq,
+                )
+    except IntegrityError:
+        # A concurrent retry of the same send won the race: answer with its message.
+        if client_id is not None:
+            existing = await _existing_send(viewer, client_id, conversation)
+            if existing is not None:
+                return existing
+        raise
+    await publish_message_event(broker, MessageEventKind.ADDED, message, viewer.user_id)
+    return message
+
+
+async def _message_in(conversation: Conversation, message_id: str) -> Message:
+    try:
+        key = uuid.UUID(message_id)
+    except ValueError as exc:
+        raise MessageNotFound(message_id) from exc
+    message = await Message.get_or_none(id=key, conversation_id=conversation.id)
+    if message is None:
+        raise MessageNotFound(message_id)
+    return message
+
+
+async def get_visible_message(viewer: Viewer, message_id: str) -> Message:
+    """The message if in a conversation `viewer` may see; else MessageNotFound."""
+    try:
+        key = uuid.UUID(message_id)
+    except ValueError as exc:
+        raise MessageNotFound(message_id) from exc
+    visible = Subquery(Conversation.filter(visible_conversations(viewer)).values("id"))
+    message = await Message.filter(id=key, conversation_id__in=visible).first()
+    if message is None:
+        raise MessageNotFound(message_id)
+    return message
+
+
+async def edit_message(
+    viewer: Viewer, message_id: str, text: str, *, broker: Broker
+) -> Message:
+    """Replace the text of one's own message; raises NotYourMessage, InvalidMessage."""
+    message = await get_visible_message(viewer, message_id)
+    if message.sender_id != viewer.user_id or message.deleted:
+        raise NotYourMessage(message_id)
+    validate_text(text, has_attachment=message.attachment_kind is not None)
+    message.text = text
+    message.edited = True
+    message.edited_at = _now()
+    await message.save(update_fields=["text", "edited", "edited_at"])
+    await publish_message_event(
+        broker, MessageEventKind.EDITED, message, viewer.user_id
+    )
+    return message
+
+
+async def delete_message(viewer: Viewer, message_id: str, *, broker: Broker) -> Message:
+    """Tombstone a message (its sender or a platform admin): text and attachment go."""
+    message = await get_visible_message(viewer, message_id)
+    if message.sender_id != viewer.user_id and not viewer.is_admin:
+        raise NotYourMessage(message_id)
+    if message.deleted:
+        return message
+    message.deleted = True
+    message.text = ""
+    message.attachment_kind = None
+    message.attachment_url = None
+    message.attachment_size = None
+    message.attachment_content_type = None
+    message.attachment_duration = None
+    await message.save()
+    await publish_message_event(
+        broker, MessageEventKind.DELETED, message, viewer.user_id
+    )
+    return message
+
+
+async def react(
+    viewer: Viewer, message_id: str, emoji: str, *, broker: Broker
+) -> Message:
+    """Add the caller's `emoji` to a message (once per user and emoji)."""
+    validate_emoji(emoji)
+    message = await get_visible_message(viewer, message_id)
+    try:
+        await Reaction.create(
+            message_id=message.id, user_id=viewer.user_id, emoji=emoji
+        )
+    except IntegrityError:
+        return message  # already there: reacting is idempotent
+    await publish_message_event(
+        broker, MessageEventKind.REACTED, message, viewer.user_id, emoji
+    )
+    return message
+
+
+async def unreact(
+    viewer: Viewer, message_id: str, emoji: str, *, broker: Broker
+) -> Message:
+    """Remove the caller's `emoji` from a message, if it was there."""
+    validate_emoji(emoji)
+    message = await get_visible_message(viewer, message_id)
+    removed = await Reaction.filter(
+        message_id=message.id, user_id=viewer.user_id, emoji=emoji
+    ).delete()
+    if removed:
+        await publish_message_event(
+            broker, MessageEventKind.UNREACTED, message, viewer.user_id, emoji
+        )
+    return message
+
+
+async def pin_message(
+    viewer: Viewer, message_id: str, pinned: bool, *, broker: Broker
+) -> Message:
+    """Pin or unpin a message; any participant may."""
+    message = await get_visible_message(viewer, message_id)
+    if message.pinned != pinned and not message.deleted:
+        message.pinned = pinned
+        await message.save(update_fields=["pinned"])
+        kind = MessageEventKind.PINNED if pinned else MessageEventKind.UNPINNED
+        await publish_message_event(broker, kind, message, viewer.user_id)
+    return message
+
+
+async def list_messages(
+    viewer: Viewer,
+    conversation_id: str,
+    *,
+    first: int = DEFAULT_MESSAGES_PAGE,
+    before: int | None = None,
+) -> MessagePage:
+    """Messages newest first, keyset-paginated on `seq` (older than `before`)."""
+    conversation = await get_visible_conversation(viewer, conversation_id)
+    first = max(0, min(first, MAX_MESSAGES_PAGE))
+    query = Message.filter(conversation_id=conversation.id)
+    if before is not None:
+        query = query.filter(seq__lt=before)
+    rows = await query.order_by("-seq").limit(first + 1)
+    return MessagePage(messages=tuple(rows[:first]), has_older=len(rows) > first)
+
+
+async def replay_messages(
+    conversation_id: uuid.UUID, after: int
+) -> AsyncIterator[Message]:
+    """Every stored message with seq > `after`, oldest first, fetched in batches."""
+    while True:
+        batch = (
+            await Message.filter(conversation_id=conversation_id, seq__gt=after)
+            .order_by("seq")
+            .limit(_REPLAY_BATCH)
+        )
+        for message in batch:
+            yield message
+        if len(batch) < _REPLAY_BATCH:
+            return
+        after = batch[-1].seq

@@ -1,0 +1,140 @@
+"""The live streams behind the subscriptions, as async generators tests can drive.
+
+messageEvents replays without gap or duplicate: it subscribes to the channel FIRST,
+then reads the stored messages after the cursor, then drops the live `added` events
+whose seq it has already replayed. A message committed during the replay is either
+read by it or arrives live (it was published after commit, and we were listening).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import TYPE_CHECKING
+
+from .conversations import get_visible_conversation
+from .events import (
+    MESSAGE_EVENTS,
+    PRESENCE,
+    RECEIPTS,
+    TYPING,
+    MessageEvent,
+    MessageEventKind,
+    MessageSnapshot,
+    PresenceChanged,
+    ReceiptMoved,
+)
+from .messages import replay_messages
+from .models import Participant
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator
+
+    from subgraphs.kit.pubsub import Broker
+
+    from .access import Viewer
+    from .presence import Presence
+
+__all__ = [
+    "message_events",
+    "presence_updates",
+    "receipt_updates",
+    "typing_updates",
+]
+
+
+async def message_events(
+    viewer: Viewer, conversation_id: str, *, broker: Broker, after: int | None = None
+) -> AsyncIterator[MessageEvent]:
+    """Events of a conversation; with `after`, first every stored message after it."""
+    conversation = await get_visible_conversation(viewer, conversation_id)
+    channel = MESSAGE_EVENTS.name(str(conversation.id))
+    async with broker.subscribe(channel) as live:
+        replayed = after if after is not None else 0
+        if after is not None:
+            async for message in replay_messages(conversation.id, after):
+                snapshot = MessageSnapshot.of(message)
+                yield MessageEvent(
+                    kind=str(MessageEventKind.ADDED),
+                    conversation_id=snapshot.conversation_id,
+                    seq=snapshot.seq,
+                    actor_id=snapshot.sender_id,
+                    message=snapshot.to_json(),
+                )
+                replayed = message.seq
+        async for payload in live:
+            event = MESSAGE_EVENTS.decode(payload)
+            if event.kind == MessageEventKind.ADDED and event.seq <= replayed:
+                continue  # already replayed from the database
+            yield event
+
+
+async def typing_updates(
+    viewer: Viewer, conversation_id: str, *, broker: Broker
+) -> AsyncIterator[list[str]]:
+    """The ids of the others typing now, each time the set changes.
+
+    An indicator is dropped `ttl` seconds after its last refresh, by this generator's
+    own clock, so it expires even when the typist's connection is gone.
+    """
+    conversation = await get_visible_conversation(viewer, conversation_id)
+    expiries: dict[str, float] = {}
+    async with broker.subscribe(TYPING.name(str(conversation.id))) as live:
+        events = aiter(live)
+        while True:
+            timeout = None
+            if expiries:
+                timeout = max(0.0, min(expiries.values()) - time.monotonic())
+            try:
+                payload = await asyncio.wait_for(anext(events), timeout)
+            except TimeoutError:
+                now = time.monotonic()
+                expired = [u for u, at in expiries.items() if at <= now]
+                for user_id in expired:
+                    del expiries[user_id]
+                if expired:
+                    yield sorted(expiries)
+                continue
+            event = TYPING.decode(payload)
+            if event.user_id == viewer.user_id:
+                continue
+            was_typing = event.user_id in expiries
+            if event.typing:
+                expiries[event.user_id] = time.monotonic() + event.ttl
+            else:
+                expiries.pop(event.user_id, None)
+            if was_typing != event.typing:
+                yield sorted(expiries)
+
+
+async def receipt_updates(
+    viewer: Viewer, conversation_id: str, *, broker: Broker
+) -> AsyncIterator[ReceiptMoved]:
+    """Every participant's read cursor now, then each move as it happens."""
+    conversation = await get_visible_conversation(viewer, conversation_id)
+    async with broker.subscribe(RECEIPTS.name(str(conversation.id))) as live:
+        for participant in await Participant.filter(
+            conversation_id=conversation.id
+        ).order_by("id"):
+            yield ReceiptMoved(
+                conversation_id=str(conversation.id),
+                user_id=participant.user_id,
+                read_seq=participant.read_seq,
+                delivered_seq=participant.delivered_seq,
+            )
+        async for payload in live:
+            yield RECEIPTS.decode(payload)
+
+
+async def presence_updates(
+    user_ids: list[str], *, broker: Broker, presence: Presence
+) -> AsyncIterator[PresenceChanged]:
+    """The current state of each of `user_ids`, then each change."""
+    wanted = set(user_ids)
+    async with broker.subscribe(PRESENCE.name()) as live:
+        for user_id, online in (await presence.online(list(user_ids))).items():
+            yield PresenceChanged(user_id=user_id, online=online)
+        async for payload in live:
+            event = PRESENCE.decode(payload)
+            if event.user_id in wanted:
+                yield event

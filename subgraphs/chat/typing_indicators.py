@@ -1,0 +1,41 @@
+"""Typing indicators: published, never stored; each one expires on its own."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from .conversations import get_visible_conversation
+from .events import TYPING, TypingChanged
+
+if TYPE_CHECKING:
+    from subgraphs.kit.pubsub import Broker
+
+    from .access import Viewer
+
+__all__ = ["DEFAULT_TYPING_TTL", "set_typing"]
+
+# How long an indicator lives after the last setTyping(true) without a refresh.
+DEFAULT_TYPING_TTL = 5.0
+
+
+async def set_typing(
+    viewer: Viewer,
+    conversation_id: str,
+    typing: bool,
+    *,
+    broker: Broker,
+    ttl: float = DEFAULT_TYPING_TTL,
+) -> bool:
+    """Tell the conversation the caller is (or stopped) typing; returns `typing`."""
+    conversation = await get_visible_conversation(viewer, conversation_id)
+    await TYPING.publish(
+        broker,
+        str(conversation.id),
+        TypingChanged(
+            conversation_id=str(conversation.id),
+            user_id=viewer.user_id,
+            typing=typing,
+            ttl=ttl,
+        ),
+    )
+    return typing
