@@ -1,0 +1,1 @@
+"""The inventory subgraph: farms, products, stock levels, reservations and orders."""

@@ -1,0 +1,83 @@
+"""Fixtures for the inventory domain tests: a migrated database and some callers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import pytest
+from tortoise.backends.base.executor import EXECUTOR_CACHE
+
+from subgraphs.inventory.catalog import create_farm, create_product
+from subgraphs.inventory.tenancy import Caller
+from subgraphs.inventory.validation import PriceTier, PriceTierKind
+from subgraphs.kit.database import close_databases, init_databases
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator
+
+    from subgraphs.kit.settings import Settings
+
+TENANT_A = "7d3c0a2e-0000-4000-8000-00000000000a"
+TENANT_B = "7d3c0a2e-0000-4000-8000-00000000000b"
+
+
+@dataclass(frozen=True)
+class InventoryTables:
+    """Just the database part of the inventory SubgraphSpec."""
+
+    name: str = "inventory"
+    models: tuple[str, ...] = ("subgraphs.inventory.models",)
+    migrations: str = "subgraphs.inventory.migrations"
+
+
+@pytest.fixture
+async def inventory_db(settings: Settings) -> AsyncIterator[Settings]:
+    """The inventory tables, migrated, on this test's fresh database (both backends)."""
+    # Tortoise caches INSERT statements per connection name, not per dialect: a
+    # PostgreSQL test after a SQLite one would reuse `?` placeholders.
+    EXECUTOR_CACHE.clear()
+    await init_databases([InventoryTables()], settings)  # type: ignore[list-item]
+    try:
+        yield settings
+    finally:
+        await close_databases()
+
+
+@pytest.fixture
+def admin_a() -> Caller:
+    return Caller(
+        user_id="admin-a", tenant_id=TENANT_A, roles=frozenset({"tenant_admin"})
+    )
+
+
+@pytest.fixture
+def member_a() -> Caller:
+    return Caller(user_id="member-a", tenant_id=TENANT_A, roles=frozenset({"member"}))
+
+
+@pytest.fixture
+def admin_b() -> Caller:
+    return Caller(
+        user_id="admin-b", tenant_id=TENANT_B, roles=frozenset({"tenant_admin"})
+    )
+
+
+RETAIL = [PriceTier(PriceTierKind.RETAIL, 1, 350)]
+
+
+@dataclass(frozen=True)
+class Shelf:
+    """A farm and a product of tenant A, ready to receive stock."""
+
+    farm_id: str
+    product_id: str
+
+
+@pytest.fixture
+async def shelf(inventory_db: Settings, admin_a: Caller) -> Shelf:
+    farm = await create_farm(admin_a, name="North Field", timezone="Europe/Berlin")
+    product = await create_product(
+        admin_a, sku="TOM-1", name="Tomatoes", unit="kg", price_tiers=RETAIL
+    )
+    return Shelf(farm_id=str(farm.id), product_id=str(product.id))
