@@ -1,0 +1,31 @@
+// Composes fixtures/*.graphql into supergraph.graphql with Apollo's reference composer.
+// Usage: node compose.mjs [--port-base 43101] [--out supergraph.graphql]
+// The subgraph order and ports must match fixture_server.py (products, reviews, accounts).
+import { readFileSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { composeServices } from "@apollo/composition";
+import { parse } from "graphql";
+
+const here = dirname(fileURLToPath(import.meta.url));
+const args = process.argv.slice(2);
+const option = (name, fallback) => {
+  const index = args.indexOf(name);
+  return index === -1 ? fallback : args[index + 1];
+};
+const portBase = Number(option("--port-base", "43101"));
+const out = option("--out", join(here, "supergraph.graphql"));
+
+const services = ["products", "reviews", "accounts"].map((name, offset) => ({
+  name,
+  url: `http://127.0.0.1:${portBase + offset}/graphql`,
+  typeDefs: parse(readFileSync(join(here, "fixtures", `${name}.graphql`), "utf8")),
+}));
+
+const result = composeServices(services);
+if (result.errors) {
+  for (const error of result.errors) console.error(error.message);
+  process.exit(1);
+}
+writeFileSync(out, result.supergraphSdl.endsWith("\n") ? result.supergraphSdl : result.supergraphSdl + "\n");
+console.error(`wrote ${out}`);

@@ -1,0 +1,714 @@
+"""Measure Agora's gateway against @apollo/gateway and @graphql-hive/gateway.
+
+Starts the fixture subgraphs, then each gateway in turn on 127.0.0.1; checks that it
+answers every operation with the expected JSON; drives it with wrk at a fixed number of
+connections (warm-up, then a timed window); records requests/second, p50/p99 latency,
+peak RSS and CPU of the gateway process tree; stops it. Prints a table with Agora's
+ratio to each peer and writes results/latest.json. See README.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from fixture_data import Operation, load_operations
+
+JSON = Any
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parents[2]
+PYTHON = REPO / ".venv" / "bin" / "python"
+SUPERGRAPH = HERE / "supergraph.graphql"
+RESULTS = HERE / "results"
+HOST = "127.0.0.1"
+SUBGRAPH_PORT_BASE = 43101
+SUBGRAPH_NAMES = ("products", "reviews", "accounts")
+GATEWAY_PORT_BASE = 43201
+GATEWAY_NAMES = ("agora", "apollo", "hive")
+OURS = "agora"
+STOP_GRACE_SECONDS = 5.0
+
+
+@dataclass(frozen=True, slots=True)
+class Gateway:
+    """How to start one gateway so that it serves SUPERGRAPH at url."""
+
+    name: str
+    label: str
+    command: tuple[str, ...]
+    cwd: Path
+    port: int
+
+    @property
+    def url(self) -> str:
+        return f"http://{HOST}:{self.port}/graphql"
+
+
+def gateways() -> dict[str, Gateway]:
+    """The three gateways by name, in the order they are measured, each on its port."""
+    supergraph = str(SUPERGRAPH)
+    hive = str(HERE / "node_modules" / ".bin" / "hive-gateway")
+    apollo = str(HERE / "apollo_gateway.mjs")
+
+    def at(offset: int) -> tuple[int, str]:
+        return GATEWAY_PORT_BASE + offset, str(GATEWAY_PORT_BASE + offset)
+
+    agora_port, agora_arg = at(0)
+    apollo_port, apollo_arg = at(1)
+    hive_port, hive_arg = at(2)
+    serve = ("-m", "gateway", "serve", "--supergraph", supergraph)
+    listen = ("--host", HOST, "--port")
+    return {
+        "agora": Gateway(
+            "agora",
+            "Agora (python -m gateway serve)",
+            (str(PYTHON), *serve, *listen, agora_arg),
+            REPO,
+            agora_port,
+        ),
+        "apollo": Gateway(
+            "apollo",
+            "@apollo/gateway + @apollo/server",
+            ("node", apollo, supergraph, HOST, apollo_arg),
+            HERE,
+            apollo_port,
+        ),
+        "hive": Gateway(
+            "hive",
+            "@graphql-hive/gateway",
+            (hive, "supergraph", supergraph, *listen, hive_arg),
+            HERE,
+            hive_port,
+        ),
+    }
+
+
+class BenchAborted(Exception):
+    """Raised when the bench cannot go on (missing tool, busy port, dead subgraphs)."""
+
+
+# -- processes ------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class Processes:
+    """Every process the runner started, each in its own session so it can be ended
+    with its children by its own process-group id, and nothing else."""
+
+    running: list[subprocess.Popen[bytes]] = field(default_factory=list)
+
+    def start(
+        self, command: tuple[str, ...], cwd: Path, log: Path
+    ) -> subprocess.Popen[bytes]:
+        log.parent.mkdir(parents=True, exist_ok=True)
+        env = {**os.environ, "NODE_ENV": "production", "PYTHONUNBUFFERED": "1"}
+        with log.open("wb") as out:
+            process = subprocess.Popen(
+                command,
+                cwd=cwd,
+                env=env,
+                stdin=subprocess.DEVNULL,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        self.running.append(process)
+        return process
+
+    def stop(self, process: subprocess.Popen[bytes]) -> None:
+        if process.poll() is None:
+            _signal_group(process.pid, signal.SIGTERM)
+            try:
+                process.wait(timeout=STOP_GRACE_SECONDS)
+            except subprocess.TimeoutExpired:
+                _signal_group(process.pid, signal.SIGKILL)
+                process.wait(timeout=STOP_GRACE_SECONDS)
+        # Children left behind by a leader that exited on its own.
+        _signal_group(process.pid, signal.SIGKILL)
+        if process in self.running:
+            self.running.remove(process)
+
+    def stop_all(self) -> None:
+        for process in reversed(list(self.running)):
+            self.stop(process)
+
+
+def _signal_group(pgid: int, signum: signal.Signals) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(pgid, signum)
+
+
+def _descendants(pid: int) -> list[int]:
+    """pid and every process below it, read from /proc."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        ppid = int(stat.rsplit(")", 1)[1].split()[1])
+        children.setdefault(ppid, []).append(int(entry.name))
+    found, todo = [], [pid]
+    while todo:
+        current = todo.pop()
+        found.append(current)
+        todo.extend(children.get(current, []))
+    return found
+
+
+def cpu_seconds(pid: int) -> float:
+    """User plus system CPU time of pid and its descendants, in seconds."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for member in _descendants(pid):
+        with contextlib.suppress(OSError):
+            fields = Path(f"/proc/{member}/stat").read_text().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])
+    return total / ticks
+
+
+def peak_rss_mib(pid: int) -> float:
+    """Sum of the peak resident set size (VmHWM) of pid and its descendants, in MiB."""
+    total_kib = 0
+    for member in _descendants(pid):
+        with contextlib.suppress(OSError):
+            for line in Path(f"/proc/{member}/status").read_text().splitlines():
+                if line.startswith("VmHWM:"):
+                    total_kib += int(line.split()[1])
+    return total_kib / 1024
+
+
+# -- HTTP -----------------------------------------------------------------------------
+
+
+def post_json(url: str, body: JSON, timeout: float = 10.0) -> tuple[int, bytes]:
+    """POST body as JSON; the status and the raw response body (also for 4xx/5xx)."""
+    request = urllib.request.Request(
+        url,
+        data=json.dumps(body).encode(),
+        headers={"Content-Type": "application/json", "Accept": "application/json"},
+        method="POST",
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            return response.status, response.read()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read()
+
+
+def get_json(url: str, timeout: float = 5.0) -> JSON:
+    with urllib.request.urlopen(url, timeout=timeout) as response:
+        return json.loads(response.read())
+
+
+def port_is_open(port: int) -> bool:
+    with socket.socket() as probe:
+        probe.settimeout(0.5)
+        return probe.connect_ex((HOST, port)) == 0
+
+
+def wait_until_ready(
+    gateway_url: str, probe: Operation, process: subprocess.Popen[bytes], limit: float
+) -> str | None:
+    """None once the gateway answers a GraphQL POST with 200; else why not."""
+    deadline = time.monotonic() + limit
+    last = "no answer"
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            return f"exited with code {process.returncode} before it was ready"
+        try:
+            status, _ = post_json(gateway_url, probe.body(), timeout=2.0)
+        except (OSError, urllib.error.URLError) as error:
+            last = f"no answer ({error})"
+        else:
+            if status == 200:
+                return None
+            last = f"HTTP {status}"
+        time.sleep(0.25)
+    return f"not ready after {limit:.0f}s: {last}"
+
+
+# -- correctness ----------------------------------------------------------------------
+
+
+def first_difference(expected: JSON, actual: JSON, path: str = "$") -> str | None:
+    """Where actual first differs from expected (values and object key order)."""
+    if isinstance(expected, dict) and isinstance(actual, dict):
+        for key in expected:
+            if key not in actual:
+                return f"{path}: missing key {key!r}"
+        for key in actual:
+            if key not in expected:
+                return f"{path}: unexpected key {key!r} = {_clip(actual[key])}"
+        for key in expected:
+            difference = first_difference(expected[key], actual[key], f"{path}.{key}")
+            if difference:
+                return difference
+        if list(expected) != list(actual):
+            return f"{path}: keys in order {list(actual)}, expected {list(expected)}"
+        return None
+    if isinstance(expected, list) and isinstance(actual, list):
+        if len(expected) != len(actual):
+            return f"{path}: {len(actual)} items, expected {len(expected)}"
+        for index, (want, got) in enumerate(zip(expected, actual, strict=True)):
+            difference = first_difference(want, got, f"{path}[{index}]")
+            if difference:
+                return difference
+        return None
+    if type(expected) is not type(actual) or expected != actual:
+        return f"{path}: got {_clip(actual)}, expected {_clip(expected)}"
+    return None
+
+
+def _clip(value: JSON, limit: int = 200) -> str:
+    text = json.dumps(value)
+    return text if len(text) <= limit else text[:limit] + "..."
+
+
+def check_response(status: int, raw: bytes, expected: JSON) -> dict[str, JSON]:
+    """The verdict on one response: ok, and if not, why and what came back."""
+    try:
+        actual = json.loads(raw)
+    except ValueError:
+        actual = None
+        problem: str | None = "response is not JSON"
+    else:
+        problem = first_difference(expected, actual)
+    if status != 200:
+        problem = f"HTTP {status}" + (f"; {problem}" if problem else "")
+    verdict: dict[str, JSON] = {"ok": problem is None}
+    if problem is not None:
+        verdict["problem"] = problem
+        verdict["returned"] = raw[:4000].decode(errors="replace")
+    return verdict
+
+
+# -- load -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class LoadSettings:
+    duration: float
+    warmup: float
+    connections: int
+    threads: int
+
+
+def run_wrk(url: str, body_file: Path, seconds: float, load: LoadSettings) -> JSON:
+    """One wrk run; the figures its Lua script prints."""
+    command = [
+        "wrk",
+        f"-t{load.threads}",
+        f"-c{load.connections}",
+        f"-d{max(1, round(seconds))}s",
+        "--timeout",
+        "5s",
+        "-s",
+        str(HERE / "wrk_post.lua"),
+        url,
+    ]
+    completed = subprocess.run(
+        command,
+        env={**os.environ, "BENCH_BODY_FILE": str(body_file)},
+        capture_output=True,
+        text=True,
+        timeout=seconds + 30,
+        check=False,
+    )
+    return parse_wrk_output(completed.stdout, completed.stderr)
+
+
+def parse_wrk_output(stdout: str, stderr: str = "") -> JSON:
+    """The JSON after 'BENCH_RESULT ' in wrk's output (see wrk_post.lua)."""
+    for line in stdout.splitlines():
+        if line.startswith("BENCH_RESULT "):
+            return json.loads(line.removeprefix("BENCH_RESULT "))
+    raise BenchAborted(f"wrk printed no result:\n{stdout}\n{stderr}")
+
+
+def summarize_window(figures: JSON) -> dict[str, JSON]:
+    seconds = figures["duration_us"] / 1e6
+    errors = sum(value for key, value in figures.items() if key.startswith("errors_"))
+    return {
+        "requests": figures["requests"],
+        "seconds": round(seconds, 3),
+        "rps": round(figures["requests"] / seconds, 1) if seconds else 0.0,
+        "p50_ms": figures["latency_p50_us"] / 1000,
+        "p90_ms": figures["latency_p90_us"] / 1000,
+        "p99_ms": figures["latency_p99_us"] / 1000,
+        "max_ms": figures["latency_max_us"] / 1000,
+        "errors": errors,
+        "wrk": figures,
+    }
+
+
+def subgraph_counts() -> tuple[int, int]:
+    """Requests the fixture subgraphs answered so far, and how many missed the cache."""
+    requests = misses = 0
+    for offset in range(len(SUBGRAPH_NAMES)):
+        stats = get_json(f"http://{HOST}:{SUBGRAPH_PORT_BASE + offset}/stats")
+        requests += stats["hits"] + stats["misses"]
+        misses += stats["misses"]
+    return requests, misses
+
+
+# -- the bench ------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class Bench:
+    load: LoadSettings
+    operations: dict[str, Operation]
+    gateways: dict[str, Gateway]
+    start_timeout: float
+    processes: Processes = field(default_factory=Processes)
+    subgraphs: subprocess.Popen[bytes] | None = None
+    body_files: dict[str, Path] = field(default_factory=dict)
+
+    def run(self, workdir: Path) -> JSON:
+        for name, operation in self.operations.items():
+            path = workdir / f"{name}.json"
+            path.write_text(json.dumps(operation.body()))
+            self.body_files[name] = path
+        self.start_subgraphs()
+        results: JSON = {
+            "gateways": {},
+            "operations": {
+                name: {"description": op.description, "results": {}}
+                for name, op in self.operations.items()
+            },
+        }
+        for gateway in self.gateways.values():
+            outcome = self.measure_gateway(gateway, results["operations"])
+            results["gateways"][gateway.name] = outcome
+        for operation in results["operations"].values():
+            operation["ratios"] = ratios(operation["results"])
+        return results
+
+    def start_subgraphs(self) -> None:
+        log = RESULTS / "logs" / "subgraphs.log"
+        self.subgraphs = self.processes.start(
+            (str(PYTHON), str(HERE / "fixture_server.py"), "--host", HOST,
+             "--port-base", str(SUBGRAPH_PORT_BASE)),
+            HERE,
+            log,
+        )  # fmt: skip
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            if self.subgraphs.poll() is not None:
+                raise BenchAborted(f"fixture subgraphs exited; see {log}")
+            ports = range(SUBGRAPH_PORT_BASE, SUBGRAPH_PORT_BASE + len(SUBGRAPH_NAMES))
+            if all(port_is_open(port) for port in ports):
+                return
+            time.sleep(0.1)
+        raise BenchAborted(f"fixture subgraphs did not start; see {log}")
+
+    def measure_gateway(self, gateway: Gateway, operations: JSON) -> JSON:
+        log = RESULTS / "logs" / f"{gateway.name}.log"
+        outcome: JSON = {"label": gateway.label, "url": gateway.url, "log": str(log)}
+        _progress(f"{gateway.name}: starting {' '.join(gateway.command)}")
+        process = self.processes.start(gateway.command, gateway.cwd, log)
+        try:
+            probe = next(iter(self.operations.values()))
+            problem = wait_until_ready(gateway.url, probe, process, self.start_timeout)
+            if problem is not None:
+                outcome["status"] = f"did not start: {problem}"
+                outcome["log_tail"] = _tail(log)
+                _progress(f"{gateway.name}: {outcome['status']}")
+                return outcome
+            outcome["status"] = "ran"
+            for name, operation in self.operations.items():
+                operations[name]["results"][gateway.name] = self.measure(
+                    gateway, operation, process
+                )
+            outcome["peak_rss_mib"] = round(peak_rss_mib(process.pid), 1)
+            return outcome
+        finally:
+            self.processes.stop(process)
+
+    def measure(
+        self,
+        gateway: Gateway,
+        operation: Operation,
+        process: subprocess.Popen[bytes],
+    ) -> JSON:
+        status, raw = post_json(gateway.url, operation.body())
+        check = check_response(status, raw, operation.expected)
+        result: JSON = {"check": check}
+        if not check["ok"]:
+            _progress(f"{gateway.name} {operation.name}: WRONG ({check['problem']})")
+            return result
+        body_file = self.body_files[operation.name]
+        _progress(f"{gateway.name} {operation.name}: warm-up {self.load.warmup:g}s")
+        run_wrk(gateway.url, body_file, self.load.warmup, self.load)
+        requests_before, misses_before = subgraph_counts()
+        assert self.subgraphs is not None  # started in run()
+        cpu_before = cpu_seconds(process.pid), cpu_seconds(self.subgraphs.pid)
+        _progress(f"{gateway.name} {operation.name}: measuring {self.load.duration:g}s")
+        window = summarize_window(
+            run_wrk(gateway.url, body_file, self.load.duration, self.load)
+        )
+        cpu_after = cpu_seconds(process.pid), cpu_seconds(self.subgraphs.pid)
+        requests_after, misses_after = subgraph_counts()
+        result.update(window)
+        result["peak_rss_mib"] = round(peak_rss_mib(process.pid), 1)
+        result["gateway_cpu_percent"] = _percent(cpu_after[0] - cpu_before[0], window)
+        result["subgraphs_cpu_percent"] = _percent(cpu_after[1] - cpu_before[1], window)
+        result["subgraph_requests_per_operation"] = (
+            round((requests_after - requests_before) / window["requests"], 2)
+            if window["requests"]
+            else None
+        )
+        result["subgraph_cache_misses"] = misses_after - misses_before
+        # The answer must still be right after the load, not only before it.
+        status, raw = post_json(gateway.url, operation.body())
+        result["check_after"] = check_response(status, raw, operation.expected)
+        _progress(
+            f"{gateway.name} {operation.name}: {window['rps']} rps, "
+            f"p50 {window['p50_ms']} ms, p99 {window['p99_ms']} ms"
+        )
+        return result
+
+
+def _percent(cpu: float, window: JSON) -> float:
+    return round(100 * cpu / window["seconds"], 1) if window["seconds"] else 0.0
+
+
+def ratios(results: JSON) -> JSON:
+    """Agora's figures divided by each measured peer's (rps > 1 and latency < 1 are
+    better for Agora)."""
+    ours = results.get(OURS)
+    if not ours or "rps" not in ours:
+        return {}
+    out: JSON = {}
+    for name, theirs in results.items():
+        if name == OURS or "rps" not in theirs:
+            continue
+        out[name] = {
+            key: round(ours[key] / theirs[key], 3) if theirs[key] else None
+            for key in ("rps", "p50_ms", "p99_ms", "peak_rss_mib")
+        }
+    return out
+
+
+def _tail(path: Path, lines: int = 30) -> str:
+    try:
+        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+    except OSError:
+        return ""
+
+
+def _progress(message: str) -> None:
+    print(f"[bench {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
+# -- report ---------------------------------------------------------------------------
+
+
+def render_table(report: JSON) -> str:
+    """The human-readable summary of a report (see README.md for how to read it)."""
+    settings = report["settings"]
+    lines = [
+        f"Gateway bench {report['started_at']}  connections={settings['connections']} "
+        f"wrk threads={settings['threads']} warm-up={settings['warmup']}s "
+        f"window={settings['duration']}s  load average before: "
+        f"{report['machine']['loadavg_before']}",
+    ]
+    for name, gateway in report["results"]["gateways"].items():
+        if gateway.get("status") != "ran":
+            lines.append(f"  {name}: {gateway.get('status')} (log: {gateway['log']})")
+    header = (
+        f"  {'gateway':<8} {'check':<6} {'rps':>9} {'p50 ms':>8} {'p99 ms':>8} "
+        f"{'RSS MiB':>8} {'gw CPU%':>8} {'sg CPU%':>8} {'fetch/op':>8} {'errors':>6}"
+    )
+    for op_name, operation in report["results"]["operations"].items():
+        lines += ["", f"{op_name}: {operation['description']}", header]
+        for name, result in operation["results"].items():
+            if "rps" not in result:
+                lines.append(f"  {name:<8} WRONG  {result['check']['problem']}")
+                continue
+            check = "ok" if result["check_after"]["ok"] else "WRONG*"
+            lines.append(
+                f"  {name:<8} {check:<6} {result['rps']:>9.1f} "
+                f"{result['p50_ms']:>8.2f} {result['p99_ms']:>8.2f} "
+                f"{result['peak_rss_mib']:>8.1f} "
+                f"{result['gateway_cpu_percent']:>8.1f} "
+                f"{result['subgraphs_cpu_percent']:>8.1f} "
+                f"{result['subgraph_requests_per_operation']:>8} {result['errors']:>6}"
+            )
+        for peer, ratio in operation["ratios"].items():
+            lines.append(
+                f"  {OURS}/{peer}: rps x{_fmt(ratio['rps'])}  "
+                f"p50 x{_fmt(ratio['p50_ms'])}  p99 x{_fmt(ratio['p99_ms'])}  "
+                f"RSS x{_fmt(ratio['peak_rss_mib'])}"
+            )
+    return "\n".join(lines)
+
+
+def _fmt(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.2f}"
+
+
+# -- set-up checks --------------------------------------------------------------------
+
+
+def require_tools(need_node: bool) -> None:
+    if shutil.which("wrk") is None:
+        raise BenchAborted("wrk is not installed: apt-get install wrk (Debian/Ubuntu)")
+    if not PYTHON.exists():
+        raise BenchAborted(f"{PYTHON} is missing: create the venv (scripts/_venv.sh)")
+    if need_node and (shutil.which("node") is None or shutil.which("npm") is None):
+        raise BenchAborted("node and npm are needed for the peers: apt-get install npm")
+
+
+def ensure_node_modules() -> None:
+    """Install the peers from package-lock.json when node_modules is missing."""
+    if (HERE / "node_modules" / ".package-lock.json").exists():
+        return
+    _progress("installing the Node peers: npm ci (once)")
+    subprocess.run(
+        ["npm", "ci", "--no-audit", "--no-fund"], cwd=HERE, check=True, timeout=900
+    )
+
+
+def compose_supergraph(out: Path) -> None:
+    subprocess.run(
+        ["node", str(HERE / "compose.mjs"), "--port-base", str(SUBGRAPH_PORT_BASE),
+         "--out", str(out)],
+        cwd=HERE, check=True, timeout=120, capture_output=True,
+    )  # fmt: skip
+
+
+def check_supergraph_is_current(workdir: Path) -> None:
+    fresh = workdir / "supergraph.graphql"
+    compose_supergraph(fresh)
+    if fresh.read_text() != SUPERGRAPH.read_text():
+        raise BenchAborted(
+            f"{SUPERGRAPH} is stale against fixtures/*.graphql: run ./run --compose"
+        )
+
+
+def require_free_ports(names: list[str], all_gateways: dict[str, Gateway]) -> None:
+    ports = [SUBGRAPH_PORT_BASE + i for i in range(len(SUBGRAPH_NAMES))]
+    ports += [all_gateways[name].port for name in names]
+    busy = [port for port in ports if port_is_open(port)]
+    if busy:
+        raise BenchAborted(f"ports already in use on {HOST}: {busy} (a bench running?)")
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="scripts/bench/peers/run", description=__doc__.splitlines()[0]
+    )
+    parser.add_argument("--duration", type=float, default=10.0, help="seconds (10)")
+    parser.add_argument("--warmup", type=float, default=3.0, help="seconds (3)")
+    parser.add_argument("--connections", type=int, default=32, help="(32)")
+    parser.add_argument("--threads", type=int, default=2, help="wrk threads (2)")
+    parser.add_argument(
+        "--only",
+        action="append",
+        choices=GATEWAY_NAMES,
+        help="measure only this gateway (repeatable); default: all three",
+    )
+    parser.add_argument(
+        "--operation",
+        action="append",
+        choices=("nested", "small"),
+        help="run only this operation (repeatable); default: both",
+    )
+    parser.add_argument("--start-timeout", type=float, default=60.0, help="seconds")
+    parser.add_argument(
+        "--compose",
+        action="store_true",
+        help="recompose supergraph.graphql from fixtures/ and exit",
+    )
+    parser.add_argument("--output", type=Path, default=RESULTS / "latest.json")
+    args = parser.parse_args(argv)
+    if args.threads > args.connections:
+        parser.error("--threads must not exceed --connections")
+    return args
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    # SIGTERM ends the run like Ctrl-C does, through the finally below.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    if args.compose:
+        compose_supergraph(SUPERGRAPH)
+        _progress(f"wrote {SUPERGRAPH}")
+        return 0
+    names = list(dict.fromkeys(args.only or GATEWAY_NAMES))
+    all_operations = load_operations()
+    selected = args.operation or list(all_operations)
+    operations = {name: all_operations[name] for name in selected}
+    all_gateways = gateways()
+    load = LoadSettings(args.duration, args.warmup, args.connections, args.threads)
+    bench = Bench(
+        load=load,
+        operations=operations,
+        gateways={name: all_gateways[name] for name in names},
+        start_timeout=args.start_timeout,
+    )
+    started_at = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    loadavg_before = _loadavg()
+    try:
+        require_tools(need_node=True)
+        ensure_node_modules()
+        require_free_ports(names, all_gateways)
+        with tempfile.TemporaryDirectory(prefix="agora-bench-") as workdir:
+            check_supergraph_is_current(Path(workdir))
+            results = bench.run(Path(workdir))
+    except BenchAborted as error:
+        print(f"bench aborted: {error}", file=sys.stderr)
+        return 2
+    finally:
+        bench.processes.stop_all()
+    report = {
+        "started_at": started_at,
+        "settings": {
+            "duration": load.duration,
+            "warmup": load.warmup,
+            "connections": load.connections,
+            "threads": load.threads,
+            "operations": selected,
+            "gateways": names,
+        },
+        "machine": {
+            "cpus": os.cpu_count(),
+            "loadavg_before": loadavg_before,
+        },
+        "results": results,
+    }
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    args.output.write_text(json.dumps(report, indent=2) + "\n")
+    print(render_table(report))
+    print(f"\nfigures: {args.output}")
+    return 0
+
+
+def _loadavg() -> str:
+    with contextlib.suppress(OSError):
+        return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+    return "?"
+
+
+if __name__ == "__main__":
+    sys.exit(main())
