@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import pytest
+from tortoise.backends.base.executor import EXECUTOR_CACHE
 
 from subgraphs.chat.access import Viewer
 from subgraphs.chat.complaints import open_complaint
@@ -41,11 +42,14 @@ def on_postgres(settings: Settings) -> bool:
 @pytest.fixture
 async def chat_db(settings: Settings) -> AsyncIterator[Settings]:
     """The chat tables, migrated, on this test's fresh database."""
+    # Tortoise caches compiled SQL per connection name, whatever the backend was.
+    EXECUTOR_CACHE.clear()
     await init_databases([ChatDatabase()], settings)  # type: ignore[list-item]
     try:
         yield settings
     finally:
         await close_databases()
+        EXECUTOR_CACHE.clear()
 
 
 @pytest.fixture
