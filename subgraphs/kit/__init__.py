@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from subgraphs.kit.app import SubgraphSpec, create_subgraph_app, prepare_subgraphs
-from subgraphs.kit.context import ROLES, RequestContext, build_context
+from subgraphs.kit.context import RequestContext, build_context
 from subgraphs.kit.database import (
     StatementCounter,
     check_databases,
@@ -27,7 +27,6 @@ from subgraphs.kit.settings import Settings
 from subgraphs.kit.tokens import TokenClaims, decode_token, issue_token
 
 __all__ = [
-    "ROLES",
     "AgoraGraphQLError",
     "BadUserInput",
     "Broker",
