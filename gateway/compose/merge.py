@@ -1,0 +1,940 @@
+"""Merge read subgraphs into a supergraph, with join metadata on every element.
+
+Follows the merge rules of Apollo Federation 2 composition
+(https://www.apollographql.com/docs/graphos/schema-design/federated-schemas/composition):
+output field types merge to their common supertype, input types and arguments to their
+common subtype; input fields and arguments are intersected, output enums united, enums
+used in both positions must agree; a field resolved by several subgraphs must be
+@shareable. The join spec (https://specs.apollo.dev/join/v0.5) records which subgraph
+resolves what.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from graphql import print_ast
+
+from ._directives import merge_directives
+from .errors import CompositionError, CompositionHint
+from .subgraph import ROOT_NAMES, named_type
+
+if TYPE_CHECKING:
+    from graphql.language import DirectiveNode, ValueNode
+
+    from .subgraph import Argument, Field, Subgraph, TypeDefinition
+
+__all__ = ["MergedArgument", "MergedField", "MergedType", "Supergraph", "merge"]
+
+_KIND_NAMES = {
+    "object": "Object Type",
+    "interface": "Interface Type",
+    "union": "Union Type",
+    "enum": "Enum Type",
+    "input": "Input Object Type",
+    "scalar": "Scalar Type",
+}
+
+
+@dataclass(slots=True)
+class MergedArgument:
+    name: str
+    type: str
+    default: ValueNode | None
+    description: str | None
+    directives: list[DirectiveNode]
+
+
+@dataclass(slots=True)
+class MergedField:
+    name: str
+    type: str
+    description: str | None = None
+    arguments: dict[str, MergedArgument] = field(default_factory=dict)
+    default: ValueNode | None = None
+    join: list[str] = field(default_factory=list)
+    directives: list[DirectiveNode] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class MergedValue:
+    name: str
+    description: str | None
+    join: list[str]
+    directives: list[DirectiveNode]
+
+
+@dataclass(slots=True)
+class MergedType:
+    name: str
+    kind: str
+    description: str | None = None
+    join: list[str] = field(default_factory=list)
+    directives: list[DirectiveNode] = field(default_factory=list)
+    interfaces: list[str] = field(default_factory=list)
+    fields: dict[str, MergedField] = field(default_factory=dict)
+    members: list[str] = field(default_factory=list)
+    values: dict[str, MergedValue] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class Supergraph:
+    """The merged graph, before printing: what `print_supergraph` turns into SDL."""
+
+    subgraphs: list[Subgraph]
+    graph_names: dict[str, str]
+    types: dict[str, MergedType]
+    root_types: list[str]
+
+
+def graph_enum_names(names: list[str]) -> dict[str, str]:
+    """Subgraph name -> join__Graph value: upper case, non-word characters as `_`."""
+    result: dict[str, str] = {}
+    taken: set[str] = set()
+    for name in names:
+        value = re.sub(r"\W", "_", name).upper()
+        if value[:1].isdigit():
+            value = "_" + value
+        candidate, suffix = value, 1
+        while candidate in taken:
+            candidate, suffix = f"{value}_{suffix}", suffix + 1
+        taken.add(candidate)
+        result[name] = candidate
+    return result
+
+
+def _quoted_list(names: list[str]) -> str:
+    quoted = [f'"{n}"' for n in names]
+    if len(quoted) <= 1:
+        return "".join(quoted)
+    return ", ".join(quoted[:-1]) + " and " + quoted[-1]
+
+
+def subgraph_names(names: list[str]) -> str:
+    """`subgraph "a"` or `subgraphs "a", "b" and "c"`, as Apollo's messages say it."""
+    noun = "subgraph" if len(names) == 1 else "subgraphs"
+    return f"{noun} {_quoted_list(names)}"
+
+
+def _join(name: str, **arguments: object) -> str:
+    parts = []
+    for key, value in arguments.items():
+        if value is None or value is False:
+            continue
+        if value is True:
+            parts.append(f"{key}: true")
+        elif isinstance(value, _Raw):
+            parts.append(f"{key}: {value.text}")
+        else:
+            escaped = str(value).replace("\\", "\\\\").replace('"', '\\"')
+            parts.append(f'{key}: "{escaped}"')
+    return f"@{name}({', '.join(parts)})" if parts else f"@{name}"
+
+
+@dataclass(frozen=True, slots=True)
+class _Raw:
+    text: str
+
+
+@dataclass(slots=True)
+class _Source:
+    """One subgraph's definition of a field, with what @override made of it."""
+
+    subgraph: Subgraph
+    field: Field
+    used_overridden: bool = False
+    unused_overridden: bool = False
+    override_label: str | None = None
+    override_from: str | None = None
+
+
+class _Merger:
+    def __init__(self, subgraphs: list[Subgraph], repeatable: frozenset[str]) -> None:
+        self.subgraphs = sorted(subgraphs, key=lambda s: s.name)
+        self.by_name = {s.name: s for s in self.subgraphs}
+        self.graph_names = graph_enum_names([s.name for s in self.subgraphs])
+        self.repeatable = repeatable
+        self.errors: list[CompositionError] = []
+        self.hints: list[CompositionHint] = []
+        self.types: dict[str, MergedType] = {}
+
+    # -- helpers -----------------------------------------------------------------
+
+    def graph(self, subgraph: Subgraph) -> _Raw:
+        return _Raw(self.graph_names[subgraph.name])
+
+    def definitions(self, name: str) -> list[tuple[Subgraph, TypeDefinition]]:
+        return [(s, s.types[name]) for s in self.subgraphs if name in s.types]
+
+    def implementations(self, name: str) -> set[str]:
+        found: set[str] = set()
+        for subgraph in self.subgraphs:
+            for definition in subgraph.types.values():
+                if name in definition.interfaces or name in definition.members:
+                    found.add(definition.name)
+            if name in subgraph.types:
+                found.update(subgraph.types[name].members)
+        return found
+
+    def is_subtype(self, sub: str, sup: str) -> bool:
+        if sub == sup:
+            return True
+        if sub.endswith("!"):
+            return self.is_subtype(sub[:-1], sup[:-1] if sup.endswith("!") else sup)
+        if sup.endswith("!"):
+            return False
+        if sub.startswith("["):
+            return sup.startswith("[") and self.is_subtype(sub[1:-1], sup[1:-1])
+        if sup.startswith("["):
+            return False
+        return sub in self.implementations(sup)
+
+    def merge_type_reference(
+        self,
+        coordinate: str,
+        sources: list[tuple[Subgraph, str]],
+        input_position: bool,
+        element: str,
+        type_name: str,
+        field_name: str | None,
+    ) -> tuple[str, bool]:
+        """The merged type of a field or argument, and whether all sources agree."""
+        result = sources[0][1]
+        for _, candidate in sources[1:]:
+            wider, narrower = (
+                (result, candidate) if not input_position else (candidate, result)
+            )
+            if self.is_subtype(narrower, wider):
+                continue
+            if self.is_subtype(wider, narrower):
+                result = candidate
+                continue
+            groups = _group(sources)
+            described = " but ".join(
+                f'type "{t}" in {subgraph_names(names)}' for t, names in groups[:2]
+            )
+            described += "".join(
+                f' and type "{t}" in {subgraph_names(names)}' for t, names in groups[2:]
+            )
+            code = (
+                "FIELD_ARGUMENT_TYPE_MISMATCH"
+                if element == "argument"
+                else "FIELD_TYPE_MISMATCH"
+            )
+            self.errors.append(
+                CompositionError(
+                    code,
+                    f'Type of {element} "{coordinate}" is incompatible across'
+                    f" subgraphs: it has {described}",
+                    tuple(s.name for s, _ in sources),
+                    type_name,
+                    field_name,
+                )
+            )
+            return result, False
+        all_equal = all(t == sources[0][1] for _, t in sources)
+        if not all_equal:
+            chosen = [s.name for s, t in sources if t == result]
+            others = [(t, n) for t, n in _group(sources) if t != result]
+            relation = "supertype" if input_position else "subtype"
+            code = (
+                "INCONSISTENT_BUT_COMPATIBLE_ARGUMENT_TYPE"
+                if element == "argument"
+                else "INCONSISTENT_BUT_COMPATIBLE_FIELD_TYPE"
+            )
+            described = " and ".join(
+                f'{relation} "{t}" in {subgraph_names(n)}' for t, n in others
+            )
+            self.hints.append(
+                CompositionHint(
+                    code,
+                    f'Type of {element} "{coordinate}" is inconsistent but compatible'
+                    f' across subgraphs: will use type "{result}" (from'
+                    f' {subgraph_names(chosen)}) in supergraph but "{coordinate}" has'
+                    f" {described}.",
+                    tuple(s.name for s, _ in sources),
+                    type_name,
+                    field_name,
+                )
+            )
+        return result, all_equal
+
+    # -- types -------------------------------------------------------------------
+
+    def merge(self) -> Supergraph:
+        order: list[str] = []
+        for subgraph in self.subgraphs:
+            order.extend(n for n in subgraph.types if n not in order)
+        for name in order:
+            self.merge_type(name)
+        self.add_interface_object_fields()
+        for name in order:
+            if self.types.get(name) and self.types[name].kind == "enum":
+                self.merge_enum(name)
+        roots = [
+            r
+            for r in ROOT_NAMES.values()
+            if any(r in s.root_types for s in self.subgraphs)
+        ]
+        return Supergraph(self.subgraphs, self.graph_names, self.types, roots)
+
+    def merge_type(self, name: str) -> None:
+        definitions = self.definitions(name)
+        kinds: dict[str, list[str]] = {}
+        for subgraph, definition in definitions:
+            kind = "interface" if definition.interface_object else definition.kind
+            kinds.setdefault(kind, []).append(subgraph.name)
+        if len(kinds) > 1:
+            (first, first_names), *rest = kinds.items()
+            described = " but ".join(
+                [f"{_KIND_NAMES[first]} in {subgraph_names(first_names)}"]
+                + [f"{_KIND_NAMES[k]} in {subgraph_names(n)}" for k, n in rest]
+            )
+            self.errors.append(
+                CompositionError(
+                    "TYPE_KIND_MISMATCH",
+                    f'Type "{name}" has mismatched kind: it is defined as {described}',
+                    tuple(s.name for s, _ in definitions),
+                    name,
+                )
+            )
+            return
+        kind = next(iter(kinds))
+        merged = MergedType(name, kind)
+        self.types[name] = merged
+        merged.description = next(
+            (d.description for _, d in definitions if d.description), None
+        )
+        merged.directives = merge_directives(
+            (x for _, d in definitions for x in d.directives), self.repeatable
+        )
+        for subgraph, definition in definitions:
+            graph = self.graph(subgraph)
+            if kind in ("object", "interface"):
+                for key in definition.keys:
+                    merged.join.append(
+                        _join(
+                            "join__type",
+                            graph=graph,
+                            key=key.fields,
+                            extension=key.extension,
+                            resolvable=None if key.resolvable else _Raw("false"),
+                            isInterfaceObject=definition.interface_object,
+                        )
+                    )
+                if not definition.keys:
+                    merged.join.append(
+                        _join(
+                            "join__type",
+                            graph=graph,
+                            isInterfaceObject=definition.interface_object,
+                        )
+                    )
+                for interface in definition.interfaces:
+                    merged.join.append(
+                        _join("join__implements", graph=graph, interface=interface)
+                    )
+                    if interface not in merged.interfaces:
+                        merged.interfaces.append(interface)
+            else:
+                merged.join.append(_join("join__type", graph=graph))
+        if kind in ("object", "interface"):
+            self.merge_fields(merged, definitions)
+        elif kind == "union":
+            self.merge_union(merged, definitions)
+        elif kind == "input":
+            self.merge_input(merged, definitions)
+
+    def merge_union(
+        self, merged: MergedType, definitions: list[tuple[Subgraph, TypeDefinition]]
+    ) -> None:
+        for subgraph, definition in definitions:
+            for member in definition.members:
+                merged.join.append(
+                    _join(
+                        "join__unionMember", graph=self.graph(subgraph), member=member
+                    )
+                )
+                if member not in merged.members:
+                    merged.members.append(member)
+        for member in merged.members:
+            having = [s.name for s, d in definitions if member in d.members]
+            missing = [s.name for s, d in definitions if member not in d.members]
+            if missing:
+                self.hints.append(
+                    CompositionHint(
+                        "INCONSISTENT_UNION_MEMBER",
+                        f'Union type "{merged.name}" includes member type "{member}" in'
+                        f' some but not all defining subgraphs: "{member}" is defined'
+                        f" in {subgraph_names(having)} but not in"
+                        f" {subgraph_names(missing)}.",
+                        tuple(having + missing),
+                        merged.name,
+                    )
+                )
+
+    # -- fields ------------------------------------------------------------------
+
+    def field_sources(
+        self, type_name: str, field_name: str, subgraphs: list[Subgraph]
+    ) -> list[_Source]:
+        sources = [
+            _Source(s, s.types[type_name].fields[field_name])
+            for s in subgraphs
+            if field_name in s.types[type_name].fields
+        ]
+        coordinate = f"{type_name}.{field_name}"
+        for source in sources:
+            origin = source.field.override_from
+            if origin is None:
+                continue
+            name = source.subgraph.name
+            if origin == name:
+                self.errors.append(
+                    CompositionError(
+                        "OVERRIDE_FROM_SELF_ERROR",
+                        f'Source and destination subgraphs "{name}" are the same for'
+                        f' overridden field "{coordinate}"',
+                        (name,),
+                        type_name,
+                        field_name,
+                    )
+                )
+                continue
+            if origin not in self.by_name:
+                self.hints.append(
+                    CompositionHint(
+                        "FROM_SUBGRAPH_DOES_NOT_EXIST",
+                        f'Source subgraph "{origin}" for field "{coordinate}" on'
+                        f' subgraph "{name}" does not exist.',
+                        (name,),
+                        type_name,
+                        field_name,
+                    )
+                )
+                continue
+            source.override_from = origin
+            source.override_label = source.field.override_label
+            overridden = next((s for s in sources if s.subgraph.name == origin), None)
+            if overridden is None:
+                self.hints.append(
+                    CompositionHint(
+                        "OVERRIDE_DIRECTIVE_CAN_BE_REMOVED",
+                        f'Field "{coordinate}" on subgraph "{name}" no longer exists'
+                        " in the from subgraph. The @override directive can be"
+                        " removed.",
+                        (name,),
+                        type_name,
+                        field_name,
+                    )
+                )
+                continue
+            if source.override_label is not None:
+                overridden.override_label = source.override_label
+                self.hints.append(
+                    CompositionHint(
+                        "OVERRIDE_MIGRATION_IN_PROGRESS",
+                        f'Field "{coordinate}" is currently being migrated with'
+                        " progressive @override. Once the migration is complete,"
+                        f' remove the field from subgraph "{origin}".',
+                        (origin, name),
+                        type_name,
+                        field_name,
+                    )
+                )
+            elif (type_name, field_name) in overridden.subgraph.used_fields:
+                overridden.used_overridden = True
+                self.hints.append(
+                    CompositionHint(
+                        "OVERRIDDEN_FIELD_CAN_BE_REMOVED",
+                        f'Field "{coordinate}" on subgraph "{origin}" is overridden.'
+                        " It is still used in some federation directive(s) (@key,"
+                        " @requires, and/or @provides) and/or to satisfy interface"
+                        " constraint(s), but consider marking it @external explicitly"
+                        " or removing it along with its references.",
+                        (origin,),
+                        type_name,
+                        field_name,
+                    )
+                )
+            else:
+                overridden.unused_overridden = True
+                self.hints.append(
+                    CompositionHint(
+                        "OVERRIDDEN_FIELD_CAN_BE_REMOVED",
+                        f'Field "{coordinate}" on subgraph "{origin}" is overridden.'
+                        " Consider removing it.",
+                        (origin,),
+                        type_name,
+                        field_name,
+                    )
+                )
+        return sources
+
+    def merge_fields(
+        self, merged: MergedType, definitions: list[tuple[Subgraph, TypeDefinition]]
+    ) -> None:
+        subgraphs = [s for s, _ in definitions]
+        names: list[str] = []
+        for _, definition in definitions:
+            names.extend(n for n in definition.fields if n not in names)
+        for field_name in names:
+            sources = self.field_sources(merged.name, field_name, subgraphs)
+            if merged.kind == "object":
+                self.validate_shareable(merged.name, field_name, sources)
+            self.merge_field(merged, field_name, sources, subgraphs)
+
+    def validate_shareable(
+        self, type_name: str, field_name: str, sources: list[_Source]
+    ) -> None:
+        resolving = [
+            s
+            for s in sources
+            if not s.field.external
+            and not s.unused_overridden
+            and not s.used_overridden
+            and not (s.override_label is not None and s.override_from is None)
+            and not s.subgraph.types[type_name].interface_object
+        ]
+        if len(resolving) < 2:
+            return
+        non_shareable = [
+            s.subgraph.name
+            for s in resolving
+            if not (
+                s.field.shareable
+                or s.subgraph.is_federation_1
+                or _in_key(s.subgraph.types[type_name], field_name)
+            )
+        ]
+        if not non_shareable:
+            return
+        where = (
+            "all of them"
+            if len(non_shareable) == len(resolving)
+            else subgraph_names(non_shareable)
+        )
+        self.errors.append(
+            CompositionError(
+                "INVALID_FIELD_SHARING",
+                f'Non-shareable field "{type_name}.{field_name}" is resolved from'
+                " multiple subgraphs: it is resolved from"
+                f" {subgraph_names([s.subgraph.name for s in resolving])} and defined"
+                f" as non-shareable in {where}",
+                tuple(s.subgraph.name for s in resolving),
+                type_name,
+                field_name,
+            )
+        )
+
+    def merge_field(
+        self,
+        merged: MergedType,
+        field_name: str,
+        sources: list[_Source],
+        subgraphs: list[Subgraph],
+    ) -> None:
+        coordinate = f"{merged.name}.{field_name}"
+        internal = [s for s in sources if not s.field.external] or sources
+        field_type, all_equal = self.merge_type_reference(
+            coordinate,
+            [(s.subgraph, s.field.type) for s in internal],
+            False,
+            "field",
+            merged.name,
+            field_name,
+        )
+        result = MergedField(field_name, field_type)
+        result.description = next(
+            (s.field.description for s in internal if s.field.description), None
+        )
+        result.directives = merge_directives(
+            (d for s in internal for d in s.field.directives), self.repeatable
+        )
+        result.arguments = self.merge_arguments(
+            coordinate,
+            [(s.subgraph, s.field) for s in internal],
+            merged.name,
+            field_name,
+        )
+        if self.needs_join_field(sources, subgraphs, all_equal):
+            for source in sources:
+                if source.unused_overridden and source.override_label is None:
+                    continue
+                result.join.append(
+                    _join(
+                        "join__field",
+                        graph=self.graph(source.subgraph),
+                        requires=source.field.requires,
+                        provides=source.field.provides,
+                        type=None if all_equal else source.field.type,
+                        external=source.field.external,
+                        override=source.override_from,
+                        usedOverridden=source.used_overridden,
+                        overrideLabel=source.override_label,
+                    )
+                )
+        merged.fields[field_name] = result
+
+    def needs_join_field(
+        self, sources: list[_Source], subgraphs: list[Subgraph], all_equal: bool
+    ) -> bool:
+        if not all_equal:
+            return True
+        if any(s.used_overridden or s.override_label for s in sources):
+            return True
+        having = {s.subgraph.name: s for s in sources}
+        for subgraph in subgraphs:
+            source = having.get(subgraph.name)
+            if source is None or source.unused_overridden:
+                return True
+            if source.field.external or source.field.requires or source.field.provides:
+                return True
+        return False
+
+    def merge_arguments(
+        self,
+        coordinate: str,
+        sources: list[tuple[Subgraph, Field]],
+        type_name: str,
+        field_name: str | None,
+    ) -> dict[str, MergedArgument]:
+        names: list[str] = []
+        for _, source in sources:
+            names.extend(n for n in source.arguments if n not in names)
+        merged: dict[str, MergedArgument] = {}
+        for name in names:
+            argument_coordinate = f"{coordinate}({name}:)"
+            having = [(s, f.arguments[name]) for s, f in sources if name in f.arguments]
+            missing = [s.name for s, f in sources if name not in f.arguments]
+            if missing:
+                required = [
+                    s.name
+                    for s, a in having
+                    if a.type.endswith("!") and a.default is None
+                ]
+                if required:
+                    self.errors.append(
+                        CompositionError(
+                            "REQUIRED_ARGUMENT_MISSING_IN_SOME_SUBGRAPH",
+                            f'Argument "{argument_coordinate}" is required in some'
+                            " subgraphs but does not appear in all subgraphs: it is"
+                            f" required in {subgraph_names(required)} but does not"
+                            f" appear in {subgraph_names(missing)}",
+                            tuple(required + missing),
+                            type_name,
+                            field_name,
+                        )
+                    )
+                else:
+                    self.hints.append(
+                        CompositionHint(
+                            "INCONSISTENT_ARGUMENT_PRESENCE",
+                            f'Optional argument "{argument_coordinate}" will not be'
+                            " included in the supergraph as it does not appear in all"
+                            " subgraphs: it is defined in"
+                            f" {subgraph_names([s.name for s, _ in having])} but not in"
+                            f" {subgraph_names(missing)}.",
+                            tuple(s.name for s, _ in having) + tuple(missing),
+                            type_name,
+                            field_name,
+                        )
+                    )
+                continue
+            argument_type, _ = self.merge_type_reference(
+                argument_coordinate,
+                [(s, a.type) for s, a in having],
+                True,
+                "argument",
+                type_name,
+                field_name,
+            )
+            merged[name] = MergedArgument(
+                name,
+                argument_type,
+                self.merge_default(argument_coordinate, having, type_name, field_name),
+                next((a.description for _, a in having if a.description), None),
+                merge_directives(
+                    (d for _, a in having for d in a.directives), self.repeatable
+                ),
+            )
+        return merged
+
+    def merge_default(
+        self,
+        coordinate: str,
+        having: list[tuple[Subgraph, Argument]] | list[tuple[Subgraph, Field]],
+        type_name: str,
+        field_name: str | None,
+    ) -> ValueNode | None:
+        defaults = [
+            (s, print_ast(a.default) if a.default is not None else None)
+            for s, a in having
+        ]
+        present = [(s, d) for s, d in defaults if d is not None]
+        if not present:
+            return None
+        absent = [s.name for s, d in defaults if d is None]
+        kind = "Argument" if "(" in coordinate else "Input field"
+        if absent:
+            self.hints.append(
+                CompositionHint(
+                    "INCONSISTENT_DEFAULT_VALUE_PRESENCE",
+                    f'{kind} "{coordinate}" has a default value in only some'
+                    " subgraphs: will not use a default in the supergraph (there is no"
+                    f' default in {subgraph_names(absent)}) but "{coordinate}" has'
+                    + " and ".join(
+                        f" default value {d} in {subgraph_names([s.name])}"
+                        for s, d in present
+                    )
+                    + ".",
+                    tuple(s.name for s, _ in defaults),
+                    type_name,
+                    field_name,
+                )
+            )
+            return None
+        if len({d for _, d in present}) > 1:
+            groups = _group([(s, d) for s, d in present])  # type: ignore[misc]
+            described = " but ".join(
+                f"default value {d} in {subgraph_names(n)}" for d, n in groups
+            )
+            code = (
+                "FIELD_ARGUMENT_DEFAULT_MISMATCH"
+                if kind == "Argument"
+                else "INPUT_FIELD_DEFAULT_MISMATCH"
+            )
+            self.errors.append(
+                CompositionError(
+                    code,
+                    f'{kind} "{coordinate}" has incompatible default values across'
+                    f" subgraphs: it has {described}",
+                    tuple(s.name for s, _ in present),
+                    type_name,
+                    field_name,
+                )
+            )
+            return None
+        return having[0][1].default
+
+    def merge_input(
+        self, merged: MergedType, definitions: list[tuple[Subgraph, TypeDefinition]]
+    ) -> None:
+        names: list[str] = []
+        for _, definition in definitions:
+            names.extend(n for n in definition.fields if n not in names)
+        for name in names:
+            coordinate = f"{merged.name}.{name}"
+            having = [(s, d.fields[name]) for s, d in definitions if name in d.fields]
+            missing = [s.name for s, d in definitions if name not in d.fields]
+            if missing:
+                required = [
+                    s.name
+                    for s, f in having
+                    if f.type.endswith("!") and f.default is None
+                ]
+                if required:
+                    self.errors.append(
+                        CompositionError(
+                            "REQUIRED_INPUT_FIELD_MISSING_IN_SOME_SUBGRAPH",
+                            f'Input object field "{coordinate}" is required in some'
+                            " subgraphs but does not appear in all subgraphs: it is"
+                            f" required in {subgraph_names(required)} but does not"
+                            f" appear in {subgraph_names(missing)}",
+                            tuple(required + missing),
+                            merged.name,
+                            name,
+                        )
+                    )
+                else:
+                    self.hints.append(
+                        CompositionHint(
+                            "INCONSISTENT_INPUT_OBJECT_FIELD",
+                            f'Input object field "{name}" will not be added to'
+                            f' "{merged.name}" in the supergraph as it does not appear'
+                            " in all subgraphs: it is defined in"
+                            f" {subgraph_names([s.name for s, _ in having])} but not"
+                            f" in {subgraph_names(missing)}.",
+                            tuple(s.name for s, _ in having) + tuple(missing),
+                            merged.name,
+                            name,
+                        )
+                    )
+                continue
+            field_type, all_equal = self.merge_type_reference(
+                coordinate,
+                [(s, f.type) for s, f in having],
+                True,
+                "input field",
+                merged.name,
+                name,
+            )
+            result = MergedField(name, field_type)
+            result.description = next(
+                (f.description for _, f in having if f.description), None
+            )
+            result.directives = merge_directives(
+                (d for _, f in having for d in f.directives), self.repeatable
+            )
+            result.default = self.merge_default(coordinate, having, merged.name, name)
+            if not all_equal:
+                result.join = [
+                    _join("join__field", graph=self.graph(s), type=f.type)
+                    for s, f in having
+                ]
+            merged.fields[name] = result
+
+    def add_interface_object_fields(self) -> None:
+        """Give each implementation the fields @interfaceObject subgraphs add to its
+        interface (resolved through the interface's key, hence a bare @join__field)."""
+        for interface in self.types.values():
+            if interface.kind != "interface":
+                continue
+            added: list[str] = []
+            for _, definition in self.definitions(interface.name):
+                if definition.interface_object:
+                    added.extend(n for n in definition.fields if n not in added)
+            if not added:
+                continue
+            for merged in self.types.values():
+                if merged.kind != "object" or interface.name not in merged.interfaces:
+                    continue
+                for name in added:
+                    if name in merged.fields:
+                        continue
+                    source = interface.fields[name]
+                    merged.fields[name] = MergedField(
+                        name,
+                        source.type,
+                        source.description,
+                        dict(source.arguments),
+                        join=["@join__field"],
+                        directives=list(source.directives),
+                    )
+
+    # -- enums -------------------------------------------------------------------
+
+    def enum_usage(self, name: str) -> tuple[str | None, str | None]:
+        """The first input and output position (coordinates) that use an enum."""
+        as_input: str | None = None
+        as_output: str | None = None
+        for merged in self.types.values():
+            for field_definition in merged.fields.values():
+                coordinate = f"{merged.name}.{field_definition.name}"
+                if named_type(field_definition.type) == name:
+                    if merged.kind == "input":
+                        as_input = as_input or coordinate
+                    else:
+                        as_output = as_output or coordinate
+                for argument in field_definition.arguments.values():
+                    if named_type(argument.type) == name:
+                        as_input = as_input or f"{coordinate}({argument.name}:)"
+        return as_input, as_output
+
+    def merge_enum(self, name: str) -> None:
+        merged = self.types[name]
+        definitions = self.definitions(name)
+        values: list[str] = []
+        for _, definition in definitions:
+            values.extend(v for v in definition.values if v not in values)
+        as_input, as_output = self.enum_usage(name)
+        if as_input is None and as_output is None:
+            self.hints.append(
+                CompositionHint(
+                    "UNUSED_ENUM_TYPE",
+                    f'Enum type "{name}" is defined but unused. It will be included in'
+                    " the supergraph with all the values appearing in any subgraph"
+                    ' ("as if" it was only used as an output type).',
+                    tuple(s.name for s, _ in definitions),
+                    name,
+                )
+            )
+        for value in values:
+            having = [s for s, d in definitions if value in d.values]
+            missing = [s.name for s, d in definitions if value not in d.values]
+            in_some = (
+                f'"{value}" is defined in {subgraph_names([s.name for s in having])}'
+                f" but not in {subgraph_names(missing)}"
+            )
+            if missing and as_input and as_output:
+                self.errors.append(
+                    CompositionError(
+                        "ENUM_VALUE_MISMATCH",
+                        f'Enum type "{name}" is used as both input type (for example,'
+                        f' as type of "{as_input}") and output type (for example, as'
+                        f' type of "{as_output}"), but value "{value}" is not defined'
+                        f' in all the subgraphs defining "{name}": {in_some}',
+                        tuple(s.name for s, _ in definitions),
+                        name,
+                    )
+                )
+                continue
+            if missing and as_input:
+                self.hints.append(
+                    CompositionHint(
+                        "INCONSISTENT_ENUM_VALUE_FOR_INPUT_ENUM",
+                        f'Value "{value}" of enum type "{name}" will not be part of the'
+                        " supergraph as it is not defined in all the subgraphs defining"
+                        f' "{name}": {in_some}.',
+                        tuple(s.name for s, _ in definitions),
+                        name,
+                    )
+                )
+                continue
+            if missing:
+                self.hints.append(
+                    CompositionHint(
+                        "INCONSISTENT_ENUM_VALUE_FOR_OUTPUT_ENUM",
+                        f'Value "{value}" of enum type "{name}" has been added to the'
+                        " supergraph but is only defined in a subset of the subgraphs"
+                        f' defining "{name}": {in_some}.',
+                        tuple(s.name for s, _ in definitions),
+                        name,
+                    )
+                )
+            merged.values[value] = MergedValue(
+                value,
+                next(
+                    (
+                        d.values[value].description
+                        for _, d in definitions
+                        if value in d.values and d.values[value].description
+                    ),
+                    None,
+                ),
+                [_join("join__enumValue", graph=self.graph(s)) for s in having],
+                merge_directives(
+                    (
+                        x
+                        for _, d in definitions
+                        if value in d.values
+                        for x in d.values[value].directives
+                    ),
+                    self.repeatable,
+                ),
+            )
+
+
+def _in_key(definition: TypeDefinition, field_name: str) -> bool:
+    return any(
+        re.search(rf"(^|[\s{{]){re.escape(field_name)}($|[\s{{}}])", key.fields)
+        for key in definition.keys
+    )
+
+
+def _group(sources: list[tuple[Subgraph, str]]) -> list[tuple[str, list[str]]]:
+    groups: dict[str, list[str]] = {}
+    for subgraph, value in sources:
+        groups.setdefault(value, []).append(subgraph.name)
+    return list(groups.items())
+
+
+def merge(
+    subgraphs: list[Subgraph], repeatable: frozenset[str]
+) -> tuple[Supergraph, list[CompositionError], list[CompositionHint]]:
+    """Merge read subgraphs; returns the supergraph model, errors and hints."""
+    merger = _Merger(subgraphs, repeatable)
+    supergraph = merger.merge()
+    return supergraph, merger.errors, merger.hints

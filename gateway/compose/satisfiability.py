@@ -1,0 +1,164 @@
+"""Satisfiability: every supergraph field can be reached from a root operation.
+
+A simplified form of Apollo's satisfiability validation (composition's last step):
+walk the supergraph from each root field through the subgraph that resolves it; a
+field the current subgraph lacks must be reachable by moving to another subgraph
+through one of its resolvable @key whose fields the current subgraph has. Requirements
+of @requires and the possible runtime types of abstract types are not followed.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from typing import TYPE_CHECKING
+
+from .errors import CompositionError
+from .subgraph import named_type
+
+if TYPE_CHECKING:
+    from .merge import Supergraph
+    from .subgraph import Subgraph, TypeDefinition
+
+__all__ = ["validate_satisfiability"]
+
+_OPERATION = {"Query": "", "Mutation": "mutation ", "Subscription": "subscription "}
+
+
+def _key_fields(fields: str) -> set[str]:
+    depth, names, word = 0, set(), ""
+    for char in fields + " ":
+        if char.isalnum() or char == "_":
+            word += char
+            continue
+        if word and depth == 0:
+            names.add(word)
+        word = ""
+        depth += {"{": 1, "}": -1}.get(char, 0)
+    return names
+
+
+def _print_query(root: str, path: tuple[str, ...], leaf_is_composite: bool) -> str:
+    lines: list[str] = []
+    for depth, step in enumerate(path):
+        indent = "  " * (depth + 1)
+        last = depth == len(path) - 1
+        lines.append(
+            f"{indent}{step}" + ("" if last and not leaf_is_composite else " {")
+        )
+    if leaf_is_composite:
+        lines.append("  " * (len(path) + 1) + "...")
+        lines.append("  " * len(path) + "}")
+    for depth in range(len(path) - 1, 0, -1):
+        lines.append("  " * depth + "}")
+    return f"{_OPERATION[root]}{{\n" + "\n".join(lines) + "\n}"
+
+
+def _why_not(
+    source: Subgraph, target: Subgraph, type_name: str, field_name: str
+) -> str | None:
+    """None when `target` can be entered from `source` on `type_name`, else why not."""
+    definition: TypeDefinition = target.types[type_name]
+    coordinate = f"{type_name}.{field_name}"
+    prefix = f'cannot move to subgraph "{target.name}", which has field "{coordinate}"'
+    if not definition.keys:
+        return (
+            f'{prefix}, because type "{type_name}" has no @key defined in subgraph'
+            f' "{target.name}".'
+        )
+    resolvable = [k for k in definition.keys if k.resolvable]
+    if not resolvable:
+        return (
+            f'{prefix}, because none of the @key defined on type "{type_name}" in'
+            f' subgraph "{target.name}" are resolvable (they are all declared with'
+            ' their "resolvable" argument set to false).'
+        )
+    here = source.types.get(type_name)
+    have = set(here.fields) if here else set()
+    for key in resolvable:
+        if _key_fields(key.fields) <= have:
+            return None
+    return (
+        f'cannot move to subgraph "{target.name}" using @key(fields:'
+        f' "{resolvable[0].fields}") of "{type_name}", the key field(s) cannot be'
+        f' resolved from subgraph "{source.name}".'
+    )
+
+
+def validate_satisfiability(supergraph: Supergraph) -> list[CompositionError]:
+    """Errors (SATISFIABILITY_ERROR) for fields no query path can resolve."""
+    errors: list[CompositionError] = []
+    reported: set[tuple[str, str]] = set()
+    seen: set[tuple[str, str]] = set()
+    queue: deque[tuple[str, Subgraph, tuple[str, ...], str]] = deque()
+
+    def enter(
+        type_name: str, subgraph: Subgraph, path: tuple[str, ...], root: str
+    ) -> None:
+        merged = supergraph.types.get(type_name)
+        if merged is None or merged.kind not in ("object", "interface", "union"):
+            return
+        if (type_name, subgraph.name) not in seen:
+            seen.add((type_name, subgraph.name))
+            queue.append((type_name, subgraph, path, root))
+
+    for root in supergraph.root_types:
+        for field in supergraph.types[root].fields.values():
+            for subgraph in supergraph.subgraphs:
+                found = subgraph.types.get(root)
+                if found and field.name in found.fields:
+                    enter(named_type(field.type), subgraph, (field.name,), root)
+    while queue:
+        type_name, subgraph, path, root = queue.popleft()
+        merged = supergraph.types[type_name]
+        here = subgraph.types.get(type_name)
+        if merged.kind == "union":
+            for member in here.members if here else ():
+                enter(member, subgraph, (*path, f"... on {member}"), root)
+            continue
+        for field in merged.fields.values():
+            own = here.fields.get(field.name) if here else None
+            next_type = named_type(field.type)
+            if own is not None and not own.external:
+                enter(next_type, subgraph, (*path, field.name), root)
+                continue
+            others = [
+                s
+                for s in supergraph.subgraphs
+                if s is not subgraph
+                and type_name in s.types
+                and field.name in s.types[type_name].fields
+                and not s.types[type_name].fields[field.name].external
+            ]
+            if not others:
+                # Only an @interfaceObject provides it; reached through the interface.
+                continue
+            reasons = [
+                (s, _why_not(subgraph, s, type_name, field.name)) for s in others
+            ]
+            movable = [s for s, reason in reasons if reason is None]
+            for target in movable:
+                enter(next_type, target, (*path, field.name), root)
+            if movable or (type_name, field.name) in reported:
+                continue
+            reported.add((type_name, field.name))
+            query = _print_query(
+                root,
+                (*path, field.name),
+                next_type in supergraph.types
+                and supergraph.types[next_type].kind
+                in ("object", "interface", "union"),
+            )
+            details = "\n".join(f"  - {reason}" for _, reason in reasons)
+            errors.append(
+                CompositionError(
+                    "SATISFIABILITY_ERROR",
+                    f"The following supergraph API query:\n{query}\ncannot be"
+                    " satisfied by the subgraphs because:\n"
+                    f'- from subgraph "{subgraph.name}":\n'
+                    f'  - cannot find field "{type_name}.{field.name}".\n{details}',
+                    (subgraph.name, *(s.name for s in others)),
+                    type_name,
+                    field.name,
+                )
+            )
+    return errors

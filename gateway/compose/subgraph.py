@@ -1,0 +1,616 @@
+"""Read one subgraph's SDL into the model that composition merges.
+
+Implements the subgraph side of Apollo Federation 2 (https://www.apollographql.com/
+docs/graphos/reference/federation/directives): `@link` imports and renames, root types
+renamed to Query/Mutation/Subscription, and the upgrade of federation 1 subgraphs (no
+`@link`): every field shareable, `@external` dropped on key fields and where unused.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from graphql import GraphQLError, parse, print_ast
+from graphql.language import (
+    DirectiveDefinitionNode,
+    DirectiveNode,
+    EnumTypeDefinitionNode,
+    EnumTypeExtensionNode,
+    FieldDefinitionNode,
+    InputObjectTypeDefinitionNode,
+    InputObjectTypeExtensionNode,
+    InputValueDefinitionNode,
+    InterfaceTypeDefinitionNode,
+    InterfaceTypeExtensionNode,
+    ListTypeNode,
+    NamedTypeNode,
+    NonNullTypeNode,
+    ObjectTypeDefinitionNode,
+    ObjectTypeExtensionNode,
+    ScalarTypeDefinitionNode,
+    ScalarTypeExtensionNode,
+    SchemaDefinitionNode,
+    SchemaExtensionNode,
+    StringValueNode,
+    TypeNode,
+    UnionTypeDefinitionNode,
+    UnionTypeExtensionNode,
+    ValueNode,
+)
+
+from .errors import CompositionError
+
+if TYPE_CHECKING:
+    from graphql.language import BooleanValueNode, SelectionSetNode
+
+__all__ = [
+    "Argument",
+    "EnumValue",
+    "Field",
+    "Key",
+    "Subgraph",
+    "SubgraphDefinition",
+    "TypeDefinition",
+    "read_subgraph",
+]
+
+FEDERATION_SPEC = "https://specs.apollo.dev/federation/"
+LINK_SPEC = "https://specs.apollo.dev/link/"
+# Directives the subgraph spec defines; everything else is user-defined.
+FEDERATION_DIRECTIVES = frozenset(
+    {
+        "key",
+        "extends",
+        "shareable",
+        "external",
+        "requires",
+        "provides",
+        "override",
+        "inaccessible",
+        "tag",
+        "interfaceObject",
+        "composeDirective",
+        "authenticated",
+        "requiresScopes",
+        "policy",
+        "cost",
+        "listSize",
+        "context",
+        "fromContext",
+    }
+)
+# Subgraph directives the supergraph keeps on the element they were applied to.
+CARRIED_DIRECTIVES = frozenset(
+    {
+        "inaccessible",
+        "tag",
+        "authenticated",
+        "requiresScopes",
+        "policy",
+        "cost",
+        "listSize",
+    }
+)
+BUILT_IN_DIRECTIVES = frozenset({"deprecated", "specifiedBy", "skip", "include"})
+# Types and fields a federation subgraph adds for the gateway, never merged.
+FEDERATION_TYPES = frozenset(
+    {
+        "_Any",
+        "_Entity",
+        "_Service",
+        "_FieldSet",
+        "FieldSet",
+        "link__Import",
+        "link__Purpose",
+        "federation__FieldSet",
+        "federation__Scope",
+        "federation__Policy",
+        "federation__ContextFieldValue",
+    }
+)
+FEDERATION_FIELDS = frozenset({"_service", "_entities"})
+ROOT_NAMES = {"query": "Query", "mutation": "Mutation", "subscription": "Subscription"}
+
+_KINDS: dict[type, str] = {
+    ObjectTypeDefinitionNode: "object",
+    ObjectTypeExtensionNode: "object",
+    InterfaceTypeDefinitionNode: "interface",
+    InterfaceTypeExtensionNode: "interface",
+    UnionTypeDefinitionNode: "union",
+    UnionTypeExtensionNode: "union",
+    EnumTypeDefinitionNode: "enum",
+    EnumTypeExtensionNode: "enum",
+    InputObjectTypeDefinitionNode: "input",
+    InputObjectTypeExtensionNode: "input",
+    ScalarTypeDefinitionNode: "scalar",
+    ScalarTypeExtensionNode: "scalar",
+}
+_EXTENSIONS = (
+    ObjectTypeExtensionNode,
+    InterfaceTypeExtensionNode,
+    UnionTypeExtensionNode,
+    EnumTypeExtensionNode,
+    InputObjectTypeExtensionNode,
+    ScalarTypeExtensionNode,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class SubgraphDefinition:
+    """A subgraph as composition receives it: its name, routing URL and SDL."""
+
+    name: str
+    url: str
+    sdl: str
+
+
+@dataclass(slots=True)
+class Argument:
+    name: str
+    type: str
+    default: ValueNode | None
+    description: str | None
+    directives: list[DirectiveNode]
+
+
+@dataclass(slots=True)
+class Field:
+    name: str
+    type: str
+    arguments: dict[str, Argument]
+    description: str | None
+    directives: list[DirectiveNode]
+    external: bool = False
+    shareable: bool = False
+    requires: str | None = None
+    provides: str | None = None
+    override_from: str | None = None
+    override_label: str | None = None
+    default: ValueNode | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Key:
+    fields: str
+    resolvable: bool
+    extension: bool
+    source: str
+
+
+@dataclass(slots=True)
+class EnumValue:
+    name: str
+    description: str | None
+    directives: list[DirectiveNode]
+
+
+@dataclass(slots=True)
+class TypeDefinition:
+    name: str
+    kind: str
+    description: str | None = None
+    keys: list[Key] = field(default_factory=list)
+    shareable: bool = False
+    interface_object: bool = False
+    interfaces: list[str] = field(default_factory=list)
+    fields: dict[str, Field] = field(default_factory=dict)
+    members: list[str] = field(default_factory=list)
+    values: dict[str, EnumValue] = field(default_factory=dict)
+    directives: list[DirectiveNode] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class Subgraph:
+    """One subgraph, read: federation directives resolved to their spec names."""
+
+    name: str
+    url: str
+    # None for a federation 1 subgraph (no @link to the federation spec).
+    federation_version: tuple[int, int] | None
+    types: dict[str, TypeDefinition]
+    root_types: dict[str, str]
+    # Custom directives named by @composeDirective: name -> (link URL, definition).
+    composed_directives: dict[str, tuple[str | None, DirectiveDefinitionNode]]
+    # (type, field) pairs a @key, @requires or @provides of this subgraph selects.
+    used_fields: set[tuple[str, str]] = field(default_factory=set)
+
+    @property
+    def is_federation_1(self) -> bool:
+        return self.federation_version is None
+
+
+def type_to_string(node: TypeNode, renames: dict[str, str]) -> str:
+    if isinstance(node, NonNullTypeNode):
+        return type_to_string(node.type, renames) + "!"
+    if isinstance(node, ListTypeNode):
+        return f"[{type_to_string(node.type, renames)}]"
+    assert isinstance(node, NamedTypeNode)
+    return renames.get(node.name.value, node.name.value)
+
+
+def named_type(type_string: str) -> str:
+    return type_string.strip("[]!")
+
+
+def _argument(directive: DirectiveNode, name: str) -> ValueNode | None:
+    for argument in directive.arguments or ():
+        if argument.name.value == name:
+            return argument.value
+    return None
+
+
+def _string_argument(directive: DirectiveNode, name: str) -> str | None:
+    value = _argument(directive, name)
+    return value.value if isinstance(value, StringValueNode) else None
+
+
+def _description(node: object) -> str | None:
+    description = getattr(node, "description", None)
+    return description.value if description is not None else None
+
+
+class _Names:
+    """Maps the directive names a subgraph uses to the federation spec's names."""
+
+    def __init__(self, document_directives: list[DirectiveNode]) -> None:
+        self.version: tuple[int, int] | None = None
+        self.local_to_spec: dict[str, str] = {}
+        self.links: dict[str, str] = {}  # imported custom directive name -> link URL
+        prefix = "federation"
+        for directive in document_directives:
+            if directive.name.value != "link":
+                continue
+            url = _string_argument(directive, "url") or ""
+            imports = _argument(directive, "import")
+            imported: list[tuple[str, str]] = []
+            for value in getattr(imports, "values", ()) or ():
+                if isinstance(value, StringValueNode):
+                    imported.append((value.value, value.value))
+                else:
+                    fields = {f.name.value: f.value for f in value.fields}
+                    name = getattr(fields.get("name"), "value", "")
+                    alias = getattr(fields.get("as"), "value", name)
+                    imported.append((name, alias))
+            if url.startswith(FEDERATION_SPEC):
+                major, minor = url.rsplit("/v", 1)[1].split(".")
+                self.version = (int(major), int(minor))
+                prefix = _string_argument(directive, "as") or "federation"
+                for name, alias in imported:
+                    if name.startswith("@"):
+                        self.local_to_spec[alias.lstrip("@")] = name.lstrip("@")
+            elif not url.startswith(LINK_SPEC):
+                for _, alias in imported:
+                    self.links[alias.lstrip("@")] = url
+        if self.version is None:
+            self.local_to_spec = {name: name for name in FEDERATION_DIRECTIVES}
+        else:
+            for name in FEDERATION_DIRECTIVES:
+                self.local_to_spec.setdefault(f"{prefix}__{name}", name)
+
+        # Custom directives the subgraph asks to keep in the supergraph.
+        self.composed: set[str] = {
+            (_string_argument(directive, "name") or "").lstrip("@")
+            for directive in document_directives
+            if self.spec_name(directive) == "composeDirective"
+        }
+
+    def spec_name(self, directive: DirectiveNode) -> str | None:
+        return self.local_to_spec.get(directive.name.value)
+
+    def applies(self, node: object, spec: str) -> bool:
+        return any(
+            self.spec_name(directive) == spec
+            for directive in getattr(node, "directives", None) or ()
+        )
+
+
+def read_subgraph(
+    definition: SubgraphDefinition,
+) -> tuple[Subgraph | None, list[CompositionError]]:
+    """Read a subgraph's SDL: the subgraph (None if unreadable) and its errors."""
+    name = definition.name
+    try:
+        document = parse(definition.sdl)
+    except GraphQLError as error:
+        return None, [
+            CompositionError("INVALID_GRAPHQL", f"[{name}] {error.message}", (name,))
+        ]
+    schema_directives: list[DirectiveNode] = []
+    root_types: dict[str, str] = {}
+    for node in document.definitions:
+        if isinstance(node, SchemaDefinitionNode | SchemaExtensionNode):
+            schema_directives.extend(node.directives or ())
+            for operation in node.operation_types or ():
+                root_types[operation.operation.value] = operation.type.name.value
+    names = _Names(schema_directives)
+    renames = {
+        type_name: ROOT_NAMES[operation]
+        for operation, type_name in root_types.items()
+        if type_name != ROOT_NAMES[operation]
+    }
+    reader = _Reader(name, names, renames)
+    for node in document.definitions:
+        if type(node) in _KINDS:
+            reader.read_type(node)
+    subgraph = Subgraph(
+        name=name,
+        url=definition.url,
+        federation_version=names.version,
+        types=reader.types,
+        root_types={
+            ROOT_NAMES[op]: ROOT_NAMES[op] for op in root_types if op in ROOT_NAMES
+        },
+        composed_directives={},
+    )
+    for type_name in ROOT_NAMES.values():
+        if type_name in subgraph.types:
+            subgraph.root_types[type_name] = type_name
+    # A federation subgraph always has a Query type, if only for `_service`.
+    subgraph.types.setdefault("Query", TypeDefinition("Query", "object"))
+    subgraph.root_types["Query"] = "Query"
+    errors = _read_composed_directives(subgraph, names, document, schema_directives)
+    errors += _validate_field_sets(subgraph)
+    if subgraph.is_federation_1:
+        _upgrade_federation_1(subgraph)
+    return subgraph, errors
+
+
+class _Reader:
+    def __init__(self, subgraph: str, names: _Names, renames: dict[str, str]) -> None:
+        self.subgraph = subgraph
+        self.names = names
+        self.renames = renames
+        self.types: dict[str, TypeDefinition] = {}
+
+    def carried(self, nodes: tuple[DirectiveNode, ...] | None) -> list[DirectiveNode]:
+        kept: list[DirectiveNode] = []
+        for directive in nodes or ():
+            spec = self.names.spec_name(directive)
+            if spec in CARRIED_DIRECTIVES:
+                kept.append(_renamed(directive, spec))
+            elif spec is None and (
+                directive.name.value in BUILT_IN_DIRECTIVES
+                or directive.name.value in self.names.composed
+            ):
+                kept.append(directive)
+        return kept
+
+    def read_type(self, node: object) -> None:
+        kind = _KINDS[type(node)]
+        raw_name = node.name.value  # type: ignore[attr-defined]
+        if raw_name in FEDERATION_TYPES:
+            return
+        name = self.renames.get(raw_name, raw_name)
+        definition = self.types.get(name)
+        if definition is None:
+            definition = self.types[name] = TypeDefinition(name, kind)
+        if kind == "object" and self.names.applies(node, "interfaceObject"):
+            definition.interface_object = True
+        definition.description = definition.description or _description(node)
+        is_extension = isinstance(node, _EXTENSIONS)
+        directives: tuple[DirectiveNode, ...] = node.directives or ()  # type: ignore[attr-defined]
+        extends = any(self.names.spec_name(d) == "extends" for d in directives)
+        for directive in directives:
+            spec = self.names.spec_name(directive)
+            if spec == "key":
+                resolvable = _argument(directive, "resolvable")
+                definition.keys.append(
+                    Key(
+                        fields=_string_argument(directive, "fields") or "",
+                        resolvable=not (
+                            resolvable is not None and not _boolean(resolvable)  # type: ignore[arg-type]
+                        ),
+                        extension=is_extension or extends,
+                        source=print_ast(_renamed(directive, "key")),
+                    )
+                )
+            elif spec == "shareable":
+                definition.shareable = True
+        definition.directives.extend(self.carried(directives))
+        for interface in getattr(node, "interfaces", None) or ():
+            definition.interfaces.append(interface.name.value)
+        for member in getattr(node, "types", None) or ():
+            definition.members.append(
+                self.renames.get(member.name.value, member.name.value)
+            )
+        for value in getattr(node, "values", None) or ():
+            definition.values[value.name.value] = EnumValue(
+                value.name.value, _description(value), self.carried(value.directives)
+            )
+        type_shareable = any(self.names.spec_name(d) == "shareable" for d in directives)
+        for field_node in getattr(node, "fields", None) or ():
+            if name == "Query" and field_node.name.value in FEDERATION_FIELDS:
+                continue
+            field_definition = self.read_field(field_node)
+            field_definition.shareable = field_definition.shareable or type_shareable
+            definition.fields[field_definition.name] = field_definition
+
+    def read_field(self, node: FieldDefinitionNode | InputValueDefinitionNode) -> Field:
+        result = Field(
+            name=node.name.value,
+            type=type_to_string(node.type, self.renames),
+            arguments={},
+            description=_description(node),
+            directives=self.carried(node.directives),
+            default=getattr(node, "default_value", None),
+        )
+        for directive in node.directives or ():
+            spec = self.names.spec_name(directive)
+            if spec == "external":
+                result.external = True
+            elif spec == "shareable":
+                result.shareable = True
+            elif spec == "requires":
+                result.requires = _string_argument(directive, "fields")
+            elif spec == "provides":
+                result.provides = _string_argument(directive, "fields")
+            elif spec == "override":
+                result.override_from = _string_argument(directive, "from")
+                result.override_label = _string_argument(directive, "label")
+        for argument in getattr(node, "arguments", None) or ():
+            result.arguments[argument.name.value] = Argument(
+                name=argument.name.value,
+                type=type_to_string(argument.type, self.renames),
+                default=argument.default_value,
+                description=_description(argument),
+                directives=self.carried(argument.directives),
+            )
+        return result
+
+
+def _boolean(value: BooleanValueNode) -> bool:
+    return bool(getattr(value, "value", True))
+
+
+def _renamed(directive: DirectiveNode, name: str) -> DirectiveNode:
+    if directive.name.value == name:
+        return directive
+    return DirectiveNode(
+        name=type(directive.name)(value=name), arguments=directive.arguments
+    )
+
+
+def _read_composed_directives(
+    subgraph: Subgraph,
+    names: _Names,
+    document: object,
+    schema_directives: list[DirectiveNode],
+) -> list[CompositionError]:
+    errors: list[CompositionError] = []
+    definitions = {
+        node.name.value: node
+        for node in document.definitions  # type: ignore[attr-defined]
+        if isinstance(node, DirectiveDefinitionNode)
+    }
+    for directive_name in sorted(names.composed):
+        definition = definitions.get(directive_name)
+        if definition is None:
+            errors.append(
+                CompositionError(
+                    "DIRECTIVE_COMPOSITION_ERROR",
+                    f"[{subgraph.name}] Could not find matching directive definition "
+                    f'for argument to @composeDirective "@{directive_name}".',
+                    (subgraph.name,),
+                )
+            )
+            continue
+        subgraph.composed_directives[directive_name] = (
+            names.links.get(directive_name),
+            definition,
+        )
+    return errors
+
+
+def _selections(fields: str) -> SelectionSetNode:
+    operation = parse(f"{{{fields}}}").definitions[0]
+    return operation.selection_set  # type: ignore[attr-defined, no-any-return]
+
+
+def _check_field_set(
+    subgraph: Subgraph,
+    type_name: str,
+    fields: str,
+    used: set[tuple[str, str]],
+) -> str | None:
+    """Return why `fields` cannot be selected on `type_name`, or None when it can."""
+    try:
+        selection_set = _selections(fields)
+    except GraphQLError as error:
+        return error.message
+
+    def walk(selection_set: SelectionSetNode, parent: str) -> str | None:
+        definition = subgraph.types.get(parent)
+        for selection in selection_set.selections:
+            field_name = selection.name.value  # type: ignore[attr-defined]
+            found = definition.fields.get(field_name) if definition else None
+            if found is None:
+                return f'Cannot query field "{field_name}" on type "{parent}"'
+            used.add((parent, field_name))
+            nested = selection.selection_set  # type: ignore[attr-defined]
+            if nested is not None:
+                reason = walk(nested, named_type(found.type))
+                if reason is not None:
+                    return reason
+        return None
+
+    return walk(selection_set, type_name)
+
+
+def _validate_field_sets(subgraph: Subgraph) -> list[CompositionError]:
+    errors: list[CompositionError] = []
+    name = subgraph.name
+    for type_name, definition in subgraph.types.items():
+        for key in definition.keys:
+            reason = _check_field_set(
+                subgraph, type_name, key.fields, subgraph.used_fields
+            )
+            if reason is not None:
+                errors.append(
+                    CompositionError(
+                        "KEY_INVALID_FIELDS",
+                        f'[{name}] On type "{type_name}", for {key.source}: {reason}'
+                        " (the field should either be added to this subgraph or, if"
+                        " it should not be resolved by this subgraph, you need to add"
+                        " it to this subgraph with @external).",
+                        (name,),
+                        type_name,
+                    )
+                )
+        for field_name, field_definition in definition.fields.items():
+            for directive, target, fields in (
+                ("requires", type_name, field_definition.requires),
+                (
+                    "provides",
+                    named_type(field_definition.type),
+                    field_definition.provides,
+                ),
+            ):
+                if fields is None:
+                    continue
+                reason = _check_field_set(
+                    subgraph, target, fields, subgraph.used_fields
+                )
+                if reason is not None:
+                    errors.append(
+                        CompositionError(
+                            f"{directive.upper()}_INVALID_FIELDS",
+                            f'[{name}] On field "{type_name}.{field_name}", for'
+                            f' @{directive}(fields: "{fields}"): {reason} (if the field'
+                            " is defined in another subgraph, you need to add it to"
+                            " this subgraph with @external).",
+                            (name,),
+                            type_name,
+                            field_name,
+                        )
+                    )
+    return errors
+
+
+def _upgrade_federation_1(subgraph: Subgraph) -> None:
+    """Read a federation 1 subgraph as federation 2 would (Apollo's schema upgrader).
+
+    Fields are shareable, type extensions are plain definitions, and `@external` is
+    dropped on key fields (federation 1 required it on extensions) and removed with its
+    field where nothing selects it.
+    """
+    for type_name, definition in subgraph.types.items():
+        key_fields: set[str] = set()
+        for key in definition.keys:
+            key_fields |= {
+                s.name.value  # type: ignore[attr-defined]
+                for s in _selections(key.fields).selections
+            }
+        definition.keys = [
+            Key(key.fields, key.resolvable, False, key.source)
+            for key in definition.keys
+        ]
+        for field_name, field_definition in list(definition.fields.items()):
+            if definition.kind == "object":
+                field_definition.shareable = True
+            if not field_definition.external:
+                continue
+            if field_name in key_fields:
+                field_definition.external = False
+            elif (type_name, field_name) not in subgraph.used_fields:
+                del definition.fields[field_name]
