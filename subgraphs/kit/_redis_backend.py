@@ -46,13 +46,18 @@ class ResilientRedisBackend(BroadcastBackend):
         *,
         retry_delay: float = 0.05,
         max_retry_delay: float = 2.0,
+        client_name: str = "agora-subscriber",
     ) -> None:
         self._client = aioredis.Redis.from_url(url, socket_keepalive=True)
         # No silent retries on the subscriber link: a drop must reach _read_forever,
         # which resubscribes and counts it.
         self._subscriber_client = aioredis.Redis.from_url(
-            url, socket_keepalive=True, retry=Retry(NoBackoff(), 0)
+            url,
+            socket_keepalive=True,
+            retry=Retry(NoBackoff(), 0),
+            client_name=client_name,
         )
+        self.client_name = client_name
         self._retry_delay = retry_delay
         self._max_retry_delay = max_retry_delay
         self._channels: set[str] = set()

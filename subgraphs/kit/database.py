@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import parse_qsl, urlsplit
 
 import asyncpg
+from tortoise.backends.base.executor import EXECUTOR_CACHE
 from tortoise.context import TortoiseContext
 from tortoise.migrations.executor import MigrationExecutor
 
@@ -74,6 +75,9 @@ async def init_databases(specs: Sequence[DatabaseSpec], settings: Settings) -> N
     config = tortoise_config(specs, settings)
     for url in config["connections"].values():
         await _prepare(url)
+    # Tortoise caches compiled SQL by connection name whatever the backend; a name
+    # may now point at another backend (tests switch SQLite <-> PostgreSQL).
+    EXECUTOR_CACHE.clear()
     context = TortoiseContext()
     # Models resolve their connection while the apps load: the context must be current.
     with context:

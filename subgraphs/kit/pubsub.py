@@ -87,7 +87,7 @@ class Broker:
         self.prefix = prefix
         self.queue_size = queue_size
         self.dropped = 0
-        self.backend = backend or _create_backend(self.url)
+        self.backend = backend or _create_backend(self.url, prefix)
         self._subscribers: dict[str, set[Subscription]] = {}
         self._listener: asyncio.Task[None] | None = None
 
@@ -182,11 +182,13 @@ class Broker:
                     self.dropped += 1
 
 
-def _create_backend(url: str) -> BroadcastBackend:
+def _create_backend(url: str, prefix: str) -> BroadcastBackend:
     if url.startswith("memory://"):
         return MemoryBackend(url)
     if url.startswith(("redis://", "rediss://", "unix://")):
-        return ResilientRedisBackend(url)
+        # Named, so operators (and tests) can tell our subscriber links apart.
+        name = "agora-subscriber-" + "".join(c if c.isalnum() else "-" for c in prefix)
+        return ResilientRedisBackend(url, client_name=name.strip("-"))
     raise ValueError(f"expected a memory:// or redis:// broker URL, got {url!r}")
 
 
