@@ -1,0 +1,105 @@
+"""The gateway's Starlette app: /graphql and /health for one supergraph."""
+
+from __future__ import annotations
+
+import contextlib
+from typing import TYPE_CHECKING
+
+from starlette.applications import Starlette
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from ..settings import GatewaySettings
+from ..supergraph import load_supergraph
+from ..transport import HttpTransport
+from .graphql_http import GraphQLEndpoint
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator, Mapping
+
+    from starlette.requests import Request
+
+    from ..supergraph import Supergraph
+    from ..transport import SubgraphTransport
+    from .operations import PlanOperation
+
+__all__ = ["create_app"]
+
+
+def create_app(
+    supergraph_sdl: str,
+    *,
+    transports: Mapping[str, SubgraphTransport] | None = None,
+    settings: GatewaySettings | None = None,
+) -> Starlette:
+    """The gateway app for `supergraph_sdl`.
+
+    Without `transports`, each subgraph is reached over HTTP at its `join__Graph`
+    URL through one pooled client made here. Raises SupergraphError for an SDL that
+    cannot be loaded. The app is ready (GET /health is 200) as soon as it is built:
+    the supergraph is parsed once, here, and clients exist; transports with a
+    `start()` (in-process apps with a lifespan) are started by the app's lifespan.
+    """
+    # Imported on use so build_app (with any planner) works without this one.
+    from ..planner import plan_operation
+
+    supergraph = load_supergraph(supergraph_sdl)
+    return build_app(
+        supergraph,
+        transports=transports,
+        settings=settings,
+        plan_operation=plan_operation,
+    )
+
+
+def build_app(
+    supergraph: Supergraph,
+    *,
+    plan_operation: PlanOperation,
+    transports: Mapping[str, SubgraphTransport] | None = None,
+    settings: GatewaySettings | None = None,
+) -> Starlette:
+    """`create_app` for an already loaded supergraph and a given planner."""
+    settings = settings or GatewaySettings.from_env()
+    if transports is None:
+        transports = {
+            name: HttpTransport(name, info.url, timeout=settings.timeout_for(name))
+            for name, info in supergraph.subgraphs.items()
+        }
+    owned = dict(transports)
+    endpoint = GraphQLEndpoint(supergraph, owned, settings, plan_operation)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        for transport in owned.values():
+            start = getattr(transport, "start", None)
+            if start is not None:
+                await start()
+        app.state.ready = True
+        try:
+            yield
+        finally:
+            app.state.ready = False
+            for transport in owned.values():
+                close = getattr(transport, "aclose", None)
+                if close is not None:
+                    await close()
+
+    async def health(request: Request) -> JSONResponse:
+        if not request.app.state.ready:
+            return JSONResponse({"status": "starting"}, status_code=503)
+        return JSONResponse({"status": "ok"})
+
+    app = Starlette(
+        routes=[
+            Route(
+                "/graphql", endpoint.handle, methods=["GET", "POST", "PUT", "DELETE"]
+            ),
+            Route("/health", health, methods=["GET"]),
+        ],
+        lifespan=lifespan,
+    )
+    app.state.ready = True
+    app.state.supergraph = supergraph
+    app.state.endpoint = endpoint
+    return app

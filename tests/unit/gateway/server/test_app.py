@@ -1,0 +1,280 @@
+"""The gateway's HTTP surface: GraphQL over HTTP, errors as GraphQL errors, extras."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import httpx
+import pytest
+from graphql import parse
+
+from gateway.planner import plan_operation
+from gateway.server import create_app
+from gateway.settings import GatewaySettings
+from gateway.supergraph import load_supergraph
+from gateway.transport import MockTransport
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator
+
+    from gateway.transport import SubgraphRequest
+    from gateway.types import JSONObject
+
+FIXTURES = Path(__file__).resolve().parents[4] / "tests" / "fixtures" / "composition"
+SINGLE = (FIXTURES / "single_subgraph" / "supergraph.graphql").read_text()
+ROOT_OPERATIONS = (FIXTURES / "root_operations" / "supergraph.graphql").read_text()
+INACCESSIBLE = (FIXTURES / "inaccessible" / "supergraph.graphql").read_text()
+
+GRAPHQL_RESPONSE = "application/graphql-response+json"
+
+
+def answer(request: SubgraphRequest) -> JSONObject:
+    if "login" in request.query:
+        return {"data": {"login": "token"}}
+    return {"data": {"me": {"id": "1", "name": "Ada"}}}
+
+
+@pytest.fixture
+def accounts() -> MockTransport:
+    return MockTransport(answer)
+
+
+@pytest.fixture
+async def client(accounts: MockTransport) -> AsyncIterator[httpx.AsyncClient]:
+    settings = GatewaySettings(
+        max_body_bytes=2048, forward_headers=("authorization", "x-tenant")
+    )
+    app = create_app(SINGLE, transports={"accounts": accounts}, settings=settings)
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://gw"
+    ) as client:
+        yield client
+
+
+async def test_post_json_answers_application_json(client: httpx.AsyncClient) -> None:
+    response = await client.post("/graphql", json={"query": "{ me { name } }"})
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("application/json")
+    assert response.json() == {"data": {"me": {"name": "Ada"}}}
+
+
+async def test_graphql_response_json_is_used_when_accepted(
+    client: httpx.AsyncClient,
+) -> None:
+    response = await client.post(
+        "/graphql",
+        json={"query": "{ me { id } }"},
+        headers={"accept": GRAPHQL_RESPONSE},
+    )
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith(GRAPHQL_RESPONSE)
+    assert response.json() == {"data": {"me": {"id": "1"}}}
+
+
+@pytest.mark.parametrize(
+    ("query", "code"),
+    [
+        ("{ me { name }", "GRAPHQL_PARSE_FAILED"),
+        ("{ me { nope } }", "GRAPHQL_VALIDATION_FAILED"),
+        ("query A { me { id } } query B { me { id } }", "OPERATION_RESOLUTION_FAILURE"),
+    ],
+)
+@pytest.mark.parametrize(
+    ("accept", "status"), [("application/json", 200), (GRAPHQL_RESPONSE, 400)]
+)
+async def test_request_errors_are_graphql_errors_with_codes(
+    client: httpx.AsyncClient, query: str, code: str, accept: str, status: int
+) -> None:
+    response = await client.post(
+        "/graphql", json={"query": query}, headers={"accept": accept}
+    )
+    assert response.status_code == status
+    body = response.json()
+    assert "data" not in body
+    assert [error["extensions"]["code"] for error in body["errors"]] == [code]
+
+
+async def test_parse_error_reports_its_location(client: httpx.AsyncClient) -> None:
+    response = await client.post("/graphql", json={"query": "{ me { name }"})
+    assert response.json() == {
+        "errors": [
+            {
+                "message": "Syntax Error: Expected Name, found <EOF>.",
+                "locations": [{"line": 1, "column": 14}],
+                "extensions": {"code": "GRAPHQL_PARSE_FAILED"},
+            }
+        ]
+    }
+
+
+async def test_variable_coercion_failure_is_bad_user_input(
+    client: httpx.AsyncClient,
+) -> None:
+    response = await client.post(
+        "/graphql",
+        json={
+            "query": "query($id: ID!) { user(id: $id) { name } }",
+            "variables": {"id": {"not": "an id"}},
+        },
+    )
+    body = response.json()
+    assert response.status_code == 200
+    assert [e["extensions"]["code"] for e in body["errors"]] == ["BAD_USER_INPUT"]
+
+
+async def test_missing_variable_is_bad_user_input(client: httpx.AsyncClient) -> None:
+    response = await client.post(
+        "/graphql",
+        json={"query": "query($id: ID!) { user(id: $id) { name } }"},
+        headers={"accept": GRAPHQL_RESPONSE},
+    )
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+
+
+@pytest.mark.parametrize(
+    ("content", "headers", "status"),
+    [
+        (b"{not json", {"content-type": "application/json"}, 400),
+        (b"[1]", {"content-type": "application/json"}, 400),
+        (b'{"query": 3}', {"content-type": "application/json"}, 400),
+        (b"{ me { id } }", {"content-type": "text/plain"}, 415),
+        (b"{}", {"content-type": "application/json", "accept": "image/png"}, 406),
+    ],
+)
+async def test_malformed_requests_get_http_errors_with_graphql_bodies(
+    client: httpx.AsyncClient, content: bytes, headers: dict[str, str], status: int
+) -> None:
+    response = await client.post("/graphql", content=content, headers=headers)
+    assert response.status_code == status
+    assert response.json()["errors"][0]["extensions"]["code"] == "BAD_REQUEST"
+
+
+async def test_body_over_the_limit_is_413_with_a_graphql_error(
+    client: httpx.AsyncClient,
+) -> None:
+    query = "{ me { id } }" + " " * 4096
+    response = await client.post("/graphql", json={"query": query})
+    assert response.status_code == 413
+    assert response.json() == {
+        "errors": [
+            {
+                "message": "The request body exceeds 2048 bytes.",
+                "extensions": {"code": "PAYLOAD_TOO_LARGE"},
+            }
+        ]
+    }
+
+
+async def test_get_runs_queries(client: httpx.AsyncClient) -> None:
+    response = await client.get(
+        "/graphql",
+        params={
+            "query": "query($id: ID!) { user(id: $id) { id } }",
+            "variables": '{"id": "1"}',
+        },
+    )
+    assert response.status_code == 200
+    assert response.json()["data"] == {"user": None}
+
+
+async def test_other_methods_are_405(client: httpx.AsyncClient) -> None:
+    response = await client.put("/graphql", json={"query": "{ me { id } }"})
+    assert response.status_code == 405
+
+
+async def test_mutation_over_get_is_405() -> None:
+    accounts = MockTransport(answer)
+    app = create_app(
+        ROOT_OPERATIONS, transports={"accounts": accounts, "chat": accounts}
+    )
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://gw"
+    ) as client:
+        query = 'mutation { login(email: "a@b.c") }'
+        get = await client.get("/graphql", params={"query": query})
+        post = await client.post("/graphql", json={"query": query})
+    assert get.status_code == 405
+    assert get.headers["allow"] == "POST"
+    assert len(accounts.requests) == 1
+    assert post.json() == {"data": {"login": "token"}}
+
+
+async def test_graphiql_is_served_to_browsers(client: httpx.AsyncClient) -> None:
+    response = await client.get("/graphql", headers={"accept": "text/html"})
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/html")
+    assert "graphiql" in response.text.lower()
+
+
+async def test_health_is_200_once_ready(client: httpx.AsyncClient) -> None:
+    response = await client.get("/health")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok"}
+
+
+@pytest.mark.parametrize(
+    ("extensions", "headers"),
+    [({"agoraExplain": True}, {}), (None, {"x-agora-explain": "1"})],
+)
+async def test_plan_extension_shows_the_query_plan_when_asked(
+    client: httpx.AsyncClient,
+    extensions: JSONObject | None,
+    headers: dict[str, str],
+) -> None:
+    query = "{ me { name } }"
+    body: JSONObject = {"query": query}
+    if extensions is not None:
+        body["extensions"] = extensions
+    response = await client.post("/graphql", json=body, headers=headers)
+    expected = str(plan_operation(load_supergraph(SINGLE), parse(query), None))
+    assert response.json()["extensions"] == {"queryPlan": expected}
+
+
+async def test_no_plan_extension_unless_asked(client: httpx.AsyncClient) -> None:
+    response = await client.post("/graphql", json={"query": "{ me { id } }"})
+    assert "extensions" not in response.json()
+
+
+async def test_authorization_and_configured_headers_are_forwarded(
+    client: httpx.AsyncClient, accounts: MockTransport
+) -> None:
+    await client.post(
+        "/graphql",
+        json={"query": "{ me { id } }"},
+        headers={"authorization": "Bearer t", "x-tenant": "7", "cookie": "s=1"},
+    )
+    assert dict(accounts.requests[0].headers) == {
+        "authorization": "Bearer t",
+        "x-tenant": "7",
+    }
+
+
+async def test_a_repeated_document_is_prepared_once(
+    client: httpx.AsyncClient,
+) -> None:
+    app = client._transport.app  # type: ignore[attr-defined]  # ASGITransport.app
+    for _ in range(3):
+        await client.post("/graphql", json={"query": "{ me { id } }"})
+    operations = app.state.endpoint.operations
+    first = operations.prepare("{ me { id } }", None)
+    assert operations.prepare("{ me { id } }", None) is first
+    assert len(operations._entries) == 1
+
+
+async def test_inaccessible_fields_fail_validation() -> None:
+    transport = MockTransport(answer)
+    app = create_app(
+        INACCESSIBLE, transports={"accounts": transport, "reviews": transport}
+    )
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://gw"
+    ) as client:
+        response = await client.post(
+            "/graphql", json={"query": "{ me { passwordHash } }"}
+        )
+    assert response.json()["errors"][0]["extensions"]["code"] == (
+        "GRAPHQL_VALIDATION_FAILED"
+    )
+    assert transport.requests == []
