@@ -169,9 +169,10 @@ async def unread_counts(user_id: str, conversation_ids: list[str]) -> dict[str, 
         "LEFT JOIN chat_participant p "
         "ON p.conversation_id = m.conversation_id "
         f"AND p.user_id = {_param(dialect, 1)} "
-        f"WHERE m.conversation_id IN ({_placeholders(dialect, 3, len(ids))}) "
-        f"AND m.sender_id <> {_param(dialect, 2)} AND m.deleted = FALSE "
-        "AND m.seq > COALESCE(p.read_seq, 0) "
+        # Placeholders appear in number order: SQLite's `?` are positional.
+        f"WHERE m.sender_id <> {_param(dialect, 2)} "
+        f"AND m.conversation_id IN ({_placeholders(dialect, 3, len(ids))}) "
+        "AND m.deleted = FALSE AND m.seq > COALESCE(p.read_seq, 0) "
         "GROUP BY m.conversation_id"
     )
     values: list[object] = [user_id, user_id]
