@@ -30,6 +30,7 @@ logger = logging.getLogger("agora.subgraphs")
 
 _context: TortoiseContext | None = None
 _names: tuple[str, ...] = ()
+_initialized = False
 
 _SCHEMA_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
@@ -69,9 +70,23 @@ async def init_databases(specs: Sequence[DatabaseSpec], settings: Settings) -> N
     Tortoise state is process-global (a global fallback context), so call this once
     per process with every subgraph that runs in it; close_databases() undoes it.
     """
-    global _context, _names
-    if _context is not None:
+    global _initialized
+    if _initialized:
         raise RuntimeError("expected close_databases() before init_databases() again")
+    # A subgraph without models (stateless) needs no connection at all.
+    specs = [spec for spec in specs if spec.models]
+    _initialized = True
+    if not specs:
+        return
+    try:
+        await _open(specs, settings)
+    except BaseException:
+        await close_databases()
+        raise
+
+
+async def _open(specs: Sequence[DatabaseSpec], settings: Settings) -> None:
+    global _context, _names
     config = tortoise_config(specs, settings)
     for url in config["connections"].values():
         await _prepare(url)
@@ -84,25 +99,21 @@ async def init_databases(specs: Sequence[DatabaseSpec], settings: Settings) -> N
         await context.init(config=config, _enable_global_fallback=True)
     _context = context
     _names = tuple(spec.name for spec in specs)
-    try:
-        for spec in specs:
-            if not spec.migrations:
-                continue
-            executor = MigrationExecutor(
-                context.connections.get(spec.name),
-                {spec.name: config["apps"][spec.name]},
-            )
-            await executor.migrate()
-            logger.info("database of %s migrated", spec.name)
-    except BaseException:
-        await close_databases()
-        raise
+    for spec in specs:
+        if not spec.migrations:
+            continue
+        executor = MigrationExecutor(
+            context.connections.get(spec.name),
+            {spec.name: config["apps"][spec.name]},
+        )
+        await executor.migrate()
+        logger.info("database of %s migrated", spec.name)
 
 
 async def close_databases() -> None:
     """Close every connection opened by init_databases()."""
-    global _context, _names
-    context, _context, _names = _context, None, ()
+    global _context, _names, _initialized
+    context, _context, _names, _initialized = _context, None, (), False
     if context is not None:
         await context.close_connections()
         context._apps = None
@@ -111,8 +122,10 @@ async def close_databases() -> None:
 
 async def check_databases() -> bool:
     """True when every subgraph database answers `SELECT 1` (used by /ready)."""
-    if _context is None:
+    if not _initialized:
         return False
+    if _context is None:
+        return True
     for name in _names:
         try:
             await _context.connections.get(name).execute_query("SELECT 1")
