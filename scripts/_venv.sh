@@ -15,7 +15,11 @@ STAMP="$ROOT/.venv/.agora-installed"
 WANT="$(sha256sum "$ROOT/pyproject.toml" | cut -d' ' -f1)"
 if [ ! -f "$STAMP" ] || [ "$(cat "$STAMP")" != "$WANT" ]; then
     echo "installing Agora and its dependencies into .venv" >&2
-    "$ROOT/.venv/bin/python" -m pip install --quiet --upgrade pip >&2 || true
-    "$ROOT/.venv/bin/python" -m pip install --quiet -e "$ROOT[dev]" >&2
+    LOG="$ROOT/.venv/install.log"
+    if ! "$ROOT/.venv/bin/python" -m pip install -e "$ROOT[dev]" >"$LOG" 2>&1; then
+        tail -n 40 "$LOG" >&2
+        echo "installing failed; the whole log is in $LOG" >&2
+        exit 1
+    fi
     echo "$WANT" > "$STAMP"
 fi

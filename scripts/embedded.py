@@ -1,0 +1,138 @@
+"""The whole graph in one process: every subgraph in process behind the gateway.
+
+Run by `scripts/run`. Each subgraph is a Strawberry app reached through the gateway's
+in-process ASGI transport (no network hop); the supergraph is composed at start-up from
+the subgraphs' own `_service { sdl }`, so it always matches the code that runs. SQLite
+files under AGORA_DATA_DIR (default ./data) and in-memory pub/sub unless DATABASE_URL or
+REDIS_URL say otherwise.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import importlib
+import logging
+import os
+import sys
+from collections.abc import Awaitable, Callable, MutableMapping
+from pathlib import Path
+from typing import Any
+
+import uvicorn
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from gateway.compose import SubgraphDefinition, compose  # noqa: E402
+from gateway.server import create_app  # noqa: E402
+from gateway.transport import AsgiTransport  # noqa: E402
+from subgraphs.kit.embedded import create_embedded  # noqa: E402
+from subgraphs.kit.settings import Settings  # noqa: E402
+
+# In the order they are composed; a subgraph whose package is not there yet is left out.
+SUBGRAPHS = ("accounts", "directory", "chat", "inventory")
+
+Scope = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
+Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
+
+logger = logging.getLogger("agora.run")
+
+
+def load_specs() -> list[Any]:
+    """The SubgraphSpec of every subgraph package that exists."""
+    specs = []
+    for name in SUBGRAPHS:
+        if not (ROOT / "subgraphs" / name / "app.py").exists():
+            continue
+        specs.append(importlib.import_module(f"subgraphs.{name}.app").SPEC)
+    return specs
+
+
+async def subgraph_sdl(spec: Any) -> str:
+    """The subgraph's SDL exactly as the gateway would introspect it."""
+    result = await spec.schema.execute("{ _service { sdl } }")
+    if result.errors:
+        raise RuntimeError(f"{spec.name}: _service failed: {result.errors[0].message}")
+    return str(result.data["_service"]["sdl"])
+
+
+def compose_supergraph(specs: list[Any]) -> str:
+    definitions = [
+        SubgraphDefinition(
+            name=spec.name,
+            url=f"http://127.0.0.1/{spec.name}/graphql",
+            sdl=asyncio.run(subgraph_sdl(spec)),
+        )
+        for spec in specs
+    ]
+    result = compose(definitions)
+    if result.supergraph_sdl is None:
+        lines = [f"  {error.code}: {error.message}" for error in result.errors]
+        raise SystemExit("composition failed:\n" + "\n".join(lines))
+    return result.supergraph_sdl
+
+
+class EmbeddedGraph:
+    """The gateway app, with one lifespan that also starts every subgraph first."""
+
+    def __init__(self, gateway: Any, subgraphs_lifespan: Any) -> None:
+        self.gateway = gateway
+        self.subgraphs_lifespan = subgraphs_lifespan
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "lifespan":
+            await self.gateway(scope, receive, send)
+            return
+        await receive()  # lifespan.startup
+        try:
+            async with contextlib.AsyncExitStack() as stack:
+                await stack.enter_async_context(self.subgraphs_lifespan(self))
+                context = self.gateway.router.lifespan_context(self.gateway)
+                await stack.enter_async_context(context)
+                await send({"type": "lifespan.startup.complete"})
+                await receive()  # lifespan.shutdown
+        # Reported to the server, which then exits with the message.
+        except Exception as exc:
+            logger.exception("start-up failed")
+            await send({"type": "lifespan.startup.failed", "message": str(exc)})
+            return
+        await send({"type": "lifespan.shutdown.complete"})
+
+
+def build(settings: Settings) -> tuple[EmbeddedGraph, list[str]]:
+    specs = load_specs()
+    apps, lifespan = create_embedded(specs, settings)
+    transports = {name: AsgiTransport(name, app) for name, app in apps.items()}
+    gateway = create_app(compose_supergraph(specs), transports=transports)
+    return EmbeddedGraph(gateway, lifespan), [spec.name for spec in specs]
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(
+        prog="scripts/run", description="Serve the whole Agora graph in one process."
+    )
+    parser.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
+    parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", 4000)))
+    parser.add_argument("--log-level", default=os.environ.get("LOG_LEVEL", "info"))
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=args.log_level.upper(), format="%(name)s: %(message)s")
+
+    settings = Settings.from_env()
+    app, names = build(settings)
+    url = f"http://{args.host}:{args.port}/graphql"
+    database = settings.database_url or f"SQLite under {settings.data_dir.resolve()}"
+    pubsub = settings.redis_url or "in-memory pub/sub"
+    sys.stdout.write(
+        f"Agora: {', '.join(names)} behind the gateway\n"
+        f"  database: {database}; {pubsub}\n"
+        f"  serving on {url} (open it in a browser for GraphiQL)\n"
+    )
+    sys.stdout.flush()
+    uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level)
+
+
+if __name__ == "__main__":
+    main()
