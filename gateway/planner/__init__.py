@@ -1,0 +1,41 @@
+"""The query planner: (supergraph, operation) -> QueryPlan, pure and cached."""
+
+from __future__ import annotations
+
+from .cache import QueryPlanCache
+from .plan import (
+    ConditionNode,
+    FetchNode,
+    FetchRewrite,
+    FieldSelection,
+    FlattenNode,
+    InlineFragmentSelection,
+    KeyRenamer,
+    ParallelNode,
+    PlanNode,
+    QueryPlan,
+    Selection,
+    SequenceNode,
+    SubscriptionNode,
+    ValueSetter,
+)
+from .plan_operation import plan_operation
+
+__all__ = [
+    "ConditionNode",
+    "FetchNode",
+    "FetchRewrite",
+    "FieldSelection",
+    "FlattenNode",
+    "InlineFragmentSelection",
+    "KeyRenamer",
+    "ParallelNode",
+    "PlanNode",
+    "QueryPlan",
+    "QueryPlanCache",
+    "Selection",
+    "SequenceNode",
+    "SubscriptionNode",
+    "ValueSetter",
+    "plan_operation",
+]

@@ -8,6 +8,7 @@ by every request that runs it. The node kinds follow the Apollo Federation query
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, TypeAlias
 
@@ -65,6 +66,10 @@ class ValueSetter:
     path: tuple[str, ...]
     set_value_to: JSON
 
+    def __str__(self) -> str:
+        value = json.dumps(self.set_value_to)
+        return f"ValueSetter({'/'.join(self.path)} = {value})"
+
 
 @dataclass(frozen=True, slots=True)
 class KeyRenamer:
@@ -72,6 +77,9 @@ class KeyRenamer:
 
     path: tuple[str, ...]
     rename_key_to: str
+
+    def __str__(self) -> str:
+        return f"KeyRenamer({'/'.join(self.path)} -> {self.rename_key_to})"
 
 
 FetchRewrite: TypeAlias = ValueSetter | KeyRenamer
@@ -109,6 +117,11 @@ class FetchNode:
         if self.requires:
             lines.append(_render_selections(self.requires, depth + 1) + " =>")
         lines.append(_indent_block(self.operation, inner))
+        for kind, rewrites in (
+            ("input", self.input_rewrites),
+            ("output", self.output_rewrites),
+        ):
+            lines += [f"{inner}{kind} rewrite: {rewrite}" for rewrite in rewrites]
         lines.append(f"{pad}}},")
         return "\n".join(lines)
 

@@ -1,0 +1,154 @@
+"""Mutable selection trees the planner builds while walking, and their printing.
+
+Client fields keep their alias, arguments and variable-driven @skip/@include; fields
+the planner adds (keys, `__typename`, required fields) are plain. Everything is
+turned into graphql-core AST once a fetch's selections are complete.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from graphql import (
+    FieldNode,
+    InlineFragmentNode,
+    NamedTypeNode,
+    NameNode,
+    SelectionSetNode,
+    print_ast,
+)
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from graphql import ArgumentNode, DirectiveNode, SelectionNode
+
+__all__ = ["FieldSel", "FragmentSel", "Sel", "selections_to_ast"]
+
+
+@dataclass(slots=True)
+class FieldSel:
+    """A field in a selection tree; `selections` is None for a leaf."""
+
+    name: str
+    alias: str | None = None
+    arguments: tuple[ArgumentNode, ...] = ()
+    directives: tuple[DirectiveNode, ...] = ()
+    selections: list[Sel] | None = None
+    # Named type of the field's result in the supergraph (set by the walk).
+    type_name: str | None = None
+
+    @property
+    def response_key(self) -> str:
+        return self.alias or self.name
+
+    def same_field(self, other: FieldSel) -> bool:
+        return (
+            self.response_key == other.response_key
+            and self.name == other.name
+            and _printed(self.arguments) == _printed(other.arguments)
+            and _printed(self.directives) == _printed(other.directives)
+        )
+
+    def shell(self) -> FieldSel:
+        """A copy without sub-selections, to fill in while walking."""
+        return FieldSel(
+            name=self.name,
+            alias=self.alias,
+            arguments=self.arguments,
+            directives=self.directives,
+            selections=None if self.selections is None else [],
+        )
+
+
+@dataclass(slots=True)
+class FragmentSel:
+    """An inline fragment; `type_condition` None keeps only its directives."""
+
+    type_condition: str | None
+    directives: tuple[DirectiveNode, ...] = ()
+    selections: list[Sel] = field(default_factory=list)
+
+    def same_fragment(self, other: FragmentSel) -> bool:
+        return self.type_condition == other.type_condition and _printed(
+            self.directives
+        ) == _printed(other.directives)
+
+
+Sel = FieldSel | FragmentSel
+
+
+def _printed(nodes: tuple[ArgumentNode, ...] | tuple[DirectiveNode, ...]) -> str:
+    return " ".join(print_ast(node) for node in nodes)
+
+
+def add_field(target: list[Sel], sel: FieldSel) -> FieldSel:
+    """Put a shell of `sel` into `target` (or find the same field) and return it."""
+    for existing in target:
+        if isinstance(existing, FieldSel) and existing.same_field(sel):
+            if existing.selections is None and sel.selections is not None:
+                existing.selections = []
+            return existing
+    shell = sel.shell()
+    target.append(shell)
+    return shell
+
+
+def add_fragment(target: list[Sel], sel: FragmentSel) -> FragmentSel:
+    for existing in target:
+        if isinstance(existing, FragmentSel) and existing.same_fragment(sel):
+            return existing
+    shell = FragmentSel(sel.type_condition, sel.directives, [])
+    target.append(shell)
+    return shell
+
+
+def find_response_key(target: list[Sel], key: str) -> FieldSel | None:
+    for existing in target:
+        if isinstance(existing, FieldSel) and existing.response_key == key:
+            return existing
+    return None
+
+
+def selections_to_ast(
+    selections: list[Sel],
+    needs_typename: Callable[[str | None], bool],
+    parent_type: str | None = None,
+) -> SelectionSetNode:
+    """Print a selection tree as AST, adding `__typename` first to every selection
+    set whose type `needs_typename` says is abstract."""
+    nodes: list[SelectionNode] = []
+    if needs_typename(parent_type) and not any(
+        isinstance(s, FieldSel) and s.name == "__typename" and s.alias is None
+        for s in selections
+    ):
+        nodes.append(FieldNode(name=NameNode(value="__typename")))
+    for sel in selections:
+        if isinstance(sel, FieldSel):
+            sub = None
+            if sel.selections is not None:
+                sub = selections_to_ast(sel.selections, needs_typename, sel.type_name)
+            nodes.append(
+                FieldNode(
+                    alias=NameNode(value=sel.alias) if sel.alias else None,
+                    name=NameNode(value=sel.name),
+                    arguments=sel.arguments,
+                    directives=sel.directives,
+                    selection_set=sub,
+                )
+            )
+        else:
+            condition = sel.type_condition
+            # The enclosing field already carries `__typename` for its object.
+            inner = selections_to_ast(sel.selections, needs_typename)
+            nodes.append(
+                InlineFragmentNode(
+                    type_condition=NamedTypeNode(name=NameNode(value=condition))
+                    if condition
+                    else None,
+                    directives=sel.directives,
+                    selection_set=inner,
+                )
+            )
+    return SelectionSetNode(selections=tuple(nodes))

@@ -1,0 +1,287 @@
+"""Turn a fetch graph into plan nodes (Apollo Federation query plan shape).
+
+Steps run in waves: a step runs after every step it depends on. Queries run each wave
+as a Parallel node and the waves as a Sequence; mutations run their root steps one
+after the other (GraphQL spec §6.2.2, "Mutation"), each followed by the entity steps
+that hang off it; a subscription's root step is the primary fetch and the rest runs
+once per event.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from graphql import (
+    ArgumentNode,
+    FieldNode,
+    ListTypeNode,
+    NamedTypeNode,
+    NameNode,
+    NonNullTypeNode,
+    OperationDefinitionNode,
+    OperationType,
+    SelectionSetNode,
+    VariableDefinitionNode,
+    VariableNode,
+    Visitor,
+    print_ast,
+    visit,
+)
+
+from ..errors import PlanningError
+from ._selections import FieldSel, FragmentSel, Sel, selections_to_ast
+from .plan import (
+    ConditionNode,
+    FetchNode,
+    FieldSelection,
+    FlattenNode,
+    InlineFragmentSelection,
+    ParallelNode,
+    QueryPlan,
+    Selection,
+    SequenceNode,
+    SubscriptionNode,
+)
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from ..supergraph import Supergraph
+    from .fetch_graph import FetchGraph, FetchStep
+    from .normalize import NormalizedOperation
+    from .plan import PlanNode
+
+__all__ = ["build_query_plan"]
+
+_REPRESENTATIONS = "representations"
+
+
+def build_query_plan(
+    supergraph: Supergraph, operation: NormalizedOperation, graph: FetchGraph
+) -> QueryPlan:
+    """Order the steps of `graph` into a QueryPlan for `operation`."""
+    steps = [s for s in graph.steps if _has_selections(s)]
+    if not steps:
+        return QueryPlan(node=None)
+    ids = {s.id for s in steps}
+    depth: dict[int, int] = {}
+    for step in steps:  # steps are created after the steps they depend on
+        parents = [depth[d] for d in step.depends_on if d in ids]
+        depth[step.id] = 1 + max(parents) if parents else 0
+    printer = _FetchPrinter(supergraph, operation)
+    roots = [s for s in steps if not s.is_entity]
+    rest = [s for s in steps if s.is_entity]
+    if operation.kind == "subscription":
+        if len(roots) != 1 or roots[0].condition is not None:
+            raise PlanningError("A subscription must be served by one subgraph.")
+        primary = printer.fetch(roots[0])
+        return QueryPlan(SubscriptionNode(primary, _waves(rest, depth, printer)))
+    if operation.kind == "mutation":
+        owner = _root_owner(steps, roots)
+        nodes: list[PlanNode] = []
+        for root in roots:
+            nodes.append(printer.node(root))
+            mine = [s for s in rest if owner[s.id] == root.id]
+            wave = _waves(mine, depth, printer)
+            if isinstance(wave, SequenceNode):
+                nodes += wave.nodes
+            elif wave is not None:
+                nodes.append(wave)
+        return QueryPlan(nodes[0] if len(nodes) == 1 else SequenceNode(tuple(nodes)))
+    return QueryPlan(_waves(steps, depth, printer))
+
+
+def _has_selections(step: FetchStep) -> bool:
+    if step.is_entity:
+        return any(step.entity_selections.values())
+    return bool(step.root_selections)
+
+
+def _root_owner(steps: list[FetchStep], roots: list[FetchStep]) -> dict[int, int]:
+    """The last root step (in mutation order) each step depends on."""
+    order = {r.id: i for i, r in enumerate(roots)}
+    owner: dict[int, int] = {}
+    for step in steps:
+        if step.id in order:
+            owner[step.id] = step.id
+            continue
+        found = [owner[d] for d in step.depends_on if d in owner]
+        owner[step.id] = max(found, key=lambda r: order[r]) if found else roots[0].id
+    return owner
+
+
+def _waves(
+    steps: list[FetchStep], depth: dict[int, int], printer: _FetchPrinter
+) -> PlanNode | None:
+    if not steps:
+        return None
+    levels = sorted({depth[s.id] for s in steps})
+    waves: list[PlanNode] = []
+    for level in levels:
+        nodes = tuple(printer.node(s) for s in steps if depth[s.id] == level)
+        waves.append(nodes[0] if len(nodes) == 1 else ParallelNode(nodes))
+    return waves[0] if len(waves) == 1 else SequenceNode(tuple(waves))
+
+
+class _FetchPrinter:
+    """Prints steps as FetchNodes, numbering subgraph operations in plan order."""
+
+    def __init__(self, supergraph: Supergraph, operation: NormalizedOperation) -> None:
+        self.supergraph = supergraph
+        self.operation = operation
+        self.definitions = {
+            d.variable.name.value: d for d in operation.variable_definitions
+        }
+        self.count = 0
+
+    def node(self, step: FetchStep) -> PlanNode:
+        node: PlanNode = self.fetch(step)
+        if step.is_entity:
+            node = FlattenNode(step.response_path, node)
+        if step.condition is not None:
+            variable = _condition_variable(step)
+            if step.condition.name.value == "include":
+                node = ConditionNode(variable, node, None)
+            else:
+                node = ConditionNode(variable, None, node)
+        return node
+
+    def fetch(self, step: FetchStep) -> FetchNode:
+        needs_typename = self._needs_typename(step.subgraph)
+        if step.is_entity:
+            fragments = []
+            for type_name, selections in step.entity_selections.items():
+                if not selections:
+                    continue
+                join_type = self.supergraph.types.get(type_name)
+                # An @interfaceObject answers its interface's name as `__typename`:
+                # never let it overwrite the concrete type already merged.
+                typed = needs_typename(type_name) and not (
+                    join_type is not None
+                    and join_type.is_interface_object_in(step.subgraph)
+                )
+                if typed and not any(
+                    isinstance(s, FieldSel) and s.name == "__typename"
+                    for s in selections
+                ):
+                    selections.insert(0, FieldSel("__typename"))
+                fragments.append(FragmentSel(type_name, (), selections))
+            inner = selections_to_ast(list(fragments), needs_typename)
+            selection_set = SelectionSetNode(
+                selections=(
+                    FieldNode(
+                        name=NameNode(value="_entities"),
+                        arguments=(
+                            ArgumentNode(
+                                name=NameNode(value=_REPRESENTATIONS),
+                                value=VariableNode(
+                                    name=NameNode(value=_REPRESENTATIONS)
+                                ),
+                            ),
+                        ),
+                        selection_set=inner,
+                    ),
+                )
+            )
+            kind = "query"
+        else:
+            selection_set = selections_to_ast(step.root_selections, needs_typename)
+            kind = step.operation_kind
+        usages = _variable_usages(selection_set)
+        definitions = [
+            self.definitions[name] for name in usages if name in self.definitions
+        ]
+        if step.is_entity:
+            definitions.insert(0, _representations_definition())
+        name = None
+        if self.operation.name:
+            name = f"{self.operation.name}__{step.subgraph}__{self.count}"
+        self.count += 1
+        operation = OperationDefinitionNode(
+            operation=OperationType(kind),
+            name=NameNode(value=name) if name else None,
+            variable_definitions=tuple(definitions),
+            directives=(),
+            selection_set=selection_set,
+        )
+        return FetchNode(
+            service_name=step.subgraph,
+            operation=print_ast(operation),
+            operation_kind=kind,
+            variable_usages=tuple(usages),
+            requires=tuple(
+                InlineFragmentSelection(type_name, _requires(sels))
+                for type_name, sels in step.requires.items()
+            ),
+            operation_name=name,
+            input_rewrites=tuple(step.input_rewrites),
+        )
+
+    def _needs_typename(self, subgraph: str) -> Callable[[str | None], bool]:
+        schema = self.supergraph.schema
+        types = self.supergraph.types
+
+        def needs(type_name: str | None) -> bool:
+            if type_name is None:
+                return False
+            graphql_type = schema.type_map.get(type_name)
+            if graphql_type is None or not _is_abstract(graphql_type):
+                return False
+            join_type = types.get(type_name)
+            # A selection on an @interfaceObject type still needs `__typename` (it
+            # feeds representations); its fetch is followed by one fixing it.
+            return join_type is None or subgraph in join_type.graphs
+
+        return needs
+
+
+def _is_abstract(graphql_type: object) -> bool:
+    from graphql import GraphQLInterfaceType, GraphQLUnionType
+
+    return isinstance(graphql_type, GraphQLInterfaceType | GraphQLUnionType)
+
+
+def _requires(selections: list[Sel]) -> tuple[Selection, ...]:
+    result: list[Selection] = []
+    for sel in selections:
+        if isinstance(sel, FieldSel):
+            sub = () if sel.selections is None else _requires(sel.selections)
+            result.append(FieldSelection(sel.response_key, sub))
+        else:
+            result.append(
+                InlineFragmentSelection(sel.type_condition, _requires(sel.selections))
+            )
+    return tuple(result)
+
+
+def _condition_variable(step: FetchStep) -> str:
+    assert step.condition is not None
+    for argument in step.condition.arguments or ():
+        if argument.name.value == "if" and isinstance(argument.value, VariableNode):
+            return argument.value.name.value
+    raise PlanningError("A conditional fetch needs a variable condition.")
+
+
+def _representations_definition() -> VariableDefinitionNode:
+    any_type = NonNullTypeNode(type=NamedTypeNode(name=NameNode(value="_Any")))
+    return VariableDefinitionNode(
+        variable=VariableNode(name=NameNode(value=_REPRESENTATIONS)),
+        type=NonNullTypeNode(type=ListTypeNode(type=any_type)),
+        directives=(),
+    )
+
+
+class _VariableCollector(Visitor):
+    def __init__(self) -> None:
+        super().__init__()
+        self.names: dict[str, None] = {}
+
+    def enter_variable(self, node: VariableNode, *_args: object) -> None:
+        if node.name.value != _REPRESENTATIONS:
+            self.names[node.name.value] = None
+
+
+def _variable_usages(selection_set: SelectionSetNode) -> list[str]:
+    collector = _VariableCollector()
+    visit(selection_set, collector)
+    return list(collector.names)

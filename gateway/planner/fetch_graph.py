@@ -1,0 +1,95 @@
+"""The fetch graph: FetchSteps (one request to one subgraph each) and their order.
+
+A step is filled in by the walk (`walk.py`) and turned into a FetchNode by
+`build_plan.py`. Root steps select on the root type; entity steps select
+`... on T` fragments inside `_entities` and list, per type condition of the objects
+found at `response_path`, the fields to copy into each representation (`requires`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from graphql import DirectiveNode
+
+    from ._selections import Sel
+    from .plan import FetchRewrite
+
+__all__ = ["FetchGraph", "FetchStep"]
+
+
+@dataclass(slots=True)
+class FetchStep:
+    """One subgraph request being planned (mutable until the walk ends)."""
+
+    id: int
+    subgraph: str
+    operation_kind: str
+    response_path: tuple[str, ...]
+    is_entity: bool
+    depends_on: list[int] = field(default_factory=list)
+    root_selections: list[Sel] = field(default_factory=list)
+    # Type condition in the subgraph's `_entities` -> selections on it.
+    entity_selections: dict[str, list[Sel]] = field(default_factory=dict)
+    # Type condition of the objects in the response -> what a representation copies.
+    requires: dict[str, list[Sel]] = field(default_factory=dict)
+    input_rewrites: list[FetchRewrite] = field(default_factory=list)
+    # A root step whose whole selection hangs on one @skip/@include(if: $var).
+    condition: DirectiveNode | None = None
+
+
+@dataclass(slots=True)
+class FetchGraph:
+    """All steps of one operation, in creation order; ids index `steps`."""
+
+    steps: list[FetchStep] = field(default_factory=list)
+    # (parent step, subgraph, response path, dependency set) -> entity step id
+    entity_index: dict[tuple[int, str, tuple[str, ...], frozenset[int]], int] = field(
+        default_factory=dict
+    )
+
+    def add(
+        self,
+        subgraph: str,
+        operation_kind: str,
+        response_path: tuple[str, ...] = (),
+        *,
+        is_entity: bool = False,
+        depends_on: tuple[int, ...] = (),
+    ) -> FetchStep:
+        step = FetchStep(
+            id=len(self.steps),
+            subgraph=subgraph,
+            operation_kind=operation_kind,
+            response_path=response_path,
+            is_entity=is_entity,
+            depends_on=list(depends_on),
+        )
+        self.steps.append(step)
+        return step
+
+    def entity_step(
+        self,
+        parent: FetchStep,
+        subgraph: str,
+        response_path: tuple[str, ...],
+        depends_on: frozenset[int] = frozenset(),
+    ) -> tuple[FetchStep, bool]:
+        """The entity step below `parent` for `subgraph` at `response_path` (created
+        when missing); the boolean says whether it was created."""
+        deps = depends_on | {parent.id}
+        key = (parent.id, subgraph, response_path, deps)
+        found = self.entity_index.get(key)
+        if found is not None:
+            return self.steps[found], False
+        step = self.add(
+            subgraph,
+            "query",
+            response_path,
+            is_entity=True,
+            depends_on=tuple(sorted(deps)),
+        )
+        self.entity_index[key] = step.id
+        return step, True

@@ -1,0 +1,820 @@
+"""Walk a normalized operation over the supergraph and fill the fetch graph.
+
+Each selection is placed in the fetch step whose subgraph is already resolving its
+parent object when that subgraph can resolve it too (@shareable fields and @provides
+cost no jump); otherwise the walk jumps through an entity key (Federation spec,
+"Entities and @key") to a subgraph that resolves it, adding `__typename` and the key
+fields to the current step and a representation selection (`requires`) to the next.
+
+Promises kept for the executor:
+- client aliases are kept; fields the planner adds use their own names, and where
+  that would clash with a client's response key they get an `__agora_` alias, undone
+  in the representation by a KeyRenamer input rewrite of the dependent fetch;
+- representations carry `__typename` and the key (and @requires) fields, per type
+  condition; an @interfaceObject subgraph is sent the interface name as `__typename`
+  (ValueSetter input rewrite); objects fetched from an @interfaceObject subgraph get
+  their concrete `__typename` from a later fetch to the subgraph owning the interface.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from graphql import (
+    FieldNode,
+    GraphQLInterfaceType,
+    GraphQLList,
+    GraphQLNonNull,
+    GraphQLObjectType,
+    GraphQLUnionType,
+    InlineFragmentNode,
+    OperationType,
+    SelectionSetNode,
+    VariableNode,
+    print_ast,
+)
+
+from ..errors import PlanningError
+from ._selections import (
+    FieldSel,
+    FragmentSel,
+    Sel,
+    add_field,
+    add_fragment,
+    find_response_key,
+)
+from .fetch_graph import FetchGraph, FetchStep
+from .plan import KeyRenamer, ValueSetter
+
+if TYPE_CHECKING:
+    from graphql import DirectiveNode, GraphQLOutputType
+
+    from ..supergraph import EntityKey, Supergraph
+    from .normalize import NormalizedOperation
+
+__all__ = ["walk_operation"]
+
+# Response keys of fields the planner adds under an alias (see module docstring).
+PLANNER_ALIAS_PREFIX = "__agora_"
+
+Provided = dict[str, "SelectionSetNode | None"]
+
+
+def walk_operation(
+    supergraph: Supergraph,
+    operation: NormalizedOperation,
+    override_labels: frozenset[str] = frozenset(),
+) -> FetchGraph:
+    """Build the fetch graph of `operation`; raises PlanningError when a field has no
+    subgraph that can resolve it or no key leads to one."""
+    walk = _Walk(supergraph, override_labels)
+    walk.root(operation)
+    return walk.graph
+
+
+class _Walk:
+    def __init__(self, supergraph: Supergraph, override_labels: frozenset[str]) -> None:
+        self.sg = supergraph
+        self.schema = supergraph.schema
+        self.labels = override_labels
+        self.graph = FetchGraph()
+        self._recorders: list[set[int]] = []
+        # (step, type) pairs already looking for a key elsewhere: stops cycles.
+        self._indirect: set[tuple[int, str]] = set()
+        self._field_types: dict[tuple[str, str], tuple[str, int]] = {}
+
+    # -- type questions -------------------------------------------------------
+
+    def is_abstract(self, type_name: str) -> bool:
+        graphql_type = self.schema.type_map.get(type_name)
+        return isinstance(graphql_type, GraphQLInterfaceType | GraphQLUnionType)
+
+    def knows(self, subgraph: str, type_name: str) -> bool:
+        join_type = self.sg.types.get(type_name)
+        return join_type is not None and subgraph in join_type.graphs
+
+    def interface_object_in(self, subgraph: str, type_name: str) -> bool:
+        join_type = self.sg.types.get(type_name)
+        return join_type is not None and join_type.is_interface_object_in(subgraph)
+
+    def field_type(self, parent: str, name: str) -> tuple[str, int]:
+        """Named type of `parent.name` and how many lists wrap it."""
+        cached = self._field_types.get((parent, name))
+        if cached is not None:
+            return cached
+        graphql_type = self.schema.type_map.get(parent)
+        fields = getattr(graphql_type, "fields", None) or {}
+        if name not in fields:
+            raise PlanningError(f"Type '{parent}' has no field '{name}'.")
+        output: GraphQLOutputType = fields[name].type
+        depth = 0
+        while isinstance(output, GraphQLNonNull | GraphQLList):
+            if isinstance(output, GraphQLList):
+                depth += 1
+            output = output.of_type
+        result = (output.name, depth)  # type: ignore[union-attr]
+        self._field_types[(parent, name)] = result
+        return result
+
+    def possible(self, type_name: str) -> tuple[str, ...]:
+        graphql_type = self.schema.type_map.get(type_name)
+        if isinstance(graphql_type, GraphQLObjectType):
+            return (type_name,)
+        if isinstance(graphql_type, GraphQLInterfaceType | GraphQLUnionType):
+            return tuple(t.name for t in self.schema.get_possible_types(graphql_type))
+        return ()
+
+    def resolvable(
+        self, subgraph: str, parent: str, name: str, provided: Provided
+    ) -> bool:
+        if name in provided:
+            return True
+        join_type = self.sg.types.get(parent)
+        join_field = join_type.fields.get(name) if join_type else None
+        if join_type is None or join_field is None:
+            return False
+        source = join_field.source(subgraph)
+        if source is None or not source.resolves(self.labels):
+            return False
+        if join_type.kind == "INTERFACE" and not join_type.is_interface_object_in(
+            subgraph
+        ):
+            for member in self.sg.possible_types(parent, subgraph):
+                member_field = self.sg.field(member, name)
+                if member_field is None:
+                    continue
+                member_source = member_field.source(subgraph)
+                if member_source is None or not member_source.resolves(self.labels):
+                    return False
+        return True
+
+    def provided_fields(
+        self, provided: SelectionSetNode | None, parent: str
+    ) -> Provided:
+        found: Provided = {}
+        for node in provided.selections if provided else ():
+            if isinstance(node, FieldNode):
+                found[node.name.value] = _merge_sets(
+                    found.get(node.name.value), node.selection_set
+                )
+            elif isinstance(node, InlineFragmentNode):
+                condition = (
+                    node.type_condition.name.value if node.type_condition else None
+                )
+                if condition is None or parent in self.possible(condition):
+                    for name, sub in self.provided_fields(
+                        node.selection_set, parent
+                    ).items():
+                        found[name] = _merge_sets(found.get(name), sub)
+        return found
+
+    def fetchable(
+        self, subgraph: str, parent: str, selection_set: SelectionSetNode
+    ) -> bool:
+        """Whether `subgraph` can return these (key) fields of a `parent` object."""
+        own_keys = (
+            {
+                node.name.value
+                for key in self.sg.types[parent].keys_in(subgraph)
+                for node in key.selection_set.selections
+                if isinstance(node, FieldNode)
+            }
+            if parent in self.sg.types
+            else set()
+        )
+        for node in selection_set.selections:
+            if isinstance(node, InlineFragmentNode):
+                condition = (
+                    node.type_condition.name.value if node.type_condition else parent
+                )
+                if not self.fetchable(subgraph, condition, node.selection_set):
+                    return False
+                continue
+            if not isinstance(node, FieldNode):
+                return False
+            name = node.name.value
+            if name == "__typename":
+                continue
+            if name not in own_keys and not self.resolvable(subgraph, parent, name, {}):
+                return False
+            if node.selection_set is not None:
+                named, _ = self.field_type(parent, name)
+                if not self.fetchable(subgraph, named, node.selection_set):
+                    return False
+        return True
+
+    # -- the root -------------------------------------------------------------
+
+    def root(self, operation: NormalizedOperation) -> None:
+        root_type = self._root_type(operation.kind)
+        steps: list[FetchStep] = []
+        for sel, wrappers in _root_items(list(operation.selections), ()):
+            candidates = self.sg.resolving_graphs(root_type, sel.name, self.labels)
+            if not candidates:
+                raise PlanningError(
+                    f"No subgraph can resolve field '{sel.name}' of type '{root_type}'."
+                )
+            step = self._root_step(operation.kind, root_type, sel, candidates, steps)
+            target = step.root_selections
+            for directives in wrappers:
+                target = add_fragment(target, FragmentSel(None, directives)).selections
+            self.walk_each(step, root_type, [sel], target, (), {})
+        for step in steps:
+            _lift_condition(step)
+
+    def _root_type(self, kind: str) -> str:
+        root = self.schema.get_root_type(_OPERATION_TYPES[kind])
+        if root is None:
+            raise PlanningError(f"The supergraph has no {kind} type.")
+        return root.name
+
+    def _root_step(
+        self,
+        kind: str,
+        root_type: str,
+        sel: FieldSel,
+        candidates: tuple[str, ...],
+        steps: list[FetchStep],
+    ) -> FetchStep:
+        if kind == "mutation":
+            # Mutation root fields run one after the other (GraphQL spec §6.2.2):
+            # only consecutive fields of one subgraph share a request.
+            if steps and steps[-1].subgraph in candidates:
+                return steps[-1]
+        else:
+            for step in steps:
+                if step.subgraph in candidates:
+                    return step
+        best = max(
+            candidates,
+            key=lambda g: self._local_score(g, root_type, [sel]),
+        )
+        step = self.graph.add(best, kind)
+        steps.append(step)
+        return step
+
+    def _local_score(self, subgraph: str, parent: str, selections: list[Sel]) -> int:
+        """How many of `selections` (recursively) `subgraph` resolves without a jump."""
+        score = 0
+        for sel in selections:
+            if isinstance(sel, FragmentSel):
+                condition = sel.type_condition or parent
+                if self.knows(subgraph, condition):
+                    score += self._local_score(subgraph, condition, sel.selections)
+                continue
+            if sel.name == "__typename":
+                continue
+            if not self.resolvable(subgraph, parent, sel.name, {}):
+                continue
+            score += 1
+            if sel.selections:
+                named, _ = self.field_type(parent, sel.name)
+                score += self._local_score(subgraph, named, sel.selections)
+        return score
+
+    # -- selections -----------------------------------------------------------
+
+    def walk(
+        self,
+        step: FetchStep,
+        parent: str,
+        selections: list[Sel],
+        target: list[Sel],
+        path: tuple[str, ...],
+        provided: SelectionSetNode | None,
+    ) -> None:
+        """Place `selections` (on `parent` objects returned by `step`) into `target`."""
+        subgraph = step.subgraph
+        fields = self.provided_fields(provided, parent)
+        if self.is_abstract(parent) and self.interface_object_in(subgraph, parent):
+            # This subgraph types these objects as the interface itself: their real
+            # `__typename` (and what it lacks) comes from the interface's owner.
+            local: list[Sel] = []
+            remote: list[Sel] = [FieldSel("__typename")]
+            for sel in selections:
+                if (
+                    isinstance(sel, FieldSel)
+                    and sel.name != "__typename"
+                    and self.resolvable(subgraph, parent, sel.name, fields)
+                ):
+                    local.append(sel)
+                else:
+                    remote.append(sel)
+            self.walk_each(step, parent, local, target, path, fields)
+            self._jump_from_interface_object(step, parent, remote, target, path)
+            return
+        self.walk_each(step, parent, selections, target, path, fields)
+
+    def walk_each(
+        self,
+        step: FetchStep,
+        parent: str,
+        selections: list[Sel],
+        target: list[Sel],
+        path: tuple[str, ...],
+        provided: Provided,
+    ) -> None:
+        for sel in selections:
+            if isinstance(sel, FragmentSel):
+                self._walk_fragment(step, parent, sel, target, path, provided)
+            else:
+                self._walk_field(step, parent, sel, target, path, provided)
+
+    def _walk_fragment(
+        self,
+        step: FetchStep,
+        parent: str,
+        sel: FragmentSel,
+        target: list[Sel],
+        path: tuple[str, ...],
+        provided: Provided,
+    ) -> None:
+        condition = sel.type_condition
+        if (
+            condition is None
+            or condition == parent
+            or (self.is_abstract(condition) and not self.is_abstract(parent))
+        ):
+            # The fragment applies to every object here: no type condition needed.
+            inner = target
+            if sel.directives:
+                inner = add_fragment(
+                    target, FragmentSel(None, sel.directives)
+                ).selections
+            self.walk_each(step, parent, sel.selections, inner, path, provided)
+            return
+        subgraph = step.subgraph
+        if self.knows(subgraph, condition) and not self.interface_object_in(
+            subgraph, condition
+        ):
+            inner = add_fragment(target, FragmentSel(condition, sel.directives))
+            self.walk(step, condition, sel.selections, inner.selections, path, None)
+            return
+        # The subgraph does not know the condition type: apply the fragment to the
+        # types it does know that can match it.
+        parents = set(self.possible(parent))
+        for member in self.possible(condition):
+            if member in parents and self.knows(subgraph, member):
+                inner = add_fragment(target, FragmentSel(member, sel.directives))
+                self.walk(step, member, sel.selections, inner.selections, path, None)
+
+    def _walk_field(
+        self,
+        step: FetchStep,
+        parent: str,
+        sel: FieldSel,
+        target: list[Sel],
+        path: tuple[str, ...],
+        provided: Provided,
+    ) -> None:
+        if sel.name == "__typename":
+            add_field(target, sel)
+            return
+        subgraph = step.subgraph
+        if self.resolvable(subgraph, parent, sel.name, provided):
+            placed = add_field(target, sel)
+            self._record(step)
+            if sel.selections is not None and placed.selections is not None:
+                named, depth = self.field_type(parent, sel.name)
+                placed.type_name = named
+                sub_path = (*path, sel.response_key, *("@",) * depth)
+                sub_provided = _merge_sets(
+                    provided.get(sel.name), self._provides(subgraph, parent, sel.name)
+                )
+                self.walk(
+                    step,
+                    named,
+                    sel.selections,
+                    placed.selections,
+                    sub_path,
+                    sub_provided,
+                )
+            return
+        if self.is_abstract(parent):
+            self._jump_from_abstract(step, parent, sel, target, path)
+        else:
+            self._jump(step, parent, sel, target, path)
+
+    def _provides(
+        self, subgraph: str, parent: str, name: str
+    ) -> SelectionSetNode | None:
+        join_field = self.sg.field(parent, name)
+        source = join_field.source(subgraph) if join_field else None
+        return source.provides_selection_set if source else None
+
+    # -- jumps ----------------------------------------------------------------
+
+    def _jump(
+        self,
+        step: FetchStep,
+        parent: str,
+        sel: FieldSel,
+        target: list[Sel],
+        path: tuple[str, ...],
+    ) -> None:
+        options = self._jump_targets(parent, sel.name)
+        if not options:
+            raise PlanningError(
+                f"No subgraph can resolve field '{sel.name}' of type '{parent}'."
+            )
+        reachable: list[tuple[str, str, EntityKey]] = []
+        for subgraph, entity_type in options:
+            if subgraph == step.subgraph and entity_type == parent:
+                continue
+            key = self._key_for(step.subgraph, parent, subgraph, entity_type)
+            if key is not None:
+                reachable.append((subgraph, entity_type, key))
+        key_deps: frozenset[int] = frozenset()
+        key_representation: list[Sel] | None = None
+        if reachable:
+            index = self.graph.entity_index
+            subgraph, entity_type, key = next(
+                (
+                    choice
+                    for choice in reachable
+                    if (step.id, choice[0], path, frozenset({step.id})) in index
+                ),
+                reachable[0],
+            )
+        else:
+            # No key of the target is known here: fetch one from a third subgraph
+            # first, as if the key fields were @requires of the field.
+            subgraph, entity_type, key = self._indirect_key(step, parent, sel, options)
+            self._indirect.add((step.id, parent))
+            try:
+                key_deps, key_representation, _ = self._fetch_required(
+                    step, parent, key.selection_set, target, path
+                )
+            finally:
+                self._indirect.discard((step.id, parent))
+        join_field = self.sg.field(entity_type, sel.name)
+        source = join_field.source(subgraph) if join_field else None
+        deps: frozenset[int] = frozenset()
+        required: list[Sel] = []
+        renames: list[KeyRenamer] = []
+        if source is not None and source.requires_selection_set is not None:
+            deps, required, renames = self._fetch_required(
+                step, parent, source.requires_selection_set, target, path
+            )
+        child, _ = self.graph.entity_step(step, subgraph, path, deps | key_deps)
+        self._record(child)
+        if key_representation is None:
+            representation = self._add_key(step, parent, key.selection_set, target)
+        else:
+            add_field(target, FieldSel("__typename"))
+            representation = [FieldSel("__typename"), *key_representation]
+        _merge_into(child.requires.setdefault(parent, []), representation + required)
+        for rename in renames:
+            if rename not in child.input_rewrites:
+                child.input_rewrites.append(rename)
+        if entity_type != parent:
+            setter = ValueSetter((f"... on {parent}", "__typename"), entity_type)
+            if setter not in child.input_rewrites:
+                child.input_rewrites.append(setter)
+        entity_target = child.entity_selections.setdefault(entity_type, [])
+        self.walk_each(child, entity_type, [sel], entity_target, path, {})
+
+    def _indirect_key(
+        self,
+        step: FetchStep,
+        parent: str,
+        sel: FieldSel,
+        options: list[tuple[str, str]],
+    ) -> tuple[str, str, EntityKey]:
+        names = ", ".join(sorted({g for g, _ in options}))
+        if (step.id, parent) in self._indirect:
+            raise PlanningError(
+                f"Cannot plan field '{parent}.{sel.name}': no subgraph reachable "
+                f"from '{step.subgraph}' provides a key of '{parent}' for {names}."
+            )
+        for subgraph, entity_type in options:
+            for key in self.sg.types[entity_type].keys_in(subgraph):
+                if key.resolvable and (
+                    entity_type == parent or key.is_interface_object
+                ):
+                    return subgraph, entity_type, key
+        raise PlanningError(
+            f"Cannot plan field '{parent}.{sel.name}': {names} declare no resolvable "
+            f"key of '{parent}'."
+        )
+
+    def _jump_targets(self, parent: str, name: str) -> list[tuple[str, str]]:
+        options = [
+            (g, parent) for g in self.sg.resolving_graphs(parent, name, self.labels)
+        ]
+        graphql_type = self.schema.type_map.get(parent)
+        for interface in getattr(graphql_type, "interfaces", ()):
+            for subgraph in self.sg.resolving_graphs(interface.name, name, self.labels):
+                if self.interface_object_in(subgraph, interface.name):
+                    options.append((subgraph, interface.name))
+        return options
+
+    def _key_for(
+        self, from_subgraph: str, parent: str, subgraph: str, entity_type: str
+    ) -> EntityKey | None:
+        for key in self.sg.types[entity_type].keys_in(subgraph):
+            if not key.resolvable:
+                continue
+            if self.fetchable(from_subgraph, parent, key.selection_set):
+                return key
+        return None
+
+    def _fetch_required(
+        self,
+        step: FetchStep,
+        parent: str,
+        requires: SelectionSetNode,
+        target: list[Sel],
+        path: tuple[str, ...],
+    ) -> tuple[frozenset[int], list[Sel], list[KeyRenamer]]:
+        """Fetch @requires fields of `parent` objects; returns the steps the requiring
+        fetch must wait for, the representation selections, and key renames."""
+        self._recorders.append(set())
+        representation: list[Sel] = []
+        renames: list[KeyRenamer] = []
+        try:
+            for node in requires.selections:
+                if isinstance(node, FieldNode) and self.fetchable(
+                    step.subgraph, parent, _single(node)
+                ):
+                    representation += self._add_plain(
+                        parent, [node], target, (f"... on {parent}",), renames
+                    )
+                else:
+                    sels = _to_sels([node])
+                    self.walk_each(step, parent, sels, target, path, {})
+                    representation += _plain_copy(sels)
+        finally:
+            touched = self._recorders.pop()
+        for recorder in self._recorders:
+            recorder |= touched
+        touched.discard(step.id)
+        return frozenset(touched), representation, renames
+
+    def _add_key(
+        self,
+        step: FetchStep,
+        parent: str,
+        key: SelectionSetNode,
+        target: list[Sel],
+    ) -> list[Sel]:
+        """Add `__typename` and the key fields to `target`; return the representation
+        selections that copy them."""
+        add_field(target, FieldSel("__typename"))
+        renames: list[KeyRenamer] = []
+        representation: list[Sel] = [FieldSel("__typename")]
+        representation += self._add_plain(
+            parent, list(key.selections), target, (f"... on {parent}",), renames
+        )
+        if renames:
+            # Keys are plain in representations: a clash is a composition bug.
+            raise PlanningError(
+                f"Key fields of '{parent}' clash with the operation's response keys."
+            )
+        self._record(step)
+        return representation
+
+    def _add_plain(
+        self,
+        parent: str,
+        nodes: list[object],
+        target: list[Sel],
+        path: tuple[str, ...],
+        renames: list[KeyRenamer],
+    ) -> list[Sel]:
+        """Add field-set `nodes` to `target` as planner fields; return the
+        representation selections that read them back."""
+        representation: list[Sel] = []
+        for node in nodes:
+            if isinstance(node, InlineFragmentNode):
+                condition = (
+                    node.type_condition.name.value if node.type_condition else parent
+                )
+                fragment = add_fragment(target, FragmentSel(condition))
+                inner = self._add_plain(
+                    condition,
+                    list(node.selection_set.selections),
+                    fragment.selections,
+                    (*path, f"... on {condition}"),
+                    renames,
+                )
+                representation.append(FragmentSel(condition, (), inner))
+                continue
+            assert isinstance(node, FieldNode)
+            name = node.name.value
+            wanted = FieldSel(name, selections=[] if node.selection_set else None)
+            existing = find_response_key(target, name)
+            alias = None
+            if existing is not None and not existing.same_field(wanted):
+                alias = f"{PLANNER_ALIAS_PREFIX}{name}"
+                wanted.alias = alias
+                renames.append(KeyRenamer((*path, alias), name))
+            placed = add_field(target, wanted)
+            sub: list[Sel] | None = None
+            if node.selection_set is not None and placed.selections is not None:
+                named, _ = self.field_type(parent, name)
+                placed.type_name = named
+                sub = self._add_plain(
+                    named,
+                    list(node.selection_set.selections),
+                    placed.selections,
+                    (*path, alias or name),
+                    renames,
+                )
+            representation.append(FieldSel(alias or name, selections=sub))
+        return representation
+
+    def _jump_from_abstract(
+        self,
+        step: FetchStep,
+        parent: str,
+        sel: FieldSel,
+        target: list[Sel],
+        path: tuple[str, ...],
+    ) -> None:
+        subgraph = step.subgraph
+        for other in self.sg.resolving_graphs(parent, sel.name, self.labels):
+            if other == subgraph or not self.interface_object_in(other, parent):
+                continue
+            key = next(
+                (
+                    k
+                    for k in self.sg.types[parent].keys_in(other)
+                    if k.resolvable
+                    and self.fetchable(subgraph, parent, k.selection_set)
+                ),
+                None,
+            )
+            if key is None:
+                continue
+            # An @interfaceObject subgraph resolves it for every implementation.
+            child, _ = self.graph.entity_step(step, other, path)
+            self._record(child)
+            representation = self._add_key(step, parent, key.selection_set, target)
+            for member in self.sg.possible_types(parent, subgraph):
+                _merge_into(child.requires.setdefault(member, []), representation)
+                setter = ValueSetter((f"... on {member}", "__typename"), parent)
+                if setter not in child.input_rewrites:
+                    child.input_rewrites.append(setter)
+            entity_target = child.entity_selections.setdefault(parent, [])
+            self.walk_each(child, parent, [sel], entity_target, path, {})
+            return
+        # Otherwise ask each implementation this subgraph returns on its own.
+        for member in self.sg.possible_types(parent, subgraph):
+            fragment = add_fragment(target, FragmentSel(member))
+            self.walk_each(step, member, [sel], fragment.selections, path, {})
+
+    def _jump_from_interface_object(
+        self,
+        step: FetchStep,
+        parent: str,
+        selections: list[Sel],
+        target: list[Sel],
+        path: tuple[str, ...],
+    ) -> None:
+        subgraph = step.subgraph
+        for other in self.sg.types[parent].graphs:
+            if other == subgraph or self.interface_object_in(other, parent):
+                continue
+            key = next(
+                (
+                    k
+                    for k in self.sg.types[parent].keys_in(other)
+                    if k.resolvable
+                    and self.fetchable(subgraph, parent, k.selection_set)
+                ),
+                None,
+            )
+            if key is None:
+                continue
+            child, _ = self.graph.entity_step(step, other, path)
+            self._record(child)
+            representation = self._add_key(step, parent, key.selection_set, target)
+            _merge_into(child.requires.setdefault(parent, []), representation)
+            entity_target = child.entity_selections.setdefault(parent, [])
+            self.walk_each(child, parent, selections, entity_target, path, {})
+            return
+        raise PlanningError(
+            f"No subgraph defines interface '{parent}' with a key reachable from the "
+            f"@interfaceObject in '{subgraph}'."
+        )
+
+    def _record(self, step: FetchStep) -> None:
+        for recorder in self._recorders:
+            recorder.add(step.id)
+
+
+_OPERATION_TYPES = {
+    "query": OperationType.QUERY,
+    "mutation": OperationType.MUTATION,
+    "subscription": OperationType.SUBSCRIPTION,
+}
+
+
+def _root_items(
+    selections: list[Sel], wrappers: tuple[tuple[object, ...], ...]
+) -> list[tuple[FieldSel, tuple[tuple[object, ...], ...]]]:
+    """Root fields with the conditional fragments (directives) around each."""
+    items: list[tuple[FieldSel, tuple[tuple[object, ...], ...]]] = []
+    for sel in selections:
+        if isinstance(sel, FieldSel):
+            items.append((sel, wrappers))
+        else:
+            inner = (*wrappers, sel.directives) if sel.directives else wrappers
+            items += _root_items(sel.selections, inner)
+    return items
+
+
+def _lift_condition(step: FetchStep) -> None:
+    """A root step whose whole selection hangs on one `@skip/@include(if: $v)`
+    becomes conditional on `$v` (a ConditionNode) instead of sending the directive."""
+    selections = step.root_selections
+    if len(selections) == 1 and isinstance(selections[0], FragmentSel):
+        fragment = selections[0]
+        if fragment.type_condition is None and _is_variable_condition(
+            fragment.directives
+        ):
+            step.condition = fragment.directives[0]
+            step.root_selections = fragment.selections
+        return
+    if not selections or not all(isinstance(s, FieldSel) for s in selections):
+        return
+    first = selections[0].directives
+    if not _is_variable_condition(first):
+        return
+    printed = print_ast(first[0])
+    if any(print_ast(s.directives[0]) != printed for s in selections[1:]):
+        return
+    if any(len(s.directives) != 1 for s in selections):
+        return
+    step.condition = first[0]
+    for sel in selections:
+        assert isinstance(sel, FieldSel)
+        sel.directives = ()
+
+
+def _is_variable_condition(directives: tuple[DirectiveNode, ...]) -> bool:
+    if len(directives) != 1:
+        return False
+    return any(
+        a.name.value == "if" and isinstance(a.value, VariableNode)
+        for a in directives[0].arguments or ()
+    )
+
+
+def _merge_sets(
+    first: SelectionSetNode | None, second: SelectionSetNode | None
+) -> SelectionSetNode | None:
+    if first is None:
+        return second
+    if second is None:
+        return first
+    return SelectionSetNode(selections=(*first.selections, *second.selections))
+
+
+def _single(node: FieldNode) -> SelectionSetNode:
+    return SelectionSetNode(selections=(node,))
+
+
+def _to_sels(nodes: list[object]) -> list[Sel]:
+    sels: list[Sel] = []
+    for node in nodes:
+        if isinstance(node, FieldNode):
+            sub = (
+                _to_sels(list(node.selection_set.selections))
+                if node.selection_set
+                else None
+            )
+            sels.append(FieldSel(node.name.value, selections=sub))
+        elif isinstance(node, InlineFragmentNode):
+            condition = node.type_condition.name.value if node.type_condition else None
+            sels.append(
+                FragmentSel(
+                    condition, (), _to_sels(list(node.selection_set.selections))
+                )
+            )
+    return sels
+
+
+def _plain_copy(sels: list[Sel]) -> list[Sel]:
+    copies: list[Sel] = []
+    for sel in sels:
+        if isinstance(sel, FieldSel):
+            sub = None if sel.selections is None else _plain_copy(sel.selections)
+            copies.append(FieldSel(sel.name, selections=sub))
+        else:
+            copies.append(
+                FragmentSel(sel.type_condition, (), _plain_copy(sel.selections))
+            )
+    return copies
+
+
+def _merge_into(target: list[Sel], additions: list[Sel]) -> None:
+    for sel in additions:
+        if isinstance(sel, FieldSel):
+            placed = add_field(target, sel)
+            if sel.selections is not None and placed.selections is not None:
+                _merge_into(placed.selections, sel.selections)
+        else:
+            fragment = add_fragment(target, sel)
+            _merge_into(fragment.selections, sel.selections)
