@@ -3,7 +3,13 @@
 from __future__ import annotations
 
 from .compose import CompositionResult, compose
-from .errors import CompositionError, CompositionFailed, CompositionHint
+from .config import SubgraphConfig, fetch_subgraph_sdl, load_supergraph_config
+from .errors import (
+    CompositionError,
+    CompositionFailed,
+    CompositionHint,
+    SupergraphConfigError,
+)
 from .subgraph import SubgraphDefinition
 
 __all__ = [
@@ -11,6 +17,10 @@ __all__ = [
     "CompositionFailed",
     "CompositionHint",
     "CompositionResult",
+    "SubgraphConfig",
     "SubgraphDefinition",
+    "SupergraphConfigError",
     "compose",
+    "fetch_subgraph_sdl",
+    "load_supergraph_config",
 ]

@@ -1,7 +1,8 @@
 """What composition reports: errors that stop it, hints that do not, and the exception.
 
 AgoraError
-└── CompositionFailed      the subgraphs do not compose; carries the CompositionErrors
+├── CompositionFailed      the subgraphs do not compose; carries the CompositionErrors
+└── SupergraphConfigError  a rover supergraph config or a subgraph's SDL is unusable
 
 CompositionError and CompositionHint are values, not exceptions: `compose` returns them
 (errors as data), with the codes the Apollo tools use so users can look them up.
@@ -13,7 +14,12 @@ from dataclasses import dataclass
 
 from gateway.errors import AgoraError
 
-__all__ = ["CompositionError", "CompositionFailed", "CompositionHint"]
+__all__ = [
+    "CompositionError",
+    "CompositionFailed",
+    "CompositionHint",
+    "SupergraphConfigError",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,3 +59,9 @@ class CompositionFailed(AgoraError):
         lines = "\n".join(f"- {error}" for error in errors)
         super().__init__(f"Composition failed with {len(errors)} error(s):\n{lines}")
         self.errors = errors
+
+
+class SupergraphConfigError(AgoraError):
+    """Raised when a supergraph config cannot be read or a subgraph SDL not obtained."""
+
+    code = "INVALID_SUPERGRAPH_CONFIG"

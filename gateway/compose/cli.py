@@ -1,0 +1,83 @@
+"""`python -m gateway compose`: compose the subgraphs of a rover config into a file.
+
+    python -m gateway compose --config supergraph.yaml --out schema/supergraph.graphql
+    python -m gateway compose --check     # exit 1 when the output file is stale
+
+A subgraph whose schema file does not exist yet is skipped with a note, so the
+supergraph holds the subgraphs that exist (the repository grows one subgraph at a time).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from .compose import compose
+from .config import load_supergraph_config
+from .errors import SupergraphConfigError
+
+__all__ = ["main"]
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m gateway compose",
+        description="Compose subgraph SDLs into a supergraph SDL (link v1.0 + join).",
+    )
+    parser.add_argument("--config", type=Path, default=Path("supergraph.yaml"))
+    parser.add_argument("--out", type=Path, default=Path("schema/supergraph.graphql"))
+    parser.add_argument(
+        "--check",
+        action="store_true",
+        help="do not write; exit 1 when --out differs from a fresh composition",
+    )
+    return parser
+
+
+def main(argv: list[str]) -> int:
+    """Run `compose`; returns the exit code (0 ok, 1 errors or stale, 2 usage)."""
+    try:
+        options = _parser().parse_args(argv)
+    except SystemExit as exit:  # argparse exits on --help and on bad usage
+        return int(exit.code or 0)
+    try:
+        configs = load_supergraph_config(options.config)
+        definitions = []
+        for config in configs:
+            if config.schema_file is not None and not config.schema_file.exists():
+                sys.stderr.write(
+                    f"skipping subgraph {config.name}: {config.schema_file}"
+                    " does not exist\n"
+                )
+                continue
+            definitions.append(config.read())
+    except SupergraphConfigError as error:
+        sys.stderr.write(f"error: {error.message}\n")
+        return 1
+    result = compose(definitions)
+    for hint in result.hints:
+        sys.stderr.write(f"hint: {hint}\n")
+    if result.supergraph_sdl is None:
+        for error in result.errors:
+            sys.stderr.write(f"error: {error}\n")
+        sys.stderr.write(f"composition failed with {len(result.errors)} error(s)\n")
+        return 1
+    out: Path = options.out
+    if options.check:
+        current = out.read_text() if out.exists() else None
+        if current != result.supergraph_sdl:
+            sys.stderr.write(
+                f"{out} is stale: it differs from composing {options.config};"
+                " run scripts/compose and commit the result\n"
+            )
+            return 1
+        return 0
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(result.supergraph_sdl)
+    sys.stderr.write(f"wrote {out} ({len(definitions)} subgraph(s))\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
