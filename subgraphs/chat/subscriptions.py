@@ -72,7 +72,7 @@ async def message_events(
 async def typing_updates(
     viewer: Viewer, conversation_id: str, *, broker: Broker
 ) -> AsyncIterator[list[str]]:
-    """The ids of the others typing now, each time the set changes.
+    """The ids of the others typing: first none, then each time the set changes.
 
     An indicator is dropped `ttl` seconds after its last refresh, by this generator's
     own clock, so it expires even when the typist's connection is gone.
@@ -81,6 +81,7 @@ async def typing_updates(
     expiries: dict[str, float] = {}
     async with broker.subscribe(TYPING.name(str(conversation.id))) as live:
         events = aiter(live)
+        yield []
         while True:
             timeout = None
             if expiries:

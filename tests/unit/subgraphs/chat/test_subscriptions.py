@@ -1,0 +1,157 @@
+"""Live streams: replay without gap or duplicate, typing that expires, presence."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import TYPE_CHECKING, TypeVar
+
+from subgraphs.chat import messages as messages_module
+from subgraphs.chat.conversations import mark_read
+from subgraphs.chat.messages import edit_message, send_message
+from subgraphs.chat.presence import connected
+from subgraphs.chat.subscriptions import (
+    message_events,
+    presence_updates,
+    receipt_updates,
+    typing_updates,
+)
+from subgraphs.chat.typing_indicators import set_typing
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator
+
+    import pytest
+
+    from subgraphs.chat.access import Viewer
+    from subgraphs.chat.presence import Presence
+    from subgraphs.chat.ratelimit import RateLimiter
+    from subgraphs.kit.pubsub import Broker
+
+T = TypeVar("T")
+
+
+async def next_of(stream: AsyncIterator[T], timeout: float = 2.0) -> T:
+    return await asyncio.wait_for(anext(stream), timeout)
+
+
+async def test_replay_after_a_cursor_then_live_without_gap_or_duplicate(
+    citizen: Viewer,
+    agent: Viewer,
+    conversation_id: str,
+    broker: Broker,
+    limiter: RateLimiter,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Small replay batches let a message land between two batches of the replay.
+    monkeypatch.setattr(messages_module, "_REPLAY_BATCH", 2)
+    for n in range(1, 6):
+        await send_message(
+            agent, conversation_id, f"m{n}", broker=broker, limiter=limiter
+        )
+    stream = message_events(citizen, conversation_id, broker=broker, after=2)
+    seen = [await next_of(stream)]
+    # Stored after the subscription began and before the replay reached it: it is
+    # both replayed and heard live, and must come out once.
+    await send_message(agent, conversation_id, "m6", broker=broker, limiter=limiter)
+    seen += [await next_of(stream) for _ in range(3)]
+    await send_message(agent, conversation_id, "m7", broker=broker, limiter=limiter)
+    seen.append(await next_of(stream))
+    await stream.aclose()
+    assert [(e.kind, e.seq, e.snapshot.text) for e in seen] == [
+        ("added", 3, "m3"),
+        ("added", 4, "m4"),
+        ("added", 5, "m5"),
+        ("added", 6, "m6"),
+        ("added", 7, "m7"),
+    ]
+
+
+async def test_live_events_include_edits(
+    citizen: Viewer,
+    agent: Viewer,
+    conversation_id: str,
+    broker: Broker,
+    limiter: RateLimiter,
+) -> None:
+    sent = await send_message(
+        agent, conversation_id, "helo", broker=broker, limiter=limiter
+    )
+    stream = message_events(citizen, conversation_id, broker=broker, after=0)
+    added = await next_of(stream)  # replayed, so the stream is listening by now
+    await edit_message(agent, str(sent.id), "hello", broker=broker)
+    edited = await next_of(stream)
+    await stream.aclose()
+    assert [(added.kind, added.snapshot.text), (edited.kind, edited.snapshot.text)] == [
+        ("added", "helo"),
+        ("edited", "hello"),
+    ]
+
+
+async def test_typing_indicator_expires_by_itself(
+    citizen: Viewer, agent: Viewer, conversation_id: str, broker: Broker
+) -> None:
+    stream = typing_updates(citizen, conversation_id, broker=broker)
+    assert await next_of(stream) == []
+    await set_typing(agent, conversation_id, True, broker=broker, ttl=0.3)
+    started = await next_of(stream)
+    loop = asyncio.get_running_loop()
+    at = loop.time()
+    expired = await next_of(stream)
+    waited = loop.time() - at
+    await stream.aclose()
+    assert (started, expired) == ([agent.user_id], [])
+    assert waited >= 0.2
+
+
+async def test_stopping_typing_clears_the_indicator_and_own_typing_is_not_shown(
+    citizen: Viewer, agent: Viewer, conversation_id: str, broker: Broker
+) -> None:
+    stream = typing_updates(citizen, conversation_id, broker=broker)
+    assert await next_of(stream) == []
+    await set_typing(citizen, conversation_id, True, broker=broker)
+    await set_typing(agent, conversation_id, True, broker=broker)
+    await set_typing(agent, conversation_id, False, broker=broker)
+    assert await next_of(stream) == [agent.user_id]
+    assert await next_of(stream) == []
+    await stream.aclose()
+
+
+async def test_presence_goes_online_with_the_first_connection_and_offline_with_the_last(
+    citizen: Viewer, broker: Broker, presence: Presence
+) -> None:
+    stream = presence_updates([citizen.user_id], broker=broker, presence=presence)
+    initial = await next_of(stream)
+    async with connected(presence, broker, citizen.user_id):
+        online = await next_of(stream)
+        async with connected(presence, broker, citizen.user_id):
+            assert (await presence.online([citizen.user_id])) == {citizen.user_id: True}
+        assert (await presence.online([citizen.user_id])) == {citizen.user_id: True}
+    offline = await next_of(stream)
+    await stream.aclose()
+    assert [(e.user_id, e.online) for e in (initial, online, offline)] == [
+        (citizen.user_id, False),
+        (citizen.user_id, True),
+        (citizen.user_id, False),
+    ]
+
+
+async def test_receipts_stream_starts_with_the_cursors_then_moves(
+    citizen: Viewer,
+    agent: Viewer,
+    conversation_id: str,
+    broker: Broker,
+    limiter: RateLimiter,
+) -> None:
+    sent = await send_message(
+        agent, conversation_id, "hi", broker=broker, limiter=limiter
+    )
+    stream = receipt_updates(agent, conversation_id, broker=broker)
+    first = [await next_of(stream), await next_of(stream)]
+    await mark_read(citizen, conversation_id, str(sent.id), broker=broker)
+    moved = await next_of(stream)
+    await stream.aclose()
+    assert sorted((r.user_id, r.read_seq) for r in first) == [
+        (agent.user_id, 1),
+        (citizen.user_id, 0),
+    ]
+    assert (moved.user_id, moved.read_seq) == (citizen.user_id, 1)
