@@ -59,6 +59,7 @@ __all__ = [
     "receive_stock",
     "release_reservation",
     "reserve",
+    "stock_for_farm",
     "stock_for_product",
 ]
 
@@ -357,3 +358,13 @@ async def low_stock(caller: Caller, threshold: object) -> list[StockLevel]:
             .filter(available_units__lt=limit)
             .order_by("available_units", "id")
         )
+
+
+async def stock_for_farm(caller: Caller, farm_id: object) -> list[StockLevel]:
+    """Every product's level at the farm ([] for ids outside the caller's tenant)."""
+    try:
+        key = require_id("Farm", farm_id)
+    except NotFound:
+        return []
+    async with tenant_transaction(caller.tenant_id):
+        return await StockLevel.filter(farm_id=key).order_by("product_id")

@@ -30,12 +30,15 @@ if TYPE_CHECKING:
 
     from tortoise.backends.base.client import BaseDBAsyncClient
 
+    from subgraphs.kit.context import RequestContext
+
 __all__ = [
     "CONNECTION",
     "RLS_ROLE",
     "TENANT_SETTING",
     "Caller",
     "TenantManager",
+    "caller_from_context",
     "current_tenant",
     "tenant_transaction",
 ]
@@ -119,3 +122,12 @@ async def tenant_transaction(tenant_id: str) -> AsyncIterator[BaseDBAsyncClient]
             yield connection
     finally:
         _current_tenant.reset(token)
+
+
+def caller_from_context(ctx: RequestContext) -> Caller:
+    """The Caller of a request: Unauthenticated without a user, Forbidden without a
+    tenant (every inventory row belongs to one)."""
+    user_id = ctx.require_user()
+    if not ctx.tenant_id:
+        raise Forbidden("the caller belongs to no tenant")
+    return Caller(user_id=user_id, tenant_id=ctx.tenant_id, roles=ctx.roles)

@@ -3,18 +3,22 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from tortoise.backends.base.executor import EXECUTOR_CACHE
 
+from subgraphs.inventory.app import create_app
 from subgraphs.inventory.catalog import create_farm, create_product
 from subgraphs.inventory.tenancy import Caller
 from subgraphs.inventory.validation import PriceTier, PriceTierKind
 from subgraphs.kit.database import close_databases, init_databases
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator
+    import contextlib
+    from collections.abc import AsyncIterator, Callable
+
+    import httpx
 
     from subgraphs.kit.settings import Settings
 
@@ -81,3 +85,47 @@ async def shelf(inventory_db: Settings, admin_a: Caller) -> Shelf:
         admin_a, sku="TOM-1", name="Tomatoes", unit="kg", price_tiers=RETAIL
     )
     return Shelf(farm_id=str(farm.id), product_id=str(product.id))
+
+
+@dataclass(frozen=True)
+class InventoryClient:
+    """Calls the inventory app's /graphql as a caller, via the gateway headers."""
+
+    client: httpx.AsyncClient
+    settings: Settings
+
+    async def execute(
+        self,
+        caller: Caller | None,
+        query: str,
+        variables: dict[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        headers = {}
+        if caller is not None:
+            headers = {
+                "x-agora-gateway-secret": self.settings.gateway_secret,
+                "x-agora-user-id": caller.user_id,
+                "x-agora-tenant-id": caller.tenant_id,
+                "x-agora-roles": ",".join(sorted(caller.roles)),
+            }
+        response = await self.client.post(
+            "/graphql",
+            json={"query": query, "variables": variables or {}},
+            headers=headers,
+        )
+        assert response.status_code == 200, response.text
+        body: dict[str, Any] = response.json()
+        return body
+
+
+@pytest.fixture
+async def inventory(
+    settings: Settings,
+    asgi_client: Callable[
+        ..., contextlib.AbstractAsyncContextManager[httpx.AsyncClient]
+    ],
+) -> AsyncIterator[InventoryClient]:
+    """The inventory app in process (migrated, seeded) on this test's database."""
+    EXECUTOR_CACHE.clear()
+    async with asgi_client(create_app(settings)) as client:
+        yield InventoryClient(client, settings)

@@ -1,0 +1,136 @@
+"""Batch functions for the per-request DataLoaders: one SELECT per batch of keys.
+
+Each runs inside `tenant_transaction` for the caller's tenant, so a key from another
+tenant simply matches nothing: NotFound in its slot for by-id loads, an empty list
+for one-to-many loads. A caller without a tenant sees nothing at all.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from typing import TYPE_CHECKING, TypeVar
+
+from subgraphs.inventory.errors import NotFound
+from subgraphs.inventory.models import Farm, OrderLine, Product, StockLevel
+from subgraphs.inventory.tenancy import tenant_transaction
+
+if TYPE_CHECKING:
+    from tortoise.models import Model
+
+    from subgraphs.kit.context import RequestContext
+
+__all__ = [
+    "load_farms",
+    "load_farms_by_tenant",
+    "load_order_lines",
+    "load_products",
+    "load_products_by_tenant",
+    "load_stock_by_farm",
+    "load_stock_by_product",
+]
+
+M = TypeVar("M", bound="Model")
+
+
+def _parse(keys: list[str]) -> dict[str, uuid.UUID]:
+    parsed: dict[str, uuid.UUID] = {}
+    for key in keys:
+        try:
+            parsed[key] = uuid.UUID(str(key))
+        except ValueError:
+            continue
+    return parsed
+
+
+async def _by_id(
+    ctx: RequestContext, model: type[M], kind: str, keys: list[str]
+) -> list[M | Exception]:
+    parsed = _parse(keys)
+    rows: list[M] = []
+    if ctx.tenant_id and parsed:
+        async with tenant_transaction(ctx.tenant_id):
+            rows = await model.filter(id__in=list(set(parsed.values())))
+    by_id = {row.pk: row for row in rows}
+    found: list[M | Exception] = []
+    for key in keys:
+        row = by_id.get(parsed.get(key))
+        found.append(row if row is not None else NotFound(kind, key))
+    return found
+
+
+async def _grouped(
+    ctx: RequestContext,
+    model: type[M],
+    column: str,
+    keys: list[str],
+    order_by: tuple[str, ...],
+) -> list[list[M]]:
+    parsed = _parse(keys)
+    rows: list[M] = []
+    if ctx.tenant_id and parsed:
+        async with tenant_transaction(ctx.tenant_id):
+            rows = await model.filter(
+                **{f"{column}__in": list(set(parsed.values()))}
+            ).order_by(*order_by)
+    groups: dict[uuid.UUID, list[M]] = defaultdict(list)
+    for row in rows:
+        groups[getattr(row, column)].append(row)
+    return [groups.get(parsed[k], []) if k in parsed else [] for k in keys]
+
+
+async def load_products(
+    ctx: RequestContext, keys: list[str]
+) -> list[Product | Exception]:
+    """Products by id, in key order."""
+    return await _by_id(ctx, Product, "Product", keys)
+
+
+async def load_farms(ctx: RequestContext, keys: list[str]) -> list[Farm | Exception]:
+    """Farms by id, in key order."""
+    return await _by_id(ctx, Farm, "Farm", keys)
+
+
+async def load_stock_by_product(
+    ctx: RequestContext, keys: list[str]
+) -> list[list[StockLevel]]:
+    """Each product's stock levels (one per farm holding it)."""
+    return await _grouped(ctx, StockLevel, "product_id", keys, ("farm_id",))
+
+
+async def load_stock_by_farm(
+    ctx: RequestContext, keys: list[str]
+) -> list[list[StockLevel]]:
+    """Each farm's stock levels (one per product it holds)."""
+    return await _grouped(ctx, StockLevel, "farm_id", keys, ("product_id",))
+
+
+async def load_order_lines(
+    ctx: RequestContext, keys: list[str]
+) -> list[list[OrderLine]]:
+    """Each order's lines."""
+    return await _grouped(ctx, OrderLine, "order_id", keys, ("id",))
+
+
+async def load_farms_by_tenant(
+    ctx: RequestContext, keys: list[str]
+) -> list[list[Farm]]:
+    """Each tenant's farms; only the caller's own tenant has any."""
+    own = [k if k == ctx.tenant_id else "" for k in keys]
+    if not any(own) or not ctx.tenant_id:
+        return [[] for _ in keys]
+    async with tenant_transaction(ctx.tenant_id):
+        farms = await Farm.all().order_by("name", "id")
+    return [list(farms) if k else [] for k in own]
+
+
+async def load_products_by_tenant(
+    ctx: RequestContext, keys: list[str]
+) -> list[list[Product]]:
+    """Each tenant's products; only the caller's own tenant has any."""
+    own = [k if k == ctx.tenant_id else "" for k in keys]
+    if not any(own) or not ctx.tenant_id:
+        return [[] for _ in keys]
+    async with tenant_transaction(ctx.tenant_id):
+        products = await Product.all().order_by("sku")
+    return [list(products) if k else [] for k in own]
