@@ -10,11 +10,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import orjson
+
 JSON = Any
 
 HERE = Path(__file__).resolve().parent
 
-PRODUCT_COUNT = 20
+PRODUCT_COUNT = 100
+# Products per response: a list long enough that entity batching matters.
+PAGE_SIZE = 20
+# Offsets cycled through by "nested-distinct", so no two requests in flight are alike.
+DISTINCT_PAGES = PRODUCT_COUNT - PAGE_SIZE
 REVIEWS_PER_PRODUCT = 4
 USER_COUNT = 12
 # The user whose session `me` answers for.
@@ -38,8 +44,8 @@ PRODUCTS: list[dict[str, JSON]] = [
 
 def _review(product_index: int, slot: int) -> dict[str, JSON]:
     n = product_index * REVIEWS_PER_PRODUCT + slot + 1
-    # 80 reviews written by 12 users: the accounts fetch repeats authors, so a gateway
-    # that de-duplicates representations sends fewer of them.
+    # 80 reviews per page written by 12 users: the accounts fetch repeats authors, so a
+    # gateway that de-duplicates representations sends fewer of them.
     author_id = str((n * 7) % USER_COUNT + 1)
     return {
         "id": f"r{n}",
@@ -61,25 +67,33 @@ REVIEWS: dict[str, dict[str, JSON]] = {
 
 @dataclass(frozen=True, slots=True)
 class Operation:
-    """A GraphQL request the bench sends, with the response a correct gateway gives."""
+    """A GraphQL request the bench sends, in one or more variants of its variables,
+    with the response a correct gateway gives to each variant."""
 
     name: str
     description: str
     query: str
     operation_name: str
-    variables: dict[str, JSON]
-    expected: JSON
+    variants: tuple[dict[str, JSON], ...]
+    expected: tuple[JSON, ...]
 
-    def body(self) -> dict[str, JSON]:
+    def body(self, variant: int = 0) -> dict[str, JSON]:
         return {
             "query": self.query,
             "operationName": self.operation_name,
-            "variables": self.variables,
+            "variables": self.variants[variant],
         }
 
+    def body_lines(self) -> str:
+        """One JSON request body per line, one line per variant (see wrk_post.lua)."""
+        return "".join(
+            orjson.dumps(self.body(index)).decode() + "\n"
+            for index in range(len(self.variants))
+        )
 
-def expected_top_products(first: int) -> JSON:
-    """The response to operations/nested.graphql for `first` products."""
+
+def expected_top_products(first: int, offset: int = 0) -> JSON:
+    """The response to operations/nested.graphql for these variables."""
     return {
         "data": {
             "topProducts": [
@@ -97,7 +111,7 @@ def expected_top_products(first: int) -> JSON:
                         for review in REVIEWS_BY_UPC[product["upc"]]
                     ],
                 }
-                for product in PRODUCTS[:first]
+                for product in PRODUCTS[offset : offset + first]
             ]
         }
     }
@@ -111,25 +125,38 @@ def expected_me() -> JSON:
 def load_operations() -> dict[str, Operation]:
     """The operations the bench measures, by name, in the order they are run."""
     operations = HERE / "operations"
+    nested = (operations / "nested.graphql").read_text()
+    page = (
+        f"{PAGE_SIZE} products, {PAGE_SIZE * REVIEWS_PER_PRODUCT} reviews, "
+        f"{USER_COUNT} distinct authors"
+    )
+    offsets = range(DISTINCT_PAGES)
     return {
         "nested": Operation(
             name="nested",
-            description=(
-                f"products -> reviews -> accounts: {PRODUCT_COUNT} products, "
-                f"{PRODUCT_COUNT * REVIEWS_PER_PRODUCT} reviews, "
-                f"{USER_COUNT} distinct authors"
-            ),
-            query=(operations / "nested.graphql").read_text(),
+            description=f"products -> reviews -> accounts: {page}; the same request",
+            query=nested,
             operation_name="TopProducts",
-            variables={"first": PRODUCT_COUNT},
-            expected=expected_top_products(PRODUCT_COUNT),
+            variants=({"first": PAGE_SIZE, "offset": 0},),
+            expected=(expected_top_products(PAGE_SIZE),),
+        ),
+        "nested-distinct": Operation(
+            name="nested-distinct",
+            description=(
+                f"as nested, cycling through {DISTINCT_PAGES} offsets: requests in "
+                "flight differ, so sharing identical subgraph fetches cannot help"
+            ),
+            query=nested,
+            operation_name="TopProducts",
+            variants=tuple({"first": PAGE_SIZE, "offset": n} for n in offsets),
+            expected=tuple(expected_top_products(PAGE_SIZE, n) for n in offsets),
         ),
         "small": Operation(
             name="small",
             description="one field from one subgraph (accounts): gateway overhead",
             query=(operations / "small.graphql").read_text(),
             operation_name="Me",
-            variables={},
-            expected=expected_me(),
+            variants=({},),
+            expected=(expected_me(),),
         ),
     }

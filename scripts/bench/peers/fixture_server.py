@@ -27,7 +27,6 @@ from graphql import GraphQLSchema, build_schema, graphql_sync
 JSON = Any
 EntityResolver = Callable[[dict[str, JSON]], JSON]
 
-SUBGRAPH_NAMES = ("products", "reviews", "accounts")
 DEFAULT_PORT_BASE = 43101
 # Bounded so a gateway that varies its bodies cannot grow the process without limit.
 CACHE_LIMIT = 4096
@@ -120,8 +119,8 @@ def build_subgraph_schema(sdl: str, entity_types: tuple[str, ...]) -> GraphQLSch
     return schema
 
 
-def _top_products(_info: object, first: int = 5) -> list[JSON]:
-    return PRODUCTS[:first]
+def _top_products(_info: object, first: int = 5, offset: int = 0) -> list[JSON]:
+    return PRODUCTS[offset : offset + first]
 
 
 def _product(_info: object, upc: str) -> JSON:
@@ -245,12 +244,9 @@ class SubgraphProtocol(asyncio.Protocol):
             self.transport.close()
 
 
-async def serve(host: str, port_base: int) -> None:
-    """Serve products, reviews and accounts on port_base, +1 and +2 until SIGTERM."""
+async def start_servers(host: str, port_base: int) -> list[asyncio.Server]:
+    """Listen for products, reviews and accounts on port_base, +1 and +2."""
     loop = asyncio.get_running_loop()
-    stop = asyncio.Event()
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(signum, stop.set)
     servers = []
     for offset, subgraph in enumerate(build_subgraphs().values()):
         servers.append(
@@ -261,6 +257,16 @@ async def serve(host: str, port_base: int) -> None:
                 reuse_address=True,
             )
         )
+    return servers
+
+
+async def serve(host: str, port_base: int) -> None:
+    """Serve the three subgraphs until SIGTERM or SIGINT."""
+    loop = asyncio.get_running_loop()
+    stop = asyncio.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)
+    servers = await start_servers(host, port_base)
     await stop.wait()
     for server in servers:
         server.close()

@@ -16,6 +16,7 @@ import os
 import shutil
 import signal
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -301,6 +302,17 @@ def check_response(status: int, raw: bytes, expected: JSON) -> dict[str, JSON]:
     return verdict
 
 
+def check_operation(url: str, operation: Operation) -> dict[str, JSON]:
+    """The verdict on every variant of operation: the first wrong one, or ok."""
+    for index, expected in enumerate(operation.expected):
+        status, raw = post_json(url, operation.body(index))
+        verdict = check_response(status, raw, expected)
+        if not verdict["ok"]:
+            verdict["variables"] = operation.variants[index]
+            return verdict
+    return {"ok": True, "variants": len(operation.expected)}
+
+
 # -- load -----------------------------------------------------------------------------
 
 
@@ -375,7 +387,13 @@ def subgraph_counts() -> tuple[int, int]:
 
 @dataclass(slots=True)
 class Bench:
+    """One run: every selected gateway is started once and kept up; each operation is
+    checked, warmed up, then measured in `rounds` windows that alternate between the
+    gateways (the order rotates each round), so that a noisy neighbour on the machine
+    weighs on all of them alike."""
+
     load: LoadSettings
+    rounds: int
     operations: dict[str, Operation]
     gateways: dict[str, Gateway]
     start_timeout: float
@@ -386,21 +404,22 @@ class Bench:
     def run(self, workdir: Path) -> JSON:
         for name, operation in self.operations.items():
             path = workdir / f"{name}.json"
-            path.write_text(json.dumps(operation.body()))
+            path.write_text(operation.body_lines())
             self.body_files[name] = path
         self.start_subgraphs()
-        results: JSON = {
-            "gateways": {},
-            "operations": {
-                name: {"description": op.description, "results": {}}
-                for name, op in self.operations.items()
-            },
-        }
-        for gateway in self.gateways.values():
-            outcome = self.measure_gateway(gateway, results["operations"])
-            results["gateways"][gateway.name] = outcome
-        for operation in results["operations"].values():
-            operation["ratios"] = ratios(operation["results"])
+        results: JSON = {"gateways": {}, "operations": {}}
+        running = self.start_gateways(results["gateways"])
+        for name, operation in self.operations.items():
+            measured = self.measure_operation(operation, running)
+            results["operations"][name] = {
+                "description": operation.description,
+                "results": measured,
+                "ratios": ratios(measured),
+            }
+        for name, process in running.items():
+            results["gateways"][name]["peak_rss_mib"] = round(
+                peak_rss_mib(process.pid), 1
+            )
         return results
 
     def start_subgraphs(self) -> None:
@@ -421,71 +440,126 @@ class Bench:
             time.sleep(0.1)
         raise BenchAborted(f"fixture subgraphs did not start; see {log}")
 
-    def measure_gateway(self, gateway: Gateway, operations: JSON) -> JSON:
-        log = RESULTS / "logs" / f"{gateway.name}.log"
-        outcome: JSON = {"label": gateway.label, "url": gateway.url, "log": str(log)}
-        _progress(f"{gateway.name}: starting {' '.join(gateway.command)}")
-        process = self.processes.start(gateway.command, gateway.cwd, log)
-        try:
-            probe = next(iter(self.operations.values()))
+    def start_gateways(self, outcomes: JSON) -> dict[str, subprocess.Popen[bytes]]:
+        """Start every gateway, then wait for each; the ones that answer, by name."""
+        started = {}
+        for gateway in self.gateways.values():
+            log = RESULTS / "logs" / f"{gateway.name}.log"
+            outcomes[gateway.name] = {
+                "label": gateway.label,
+                "command": list(gateway.command),
+                "url": gateway.url,
+                "log": str(log),
+            }
+            _progress(f"{gateway.name}: starting {' '.join(gateway.command)}")
+            started[gateway.name] = self.processes.start(
+                gateway.command, gateway.cwd, log
+            )
+        probe = next(iter(self.operations.values()))
+        running = {}
+        for name, process in started.items():
+            gateway = self.gateways[name]
             problem = wait_until_ready(gateway.url, probe, process, self.start_timeout)
-            if problem is not None:
-                outcome["status"] = f"did not start: {problem}"
-                outcome["log_tail"] = _tail(log)
-                _progress(f"{gateway.name}: {outcome['status']}")
-                return outcome
-            outcome["status"] = "ran"
-            for name, operation in self.operations.items():
-                operations[name]["results"][gateway.name] = self.measure(
-                    gateway, operation, process
-                )
-            outcome["peak_rss_mib"] = round(peak_rss_mib(process.pid), 1)
-            return outcome
-        finally:
+            if problem is None:
+                outcomes[name]["status"] = "ran"
+                running[name] = process
+                continue
+            outcomes[name]["status"] = f"did not start: {problem}"
+            outcomes[name]["log_tail"] = _tail(Path(outcomes[name]["log"]))
+            _progress(f"{name}: {outcomes[name]['status']}")
             self.processes.stop(process)
+        return running
 
-    def measure(
-        self,
-        gateway: Gateway,
-        operation: Operation,
-        process: subprocess.Popen[bytes],
+    def measure_operation(
+        self, operation: Operation, running: dict[str, subprocess.Popen[bytes]]
     ) -> JSON:
-        status, raw = post_json(gateway.url, operation.body())
-        check = check_response(status, raw, operation.expected)
-        result: JSON = {"check": check}
-        if not check["ok"]:
-            _progress(f"{gateway.name} {operation.name}: WRONG ({check['problem']})")
-            return result
+        results: JSON = {}
+        for name in running:
+            check = check_operation(self.gateways[name].url, operation)
+            results[name] = {"check": check}
+            if not check["ok"]:
+                _progress(f"{name} {operation.name}: WRONG ({check['problem']})")
+        correct = [name for name in running if results[name]["check"]["ok"]]
         body_file = self.body_files[operation.name]
-        _progress(f"{gateway.name} {operation.name}: warm-up {self.load.warmup:g}s")
-        run_wrk(gateway.url, body_file, self.load.warmup, self.load)
-        requests_before, misses_before = subgraph_counts()
+        for name in correct:
+            _progress(f"{name} {operation.name}: warm-up {self.load.warmup:g}s")
+            run_wrk(self.gateways[name].url, body_file, self.load.warmup, self.load)
+        windows: dict[str, list[JSON]] = {name: [] for name in correct}
+        for index in range(self.rounds):
+            shift = index % len(correct) if correct else 0
+            for name in correct[shift:] + correct[:shift]:
+                window = self.measure_window(name, operation, running[name])
+                windows[name].append(window)
+        for name in correct:
+            results[name].update(median_window(windows[name]))
+            results[name]["rounds"] = windows[name]
+            # The answer must still be right after the load, not only before it.
+            results[name]["check_after"] = check_operation(
+                self.gateways[name].url, operation
+            )
+        return results
+
+    def measure_window(
+        self, name: str, operation: Operation, process: subprocess.Popen[bytes]
+    ) -> JSON:
+        """One timed wrk window against one gateway, with the CPU and subgraph
+        traffic it caused."""
         assert self.subgraphs is not None  # started in run()
+        requests_before, misses_before = subgraph_counts()
         cpu_before = cpu_seconds(process.pid), cpu_seconds(self.subgraphs.pid)
-        _progress(f"{gateway.name} {operation.name}: measuring {self.load.duration:g}s")
+        _progress(f"{name} {operation.name}: measuring {self.load.duration:g}s")
         window = summarize_window(
-            run_wrk(gateway.url, body_file, self.load.duration, self.load)
+            run_wrk(
+                self.gateways[name].url,
+                self.body_files[operation.name],
+                self.load.duration,
+                self.load,
+            )
         )
         cpu_after = cpu_seconds(process.pid), cpu_seconds(self.subgraphs.pid)
         requests_after, misses_after = subgraph_counts()
-        result.update(window)
-        result["peak_rss_mib"] = round(peak_rss_mib(process.pid), 1)
-        result["gateway_cpu_percent"] = _percent(cpu_after[0] - cpu_before[0], window)
-        result["subgraphs_cpu_percent"] = _percent(cpu_after[1] - cpu_before[1], window)
-        result["subgraph_requests_per_operation"] = (
+        window["peak_rss_mib"] = round(peak_rss_mib(process.pid), 1)
+        window["gateway_cpu_percent"] = _percent(cpu_after[0] - cpu_before[0], window)
+        window["subgraphs_cpu_percent"] = _percent(cpu_after[1] - cpu_before[1], window)
+        window["subgraph_requests_per_operation"] = (
             round((requests_after - requests_before) / window["requests"], 2)
             if window["requests"]
             else None
         )
-        result["subgraph_cache_misses"] = misses_after - misses_before
-        # The answer must still be right after the load, not only before it.
-        status, raw = post_json(gateway.url, operation.body())
-        result["check_after"] = check_response(status, raw, operation.expected)
+        window["subgraph_cache_misses"] = misses_after - misses_before
         _progress(
-            f"{gateway.name} {operation.name}: {window['rps']} rps, "
+            f"{name} {operation.name}: {window['rps']} rps, "
             f"p50 {window['p50_ms']} ms, p99 {window['p99_ms']} ms"
         )
-        return result
+        return window
+
+
+MEDIAN_KEYS = (
+    "rps",
+    "p50_ms",
+    "p90_ms",
+    "p99_ms",
+    "gateway_cpu_percent",
+    "subgraphs_cpu_percent",
+    "subgraph_requests_per_operation",
+)
+
+
+def median_window(windows: list[JSON]) -> JSON:
+    """The figures of several windows of one gateway: the median of each, the sums of
+    requests and errors, the highest peak RSS."""
+    summary: JSON = {
+        key: round(statistics.median(window[key] for window in windows), 3)
+        for key in MEDIAN_KEYS
+        if all(window[key] is not None for window in windows)
+    }
+    summary["requests"] = sum(window["requests"] for window in windows)
+    summary["errors"] = sum(window["errors"] for window in windows)
+    summary["peak_rss_mib"] = max(window["peak_rss_mib"] for window in windows)
+    summary["subgraph_cache_misses"] = sum(
+        window["subgraph_cache_misses"] for window in windows
+    )
+    return summary
 
 
 def _percent(cpu: float, window: JSON) -> float:
@@ -527,14 +601,18 @@ def render_table(report: JSON) -> str:
     """The human-readable summary of a report (see README.md for how to read it)."""
     settings = report["settings"]
     lines = [
-        f"Gateway bench {report['started_at']}  connections={settings['connections']} "
-        f"wrk threads={settings['threads']} warm-up={settings['warmup']}s "
-        f"window={settings['duration']}s  load average before: "
-        f"{report['machine']['loadavg_before']}",
+        f"Gateway bench {report['started_at']}: {settings['connections']} connections, "
+        f"{settings['threads']} wrk threads, warm-up {settings['warmup']:g}s, "
+        f"{settings['rounds']} x {settings['duration']:g}s window(s) per gateway; "
+        f"load average before {report['machine']['loadavg_before']} "
+        f"on {report['machine']['cpus']} CPUs",
     ]
     for name, gateway in report["results"]["gateways"].items():
         if gateway.get("status") != "ran":
-            lines.append(f"  {name}: {gateway.get('status')} (log: {gateway['log']})")
+            last = (gateway.get("log_tail") or "").strip().splitlines()[-1:] or [""]
+            lines.append(f"  {name}: {gateway.get('status')}")
+            lines.append(f"    last log line: {last[0][:300]}")
+            lines.append(f"    log: {gateway['log']}")
     header = (
         f"  {'gateway':<8} {'check':<6} {'rps':>9} {'p50 ms':>8} {'p99 ms':>8} "
         f"{'RSS MiB':>8} {'gw CPU%':>8} {'sg CPU%':>8} {'fetch/op':>8} {'errors':>6}"
@@ -543,7 +621,9 @@ def render_table(report: JSON) -> str:
         lines += ["", f"{op_name}: {operation['description']}", header]
         for name, result in operation["results"].items():
             if "rps" not in result:
-                lines.append(f"  {name:<8} WRONG  {result['check']['problem']}")
+                check = result["check"]
+                lines.append(f"  {name:<8} WRONG  {check['problem']}")
+                lines.append(f"    returned: {check['returned'][:300]}")
                 continue
             check = "ok" if result["check_after"]["ok"] else "WRONG*"
             lines.append(
@@ -552,7 +632,8 @@ def render_table(report: JSON) -> str:
                 f"{result['peak_rss_mib']:>8.1f} "
                 f"{result['gateway_cpu_percent']:>8.1f} "
                 f"{result['subgraphs_cpu_percent']:>8.1f} "
-                f"{result['subgraph_requests_per_operation']:>8} {result['errors']:>6}"
+                f"{result.get('subgraph_requests_per_operation', '?'):>8} "
+                f"{result['errors']:>6}"
             )
         for peer, ratio in operation["ratios"].items():
             lines.append(
@@ -560,6 +641,8 @@ def render_table(report: JSON) -> str:
                 f"p50 x{_fmt(ratio['p50_ms'])}  p99 x{_fmt(ratio['p99_ms'])}  "
                 f"RSS x{_fmt(ratio['peak_rss_mib'])}"
             )
+        if not operation["ratios"]:
+            lines.append(f"  no ratios: {OURS} was not measured on this operation")
     return "\n".join(lines)
 
 
@@ -623,6 +706,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--connections", type=int, default=32, help="(32)")
     parser.add_argument("--threads", type=int, default=2, help="wrk threads (2)")
     parser.add_argument(
+        "--rounds",
+        type=int,
+        default=1,
+        help="timed windows per gateway and operation, alternating gateways (1)",
+    )
+    parser.add_argument(
         "--only",
         action="append",
         choices=GATEWAY_NAMES,
@@ -631,8 +720,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--operation",
         action="append",
-        choices=("nested", "small"),
-        help="run only this operation (repeatable); default: both",
+        choices=tuple(load_operations()),
+        help="run only this operation (repeatable); default: all",
     )
     parser.add_argument("--start-timeout", type=float, default=60.0, help="seconds")
     parser.add_argument(
@@ -663,6 +752,7 @@ def main(argv: list[str] | None = None) -> int:
     load = LoadSettings(args.duration, args.warmup, args.connections, args.threads)
     bench = Bench(
         load=load,
+        rounds=args.rounds,
         operations=operations,
         gateways={name: all_gateways[name] for name in names},
         start_timeout=args.start_timeout,
@@ -688,6 +778,7 @@ def main(argv: list[str] | None = None) -> int:
             "warmup": load.warmup,
             "connections": load.connections,
             "threads": load.threads,
+            "rounds": args.rounds,
             "operations": selected,
             "gateways": names,
         },

@@ -1,11 +1,43 @@
--- wrk script: POSTs the JSON body in the file named by BENCH_BODY_FILE on every request
--- and prints one line "BENCH_RESULT {json}" with the figures the runner reads.
+-- wrk script: POSTs the JSON request bodies in the file named by BENCH_BODY_FILE (one
+-- per line; with several lines each thread cycles through them, starting at a different
+-- line) and prints one line "BENCH_RESULT {json}" with the figures the runner reads.
 local file = assert(io.open(os.getenv("BENCH_BODY_FILE"), "rb"))
-wrk.method = "POST"
-wrk.body = file:read("*a")
+local bodies = {}
+for line in file:lines() do
+  if #line > 0 then bodies[#bodies + 1] = line end
+end
 file:close()
+assert(#bodies > 0, "no request body in BENCH_BODY_FILE")
+
+wrk.method = "POST"
 wrk.headers["Content-Type"] = "application/json"
 wrk.headers["Accept"] = "application/json"
+
+if #bodies == 1 then
+  -- A static request: wrk builds it once.
+  wrk.body = bodies[1]
+else
+  local requests = {}
+  local next_index = 0
+  function init(args)
+    -- Built here, not at load, because wrk sets the Host header only before init.
+    for index, body in ipairs(bodies) do
+      requests[index] = wrk.format(nil, nil, nil, body)
+    end
+    -- `first` is set per thread by setup() below, in the thread's own Lua state.
+    next_index = (first or 0) % #requests
+  end
+  function request()
+    next_index = next_index % #requests + 1
+    return requests[next_index]
+  end
+end
+
+local threads = 0
+function setup(thread)
+  thread:set("first", threads * 37)
+  threads = threads + 1
+end
 
 function done(summary, latency, requests)
   local errors = summary.errors

@@ -1,0 +1,165 @@
+"""The fixture subgraphs answer federation requests correctly, fast and over HTTP."""
+
+from __future__ import annotations
+
+import asyncio
+
+import orjson
+from fixture_data import (
+    HERE,
+    PAGE_SIZE,
+    expected_me,
+    expected_top_products,
+    load_operations,
+)
+from fixture_server import build_subgraphs, start_servers
+
+REVIEWS_OF_PRODUCTS = (
+    "query($representations: [_Any!]!) { _entities(representations: $representations)"
+    " { ... on Product { upc reviews { id body rating author { id } } } } }"
+)
+USERS = (
+    "query($representations: [_Any!]!) { _entities(representations: $representations)"
+    " { ... on User { id name username } } }"
+)
+
+
+def request(query: str, variables: dict[str, object] | None = None) -> bytes:
+    return orjson.dumps({"query": query, "variables": variables or {}})
+
+
+def test_service_sdl_is_the_fixture_file_of_each_subgraph() -> None:
+    for name, subgraph in build_subgraphs().items():
+        answer = orjson.loads(subgraph.respond(request("{ _service { sdl } }")))
+        sdl = (HERE / "fixtures" / f"{name}.graphql").read_text()
+        assert answer == {"data": {"_service": {"sdl": sdl}}}
+
+
+def test_reviews_resolve_product_representations_to_their_reviews() -> None:
+    reviews = build_subgraphs()["reviews"]
+    body = request(
+        REVIEWS_OF_PRODUCTS,
+        {"representations": [{"__typename": "Product", "upc": "p2"}]},
+    )
+    answer = orjson.loads(reviews.respond(body))
+    assert answer["data"]["_entities"][0]["upc"] == "p2"
+    assert [review["id"] for review in answer["data"]["_entities"][0]["reviews"]] == [
+        "r5",
+        "r6",
+        "r7",
+        "r8",
+    ]
+
+
+def test_a_repeated_body_is_answered_from_the_cache_with_the_same_bytes() -> None:
+    accounts = build_subgraphs()["accounts"]
+    body = request("{ me { id name username } }")
+    first = accounts.respond(body)
+    second = accounts.respond(body)
+    assert first == second == orjson.dumps(expected_me())
+    assert (accounts.hits, accounts.misses) == (1, 1)
+
+
+def test_a_request_that_is_not_json_gets_a_graphql_error() -> None:
+    answer = orjson.loads(build_subgraphs()["products"].respond(b"not json"))
+    assert answer == {"errors": [{"message": "expected a JSON request"}]}
+
+
+def test_the_three_fetches_of_a_plan_compose_into_the_expected_nested_answer() -> None:
+    """The fixture's data and the hand-written expected answer agree: following the
+    plan every gateway should make (products, then reviews, then accounts) by hand
+    gives exactly the answer the bench compares gateways with."""
+    subgraphs = build_subgraphs()
+    offset = 7
+    products = orjson.loads(
+        subgraphs["products"].respond(
+            request(
+                "query($first: Int, $offset: Int) { topProducts(first: $first,"
+                " offset: $offset) { upc name price } }",
+                {"first": PAGE_SIZE, "offset": offset},
+            )
+        )
+    )["data"]["topProducts"]
+    product_reps = [{"__typename": "Product", "upc": p["upc"]} for p in products]
+    with_reviews = orjson.loads(
+        subgraphs["reviews"].respond(
+            request(REVIEWS_OF_PRODUCTS, {"representations": product_reps})
+        )
+    )["data"]["_entities"]
+    author_ids = sorted(
+        {r["author"]["id"] for p in with_reviews for r in p["reviews"]}, key=int
+    )
+    user_reps = [{"__typename": "User", "id": user_id} for user_id in author_ids]
+    users = orjson.loads(
+        subgraphs["accounts"].respond(request(USERS, {"representations": user_reps}))
+    )["data"]["_entities"]
+    users_by_id = {user["id"]: user for user in users}
+    merged = [
+        {
+            **product,
+            "reviews": [
+                {**review, "author": users_by_id[review["author"]["id"]]}
+                for review in entity["reviews"]
+            ],
+        }
+        for product, entity in zip(products, with_reviews, strict=True)
+    ]
+    assert {"data": {"topProducts": merged}} == expected_top_products(PAGE_SIZE, offset)
+
+
+def test_nested_distinct_variants_never_repeat_a_request() -> None:
+    operation = load_operations()["nested-distinct"]
+    lines = operation.body_lines().splitlines()
+    assert len(lines) == len(set(lines)) == len(operation.expected) > 32
+
+
+async def exchange(port: int, raw_requests: bytes, responses: int) -> list[bytes]:
+    """Send raw HTTP/1.1 bytes on one connection; the bodies of the responses."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    writer.write(raw_requests)
+    await writer.drain()
+    bodies = []
+    for _ in range(responses):
+        head = await reader.readuntil(b"\r\n\r\n")
+        length = next(
+            int(line.split(b":")[1])
+            for line in head.split(b"\r\n")
+            if line.lower().startswith(b"content-length:")
+        )
+        bodies.append(await reader.readexactly(length))
+    writer.close()
+    await writer.wait_closed()
+    return bodies
+
+
+async def test_http_keeps_the_connection_alive_and_reads_chunked_bodies(
+    port_base: int,
+) -> None:
+    base = port_base
+    servers = await start_servers("127.0.0.1", base)
+    try:
+        body = request("{ me { id name username } }")
+        plain = (
+            b"POST /graphql HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+            b"Content-Length: " + str(len(body)).encode() + b"\r\n\r\n" + body
+        )
+        chunked = (
+            b"POST /graphql HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+            + f"{len(body[:10]):x}\r\n".encode()
+            + body[:10]
+            + b"\r\n"
+            + f"{len(body[10:]):x}\r\n".encode()
+            + body[10:]
+            + b"\r\n0\r\n\r\n"
+        )
+        stats = b"GET /stats HTTP/1.1\r\nHost: x\r\n\r\n"
+        answers = await exchange(base + 2, plain + chunked + stats, 3)
+        assert [orjson.loads(answer) for answer in answers] == [
+            expected_me(),
+            expected_me(),
+            {"hits": 1, "misses": 1},
+        ]
+    finally:
+        for server in servers:
+            server.close()
+            await server.wait_closed()
