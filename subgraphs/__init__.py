@@ -1,0 +1,1 @@
+"""Agora's subgraphs: one package per domain, built on subgraphs.kit."""

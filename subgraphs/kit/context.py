@@ -95,7 +95,7 @@ class RequestContext:
             return (tenant_id, key)
 
         created: DataLoader[K, V] = DataLoader(
-            load_fn=load_fn,  # type: ignore[arg-type]  # V | Exception slots are allowed
+            load_fn=load_fn,
             cache_key_fn=cache_key_fn,
         )
         self._loaders[batch_fn] = created

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 from typing import TYPE_CHECKING, Any
 
@@ -320,3 +321,35 @@ async def test_restart_keeps_data_and_seeds_only_once(
         count = await User.all().count()
     assert tokens["user"]["email"] == "stays@example.com"
     assert count == 5
+
+
+async def test_concurrent_registrations_of_one_email_store_exactly_one_user(
+    settings: Settings, asgi_client: Any
+) -> None:
+    variables = {
+        "input": {
+            "email": "race@example.com",
+            "password": "correct-horse-battery",
+            "displayName": "Racer",
+        }
+    }
+    async with asgi_client(create_app(settings)) as client:
+        results = await asyncio.gather(
+            *(gql(client, REGISTER, variables) for _ in range(5))
+        )
+        stored = await User.filter(email="race@example.com").count()
+    outcomes = sorted(error_codes(r)[0] if "errors" in r else "OK" for r in results)
+    assert outcomes == ["BAD_USER_INPUT"] * 4 + ["OK"]
+    assert stored == 1
+
+
+async def test_users_and_their_tenants_load_in_two_selects_whatever_the_count(
+    settings: Settings, asgi_client: Any
+) -> None:
+    query = "query ($ids: [ID!]!) { users(ids: $ids) { id tenant { name } } }"
+    async with asgi_client(create_app(settings)) as client:
+        ids = [str(i) for i in await User.all().values_list("id", flat=True)]
+        with count_statements() as counter:
+            result = await gql(client, query, {"ids": ids})
+    assert len(result["data"]["users"]) == 4
+    assert counter.selects == 2
