@@ -851,6 +851,24 @@ class _Merger:
                     name,
                 )
             )
+        if (
+            as_input
+            and not as_output
+            and not any(
+                all(value in d.values for _, d in definitions) for value in values
+            )
+        ):
+            self.errors.append(
+                CompositionError(
+                    "EMPTY_MERGED_ENUM_TYPE",
+                    f'None of the values of enum type "{name}" are defined consistently'
+                    " in all the subgraphs defining that type. As only values common to"
+                    " all subgraphs are merged, this would result in an empty type.",
+                    tuple(s.name for s, _ in definitions),
+                    name,
+                )
+            )
+            return
         for value in values:
             having = [s for s, d in definitions if value in d.values]
             missing = [s.name for s, d in definitions if value not in d.values]

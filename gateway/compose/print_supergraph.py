@@ -161,7 +161,11 @@ def print_supergraph(
         links.append(link + ")")
         definitions.append(FEATURE_DEFINITIONS[name])
         if name == "cost":
-            definitions.append(FEATURE_DEFINITIONS["listSize"])
+            # The spec's other directive keeps its namespaced name unless imported.
+            list_size = FEATURE_DEFINITIONS["listSize"]
+            if "listSize" not in used:
+                list_size = list_size.replace("@listSize", "@cost__listSize")
+            definitions.append(list_size)
     imports_by_url: dict[str, list[str]] = {}
     for name, (url, definition) in sorted(composed.items()):
         if name not in used:

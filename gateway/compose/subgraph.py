@@ -350,9 +350,15 @@ def read_subgraph(
     subgraph.types.setdefault("Query", TypeDefinition("Query", "object"))
     subgraph.root_types["Query"] = "Query"
     errors = _read_composed_directives(subgraph, names, document, schema_directives)
+    errors += _validate_types(subgraph)
+    if errors:
+        return subgraph, errors
     errors += _validate_field_sets(subgraph)
+    _drop_fake_externals(subgraph)
     if subgraph.is_federation_1:
         _upgrade_federation_1(subgraph)
+    else:
+        errors += _validate_externals(subgraph)
     return subgraph, errors
 
 
@@ -614,3 +620,91 @@ def _upgrade_federation_1(subgraph: Subgraph) -> None:
                 field_definition.external = False
             elif (type_name, field_name) not in subgraph.used_fields:
                 del definition.fields[field_name]
+
+
+BUILT_IN_SCALARS = frozenset({"Int", "Float", "String", "Boolean", "ID"})
+
+
+def _validate_types(subgraph: Subgraph) -> list[CompositionError]:
+    """The GraphQL validity checks composition relies on: known types, interfaces."""
+    errors: list[str] = []
+    known = set(subgraph.types) | BUILT_IN_SCALARS | FEDERATION_TYPES
+    for definition in subgraph.types.values():
+        referenced = [*definition.interfaces, *definition.members]
+        for field_definition in definition.fields.values():
+            referenced.append(named_type(field_definition.type))
+            referenced += [
+                named_type(a.type) for a in field_definition.arguments.values()
+            ]
+        errors += [f"Unknown type {name}" for name in referenced if name not in known]
+    for definition in subgraph.types.values():
+        for interface_name in definition.interfaces:
+            interface = subgraph.types.get(interface_name)
+            if interface is None:
+                continue
+            errors += [
+                f"Interface field {interface_name}.{name} expected but"
+                f" {definition.name} does not provide it."
+                for name in interface.fields
+                if name not in definition.fields
+            ]
+    unique = list(dict.fromkeys(errors))
+    return [
+        CompositionError(
+            "INVALID_GRAPHQL", f"[{subgraph.name}] {message}", (subgraph.name,)
+        )
+        for message in unique
+    ]
+
+
+def _key_field_names(definition: TypeDefinition) -> set[str]:
+    names: set[str] = set()
+    for key in definition.keys:
+        try:
+            selections = _selections(key.fields).selections
+        except GraphQLError:
+            continue
+        names |= {s.name.value for s in selections}  # type: ignore[attr-defined]
+    return names
+
+
+def _drop_fake_externals(subgraph: Subgraph) -> None:
+    """@external on a key field of a type extension only restates the key (federation
+    1 required it); Apollo reads such a field as resolvable ("fake external")."""
+    for definition in subgraph.types.values():
+        if not any(key.extension for key in definition.keys):
+            continue
+        for name in _key_field_names(definition):
+            found = definition.fields.get(name)
+            if found is not None:
+                found.external = False
+
+
+def _validate_externals(subgraph: Subgraph) -> list[CompositionError]:
+    errors: list[CompositionError] = []
+    for type_name, definition in subgraph.types.items():
+        interface_fields = {
+            name
+            for interface in definition.interfaces
+            for name in getattr(subgraph.types.get(interface), "fields", {})
+        }
+        for name, field_definition in definition.fields.items():
+            if (
+                field_definition.external
+                and (type_name, name) not in subgraph.used_fields
+                and name not in interface_fields
+            ):
+                errors.append(
+                    CompositionError(
+                        "EXTERNAL_UNUSED",
+                        f'[{subgraph.name}] Field "{type_name}.{name}" is marked'
+                        " @external but is not used in any federation directive (@key,"
+                        " @provides, @requires) or to satisfy an interface; the field"
+                        " declaration has no use and should be removed (or the field"
+                        " should not be @external).",
+                        (subgraph.name,),
+                        type_name,
+                        name,
+                    )
+                )
+    return errors
