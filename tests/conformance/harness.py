@@ -5,7 +5,9 @@ taking `(parent, **args)`) and entity tables (`typename -> records`, or a callab
 `representation -> record | None`). It is executed by graphql-core with `_service`
 and `_entities` added as the subgraph spec requires, and served as an ASGI app that
 the gateway reaches through its in-process ASGI transport. `behaviour` makes one
-misbehave: "down" (HTTP 500), "garbage" (HTML), "hang" (never answers).
+misbehave: "down" (HTTP 500), "garbage" (HTML), "hang" (never answers); `responses`
+(one per request, in order) replaces execution with verbatim answers, for a
+subgraph that breaks its own schema's promises.
 """
 
 from __future__ import annotations
@@ -51,6 +53,7 @@ class Subgraph:
     mutation: Record = field(default_factory=dict)
     entities: Mapping[str, EntityTable] = field(default_factory=dict)
     behaviour: str = "ok"
+    responses: list[Record] = field(default_factory=list)
     requests: list[Record] = field(default_factory=list)
 
 
@@ -186,6 +189,8 @@ def subgraph_app(subgraph: Subgraph) -> Callable[..., Awaitable[None]]:
             status, content = 500, b"Internal Server Error"
         elif subgraph.behaviour == "garbage":
             status, content = 200, b"<html>not graphql</html>"
+        elif subgraph.responses:
+            status, content = 200, orjson.dumps(subgraph.responses.pop(0))
         else:
             result = await graphql(
                 schema,
