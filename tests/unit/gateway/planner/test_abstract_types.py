@@ -1,0 +1,212 @@
+"""Interfaces, unions, entity interfaces and @interfaceObject across subgraphs."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .conftest import Plan
+
+
+def test_interface_field_every_implementation_resolves_stays_on_the_interface(
+    plan: Plan,
+) -> None:
+    result = plan("media", "{ media { id title } }")
+    assert str(result) == (
+        """\
+QueryPlan {
+  Fetch(service: "catalog") {
+    {
+      media {
+        __typename
+        id
+        title
+      }
+    }
+  },
+}"""
+    )
+
+
+def test_interface_object_field_is_fetched_with_the_interface_name_as_typename(
+    plan: Plan,
+) -> None:
+    result = plan("media", "{ media { title stars } }")
+    assert str(result) == (
+        """\
+QueryPlan {
+  Sequence {
+    Fetch(service: "catalog") {
+      {
+        media {
+          title
+          __typename
+          id
+        }
+      }
+    },
+    Flatten(path: "media.@") {
+      Fetch(service: "ratings") {
+        {
+          ... on Book {
+            __typename
+            id
+          }
+          ... on Movie {
+            __typename
+            id
+          }
+        } =>
+        query ($representations: [_Any!]!) {
+          _entities(representations: $representations) {
+            ... on Media {
+              stars
+            }
+          }
+        }
+        input rewrite: ValueSetter(... on Book/__typename = "Media")
+        input rewrite: ValueSetter(... on Movie/__typename = "Media")
+      },
+    },
+  },
+}"""
+    )
+
+
+def test_interface_object_results_get_their_concrete_type_from_the_owner(
+    plan: Plan,
+) -> None:
+    result = plan("media", "{ topRated { stars ... on Book { pages } } }")
+    assert str(result) == (
+        """\
+QueryPlan {
+  Sequence {
+    Fetch(service: "ratings") {
+      {
+        topRated {
+          stars
+          __typename
+          id
+        }
+      }
+    },
+    Flatten(path: "topRated.@") {
+      Fetch(service: "catalog") {
+        {
+          ... on Media {
+            __typename
+            id
+          }
+        } =>
+        query ($representations: [_Any!]!) {
+          _entities(representations: $representations) {
+            ... on Media {
+              __typename
+              ... on Book {
+                pages
+              }
+            }
+          }
+        }
+      },
+    },
+  },
+}"""
+    )
+
+
+def test_union_members_from_other_subgraphs_jump_per_member(plan: Plan) -> None:
+    result = plan(
+        "media",
+        (
+            '{ search(text: "x") { ... on Book { title stars } ... on Song '
+            "{ name price } } }"
+        ),
+    )
+    assert str(result) == (
+        """\
+QueryPlan {
+  Sequence {
+    Fetch(service: "catalog") {
+      {
+        search(text: "x") {
+          __typename
+          ... on Book {
+            title
+            __typename
+            id
+          }
+          ... on Song {
+            name
+            __typename
+            id
+          }
+        }
+      }
+    },
+    Parallel {
+      Flatten(path: "search.@") {
+        Fetch(service: "ratings") {
+          {
+            ... on Book {
+              __typename
+              id
+            }
+          } =>
+          query ($representations: [_Any!]!) {
+            _entities(representations: $representations) {
+              ... on Media {
+                stars
+              }
+            }
+          }
+          input rewrite: ValueSetter(... on Book/__typename = "Media")
+        },
+      },
+      Flatten(path: "search.@") {
+        Fetch(service: "pricing") {
+          {
+            ... on Song {
+              __typename
+              id
+            }
+          } =>
+          query ($representations: [_Any!]!) {
+            _entities(representations: $representations) {
+              ... on Song {
+                price
+              }
+            }
+          }
+        },
+      },
+    },
+  },
+}"""
+    )
+
+
+def test_fragment_on_an_interface_inside_an_object_selection_needs_no_type_condition(
+    plan: Plan,
+) -> None:
+    result = plan(
+        "media", ("{ songs { name } media { ... on Book { ... on Media { title } } } }")
+    )
+    assert str(result) == (
+        """\
+QueryPlan {
+  Fetch(service: "catalog") {
+    {
+      songs {
+        name
+      }
+      media {
+        __typename
+        ... on Book {
+          title
+        }
+      }
+    }
+  },
+}"""
+    )

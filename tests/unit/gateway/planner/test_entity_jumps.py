@@ -1,0 +1,327 @@
+"""Entity jumps through @key: compound keys, several keys, unresolvable keys."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .conftest import Plan
+
+
+def test_nested_query_across_three_subgraphs_waits_level_by_level(plan: Plan) -> None:
+    result = plan(
+        "shop",
+        (
+            "{ topProducts { name price shippingEstimate reviews { body "
+            "author { username name } } } me { name } }"
+        ),
+    )
+    assert str(result) == (
+        """\
+QueryPlan {
+  Sequence {
+    Parallel {
+      Fetch(service: "products") {
+        {
+          topProducts {
+            name
+            price
+            weight
+            __typename
+            upc
+          }
+        }
+      },
+      Fetch(service: "accounts") {
+        {
+          me {
+            name
+          }
+        }
+      },
+    },
+    Parallel {
+      Flatten(path: "topProducts.@") {
+        Fetch(service: "inventory") {
+          {
+            ... on Product {
+              __typename
+              upc
+              price
+              weight
+            }
+          } =>
+          query ($representations: [_Any!]!) {
+            _entities(representations: $representations) {
+              ... on Product {
+                shippingEstimate
+              }
+            }
+          }
+        },
+      },
+      Flatten(path: "topProducts.@") {
+        Fetch(service: "reviews") {
+          {
+            ... on Product {
+              __typename
+              upc
+            }
+          } =>
+          query ($representations: [_Any!]!) {
+            _entities(representations: $representations) {
+              ... on Product {
+                reviews {
+                  body
+                  author {
+                    username
+                    __typename
+                    id
+                  }
+                }
+              }
+            }
+          }
+        },
+      },
+    },
+    Flatten(path: "topProducts.@.reviews.@.author") {
+      Fetch(service: "accounts") {
+        {
+          ... on User {
+            __typename
+            id
+          }
+        } =>
+        query ($representations: [_Any!]!) {
+          _entities(representations: $representations) {
+            ... on User {
+              name
+            }
+          }
+        }
+      },
+    },
+  },
+}"""
+    )
+
+
+def test_entity_fetches_below_one_fetch_run_in_parallel(plan: Plan) -> None:
+    result = plan(
+        "shop", ("{ topReviews { author { name id } product { inStock name } } }")
+    )
+    assert str(result) == (
+        """\
+QueryPlan {
+  Sequence {
+    Fetch(service: "reviews") {
+      {
+        topReviews {
+          author {
+            __typename
+            id
+          }
+          product {
+            __typename
+            upc
+          }
+        }
+      }
+    },
+    Parallel {
+      Flatten(path: "topReviews.@.author") {
+        Fetch(service: "accounts") {
+          {
+            ... on User {
+              __typename
+              id
+            }
+          } =>
+          query ($representations: [_Any!]!) {
+            _entities(representations: $representations) {
+              ... on User {
+                name
+              }
+            }
+          }
+        },
+      },
+      Flatten(path: "topReviews.@.product") {
+        Fetch(service: "inventory") {
+          {
+            ... on Product {
+              __typename
+              upc
+            }
+          } =>
+          query ($representations: [_Any!]!) {
+            _entities(representations: $representations) {
+              ... on Product {
+                inStock
+              }
+            }
+          }
+        },
+      },
+      Flatten(path: "topReviews.@.product") {
+        Fetch(service: "products") {
+          {
+            ... on Product {
+              __typename
+              upc
+            }
+          } =>
+          query ($representations: [_Any!]!) {
+            _entities(representations: $representations) {
+              ... on Product {
+                name
+              }
+            }
+          }
+        },
+      },
+    },
+  },
+}"""
+    )
+
+
+def test_unresolvable_key_is_no_target_and_a_third_subgraph_supplies_a_key(
+    plan: Plan,
+) -> None:
+    result = plan("keys", "{ orders { buyer { name credit } } }")
+    assert str(result) == (
+        """\
+QueryPlan {
+  Sequence {
+    Fetch(service: "orders") {
+      {
+        orders {
+          buyer {
+            __typename
+            email
+          }
+        }
+      }
+    },
+    Flatten(path: "orders.@.buyer") {
+      Fetch(service: "users") {
+        {
+          ... on User {
+            __typename
+            email
+          }
+        } =>
+        query ($representations: [_Any!]!) {
+          _entities(representations: $representations) {
+            ... on User {
+              name
+              id
+            }
+          }
+        }
+      },
+    },
+    Flatten(path: "orders.@.buyer") {
+      Fetch(service: "billing") {
+        {
+          ... on User {
+            __typename
+            id
+          }
+        } =>
+        query ($representations: [_Any!]!) {
+          _entities(representations: $representations) {
+            ... on User {
+              credit
+            }
+          }
+        }
+      },
+    },
+  },
+}"""
+    )
+
+
+def test_compound_key_with_nested_field_is_copied_into_representations(
+    plan: Plan,
+) -> None:
+    result = plan("keys", "{ orders { items { quantity } } }")
+    assert str(result) == (
+        """\
+QueryPlan {
+  Sequence {
+    Fetch(service: "orders") {
+      {
+        orders {
+          items {
+            __typename
+            code
+            warehouse {
+              id
+            }
+          }
+        }
+      }
+    },
+    Flatten(path: "orders.@.items.@") {
+      Fetch(service: "stock") {
+        {
+          ... on Sku {
+            __typename
+            code
+            warehouse {
+              id
+            }
+          }
+        } =>
+        query ($representations: [_Any!]!) {
+          _entities(representations: $representations) {
+            ... on Sku {
+              quantity
+            }
+          }
+        }
+      },
+    },
+  },
+}"""
+    )
+
+
+def test_the_key_the_target_declares_is_chosen_among_several(plan: Plan) -> None:
+    result = plan("keys", "{ skus { unitPrice } }")
+    assert str(result) == (
+        """\
+QueryPlan {
+  Sequence {
+    Fetch(service: "stock") {
+      {
+        skus {
+          __typename
+          barcode
+        }
+      }
+    },
+    Flatten(path: "skus.@") {
+      Fetch(service: "billing") {
+        {
+          ... on Sku {
+            __typename
+            barcode
+          }
+        } =>
+        query ($representations: [_Any!]!) {
+          _entities(representations: $representations) {
+            ... on Sku {
+              unitPrice
+            }
+          }
+        }
+      },
+    },
+  },
+}"""
+    )

@@ -1,0 +1,43 @@
+"""Operations the planner cannot serve fail with a PlanningError naming the cause."""
+
+from __future__ import annotations
+
+import pytest
+from graphql import parse
+
+from gateway.errors import PlanningError
+from gateway.planner import plan_operation
+from gateway.supergraph import load_supergraph
+
+from .conftest import FIXTURES, supergraph
+
+UNREACHABLE = (
+    (FIXTURES / "supergraphs" / "keys.graphql")
+    .read_text()
+    .replace(
+        '@join__type(graph: BILLING, key: "barcode")',
+        '@join__type(graph: BILLING, key: "barcode", resolvable: false)',
+    )
+)
+
+
+def test_unknown_operation_name_is_a_planning_error() -> None:
+    with pytest.raises(PlanningError, match="no operation 'Missing'"):
+        plan_operation(supergraph("shop"), parse("query Q { me { id } }"), "Missing")
+
+
+def test_field_behind_an_unresolvable_key_is_a_planning_error() -> None:
+    graph = load_supergraph(UNREACHABLE)
+    with pytest.raises(PlanningError, match=r"Sku\.unitPrice") as raised:
+        plan_operation(graph, parse("{ skus { unitPrice } }"))
+    assert raised.value.code == "QUERY_PLANNING_FAILED"
+
+
+def test_field_no_subgraph_resolves_is_a_planning_error() -> None:
+    sdl = (FIXTURES / "supergraphs" / "shop.graphql").read_text()
+    sdl = sdl.replace(
+        "inStock: Boolean @join__field(graph: INVENTORY)",
+        "inStock: Boolean @join__field",
+    )
+    with pytest.raises(PlanningError, match="No subgraph can resolve field 'inStock'"):
+        plan_operation(load_supergraph(sdl), parse("{ topProducts { inStock } }"))

@@ -1,0 +1,105 @@
+"""@provides and @external: provided fields need no jump on that path."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .conftest import Plan
+
+
+def test_provided_field_is_fetched_with_its_parent(plan: Plan) -> None:
+    result = plan("shop", "{ topReviews { author { username } } }")
+    assert str(result) == (
+        """\
+QueryPlan {
+  Fetch(service: "reviews") {
+    {
+      topReviews {
+        author {
+          username
+        }
+      }
+    }
+  },
+}"""
+    )
+
+
+def test_field_not_provided_still_jumps(plan: Plan) -> None:
+    result = plan("shop", "{ topReviews { author { username name } } }")
+    assert str(result) == (
+        """\
+QueryPlan {
+  Sequence {
+    Fetch(service: "reviews") {
+      {
+        topReviews {
+          author {
+            username
+            __typename
+            id
+          }
+        }
+      }
+    },
+    Flatten(path: "topReviews.@.author") {
+      Fetch(service: "accounts") {
+        {
+          ... on User {
+            __typename
+            id
+          }
+        } =>
+        query ($representations: [_Any!]!) {
+          _entities(representations: $representations) {
+            ... on User {
+              name
+            }
+          }
+        }
+      },
+    },
+  },
+}"""
+    )
+
+
+def test_external_field_outside_the_provides_path_is_fetched_from_its_owner(
+    plan: Plan,
+) -> None:
+    result = plan("shop", "{ topReviews { product { name } } }")
+    assert str(result) == (
+        """\
+QueryPlan {
+  Sequence {
+    Fetch(service: "reviews") {
+      {
+        topReviews {
+          product {
+            __typename
+            upc
+          }
+        }
+      }
+    },
+    Flatten(path: "topReviews.@.product") {
+      Fetch(service: "products") {
+        {
+          ... on Product {
+            __typename
+            upc
+          }
+        } =>
+        query ($representations: [_Any!]!) {
+          _entities(representations: $representations) {
+            ... on Product {
+              name
+            }
+          }
+        }
+      },
+    },
+  },
+}"""
+    )

@@ -1,0 +1,238 @@
+"""@requires: required fields are fetched first and copied into representations."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .conftest import Plan
+
+
+def test_required_fields_come_from_the_parent_fetch(plan: Plan) -> None:
+    result = plan("shop", '{ product(upc: "1") { shippingEstimate } }')
+    assert str(result) == (
+        """\
+QueryPlan {
+  Sequence {
+    Fetch(service: "products") {
+      {
+        product(upc: "1") {
+          price
+          weight
+          __typename
+          upc
+        }
+      }
+    },
+    Flatten(path: "product") {
+      Fetch(service: "inventory") {
+        {
+          ... on Product {
+            __typename
+            upc
+            price
+            weight
+          }
+        } =>
+        query ($representations: [_Any!]!) {
+          _entities(representations: $representations) {
+            ... on Product {
+              shippingEstimate
+            }
+          }
+        }
+      },
+    },
+  },
+}"""
+    )
+
+
+def test_required_fields_behind_an_entity_jump_add_a_sequence(plan: Plan) -> None:
+    result = plan("shop", "{ topReviews { product { shippingEstimate } } }")
+    assert str(result) == (
+        """\
+QueryPlan {
+  Sequence {
+    Fetch(service: "reviews") {
+      {
+        topReviews {
+          product {
+            __typename
+            upc
+          }
+        }
+      }
+    },
+    Flatten(path: "topReviews.@.product") {
+      Fetch(service: "products") {
+        {
+          ... on Product {
+            __typename
+            upc
+          }
+        } =>
+        query ($representations: [_Any!]!) {
+          _entities(representations: $representations) {
+            ... on Product {
+              price
+              weight
+            }
+          }
+        }
+      },
+    },
+    Flatten(path: "topReviews.@.product") {
+      Fetch(service: "inventory") {
+        {
+          ... on Product {
+            __typename
+            upc
+            price
+            weight
+          }
+        } =>
+        query ($representations: [_Any!]!) {
+          _entities(representations: $representations) {
+            ... on Product {
+              shippingEstimate
+            }
+          }
+        }
+      },
+    },
+  },
+}"""
+    )
+
+
+def test_nested_required_selection_is_copied_whole(plan: Plan) -> None:
+    result = plan("keys", "{ orders { delivery } }")
+    assert str(result) == (
+        """\
+QueryPlan {
+  Sequence {
+    Fetch(service: "orders") {
+      {
+        orders {
+          region {
+            code
+            zone
+          }
+          __typename
+          id
+        }
+      }
+    },
+    Flatten(path: "orders.@") {
+      Fetch(service: "stock") {
+        {
+          ... on Order {
+            __typename
+            id
+            region {
+              code
+              zone
+            }
+          }
+        } =>
+        query ($representations: [_Any!]!) {
+          _entities(representations: $representations) {
+            ... on Order {
+              delivery
+            }
+          }
+        }
+      },
+    },
+  },
+}"""
+    )
+
+
+def test_required_field_clashing_with_a_client_alias_is_aliased_and_renamed_back(
+    plan: Plan,
+) -> None:
+    result = plan("keys", "{ orders { region: status delivery } }")
+    assert str(result) == (
+        """\
+QueryPlan {
+  Sequence {
+    Fetch(service: "orders") {
+      {
+        orders {
+          region: status
+          __agora_region: region {
+            code
+            zone
+          }
+          __typename
+          id
+        }
+      }
+    },
+    Flatten(path: "orders.@") {
+      Fetch(service: "stock") {
+        {
+          ... on Order {
+            __typename
+            id
+            __agora_region {
+              code
+              zone
+            }
+          }
+        } =>
+        query ($representations: [_Any!]!) {
+          _entities(representations: $representations) {
+            ... on Order {
+              delivery
+            }
+          }
+        }
+        input rewrite: KeyRenamer(... on Order/__agora_region -> region)
+      },
+    },
+  },
+}"""
+    )
+
+
+def test_required_field_also_selected_by_the_client_is_fetched_once(plan: Plan) -> None:
+    result = plan("shop", "{ topProducts { price shippingEstimate } }")
+    assert str(result) == (
+        """\
+QueryPlan {
+  Sequence {
+    Fetch(service: "products") {
+      {
+        topProducts {
+          price
+          weight
+          __typename
+          upc
+        }
+      }
+    },
+    Flatten(path: "topProducts.@") {
+      Fetch(service: "inventory") {
+        {
+          ... on Product {
+            __typename
+            upc
+            price
+            weight
+          }
+        } =>
+        query ($representations: [_Any!]!) {
+          _entities(representations: $representations) {
+            ... on Product {
+              shippingEstimate
+            }
+          }
+        }
+      },
+    },
+  },
+}"""
+    )

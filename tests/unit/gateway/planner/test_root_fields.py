@@ -1,0 +1,165 @@
+"""Root fields: queries fan out in parallel, mutations run in order."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .conftest import Plan
+
+
+def test_root_fields_of_two_subgraphs_are_fetched_in_parallel(plan: Plan) -> None:
+    result = plan("shop", "{ me { name } topProducts { name } users { id } }")
+    assert str(result) == (
+        """\
+QueryPlan {
+  Parallel {
+    Fetch(service: "accounts") {
+      {
+        me {
+          name
+        }
+        users {
+          id
+        }
+      }
+    },
+    Fetch(service: "products") {
+      {
+        topProducts {
+          name
+        }
+      }
+    },
+  },
+}"""
+    )
+
+
+def test_mutation_root_fields_run_in_order_with_their_entity_fetches(
+    plan: Plan,
+) -> None:
+    result = plan(
+        "shop",
+        """mutation M($u: String!) {
+          login(username: $u) { name }
+          addReview(upc: "1", body: "b") { id author { name } }
+          logout
+        }""",
+    )
+    assert str(result) == (
+        """\
+QueryPlan {
+  Sequence {
+    Fetch(service: "accounts") {
+      mutation M__accounts__0($u: String!) {
+        login(username: $u) {
+          name
+        }
+      }
+    },
+    Fetch(service: "reviews") {
+      mutation M__reviews__1 {
+        addReview(upc: "1", body: "b") {
+          id
+          author {
+            __typename
+            id
+          }
+        }
+      }
+    },
+    Flatten(path: "addReview.author") {
+      Fetch(service: "accounts") {
+        {
+          ... on User {
+            __typename
+            id
+          }
+        } =>
+        query M__accounts__2($representations: [_Any!]!) {
+          _entities(representations: $representations) {
+            ... on User {
+              name
+            }
+          }
+        }
+      },
+    },
+    Fetch(service: "accounts") {
+      mutation M__accounts__3 {
+        logout
+      }
+    },
+  },
+}"""
+    )
+
+
+def test_consecutive_mutation_fields_of_one_subgraph_share_a_fetch(
+    plan: Plan,
+) -> None:
+    result = plan("shop", 'mutation { a: login(username: "x") { id } logout }')
+    assert str(result) == (
+        """\
+QueryPlan {
+  Fetch(service: "accounts") {
+    mutation {
+      a: login(username: "x") {
+        id
+      }
+      logout
+    }
+  },
+}"""
+    )
+
+
+def test_introspection_only_operation_needs_no_fetch(plan: Plan) -> None:
+    result = plan(
+        "shop",
+        '{ __typename __schema { queryType { name } } __type(name: "User") { name } }',
+    )
+    assert result.node is None
+    assert str(result) == "QueryPlan {\n}"
+
+
+def test_introspection_beside_data_fields_is_left_to_the_gateway(plan: Plan) -> None:
+    result = plan(
+        "shop", "{ __typename me { __typename id } __schema { types { name } } }"
+    )
+    assert str(result) == (
+        """\
+QueryPlan {
+  Fetch(service: "accounts") {
+    {
+      me {
+        __typename
+        id
+      }
+    }
+  },
+}"""
+    )
+
+
+def test_subscription_opens_one_primary_fetch(plan: Plan) -> None:
+    result = plan(
+        "root_operations", 'subscription { messageAdded(conversationId: "1") { id } }'
+    )
+    assert str(result) == (
+        """\
+QueryPlan {
+  Subscription {
+    Primary: {
+      Fetch(service: "chat") {
+        subscription {
+          messageAdded(conversationId: "1") {
+            id
+          }
+        }
+      },
+    },
+  },
+}"""
+    )

@@ -1,0 +1,86 @@
+"""@shareable: a field several subgraphs resolve comes from the one already fetched."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .conftest import Plan
+
+
+def test_shareable_field_is_taken_from_the_subgraph_being_fetched(plan: Plan) -> None:
+    result = plan(
+        "keys", "{ skus { label quantity } orders { status items { label } } }"
+    )
+    assert str(result) == (
+        """\
+QueryPlan {
+  Parallel {
+    Fetch(service: "stock") {
+      {
+        skus {
+          label
+          quantity
+        }
+      }
+    },
+    Fetch(service: "orders") {
+      {
+        orders {
+          status
+          items {
+            label
+          }
+        }
+      }
+    },
+  },
+}"""
+    )
+
+
+def test_shareable_field_stays_in_the_parent_fetch_rather_than_the_jump(
+    plan: Plan,
+) -> None:
+    result = plan("keys", "{ orders { items { quantity label } } }")
+    assert str(result) == (
+        """\
+QueryPlan {
+  Sequence {
+    Fetch(service: "orders") {
+      {
+        orders {
+          items {
+            __typename
+            code
+            warehouse {
+              id
+            }
+            label
+          }
+        }
+      }
+    },
+    Flatten(path: "orders.@.items.@") {
+      Fetch(service: "stock") {
+        {
+          ... on Sku {
+            __typename
+            code
+            warehouse {
+              id
+            }
+          }
+        } =>
+        query ($representations: [_Any!]!) {
+          _entities(representations: $representations) {
+            ... on Sku {
+              quantity
+            }
+          }
+        }
+      },
+    },
+  },
+}"""
+    )
