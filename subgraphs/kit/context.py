@@ -94,12 +94,19 @@ class RequestContext:
         def cache_key_fn(key: K) -> Hashable:
             return (tenant_id, key)
 
+        # A websocket's context lives as long as the connection: batch each event's
+        # loads but do not serve later events from an old cache.
         created: DataLoader[K, V] = DataLoader(
             load_fn=load_fn,
             cache_key_fn=cache_key_fn,
+            cache=not _is_websocket(self.request),
         )
         self._loaders[batch_fn] = created
         return created
+
+
+def _is_websocket(request: Request | WebSocket | None) -> bool:
+    return request is not None and request.scope.get("type") == "websocket"
 
 
 def _split(value: str | None) -> frozenset[str]:

@@ -19,6 +19,7 @@ from subgraphs.kit.app import SubgraphSpec, create_subgraph_app
 from subgraphs.kit.context import RequestContext  # noqa: TC001 - read by Strawberry
 from subgraphs.kit.embedded import create_embedded
 from subgraphs.kit.errors import BadUserInput, RateLimited
+from subgraphs.kit.tokens import issue_token
 
 if TYPE_CHECKING:
     from subgraphs.kit.settings import Settings
@@ -53,6 +54,12 @@ class Subscription:
             yield "subscribed"
             async for event in events:
                 yield event["headline"]
+
+    @strawberry.subscription
+    async def whoami(
+        self, info: Info[RequestContext, None]
+    ) -> AsyncGenerator[str | None, None]:
+        yield info.context.user_id
 
 
 TOY = SubgraphSpec(
@@ -234,6 +241,30 @@ async def test_subscriptions_stream_broker_events_over_graphql_transport_ws(
                 second = json.loads(await ws.recv())
     assert first["payload"] == {"data": {"news": "subscribed"}}
     assert second == {"id": "1", "type": "next", "payload": {"data": {"news": "hello"}}}
+
+
+async def test_websocket_clients_authenticate_in_the_connection_init_payload(
+    settings: Settings, uvicorn_server: Any
+) -> None:
+    token = issue_token(
+        settings, user_id="u7", tenant_id=None, roles=[], scopes=[], type="access"
+    )
+    app = create_subgraph_app(TOY, settings)
+    async with uvicorn_server(app) as base_url:
+        url = base_url.replace("http", "ws", 1) + "/graphql"
+        async with websockets.connect(
+            url, subprotocols=[websockets.Subprotocol("graphql-transport-ws")]
+        ) as ws:
+            init = {"Authorization": f"Bearer {token}"}
+            await ws.send(json.dumps({"type": "connection_init", "payload": init}))
+            assert json.loads(await ws.recv())["type"] == "connection_ack"
+            query = {"query": "subscription { whoami }"}
+            await ws.send(
+                json.dumps({"id": "1", "type": "subscribe", "payload": query})
+            )
+            async with asyncio.timeout(5):
+                message = json.loads(await ws.recv())
+    assert message["payload"] == {"data": {"whoami": "u7"}}
 
 
 def _no_lifespan(app: Any) -> Any:

@@ -6,6 +6,7 @@ import asyncio
 
 import pytest
 from starlette.requests import Request
+from starlette.websockets import WebSocket
 
 from subgraphs.kit.context import RequestContext, build_context
 from subgraphs.kit.errors import Forbidden, NotFound, Unauthenticated
@@ -120,3 +121,19 @@ async def test_each_request_gets_its_own_loader_and_cache() -> None:
     assert await first.loader(load_names).load("a") == "t1:a"
     assert await second.loader(load_names).load("a") == "t2:a"
     assert calls == [["a"], ["a"]]
+
+
+async def test_websocket_loaders_batch_but_do_not_cache_across_events() -> None:
+    calls.clear()
+    websocket = WebSocket(
+        {"type": "websocket", "path": "/", "headers": []}, _never, _never
+    )
+    context = RequestContext(settings=SETTINGS, tenant_id="t1", request=websocket)
+    loader = context.loader(load_names)
+    assert await asyncio.gather(loader.load("a"), loader.load("b")) == ["t1:a", "t1:b"]
+    assert await loader.load("a") == "t1:a"
+    assert calls == [["a", "b"], ["a"]]
+
+
+async def _never(*args: object) -> dict[str, object]:
+    raise AssertionError("expected no websocket I/O")
