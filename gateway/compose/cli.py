@@ -59,8 +59,8 @@ def main(argv: list[str]) -> int:
     for hint in result.hints:
         sys.stderr.write(f"hint: {hint}\n")
     if result.supergraph_sdl is None:
-        for error in result.errors:
-            sys.stderr.write(f"error: {error}\n")
+        for composition_error in result.errors:
+            sys.stderr.write(f"error: {composition_error}\n")
         sys.stderr.write(f"composition failed with {len(result.errors)} error(s)\n")
         return 1
     out: Path = options.out

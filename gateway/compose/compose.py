@@ -84,15 +84,6 @@ def compose(subgraphs: Sequence[SubgraphDefinition]) -> CompositionResult:
         build_ast_schema(parse(sdl))
     except (GraphQLError, TypeError) as error:
         # A supergraph we cannot build is our bug, reported as data rather than raised.
-        return CompositionError_result(error, hints)
+        invalid = CompositionError("INVALID_SUPERGRAPH", f"Invalid supergraph: {error}")
+        return CompositionResult(None, (invalid,), tuple(hints))
     return CompositionResult(sdl, (), tuple(hints))
-
-
-def CompositionError_result(
-    error: Exception, hints: list[CompositionHint]
-) -> CompositionResult:
-    return CompositionResult(
-        None,
-        (CompositionError("INVALID_SUPERGRAPH", f"Invalid supergraph: {error}"),),
-        tuple(hints),
-    )

@@ -697,7 +697,7 @@ class _Merger:
             )
             return None
         if len({d for _, d in present}) > 1:
-            groups = _group([(s, d) for s, d in present])  # type: ignore[misc]
+            groups = _group(present)
             described = " but ".join(
                 f"default value {d} in {subgraph_names(n)}" for d, n in groups
             )
@@ -942,10 +942,12 @@ def _in_key(definition: TypeDefinition, field_name: str) -> bool:
     )
 
 
-def _group(sources: list[tuple[Subgraph, str]]) -> list[tuple[str, list[str]]]:
+def _group(
+    sources: list[tuple[Subgraph, str]] | list[tuple[Subgraph, str | None]],
+) -> list[tuple[str, list[str]]]:
     groups: dict[str, list[str]] = {}
     for subgraph, value in sources:
-        groups.setdefault(value, []).append(subgraph.name)
+        groups.setdefault(str(value), []).append(subgraph.name)
     return list(groups.items())
 
 

@@ -167,11 +167,11 @@ def print_supergraph(
                 list_size = list_size.replace("@listSize", "@cost__listSize")
             definitions.append(list_size)
     imports_by_url: dict[str, list[str]] = {}
-    for name, (url, definition) in sorted(composed.items()):
+    for name, (link_url, definition) in sorted(composed.items()):
         if name not in used:
             continue
-        if url is not None:
-            imports_by_url.setdefault(url, []).append(f'"@{name}"')
+        if link_url is not None:
+            imports_by_url.setdefault(link_url, []).append(f'"@{name}"')
         definitions.append(print_ast(definition))
     for url, imports in imports_by_url.items():
         links.append(f'@link(url: "{url}", import: [{", ".join(imports)}])')

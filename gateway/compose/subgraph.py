@@ -13,11 +13,13 @@ from typing import TYPE_CHECKING
 
 from graphql import GraphQLError, parse, print_ast
 from graphql.language import (
+    BooleanValueNode,
     DirectiveDefinitionNode,
     DirectiveNode,
     EnumTypeDefinitionNode,
     EnumTypeExtensionNode,
     FieldDefinitionNode,
+    FieldNode,
     InputObjectTypeDefinitionNode,
     InputObjectTypeExtensionNode,
     InputValueDefinitionNode,
@@ -28,11 +30,14 @@ from graphql.language import (
     NonNullTypeNode,
     ObjectTypeDefinitionNode,
     ObjectTypeExtensionNode,
+    OperationDefinitionNode,
     ScalarTypeDefinitionNode,
     ScalarTypeExtensionNode,
     SchemaDefinitionNode,
     SchemaExtensionNode,
     StringValueNode,
+    TypeDefinitionNode,
+    TypeExtensionNode,
     TypeNode,
     UnionTypeDefinitionNode,
     UnionTypeExtensionNode,
@@ -42,7 +47,10 @@ from graphql.language import (
 from .errors import CompositionError
 
 if TYPE_CHECKING:
-    from graphql.language import BooleanValueNode, SelectionSetNode
+    from graphql.language import (
+        DocumentNode,
+        SelectionSetNode,
+    )
 
 __all__ = [
     "Argument",
@@ -128,6 +136,7 @@ _KINDS: dict[type, str] = {
 }
 _EXTENSIONS = (
     ObjectTypeExtensionNode,
+    OperationDefinitionNode,
     InterfaceTypeExtensionNode,
     UnionTypeExtensionNode,
     EnumTypeExtensionNode,
@@ -331,7 +340,7 @@ def read_subgraph(
     }
     reader = _Reader(name, names, renames)
     for node in document.definitions:
-        if type(node) in _KINDS:
+        if isinstance(node, TypeDefinitionNode | TypeExtensionNode):
             reader.read_type(node)
     subgraph = Subgraph(
         name=name,
@@ -382,9 +391,9 @@ class _Reader:
                 kept.append(directive)
         return kept
 
-    def read_type(self, node: object) -> None:
+    def read_type(self, node: TypeDefinitionNode | TypeExtensionNode) -> None:
         kind = _KINDS[type(node)]
-        raw_name = node.name.value  # type: ignore[attr-defined]
+        raw_name = node.name.value
         if raw_name in FEDERATION_TYPES:
             return
         name = self.renames.get(raw_name, raw_name)
@@ -395,7 +404,7 @@ class _Reader:
             definition.interface_object = True
         definition.description = definition.description or _description(node)
         is_extension = isinstance(node, _EXTENSIONS)
-        directives: tuple[DirectiveNode, ...] = node.directives or ()  # type: ignore[attr-defined]
+        directives: tuple[DirectiveNode, ...] = tuple(node.directives or ())
         extends = any(self.names.spec_name(d) == "extends" for d in directives)
         for directive in directives:
             spec = self.names.spec_name(directive)
@@ -405,7 +414,8 @@ class _Reader:
                     Key(
                         fields=_string_argument(directive, "fields") or "",
                         resolvable=not (
-                            resolvable is not None and not _boolean(resolvable)  # type: ignore[arg-type]
+                            isinstance(resolvable, BooleanValueNode)
+                            and not resolvable.value
                         ),
                         extension=is_extension or extends,
                         source=print_ast(_renamed(directive, "key")),
@@ -465,10 +475,6 @@ class _Reader:
         return result
 
 
-def _boolean(value: BooleanValueNode) -> bool:
-    return bool(getattr(value, "value", True))
-
-
 def _renamed(directive: DirectiveNode, name: str) -> DirectiveNode:
     if directive.name.value == name:
         return directive
@@ -480,13 +486,13 @@ def _renamed(directive: DirectiveNode, name: str) -> DirectiveNode:
 def _read_composed_directives(
     subgraph: Subgraph,
     names: _Names,
-    document: object,
+    document: DocumentNode,
     schema_directives: list[DirectiveNode],
 ) -> list[CompositionError]:
     errors: list[CompositionError] = []
     definitions = {
         node.name.value: node
-        for node in document.definitions  # type: ignore[attr-defined]
+        for node in document.definitions
         if isinstance(node, DirectiveDefinitionNode)
     }
     for directive_name in sorted(names.composed):
@@ -508,9 +514,16 @@ def _read_composed_directives(
     return errors
 
 
-def _selections(fields: str) -> SelectionSetNode:
+def _fields(selection_set: SelectionSetNode | None) -> list[FieldNode]:
+    selections = selection_set.selections if selection_set else ()
+    return [s for s in selections if isinstance(s, FieldNode)]
+
+
+def _selections(fields: str) -> list[FieldNode]:
+    """The top-level fields of a field set such as `"id owner { id }"`."""
     operation = parse(f"{{{fields}}}").definitions[0]
-    return operation.selection_set  # type: ignore[attr-defined, no-any-return]
+    assert isinstance(operation, OperationDefinitionNode)
+    return _fields(operation.selection_set)
 
 
 def _check_field_set(
@@ -521,26 +534,25 @@ def _check_field_set(
 ) -> str | None:
     """Return why `fields` cannot be selected on `type_name`, or None when it can."""
     try:
-        selection_set = _selections(fields)
+        selections = _selections(fields)
     except GraphQLError as error:
         return error.message
 
-    def walk(selection_set: SelectionSetNode, parent: str) -> str | None:
+    def walk(selections: list[FieldNode], parent: str) -> str | None:
         definition = subgraph.types.get(parent)
-        for selection in selection_set.selections:
-            field_name = selection.name.value  # type: ignore[attr-defined]
+        for selection in selections:
+            field_name = selection.name.value
             found = definition.fields.get(field_name) if definition else None
             if found is None:
                 return f'Cannot query field "{field_name}" on type "{parent}"'
             used.add((parent, field_name))
-            nested = selection.selection_set  # type: ignore[attr-defined]
-            if nested is not None:
-                reason = walk(nested, named_type(found.type))
+            if selection.selection_set is not None:
+                reason = walk(_fields(selection.selection_set), named_type(found.type))
                 if reason is not None:
                     return reason
         return None
 
-    return walk(selection_set, type_name)
+    return walk(selections, type_name)
 
 
 def _validate_field_sets(subgraph: Subgraph) -> list[CompositionError]:
@@ -601,12 +613,7 @@ def _upgrade_federation_1(subgraph: Subgraph) -> None:
     field where nothing selects it.
     """
     for type_name, definition in subgraph.types.items():
-        key_fields: set[str] = set()
-        for key in definition.keys:
-            key_fields |= {
-                s.name.value  # type: ignore[attr-defined]
-                for s in _selections(key.fields).selections
-            }
+        key_fields = _key_field_names(definition)
         definition.keys = [
             Key(key.fields, key.resolvable, False, key.source)
             for key in definition.keys
@@ -661,10 +668,10 @@ def _key_field_names(definition: TypeDefinition) -> set[str]:
     names: set[str] = set()
     for key in definition.keys:
         try:
-            selections = _selections(key.fields).selections
+            selections = _selections(key.fields)
         except GraphQLError:
             continue
-        names |= {s.name.value for s in selections}  # type: ignore[attr-defined]
+        names |= {s.name.value for s in selections}
     return names
 
 
