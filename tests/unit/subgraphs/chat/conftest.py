@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -17,7 +18,7 @@ from subgraphs.kit.database import close_databases, init_databases
 from subgraphs.kit.pubsub import Broker
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator
+    from collections.abc import AsyncIterator, Iterator
 
     from subgraphs.chat.models import Complaint
     from subgraphs.chat.presence import Presence
@@ -37,6 +38,20 @@ class ChatDatabase:
 
 def on_postgres(settings: Settings) -> bool:
     return (settings.database_url or "").startswith("postgres")
+
+
+@pytest.fixture
+def chat_settings(
+    settings: Settings, redis_url: str, redis_prefix: str
+) -> Iterator[Settings]:
+    """Settings for a whole chat app: SQLite + memory, or PostgreSQL + Redis."""
+    EXECUTOR_CACHE.clear()
+    if on_postgres(settings):
+        settings = dataclasses.replace(
+            settings, redis_url=redis_url, redis_prefix=redis_prefix
+        )
+    yield settings
+    EXECUTOR_CACHE.clear()
 
 
 @pytest.fixture

@@ -1,0 +1,167 @@
+"""Batch functions for the chat DataLoaders: one SQL statement for any number of keys.
+
+Each takes the request context and the keys, and returns one value per key in key
+order, with an exception in the slot of a key that matches nothing. Access rules are
+part of the statement, so a caller never loads what it may not see.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from tortoise.expressions import Q, Subquery
+
+from .access import Viewer, visible_complaints, visible_conversations
+from .conversations import total_unread_counts, unread_counts
+from .errors import ComplaintNotFound, ConversationNotFound, MessageNotFound
+from .models import Complaint, Conversation, Message, Participant, Reaction
+
+if TYPE_CHECKING:
+    from subgraphs.kit.context import RequestContext
+
+__all__ = [
+    "ReactionCount",
+    "load_complaints",
+    "load_conversations",
+    "load_conversations_of_complaints",
+    "load_messages",
+    "load_participants",
+    "load_reaction_counts",
+    "load_total_unread",
+    "load_unread_counts",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class ReactionCount:
+    emoji: str
+    count: int
+    reacted_by_me: bool
+
+
+def _uuids(keys: list[str]) -> dict[str, uuid.UUID]:
+    parsed: dict[str, uuid.UUID] = {}
+    for key in keys:
+        try:
+            parsed[key] = uuid.UUID(str(key))
+        except ValueError:
+            continue
+    return parsed
+
+
+async def load_conversations(
+    ctx: RequestContext, keys: list[str]
+) -> list[Conversation | Exception]:
+    """Conversations the caller may see, by id."""
+    viewer = Viewer.from_context(ctx)
+    parsed = _uuids(keys)
+    rows = await Conversation.filter(
+        visible_conversations(viewer), id__in=list(set(parsed.values()))
+    )
+    by_id = {row.id: row for row in rows}
+    return [by_id.get(parsed.get(key)) or ConversationNotFound(key) for key in keys]
+
+
+async def load_conversations_of_complaints(
+    ctx: RequestContext, keys: list[str]
+) -> list[Conversation | Exception]:
+    """The conversation of each complaint, by complaint id."""
+    parsed = _uuids(keys)
+    rows = await Conversation.filter(complaint_id__in=list(set(parsed.values())))
+    by_complaint = {row.complaint_id: row for row in rows}
+    return [
+        by_complaint.get(parsed.get(key)) or ConversationNotFound(key) for key in keys
+    ]
+
+
+async def load_messages(
+    ctx: RequestContext, keys: list[str]
+) -> list[Message | Exception]:
+    """Messages in conversations the caller may see, by id."""
+    viewer = Viewer.from_context(ctx)
+    parsed = _uuids(keys)
+    visible = Subquery(Conversation.filter(visible_conversations(viewer)).values("id"))
+    rows = await Message.filter(
+        id__in=list(set(parsed.values())), conversation_id__in=visible
+    )
+    by_id = {row.id: row for row in rows}
+    return [by_id.get(parsed.get(key)) or MessageNotFound(key) for key in keys]
+
+
+async def load_complaints(
+    ctx: RequestContext, keys: list[str]
+) -> list[Complaint | Exception]:
+    """Complaints the caller may see (or whose conversation the caller may see)."""
+    viewer = Viewer.from_context(ctx)
+    parsed = _uuids(keys)
+    visible = Subquery(
+        Conversation.filter(
+            visible_conversations(viewer), complaint_id__isnull=False
+        ).values("complaint_id")
+    )
+    ids = list(set(parsed.values()))
+    rows = await Complaint.filter(
+        visible_complaints(viewer) | Q(id__in=visible), id__in=ids
+    )
+    by_id = {row.id: row for row in rows}
+    return [by_id.get(parsed.get(key)) or ComplaintNotFound(key) for key in keys]
+
+
+async def load_participants(
+    ctx: RequestContext, keys: list[str]
+) -> list[list[Participant] | Exception]:
+    """Participants of each conversation (already checked visible), oldest first."""
+    parsed = _uuids(keys)
+    rows = await Participant.filter(
+        conversation_id__in=list(set(parsed.values()))
+    ).order_by("id")
+    grouped: dict[uuid.UUID, list[Participant]] = defaultdict(list)
+    for row in rows:
+        grouped[row.conversation_id].append(row)
+    return [grouped.get(parsed.get(key), []) for key in keys]
+
+
+async def load_unread_counts(
+    ctx: RequestContext, keys: list[str]
+) -> list[int | Exception]:
+    """The caller's unread messages per conversation."""
+    user_id = ctx.require_user()
+    parsed = _uuids(keys)
+    counts = await unread_counts(user_id, [str(v) for v in set(parsed.values())])
+    return [counts.get(str(parsed.get(key)), 0) for key in keys]
+
+
+async def load_total_unread(
+    ctx: RequestContext, keys: list[str]
+) -> list[int | Exception]:
+    """Unread messages over all conversations, per user id."""
+    counts = await total_unread_counts(list(set(keys)))
+    return [counts.get(key, 0) for key in keys]
+
+
+async def load_reaction_counts(
+    ctx: RequestContext, keys: list[str]
+) -> list[list[ReactionCount] | Exception]:
+    """Reactions of each message, grouped by emoji in order of first use."""
+    parsed = _uuids(keys)
+    rows = await Reaction.filter(message_id__in=list(set(parsed.values()))).order_by(
+        "id"
+    )
+    counts: dict[uuid.UUID, Counter[str]] = defaultdict(Counter)
+    mine: set[tuple[uuid.UUID, str]] = set()
+    for row in rows:
+        message_id = row.message_id
+        counts[message_id][row.emoji] += 1
+        if row.user_id == ctx.user_id:
+            mine.add((message_id, row.emoji))
+    result: list[list[ReactionCount] | Exception] = []
+    for key in keys:
+        message_id = parsed.get(key)
+        per_emoji = counts.get(message_id, Counter()) if message_id else Counter()
+        result.append(
+            [ReactionCount(e, n, (message_id, e) in mine) for e, n in per_emoji.items()]
+        )
+    return result
