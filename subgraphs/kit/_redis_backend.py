@@ -70,7 +70,11 @@ class ResilientRedisBackend(BroadcastBackend):
         self.reconnects = 0
 
     async def connect(self) -> None:
-        await self._open()
+        # Redis being down at start-up is not fatal: /ready says 503 until it is back.
+        try:
+            await self._open()
+        except _DROPPED as error:
+            logger.warning("redis pub/sub unavailable at start-up: %s", error)
         self._reader = asyncio.create_task(self._read_forever())
 
     async def disconnect(self) -> None:
@@ -147,6 +151,8 @@ class ResilientRedisBackend(BroadcastBackend):
             self._state.notify_all()
 
     async def _read_forever(self) -> None:
+        if self._pubsub is None:
+            await self._reopen()
         while True:
             try:
                 await self._read()

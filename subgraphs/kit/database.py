@@ -4,6 +4,11 @@ Each subgraph is a Tortoise app on its own connection named after the subgraph, 
 owns its tables: its own SQLite file, or its own PostgreSQL schema (`search_path`).
 Start-up applies the subgraph's pending Tortoise migrations (the `migrations` package
 next to its models); it never drops or regenerates tables, so data survives restarts.
+
+Write migrations with `tortoise makemigrations` (a config naming the app, its models
+and its migrations package). A NOT NULL field added to a table that has rows needs
+`db_default=...` (or `null=True`): Tortoise's AddField sets no SQL default otherwise,
+and PostgreSQL and SQLite both refuse the ALTER TABLE.
 """
 
 from __future__ import annotations

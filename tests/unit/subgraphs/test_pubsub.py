@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 import pytest
 
+from subgraphs.kit.errors import BrokerUnavailable
 from subgraphs.kit.pubsub import Broker, Channel
 
 
@@ -85,3 +86,12 @@ async def test_channel_publish_needs_a_payload() -> None:
 def test_unknown_broker_scheme_is_refused() -> None:
     with pytest.raises(ValueError, match="memory:// or redis://"):
         Broker("kafka://x")
+
+
+async def test_unreachable_redis_is_not_ready_and_publishing_fails_cleanly() -> None:
+    # Port 1 on localhost refuses connections: Redis is "down".
+    async with Broker("redis://127.0.0.1:1/0", prefix="agora-test:") as broker:
+        assert not await broker.ping()
+        with pytest.raises(BrokerUnavailable) as caught:
+            await broker.publish("news", {"n": 1})
+    assert caught.value.extensions == {"code": "SERVICE_UNAVAILABLE"}
