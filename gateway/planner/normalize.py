@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 from graphql import (
     BooleanValueNode,
     FieldNode,
+    FragmentDefinitionNode,
     FragmentSpreadNode,
     InlineFragmentNode,
     OperationType,
@@ -29,7 +30,6 @@ if TYPE_CHECKING:
     from graphql import (
         DirectiveNode,
         DocumentNode,
-        FragmentDefinitionNode,
         SelectionSetNode,
         VariableDefinitionNode,
     )
@@ -63,9 +63,9 @@ def normalize_operation(
     fragments = {
         d.name.value: d
         for d in document.definitions
-        if d.kind == "fragment_definition"  # type: ignore[attr-defined]
+        if isinstance(d, FragmentDefinitionNode)
     }
-    selections = _selections(operation.selection_set, fragments, frozenset())  # type: ignore[arg-type]
+    selections = _selections(operation.selection_set, fragments, frozenset())
     selections = [
         s
         for s in selections

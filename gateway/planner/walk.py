@@ -79,6 +79,9 @@ class _Walk:
         self.labels = override_labels
         self.graph = FetchGraph()
         self._recorders: list[set[int]] = []
+        # id(selection list) -> the client's response keys on that object, so fields
+        # the planner adds never take a key the client uses for something else.
+        self._client_keys: dict[int, dict[str, FieldSel]] = {}
         # (step, type) pairs already looking for a key elsewhere: stops cycles.
         self._indirect: set[tuple[int, str]] = set()
         self._field_types: dict[tuple[str, str], tuple[str, int]] = {}
@@ -112,7 +115,7 @@ class _Walk:
             if isinstance(output, GraphQLList):
                 depth += 1
             output = output.of_type
-        result = (output.name, depth)  # type: ignore[union-attr]
+        result = (output.name, depth)
         self._field_types[(parent, name)] = result
         return result
 
@@ -314,6 +317,7 @@ class _Walk:
         path: tuple[str, ...],
         provided: Provided,
     ) -> None:
+        _collect_keys(selections, self._client_keys.setdefault(id(target), {}))
         for sel in selections:
             if isinstance(sel, FragmentSel):
                 self._walk_fragment(step, parent, sel, target, path, provided)
@@ -338,25 +342,32 @@ class _Walk:
             # The fragment applies to every object here: no type condition needed.
             inner = target
             if sel.directives:
-                inner = add_fragment(
-                    target, FragmentSel(None, sel.directives)
-                ).selections
+                inner = self._fragment(target, FragmentSel(None, sel.directives))
             self.walk_each(step, parent, sel.selections, inner, path, provided)
             return
         subgraph = step.subgraph
         if self.knows(subgraph, condition) and not self.interface_object_in(
             subgraph, condition
         ):
-            inner = add_fragment(target, FragmentSel(condition, sel.directives))
-            self.walk(step, condition, sel.selections, inner.selections, path, None)
+            inner = self._fragment(target, FragmentSel(condition, sel.directives))
+            self.walk(step, condition, sel.selections, inner, path, None)
             return
         # The subgraph does not know the condition type: apply the fragment to the
         # types it does know that can match it.
         parents = set(self.possible(parent))
         for member in self.possible(condition):
             if member in parents and self.knows(subgraph, member):
-                inner = add_fragment(target, FragmentSel(member, sel.directives))
-                self.walk(step, member, sel.selections, inner.selections, path, None)
+                inner = self._fragment(target, FragmentSel(member, sel.directives))
+                self.walk(step, member, sel.selections, inner, path, None)
+
+    def _fragment(self, target: list[Sel], fragment: FragmentSel) -> list[Sel]:
+        """The selection list of `fragment` in `target`; it shares the object, so
+        it inherits the client's response keys already seen there."""
+        inner = add_fragment(target, fragment).selections
+        reserved = self._client_keys.setdefault(id(inner), {})
+        for key, sel in self._client_keys.get(id(target), {}).items():
+            reserved.setdefault(key, sel)
+        return inner
 
     def _walk_field(
         self,
@@ -459,7 +470,9 @@ class _Walk:
         child, _ = self.graph.entity_step(step, subgraph, path, deps | key_deps)
         self._record(child)
         if key_representation is None:
-            representation = self._add_key(step, parent, key.selection_set, target)
+            representation = self._add_key(
+                step, parent, key.selection_set, target, child
+            )
         else:
             add_field(target, FieldSel("__typename"))
             representation = [FieldSel("__typename"), *key_representation]
@@ -557,20 +570,24 @@ class _Walk:
         parent: str,
         key: SelectionSetNode,
         target: list[Sel],
+        child: FetchStep,
+        type_conditions: tuple[str, ...] = (),
     ) -> list[Sel]:
         """Add `__typename` and the key fields to `target`; return the representation
-        selections that copy them."""
+        selections that copy them (renames of aliased keys go to `child`)."""
         add_field(target, FieldSel("__typename"))
         renames: list[KeyRenamer] = []
         representation: list[Sel] = [FieldSel("__typename")]
         representation += self._add_plain(
             parent, list(key.selections), target, (f"... on {parent}",), renames
         )
-        if renames:
-            # Keys are plain in representations: a clash is a composition bug.
-            raise PlanningError(
-                f"Key fields of '{parent}' clash with the operation's response keys."
-            )
+        for rename in renames:
+            for condition in type_conditions or (parent,):
+                moved = KeyRenamer(
+                    (f"... on {condition}", *rename.path[1:]), rename.rename_key_to
+                )
+                if moved not in child.input_rewrites:
+                    child.input_rewrites.append(moved)
         self._record(step)
         return representation
 
@@ -603,7 +620,9 @@ class _Walk:
             assert isinstance(node, FieldNode)
             name = node.name.value
             wanted = FieldSel(name, selections=[] if node.selection_set else None)
-            existing = find_response_key(target, name)
+            existing = find_response_key(target, name) or self._client_keys.get(
+                id(target), {}
+            ).get(name)
             alias = None
             if existing is not None and not existing.same_field(wanted):
                 alias = f"{PLANNER_ALIAS_PREFIX}{name}"
@@ -650,8 +669,11 @@ class _Walk:
             # An @interfaceObject subgraph resolves it for every implementation.
             child, _ = self.graph.entity_step(step, other, path)
             self._record(child)
-            representation = self._add_key(step, parent, key.selection_set, target)
-            for member in self.sg.possible_types(parent, subgraph):
+            members = self.sg.possible_types(parent, subgraph)
+            representation = self._add_key(
+                step, parent, key.selection_set, target, child, members
+            )
+            for member in members:
                 _merge_into(child.requires.setdefault(member, []), representation)
                 setter = ValueSetter((f"... on {member}", "__typename"), parent)
                 if setter not in child.input_rewrites:
@@ -661,8 +683,8 @@ class _Walk:
             return
         # Otherwise ask each implementation this subgraph returns on its own.
         for member in self.sg.possible_types(parent, subgraph):
-            fragment = add_fragment(target, FragmentSel(member))
-            self.walk_each(step, member, [sel], fragment.selections, path, {})
+            inner = self._fragment(target, FragmentSel(member))
+            self.walk_each(step, member, [sel], inner, path, {})
 
     def _jump_from_interface_object(
         self,
@@ -689,7 +711,9 @@ class _Walk:
                 continue
             child, _ = self.graph.entity_step(step, other, path)
             self._record(child)
-            representation = self._add_key(step, parent, key.selection_set, target)
+            representation = self._add_key(
+                step, parent, key.selection_set, target, child
+            )
             _merge_into(child.requires.setdefault(parent, []), representation)
             entity_target = child.entity_selections.setdefault(parent, [])
             self.walk_each(child, parent, selections, entity_target, path, {})
@@ -712,10 +736,10 @@ _OPERATION_TYPES = {
 
 
 def _root_items(
-    selections: list[Sel], wrappers: tuple[tuple[object, ...], ...]
-) -> list[tuple[FieldSel, tuple[tuple[object, ...], ...]]]:
+    selections: list[Sel], wrappers: tuple[tuple[DirectiveNode, ...], ...]
+) -> list[tuple[FieldSel, tuple[tuple[DirectiveNode, ...], ...]]]:
     """Root fields with the conditional fragments (directives) around each."""
-    items: list[tuple[FieldSel, tuple[tuple[object, ...], ...]]] = []
+    items: list[tuple[FieldSel, tuple[tuple[DirectiveNode, ...], ...]]] = []
     for sel in selections:
         if isinstance(sel, FieldSel):
             items.append((sel, wrappers))
@@ -818,3 +842,11 @@ def _merge_into(target: list[Sel], additions: list[Sel]) -> None:
         else:
             fragment = add_fragment(target, sel)
             _merge_into(fragment.selections, sel.selections)
+
+
+def _collect_keys(selections: list[Sel], keys: dict[str, FieldSel]) -> None:
+    for sel in selections:
+        if isinstance(sel, FieldSel):
+            keys.setdefault(sel.response_key, sel)
+        else:
+            _collect_keys(sel.selections, keys)

@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from graphql import value_from_ast_untyped
+from graphql import SchemaDefinitionNode, SchemaExtensionNode, value_from_ast_untyped
 
 if TYPE_CHECKING:
     from graphql import ConstDirectiveNode, DirectiveNode, DocumentNode
@@ -68,7 +68,7 @@ def linked_features(document: DocumentNode) -> tuple[LinkedFeature, ...]:
     """Every feature linked on the schema definition (or extensions) of `document`."""
     features: list[LinkedFeature] = []
     for definition in document.definitions:
-        if definition.kind not in ("schema_definition", "schema_extension"):
+        if not isinstance(definition, SchemaDefinitionNode | SchemaExtensionNode):
             continue
         for directive in definition.directives or ():
             name = directive.name.value
@@ -88,7 +88,8 @@ def _feature(url: str, args: dict[str, object]) -> LinkedFeature:
     version = match["version"] if match else ""
     prefix = args.get("as")
     imports: dict[str, str] = {}
-    for item in args.get("import") or ():
+    listed = args.get("import")
+    for item in listed if isinstance(listed, list) else ():
         if isinstance(item, str):
             imports[item] = item
         elif isinstance(item, dict) and isinstance(item.get("name"), str):

@@ -8,12 +8,13 @@ references to inaccessible types from union member lists and `implements` clause
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from graphql import (
     REMOVE,
     GraphQLSchema,
+    TypeDefinitionNode,
+    TypeExtensionNode,
     Visitor,
     build_ast_schema,
     visit,
@@ -54,7 +55,7 @@ def build_api_schema(
     removed_types = {
         definition.name.value
         for definition in document.definitions
-        if definition.kind in _TYPE_DEFINITIONS
+        if isinstance(definition, TypeDefinitionNode | TypeExtensionNode)
         and (
             any(f.owns_type(definition.name.value) for f in machinery)
             or _marked(definition, inaccessible)
@@ -123,7 +124,8 @@ class _Strip(Visitor):
         if not replaced:
             return None
         # AST nodes are immutable: rebuild the definition with the kept names.
-        return replace(node, **replaced)  # type: ignore[type-var]
+        fields = {key: getattr(node, key) for key in node.keys}
+        return type(node)(**{**fields, **replaced})
 
 
 def _type_name(type_node: Any) -> str:

@@ -228,3 +228,45 @@ QueryPlan {
   },
 }"""
     )
+
+
+def test_key_field_clashing_with_a_client_alias_is_aliased_and_renamed_back(
+    plan: Plan,
+) -> None:
+    result = plan("shop", "{ topProducts { reviews { body } upc: name } }")
+    assert str(result) == (
+        """\
+QueryPlan {
+  Sequence {
+    Fetch(service: "products") {
+      {
+        topProducts {
+          __typename
+          __agora_upc: upc
+          upc: name
+        }
+      }
+    },
+    Flatten(path: "topProducts.@") {
+      Fetch(service: "reviews") {
+        {
+          ... on Product {
+            __typename
+            __agora_upc
+          }
+        } =>
+        query ($representations: [_Any!]!) {
+          _entities(representations: $representations) {
+            ... on Product {
+              reviews {
+                body
+              }
+            }
+          }
+        }
+        input rewrite: KeyRenamer(... on Product/__agora_upc -> upc)
+      },
+    },
+  },
+}"""
+    )

@@ -110,7 +110,8 @@ def test_interface_object_keys_are_flagged(media: Supergraph) -> None:
 def test_possible_types_can_be_limited_to_one_graph(media: Supergraph) -> None:
     assert media.possible_types("Media") == ("Book", "Movie")
     assert media.possible_types("SearchResult") == ("Book", "Movie", "Song")
-    assert media.possible_types("SearchResult", "ratings") == ("Song",)
+    assert media.possible_types("SearchResult", "ratings") == ()
+    assert media.possible_types("SearchResult", "catalog") == ("Book", "Movie", "Song")
     assert media.possible_types("Media", "pricing") == ()
 
 
