@@ -181,10 +181,7 @@ class _SelectionGroup:
                 continue
             possible = None
             if is_abstract_type(named):
-                possible = frozenset(
-                    t.name
-                    for t in schema.get_possible_types(named)  # type: ignore[arg-type]  # abstract checked above
-                )
+                possible = frozenset(t.name for t in schema.get_possible_types(named))
             group = _SelectionGroup(
                 self.projection,
                 tuple(n.selection_set for n in nodes if n.selection_set),
@@ -236,7 +233,7 @@ class Projection:
             return True
         condition_type = self.schema.get_type(condition)
         return is_abstract_type(condition_type) and self.schema.is_sub_type(
-            condition_type,  # type: ignore[arg-type]  # abstract checked above
+            condition_type,
             runtime_type,
         )
 
@@ -293,7 +290,7 @@ class Projection:
             definitions=(operation, *self.fragments.values()),
         )
         result = execute_sync(self.schema, document, variable_values=variables)
-        errors.extend(error.formatted for error in result.errors or ())
+        errors.extend(dict(error.formatted) for error in result.errors or ())
         return result.data or {}
 
 

@@ -239,7 +239,7 @@ def _coerce_variables(
             for e in result
         ]
     # graphql-core 3.3 returns VariableValues(sources, coerced); 3.2 a plain dict.
-    coerced = getattr(result, "coerced", result)
+    coerced: Mapping[str, Any] = getattr(result, "coerced", result)  # type: ignore[arg-type]  # 3.2 returns the dict itself
     return dict(coerced)
 
 
