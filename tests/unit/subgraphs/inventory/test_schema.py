@@ -203,3 +203,28 @@ async def test_the_subgraph_sdl_declares_the_entities(
         'type User @key(fields: "id", resolvable: false)',
     ):
         assert declaration in sdl
+
+
+async def test_a_non_integer_quantity_is_refused_with_a_code_and_writes_nothing(
+    inventory: InventoryClient,
+) -> None:
+    farm_id, product_id = await _setup(inventory)
+    receive = (
+        "mutation($f: ID!, $p: ID!, $q: Int!) { receiveStock(input: "
+        "{farmId: $f, productId: $p, quantity: $q}) { id } }"
+    )
+    as_variable = await inventory.execute(
+        ADMIN, receive, {"f": farm_id, "p": product_id, "q": 2.5}
+    )
+    assert _codes(as_variable) == ["BAD_USER_INPUT"]
+    as_literal = await inventory.execute(
+        ADMIN,
+        "mutation($f: ID!, $p: ID!) { receiveStock(input: "
+        "{farmId: $f, productId: $p, quantity: 2.5}) { id } }",
+        {"f": farm_id, "p": product_id},
+    )
+    assert _codes(as_literal) == ["GRAPHQL_VALIDATION_FAILED"]
+    stock = await inventory.execute(
+        ADMIN, "query($p: ID!) { stock(productId: $p) { id } }", {"p": product_id}
+    )
+    assert stock["data"]["stock"] == []
