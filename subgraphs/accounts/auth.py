@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 import uuid
 from dataclasses import dataclass
@@ -18,7 +19,7 @@ from subgraphs.accounts.passwords import (
     needs_rehash,
     verify_password,
 )
-from subgraphs.kit.errors import BadUserInput, Unauthenticated
+from subgraphs.kit.errors import BadUserInput, BrokerUnavailable, Unauthenticated
 from subgraphs.kit.tokens import decode_token, issue_token
 
 if TYPE_CHECKING:
@@ -26,6 +27,8 @@ if TYPE_CHECKING:
     from subgraphs.kit.settings import Settings
 
 CONNECTION = "accounts"
+
+logger = logging.getLogger("agora.subgraphs")
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
@@ -110,17 +113,25 @@ async def register(
         # Two registrations raced past the exists() check: the unique index decides.
         raise BadUserInput("Email is already registered.", field="email") from None
     if broker is not None:
+        await _announce(broker, user, tenant_uuid)
+    return issue_tokens(settings, user)
+
+
+async def _announce(broker: Broker, user: User, tenant_uuid: uuid.UUID | None) -> None:
+    # The account is stored: a broker outage loses the event, not the registration.
+    try:
         await USER_REGISTERED.publish(
             broker,
             str(tenant_uuid) if tenant_uuid else "platform",
             UserRegistered(
                 user_id=str(user.id),
                 tenant_id=str(tenant_uuid) if tenant_uuid else None,
-                email=email,
-                display_name=display_name,
+                email=user.email,
+                display_name=user.display_name,
             ),
         )
-    return issue_tokens(settings, user)
+    except BrokerUnavailable:
+        logger.warning("user %s registered, event not published", user.id)
 
 
 async def login(settings: Settings, *, email: str, password: str) -> TokenPair:

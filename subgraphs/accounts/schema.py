@@ -13,7 +13,7 @@ from strawberry.types import Info
 from subgraphs.accounts import auth
 from subgraphs.accounts.loaders import load_tenants, load_users
 from subgraphs.kit.context import RequestContext
-from subgraphs.kit.errors import NotFound, Unauthenticated
+from subgraphs.kit.errors import BadUserInput, NotFound, Unauthenticated
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 
 AccountsInfo = Info[RequestContext, None]
 R = TypeVar("R")
+MAX_IDS = 1000
 T = TypeVar("T")
 
 # Who may read another user's email besides the user: support and administrators.
@@ -161,6 +162,8 @@ class Query:
     async def users(
         self, info: AccountsInfo, ids: list[strawberry.ID]
     ) -> list[User | None]:
+        if len(ids) > MAX_IDS:
+            raise BadUserInput(f"At most {MAX_IDS} ids per call.", field="ids")
         loader = info.context.loader(load_users)
         rows = await asyncio.gather(
             *(loader.load(str(i)) for i in ids), return_exceptions=True

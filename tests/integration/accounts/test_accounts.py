@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 import jwt
 
 from subgraphs.accounts.app import create_app
+from subgraphs.accounts.events import USER_REGISTERED, UserRegistered
 from subgraphs.accounts.models import User
 from subgraphs.accounts.seed import DEMO_CHAMBER_ID, DEMO_PASSWORD
 from subgraphs.kit.database import count_statements
@@ -353,3 +354,32 @@ async def test_users_and_their_tenants_load_in_two_selects_whatever_the_count(
             result = await gql(client, query, {"ids": ids})
     assert len(result["data"]["users"]) == 4
     assert counter.selects == 2
+
+
+async def test_registration_publishes_user_registered_after_it_is_stored(
+    settings: Settings, asgi_client: Any
+) -> None:
+    app = create_app(settings)
+    variables = {
+        "input": {
+            "email": "announced@example.com",
+            "password": "correct-horse-battery",
+            "displayName": "Announced",
+            "tenantId": str(DEMO_CHAMBER_ID),
+        }
+    }
+    async with (
+        asgi_client(app) as client,
+        app.state.broker.subscribe(USER_REGISTERED.name(DEMO_CHAMBER_ID)) as events,
+    ):
+        result = await gql(client, REGISTER, variables)
+        async with asyncio.timeout(5):
+            event = USER_REGISTERED.decode(await anext(events))
+        stored = await User.exists(id=event.user_id)
+    assert event == UserRegistered(
+        user_id=result["data"]["register"]["user"]["id"],
+        tenant_id=str(DEMO_CHAMBER_ID),
+        email="announced@example.com",
+        display_name="Announced",
+    )
+    assert stored
