@@ -346,6 +346,12 @@ class _Walk:
             self.walk_each(step, parent, sel.selections, inner, path, provided)
             return
         subgraph = step.subgraph
+        if (
+            self.is_abstract(parent)
+            and not self.is_abstract(condition)
+            and condition not in self.sg.possible_types(parent, subgraph)
+        ):
+            return  # this subgraph never returns a `condition` object here
         if self.knows(subgraph, condition) and not self.interface_object_in(
             subgraph, condition
         ):
