@@ -313,3 +313,44 @@ async def test_a_message_outside_the_callers_conversations_is_not_found(
     )
     with pytest.raises(MessageNotFound):
         await react(neighbour, str(message.id), "👍", broker=broker)
+
+
+async def test_concurrent_sends_get_distinct_consecutive_seqs(
+    citizen: Viewer, agent: Viewer, conversation_id: str, broker: Broker
+) -> None:
+    from subgraphs.chat.ratelimit import MemoryRateLimiter, Window
+
+    unlimited = MemoryRateLimiter((Window(1000, 60),))
+    sent = await asyncio.gather(
+        *(
+            send_message(
+                (citizen, agent)[n % 2],
+                conversation_id,
+                f"m{n}",
+                broker=broker,
+                limiter=unlimited,
+            )
+            for n in range(12)
+        )
+    )
+    assert sorted(m.seq for m in sent) == list(range(1, 13))
+
+
+async def test_concurrent_retries_of_one_send_store_one_message(
+    citizen: Viewer, conversation_id: str, broker: Broker, limiter: RateLimiter
+) -> None:
+    sent = await asyncio.gather(
+        *(
+            send_message(
+                citizen,
+                conversation_id,
+                "once",
+                client_id="retry-storm",
+                broker=broker,
+                limiter=limiter,
+            )
+            for _ in range(5)
+        )
+    )
+    assert len({m.id for m in sent}) == 1
+    assert await Message.filter(conversation_id=conversation_id).count() == 1

@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 from typing import TYPE_CHECKING, TypeVar
 
+import pytest
+
 from subgraphs.chat import messages as messages_module
 from subgraphs.chat.conversations import mark_read
 from subgraphs.chat.messages import edit_message, send_message
@@ -19,8 +21,6 @@ from subgraphs.chat.typing_indicators import set_typing
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
-
-    import pytest
 
     from subgraphs.chat.access import Viewer
     from subgraphs.chat.presence import Presence
@@ -155,3 +155,33 @@ async def test_receipts_stream_starts_with_the_cursors_then_moves(
         (citizen.user_id, 0),
     ]
     assert (moved.user_id, moved.read_seq) == (citizen.user_id, 1)
+
+
+@pytest.mark.integration
+async def test_redis_presence_is_shared_by_processes_and_counts_connections(
+    redis_url: str, redis_prefix: str
+) -> None:
+    from subgraphs.chat.presence import RedisPresence
+
+    one = RedisPresence(redis_url, prefix=redis_prefix)
+    two = RedisPresence(redis_url, prefix=redis_prefix)
+    try:
+        assert await one.connect("u", "c1") is True
+        assert await two.connect("u", "c2") is False
+        assert await two.online(["u", "v"]) == {"u": True, "v": False}
+        assert await one.disconnect("u", "c1") is False
+        assert await two.disconnect("u", "c2") is True
+        assert await one.online(["u"]) == {"u": False}
+    finally:
+        await one.close()
+        await two.close()
+
+
+async def test_subscribing_to_a_conversation_of_others_is_refused(
+    neighbour: Viewer, conversation_id: str, broker: Broker
+) -> None:
+    from subgraphs.chat.errors import NotAParticipant
+
+    stream = message_events(neighbour, conversation_id, broker=broker)
+    with pytest.raises(NotAParticipant):
+        await next_of(stream)
