@@ -20,7 +20,7 @@ from subgraphs.accounts.passwords import (
     verify_password,
 )
 from subgraphs.kit.errors import BadUserInput, BrokerUnavailable, Unauthenticated
-from subgraphs.kit.tokens import decode_token, issue_token
+from subgraphs.kit.tokens import TokenType, decode_token, issue_token
 
 if TYPE_CHECKING:
     from subgraphs.kit.pubsub import Broker
@@ -53,15 +53,22 @@ def normalize_email(email: str) -> str:
 
 def issue_tokens(settings: Settings, user: User) -> TokenPair:
     """A fresh access and refresh token carrying the user's current roles."""
-    common = {
-        "user_id": str(user.id),
-        "tenant_id": None if user.tenant_id is None else str(user.tenant_id),
-        "roles": user.roles,
-        "scopes": user.scopes,
-    }
+    user_id = str(user.id)
+    tenant_id = None if user.tenant_id is None else str(user.tenant_id)
+
+    def token(type: TokenType) -> str:
+        return issue_token(
+            settings,
+            user_id=user_id,
+            tenant_id=tenant_id,
+            roles=user.roles,
+            scopes=user.scopes,
+            type=type,
+        )
+
     return TokenPair(
-        access_token=issue_token(settings, type="access", **common),
-        refresh_token=issue_token(settings, type="refresh", **common),
+        access_token=token("access"),
+        refresh_token=token("refresh"),
         expires_in=int(settings.access_token_ttl),
         user=user,
     )

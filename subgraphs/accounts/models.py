@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from uuid import uuid4
+from uuid import UUID, uuid4
 
 from tortoise import fields
 from tortoise.models import Model
@@ -37,11 +37,11 @@ class User(Model):
         null=True,
         on_delete=fields.RESTRICT,
     )
-    roles = fields.JSONField(default=list)
-    scopes = fields.JSONField(default=list)
+    roles: fields.JSONField[list[str]] = fields.JSONField(default=list)
+    scopes: fields.JSONField[list[str]] = fields.JSONField(default=list)
     created_at = fields.DatetimeField(auto_now_add=True)
 
-    tenant_id: str | None
+    tenant_id: UUID | None
 
     class Meta:
         table = "accounts_user"

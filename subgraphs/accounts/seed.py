@@ -27,7 +27,7 @@ GREEN_FARMS_ID = uuid.UUID("7d3c0a2e-0000-4000-8000-000000000002")
 DEMO_TENANTS = ((DEMO_CHAMBER_ID, "Demo Chamber"), (GREEN_FARMS_ID, "Green Farms"))
 
 # (id, email, display name, tenant, roles)
-DEMO_USERS = (
+DEMO_USERS: tuple[tuple[uuid.UUID, str, str, uuid.UUID | None, list[str]], ...] = (
     (
         uuid.UUID("7d3c0a2e-0000-4000-8000-000000000101"),
         "demo@agora.dev",
@@ -79,13 +79,13 @@ async def seed(settings: Settings) -> None:
     async with in_transaction("accounts"):
         for tenant_id, name in missing_tenants:
             await Tenant.create(id=tenant_id, name=name)
-        for user_id, email, display_name, tenant_id, roles in missing_users:
+        for user_id, email, display_name, user_tenant_id, roles in missing_users:
             await User.create(
                 id=user_id,
                 email=email,
                 display_name=display_name,
                 password_hash=password_hash,
-                tenant_id=tenant_id,
+                tenant_id=user_tenant_id,
                 roles=roles,
                 scopes=[],
             )
