@@ -12,6 +12,7 @@ from .merge import merge
 from .print_supergraph import print_supergraph
 from .satisfiability import validate_satisfiability
 from .subgraph import read_subgraph
+from .validate_supergraph import validate_supergraph
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -76,6 +77,9 @@ def compose(subgraphs: Sequence[SubgraphDefinition]) -> CompositionResult:
     supergraph, merge_errors, hints = merge(read, repeatable)
     if merge_errors:
         return CompositionResult(None, tuple(merge_errors), tuple(hints))
+    post_merge_errors = validate_supergraph(supergraph)
+    if post_merge_errors:
+        return CompositionResult(None, tuple(post_merge_errors), tuple(hints))
     satisfiability_errors = validate_satisfiability(supergraph)
     if satisfiability_errors:
         return CompositionResult(None, tuple(satisfiability_errors), tuple(hints))

@@ -12,6 +12,7 @@ resolves what.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -22,11 +23,20 @@ from .errors import CompositionError, CompositionHint
 from .subgraph import ROOT_NAMES, named_type
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable
+
     from graphql.language import DirectiveNode, ValueNode
 
     from .subgraph import Argument, Field, Subgraph, TypeDefinition
 
-__all__ = ["MergedArgument", "MergedField", "MergedType", "Supergraph", "merge"]
+__all__ = [
+    "MergedArgument",
+    "MergedField",
+    "MergedType",
+    "Supergraph",
+    "merge",
+    "most_common",
+]
 
 _KIND_NAMES = {
     "object": "Object Type",
@@ -304,9 +314,7 @@ class _Merger:
         kind = next(iter(kinds))
         merged = MergedType(name, kind)
         self.types[name] = merged
-        merged.description = next(
-            (d.description for _, d in definitions if d.description), None
-        )
+        merged.description = most_common(d.description for _, d in definitions)
         merged.directives = merge_directives(
             (x for _, d in definitions for x in d.directives), self.repeatable
         )
@@ -547,9 +555,7 @@ class _Merger:
             field_name,
         )
         result = MergedField(field_name, field_type)
-        result.description = next(
-            (s.field.description for s in internal if s.field.description), None
-        )
+        result.description = most_common(s.field.description for s in internal)
         result.directives = merge_directives(
             (d for s in internal for d in s.field.directives), self.repeatable
         )
@@ -655,7 +661,7 @@ class _Merger:
                 name,
                 argument_type,
                 self.merge_default(argument_coordinate, having, type_name, field_name),
-                next((a.description for _, a in having if a.description), None),
+                most_common(a.description for _, a in having),
                 merge_directives(
                     (d for _, a in having for d in a.directives), self.repeatable
                 ),
@@ -767,14 +773,12 @@ class _Merger:
                 coordinate,
                 [(s, f.type) for s, f in having],
                 True,
-                "input field",
+                "field",
                 merged.name,
                 name,
             )
             result = MergedField(name, field_type)
-            result.description = next(
-                (f.description for _, f in having if f.description), None
-            )
+            result.description = most_common(f.description for _, f in having)
             result.directives = merge_directives(
                 (d for _, f in having for d in f.directives), self.repeatable
             )
@@ -914,13 +918,10 @@ class _Merger:
                 )
             merged.values[value] = MergedValue(
                 value,
-                next(
-                    (
-                        d.values[value].description
-                        for _, d in definitions
-                        if value in d.values and d.values[value].description
-                    ),
-                    None,
+                most_common(
+                    d.values[value].description
+                    for _, d in definitions
+                    if value in d.values
                 ),
                 [_join("join__enumValue", graph=self.graph(s)) for s in having],
                 merge_directives(
@@ -933,6 +934,12 @@ class _Merger:
                     self.repeatable,
                 ),
             )
+
+
+def most_common(descriptions: Iterable[str | None]) -> str | None:
+    """The description most subgraphs agree on (first of equals), as Apollo picks."""
+    counts = Counter(d for d in descriptions if d)
+    return max(counts, key=counts.__getitem__) if counts else None
 
 
 def _in_key(definition: TypeDefinition, field_name: str) -> bool:

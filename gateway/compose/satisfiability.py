@@ -37,14 +37,66 @@ def _key_fields(fields: str) -> set[str]:
     return names
 
 
-def _print_query(root: str, path: tuple[str, ...], leaf_is_composite: bool) -> str:
+_WITNESS_SCALARS = {
+    "Int": "0",
+    "Float": "3.14",
+    "Boolean": "true",
+    "String": '"A string value"',
+    "ID": '"<any id>"',
+}
+# graphql-js prints arguments on separate lines past this width.
+_MAX_LINE_LENGTH = 80
+
+
+def _witness_value(supergraph: Supergraph, type_string: str) -> str:
+    """A value of an input type, as Apollo's satisfiability messages make one up."""
+    if type_string.endswith("!"):
+        return _witness_value(supergraph, type_string[:-1])
+    if type_string.startswith("["):
+        return "[]"
+    merged = supergraph.types.get(type_string)
+    if merged is None:
+        return _WITNESS_SCALARS.get(type_string, '"<some value>"')
+    if merged.kind == "enum":
+        return next(iter(merged.values), "null")
+    if merged.kind == "input":
+        fields = [
+            f"{f.name}: {_witness_value(supergraph, f.type)}"
+            for f in merged.fields.values()
+            if f.default is None and f.type.endswith("!")
+        ]
+        return "{" + ", ".join(fields) + "}"
+    return '"<some value>"'
+
+
+def _print_step(supergraph: Supergraph, step: str, indent: str) -> str:
+    """One selection of the witness query: `... on T`, or a field with arguments."""
+    if step.startswith("..."):
+        return indent + step
+    type_name, field_name = step.split(".", 1)
+    field = supergraph.types[type_name].fields[field_name]
+    arguments = [
+        f"{a.name}: {_witness_value(supergraph, a.type)}"
+        for a in field.arguments.values()
+    ]
+    if not arguments:
+        return indent + field_name
+    line = f"{field_name}({', '.join(arguments)})"
+    if len(line) <= _MAX_LINE_LENGTH:
+        return indent + line
+    inner = "".join(f"\n{indent}  {a}" for a in arguments)
+    return f"{indent}{field_name}({inner}\n{indent})"
+
+
+def _print_query(
+    supergraph: Supergraph, root: str, path: tuple[str, ...], leaf_is_composite: bool
+) -> str:
     lines: list[str] = []
     for depth, step in enumerate(path):
         indent = "  " * (depth + 1)
         last = depth == len(path) - 1
-        lines.append(
-            f"{indent}{step}" + ("" if last and not leaf_is_composite else " {")
-        )
+        text = _print_step(supergraph, step, indent)
+        lines.append(text + ("" if last and not leaf_is_composite else " {"))
     if leaf_is_composite:
         lines.append("  " * (len(path) + 1) + "...")
         lines.append("  " * len(path) + "}")
@@ -106,7 +158,12 @@ def validate_satisfiability(supergraph: Supergraph) -> list[CompositionError]:
             for subgraph in supergraph.subgraphs:
                 found = subgraph.types.get(root)
                 if found and field.name in found.fields:
-                    enter(named_type(field.type), subgraph, (field.name,), root)
+                    enter(
+                        named_type(field.type),
+                        subgraph,
+                        (f"{root}.{field.name}",),
+                        root,
+                    )
     while queue:
         type_name, subgraph, path, root = queue.popleft()
         merged = supergraph.types[type_name]
@@ -119,7 +176,7 @@ def validate_satisfiability(supergraph: Supergraph) -> list[CompositionError]:
             own = here.fields.get(field.name) if here else None
             next_type = named_type(field.type)
             if own is not None and not own.external:
-                enter(next_type, subgraph, (*path, field.name), root)
+                enter(next_type, subgraph, (*path, f"{type_name}.{field.name}"), root)
                 continue
             others = [
                 s
@@ -137,13 +194,14 @@ def validate_satisfiability(supergraph: Supergraph) -> list[CompositionError]:
             ]
             movable = [s for s, reason in reasons if reason is None]
             for target in movable:
-                enter(next_type, target, (*path, field.name), root)
+                enter(next_type, target, (*path, f"{type_name}.{field.name}"), root)
             if movable or (type_name, field.name) in reported:
                 continue
             reported.add((type_name, field.name))
             query = _print_query(
+                supergraph,
                 root,
-                (*path, field.name),
+                (*path, f"{type_name}.{field.name}"),
                 next_type in supergraph.types
                 and supergraph.types[next_type].kind
                 in ("object", "interface", "union"),
