@@ -1,8 +1,8 @@
 """Mutable selection trees the planner builds while walking, and their printing.
 
 Client fields keep their alias, arguments and variable-driven @skip/@include; fields
-the planner adds (keys, `__typename`, required fields) are plain. Everything is
-turned into graphql-core AST once a fetch's selections are complete.
+the planner adds (keys, `__typename`, required fields) are plain. `_print.py` turns a
+finished tree into operation text.
 """
 
 from __future__ import annotations
@@ -11,20 +11,13 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from graphql import (
-    FieldNode,
-    InlineFragmentNode,
-    NamedTypeNode,
-    NameNode,
-    SelectionSetNode,
     print_ast,
 )
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from graphql import ArgumentNode, DirectiveNode
 
-    from graphql import ArgumentNode, DirectiveNode, SelectionNode
-
-__all__ = ["FieldSel", "FragmentSel", "Sel", "selections_to_ast"]
+__all__ = ["FieldSel", "FragmentSel", "Sel", "add_field", "add_fragment"]
 
 
 @dataclass(slots=True)
@@ -109,46 +102,3 @@ def find_response_key(target: list[Sel], key: str) -> FieldSel | None:
         if isinstance(existing, FieldSel) and existing.response_key == key:
             return existing
     return None
-
-
-def selections_to_ast(
-    selections: list[Sel],
-    needs_typename: Callable[[str | None], bool],
-    parent_type: str | None = None,
-) -> SelectionSetNode:
-    """Print a selection tree as AST, adding `__typename` first to every selection
-    set whose type `needs_typename` says is abstract."""
-    nodes: list[SelectionNode] = []
-    if needs_typename(parent_type) and not any(
-        isinstance(s, FieldSel) and s.name == "__typename" and s.alias is None
-        for s in selections
-    ):
-        nodes.append(FieldNode(name=NameNode(value="__typename")))
-    for sel in selections:
-        if isinstance(sel, FieldSel):
-            sub = None
-            if sel.selections is not None:
-                sub = selections_to_ast(sel.selections, needs_typename, sel.type_name)
-            nodes.append(
-                FieldNode(
-                    alias=NameNode(value=sel.alias) if sel.alias else None,
-                    name=NameNode(value=sel.name),
-                    arguments=sel.arguments,
-                    directives=sel.directives,
-                    selection_set=sub,
-                )
-            )
-        else:
-            condition = sel.type_condition
-            # The enclosing field already carries `__typename` for its object.
-            inner = selections_to_ast(sel.selections, needs_typename)
-            nodes.append(
-                InlineFragmentNode(
-                    type_condition=NamedTypeNode(name=NameNode(value=condition))
-                    if condition
-                    else None,
-                    directives=sel.directives,
-                    selection_set=inner,
-                )
-            )
-    return SelectionSetNode(selections=tuple(nodes))

@@ -11,25 +11,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from graphql import (
-    ArgumentNode,
-    FieldNode,
-    ListTypeNode,
-    NamedTypeNode,
-    NameNode,
-    NonNullTypeNode,
-    OperationDefinitionNode,
-    OperationType,
-    SelectionSetNode,
-    VariableDefinitionNode,
-    VariableNode,
-    Visitor,
-    print_ast,
-    visit,
-)
+from graphql import VariableNode, print_ast
 
 from ..errors import PlanningError
-from ._selections import FieldSel, FragmentSel, Sel, selections_to_ast
+from ._print import print_operation
+from ._selections import FieldSel, FragmentSel, Sel
 from .plan import (
     ConditionNode,
     FetchNode,
@@ -130,7 +116,7 @@ class _FetchPrinter:
         self.supergraph = supergraph
         self.operation = operation
         self.definitions = {
-            d.variable.name.value: d for d in operation.variable_definitions
+            d.variable.name.value: print_ast(d) for d in operation.variable_definitions
         }
         self.count = 0
 
@@ -149,7 +135,7 @@ class _FetchPrinter:
     def fetch(self, step: FetchStep) -> FetchNode:
         needs_typename = self._needs_typename(step.subgraph)
         if step.is_entity:
-            fragments = []
+            fragments: list[Sel] = []
             for type_name, selections in step.entity_selections.items():
                 if not selections:
                     continue
@@ -166,47 +152,32 @@ class _FetchPrinter:
                 ):
                     selections.insert(0, FieldSel("__typename"))
                 fragments.append(FragmentSel(type_name, (), selections))
-            inner = selections_to_ast(list(fragments), needs_typename)
-            selection_set = SelectionSetNode(
-                selections=(
-                    FieldNode(
-                        name=NameNode(value="_entities"),
-                        arguments=(
-                            ArgumentNode(
-                                name=NameNode(value=_REPRESENTATIONS),
-                                value=VariableNode(
-                                    name=NameNode(value=_REPRESENTATIONS)
-                                ),
-                            ),
-                        ),
-                        selection_set=inner,
-                    ),
-                )
+            selections = fragments
+            heads: tuple[str, ...] = (
+                f"_entities({_REPRESENTATIONS}: ${_REPRESENTATIONS}) {{",
             )
             kind = "query"
         else:
-            selection_set = selections_to_ast(step.root_selections, needs_typename)
+            selections = step.root_selections
+            heads = ()
             kind = step.operation_kind
-        usages = _variable_usages(selection_set)
-        definitions = [
-            self.definitions[name] for name in usages if name in self.definitions
-        ]
-        if step.is_entity:
-            definitions.insert(0, _representations_definition())
         name = None
         if self.operation.name:
             name = f"{self.operation.name}__{step.subgraph}__{self.count}"
         self.count += 1
-        operation = OperationDefinitionNode(
-            operation=OperationType(kind),
-            name=NameNode(value=name) if name else None,
-            variable_definitions=tuple(definitions),
-            directives=(),
-            selection_set=selection_set,
+
+        def declare(usages: list[str]) -> list[str]:
+            declared = [self.definitions[u] for u in usages if u in self.definitions]
+            if step.is_entity:
+                declared.insert(0, _REPRESENTATIONS_DEFINITION)
+            return declared
+
+        text, usages = print_operation(
+            kind, name, selections, needs_typename, declare, heads
         )
         return FetchNode(
             service_name=step.subgraph,
-            operation=print_ast(operation),
+            operation=text,
             operation_kind=kind,
             variable_usages=tuple(usages),
             requires=tuple(
@@ -262,26 +233,4 @@ def _condition_variable(step: FetchStep) -> str:
     raise PlanningError("A conditional fetch needs a variable condition.")
 
 
-def _representations_definition() -> VariableDefinitionNode:
-    any_type = NonNullTypeNode(type=NamedTypeNode(name=NameNode(value="_Any")))
-    return VariableDefinitionNode(
-        variable=VariableNode(name=NameNode(value=_REPRESENTATIONS)),
-        type=NonNullTypeNode(type=ListTypeNode(type=any_type)),
-        directives=(),
-    )
-
-
-class _VariableCollector(Visitor):
-    def __init__(self) -> None:
-        super().__init__()
-        self.names: dict[str, None] = {}
-
-    def enter_variable(self, node: VariableNode, *_args: object) -> None:
-        if node.name.value != _REPRESENTATIONS:
-            self.names[node.name.value] = None
-
-
-def _variable_usages(selection_set: SelectionSetNode) -> list[str]:
-    collector = _VariableCollector()
-    visit(selection_set, collector)
-    return list(collector.names)
+_REPRESENTATIONS_DEFINITION = f"${_REPRESENTATIONS}: [_Any!]!"
