@@ -24,12 +24,14 @@ from urllib.parse import parse_qsl, urlsplit
 import asyncpg  # type: ignore[import-untyped]  # asyncpg ships no stubs
 from tortoise.backends.base.executor import EXECUTOR_CACHE
 from tortoise.context import TortoiseContext
+from tortoise.migrations.autodetector import MigrationAutodetector
 from tortoise.migrations.executor import MigrationExecutor
+
+from subgraphs.kit.settings import Settings
 
 if TYPE_CHECKING:
     from collections.abc import Iterator, Sequence
 
-    from subgraphs.kit.settings import Settings
 
 logger = logging.getLogger("agora.subgraphs")
 
@@ -138,6 +140,23 @@ async def check_databases() -> bool:
             logger.warning("database of %s is not ready", name, exc_info=True)
             return False
     return True
+
+
+async def detect_model_changes(specs: Sequence[DatabaseSpec]) -> list[str]:
+    """Migrations `tortoise makemigrations` would write for `specs` (empty when the
+    models match their migrations). For tests; do not call while databases are open.
+    """
+    if _initialized:
+        raise RuntimeError("expected no open databases while detecting model changes")
+    specs = [spec for spec in specs if spec.models and spec.migrations]
+    if not specs:
+        return []
+    config = tortoise_config(specs, Settings(database_url="sqlite://:memory:"))
+    async with TortoiseContext() as context:
+        await context.init(config=config)
+        assert context.apps is not None  # set by init
+        writers = await MigrationAutodetector(context.apps, config["apps"]).changes()
+    return [f"{writer.app_label}.{writer.name}" for writer in writers]
 
 
 async def _prepare(url: str) -> None:

@@ -15,6 +15,7 @@ from subgraphs.kit.database import (
     check_databases,
     close_databases,
     count_statements,
+    detect_model_changes,
     init_databases,
 )
 
@@ -158,3 +159,18 @@ async def test_count_statements_counts_each_kind(
     )
     assert counter.total == 4
     assert outside == 0
+
+
+async def test_detect_model_changes_names_the_missing_migration(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    package = f"agora_notes_{uuid.uuid4().hex[:8]}"
+    monkeypatch.syspath_prepend(str(tmp_path))
+    spec = NotesSpec("notes", [f"{package}.models"], f"{package}.migrations")
+    write_package(tmp_path, package, MODELS_V1, INITIAL)
+    in_sync = await detect_model_changes([spec])
+    write_package(tmp_path, package, MODELS_V2, INITIAL)
+    drifted = await detect_model_changes([spec])
+    assert in_sync == []
+    assert len(drifted) == 1
+    assert drifted[0].startswith("notes.0002_")
