@@ -9,6 +9,7 @@ from subgraphs.kit.database import (
     check_databases,
     close_databases,
     count_statements,
+    detect_model_changes,
     init_databases,
 )
 from subgraphs.kit.embedded import create_embedded
@@ -50,6 +51,7 @@ __all__ = [
     "create_embedded",
     "create_subgraph_app",
     "decode_token",
+    "detect_model_changes",
     "init_databases",
     "issue_token",
     "prepare_subgraphs",
