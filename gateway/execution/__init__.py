@@ -6,6 +6,7 @@ from .executor import execute_plan
 from .merge import collect_objects, deep_merge
 from .projection import Projection
 from .representations import EntityBatch, apply_rewrites, build_representation
+from .subscription_event import execute_subscription_events
 
 __all__ = [
     "EntityBatch",
@@ -15,4 +16,5 @@ __all__ = [
     "collect_objects",
     "deep_merge",
     "execute_plan",
+    "execute_subscription_events",
 ]

@@ -7,20 +7,34 @@ from typing import TYPE_CHECKING
 
 from starlette.applications import Starlette
 from starlette.responses import JSONResponse
-from starlette.routing import Route
+from starlette.routing import Route, WebSocketRoute
 
 from ..settings import GatewaySettings
+from ..subscriptions import (
+    SubscriptionServer,
+    accepts_event_stream,
+    serve_event_stream,
+    serve_websocket,
+)
 from ..supergraph import load_supergraph
-from ..transport import HttpTransport
+from ..transport import (
+    AsgiTransport,
+    AsgiWebSocketTransport,
+    HttpTransport,
+    WebSocketTransport,
+)
 from .graphql_http import GraphQLEndpoint
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Mapping
 
     from starlette.requests import Request
+    from starlette.responses import Response
+    from starlette.websockets import WebSocket
 
+    from ..subscriptions import SubscriptionSettings
     from ..supergraph import Supergraph
-    from ..transport import SubgraphTransport
+    from ..transport import SubgraphTransport, SubscriptionTransport
     from .operations import PlanOperation
 
 __all__ = ["create_app"]
@@ -31,6 +45,8 @@ def create_app(
     *,
     transports: Mapping[str, SubgraphTransport] | None = None,
     settings: GatewaySettings | None = None,
+    subscription_transports: Mapping[str, SubscriptionTransport] | None = None,
+    subscription_settings: SubscriptionSettings | None = None,
 ) -> Starlette:
     """The gateway app for `supergraph_sdl`.
 
@@ -49,6 +65,8 @@ def create_app(
         transports=transports,
         settings=settings,
         plan_operation=plan_operation,
+        subscription_transports=subscription_transports,
+        subscription_settings=subscription_settings,
     )
 
 
@@ -58,6 +76,8 @@ def build_app(
     plan_operation: PlanOperation,
     transports: Mapping[str, SubgraphTransport] | None = None,
     settings: GatewaySettings | None = None,
+    subscription_transports: Mapping[str, SubscriptionTransport] | None = None,
+    subscription_settings: SubscriptionSettings | None = None,
 ) -> Starlette:
     """`create_app` for an already loaded supergraph and a given planner."""
     settings = settings or GatewaySettings.from_env()
@@ -68,6 +88,15 @@ def build_app(
         }
     owned = dict(transports)
     endpoint = GraphQLEndpoint(supergraph, owned, settings, plan_operation)
+    if subscription_transports is None:
+        subscription_transports = _subscription_transports(supergraph, owned, settings)
+    subscriptions = SubscriptionServer(
+        supergraph,
+        endpoint.operations,
+        owned,
+        subscription_transports,
+        subscription_settings,
+    )
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -80,6 +109,7 @@ def build_app(
             yield
         finally:
             app.state.ready = False
+            await subscriptions.aclose()
             for transport in owned.values():
                 close = getattr(transport, "aclose", None)
                 if close is not None:
@@ -90,11 +120,18 @@ def build_app(
             return JSONResponse({"status": "starting"}, status_code=503)
         return JSONResponse({"status": "ok"})
 
+    async def graphql(request: Request) -> Response:
+        if accepts_event_stream(request):
+            return await serve_event_stream(subscriptions, request)
+        return await endpoint.handle(request)
+
+    async def graphql_websocket(websocket: WebSocket) -> None:
+        await serve_websocket(subscriptions, websocket)
+
     app = Starlette(
         routes=[
-            Route(
-                "/graphql", endpoint.handle, methods=["GET", "POST", "PUT", "DELETE"]
-            ),
+            Route("/graphql", graphql, methods=["GET", "POST", "PUT", "DELETE"]),
+            WebSocketRoute("/graphql", graphql_websocket),
             Route("/health", health, methods=["GET"]),
         ],
         lifespan=lifespan,
@@ -102,4 +139,27 @@ def build_app(
     app.state.ready = True
     app.state.supergraph = supergraph
     app.state.endpoint = endpoint
+    app.state.subscriptions = subscriptions
     return app
+
+
+def _subscription_transports(
+    supergraph: Supergraph,
+    transports: Mapping[str, SubgraphTransport],
+    settings: GatewaySettings,
+) -> dict[str, SubscriptionTransport]:
+    """In-process apps are subscribed to in process, the rest over websocket at
+    their join__Graph URL."""
+    result: dict[str, SubscriptionTransport] = {}
+    for name, info in supergraph.subgraphs.items():
+        transport = transports.get(name)
+        if isinstance(transport, AsgiTransport):
+            result[name] = AsgiWebSocketTransport(
+                name, transport.app, path=transport.path
+            )
+        else:
+            url = transport.url if isinstance(transport, HttpTransport) else info.url
+            result[name] = WebSocketTransport(
+                name, url, timeout=settings.timeout_for(name)
+            )
+    return result

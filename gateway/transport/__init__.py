@@ -8,18 +8,23 @@ translated at the seam by `translate_errors`.
 from __future__ import annotations
 
 from .asgi import AsgiTransport
+from .asgi_websocket import AsgiWebSocketTransport
 from .boundary import decode_response, translate_errors
 from .http import HttpTransport
 from .mock import MockTransport
 from .models import SubgraphRequest, SubgraphResponse, SubgraphTransport
+from .websocket import SubscriptionTransport, WebSocketTransport
 
 __all__ = [
     "AsgiTransport",
+    "AsgiWebSocketTransport",
     "HttpTransport",
     "MockTransport",
     "SubgraphRequest",
     "SubgraphResponse",
     "SubgraphTransport",
+    "SubscriptionTransport",
+    "WebSocketTransport",
     "decode_response",
     "translate_errors",
 ]

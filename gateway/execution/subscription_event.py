@@ -1,0 +1,120 @@
+"""Per-event execution of a subscription: run a SubscriptionNode's `rest` on events.
+
+Each upstream event carries the primary fetch's data; the rest of the plan (entity
+jumps, @requires) fills in fields owned by other subgraphs before the event is
+projected onto the client's operation. Events that arrive in a burst are executed
+together: every FlattenNode collects its objects across all the events, so one
+`_entities` request per subgraph serves the whole burst.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from ..errors import PlanningError
+from ..planner.plan import FetchNode, FlattenNode
+from .executor import _Execution
+from .merge import collect_objects
+from .response_errors import error_sort_key, failure_error
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping, Sequence
+
+    from ..planner.plan import PlanNode
+    from ..transport import SubgraphResponse, SubgraphTransport
+    from ..types import JSONObject
+    from .projection import Projection
+
+__all__ = ["execute_subscription_events"]
+
+
+async def execute_subscription_events(
+    rest: PlanNode | None,
+    events: Sequence[SubgraphResponse],
+    projection: Projection,
+    variables: dict[str, Any],
+    transports: Mapping[str, SubgraphTransport],
+    *,
+    headers: Mapping[str, str] | None = None,
+) -> list[JSONObject]:
+    """One GraphQL response per event, in order, after running `rest` on them all.
+
+    An event's own errors (from the subscription's subgraph) are kept; errors of
+    the fetches in `rest` go to the event whose objects they concern (errors with no
+    path go to every event). Never raises for a subgraph failure.
+    """
+    roots: list[JSONObject] = [dict(event.data or {}) for event in events]
+    execution = _EventBatch(roots, variables, transports, headers or {})
+    if rest is not None and any(event.data is not None for event in events):
+        await execution.run(rest)
+    shared: list[JSONObject] = []
+    per_event: list[list[JSONObject]] = [list(event.errors) for event in events]
+    for error in execution.errors:
+        path = error.get("path")
+        if isinstance(path, list) and path and isinstance(path[0], int):
+            per_event[path[0]].append({**error, "path": path[1:]})
+        else:
+            shared.append(error)
+    responses: list[JSONObject] = []
+    for event, root, errors in zip(events, roots, per_event, strict=True):
+        errors += shared
+        response: JSONObject = {}
+        if event.data is None:
+            response["errors"] = errors
+            response["data"] = None
+            responses.append(response)
+            continue
+        data = projection.project(root, variables, errors)
+        if errors:
+            errors.sort(key=error_sort_key)
+            response["errors"] = errors
+        response["data"] = data
+        responses.append(response)
+    return responses
+
+
+class _EventBatch(_Execution):
+    """An executor run whose response root is a list of events; paths start with
+    the event's index, which is stripped when errors are given back."""
+
+    __slots__ = ("roots",)
+
+    def __init__(
+        self,
+        roots: list[JSONObject],
+        variables: dict[str, Any],
+        transports: Mapping[str, SubgraphTransport],
+        headers: Mapping[str, str],
+    ) -> None:
+        super().__init__(variables, transports, headers)
+        self.roots = roots
+
+    async def run(self, node: PlanNode) -> None:
+        if isinstance(node, FetchNode):
+            await self._root_fetch(
+                node, self.roots, [[i] for i in range(len(self.roots))]
+            )
+            return
+        await super().run(node)
+
+    async def _flatten(self, node: FlattenNode) -> None:
+        objects: list[JSONObject] = []
+        paths: list[list[str | int]] = []
+        for index, root in enumerate(self.roots):
+            found, found_paths = collect_objects(root, node.path)
+            objects += found
+            paths += [[index, *path] for path in found_paths]
+        if not objects:
+            return
+        inner = node.node
+        if not isinstance(inner, FetchNode):
+            self.errors.append(
+                failure_error(
+                    PlanningError("a Flatten node must wrap a Fetch node"), "gateway"
+                )
+            )
+            return
+        if inner.is_entity_fetch:
+            await self._entity_fetch(inner, objects, paths)
+        else:
+            await self._root_fetch(inner, objects, paths)

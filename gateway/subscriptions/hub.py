@@ -1,0 +1,250 @@
+"""De-duplicated upstream subscriptions, each fanned out to every client that asked.
+
+Clients whose subscriptions are identical (same document and operation, same
+variables, same caller scope: hence the same subgraph and primary fetch) share one
+upstream stream. Its events run the plan's `rest` once, are projected and encoded
+once, and the same text is handed to every subscriber.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import logging
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Protocol
+
+import orjson
+
+from ..errors import AgoraError, SubgraphError
+from ..execution.subscription_event import execute_subscription_events
+from ..planner.plan import SubscriptionNode
+from ..transport import SubgraphRequest
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+    from ..execution import Projection
+    from ..planner.plan import QueryPlan
+    from ..transport import SubgraphResponse, SubgraphTransport
+    from ..transport.websocket import SubscriptionTransport
+
+__all__ = ["Subscriber", "SubscriptionHub", "UpstreamKey"]
+
+logger = logging.getLogger("agora.gateway")
+
+
+class Subscriber(Protocol):
+    """Where one client subscription's events go; neither call may block."""
+
+    def next(self, payload: str) -> None:
+        """`payload` is an encoded GraphQL response (`data`, `errors`)."""
+
+    def complete(self, error: AgoraError | None) -> None:
+        """The stream ended: normally (None) or because of `error`."""
+
+
+@dataclass(frozen=True, slots=True)
+class UpstreamKey:
+    """What makes two client subscriptions the same upstream subscription."""
+
+    subgraph: str
+    document: bytes
+    operation_name: str | None
+    variables: bytes
+    scope: tuple[Any, ...] | None
+
+
+def upstream_key(
+    subgraph: str,
+    query: str,
+    operation_name: str | None,
+    variables: Mapping[str, Any],
+    scope: tuple[Any, ...] | None,
+) -> UpstreamKey:
+    return UpstreamKey(
+        subgraph,
+        hashlib.sha256(query.encode()).digest(),
+        operation_name,
+        orjson.dumps(variables, option=orjson.OPT_SORT_KEYS),
+        scope,
+    )
+
+
+class _Upstream:
+    """One upstream subscription and the subscribers it feeds."""
+
+    def __init__(
+        self,
+        hub: SubscriptionHub,
+        key: UpstreamKey,
+        node: SubscriptionNode,
+        projection: Projection,
+        variables: dict[str, Any],
+        headers: Mapping[str, str],
+    ) -> None:
+        self.hub = hub
+        self.key = key
+        self.node = node
+        self.projection = projection
+        self.variables = variables
+        self.headers = dict(headers)
+        self.subscribers: set[Subscriber] = set()
+        self.task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        self.task = asyncio.create_task(self._run())
+
+    async def _run(self) -> None:
+        error: AgoraError | None = None
+        try:
+            await self._stream()
+        except AgoraError as exc:
+            error = exc
+        except Exception as exc:  # a bug must end the stream, not hang clients
+            logger.exception("upstream subscription %s failed", self.key.subgraph)
+            error = SubgraphError(self.key.subgraph, f"unexpected failure: {exc!r}")
+        finally:
+            self.hub._forget(self)
+        for subscriber in list(self.subscribers):
+            subscriber.complete(error)
+        self.subscribers.clear()
+
+    async def _stream(self) -> None:
+        primary = self.node.primary
+        service = primary.service_name
+        transport = self.hub.subscription_transports.get(service)
+        if transport is None:
+            raise SubgraphError(service, "no subscription transport is configured")
+        request = SubgraphRequest(
+            service,
+            primary.operation,
+            {
+                name: self.variables[name]
+                for name in primary.variable_usages
+                if name in self.variables
+            },
+            primary.operation_name,
+            self.headers,
+        )
+        pending: asyncio.Queue[SubgraphResponse | None] = asyncio.Queue()
+        failure: list[BaseException] = []
+
+        async def read() -> None:
+            try:
+                async for response in transport.subscribe(request):
+                    self.hub.upstream_events += 1
+                    pending.put_nowait(response)
+            except Exception as exc:  # noqa: BLE001 - handed to the consumer below
+                failure.append(exc)
+            finally:
+                pending.put_nowait(None)
+
+        reader = asyncio.create_task(read())
+        try:
+            ended = False
+            while not ended:
+                first = await pending.get()
+                if first is None:
+                    break
+                burst = [first]
+                while not pending.empty() and len(burst) < self.hub.burst_limit:
+                    item = pending.get_nowait()
+                    if item is None:
+                        ended = True
+                        break
+                    burst.append(item)
+                responses = await execute_subscription_events(
+                    self.node.rest,
+                    burst,
+                    self.projection,
+                    self.variables,
+                    self.hub.fetch_transports,
+                    headers=self.headers,
+                )
+                for response in responses:
+                    payload = orjson.dumps(response).decode()
+                    for subscriber in list(self.subscribers):
+                        subscriber.next(payload)
+        finally:
+            reader.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await reader
+        if failure:
+            raise failure[0]
+
+
+class SubscriptionHub:
+    """Opens, shares and closes upstream subscriptions.
+
+    `subscription_transports` open a subgraph's subscription (websocket or in
+    process); `fetch_transports` serve the `rest` of each plan.
+    """
+
+    def __init__(
+        self,
+        subscription_transports: Mapping[str, SubscriptionTransport],
+        fetch_transports: Mapping[str, SubgraphTransport],
+        *,
+        burst_limit: int = 64,
+    ) -> None:
+        self.subscription_transports = subscription_transports
+        self.fetch_transports = fetch_transports
+        self.burst_limit = burst_limit
+        self.upstreams: dict[UpstreamKey, _Upstream] = {}
+        # Counters for tests and metrics: upstream streams opened, events received.
+        self.upstreams_opened = 0
+        self.upstream_events = 0
+
+    def subscribe(
+        self,
+        plan: QueryPlan,
+        projection: Projection,
+        query: str,
+        operation_name: str | None,
+        variables: dict[str, Any],
+        headers: Mapping[str, str],
+        scope: tuple[Any, ...] | None,
+        subscriber: Subscriber,
+    ) -> UpstreamKey:
+        """Attach `subscriber` to the upstream for this subscription, opening it if
+        needed. Returns the key to pass to `unsubscribe`."""
+        node = plan.node
+        assert isinstance(node, SubscriptionNode), "prepared as a subscription"
+        key = upstream_key(
+            node.primary.service_name, query, operation_name, variables, scope
+        )
+        upstream = self.upstreams.get(key)
+        if upstream is None:
+            upstream = _Upstream(self, key, node, projection, variables, headers)
+            self.upstreams[key] = upstream
+            self.upstreams_opened += 1
+            upstream.start()
+        upstream.subscribers.add(subscriber)
+        return key
+
+    def unsubscribe(self, key: UpstreamKey, subscriber: Subscriber) -> None:
+        """Detach `subscriber`; the upstream closes when nobody is left."""
+        upstream = self.upstreams.get(key)
+        if upstream is None:
+            return
+        upstream.subscribers.discard(subscriber)
+        if not upstream.subscribers and upstream.task is not None:
+            self._forget(upstream)
+            upstream.task.cancel()
+
+    def _forget(self, upstream: _Upstream) -> None:
+        if self.upstreams.get(upstream.key) is upstream:
+            del self.upstreams[upstream.key]
+
+    async def aclose(self) -> None:
+        """Cancel every upstream subscription (their subscribers are told first)."""
+        upstreams = list(self.upstreams.values())
+        self.upstreams.clear()
+        tasks = [u.task for u in upstreams if u.task is not None]
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task

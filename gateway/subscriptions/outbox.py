@@ -1,0 +1,75 @@
+"""A client's bounded queue of messages waiting to be written to it.
+
+Events are fanned out without waiting on any client; a client that leaves `limit`
+messages unread is cut off (`on_overflow`) instead of growing gateway memory.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import deque
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+__all__ = ["Outbox"]
+
+
+class Outbox:
+    """Messages (already encoded text) for one client connection, oldest first.
+
+    `put` never blocks; the first put past `limit` calls `on_overflow` once and
+    drops the message. `get` waits for the next message; None means closed.
+    """
+
+    __slots__ = (
+        "_closed",
+        "_messages",
+        "_waiter",
+        "limit",
+        "on_overflow",
+        "overflowed",
+    )
+
+    def __init__(self, limit: int, on_overflow: Callable[[], None]) -> None:
+        self.limit = limit
+        self.on_overflow = on_overflow
+        self.overflowed = False
+        self._messages: deque[str] = deque()
+        self._waiter: asyncio.Future[None] | None = None
+        self._closed = False
+
+    def put(self, message: str) -> None:
+        if self._closed or self.overflowed:
+            return
+        if len(self._messages) >= self.limit:
+            self.overflowed = True
+            self.on_overflow()
+            return
+        self._messages.append(message)
+        self._wake()
+
+    def close(self) -> None:
+        """Let `get` return None once the queued messages are read."""
+        self._closed = True
+        self._wake()
+
+    async def get(self) -> str | None:
+        while not self._messages:
+            if self._closed:
+                return None
+            self._waiter = asyncio.get_running_loop().create_future()
+            try:
+                await self._waiter
+            finally:
+                self._waiter = None
+        return self._messages.popleft()
+
+    def __len__(self) -> int:
+        return len(self._messages)
+
+    def _wake(self) -> None:
+        waiter = self._waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
