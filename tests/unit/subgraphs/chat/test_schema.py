@@ -236,3 +236,18 @@ async def test_listing_conversations_takes_a_constant_number_of_statements(
         many = await _listing_statements(client, chat_settings, 50)
     assert few == many
     assert many[0] <= 6
+
+
+async def test_embedded_beside_other_subgraphs_the_chat_runtime_is_made_on_demand(
+    chat_settings: Settings, asgi_client: Any
+) -> None:
+    from subgraphs.chat.app import SPEC
+    from subgraphs.kit.embedded import create_embedded
+
+    apps, lifespan = create_embedded([SPEC], chat_settings)
+    app = apps["chat"]
+    send = {"conversationId": str(DEMO_CONVERSATION_ID), "text": "embedded"}
+    async with asgi_client(app, lifespan=lifespan) as client:
+        result = await gql(client, chat_settings, DEMO_USER, SEND, input=send)
+        await app.state.chat.close()  # type: ignore[attr-defined]
+    assert result["data"]["sendMessage"]["text"] == "embedded"
