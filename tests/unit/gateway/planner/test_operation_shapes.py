@@ -270,3 +270,43 @@ QueryPlan {
   },
 }"""
     )
+
+
+def test_conditional_fragment_around_a_subgraphs_root_fields_becomes_a_condition(
+    plan: Plan,
+) -> None:
+    result = plan(
+        "shop",
+        (
+            "query Q($x: Boolean!) { me { id } ... @include(if: $x) { "
+            'topProducts { name } product(upc: "1") { upc } } }'
+        ),
+    )
+    assert str(result) == (
+        """\
+QueryPlan {
+  Parallel {
+    Fetch(service: "accounts") {
+      query Q__accounts__0 {
+        me {
+          id
+        }
+      }
+    },
+    Condition(if: $x) {
+      Then {
+        Fetch(service: "products") {
+          query Q__products__1 {
+            topProducts {
+              name
+            }
+            product(upc: "1") {
+              upc
+            }
+          }
+        },
+      }
+    },
+  },
+}"""
+    )

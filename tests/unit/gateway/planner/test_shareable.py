@@ -84,3 +84,40 @@ QueryPlan {
   },
 }"""
     )
+
+
+def test_shareable_root_field_goes_to_the_subgraph_resolving_most_of_its_selection(
+    plan: Plan,
+) -> None:
+    result = plan("keys", '{ sku(barcode: "1") { unitPrice } }')
+    assert str(result) == (
+        """\
+QueryPlan {
+  Fetch(service: "billing") {
+    {
+      sku(barcode: "1") {
+        unitPrice
+      }
+    }
+  },
+}"""
+    )
+
+
+def test_shareable_root_field_joins_a_root_fetch_already_planned(plan: Plan) -> None:
+    result = plan("keys", '{ skus { label } sku(barcode: "1") { quantity } }')
+    assert str(result) == (
+        """\
+QueryPlan {
+  Fetch(service: "stock") {
+    {
+      skus {
+        label
+      }
+      sku(barcode: "1") {
+        quantity
+      }
+    }
+  },
+}"""
+    )
