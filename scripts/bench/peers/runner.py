@@ -642,7 +642,9 @@ def render_table(report: JSON) -> str:
                 f"RSS x{_fmt(ratio['peak_rss_mib'])}"
             )
         if not operation["ratios"]:
-            lines.append(f"  no ratios: {OURS} was not measured on this operation")
+            measured = [n for n, r in operation["results"].items() if "rps" in r]
+            why = "no peer was" if OURS in measured else f"{OURS} was not"
+            lines.append(f"  no ratios: {why} measured on this operation")
     return "\n".join(lines)
 
 
@@ -738,8 +740,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    # SIGTERM ends the run like Ctrl-C does, through the finally below.
+    # SIGTERM ends the run like Ctrl-C does, through the finally below; SIGINT too when
+    # a shell started the runner in the background with SIGINT ignored.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     if args.compose:
         compose_supergraph(SUPERGRAPH)
         _progress(f"wrote {SUPERGRAPH}")
@@ -769,6 +773,9 @@ def main(argv: list[str] | None = None) -> int:
     except BenchAborted as error:
         print(f"bench aborted: {error}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print("bench interrupted: stopping what it started", file=sys.stderr)
+        return 130
     finally:
         bench.processes.stop_all()
     report = {
