@@ -188,7 +188,10 @@ class Message:
     @strawberry.field
     async def reactions(self, info: ChatInfo) -> list[ReactionGroup]:
         counts = await info.context.loader(load_reaction_counts).load(str(self.id))
-        return [ReactionGroup(c.emoji, c.count, c.reacted_by_me) for c in counts]
+        return [
+            ReactionGroup(emoji=c.emoji, count=c.count, reacted_by_me=c.reacted_by_me)
+            for c in counts
+        ]
 
 
 @strawberry.type

@@ -251,3 +251,43 @@ async def test_embedded_beside_other_subgraphs_the_chat_runtime_is_made_on_deman
         result = await gql(client, chat_settings, DEMO_USER, SEND, input=send)
         await app.state.chat.close()  # type: ignore[attr-defined]
     assert result["data"]["sendMessage"]["text"] == "embedded"
+
+
+async def test_reactions_pins_edits_and_replies_show_on_the_message(
+    chat_settings: Settings, asgi_client: Any
+) -> None:
+    first = "7d3c0a2e-0000-4000-8000-000000000701"
+    changes = f"""
+    mutation {{
+      a: react(messageId: "{first}", emoji: "👍") {{ id }}
+      b: pinMessage(messageId: "{first}") {{ pinned }}
+      c: editMessage(id: "{first}", text: "Garbage: Road 12, a week.") {{ edited }}
+    }}"""
+    reply = {
+        "conversationId": str(DEMO_CONVERSATION_ID),
+        "text": "+1",
+        "replyToId": first,
+    }
+    read = """
+    query($id: ID!) {
+      messages(conversationId: $id, first: 1) { edges { node {
+        text replyTo { text pinned edited reactions { emoji count reactedByMe } }
+      } } }
+    }"""
+    async with asgi_client(create_app(chat_settings)) as client:
+        changed = await gql(client, chat_settings, DEMO_USER, changes)
+        await gql(client, chat_settings, DEMO_AGENT, SEND, input=reply)
+        agent_view = await gql(
+            client, chat_settings, DEMO_AGENT, read, id=str(DEMO_CONVERSATION_ID)
+        )
+    assert "errors" not in changed, changed
+    [edge] = agent_view["data"]["messages"]["edges"]
+    assert edge["node"] == {
+        "text": "+1",
+        "replyTo": {
+            "text": "Garbage: Road 12, a week.",
+            "pinned": True,
+            "edited": True,
+            "reactions": [{"emoji": "👍", "count": 1, "reactedByMe": False}],
+        },
+    }
