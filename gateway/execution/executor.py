@@ -22,7 +22,7 @@ from ..planner.plan import (
     SequenceNode,
 )
 from ..transport import SubgraphRequest
-from .merge import collect_objects, deep_merge
+from .merge import collect_objects, deep_merge, response_path
 from .representations import EntityBatch, apply_rewrites, build_representation
 from .response_errors import (
     entity_error_paths,
@@ -37,6 +37,7 @@ if TYPE_CHECKING:
     from ..planner.plan import PlanNode, QueryPlan
     from ..transport import SubgraphResponse, SubgraphTransport
     from ..types import JSONObject
+    from .merge import ObjectPath
     from .projection import Projection
 
 __all__ = ["execute_plan"]
@@ -89,7 +90,7 @@ class _Execution:
 
     async def run(self, node: PlanNode) -> None:
         if isinstance(node, FetchNode):
-            await self._root_fetch(node, [self.data], [[]])
+            await self._root_fetch(node, [self.data], [None])
         elif isinstance(node, FlattenNode):
             await self._flatten(node)
         elif isinstance(node, SequenceNode):
@@ -139,7 +140,7 @@ class _Execution:
         self,
         node: FetchNode,
         targets: list[JSONObject],
-        paths: list[list[str | int]],
+        paths: list[ObjectPath],
     ) -> None:
         response = await self._send(node, self._variables_for(node))
         if response is None:
@@ -151,7 +152,9 @@ class _Execution:
                 continue
             for path in paths:
                 self.errors.append(
-                    subgraph_error(error, node.service_name, path + error_path)
+                    subgraph_error(
+                        error, node.service_name, response_path(path) + error_path
+                    )
                 )
         if response.data is None:
             return
@@ -165,7 +168,7 @@ class _Execution:
         self,
         node: FetchNode,
         objects: list[JSONObject],
-        paths: list[list[str | int]],
+        paths: list[ObjectPath],
     ) -> None:
         batch = EntityBatch()
         for index, value in enumerate(objects):

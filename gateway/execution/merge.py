@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 if TYPE_CHECKING:
     from ..types import JSON, JSONObject
 
-__all__ = ["collect_objects", "deep_merge"]
+__all__ = ["ObjectPath", "collect_objects", "deep_merge", "response_path"]
+
+# A response path as a linked list (parent, key), like graphql-core's Path: cheap to
+# extend per object, flattened only for an error.
+ObjectPath: TypeAlias = tuple[Any, str | int] | None
 
 
 def deep_merge(target: JSONObject, source: JSONObject) -> None:
@@ -47,32 +51,43 @@ def _merge_lists(target: list[JSON], source: list[JSON]) -> None:
 
 def collect_objects(
     data: JSONObject, path: tuple[str, ...]
-) -> tuple[list[JSONObject], list[list[str | int]]]:
+) -> tuple[list[JSONObject], list[ObjectPath]]:
     """The objects found at a FlattenNode path, with each one's response path.
 
     `@` walks every item of a list (nested lists are flattened); `... on T` keeps
     only objects whose `__typename` is T (or one of `T1,T2`). Nulls and missing
-    keys end a branch silently: there is nothing there to fetch for.
+    keys end a branch silently: there is nothing there to fetch for. Paths are
+    linked tuples, flattened by `response_path` only when an error needs one.
     """
     objects: list[JSONObject] = []
-    paths: list[list[str | int]] = []
-    _walk(data, path, 0, [], objects, paths)
+    paths: list[ObjectPath] = []
+    _walk(data, path, 0, None, objects, paths)
     return objects, paths
+
+
+def response_path(path: ObjectPath) -> list[str | int]:
+    """The flat response path of a linked path from `collect_objects`."""
+    keys: list[str | int] = []
+    while path is not None:
+        path, key = path
+        keys.append(key)
+    keys.reverse()
+    return keys
 
 
 def _walk(
     value: JSON,
     path: tuple[str, ...],
     depth: int,
-    trail: list[str | int],
+    trail: ObjectPath,
     objects: list[JSONObject],
-    paths: list[list[str | int]],
+    paths: list[ObjectPath],
 ) -> None:
-    if isinstance(value, list):
+    if type(value) is list:
         for index, item in enumerate(value):
-            _walk(item, path, depth, [*trail, index], objects, paths)
+            _walk(item, path, depth, (trail, index), objects, paths)
         return
-    if not isinstance(value, dict):
+    if type(value) is not dict:
         return
     if depth == len(path):
         objects.append(value)
@@ -89,4 +104,4 @@ def _walk(
             _walk(value, path, depth + 1, trail, objects, paths)
         return
     if element in value:
-        _walk(value[element], path, depth + 1, [*trail, element], objects, paths)
+        _walk(value[element], path, depth + 1, (trail, element), objects, paths)

@@ -9,11 +9,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from .merge import response_path
+
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
     from ..errors import AgoraError, SubgraphError
     from ..types import JSONObject
+    from .merge import ObjectPath
 
 __all__ = [
     "entity_error_paths",
@@ -50,7 +53,7 @@ def failure_error(exc: SubgraphError | AgoraError, service_name: str) -> JSONObj
 def entity_error_paths(
     error_path: Sequence[str | int] | None,
     origins: list[list[int]],
-    object_paths: list[list[str | int]],
+    object_paths: list[ObjectPath],
 ) -> list[list[str | int]] | None:
     """Client paths for an `_entities` error: `["_entities", i, *rest]` maps to
     `object_path + rest` for every object behind representation i; None when the
@@ -64,7 +67,9 @@ def entity_error_paths(
     ):
         return None
     rest = list(error_path[2:])
-    return [object_paths[origin] + rest for origin in origins[error_path[1]]]
+    return [
+        response_path(object_paths[origin]) + rest for origin in origins[error_path[1]]
+    ]
 
 
 def error_sort_key(error: JSONObject) -> tuple[object, ...]:

@@ -30,7 +30,7 @@ class HttpTransport:
         url: str,
         *,
         timeout: float = 30.0,
-        max_connections: int = 100,
+        max_connections: int = 10,
     ) -> None:
         self.name = name
         self.url = url
