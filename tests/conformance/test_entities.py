@@ -90,6 +90,16 @@ CASES: list[tuple[str, str, dict[str, Any]]] = [
         },
     ),
     (
+        "a client alias that clashes with the key field the jump needs",
+        "{ me { id: name reviews { rating } } }",
+        {"data": {"me": {"id": "Ada", "reviews": [{"rating": 5}, {"rating": None}]}}},
+    ),
+    (
+        "the key field aliased by the client",
+        "{ me { key: id reviews { rating } } }",
+        {"data": {"me": {"key": "1", "reviews": [{"rating": 5}, {"rating": None}]}}},
+    ),
+    (
         "__typename on the entity and the value type",
         "{ me { __typename reviews { __typename } } }",
         {
