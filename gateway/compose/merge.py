@@ -554,6 +554,7 @@ class _Merger:
             merged.name,
             field_name,
         )
+        self.validate_external_types(coordinate, sources, field_type, all_equal)
         result = MergedField(field_name, field_type)
         result.description = most_common(s.field.description for s in internal)
         result.directives = merge_directives(
@@ -583,6 +584,34 @@ class _Merger:
                     )
                 )
         merged.fields[field_name] = result
+
+    def validate_external_types(
+        self, coordinate: str, sources: list[_Source], merged_type: str, all_equal: bool
+    ) -> None:
+        """An @external declaration must agree with the type the owners resolve."""
+        if all(
+            s.field.type == merged_type
+            or (not all_equal and self.is_subtype(s.field.type, merged_type))
+            for s in sources
+            if s.field.external
+        ):
+            return
+        groups = _group([(s.subgraph, s.field.type) for s in sources])
+        groups.sort(key=lambda group: group[0] != merged_type)
+        described = " but ".join(
+            f'type "{t}" in {subgraph_names(names)}' for t, names in groups[:2]
+        ) + "".join(f' and type "{t}" in {subgraph_names(n)}' for t, n in groups[2:])
+        type_name, field_name = coordinate.split(".", 1)
+        self.errors.append(
+            CompositionError(
+                "EXTERNAL_TYPE_MISMATCH",
+                f'Type of field "{coordinate}" is incompatible across subgraphs (where'
+                f" marked @external): it has {described}",
+                tuple(s.subgraph.name for s in sources),
+                type_name,
+                field_name,
+            )
+        )
 
     def needs_join_field(
         self, sources: list[_Source], subgraphs: list[Subgraph], all_equal: bool

@@ -608,25 +608,37 @@ def _validate_field_sets(subgraph: Subgraph) -> list[CompositionError]:
 def _upgrade_federation_1(subgraph: Subgraph) -> None:
     """Read a federation 1 subgraph as federation 2 would (Apollo's schema upgrader).
 
-    Fields are shareable, type extensions are plain definitions, and `@external` is
-    dropped on key fields (federation 1 required it on extensions) and removed with its
-    field where nothing selects it.
+    Fields are shareable, type extensions are plain definitions, `@external` means
+    nothing on interfaces, and an external field nothing selects (no @key, @requires,
+    @provides, no interface it satisfies) is removed.
     """
     for type_name, definition in subgraph.types.items():
-        key_fields = _key_field_names(definition)
         definition.keys = [
             Key(key.fields, key.resolvable, False, key.source)
             for key in definition.keys
         ]
+        satisfied = _interface_fields(subgraph, definition)
         for field_name, field_definition in list(definition.fields.items()):
             if definition.kind == "object":
                 field_definition.shareable = True
             if not field_definition.external:
                 continue
-            if field_name in key_fields:
+            if definition.kind == "interface":
                 field_definition.external = False
-            elif (type_name, field_name) not in subgraph.used_fields:
+            elif (type_name, field_name) not in subgraph.used_fields and (
+                field_name not in satisfied
+            ):
                 del definition.fields[field_name]
+
+
+def _interface_fields(subgraph: Subgraph, definition: TypeDefinition) -> set[str]:
+    """Names of the fields declared by the interfaces a type implements here."""
+    return {
+        name
+        for interface in definition.interfaces
+        if interface in subgraph.types
+        for name in subgraph.types[interface].fields
+    }
 
 
 BUILT_IN_SCALARS = frozenset({"Int", "Float", "String", "Boolean", "ID"})
@@ -690,11 +702,7 @@ def _drop_fake_externals(subgraph: Subgraph) -> None:
 def _validate_externals(subgraph: Subgraph) -> list[CompositionError]:
     errors: list[CompositionError] = []
     for type_name, definition in subgraph.types.items():
-        interface_fields = {
-            name
-            for interface in definition.interfaces
-            for name in getattr(subgraph.types.get(interface), "fields", {})
-        }
+        interface_fields = _interface_fields(subgraph, definition)
         for name, field_definition in definition.fields.items():
             if (
                 field_definition.external
