@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 
     from starlette.applications import Starlette
 
-JWT_SECRET = "subscriptions-test-secret"
+JWT_SECRET = "subscriptions-test-secret-of-at-least-32-bytes"
 
 
 @dataclass

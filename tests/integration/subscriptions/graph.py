@@ -9,6 +9,7 @@ subscriptions of a room fail.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections import defaultdict
 from collections.abc import AsyncGenerator  # noqa: TC003 - strawberry reads it
 from dataclasses import dataclass, field
@@ -36,11 +37,19 @@ class Bus:
     )
     subscribe_count: int = 0
     requests: list[str] = field(default_factory=list)
+    connection_params: list[Any] = field(default_factory=list)
+    socket_senders: list[Any] = field(default_factory=list)
     changed: asyncio.Condition = field(default_factory=asyncio.Condition)
 
     async def publish(self, room: str, item: Any) -> None:
         for queue in list(self.queues[room]):
             queue.put_nowait(item)
+
+    async def drop_connections(self) -> None:
+        """Close every open websocket from the server side, as a crash would."""
+        for send in self.socket_senders:
+            with contextlib.suppress(Exception):
+                await send({"type": "websocket.close", "code": 1011})
 
     async def wait_for(self, room: str, listeners: int) -> None:
         """Until `room` has exactly `listeners` open subscriptions."""
@@ -124,9 +133,15 @@ class BusGraphQL(GraphQL[Any, Any]):
     async def get_context(self, request: Any, response: Any) -> Any:
         return {"request": request, "response": response, "bus": self.bus}
 
+    async def on_ws_connect(self, context: Any) -> Any:
+        self.bus.connection_params.append(context.get("connection_params"))
+        return await super().on_ws_connect(context)
+
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         if scope["type"] == "http" and scope.get("method") == "POST":
             self.bus.requests.append(scope["path"])
+        if scope["type"] == "websocket":
+            self.bus.socket_senders.append(send)
         await super().__call__(scope, receive, send)
 
 
