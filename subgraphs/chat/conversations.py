@@ -38,6 +38,7 @@ __all__ = [
     "get_conversation",
     "get_visible_conversation",
     "list_conversations",
+    "mark_delivered",
     "mark_read",
     "start_direct_conversation",
     "total_unread_counts",
@@ -233,6 +234,28 @@ async def mark_read(
     viewer: Viewer, conversation_id: str, up_to_message_id: str, *, broker: Broker
 ) -> Participant:
     """Move the caller's read and delivered cursors up to a message, never back."""
+    return await _move_cursors(
+        viewer, conversation_id, up_to_message_id, read=True, broker=broker
+    )
+
+
+async def mark_delivered(
+    viewer: Viewer, conversation_id: str, up_to_message_id: str, *, broker: Broker
+) -> Participant:
+    """Move the caller's delivered cursor up to a message (the device has it)."""
+    return await _move_cursors(
+        viewer, conversation_id, up_to_message_id, read=False, broker=broker
+    )
+
+
+async def _move_cursors(
+    viewer: Viewer,
+    conversation_id: str,
+    up_to_message_id: str,
+    *,
+    read: bool,
+    broker: Broker,
+) -> Participant:
     conversation = await get_visible_conversation(viewer, conversation_id)
     message_key = _uuid(up_to_message_id, MessageNotFound(up_to_message_id))
     message = await Message.get_or_none(id=message_key, conversation_id=conversation.id)
@@ -240,11 +263,16 @@ async def mark_read(
         raise MessageNotFound(up_to_message_id)
     async with in_transaction("chat"):
         participant = await ensure_participant(conversation.id, viewer.user_id)
-        moved = message.seq > participant.read_seq
-        if moved:
-            participant.read_seq = message.seq
-            participant.delivered_seq = max(participant.delivered_seq, message.seq)
-            await participant.save(update_fields=["read_seq", "delivered_seq"])
+        # Conditional updates: concurrent calls can only move a cursor forward.
+        mine = Participant.filter(id=participant.id)
+        moved = await mine.filter(delivered_seq__lt=message.seq).update(
+            delivered_seq=message.seq
+        )
+        if read:
+            moved += await mine.filter(read_seq__lt=message.seq).update(
+                read_seq=message.seq
+            )
+        participant = await Participant.get(id=participant.id)
     if moved:
         await RECEIPTS.publish(
             broker,

@@ -696,6 +696,19 @@ class Mutation:
         )
         return _receipt(row)
 
+    @strawberry.mutation(description="The device received messages up to this one.")
+    async def mark_delivered(
+        self,
+        info: ChatInfo,
+        conversation_id: strawberry.ID,
+        up_to_message_id: strawberry.ID,
+    ) -> Receipt:
+        broker = runtime_of(info.context).broker
+        row = await conversation_work.mark_delivered(
+            _viewer(info), str(conversation_id), str(up_to_message_id), broker=broker
+        )
+        return _receipt(row)
+
     @strawberry.mutation(description="Expires by itself a few seconds after the last.")
     async def set_typing(
         self, info: ChatInfo, conversation_id: strawberry.ID, typing: bool

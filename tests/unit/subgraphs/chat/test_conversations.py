@@ -13,6 +13,7 @@ from subgraphs.chat.conversations import (
     ConversationFilter,
     get_conversation,
     list_conversations,
+    mark_delivered,
     mark_read,
     start_direct_conversation,
     total_unread_counts,
@@ -151,3 +152,22 @@ async def test_mark_read_moves_the_cursor_forward_only_and_publishes_it(
     assert await unread_counts(citizen.user_id, [conversation_id]) == {
         conversation_id: 0
     }
+
+
+async def test_delivered_moves_alone_and_read_implies_delivered(
+    citizen: Viewer,
+    agent: Viewer,
+    conversation_id: str,
+    broker: Broker,
+    limiter: RateLimiter,
+) -> None:
+    first, second = [
+        await send_message(agent, conversation_id, t, broker=broker, limiter=limiter)
+        for t in ("one", "two")
+    ]
+    delivered = await mark_delivered(
+        citizen, conversation_id, str(second.id), broker=broker
+    )
+    assert (delivered.read_seq, delivered.delivered_seq) == (0, 2)
+    read = await mark_read(citizen, conversation_id, str(first.id), broker=broker)
+    assert (read.read_seq, read.delivered_seq) == (1, 2)
