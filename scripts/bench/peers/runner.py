@@ -43,6 +43,7 @@ SUBGRAPH_NAMES = ("products", "reviews", "accounts")
 GATEWAY_PORT_BASE = 43201
 GATEWAY_NAMES = ("agora", "apollo", "hive")
 OURS = "agora"
+PEER_PACKAGES = ("@apollo/gateway", "@apollo/server", "@graphql-hive/gateway")
 STOP_GRACE_SECONDS = 5.0
 
 
@@ -606,6 +607,7 @@ def render_table(report: JSON) -> str:
         f"{settings['rounds']} x {settings['duration']:g}s window(s) per gateway; "
         f"load average before {report['machine']['loadavg_before']} "
         f"on {report['machine']['cpus']} CPUs",
+        "  " + _describe_versions(report.get("versions", {})),
     ]
     for name, gateway in report["results"]["gateways"].items():
         if gateway.get("status") != "ran":
@@ -646,6 +648,16 @@ def render_table(report: JSON) -> str:
             why = "no peer was" if OURS in measured else f"{OURS} was not"
             lines.append(f"  no ratios: {why} measured on this operation")
     return "\n".join(lines)
+
+
+def _describe_versions(found: JSON) -> str:
+    agora = f"agora {found.get('agora_commit', '?')}"
+    if found.get("agora_gateway_uncommitted"):
+        agora += " + uncommitted changes in gateway/"
+    peers = ", ".join(
+        f"{name} {found[name]}" for name in PEER_PACKAGES if name in found
+    )
+    return f"{agora}; node {found.get('node', '?')}; {peers}"
 
 
 def _fmt(value: float | None) -> str:
@@ -793,6 +805,7 @@ def main(argv: list[str] | None = None) -> int:
             "cpus": os.cpu_count(),
             "loadavg_before": loadavg_before,
         },
+        "versions": versions(),
         "results": results,
     }
     args.output.parent.mkdir(parents=True, exist_ok=True)
@@ -800,6 +813,34 @@ def main(argv: list[str] | None = None) -> int:
     print(render_table(report))
     print(f"\nfigures: {args.output}")
     return 0
+
+
+def versions() -> JSON:
+    """What was measured: Agora's commit (and whether gateway/ had uncommitted changes),
+    Node's version and the peers' installed versions."""
+    found: JSON = {}
+    commit = _output("git", "-C", str(REPO), "rev-parse", "--short", "HEAD")
+    if commit is not None:
+        found["agora_commit"] = commit
+        changes = _output("git", "-C", str(REPO), "status", "--porcelain", "gateway")
+        found["agora_gateway_uncommitted"] = bool(changes)
+    found["node"] = _output("node", "--version")
+    for package in PEER_PACKAGES:
+        with contextlib.suppress(OSError, ValueError, KeyError):
+            manifest = HERE / "node_modules" / package / "package.json"
+            found[package] = json.loads(manifest.read_text())["version"]
+    return found
+
+
+def _output(*command: str) -> str | None:
+    """A command's stripped stdout, or None when it cannot run or fails."""
+    try:
+        completed = subprocess.run(
+            command, capture_output=True, text=True, timeout=10, check=True
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return completed.stdout.strip()
 
 
 def _loadavg() -> str:

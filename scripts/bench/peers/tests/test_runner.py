@@ -246,3 +246,28 @@ def test_the_checked_in_supergraph_is_what_the_reference_composer_produces(
 def test_every_operation_has_an_expected_answer_per_variant() -> None:
     for operation in load_operations().values():
         assert len(operation.variants) == len(operation.expected) >= 1
+
+
+@pytest.mark.skipif(
+    shutil.which("wrk") is None
+    or not (HERE / "node_modules" / "@apollo" / "gateway").exists(),
+    reason="needs wrk and the Node peers (scripts/bench/peers/run installs them)",
+)
+def test_a_short_run_checks_measures_and_reports_a_peer(tmp_path: Path) -> None:
+    output = tmp_path / "figures.json"
+    completed = subprocess.run(
+        [str(HERE / "run"), "--only", "apollo", "--operation", "small",
+         "--duration", "1", "--warmup", "1", "--output", str(output)],
+        capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert completed.returncode == 0, completed.stderr
+    report = json.loads(output.read_text())
+    result = report["results"]["operations"]["small"]["results"]["apollo"]
+    assert result["check"] == {"ok": True, "variants": 1}
+    assert result["check_after"]["ok"]
+    assert result["rps"] > 0
+    assert result["errors"] == 0
+    assert result["peak_rss_mib"] > 0
+    assert report["versions"]["@apollo/gateway"] == "2.14.4"
+    assert "apollo   ok" in completed.stdout
+    assert not any(port_is_open(port) for port in (43101, 43102, 43103, 43202))
