@@ -1,0 +1,25 @@
+"""Each of the gateway's front doors exports exactly its public names, sorted."""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+
+import pytest
+
+PACKAGES = ["gateway.execution", "gateway.transport", "gateway.server"]
+
+
+@pytest.mark.parametrize("name", PACKAGES)
+def test_all_is_sorted_and_complete(name: str) -> None:
+    package = importlib.import_module(name)
+    exported = list(package.__all__)
+    assert exported == sorted(exported)
+    public = {
+        attr
+        for attr, value in vars(package).items()
+        if not attr.startswith("_")
+        and (inspect.isclass(value) or inspect.isfunction(value))
+    }
+    assert public <= set(exported)
+    assert all(hasattr(package, attr) for attr in exported)
