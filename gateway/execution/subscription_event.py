@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from ..planner.plan import PlanNode
     from ..transport import SubgraphResponse, SubgraphTransport
     from ..types import JSONObject
+    from .merge import ObjectPath
     from .projection import Projection
 
 __all__ = ["execute_subscription_events"]
@@ -91,19 +92,18 @@ class _EventBatch(_Execution):
 
     async def run(self, node: PlanNode) -> None:
         if isinstance(node, FetchNode):
-            await self._root_fetch(
-                node, self.roots, [[i] for i in range(len(self.roots))]
-            )
+            roots: list[ObjectPath] = [(None, i) for i in range(len(self.roots))]
+            await self._root_fetch(node, self.roots, roots)
             return
         await super().run(node)
 
     async def _flatten(self, node: FlattenNode) -> None:
         objects: list[JSONObject] = []
-        paths: list[list[str | int]] = []
+        paths: list[ObjectPath] = []
         for index, root in enumerate(self.roots):
             found, found_paths = collect_objects(root, node.path)
             objects += found
-            paths += [[index, *path] for path in found_paths]
+            paths += [_under_event(path, index) for path in found_paths]
         if not objects:
             return
         inner = node.node
@@ -118,3 +118,11 @@ class _EventBatch(_Execution):
             await self._entity_fetch(inner, objects, paths)
         else:
             await self._root_fetch(inner, objects, paths)
+
+
+def _under_event(path: ObjectPath, index: int) -> ObjectPath:
+    """`path` (a linked path from one event's root) re-rooted under event `index`."""
+    if path is None:
+        return (None, index)
+    parent, key = path
+    return (_under_event(parent, index), key)
