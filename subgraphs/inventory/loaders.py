@@ -65,7 +65,7 @@ async def _grouped(
     column: str,
     keys: list[str],
     order_by: tuple[str, ...],
-) -> list[list[M]]:
+) -> list[list[M] | Exception]:
     parsed = _parse(keys)
     rows: list[M] = []
     if ctx.tenant_id and parsed:
@@ -93,28 +93,28 @@ async def load_farms(ctx: RequestContext, keys: list[str]) -> list[Farm | Except
 
 async def load_stock_by_product(
     ctx: RequestContext, keys: list[str]
-) -> list[list[StockLevel]]:
+) -> list[list[StockLevel] | Exception]:
     """Each product's stock levels (one per farm holding it)."""
     return await _grouped(ctx, StockLevel, "product_id", keys, ("farm_id",))
 
 
 async def load_stock_by_farm(
     ctx: RequestContext, keys: list[str]
-) -> list[list[StockLevel]]:
+) -> list[list[StockLevel] | Exception]:
     """Each farm's stock levels (one per product it holds)."""
     return await _grouped(ctx, StockLevel, "farm_id", keys, ("product_id",))
 
 
 async def load_order_lines(
     ctx: RequestContext, keys: list[str]
-) -> list[list[OrderLine]]:
+) -> list[list[OrderLine] | Exception]:
     """Each order's lines."""
     return await _grouped(ctx, OrderLine, "order_id", keys, ("id",))
 
 
 async def load_farms_by_tenant(
     ctx: RequestContext, keys: list[str]
-) -> list[list[Farm]]:
+) -> list[list[Farm] | Exception]:
     """Each tenant's farms; only the caller's own tenant has any."""
     own = [k if k == ctx.tenant_id else "" for k in keys]
     if not any(own) or not ctx.tenant_id:
@@ -126,7 +126,7 @@ async def load_farms_by_tenant(
 
 async def load_products_by_tenant(
     ctx: RequestContext, keys: list[str]
-) -> list[list[Product]]:
+) -> list[list[Product] | Exception]:
     """Each tenant's products; only the caller's own tenant has any."""
     own = [k if k == ctx.tenant_id else "" for k in keys]
     if not any(own) or not ctx.tenant_id:

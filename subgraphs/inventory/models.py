@@ -9,11 +9,15 @@ money is integer cents.
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from tortoise import fields
 from tortoise.models import Model
 
 from subgraphs.inventory.tenancy import TenantManager
+
+if TYPE_CHECKING:
+    from uuid import UUID
 
 __all__ = [
     "Farm",
@@ -112,8 +116,8 @@ class StockLevel(Model):
     reserved = fields.IntField(default=0)
     updated_at = fields.DatetimeField(auto_now=True)
 
-    farm_id: str
-    product_id: str
+    farm_id: UUID
+    product_id: UUID
 
     class Meta:
         app = "inventory"
@@ -161,10 +165,10 @@ class OrderLine(Model):
     unit_price_cents = fields.IntField()
     line_total_cents = fields.BigIntField()
 
-    order_id: str
-    stock_level_id: str
-    product_id: str
-    farm_id: str
+    order_id: UUID
+    stock_level_id: UUID
+    product_id: UUID
+    farm_id: UUID
 
     class Meta:
         app = "inventory"
@@ -200,10 +204,10 @@ class Reservation(Model):
         on_delete=fields.SET_NULL,
     )
 
-    stock_level_id: str
-    product_id: str
-    farm_id: str
-    order_id: str | None
+    stock_level_id: UUID
+    product_id: UUID
+    farm_id: UUID
+    order_id: UUID | None
 
     class Meta:
         app = "inventory"
@@ -228,7 +232,7 @@ class StockMovement(Model):
     actor_id = fields.CharField(max_length=64, null=True)
     created_at = fields.DatetimeField(auto_now_add=True)
 
-    stock_level_id: str
+    stock_level_id: UUID
 
     class Meta:
         app = "inventory"

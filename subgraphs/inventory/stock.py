@@ -99,7 +99,7 @@ async def _level(farm: Farm, product: Product) -> StockLevel:
         return await StockLevel.get(farm_id=farm.id, product_id=product.id)
 
 
-async def _reload(level_id: UUID) -> StockLevel:
+async def _reload(level_id: UUID | str) -> StockLevel:
     return await StockLevel.get(id=level_id)
 
 
