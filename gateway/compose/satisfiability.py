@@ -124,16 +124,39 @@ def _why_not(
             f' subgraph "{target.name}" are resolvable (they are all declared with'
             ' their "resolvable" argument set to false).'
         )
-    here = source.types.get(type_name)
-    have = set(here.fields) if here else set()
-    for key in resolvable:
-        if _key_fields(key.fields) <= have:
-            return None
+    if _can_move(source, target, type_name):
+        return None
     return (
         f'cannot move to subgraph "{target.name}" using @key(fields:'
         f' "{resolvable[0].fields}") of "{type_name}", the key field(s) cannot be'
         f' resolved from subgraph "{source.name}".'
     )
+
+
+def _can_move(source: Subgraph, target: Subgraph, type_name: str) -> bool:
+    """Whether `source` can hand `type_name` to `target` through a resolvable key."""
+    here = source.types.get(type_name)
+    there = target.types.get(type_name)
+    if here is None or there is None:
+        return False
+    return any(
+        key.resolvable and _key_fields(key.fields) <= set(here.fields)
+        for key in there.keys
+    )
+
+
+def _reachable(
+    supergraph: Supergraph, start: Subgraph, type_name: str
+) -> list[Subgraph]:
+    """Subgraphs `start` can reach on `type_name`, directly or through other keys."""
+    found = [start]
+    for current in found:  # grows while iterating: a breadth-first closure
+        found += [
+            s
+            for s in supergraph.subgraphs
+            if s not in found and _can_move(current, s, type_name)
+        ]
+    return found[1:]
 
 
 def validate_satisfiability(supergraph: Supergraph) -> list[CompositionError]:
@@ -175,8 +198,9 @@ def validate_satisfiability(supergraph: Supergraph) -> list[CompositionError]:
         for field in merged.fields.values():
             own = here.fields.get(field.name) if here else None
             next_type = named_type(field.type)
+            step = (*path, f"{type_name}.{field.name}")
             if own is not None and not own.external:
-                enter(next_type, subgraph, (*path, f"{type_name}.{field.name}"), root)
+                enter(next_type, subgraph, step, root)
                 continue
             others = [
                 s
@@ -189,19 +213,29 @@ def validate_satisfiability(supergraph: Supergraph) -> list[CompositionError]:
             if not others:
                 # Only an @interfaceObject provides it; reached through the interface.
                 continue
+            reachable = _reachable(supergraph, subgraph, type_name)
+            movable = [s for s in others if s in reachable]
+            for target in movable:
+                enter(next_type, target, step, root)
+            if movable:
+                continue
+            if merged.kind == "interface":
+                # Apollo type-explodes: each implementation here must reach the field.
+                for implementation in subgraph.types.values():
+                    if type_name in implementation.interfaces:
+                        downcast = (*path, f"... on {implementation.name}")
+                        enter(implementation.name, subgraph, downcast, root)
+                continue
+            if (type_name, field.name) in reported:
+                continue
             reasons = [
                 (s, _why_not(subgraph, s, type_name, field.name)) for s in others
             ]
-            movable = [s for s, reason in reasons if reason is None]
-            for target in movable:
-                enter(next_type, target, (*path, f"{type_name}.{field.name}"), root)
-            if movable or (type_name, field.name) in reported:
-                continue
             reported.add((type_name, field.name))
             query = _print_query(
                 supergraph,
                 root,
-                (*path, f"{type_name}.{field.name}"),
+                step,
                 next_type in supergraph.types
                 and supergraph.types[next_type].kind
                 in ("object", "interface", "union"),
