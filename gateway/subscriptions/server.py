@@ -115,7 +115,7 @@ class SubscriptionServer:
             return [_error("'variables' must be an object.", BAD_REQUEST)]
         prepared = self.operations.prepare(query, operation_name)
         if isinstance(prepared, RequestRejected):
-            return [error.formatted for error in prepared.errors]
+            return [dict(error.formatted) for error in prepared.errors]
         coerced = get_variable_values(
             self.supergraph.api_schema,
             prepared.operation.variable_definitions or (),
@@ -124,14 +124,17 @@ class SubscriptionServer:
         )
         if isinstance(coerced, list):
             return [
-                GraphQLError(
-                    e.message,
-                    nodes=e.nodes,
-                    extensions={**(e.extensions or {}), "code": BAD_USER_INPUT},
-                ).formatted
+                dict(
+                    GraphQLError(
+                        e.message,
+                        nodes=e.nodes,
+                        extensions={**(e.extensions or {}), "code": BAD_USER_INPUT},
+                    ).formatted
+                )
                 for e in coerced
             ]
-        values = dict(getattr(coerced, "coerced", coerced))
+        # graphql-core 3.3 returns VariableValues(sources, coerced); 3.2 a plain dict.
+        values: dict[str, Any] = dict(getattr(coerced, "coerced", coerced))  # type: ignore[arg-type]
         if prepared.plan is None:
             error = prepared.planning_error
             assert error is not None
@@ -148,7 +151,11 @@ class SubscriptionServer:
                 subscriber.complete(None)
 
             task = asyncio.create_task(run_once())
-            return OperationHandle(task.cancel)
+
+            def cancel() -> None:
+                task.cancel()
+
+            return OperationHandle(cancel)
         key = self.hub.subscribe(
             prepared.plan,
             prepared.projection,

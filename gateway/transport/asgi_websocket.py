@@ -14,7 +14,12 @@ from ..errors import SubgraphBadResponse, SubgraphUnavailable
 from .websocket import GRAPHQL_TRANSPORT_WS, ChannelClosed, run_graphql_transport_ws
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
+    from collections.abc import (
+        AsyncIterator,
+        Awaitable,
+        Callable,
+        MutableMapping,
+    )
 
     from .models import SubgraphRequest, SubgraphResponse
 

@@ -24,7 +24,7 @@ from ..errors import SubgraphBadResponse, SubgraphError, SubgraphUnavailable
 from .models import SubgraphResponse
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator, Mapping
+    from collections.abc import AsyncGenerator, AsyncIterator, Mapping
 
     from websockets.asyncio.client import ClientConnection
 
@@ -87,7 +87,7 @@ def connection_init_payload(headers: Mapping[str, str]) -> JSONObject:
 
 async def run_graphql_transport_ws(
     channel: Channel, subgraph: str, request: SubgraphRequest, ack_timeout: float
-) -> AsyncIterator[SubgraphResponse]:
+) -> AsyncGenerator[SubgraphResponse, None]:
     """Speak graphql-transport-ws on an open `channel` for one subscription.
 
     Yields one SubgraphResponse per `next`; an `error` message is yielded as a
