@@ -138,7 +138,13 @@ class _Walk:
             return False
         source = join_field.source(subgraph)
         if source is None or not source.resolves(self.labels):
-            return False
+            # A subgraph can always return the fields of the keys it declares, even
+            # when it marks them @external (Federation 1 style extensions).
+            return (
+                source is not None
+                and source.external
+                and name in self._key_fields(subgraph, parent)
+            )
         if join_type.kind == "INTERFACE" and not join_type.is_interface_object_in(
             subgraph
         ):
@@ -150,6 +156,17 @@ class _Walk:
                 if member_source is None or not member_source.resolves(self.labels):
                     return False
         return True
+
+    def _key_fields(self, subgraph: str, parent: str) -> set[str]:
+        join_type = self.sg.types.get(parent)
+        if join_type is None:
+            return set()
+        return {
+            node.name.value
+            for key in join_type.keys_in(subgraph)
+            for node in key.selection_set.selections
+            if isinstance(node, FieldNode)
+        }
 
     def provided_fields(
         self, provided: SelectionSetNode | None, parent: str
@@ -175,16 +192,7 @@ class _Walk:
         self, subgraph: str, parent: str, selection_set: SelectionSetNode
     ) -> bool:
         """Whether `subgraph` can return these (key) fields of a `parent` object."""
-        own_keys = (
-            {
-                node.name.value
-                for key in self.sg.types[parent].keys_in(subgraph)
-                for node in key.selection_set.selections
-                if isinstance(node, FieldNode)
-            }
-            if parent in self.sg.types
-            else set()
-        )
+        own_keys = self._key_fields(subgraph, parent)
         for node in selection_set.selections:
             if isinstance(node, InlineFragmentNode):
                 condition = (
@@ -217,13 +225,57 @@ class _Walk:
                 raise PlanningError(
                     f"No subgraph can resolve field '{sel.name}' of type '{root_type}'."
                 )
-            step = self._root_step(operation.kind, root_type, sel, candidates, steps)
-            target = step.root_selections
-            for directives in wrappers:
-                target = add_fragment(target, FragmentSel(None, directives)).selections
-            self.walk_each(step, root_type, [sel], target, (), {})
+            for part, in_graphs in self._split_shared_root(
+                operation.kind, root_type, sel, candidates
+            ):
+                step = self._root_step(
+                    operation.kind, root_type, part, in_graphs, steps
+                )
+                target = step.root_selections
+                for directives in wrappers:
+                    target = add_fragment(
+                        target, FragmentSel(None, directives)
+                    ).selections
+                self.walk_each(step, root_type, [part], target, (), None)
         for step in steps:
             _lift_condition(step)
+
+    def _split_shared_root(
+        self, kind: str, root_type: str, sel: FieldSel, candidates: tuple[str, ...]
+    ) -> list[tuple[FieldSel, tuple[str, ...]]]:
+        """Split a shared root query field returning a value type (no key, so no
+        jump can complete it) across the subgraphs resolving its subfields."""
+        whole = [(sel, candidates)]
+        if kind != "query" or len(candidates) < 2 or sel.selections is None:
+            return whole
+        named, _ = self.field_type(root_type, sel.name)
+        join_type = self.sg.types.get(named)
+        if join_type is None or join_type.keys or self.is_abstract(named):
+            return whole
+        remaining = list(sel.selections)
+        parts: list[tuple[FieldSel, tuple[str, ...]]] = []
+        while remaining:
+            best = max(candidates, key=lambda g: self._local_score(g, named, remaining))
+            taken = [s for s in remaining if self._placeable(best, named, s)]
+            if not taken:
+                break
+            part = sel.shell()
+            part.selections = taken
+            parts.append((part, (best,)))
+            remaining = [s for s in remaining if all(s is not t for t in taken)]
+        if not parts:
+            return whole
+        if remaining:  # nobody resolves these: let the walk report them
+            assert parts[-1][0].selections is not None
+            parts[-1][0].selections.extend(remaining)
+        return parts
+
+    def _placeable(self, subgraph: str, parent: str, sel: Sel) -> bool:
+        if isinstance(sel, FragmentSel):
+            return self.knows(subgraph, sel.type_condition or parent)
+        if sel.name == "__typename":
+            return True
+        return self.resolvable(subgraph, parent, sel.name, {})
 
     def _root_type(self, kind: str) -> str:
         root = self.schema.get_root_type(_OPERATION_TYPES[kind])
@@ -303,10 +355,10 @@ class _Walk:
                     local.append(sel)
                 else:
                     remote.append(sel)
-            self.walk_each(step, parent, local, target, path, fields)
+            self.walk_each(step, parent, local, target, path, provided)
             self._jump_from_interface_object(step, parent, remote, target, path)
             return
-        self.walk_each(step, parent, selections, target, path, fields)
+        self.walk_each(step, parent, selections, target, path, provided)
 
     def walk_each(
         self,
@@ -315,14 +367,17 @@ class _Walk:
         selections: list[Sel],
         target: list[Sel],
         path: tuple[str, ...],
-        provided: Provided,
+        provided: SelectionSetNode | None,
     ) -> None:
+        """Like `walk`, without the @interfaceObject split (the objects' types are
+        known). `provided` is the @provides selection that applies here."""
         _collect_keys(selections, self._client_keys.setdefault(id(target), {}))
+        fields = self.provided_fields(provided, parent)
         for sel in selections:
             if isinstance(sel, FragmentSel):
                 self._walk_fragment(step, parent, sel, target, path, provided)
             else:
-                self._walk_field(step, parent, sel, target, path, provided)
+                self._walk_field(step, parent, sel, target, path, fields)
 
     def _walk_fragment(
         self,
@@ -331,7 +386,7 @@ class _Walk:
         sel: FragmentSel,
         target: list[Sel],
         path: tuple[str, ...],
-        provided: Provided,
+        provided: SelectionSetNode | None,
     ) -> None:
         condition = sel.type_condition
         if (
@@ -356,7 +411,7 @@ class _Walk:
             subgraph, condition
         ):
             inner = self._fragment(target, FragmentSel(condition, sel.directives))
-            self.walk(step, condition, sel.selections, inner, path, None)
+            self.walk(step, condition, sel.selections, inner, path, provided)
             return
         # The subgraph does not know the condition type: apply the fragment to the
         # types it does know that can match it.
@@ -364,7 +419,7 @@ class _Walk:
         for member in self.possible(condition):
             if member in parents and self.knows(subgraph, member):
                 inner = self._fragment(target, FragmentSel(member, sel.directives))
-                self.walk(step, member, sel.selections, inner, path, None)
+                self.walk(step, member, sel.selections, inner, path, provided)
 
     def _fragment(self, target: list[Sel], fragment: FragmentSel) -> list[Sel]:
         """The selection list of `fragment` in `target`; it shares the object, so
@@ -491,7 +546,7 @@ class _Walk:
             if setter not in child.input_rewrites:
                 child.input_rewrites.append(setter)
         entity_target = child.entity_selections.setdefault(entity_type, [])
-        self.walk_each(child, entity_type, [sel], entity_target, path, {})
+        self.walk_each(child, entity_type, [sel], entity_target, path, None)
 
     def _indirect_key(
         self,
@@ -561,7 +616,7 @@ class _Walk:
                     )
                 else:
                     sels = _to_sels([node])
-                    self.walk_each(step, parent, sels, target, path, {})
+                    self.walk_each(step, parent, sels, target, path, None)
                     representation += _plain_copy(sels)
         finally:
             touched = self._recorders.pop()
@@ -625,7 +680,11 @@ class _Walk:
                 continue
             assert isinstance(node, FieldNode)
             name = node.name.value
-            wanted = FieldSel(name, selections=[] if node.selection_set else None)
+            wanted = FieldSel(
+                name,
+                arguments=tuple(node.arguments or ()),
+                selections=[] if node.selection_set else None,
+            )
             existing = find_response_key(target, name) or self._client_keys.get(
                 id(target), {}
             ).get(name)
@@ -673,24 +732,42 @@ class _Walk:
             if key is None:
                 continue
             # An @interfaceObject subgraph resolves it for every implementation.
-            child, _ = self.graph.entity_step(step, other, path)
+            join_field = self.sg.field(parent, sel.name)
+            source = join_field.source(other) if join_field else None
+            deps: frozenset[int] = frozenset()
+            required: list[Sel] = []
+            renames: list[KeyRenamer] = []
+            if source is not None and source.requires_selection_set is not None:
+                deps, required, renames = self._fetch_required(
+                    step, parent, source.requires_selection_set, target, path
+                )
+            child, _ = self.graph.entity_step(step, other, path, deps)
             self._record(child)
             members = self.sg.possible_types(parent, subgraph)
             representation = self._add_key(
                 step, parent, key.selection_set, target, child, members
             )
             for member in members:
-                _merge_into(child.requires.setdefault(member, []), representation)
+                _merge_into(
+                    child.requires.setdefault(member, []), representation + required
+                )
+                for rename in renames:
+                    moved = KeyRenamer(
+                        (f"... on {member}", *rename.path[1:]), rename.rename_key_to
+                    )
+                    if moved not in child.input_rewrites:
+                        child.input_rewrites.append(moved)
+            for member in members:
                 setter = ValueSetter((f"... on {member}", "__typename"), parent)
                 if setter not in child.input_rewrites:
                     child.input_rewrites.append(setter)
             entity_target = child.entity_selections.setdefault(parent, [])
-            self.walk_each(child, parent, [sel], entity_target, path, {})
+            self.walk_each(child, parent, [sel], entity_target, path, None)
             return
         # Otherwise ask each implementation this subgraph returns on its own.
         for member in self.sg.possible_types(parent, subgraph):
             inner = self._fragment(target, FragmentSel(member))
-            self.walk_each(step, member, [sel], inner, path, {})
+            self.walk_each(step, member, [sel], inner, path, None)
 
     def _jump_from_interface_object(
         self,
@@ -722,7 +799,7 @@ class _Walk:
             )
             _merge_into(child.requires.setdefault(parent, []), representation)
             entity_target = child.entity_selections.setdefault(parent, [])
-            self.walk_each(child, parent, selections, entity_target, path, {})
+            self.walk_each(child, parent, selections, entity_target, path, None)
             return
         raise PlanningError(
             f"No subgraph defines interface '{parent}' with a key reachable from the "
@@ -815,7 +892,8 @@ def _to_sels(nodes: list[object]) -> list[Sel]:
                 if node.selection_set
                 else None
             )
-            sels.append(FieldSel(node.name.value, selections=sub))
+            arguments = tuple(node.arguments or ())
+            sels.append(FieldSel(node.name.value, arguments=arguments, selections=sub))
         elif isinstance(node, InlineFragmentNode):
             condition = node.type_condition.name.value if node.type_condition else None
             sels.append(

@@ -325,3 +325,41 @@ QueryPlan {
   },
 }"""
     )
+
+
+def test_external_key_field_of_an_extension_is_returned_without_a_jump(
+    plan: Plan,
+) -> None:
+    result = plan("features", "{ owners { id name } }")
+    assert str(result) == (
+        """\
+QueryPlan {
+  Sequence {
+    Fetch(service: "c") {
+      {
+        owners {
+          id
+          __typename
+        }
+      }
+    },
+    Flatten(path: "owners.@") {
+      Fetch(service: "a") {
+        {
+          ... on User {
+            __typename
+            id
+          }
+        } =>
+        query ($representations: [_Any!]!) {
+          _entities(representations: $representations) {
+            ... on User {
+              name
+            }
+          }
+        }
+      },
+    },
+  },
+}"""
+    )

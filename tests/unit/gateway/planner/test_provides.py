@@ -103,3 +103,46 @@ QueryPlan {
   },
 }"""
     )
+
+
+def test_provides_with_a_type_condition_applies_inside_the_matching_fragment(
+    plan: Plan,
+) -> None:
+    result = plan("features", "{ feed { id ... on Book { author title } } }")
+    assert str(result) == (
+        """\
+QueryPlan {
+  Sequence {
+    Fetch(service: "a") {
+      {
+        feed {
+          __typename
+          id
+          ... on Book {
+            author
+            __typename
+            id
+          }
+        }
+      }
+    },
+    Flatten(path: "feed.@") {
+      Fetch(service: "b") {
+        {
+          ... on Book {
+            __typename
+            id
+          }
+        } =>
+        query ($representations: [_Any!]!) {
+          _entities(representations: $representations) {
+            ... on Book {
+              title
+            }
+          }
+        }
+      },
+    },
+  },
+}"""
+    )

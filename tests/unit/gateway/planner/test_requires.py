@@ -236,3 +236,87 @@ QueryPlan {
   },
 }"""
     )
+
+
+def test_interface_object_field_requiring_interface_fields_gets_them_per_implementation(
+    plan: Plan,
+) -> None:
+    result = plan("features", "{ animals { name sound(loud: true) } }")
+    assert str(result) == (
+        """\
+QueryPlan {
+  Sequence {
+    Fetch(service: "c") {
+      {
+        animals {
+          name
+          __typename
+          id
+        }
+      }
+    },
+    Flatten(path: "animals.@") {
+      Fetch(service: "b") {
+        {
+          ... on Dog {
+            __typename
+            id
+            name
+          }
+        } =>
+        query ($representations: [_Any!]!) {
+          _entities(representations: $representations) {
+            ... on Animal {
+              sound(loud: true)
+            }
+          }
+        }
+        input rewrite: ValueSetter(... on Dog/__typename = "Animal")
+      },
+    },
+  },
+}"""
+    )
+
+
+def test_required_field_with_arguments_is_aliased_beside_the_clients_other_arguments(
+    plan: Plan,
+) -> None:
+    result = plan("features", '{ animals { weight(unit: "lb") label } }')
+    assert str(result) == (
+        """\
+QueryPlan {
+  Sequence {
+    Fetch(service: "c") {
+      {
+        animals {
+          weight(unit: "lb")
+          __agora_weight: weight(unit: "kg")
+          __typename
+          id
+        }
+      }
+    },
+    Flatten(path: "animals.@") {
+      Fetch(service: "b") {
+        {
+          ... on Dog {
+            __typename
+            id
+            __agora_weight
+          }
+        } =>
+        query ($representations: [_Any!]!) {
+          _entities(representations: $representations) {
+            ... on Animal {
+              label
+            }
+          }
+        }
+        input rewrite: KeyRenamer(... on Dog/__agora_weight -> weight)
+        input rewrite: ValueSetter(... on Dog/__typename = "Animal")
+      },
+    },
+  },
+}"""
+    )

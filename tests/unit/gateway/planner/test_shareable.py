@@ -121,3 +121,38 @@ QueryPlan {
   },
 }"""
     )
+
+
+def test_shared_root_value_type_is_split_across_the_subgraphs_resolving_its_fields(
+    plan: Plan,
+) -> None:
+    result = plan("features", "{ info { name version region uptime } }")
+    assert str(result) == (
+        """\
+QueryPlan {
+  Parallel {
+    Fetch(service: "a") {
+      {
+        info {
+          name
+          version
+        }
+      }
+    },
+    Fetch(service: "b") {
+      {
+        info {
+          region
+        }
+      }
+    },
+    Fetch(service: "c") {
+      {
+        info {
+          uptime
+        }
+      }
+    },
+  },
+}"""
+    )
