@@ -303,3 +303,36 @@ async def test_stock_lists_levels_per_farm_and_low_stock_filters_on_available(
     assert await low_stock(admin_a, 3) == []
     with pytest.raises(InvalidQuantity):
         await low_stock(admin_a, -1)
+
+
+async def test_a_reservation_released_and_expired_at_once_gives_its_units_back_once(
+    shelf: Shelf, admin_a: Caller, member_a: Caller
+) -> None:
+    await receive_stock(
+        admin_a, farm_id=shelf.farm_id, product_id=shelf.product_id, quantity=10
+    )
+    held = [
+        await reserve(
+            member_a,
+            farm_id=shelf.farm_id,
+            product_id=shelf.product_id,
+            quantity=2,
+            ttl=60,
+            now=NOW,
+        )
+        for _ in range(5)
+    ]
+    later = NOW + timedelta(minutes=2)
+    results = await asyncio.gather(
+        expire_reservations(now=later),
+        *(release_reservation(member_a, r.id) for r in held),
+        return_exceptions=True,
+    )
+    released = [r for r in results[1:] if isinstance(r, Reservation)]
+    refused = [r for r in results[1:] if isinstance(r, ReservationNotActive)]
+    assert len(released) + len(refused) == 5
+    assert results[0] == len(refused)
+    level = await _level(admin_a, shelf)
+    assert (level.quantity, level.reserved) == (10, 0)
+    async with tenant_transaction(admin_a.tenant_id):
+        assert await replay(level.id) == (10, 0)
