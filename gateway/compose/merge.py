@@ -12,31 +12,30 @@ resolves what.
 from __future__ import annotations
 
 import re
-from collections import Counter
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from graphql import print_ast
 
 from ._directives import merge_directives
+from ._override import FieldSource, resolve_overrides
+from ._wording import (
+    Raw,
+    graph_enum_names,
+    group_by_value,
+    join_directive,
+    most_common,
+    subgraph_names,
+)
 from .errors import CompositionError, CompositionHint
+from .model import MergedArgument, MergedField, MergedType, MergedValue, Supergraph
 from .subgraph import ROOT_NAMES, named_type
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable
-
-    from graphql.language import DirectiveNode, ValueNode
+    from graphql.language import ValueNode
 
     from .subgraph import Argument, Field, Subgraph, TypeDefinition
 
-__all__ = [
-    "MergedArgument",
-    "MergedField",
-    "MergedType",
-    "Supergraph",
-    "merge",
-    "most_common",
-]
+__all__ = ["merge"]
 
 _KIND_NAMES = {
     "object": "Object Type",
@@ -46,118 +45,6 @@ _KIND_NAMES = {
     "input": "Input Object Type",
     "scalar": "Scalar Type",
 }
-
-
-@dataclass(slots=True)
-class MergedArgument:
-    name: str
-    type: str
-    default: ValueNode | None
-    description: str | None
-    directives: list[DirectiveNode]
-
-
-@dataclass(slots=True)
-class MergedField:
-    name: str
-    type: str
-    description: str | None = None
-    arguments: dict[str, MergedArgument] = field(default_factory=dict)
-    default: ValueNode | None = None
-    join: list[str] = field(default_factory=list)
-    directives: list[DirectiveNode] = field(default_factory=list)
-
-
-@dataclass(slots=True)
-class MergedValue:
-    name: str
-    description: str | None
-    join: list[str]
-    directives: list[DirectiveNode]
-
-
-@dataclass(slots=True)
-class MergedType:
-    name: str
-    kind: str
-    description: str | None = None
-    join: list[str] = field(default_factory=list)
-    directives: list[DirectiveNode] = field(default_factory=list)
-    interfaces: list[str] = field(default_factory=list)
-    fields: dict[str, MergedField] = field(default_factory=dict)
-    members: list[str] = field(default_factory=list)
-    values: dict[str, MergedValue] = field(default_factory=dict)
-
-
-@dataclass(slots=True)
-class Supergraph:
-    """The merged graph, before printing: what `print_supergraph` turns into SDL."""
-
-    subgraphs: list[Subgraph]
-    graph_names: dict[str, str]
-    types: dict[str, MergedType]
-    root_types: list[str]
-
-
-def graph_enum_names(names: list[str]) -> dict[str, str]:
-    """Subgraph name -> join__Graph value: upper case, non-word characters as `_`."""
-    result: dict[str, str] = {}
-    taken: set[str] = set()
-    for name in names:
-        value = re.sub(r"\W", "_", name).upper()
-        if value[:1].isdigit():
-            value = "_" + value
-        candidate, suffix = value, 1
-        while candidate in taken:
-            candidate, suffix = f"{value}_{suffix}", suffix + 1
-        taken.add(candidate)
-        result[name] = candidate
-    return result
-
-
-def _quoted_list(names: list[str]) -> str:
-    quoted = [f'"{n}"' for n in names]
-    if len(quoted) <= 1:
-        return "".join(quoted)
-    return ", ".join(quoted[:-1]) + " and " + quoted[-1]
-
-
-def subgraph_names(names: list[str]) -> str:
-    """`subgraph "a"` or `subgraphs "a", "b" and "c"`, as Apollo's messages say it."""
-    noun = "subgraph" if len(names) == 1 else "subgraphs"
-    return f"{noun} {_quoted_list(names)}"
-
-
-def _join(name: str, **arguments: object) -> str:
-    parts = []
-    for key, value in arguments.items():
-        if value is None or value is False:
-            continue
-        if value is True:
-            parts.append(f"{key}: true")
-        elif isinstance(value, _Raw):
-            parts.append(f"{key}: {value.text}")
-        else:
-            escaped = str(value).replace("\\", "\\\\").replace('"', '\\"')
-            parts.append(f'{key}: "{escaped}"')
-    return f"@{name}({', '.join(parts)})" if parts else f"@{name}"
-
-
-@dataclass(frozen=True, slots=True)
-class _Raw:
-    text: str
-
-
-@dataclass(slots=True)
-class _Source:
-    """One subgraph's definition of a field, with what @override made of it."""
-
-    subgraph: Subgraph
-    field: Field
-    used_overridden: bool = False
-    unused_overridden: bool = False
-    override_label: str | None = None
-    override_from: str | None = None
 
 
 class _Merger:
@@ -172,8 +59,8 @@ class _Merger:
 
     # -- helpers -----------------------------------------------------------------
 
-    def graph(self, subgraph: Subgraph) -> _Raw:
-        return _Raw(self.graph_names[subgraph.name])
+    def graph(self, subgraph: Subgraph) -> Raw:
+        return Raw(self.graph_names[subgraph.name])
 
     def definitions(self, name: str) -> list[tuple[Subgraph, TypeDefinition]]:
         return [(s, s.types[name]) for s in self.subgraphs if name in s.types]
@@ -221,7 +108,7 @@ class _Merger:
             if self.is_subtype(wider, narrower):
                 result = candidate
                 continue
-            groups = _group(sources)
+            groups = group_by_value(sources)
             described = " but ".join(
                 f'type "{t}" in {subgraph_names(names)}' for t, names in groups[:2]
             )
@@ -247,7 +134,7 @@ class _Merger:
         all_equal = all(t == sources[0][1] for _, t in sources)
         if not all_equal:
             chosen = [s.name for s, t in sources if t == result]
-            others = [(t, n) for t, n in _group(sources) if t != result]
+            others = [(t, n) for t, n in group_by_value(sources) if t != result]
             relation = "supertype" if input_position else "subtype"
             code = (
                 "INCONSISTENT_BUT_COMPATIBLE_ARGUMENT_TYPE"
@@ -323,18 +210,18 @@ class _Merger:
             if kind in ("object", "interface"):
                 for key in definition.keys:
                     merged.join.append(
-                        _join(
+                        join_directive(
                             "join__type",
                             graph=graph,
                             key=key.fields,
                             extension=key.extension,
-                            resolvable=None if key.resolvable else _Raw("false"),
+                            resolvable=None if key.resolvable else Raw("false"),
                             isInterfaceObject=definition.interface_object,
                         )
                     )
                 if not definition.keys:
                     merged.join.append(
-                        _join(
+                        join_directive(
                             "join__type",
                             graph=graph,
                             isInterfaceObject=definition.interface_object,
@@ -342,12 +229,14 @@ class _Merger:
                     )
                 for interface in definition.interfaces:
                     merged.join.append(
-                        _join("join__implements", graph=graph, interface=interface)
+                        join_directive(
+                            "join__implements", graph=graph, interface=interface
+                        )
                     )
                     if interface not in merged.interfaces:
                         merged.interfaces.append(interface)
             else:
-                merged.join.append(_join("join__type", graph=graph))
+                merged.join.append(join_directive("join__type", graph=graph))
         if kind in ("object", "interface"):
             self.merge_fields(merged, definitions)
         elif kind == "union":
@@ -361,7 +250,7 @@ class _Merger:
         for subgraph, definition in definitions:
             for member in definition.members:
                 merged.join.append(
-                    _join(
+                    join_directive(
                         "join__unionMember", graph=self.graph(subgraph), member=member
                     )
                 )
@@ -387,98 +276,17 @@ class _Merger:
 
     def field_sources(
         self, type_name: str, field_name: str, subgraphs: list[Subgraph]
-    ) -> list[_Source]:
+    ) -> list[FieldSource]:
         sources = [
-            _Source(s, s.types[type_name].fields[field_name])
+            FieldSource(s, s.types[type_name].fields[field_name])
             for s in subgraphs
             if field_name in s.types[type_name].fields
         ]
-        coordinate = f"{type_name}.{field_name}"
-        for source in sources:
-            origin = source.field.override_from
-            if origin is None:
-                continue
-            name = source.subgraph.name
-            if origin == name:
-                self.errors.append(
-                    CompositionError(
-                        "OVERRIDE_FROM_SELF_ERROR",
-                        f'Source and destination subgraphs "{name}" are the same for'
-                        f' overridden field "{coordinate}"',
-                        (name,),
-                        type_name,
-                        field_name,
-                    )
-                )
-                continue
-            if origin not in self.by_name:
-                self.hints.append(
-                    CompositionHint(
-                        "FROM_SUBGRAPH_DOES_NOT_EXIST",
-                        f'Source subgraph "{origin}" for field "{coordinate}" on'
-                        f' subgraph "{name}" does not exist.',
-                        (name,),
-                        type_name,
-                        field_name,
-                    )
-                )
-                continue
-            source.override_from = origin
-            source.override_label = source.field.override_label
-            overridden = next((s for s in sources if s.subgraph.name == origin), None)
-            if overridden is None:
-                self.hints.append(
-                    CompositionHint(
-                        "OVERRIDE_DIRECTIVE_CAN_BE_REMOVED",
-                        f'Field "{coordinate}" on subgraph "{name}" no longer exists'
-                        " in the from subgraph. The @override directive can be"
-                        " removed.",
-                        (name,),
-                        type_name,
-                        field_name,
-                    )
-                )
-                continue
-            if source.override_label is not None:
-                overridden.override_label = source.override_label
-                self.hints.append(
-                    CompositionHint(
-                        "OVERRIDE_MIGRATION_IN_PROGRESS",
-                        f'Field "{coordinate}" is currently being migrated with'
-                        " progressive @override. Once the migration is complete,"
-                        f' remove the field from subgraph "{origin}".',
-                        (origin, name),
-                        type_name,
-                        field_name,
-                    )
-                )
-            elif (type_name, field_name) in overridden.subgraph.used_fields:
-                overridden.used_overridden = True
-                self.hints.append(
-                    CompositionHint(
-                        "OVERRIDDEN_FIELD_CAN_BE_REMOVED",
-                        f'Field "{coordinate}" on subgraph "{origin}" is overridden.'
-                        " It is still used in some federation directive(s) (@key,"
-                        " @requires, and/or @provides) and/or to satisfy interface"
-                        " constraint(s), but consider marking it @external explicitly"
-                        " or removing it along with its references.",
-                        (origin,),
-                        type_name,
-                        field_name,
-                    )
-                )
-            else:
-                overridden.unused_overridden = True
-                self.hints.append(
-                    CompositionHint(
-                        "OVERRIDDEN_FIELD_CAN_BE_REMOVED",
-                        f'Field "{coordinate}" on subgraph "{origin}" is overridden.'
-                        " Consider removing it.",
-                        (origin,),
-                        type_name,
-                        field_name,
-                    )
-                )
+        errors, hints = resolve_overrides(
+            sources, type_name, field_name, set(self.by_name)
+        )
+        self.errors += errors
+        self.hints += hints
         return sources
 
     def merge_fields(
@@ -495,7 +303,7 @@ class _Merger:
             self.merge_field(merged, field_name, sources, subgraphs)
 
     def validate_shareable(
-        self, type_name: str, field_name: str, sources: list[_Source]
+        self, type_name: str, field_name: str, sources: list[FieldSource]
     ) -> None:
         resolving = [
             s
@@ -541,7 +349,7 @@ class _Merger:
         self,
         merged: MergedType,
         field_name: str,
-        sources: list[_Source],
+        sources: list[FieldSource],
         subgraphs: list[Subgraph],
     ) -> None:
         coordinate = f"{merged.name}.{field_name}"
@@ -571,7 +379,7 @@ class _Merger:
                 if source.unused_overridden and source.override_label is None:
                     continue
                 result.join.append(
-                    _join(
+                    join_directive(
                         "join__field",
                         graph=self.graph(source.subgraph),
                         requires=source.field.requires,
@@ -586,7 +394,11 @@ class _Merger:
         merged.fields[field_name] = result
 
     def validate_external_types(
-        self, coordinate: str, sources: list[_Source], merged_type: str, all_equal: bool
+        self,
+        coordinate: str,
+        sources: list[FieldSource],
+        merged_type: str,
+        all_equal: bool,
     ) -> None:
         """An @external declaration must agree with the type the owners resolve."""
         if all(
@@ -596,7 +408,7 @@ class _Merger:
             if s.field.external
         ):
             return
-        groups = _group([(s.subgraph, s.field.type) for s in sources])
+        groups = group_by_value([(s.subgraph, s.field.type) for s in sources])
         groups.sort(key=lambda group: group[0] != merged_type)
         described = " but ".join(
             f'type "{t}" in {subgraph_names(names)}' for t, names in groups[:2]
@@ -614,7 +426,7 @@ class _Merger:
         )
 
     def needs_join_field(
-        self, sources: list[_Source], subgraphs: list[Subgraph], all_equal: bool
+        self, sources: list[FieldSource], subgraphs: list[Subgraph], all_equal: bool
     ) -> bool:
         if not all_equal:
             return True
@@ -732,7 +544,7 @@ class _Merger:
             )
             return None
         if len({d for _, d in present}) > 1:
-            groups = _group(present)
+            groups = group_by_value(present)
             described = " but ".join(
                 f"default value {d} in {subgraph_names(n)}" for d, n in groups
             )
@@ -814,7 +626,7 @@ class _Merger:
             result.default = self.merge_default(coordinate, having, merged.name, name)
             if not all_equal:
                 result.join = [
-                    _join("join__field", graph=self.graph(s), type=f.type)
+                    join_directive("join__field", graph=self.graph(s), type=f.type)
                     for s, f in having
                 ]
             merged.fields[name] = result
@@ -952,7 +764,10 @@ class _Merger:
                     for _, d in definitions
                     if value in d.values
                 ),
-                [_join("join__enumValue", graph=self.graph(s)) for s in having],
+                [
+                    join_directive("join__enumValue", graph=self.graph(s))
+                    for s in having
+                ],
                 merge_directives(
                     (
                         x
@@ -965,26 +780,11 @@ class _Merger:
             )
 
 
-def most_common(descriptions: Iterable[str | None]) -> str | None:
-    """The description most subgraphs agree on (first of equals), as Apollo picks."""
-    counts = Counter(d for d in descriptions if d)
-    return max(counts, key=counts.__getitem__) if counts else None
-
-
 def _in_key(definition: TypeDefinition, field_name: str) -> bool:
     return any(
         re.search(rf"(^|[\s{{]){re.escape(field_name)}($|[\s{{}}])", key.fields)
         for key in definition.keys
     )
-
-
-def _group(
-    sources: list[tuple[Subgraph, str]] | list[tuple[Subgraph, str | None]],
-) -> list[tuple[str, list[str]]]:
-    groups: dict[str, list[str]] = {}
-    for subgraph, value in sources:
-        groups.setdefault(str(value), []).append(subgraph.name)
-    return list(groups.items())
 
 
 def merge(

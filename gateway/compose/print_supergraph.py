@@ -22,7 +22,7 @@ from ._specs import (
 if TYPE_CHECKING:
     from graphql.language import DirectiveDefinitionNode, DirectiveNode
 
-    from .merge import MergedArgument, MergedField, MergedType, Supergraph
+    from .model import MergedArgument, MergedField, MergedType, Supergraph
 
 __all__ = ["print_supergraph"]
 

@@ -16,7 +16,7 @@ from .errors import CompositionError
 from .subgraph import named_type
 
 if TYPE_CHECKING:
-    from .merge import Supergraph
+    from .model import Supergraph
     from .subgraph import Subgraph, TypeDefinition
 
 __all__ = ["validate_satisfiability"]

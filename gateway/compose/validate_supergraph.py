@@ -10,12 +10,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from ._wording import subgraph_names
 from .errors import CompositionError
-from .merge import subgraph_names
 from .subgraph import named_type
 
 if TYPE_CHECKING:
-    from .merge import MergedType, Supergraph
+    from .model import MergedType, Supergraph
 
 __all__ = ["validate_supergraph"]
 

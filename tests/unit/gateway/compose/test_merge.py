@@ -6,7 +6,7 @@ from graphql import parse
 
 from gateway.compose import SubgraphDefinition, compose
 from gateway.compose._directives import dnf_conjunction
-from gateway.compose.merge import graph_enum_names, subgraph_names
+from gateway.compose._wording import graph_enum_names, subgraph_names
 
 
 def test_graph_enum_values_are_upper_case_words_and_stay_unique() -> None:
