@@ -520,7 +520,13 @@ class Bench:
         cpu_after = cpu_seconds(process.pid), cpu_seconds(self.subgraphs.pid)
         requests_after, misses_after = subgraph_counts()
         window["peak_rss_mib"] = round(peak_rss_mib(process.pid), 1)
-        window["gateway_cpu_percent"] = _percent(cpu_after[0] - cpu_before[0], window)
+        gateway_cpu = cpu_after[0] - cpu_before[0]
+        window["gateway_cpu_percent"] = _percent(gateway_cpu, window)
+        # Requests per second of the gateway's own CPU: steadier than rps when other
+        # work on the machine takes CPU away from the gateway.
+        window["requests_per_cpu_second"] = (
+            round(window["requests"] / gateway_cpu, 1) if gateway_cpu else None
+        )
         window["subgraphs_cpu_percent"] = _percent(cpu_after[1] - cpu_before[1], window)
         window["subgraph_requests_per_operation"] = (
             round((requests_after - requests_before) / window["requests"], 2)
@@ -537,6 +543,7 @@ class Bench:
 
 MEDIAN_KEYS = (
     "rps",
+    "requests_per_cpu_second",
     "p50_ms",
     "p90_ms",
     "p99_ms",
@@ -567,6 +574,9 @@ def _percent(cpu: float, window: JSON) -> float:
     return round(100 * cpu / window["seconds"], 1) if window["seconds"] else 0.0
 
 
+RATIO_KEYS = ("rps", "requests_per_cpu_second", "p50_ms", "p99_ms", "peak_rss_mib")
+
+
 def ratios(results: JSON) -> JSON:
     """Agora's figures divided by each measured peer's (rps > 1 and latency < 1 are
     better for Agora)."""
@@ -577,11 +587,12 @@ def ratios(results: JSON) -> JSON:
     for name, theirs in results.items():
         if name == OURS or "rps" not in theirs:
             continue
-        out[name] = {
-            key: round(ours[key] / theirs[key], 3) if theirs[key] else None
-            for key in ("rps", "p50_ms", "p99_ms", "peak_rss_mib")
-        }
+        out[name] = {key: _ratio(ours.get(key), theirs.get(key)) for key in RATIO_KEYS}
     return out
+
+
+def _ratio(ours: float | None, theirs: float | None) -> float | None:
+    return round(ours / theirs, 3) if ours and theirs else None
 
 
 def _tail(path: Path, lines: int = 30) -> str:
@@ -617,7 +628,8 @@ def render_table(report: JSON) -> str:
             lines.append(f"    log: {gateway['log']}")
     header = (
         f"  {'gateway':<8} {'check':<6} {'rps':>9} {'p50 ms':>8} {'p99 ms':>8} "
-        f"{'RSS MiB':>8} {'gw CPU%':>8} {'sg CPU%':>8} {'fetch/op':>8} {'errors':>6}"
+        f"{'RSS MiB':>8} {'gw CPU%':>8} {'req/CPUs':>8} {'sg CPU%':>8} "
+        f"{'fetch/op':>8} {'errors':>6}"
     )
     for op_name, operation in report["results"]["operations"].items():
         lines += ["", f"{op_name}: {operation['description']}", header]
@@ -633,6 +645,7 @@ def render_table(report: JSON) -> str:
                 f"{result['p50_ms']:>8.2f} {result['p99_ms']:>8.2f} "
                 f"{result['peak_rss_mib']:>8.1f} "
                 f"{result['gateway_cpu_percent']:>8.1f} "
+                f"{_fmt(result.get('requests_per_cpu_second'), 1):>8} "
                 f"{result['subgraphs_cpu_percent']:>8.1f} "
                 f"{result.get('subgraph_requests_per_operation', '?'):>8} "
                 f"{result['errors']:>6}"
@@ -640,6 +653,7 @@ def render_table(report: JSON) -> str:
         for peer, ratio in operation["ratios"].items():
             lines.append(
                 f"  {OURS}/{peer}: rps x{_fmt(ratio['rps'])}  "
+                f"req/CPUs x{_fmt(ratio['requests_per_cpu_second'])}  "
                 f"p50 x{_fmt(ratio['p50_ms'])}  p99 x{_fmt(ratio['p99_ms'])}  "
                 f"RSS x{_fmt(ratio['peak_rss_mib'])}"
             )
@@ -660,8 +674,8 @@ def _describe_versions(found: JSON) -> str:
     return f"{agora}; node {found.get('node', '?')}; {peers}"
 
 
-def _fmt(value: float | None) -> str:
-    return "n/a" if value is None else f"{value:.2f}"
+def _fmt(value: float | None, digits: int = 2) -> str:
+    return "n/a" if value is None else f"{value:.{digits}f}"
 
 
 # -- set-up checks --------------------------------------------------------------------

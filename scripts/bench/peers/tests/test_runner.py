@@ -83,6 +83,7 @@ def window(rps: float, p50: float, rss: float) -> dict[str, object]:
         "p90_ms": p50 * 2,
         "p99_ms": p50 * 4,
         "gateway_cpu_percent": 90.0,
+        "requests_per_cpu_second": rps / 0.9,
         "subgraphs_cpu_percent": 5.0,
         "subgraph_requests_per_operation": 3.0,
         "requests": int(rps * 10),
@@ -111,7 +112,13 @@ def test_ratios_divide_agora_by_each_measured_peer() -> None:
         "hive": {"check": {"ok": False, "problem": "x", "returned": ""}},
     }
     assert ratios(results) == {
-        "apollo": {"rps": 3.0, "p50_ms": 0.25, "p99_ms": 0.25, "peak_rss_mib": 0.5}
+        "apollo": {
+            "rps": 3.0,
+            "requests_per_cpu_second": 3.0,
+            "p50_ms": 0.25,
+            "p99_ms": 0.25,
+            "peak_rss_mib": 0.5,
+        }
     }
 
 
