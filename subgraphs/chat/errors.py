@@ -15,14 +15,17 @@ AgoraGraphQLError (subgraphs.kit.errors)
 │   └── ComplaintNotFound
 ├── Conflict
 │   └── ClientIdReused          a client id already used for another conversation
-└── RateLimited
-    └── MessageRateLimited      more messages than the per-minute or per-hour limit
+├── RateLimited
+│   └── MessageRateLimited      more messages than the per-minute or per-hour limit
+└── BrokerUnavailable
+    └── RedisUnavailable        Redis (rate limits, presence) cannot be reached
 """
 
 from __future__ import annotations
 
 from subgraphs.kit.errors import (
     BadUserInput,
+    BrokerUnavailable,
     Conflict,
     Forbidden,
     NotFound,
@@ -41,6 +44,7 @@ __all__ = [
     "MessageRateLimited",
     "NotAParticipant",
     "NotYourMessage",
+    "RedisUnavailable",
     "StaffOnly",
 ]
 
@@ -145,3 +149,11 @@ class MessageRateLimited(RateLimited):
         )
         self.limit = limit
         self.window = window
+
+
+class RedisUnavailable(BrokerUnavailable):
+    """Raised when Redis cannot be reached for rate limits or presence."""
+
+    def __init__(self, purpose: str) -> None:
+        super().__init__(f"Redis cannot be reached for {purpose}.")
+        self.purpose = purpose

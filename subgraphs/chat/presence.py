@@ -11,12 +11,17 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import time
 import uuid
 from typing import TYPE_CHECKING, Protocol
 
 from redis.asyncio import Redis
+from redis.exceptions import RedisError
 
+from subgraphs.kit.errors import AgoraGraphQLError
+
+from .errors import RedisUnavailable
 from .events import PRESENCE, PresenceChanged
 
 if TYPE_CHECKING:
@@ -25,6 +30,8 @@ if TYPE_CHECKING:
     from subgraphs.kit.pubsub import Broker
 
 __all__ = ["MemoryPresence", "Presence", "RedisPresence", "connected"]
+
+logger = logging.getLogger("agora.subgraphs")
 
 
 class Presence(Protocol):
@@ -103,9 +110,12 @@ class RedisPresence:
 
     async def connect(self, user_id: str, connection_id: str) -> bool:
         now = time.time()
-        before = await self._connect(
-            keys=[self._key(user_id)], args=[now, now + self.ttl, connection_id]
-        )
+        try:
+            before = await self._connect(
+                keys=[self._key(user_id)], args=[now, now + self.ttl, connection_id]
+            )
+        except RedisError as exc:
+            raise RedisUnavailable("presence") from exc
         self._local.setdefault(user_id, set()).add(connection_id)
         if self._heartbeat is None or self._heartbeat.done():
             self._heartbeat = asyncio.create_task(self._beat())
@@ -117,19 +127,25 @@ class RedisPresence:
             local.discard(connection_id)
             if not local:
                 del self._local[user_id]
-        left = await self._disconnect(
-            keys=[self._key(user_id)], args=[time.time(), 0, connection_id]
-        )
+        try:
+            left = await self._disconnect(
+                keys=[self._key(user_id)], args=[time.time(), 0, connection_id]
+            )
+        except RedisError as exc:
+            raise RedisUnavailable("presence") from exc
         return int(left) == 0
 
     async def online(self, user_ids: list[str]) -> dict[str, bool]:
         if not user_ids:
             return {}
         now = time.time()
-        async with self._redis.pipeline(transaction=False) as pipe:
-            for user_id in user_ids:
-                pipe.zcount(self._key(user_id), f"({now}", "+inf")
-            counts = await pipe.execute()
+        try:
+            async with self._redis.pipeline(transaction=False) as pipe:
+                for user_id in user_ids:
+                    pipe.zcount(self._key(user_id), f"({now}", "+inf")
+                counts = await pipe.execute()
+        except RedisError as exc:
+            raise RedisUnavailable("presence") from exc
         return {u: int(c) > 0 for u, c in zip(user_ids, counts, strict=True)}
 
     async def _beat(self) -> None:
@@ -137,12 +153,16 @@ class RedisPresence:
         while self._local:
             await asyncio.sleep(self.ttl / 3)
             expires_at = time.time() + self.ttl
-            async with self._redis.pipeline(transaction=False) as pipe:
-                for user_id, connections in self._local.items():
-                    for connection_id in connections:
-                        pipe.zadd(self._key(user_id), {connection_id: expires_at})
-                    pipe.pexpireat(self._key(user_id), int(expires_at * 1000) + 1)
-                await pipe.execute()
+            try:
+                async with self._redis.pipeline(transaction=False) as pipe:
+                    for user_id, connections in list(self._local.items()):
+                        for connection_id in connections:
+                            pipe.zadd(self._key(user_id), {connection_id: expires_at})
+                        pipe.pexpireat(self._key(user_id), int(expires_at * 1000) + 1)
+                    await pipe.execute()
+            except RedisError:
+                # The next beat retries; entries live `ttl`, three beats.
+                logger.warning("presence heartbeat failed", exc_info=True)
 
     async def close(self) -> None:
         if self._heartbeat is not None:
@@ -170,5 +190,11 @@ async def connected(
 async def _leave(
     presence: Presence, broker: Broker, user_id: str, connection_id: str
 ) -> None:
-    if await presence.disconnect(user_id, connection_id):
-        await PRESENCE.publish(broker, PresenceChanged(user_id=user_id, online=False))
+    try:
+        if await presence.disconnect(user_id, connection_id):
+            await PRESENCE.publish(
+                broker, PresenceChanged(user_id=user_id, online=False)
+            )
+    except AgoraGraphQLError:
+        # The socket is gone: nobody to tell. The Redis entry expires by itself.
+        logger.warning("could not record %s going offline", user_id, exc_info=True)

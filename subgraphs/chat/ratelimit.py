@@ -13,8 +13,9 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
 from redis.asyncio import Redis
+from redis.exceptions import RedisError
 
-from .errors import MessageRateLimited
+from .errors import MessageRateLimited, RedisUnavailable
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -119,7 +120,10 @@ class RedisRateLimiter:
         args: list[str | float | int] = [self.clock(), uuid.uuid4().hex]
         for window in self.windows:
             args += [window.limit, window.seconds]
-        index, retry_after = await self._script(keys=keys, args=args)
+        try:
+            index, retry_after = await self._script(keys=keys, args=args)
+        except RedisError as exc:
+            raise RedisUnavailable("rate limits") from exc
         if int(index):
             window = self.windows[int(index) - 1]
             raise MessageRateLimited(window.limit, window.seconds, float(retry_after))

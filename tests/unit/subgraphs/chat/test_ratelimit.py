@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from subgraphs.chat.errors import MessageRateLimited
+from subgraphs.chat.errors import MessageRateLimited, RedisUnavailable
+from subgraphs.chat.presence import RedisPresence
 from subgraphs.chat.ratelimit import (
     MESSAGE_WINDOWS,
     MemoryRateLimiter,
@@ -90,3 +91,22 @@ async def test_redis_limits_are_shared_by_every_limiter_on_the_prefix(
     finally:
         await one.close()
         await two.close()
+
+
+async def test_an_unreachable_redis_is_service_unavailable_not_an_internal_error() -> (
+    None
+):
+    # Nothing listens on port 1: every Redis error must come out as ours.
+    limiter = RedisRateLimiter("redis://127.0.0.1:1/0")
+    presence = RedisPresence("redis://127.0.0.1:1/0")
+    try:
+        with pytest.raises(RedisUnavailable) as raised:
+            await limiter.hit("u")
+        assert raised.value.code == "SERVICE_UNAVAILABLE"
+        with pytest.raises(RedisUnavailable):
+            await presence.connect("u", "c1")
+        with pytest.raises(RedisUnavailable):
+            await presence.online(["u"])
+    finally:
+        await limiter.close()
+        await presence.close()
