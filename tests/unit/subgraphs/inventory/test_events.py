@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
 import pytest
 
+from subgraphs.inventory.app import sweep_expired_reservations
 from subgraphs.inventory.errors import InsufficientStock
 from subgraphs.inventory.events import STOCK_BY_FARM, STOCK_BY_PRODUCT, StockChanged
 from subgraphs.inventory.models import Farm, Product, StockLevel, StockMovement
@@ -101,3 +104,34 @@ async def test_the_seed_is_idempotent(inventory_db: Settings) -> None:
         assert len(levels) == 6
         assert await StockMovement.all().count() == 6
         assert sum(level.quantity for level in levels) == 595
+
+
+async def test_the_sweeper_expires_overdue_reservations_and_announces_it(
+    shelf: Shelf, admin_a: Caller, member_a: Caller
+) -> None:
+    await receive_stock(
+        admin_a, farm_id=shelf.farm_id, product_id=shelf.product_id, quantity=5
+    )
+    an_hour_ago = datetime.now(UTC) - timedelta(hours=1)
+    await reserve(
+        member_a,
+        farm_id=shelf.farm_id,
+        product_id=shelf.product_id,
+        quantity=2,
+        ttl=60,
+        now=an_hour_ago,
+    )
+    async with (
+        Broker("memory://") as broker,
+        broker.subscribe(
+            STOCK_BY_PRODUCT.name(admin_a.tenant_id, shelf.product_id)
+        ) as events,
+    ):
+        sweeper = asyncio.create_task(sweep_expired_reservations(broker, interval=3600))
+        try:
+            event = await _next(events)
+        finally:
+            sweeper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await sweeper
+    assert (event.reason, event.quantity, event.reserved) == ("EXPIRED", 5, 0)
