@@ -12,6 +12,7 @@ from .merge import merge
 from .print_supergraph import print_supergraph
 from .satisfiability import validate_satisfiability
 from .subgraph import read_subgraph
+from .validate_subgraph import validate_subgraph
 from .validate_supergraph import validate_supergraph
 
 if TYPE_CHECKING:
@@ -64,6 +65,7 @@ def compose(subgraphs: Sequence[SubgraphDefinition]) -> CompositionResult:
         subgraph, subgraph_errors = read_subgraph(definition)
         errors += subgraph_errors
         if subgraph is not None:
+            errors += validate_subgraph(subgraph)
             read.append(subgraph)
     if errors:
         return CompositionResult(None, tuple(errors))

@@ -2,8 +2,8 @@
 
 Implements the subgraph side of Apollo Federation 2 (https://www.apollographql.com/
 docs/graphos/reference/federation/directives): `@link` imports and renames, root types
-renamed to Query/Mutation/Subscription, and the upgrade of federation 1 subgraphs (no
-`@link`): every field shareable, `@external` dropped on key fields and where unused.
+renamed to Query/Mutation/Subscription, federation 1 subgraphs (no `@link`) read with
+the spec names. validate_subgraph.py checks and upgrades what is read here.
 """
 
 from __future__ import annotations
@@ -19,7 +19,6 @@ from graphql.language import (
     EnumTypeDefinitionNode,
     EnumTypeExtensionNode,
     FieldDefinitionNode,
-    FieldNode,
     InputObjectTypeDefinitionNode,
     InputObjectTypeExtensionNode,
     InputValueDefinitionNode,
@@ -49,7 +48,6 @@ from .errors import CompositionError
 if TYPE_CHECKING:
     from graphql.language import (
         DocumentNode,
-        SelectionSetNode,
     )
 
 __all__ = [
@@ -359,15 +357,6 @@ def read_subgraph(
     subgraph.types.setdefault("Query", TypeDefinition("Query", "object"))
     subgraph.root_types["Query"] = "Query"
     errors = _read_composed_directives(subgraph, names, document, schema_directives)
-    errors += _validate_types(subgraph)
-    if errors:
-        return subgraph, errors
-    errors += _validate_field_sets(subgraph)
-    _drop_fake_externals(subgraph)
-    if subgraph.is_federation_1:
-        _upgrade_federation_1(subgraph)
-    else:
-        errors += _validate_externals(subgraph)
     return subgraph, errors
 
 
@@ -511,215 +500,4 @@ def _read_composed_directives(
             names.links.get(directive_name),
             definition,
         )
-    return errors
-
-
-def _fields(selection_set: SelectionSetNode | None) -> list[FieldNode]:
-    selections = selection_set.selections if selection_set else ()
-    return [s for s in selections if isinstance(s, FieldNode)]
-
-
-def _selections(fields: str) -> list[FieldNode]:
-    """The top-level fields of a field set such as `"id owner { id }"`."""
-    operation = parse(f"{{{fields}}}").definitions[0]
-    assert isinstance(operation, OperationDefinitionNode)
-    return _fields(operation.selection_set)
-
-
-def _check_field_set(
-    subgraph: Subgraph,
-    type_name: str,
-    fields: str,
-    used: set[tuple[str, str]],
-) -> str | None:
-    """Return why `fields` cannot be selected on `type_name`, or None when it can."""
-    try:
-        selections = _selections(fields)
-    except GraphQLError as error:
-        return error.message
-
-    def walk(selections: list[FieldNode], parent: str) -> str | None:
-        definition = subgraph.types.get(parent)
-        for selection in selections:
-            field_name = selection.name.value
-            found = definition.fields.get(field_name) if definition else None
-            if found is None:
-                return f'Cannot query field "{field_name}" on type "{parent}"'
-            used.add((parent, field_name))
-            if selection.selection_set is not None:
-                reason = walk(_fields(selection.selection_set), named_type(found.type))
-                if reason is not None:
-                    return reason
-        return None
-
-    return walk(selections, type_name)
-
-
-def _validate_field_sets(subgraph: Subgraph) -> list[CompositionError]:
-    errors: list[CompositionError] = []
-    name = subgraph.name
-    for type_name, definition in subgraph.types.items():
-        for key in definition.keys:
-            reason = _check_field_set(
-                subgraph, type_name, key.fields, subgraph.used_fields
-            )
-            if reason is not None:
-                errors.append(
-                    CompositionError(
-                        "KEY_INVALID_FIELDS",
-                        f'[{name}] On type "{type_name}", for {key.source}: {reason}'
-                        " (the field should either be added to this subgraph or, if"
-                        " it should not be resolved by this subgraph, you need to add"
-                        " it to this subgraph with @external).",
-                        (name,),
-                        type_name,
-                    )
-                )
-        for field_name, field_definition in definition.fields.items():
-            for directive, target, fields in (
-                ("requires", type_name, field_definition.requires),
-                (
-                    "provides",
-                    named_type(field_definition.type),
-                    field_definition.provides,
-                ),
-            ):
-                if fields is None:
-                    continue
-                reason = _check_field_set(
-                    subgraph, target, fields, subgraph.used_fields
-                )
-                if reason is not None:
-                    errors.append(
-                        CompositionError(
-                            f"{directive.upper()}_INVALID_FIELDS",
-                            f'[{name}] On field "{type_name}.{field_name}", for'
-                            f' @{directive}(fields: "{fields}"): {reason} (if the field'
-                            " is defined in another subgraph, you need to add it to"
-                            " this subgraph with @external).",
-                            (name,),
-                            type_name,
-                            field_name,
-                        )
-                    )
-    return errors
-
-
-def _upgrade_federation_1(subgraph: Subgraph) -> None:
-    """Read a federation 1 subgraph as federation 2 would (Apollo's schema upgrader).
-
-    Fields are shareable, type extensions are plain definitions, `@external` means
-    nothing on interfaces, and an external field nothing selects (no @key, @requires,
-    @provides, no interface it satisfies) is removed.
-    """
-    for type_name, definition in subgraph.types.items():
-        definition.keys = [
-            Key(key.fields, key.resolvable, False, key.source)
-            for key in definition.keys
-        ]
-        satisfied = _interface_fields(subgraph, definition)
-        for field_name, field_definition in list(definition.fields.items()):
-            if definition.kind == "object":
-                field_definition.shareable = True
-            if not field_definition.external:
-                continue
-            if definition.kind == "interface":
-                field_definition.external = False
-            elif (type_name, field_name) not in subgraph.used_fields and (
-                field_name not in satisfied
-            ):
-                del definition.fields[field_name]
-
-
-def _interface_fields(subgraph: Subgraph, definition: TypeDefinition) -> set[str]:
-    """Names of the fields declared by the interfaces a type implements here."""
-    return {
-        name
-        for interface in definition.interfaces
-        if interface in subgraph.types
-        for name in subgraph.types[interface].fields
-    }
-
-
-BUILT_IN_SCALARS = frozenset({"Int", "Float", "String", "Boolean", "ID"})
-
-
-def _validate_types(subgraph: Subgraph) -> list[CompositionError]:
-    """The GraphQL validity checks composition relies on: known types, interfaces."""
-    errors: list[str] = []
-    known = set(subgraph.types) | BUILT_IN_SCALARS | FEDERATION_TYPES
-    for definition in subgraph.types.values():
-        referenced = [*definition.interfaces, *definition.members]
-        for field_definition in definition.fields.values():
-            referenced.append(named_type(field_definition.type))
-            referenced += [
-                named_type(a.type) for a in field_definition.arguments.values()
-            ]
-        errors += [f"Unknown type {name}" for name in referenced if name not in known]
-    for definition in subgraph.types.values():
-        for interface_name in definition.interfaces:
-            interface = subgraph.types.get(interface_name)
-            if interface is None:
-                continue
-            errors += [
-                f"Interface field {interface_name}.{name} expected but"
-                f" {definition.name} does not provide it."
-                for name in interface.fields
-                if name not in definition.fields
-            ]
-    unique = list(dict.fromkeys(errors))
-    return [
-        CompositionError(
-            "INVALID_GRAPHQL", f"[{subgraph.name}] {message}", (subgraph.name,)
-        )
-        for message in unique
-    ]
-
-
-def _key_field_names(definition: TypeDefinition) -> set[str]:
-    names: set[str] = set()
-    for key in definition.keys:
-        try:
-            selections = _selections(key.fields)
-        except GraphQLError:
-            continue
-        names |= {s.name.value for s in selections}
-    return names
-
-
-def _drop_fake_externals(subgraph: Subgraph) -> None:
-    """@external on a key field of a type extension only restates the key (federation
-    1 required it); Apollo reads such a field as resolvable ("fake external")."""
-    for definition in subgraph.types.values():
-        if not any(key.extension for key in definition.keys):
-            continue
-        for name in _key_field_names(definition):
-            found = definition.fields.get(name)
-            if found is not None:
-                found.external = False
-
-
-def _validate_externals(subgraph: Subgraph) -> list[CompositionError]:
-    errors: list[CompositionError] = []
-    for type_name, definition in subgraph.types.items():
-        interface_fields = _interface_fields(subgraph, definition)
-        for name, field_definition in definition.fields.items():
-            if (
-                field_definition.external
-                and (type_name, name) not in subgraph.used_fields
-                and name not in interface_fields
-            ):
-                errors.append(
-                    CompositionError(
-                        "EXTERNAL_UNUSED",
-                        f'[{subgraph.name}] Field "{type_name}.{name}" is marked'
-                        " @external but is not used in any federation directive (@key,"
-                        " @provides, @requires) or to satisfy an interface; the field"
-                        " declaration has no use and should be removed (or the field"
-                        " should not be @external).",
-                        (subgraph.name,),
-                        type_name,
-                        name,
-                    )
-                )
     return errors
