@@ -18,6 +18,7 @@ Promises kept for the executor:
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from graphql import (
@@ -85,6 +86,14 @@ class _Walk:
         # (step, type) pairs already looking for a key elsewhere: stops cycles.
         self._indirect: set[tuple[int, str]] = set()
         self._field_types: dict[tuple[str, str], tuple[str, int]] = {}
+        # The fields walked into within the current step, outermost first: where
+        # a value-type field no one can jump to is re-entered from.
+        self._frames: list[_Frame] = []
+        self._root_steps: list[FetchStep] = []
+        self._root_wrappers: tuple[tuple[DirectiveNode, ...], ...] = ()
+        self._kind = "query"
+        self._root_name = ""
+        self._reentries = 0
 
     # -- type questions -------------------------------------------------------
 
@@ -218,7 +227,9 @@ class _Walk:
 
     def root(self, operation: NormalizedOperation) -> None:
         root_type = self._root_type(operation.kind)
-        steps: list[FetchStep] = []
+        steps = self._root_steps
+        self._kind = operation.kind
+        self._root_name = root_type
         for sel, wrappers in _root_items(list(operation.selections), ()):
             candidates = self.sg.resolving_graphs(root_type, sel.name, self.labels)
             if not candidates:
@@ -231,14 +242,19 @@ class _Walk:
                 step = self._root_step(
                     operation.kind, root_type, part, in_graphs, steps
                 )
-                target = step.root_selections
-                for directives in wrappers:
-                    target = add_fragment(
-                        target, FragmentSel(None, directives)
-                    ).selections
+                self._root_wrappers = wrappers
+                target = self._root_target(step, wrappers)
                 self.walk_each(step, root_type, [part], target, (), None)
-        for step in steps:
+        for step in self._root_steps:
             _lift_condition(step)
+
+    def _root_target(
+        self, step: FetchStep, wrappers: tuple[tuple[DirectiveNode, ...], ...]
+    ) -> list[Sel]:
+        target = step.root_selections
+        for directives in wrappers:
+            target = add_fragment(target, FragmentSel(None, directives)).selections
+        return target
 
     def _split_shared_root(
         self, kind: str, root_type: str, sel: FieldSel, candidates: tuple[str, ...]
@@ -453,14 +469,19 @@ class _Walk:
                 sub_provided = _merge_sets(
                     provided.get(sel.name), self._provides(subgraph, parent, sel.name)
                 )
-                self.walk(
-                    step,
-                    named,
-                    sel.selections,
-                    placed.selections,
-                    sub_path,
-                    sub_provided,
-                )
+                wrappers = self._root_wrappers if parent == self._root_name else ()
+                self._frames.append(_Frame(step, parent, sel, target, path, wrappers))
+                try:
+                    self.walk(
+                        step,
+                        named,
+                        sel.selections,
+                        placed.selections,
+                        sub_path,
+                        sub_provided,
+                    )
+                finally:
+                    self._frames.pop()
             return
         if self.is_abstract(parent):
             self._jump_from_abstract(step, parent, sel, target, path)
@@ -489,6 +510,9 @@ class _Walk:
             raise PlanningError(
                 f"No subgraph can resolve field '{sel.name}' of type '{parent}'."
             )
+        join_type = self.sg.types.get(parent)
+        if join_type is not None and not join_type.keys and self._reenter(step, sel):
+            return
         reachable: list[tuple[str, str, EntityKey]] = []
         for subgraph, entity_type in options:
             if subgraph == step.subgraph and entity_type == parent:
@@ -506,7 +530,7 @@ class _Walk:
                     for choice in reachable
                     if (step.id, choice[0], path, frozenset({step.id})) in index
                 ),
-                reachable[0],
+                max(reachable, key=lambda c: self._local_score(c[0], c[1], [sel])),
             )
         else:
             # No key of the target is known here: fetch one from a third subgraph
@@ -571,6 +595,68 @@ class _Walk:
             f"Cannot plan field '{parent}.{sel.name}': {names} declare no resolvable "
             f"key of '{parent}'."
         )
+
+    def _reenter(self, step: FetchStep, sel: FieldSel) -> bool:
+        """Fetch `sel` (on a value type, which has no key) by asking another
+        subgraph for the whole field path from the nearest entity (or root query
+        field) of this step down to it. Returns False when there is none."""
+        wrapper = sel
+        for frame in reversed(self._frames):
+            if frame.step is not step:
+                return False
+            shell = frame.sel.shell()
+            shell.selections = [wrapper]
+            wrapper = shell
+            join_type = self.sg.types.get(frame.parent)
+            if frame.parent == self._root_name and self._kind == "query":
+                return self._reenter_root(step, wrapper, frame.wrappers)
+            if (
+                join_type is not None
+                and join_type.keys
+                and frame.parent not in (self._root_name,)
+            ):
+                if self.is_abstract(frame.parent):
+                    return False
+                self._reentries += 1
+                if self._reentries > _MAX_REENTRIES:
+                    raise PlanningError(
+                        f"Cannot plan field '{sel.name}': no subgraph resolves "
+                        f"the whole path to it from '{frame.parent}'."
+                    )
+                self._jump(step, frame.parent, wrapper, frame.target, frame.path)
+                return True
+        return False
+
+    def _reenter_root(
+        self,
+        step: FetchStep,
+        wrapper: FieldSel,
+        wrappers: tuple[tuple[DirectiveNode, ...], ...],
+    ) -> bool:
+        candidates = [
+            g
+            for g in self.sg.resolving_graphs(
+                self._root_name, wrapper.name, self.labels
+            )
+            if g != step.subgraph
+        ]
+        if not candidates:
+            return False
+        self._reentries += 1
+        if self._reentries > _MAX_REENTRIES:
+            raise PlanningError(
+                f"Cannot plan field '{wrapper.name}': no subgraph resolves it whole."
+            )
+        best = max(
+            candidates, key=lambda g: self._local_score(g, self._root_name, [wrapper])
+        )
+        root = next((s for s in self._root_steps if s.subgraph == best), None)
+        if root is None:
+            root = self.graph.add(best, self._kind)
+            self._root_steps.append(root)
+        target = self._root_target(root, wrappers)
+        self.walk_each(root, self._root_name, [wrapper], target, (), None)
+        return True
 
     def _jump_targets(self, parent: str, name: str) -> list[tuple[str, str]]:
         options = [
@@ -809,6 +895,21 @@ class _Walk:
     def _record(self, step: FetchStep) -> None:
         for recorder in self._recorders:
             recorder.add(step.id)
+
+
+_MAX_REENTRIES = 64
+
+
+@dataclass(frozen=True, slots=True)
+class _Frame:
+    """A field whose selection the walk is inside, in `step`."""
+
+    step: FetchStep
+    parent: str
+    sel: FieldSel
+    target: list[Sel]
+    path: tuple[str, ...]
+    wrappers: tuple[tuple[DirectiveNode, ...], ...] = ()
 
 
 _OPERATION_TYPES = {

@@ -156,3 +156,83 @@ QueryPlan {
   },
 }"""
     )
+
+
+def test_shared_value_type_below_an_entity_is_completed_through_the_entity(
+    plan: Plan,
+) -> None:
+    result = plan(
+        "features", "{ feed { ... on Book { dimensions { width height } } } }"
+    )
+    assert str(result) == (
+        """\
+QueryPlan {
+  Sequence {
+    Fetch(service: "a") {
+      {
+        feed {
+          __typename
+          ... on Book {
+            dimensions {
+              width
+            }
+            __typename
+            id
+          }
+        }
+      }
+    },
+    Flatten(path: "feed.@") {
+      Fetch(service: "b") {
+        {
+          ... on Book {
+            __typename
+            id
+          }
+        } =>
+        query ($representations: [_Any!]!) {
+          _entities(representations: $representations) {
+            ... on Book {
+              dimensions {
+                height
+              }
+            }
+          }
+        }
+      },
+    },
+  },
+}"""
+    )
+
+
+def test_shared_value_type_below_a_shared_root_field_is_completed_by_another_root_fetch(
+    plan: Plan,
+) -> None:
+    result = plan("features", "{ info { version stats { hits misses } } }")
+    assert str(result) == (
+        """\
+QueryPlan {
+  Parallel {
+    Fetch(service: "a") {
+      {
+        info {
+          version
+          stats {
+            hits
+          }
+        }
+      }
+    },
+    Fetch(service: "b") {
+      {
+        info {
+          stats {
+            misses
+          }
+        }
+      }
+    },
+  },
+}"""
+    )
