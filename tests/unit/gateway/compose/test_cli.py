@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import socket
+import subprocess
+import sys
 import threading
 import time
 from typing import TYPE_CHECKING
@@ -176,3 +178,20 @@ def test_an_unreachable_subgraph_url_is_a_config_error(tmp_path: Path) -> None:
     )
     out = tmp_path / "supergraph.graphql"
     assert main(["--config", str(config), "--out", str(out)]) == 1
+
+
+def test_python_dash_m_gateway_compose_dispatches_here(tmp_path: Path) -> None:
+    config = _fixture_config(tmp_path)
+    out = tmp_path / "supergraph.graphql"
+    command = [sys.executable, "-m", "gateway", "compose", "--config", str(config)]
+    written = subprocess.run(
+        [*command, "--out", str(out)], capture_output=True, text=True, check=False
+    )
+    assert written.returncode == 0, written.stderr
+    checked = subprocess.run(
+        [*command, "--out", str(out), "--check"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert checked.returncode == 0, checked.stderr
