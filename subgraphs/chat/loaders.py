@@ -17,16 +17,19 @@ from tortoise.expressions import Q, Subquery
 from .access import Viewer, visible_complaints, visible_conversations
 from .conversations import total_unread_counts, unread_counts
 from .errors import ComplaintNotFound, ConversationNotFound, MessageNotFound
+from .messages import MAX_MESSAGES_PAGE, MessagePage
 from .models import Complaint, Conversation, Message, Participant, Reaction
 
 if TYPE_CHECKING:
     from subgraphs.kit.context import RequestContext
 
 __all__ = [
+    "PageKey",
     "ReactionCount",
     "load_complaints",
     "load_conversations",
     "load_conversations_of_complaints",
+    "load_message_pages",
     "load_messages",
     "load_participants",
     "load_reaction_counts",
@@ -164,4 +167,53 @@ async def load_reaction_counts(
         result.append(
             [ReactionCount(e, n, (message_id, e) in mine) for e, n in per_emoji.items()]
         )
+    return result
+
+
+@dataclass(frozen=True, slots=True)
+class PageKey:
+    """One page of one conversation's messages: newest first, older than `before`."""
+
+    conversation_id: str
+    first: int
+    before: int | None = None
+
+
+async def load_message_pages(
+    ctx: RequestContext, keys: list[PageKey]
+) -> list[MessagePage | Exception]:
+    """Pages of messages of conversations already visible to the caller.
+
+    One statement per distinct (first, before), whatever the number of conversations:
+    ROW_NUMBER() over each conversation keeps its newest `first + 1` rows.
+    """
+    groups: dict[tuple[int, int | None], set[uuid.UUID]] = defaultdict(set)
+    for key in keys:
+        parsed = _uuids([key.conversation_id])
+        if parsed:
+            first = max(0, min(key.first, MAX_MESSAGES_PAGE))
+            groups[first, key.before].update(parsed.values())
+    pages: dict[tuple[uuid.UUID, int, int | None], list[Message]] = defaultdict(list)
+    for (first, before), conversation_ids in groups.items():
+        # Every value below is a UUID or an int we made: safe to write into the SQL.
+        ids = ", ".join(f"'{c}'" for c in sorted(conversation_ids))
+        older = f" AND m.seq < {int(before)}" if before is not None else ""
+        rows = await Message.raw(
+            "SELECT * FROM (SELECT m.*, ROW_NUMBER() OVER ("
+            "PARTITION BY m.conversation_id ORDER BY m.seq DESC) AS page_row "
+            f"FROM chat_message m WHERE m.conversation_id IN ({ids}){older}) ranked "
+            f"WHERE page_row <= {first + 1} ORDER BY seq DESC"
+        )
+        for row in rows:
+            conversation_id = uuid.UUID(str(row.conversation_id))
+            pages[conversation_id, first, before].append(row)
+    result: list[MessagePage | Exception] = []
+    for key in keys:
+        parsed = _uuids([key.conversation_id])
+        if not parsed:
+            result.append(ConversationNotFound(key.conversation_id))
+            continue
+        first = max(0, min(key.first, MAX_MESSAGES_PAGE))
+        rows = pages.get((parsed[key.conversation_id], first, key.before), [])
+        result.append(MessagePage(tuple(rows[:first]), has_older=len(rows) > first))
     return result

@@ -26,9 +26,11 @@ from .cursors import decode_cursor, encode_cursor
 from .events import MessageEvent as MessageEventPayload
 from .events import MessageSnapshot, ReceiptMoved
 from .loaders import (
+    PageKey,
     load_complaints,
     load_conversations,
     load_conversations_of_complaints,
+    load_message_pages,
     load_messages,
     load_participants,
     load_reaction_counts,
@@ -344,7 +346,10 @@ class Conversation:
         first: int = message_work.DEFAULT_MESSAGES_PAGE,
         before: str | None = None,
     ) -> MessageConnection:
-        return await _messages(_viewer(info), str(self.id), first, before)
+        # The conversation was loaded through the access filter: batch the pages.
+        key = PageKey(str(self.id), first, decode_cursor(before) if before else None)
+        page = await info.context.loader(load_message_pages).load(key)
+        return _message_connection(page, bool(before))
 
 
 @strawberry.type
@@ -480,10 +485,16 @@ async def _messages(
         first=first,
         before=decode_cursor(before) if before else None,
     )
+    return _message_connection(page, bool(before))
+
+
+def _message_connection(
+    page: message_work.MessagePage, has_previous: bool
+) -> MessageConnection:
     nodes = [Message.from_row(row) for row in page.messages]
     return MessageConnection(
         edges=[MessageEdge(cursor=n.cursor, node=n) for n in nodes],
-        page_info=_page_info([n.cursor for n in nodes], page.has_older, bool(before)),
+        page_info=_page_info([n.cursor for n in nodes], page.has_older, has_previous),
     )
 
 
