@@ -9,6 +9,7 @@ once per event.
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING
 
 from graphql import VariableNode, print_ast
@@ -40,6 +41,7 @@ if TYPE_CHECKING:
 __all__ = ["build_query_plan"]
 
 _REPRESENTATIONS = "representations"
+_NOT_NAME = re.compile(r"[^_0-9A-Za-z]")
 
 
 def build_query_plan(
@@ -163,7 +165,9 @@ class _FetchPrinter:
             kind = step.operation_kind
         name = None
         if self.operation.name:
-            name = f"{self.operation.name}__{step.subgraph}__{self.count}"
+            # Subgraph names may hold characters a GraphQL Name cannot (`-`, `.`).
+            service = _NOT_NAME.sub("_", step.subgraph)
+            name = f"{self.operation.name}__{service}__{self.count}"
         self.count += 1
 
         def declare(usages: list[str]) -> list[str]:

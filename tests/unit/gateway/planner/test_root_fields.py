@@ -163,3 +163,20 @@ QueryPlan {
   },
 }"""
     )
+
+
+def test_subgraph_operation_names_are_valid_graphql_names() -> None:
+    from graphql import parse
+
+    from gateway.planner import FetchNode, plan_operation
+    from gateway.supergraph import load_supergraph
+
+    from .conftest import FIXTURES
+
+    sdl = (FIXTURES / "supergraphs" / "shop.graphql").read_text()
+    graph = load_supergraph(sdl.replace('name: "accounts"', 'name: "user-accounts.v2"'))
+    result = plan_operation(graph, parse("query Me { me { id } }"))
+    assert isinstance(result.node, FetchNode)
+    assert result.node.service_name == "user-accounts.v2"
+    assert result.node.operation_name == "Me__user_accounts_v2__0"
+    assert result.node.operation.startswith("query Me__user_accounts_v2__0 {")
