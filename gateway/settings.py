@@ -22,7 +22,8 @@ class GatewaySettings:
     AGORA_GATEWAY_SUBGRAPH_TIMEOUTS (`accounts=5,chat=2.5`),
     AGORA_GATEWAY_MAX_BODY_BYTES, AGORA_GATEWAY_FORWARD_HEADERS (comma list),
     AGORA_GATEWAY_GRAPHIQL (0/1), AGORA_GATEWAY_EXPLAIN (0/1),
-    AGORA_GATEWAY_OPERATION_CACHE_SIZE, AGORA_GATEWAY_OVERRIDE_LABELS (comma list).
+    AGORA_GATEWAY_OPERATION_CACHE_SIZE, AGORA_GATEWAY_OVERRIDE_LABELS (comma list),
+    AGORA_GATEWAY_HTTP_CLIENT (`http11`, the default, or `httpx`).
     """
 
     subgraph_timeout: float = 30.0
@@ -37,6 +38,9 @@ class GatewaySettings:
     # Progressive-override labels that are always on (`percent(N)` labels are
     # drawn per request).
     override_labels: frozenset[str] = frozenset()
+    # How subgraphs are reached over HTTP: `http11` (asyncio streams, the fast
+    # default) or `httpx` (proxies, HTTP/2 and the rest of httpx's features).
+    http_client: str = "http11"
 
     def timeout_for(self, subgraph: str) -> float:
         return self.subgraph_timeouts.get(subgraph, self.subgraph_timeout)
@@ -82,6 +86,11 @@ class GatewaySettings:
                 raise ValueError(
                     f"{_PREFIX}SUBGRAPH_TIMEOUTS expects name=seconds, got {item!r}"
                 ) from None
+        http_client = get("HTTP_CLIENT") or defaults.http_client
+        if http_client not in ("http11", "httpx"):
+            raise ValueError(
+                f"{_PREFIX}HTTP_CLIENT must be http11 or httpx, got {http_client!r}"
+            )
         forward = names("FORWARD_HEADERS")
         labels = names("OVERRIDE_LABELS")
         return cls(
@@ -99,4 +108,5 @@ class GatewaySettings:
                 number("OPERATION_CACHE_SIZE", defaults.operation_cache_size)
             ),
             override_labels=frozenset(labels or ()),
+            http_client=http_client,
         )

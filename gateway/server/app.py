@@ -20,6 +20,7 @@ from ..supergraph import load_supergraph
 from ..transport import (
     AsgiTransport,
     AsgiWebSocketTransport,
+    Http11Transport,
     HttpTransport,
     WebSocketTransport,
 )
@@ -82,8 +83,9 @@ def build_app(
     """`create_app` for an already loaded supergraph and a given planner."""
     settings = settings or GatewaySettings.from_env()
     if transports is None:
+        client = HttpTransport if settings.http_client == "httpx" else Http11Transport
         transports = {
-            name: HttpTransport(name, info.url, timeout=settings.timeout_for(name))
+            name: client(name, info.url, timeout=settings.timeout_for(name))
             for name, info in supergraph.subgraphs.items()
         }
     owned = dict(transports)

@@ -11,6 +11,7 @@ from .asgi import AsgiTransport
 from .asgi_websocket import AsgiWebSocketTransport
 from .boundary import decode_response, translate_errors
 from .http import HttpTransport
+from .http11 import Http11Transport
 from .mock import MockTransport
 from .models import SubgraphRequest, SubgraphResponse, SubgraphTransport
 from .websocket import SubscriptionTransport, WebSocketTransport
@@ -18,6 +19,7 @@ from .websocket import SubscriptionTransport, WebSocketTransport
 __all__ = [
     "AsgiTransport",
     "AsgiWebSocketTransport",
+    "Http11Transport",
     "HttpTransport",
     "MockTransport",
     "SubgraphRequest",

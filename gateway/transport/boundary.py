@@ -1,7 +1,9 @@
-"""The seam where foreign failures (httpx, JSON, sockets) become SubgraphErrors."""
+"""The seam where foreign failures (httpx, asyncio streams, sockets, TLS, JSON)
+become SubgraphErrors."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from typing import TYPE_CHECKING
 
@@ -38,6 +40,8 @@ _TRANSLATIONS: tuple[tuple[type[BaseException], type[SubgraphError]], ...] = (
     (httpx.StreamError, SubgraphBadResponse),
     (httpx.CookieConflict, SubgraphBadResponse),
     (httpx.HTTPError, SubgraphUnavailable),
+    (asyncio.IncompleteReadError, SubgraphUnavailable),
+    (asyncio.LimitOverrunError, SubgraphBadResponse),
     (orjson.JSONDecodeError, SubgraphBadResponse),
     (UnicodeDecodeError, SubgraphBadResponse),
     (OSError, SubgraphUnavailable),

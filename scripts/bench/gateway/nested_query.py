@@ -33,6 +33,7 @@ sys.path.insert(0, str(HERE))
 
 from gateway.server import create_app  # noqa: E402 - after the path is set
 from gateway.settings import GatewaySettings  # noqa: E402
+from gateway.transport import Http11Transport, SubgraphRequest  # noqa: E402
 
 QUERY = "{ topProducts { name price reviews { body author { name } } } }"
 
@@ -183,15 +184,17 @@ async def _bench(port: int, options: argparse.Namespace) -> None:
         )
         serving = asyncio.create_task(server.serve())
         await _wait_for(f"http://127.0.0.1:{gateway_port}/health")
-        client = httpx.AsyncClient(
-            limits=httpx.Limits(max_connections=options.concurrency)
+        # The load client is the gateway's own HTTP/1.1 client: cheap per request.
+        client = Http11Transport(
+            "gateway",
+            f"http://127.0.0.1:{gateway_port}/graphql",
+            max_connections=options.concurrency,
         )
-        url = f"http://127.0.0.1:{gateway_port}/graphql"
+        graphql_request = SubgraphRequest("gateway", QUERY)
 
         async def request() -> None:
-            await client.post(
-                url, content=body, headers={"content-type": "application/json"}
-            )
+            await client.fetch(graphql_request)
+
     else:
 
         async def request() -> None:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import ssl
+
 import httpx
 import orjson
 import pytest
@@ -87,6 +90,10 @@ def test_httpx_exception_is_translated(
         (ConnectionRefusedError("refused"), SubgraphUnavailable),
         (orjson.JSONDecodeError("bad", "x", 0), SubgraphBadResponse),
         (UnicodeDecodeError("utf-8", b"\xff", 0, 1, "bad"), SubgraphBadResponse),
+        (asyncio.IncompleteReadError(b"HTTP/1.1", 100), SubgraphUnavailable),
+        (asyncio.LimitOverrunError("header too long", 0), SubgraphBadResponse),
+        (ssl.SSLError("bad certificate"), SubgraphUnavailable),
+        (ConnectionResetError("reset"), SubgraphUnavailable),
     ],
 )
 def test_timeouts_sockets_and_json_failures_are_translated(
