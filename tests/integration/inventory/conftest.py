@@ -7,9 +7,9 @@ from typing import TYPE_CHECKING
 import pytest
 from tortoise.backends.base.executor import EXECUTOR_CACHE
 
+from subgraphs.inventory.app import SPEC
 from subgraphs.kit.database import close_databases, init_databases
 from subgraphs.kit.settings import Settings
-from tests.unit.subgraphs.inventory.conftest import InventoryTables
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
@@ -40,7 +40,7 @@ def redis_settings(
 async def postgres_inventory(settings: Settings) -> AsyncIterator[Settings]:
     """The inventory tables, migrated (row level security included), on PostgreSQL."""
     EXECUTOR_CACHE.clear()
-    await init_databases([InventoryTables()], settings)  # type: ignore[list-item]
+    await init_databases([SPEC], settings)
     try:
         yield settings
     finally:

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 from tortoise.backends.base.executor import EXECUTOR_CACHE
 
-from subgraphs.inventory.app import create_app
+from subgraphs.inventory.app import SPEC, create_app
 from subgraphs.inventory.catalog import create_farm, create_product
 from subgraphs.inventory.tenancy import Caller
 from subgraphs.inventory.validation import PriceTier, PriceTierKind
@@ -26,22 +26,13 @@ TENANT_A = "7d3c0a2e-0000-4000-8000-00000000000a"
 TENANT_B = "7d3c0a2e-0000-4000-8000-00000000000b"
 
 
-@dataclass(frozen=True)
-class InventoryTables:
-    """Just the database part of the inventory SubgraphSpec."""
-
-    name: str = "inventory"
-    models: tuple[str, ...] = ("subgraphs.inventory.models",)
-    migrations: str = "subgraphs.inventory.migrations"
-
-
 @pytest.fixture
 async def inventory_db(settings: Settings) -> AsyncIterator[Settings]:
     """The inventory tables, migrated, on this test's fresh database (both backends)."""
     # Tortoise caches INSERT statements per connection name, not per dialect: a
     # PostgreSQL test after a SQLite one would reuse `?` placeholders.
     EXECUTOR_CACHE.clear()
-    await init_databases([InventoryTables()], settings)  # type: ignore[list-item]
+    await init_databases([SPEC], settings)
     try:
         yield settings
     finally:

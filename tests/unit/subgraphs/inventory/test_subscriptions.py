@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 from websockets.asyncio.client import ClientConnection, connect
+from websockets.typing import Subprotocol
 
 from subgraphs.inventory.app import create_app
 from subgraphs.inventory.tenancy import Caller
@@ -70,7 +71,7 @@ async def _subscribe(
 ) -> ClientConnection:
     ws = await connect(
         base_url.replace("http", "ws", 1) + "/graphql",
-        subprotocols=["graphql-transport-ws"],  # type: ignore[list-item]
+        subprotocols=[Subprotocol("graphql-transport-ws")],
         additional_headers=_headers(settings, caller),
         proxy=None,
     )

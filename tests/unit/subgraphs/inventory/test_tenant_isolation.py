@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from graphql import GraphQLObjectType
+
 from subgraphs.inventory.schema import schema
 from subgraphs.inventory.tenancy import Caller
 from tests.unit.subgraphs.inventory.conftest import TENANT_A, TENANT_B
@@ -104,7 +106,8 @@ MUTATIONS: dict[str, tuple[str, Any]] = {
 
 def _root_fields(type_name: str) -> set[str]:
     graphql_type = schema._schema.get_type(type_name)
-    return set(graphql_type.fields)  # type: ignore[union-attr]  # an object type
+    assert isinstance(graphql_type, GraphQLObjectType)
+    return set(graphql_type.fields)
 
 
 def test_every_query_and_mutation_has_an_isolation_case() -> None:
