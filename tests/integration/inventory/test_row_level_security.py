@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import pytest
+from tortoise import Tortoise
 from tortoise.exceptions import OperationalError
 from tortoise.transactions import in_transaction
 
@@ -74,3 +75,23 @@ async def test_the_tenant_setting_and_role_end_with_the_transaction(
                 " AS tenant, current_user AS who"
             )
         assert after == [{"tenant": "", "who": "postgres"}]
+
+
+async def test_every_inventory_table_has_the_tenant_policy(
+    postgres_inventory: Settings,
+) -> None:
+    # Taken from the model registry, so a table added later without a policy fails.
+    apps = Tortoise.apps
+    assert apps is not None
+    tables = {
+        model._meta.db_table
+        for model in apps.get_models_iterable()
+        if model._meta.app == "inventory"
+    }
+    async with in_transaction(CONNECTION) as connection:
+        rows = await connection.execute_query_dict(
+            "SELECT tablename FROM pg_policies"
+            " WHERE policyname = 'tenant_isolation' AND schemaname = current_schema()"
+        )
+    assert len(tables) == 7
+    assert {row["tablename"] for row in rows} == tables
