@@ -3,6 +3,8 @@
 Rows are visible only when `tenant_id` equals the transaction's `agora.tenant_id`
 setting, for the `agora_inventory_tenant` role that `tenant_transaction` switches to.
 The connecting (owner) role keeps full access for migrations and the expiry sweep.
+A later migration adding a table must grant it to the role and give it the same
+policy; tests/integration/inventory checks every inventory table has one.
 """
 
 from __future__ import annotations
