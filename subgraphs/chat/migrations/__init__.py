@@ -1,0 +1,1 @@
+"""Tortoise migrations of the chat app, applied at start-up by the kit."""
