@@ -94,6 +94,8 @@ class _Walk:
         self._kind = "query"
         self._root_name = ""
         self._reentries = 0
+        # ids of @requires fields being placed in the fetch built for them.
+        self._with_requirements: set[int] = set()
 
     # -- type questions -------------------------------------------------------
 
@@ -460,6 +462,16 @@ class _Walk:
             return
         subgraph = step.subgraph
         if self.resolvable(subgraph, parent, sel.name, provided):
+            if (
+                id(sel) not in self._with_requirements
+                and sel.name not in provided
+                and self._requires_in(subgraph, parent, sel)
+            ):
+                # A @requires field is only ever resolved from a representation
+                # carrying the required fields: an entity fetch, even to the same
+                # subgraph (Federation spec, "@requires").
+                self._jump(step, parent, sel, target, path, allow_self=True)
+                return
             placed = add_field(target, sel)
             self._record(step)
             if sel.selections is not None and placed.selections is not None:
@@ -488,6 +500,13 @@ class _Walk:
         else:
             self._jump(step, parent, sel, target, path)
 
+    def _requires_in(self, subgraph: str, parent: str, sel: FieldSel) -> bool:
+        if self.is_abstract(parent):
+            return False
+        join_field = self.sg.field(parent, sel.name)
+        source = join_field.source(subgraph) if join_field else None
+        return source is not None and source.requires_selection_set is not None
+
     def _provides(
         self, subgraph: str, parent: str, name: str
     ) -> SelectionSetNode | None:
@@ -504,6 +523,8 @@ class _Walk:
         sel: FieldSel,
         target: list[Sel],
         path: tuple[str, ...],
+        *,
+        allow_self: bool = False,
     ) -> None:
         options = self._jump_targets(parent, sel.name)
         if not options:
@@ -515,7 +536,7 @@ class _Walk:
             return
         reachable: list[tuple[str, str, EntityKey]] = []
         for subgraph, entity_type in options:
-            if subgraph == step.subgraph and entity_type == parent:
+            if subgraph == step.subgraph and entity_type == parent and not allow_self:
                 continue
             key = self._key_for(step.subgraph, parent, subgraph, entity_type)
             if key is not None:
@@ -570,7 +591,12 @@ class _Walk:
             if setter not in child.input_rewrites:
                 child.input_rewrites.append(setter)
         entity_target = child.entity_selections.setdefault(entity_type, [])
-        self.walk_each(child, entity_type, [sel], entity_target, path, None)
+        # The representation now carries what `sel` requires: place it as is.
+        self._with_requirements.add(id(sel))
+        try:
+            self.walk_each(child, entity_type, [sel], entity_target, path, None)
+        finally:
+            self._with_requirements.discard(id(sel))
 
     def _indirect_key(
         self,

@@ -320,3 +320,70 @@ QueryPlan {
   },
 }"""
     )
+
+
+def test_requires_field_of_the_subgraph_being_fetched_gets_its_own_entity_fetch(
+    plan: Plan,
+) -> None:
+    result = plan("keys_mashup", "{ b { id a { id name nameInB } } }")
+    assert str(result) == (
+        """\
+QueryPlan {
+  Sequence {
+    Fetch(service: "b") {
+      {
+        b {
+          id
+          a {
+            id
+            __typename
+            compositeId {
+              two
+              three
+            }
+          }
+        }
+      }
+    },
+    Flatten(path: "b.a.@") {
+      Fetch(service: "a") {
+        {
+          ... on A {
+            __typename
+            id
+          }
+        } =>
+        query ($representations: [_Any!]!) {
+          _entities(representations: $representations) {
+            ... on A {
+              name
+            }
+          }
+        }
+      },
+    },
+    Flatten(path: "b.a.@") {
+      Fetch(service: "b") {
+        {
+          ... on A {
+            __typename
+            id
+            compositeId {
+              two
+              three
+            }
+            name
+          }
+        } =>
+        query ($representations: [_Any!]!) {
+          _entities(representations: $representations) {
+            ... on A {
+              nameInB
+            }
+          }
+        }
+      },
+    },
+  },
+}"""
+    )
