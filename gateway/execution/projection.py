@@ -337,13 +337,15 @@ class _Completion:
         self, field: _CompiledField, value: JSON, depth: int, path: _Path
     ) -> JSON:
         wrappers = field.wrappers
+        # Non-null wrappers only check; stepping over them in a loop keeps the
+        # recursion to one call per list level and per object.
+        while depth < len(wrappers) and wrappers[depth] == _NON_NULL:
+            if value is None:
+                self._null_error(field, path)
+                return None
+            depth += 1
         if depth < len(wrappers):
-            if wrappers[depth] == _NON_NULL:
-                if value is None:
-                    self._null_error(field, path)
-                    return None
-                return self._complete(field, value, depth + 1, path)
-            if not isinstance(value, list):
+            if type(value) is not list:
                 return None
             item_non_null = depth + 1 < len(wrappers) and (
                 wrappers[depth + 1] == _NON_NULL
@@ -357,7 +359,7 @@ class _Completion:
             return items
         if value is None or field.kind == _LEAF:
             return value
-        if not isinstance(value, dict):
+        if type(value) is not dict:
             return None
         type_name = field.type_name
         possible = field.possible_types
@@ -365,10 +367,10 @@ class _Completion:
             type_name = value.get("__typename")  # type: ignore[assignment]
             if type_name not in possible:
                 return None
-        assert field.group is not None
-        return self.complete_object(
-            field.group.fields_for(type_name), type_name, value, path
-        )
+        group = field.group
+        assert group is not None
+        fields = group.by_type.get(type_name) or group.fields_for(type_name)
+        return self.complete_object(fields, type_name, value, path)
 
     def _null_error(self, field: _CompiledField, path: _Path) -> None:
         flat = _flatten(path)
