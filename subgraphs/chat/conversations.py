@@ -15,6 +15,7 @@ from tortoise.transactions import in_transaction
 from .access import Viewer, visible_conversations
 from .errors import (
     ConversationNotFound,
+    InvalidConversation,
     InvalidCursor,
     MessageNotFound,
     NotAParticipant,
@@ -47,6 +48,7 @@ __all__ = [
 
 DEFAULT_CONVERSATIONS_PAGE = 20
 MAX_PAGE = 100
+MAX_MEMBERS = 50
 
 
 @dataclass(frozen=True, slots=True)
@@ -216,8 +218,10 @@ async def ensure_participant(conversation_id: uuid.UUID, user_id: str) -> Partic
 async def start_direct_conversation(
     viewer: Viewer, other_user_ids: list[str]
 ) -> Conversation:
-    """A new direct conversation between `viewer` and `other_user_ids`."""
+    """A new direct conversation between `viewer` and 1 to 49 others."""
     members = sorted({viewer.user_id, *other_user_ids})
+    if not 2 <= len(members) <= MAX_MEMBERS:
+        raise InvalidConversation(f"a conversation needs 2 to {MAX_MEMBERS} members")
     async with in_transaction("chat"):
         conversation = await Conversation.create(
             tenant_id=viewer.tenant_id or "",

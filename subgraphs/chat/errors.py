@@ -37,6 +37,7 @@ __all__ = [
     "ComplaintNotFound",
     "ConversationNotFound",
     "InvalidComplaint",
+    "InvalidConversation",
     "InvalidCursor",
     "InvalidEmoji",
     "InvalidMessage",
@@ -78,6 +79,14 @@ class InvalidComplaint(BadUserInput):
 
     def __init__(self, reason: str) -> None:
         super().__init__(f"Invalid complaint: {reason}")
+        self.reason = reason
+
+
+class InvalidConversation(BadUserInput):
+    """Raised when a direct conversation has too few or too many members."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(f"Invalid conversation: {reason}", field="userIds")
         self.reason = reason
 
 

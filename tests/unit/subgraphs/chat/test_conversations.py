@@ -19,7 +19,7 @@ from subgraphs.chat.conversations import (
     total_unread_counts,
     unread_counts,
 )
-from subgraphs.chat.errors import InvalidCursor
+from subgraphs.chat.errors import InvalidConversation, InvalidCursor
 from subgraphs.chat.events import RECEIPTS
 from subgraphs.chat.messages import delete_message, send_message
 from subgraphs.chat.models import ConversationKind
@@ -171,3 +171,10 @@ async def test_delivered_moves_alone_and_read_implies_delivered(
     assert (delivered.read_seq, delivered.delivered_seq) == (0, 2)
     read = await mark_read(citizen, conversation_id, str(first.id), broker=broker)
     assert (read.read_seq, read.delivered_seq) == (1, 2)
+
+
+async def test_a_direct_conversation_needs_someone_else(
+    citizen: Viewer, chat_db: Settings
+) -> None:
+    with pytest.raises(InvalidConversation):
+        await start_direct_conversation(citizen, [citizen.user_id])
