@@ -23,6 +23,7 @@ from subgraphs.kit.errors import BadUserInput, BrokerUnavailable, Unauthenticate
 from subgraphs.kit.tokens import TokenType, decode_token, issue_token
 
 if TYPE_CHECKING:
+    from subgraphs.accounts.throttle import LoginThrottle
     from subgraphs.kit.pubsub import Broker
     from subgraphs.kit.settings import Settings
 
@@ -141,16 +142,30 @@ async def _announce(broker: Broker, user: User, tenant_uuid: uuid.UUID | None) -
         logger.warning("user %s registered, event not published", user.id)
 
 
-async def login(settings: Settings, *, email: str, password: str) -> TokenPair:
-    """Tokens for the user with `email` and `password`; Unauthenticated otherwise."""
+async def login(
+    settings: Settings,
+    *,
+    email: str,
+    password: str,
+    throttle: LoginThrottle | None = None,
+) -> TokenPair:
+    """Tokens for the user with `email` and `password`; Unauthenticated otherwise,
+    RateLimited after too many failures for that email (when given a throttle)."""
     try:
         normalized = normalize_email(email)
     except BadUserInput:
         normalized = None
+    key = normalized or email
+    if throttle is not None:
+        throttle.check(key)
     user = await User.get_or_none(email=normalized) if normalized else None
     ok = await verify_password(user.password_hash if user else None, password)
     if user is None or not ok:
+        if throttle is not None:
+            throttle.record_failure(key)
         raise Unauthenticated("Invalid email or password.")
+    if throttle is not None:
+        throttle.reset(key)
     if needs_rehash(user.password_hash):
         user.password_hash = await hash_password(password)
         await user.save(update_fields=["password_hash"])

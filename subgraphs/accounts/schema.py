@@ -12,6 +12,7 @@ from strawberry.types import Info
 
 from subgraphs.accounts import auth
 from subgraphs.accounts.loaders import load_tenants, load_users
+from subgraphs.accounts.throttle import LoginThrottle
 from subgraphs.kit.context import RequestContext
 from subgraphs.kit.errors import BadUserInput, NotFound, Unauthenticated
 
@@ -204,7 +205,12 @@ class Mutation:
 
     @strawberry.mutation(description="UNAUTHENTICATED on a wrong email or password.")
     async def login(self, info: AccountsInfo, email: str, password: str) -> AuthPayload:
-        pair = await auth.login(info.context.settings, email=email, password=password)
+        pair = await auth.login(
+            info.context.settings,
+            email=email,
+            password=password,
+            throttle=login_throttle(info.context),
+        )
         return AuthPayload.from_pair(pair)
 
     @strawberry.mutation(description="Trade a refresh token for a new token pair.")
@@ -213,6 +219,18 @@ class Mutation:
     ) -> AuthPayload:
         pair = await auth.refresh_tokens(info.context.settings, refresh_token)
         return AuthPayload.from_pair(pair)
+
+
+def login_throttle(context: RequestContext) -> LoginThrottle | None:
+    """The throttle of this subgraph app (one per app, kept on its state)."""
+    request = context.request
+    app = request.scope.get("app") if request is not None else None
+    if app is None:
+        return None
+    throttle = getattr(app.state, "login_throttle", None)
+    if throttle is None:
+        throttle = app.state.login_throttle = LoginThrottle()
+    return throttle
 
 
 async def _convert(pending: Awaitable[R], convert: Callable[[R], T]) -> T:

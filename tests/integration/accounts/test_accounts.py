@@ -383,3 +383,17 @@ async def test_registration_publishes_user_registered_after_it_is_stored(
         display_name="Announced",
     )
     assert stored
+
+
+async def test_repeated_wrong_passwords_are_rate_limited_for_that_email_only(
+    settings: Settings, asgi_client: Any
+) -> None:
+    wrong = {"email": "agent@agora.dev", "password": "not-the-password"}
+    async with asgi_client(create_app(settings)) as client:
+        failures = [await gql(client, LOGIN, wrong) for _ in range(10)]
+        locked = await gql(client, LOGIN, {**wrong, "password": DEMO_PASSWORD})
+        other = await login(client, "demo@agora.dev", DEMO_PASSWORD)
+    assert {error_codes(r)[0] for r in failures} == {"UNAUTHENTICATED"}
+    assert error_codes(locked) == ["RATE_LIMITED"]
+    assert 0 < locked["errors"][0]["extensions"]["retryAfter"] <= 900
+    assert other["user"]["email"] == "demo@agora.dev"
