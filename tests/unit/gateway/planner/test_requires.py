@@ -387,3 +387,179 @@ QueryPlan {
   },
 }"""
     )
+
+
+def test_required_field_that_itself_requires_is_fetched_first(plan: Plan) -> None:
+    result = plan(
+        "nested_requires", "{ user { aggregatedOrdersByStatus totalOrdersPrices } }"
+    )
+    assert str(result) == (
+        """\
+QueryPlan {
+  Sequence {
+    Fetch(service: "service1") {
+      {
+        user {
+          lastName
+          __typename
+          id
+        }
+      }
+    },
+    Flatten(path: "user") {
+      Fetch(service: "service3") {
+        {
+          ... on User {
+            __typename
+            id
+            lastName
+          }
+        } =>
+        query ($representations: [_Any!]!) {
+          _entities(representations: $representations) {
+            ... on User {
+              userOrders {
+                id
+              }
+            }
+          }
+        }
+      },
+    },
+    Flatten(path: "user") {
+      Fetch(service: "service2") {
+        {
+          ... on User {
+            __typename
+            id
+            userOrders {
+              id
+            }
+          }
+        } =>
+        query ($representations: [_Any!]!) {
+          _entities(representations: $representations) {
+            ... on User {
+              aggregatedOrdersByStatus
+              totalOrdersPrices
+            }
+          }
+        }
+      },
+    },
+  },
+}"""
+    )
+
+
+def test_chains_of_requires_wait_for_every_step_they_read(plan: Plan) -> None:
+    result = plan("requires_chain", "{ product { canAfford canAffordWithDiscount } }")
+    assert str(result) == (
+        """\
+QueryPlan {
+  Sequence {
+    Fetch(service: "b") {
+      {
+        product {
+          __typename
+          id
+          hasDiscount
+        }
+      }
+    },
+    Parallel {
+      Flatten(path: "product") {
+        Fetch(service: "a") {
+          {
+            ... on Product {
+              __typename
+              id
+            }
+          } =>
+          query ($representations: [_Any!]!) {
+            _entities(representations: $representations) {
+              ... on Product {
+                price
+              }
+            }
+          }
+        },
+      },
+      Flatten(path: "product") {
+        Fetch(service: "c") {
+          {
+            ... on Product {
+              __typename
+              id
+              hasDiscount
+            }
+          } =>
+          query ($representations: [_Any!]!) {
+            _entities(representations: $representations) {
+              ... on Product {
+                isExpensiveWithDiscount
+              }
+            }
+          }
+        },
+      },
+    },
+    Parallel {
+      Flatten(path: "product") {
+        Fetch(service: "c") {
+          {
+            ... on Product {
+              __typename
+              id
+              price
+            }
+          } =>
+          query ($representations: [_Any!]!) {
+            _entities(representations: $representations) {
+              ... on Product {
+                isExpensive
+              }
+            }
+          }
+        },
+      },
+      Flatten(path: "product") {
+        Fetch(service: "d") {
+          {
+            ... on Product {
+              __typename
+              id
+              isExpensiveWithDiscount
+            }
+          } =>
+          query ($representations: [_Any!]!) {
+            _entities(representations: $representations) {
+              ... on Product {
+                canAffordWithDiscount
+              }
+            }
+          }
+        },
+      },
+    },
+    Flatten(path: "product") {
+      Fetch(service: "d") {
+        {
+          ... on Product {
+            __typename
+            id
+            isExpensive
+          }
+        } =>
+        query ($representations: [_Any!]!) {
+          _entities(representations: $representations) {
+            ... on Product {
+              canAfford
+            }
+          }
+        }
+      },
+    },
+  },
+}"""
+    )
