@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import io
 import json
 import os
 import shutil
@@ -19,6 +20,7 @@ import socket
 import statistics
 import subprocess
 import sys
+import tarfile
 import tempfile
 import time
 import urllib.error
@@ -62,8 +64,9 @@ class Gateway:
         return f"http://{HOST}:{self.port}/graphql"
 
 
-def gateways() -> dict[str, Gateway]:
-    """The three gateways by name, in the order they are measured, each on its port."""
+def gateways(agora_root: Path = REPO) -> dict[str, Gateway]:
+    """The three gateways by name, in the order they are measured, each on its port;
+    Agora's is run from agora_root (a directory holding its `gateway` package)."""
     supergraph = str(SUPERGRAPH)
     hive = str(HERE / "node_modules" / ".bin" / "hive-gateway")
     apollo = str(HERE / "apollo_gateway.mjs")
@@ -81,7 +84,7 @@ def gateways() -> dict[str, Gateway]:
             "agora",
             "Agora (python -m gateway serve)",
             (str(PYTHON), *serve, *listen, agora_arg),
-            REPO,
+            agora_root,
             agora_port,
         ),
         "apollo": Gateway(
@@ -666,8 +669,10 @@ def render_table(report: JSON) -> str:
 
 def _describe_versions(found: JSON) -> str:
     agora = f"agora {found.get('agora_commit', '?')}"
-    if found.get("agora_gateway_uncommitted"):
-        agora += " + uncommitted changes in gateway/"
+    if found.get("agora_source") == "worktree":
+        agora += " working tree"
+        if found.get("agora_gateway_uncommitted"):
+            agora += " (with uncommitted changes in gateway/)"
     peers = ", ".join(
         f"{name} {found[name]}" for name in PEER_PACKAGES if name in found
     )
@@ -751,6 +756,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         choices=tuple(load_operations()),
         help="run only this operation (repeatable); default: all",
     )
+    parser.add_argument(
+        "--agora-source",
+        default="HEAD",
+        metavar="REV|worktree",
+        help="run Agora's gateway/ as committed at this git revision (HEAD), or "
+        "'worktree' for the files as they are now, uncommitted changes included",
+    )
     parser.add_argument("--start-timeout", type=float, default=60.0, help="seconds")
     parser.add_argument(
         "--compose",
@@ -777,14 +789,12 @@ def main(argv: list[str] | None = None) -> int:
     names = list(dict.fromkeys(args.only or GATEWAY_NAMES))
     all_operations = load_operations()
     selected = args.operation or list(all_operations)
-    operations = {name: all_operations[name] for name in selected}
-    all_gateways = gateways()
     load = LoadSettings(args.duration, args.warmup, args.connections, args.threads)
     bench = Bench(
         load=load,
         rounds=args.rounds,
-        operations=operations,
-        gateways={name: all_gateways[name] for name in names},
+        operations={name: all_operations[name] for name in selected},
+        gateways={},
         start_timeout=args.start_timeout,
     )
     started_at = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -792,9 +802,14 @@ def main(argv: list[str] | None = None) -> int:
     try:
         require_tools(need_node=True)
         ensure_node_modules()
-        require_free_ports(names, all_gateways)
+        require_free_ports(names, gateways())
         with tempfile.TemporaryDirectory(prefix="agora-bench-") as workdir:
             check_supergraph_is_current(Path(workdir))
+            agora_root = REPO
+            if OURS in names and args.agora_source != "worktree":
+                agora_root = export_gateway(args.agora_source, Path(workdir) / "agora")
+            all_gateways = gateways(agora_root)
+            bench.gateways = {name: all_gateways[name] for name in names}
             results = bench.run(Path(workdir))
     except BenchAborted as error:
         print(f"bench aborted: {error}", file=sys.stderr)
@@ -814,12 +829,13 @@ def main(argv: list[str] | None = None) -> int:
             "rounds": args.rounds,
             "operations": selected,
             "gateways": names,
+            "agora_source": args.agora_source,
         },
         "machine": {
             "cpus": os.cpu_count(),
             "loadavg_before": loadavg_before,
         },
-        "versions": versions(),
+        "versions": versions(args.agora_source),
         "results": results,
     }
     args.output.parent.mkdir(parents=True, exist_ok=True)
@@ -829,13 +845,15 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def versions() -> JSON:
-    """What was measured: Agora's commit (and whether gateway/ had uncommitted changes),
-    Node's version and the peers' installed versions."""
-    found: JSON = {}
-    commit = _output("git", "-C", str(REPO), "rev-parse", "--short", "HEAD")
+def versions(agora_source: str = "HEAD") -> JSON:
+    """What was measured: Agora's commit (with whether gateway/ had uncommitted changes
+    when the working tree was measured), Node's version and the peers' versions."""
+    found: JSON = {"agora_source": agora_source}
+    revision = "HEAD" if agora_source == "worktree" else agora_source
+    commit = _output("git", "-C", str(REPO), "rev-parse", "--short", revision)
     if commit is not None:
         found["agora_commit"] = commit
+    if agora_source == "worktree":
         changes = _output("git", "-C", str(REPO), "status", "--porcelain", "gateway")
         found["agora_gateway_uncommitted"] = bool(changes)
     found["node"] = _output("node", "--version")
@@ -844,6 +862,26 @@ def versions() -> JSON:
             manifest = HERE / "node_modules" / package / "package.json"
             found[package] = json.loads(manifest.read_text())["version"]
     return found
+
+
+def export_gateway(revision: str, into: Path) -> Path:
+    """Write the `gateway` package as committed at revision into `into`; returns it.
+
+    The working tree is shared with engineers editing gateway/ right now, so by default
+    the bench runs the committed gateway, and the commit in the report is what ran."""
+    completed = subprocess.run(
+        ("git", "-C", str(REPO), "archive", "--format=tar", revision, "gateway"),
+        capture_output=True,
+        timeout=60,
+        check=False,
+    )
+    if completed.returncode != 0:
+        message = completed.stderr.decode(errors="replace").strip()
+        raise BenchAborted(f"cannot export gateway/ at {revision}: {message}")
+    into.mkdir(parents=True)
+    with tarfile.open(fileobj=io.BytesIO(completed.stdout)) as archive:
+        archive.extractall(into, filter="data")
+    return into
 
 
 def _output(*command: str) -> str | None:

@@ -15,10 +15,12 @@ from fixture_data import load_operations
 from runner import (
     HERE,
     SUPERGRAPH,
+    BenchAborted,
     LoadSettings,
     Processes,
     check_response,
     compose_supergraph,
+    export_gateway,
     first_difference,
     get_json,
     median_window,
@@ -278,3 +280,14 @@ def test_a_short_run_checks_measures_and_reports_a_peer(tmp_path: Path) -> None:
     assert report["versions"]["@apollo/gateway"] == "2.14.4"
     assert "apollo   ok" in completed.stdout
     assert not any(port_is_open(port) for port in (43101, 43102, 43103, 43202))
+
+
+def test_export_gateway_writes_the_committed_package(tmp_path: Path) -> None:
+    into = export_gateway("HEAD", tmp_path / "agora")
+    assert (into / "gateway" / "__init__.py").is_file()
+    assert not (into / "subgraphs").exists()
+
+
+def test_export_gateway_refuses_an_unknown_revision(tmp_path: Path) -> None:
+    with pytest.raises(BenchAborted, match="cannot export gateway/ at no-such-rev"):
+        export_gateway("no-such-rev", tmp_path / "agora")
