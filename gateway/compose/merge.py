@@ -158,6 +158,41 @@ class _Merger:
             )
         return result, all_equal
 
+    def merge_description(
+        self, coordinate: str, sources: list[tuple[Subgraph, str | None]]
+    ) -> str | None:
+        """The description most subgraphs give (an empty one never wins); hints when
+        they disagree, as Apollo's mergeDescription does."""
+        present = [(s, d) for s, d in sources if d is not None]
+        distinct = list(dict.fromkeys(d for _, d in present))
+        non_empty = [d for d in distinct if d]
+        if len(distinct) <= 1 or len(non_empty) == 1:
+            return non_empty[0] if non_empty else (distinct[0] if distinct else None)
+        chosen = most_common(d for _, d in present)
+        groups = group_by_value(present)
+        groups.sort(key=lambda group: group[0] != chosen)
+        (_, chosen_in), *others = groups
+        message = (
+            f'Element "{coordinate}" has inconsistent descriptions across subgraphs.'
+            f" The supergraph will use description (from {subgraph_names(chosen_in)}):"
+            f"\n{_description_block(chosen)}"
+        ) + " and ".join(
+            f"\nIn {subgraph_names(names)}, the description is:\n"
+            f"{_description_block(text)}"
+            for text, names in others
+        )
+        type_name, _, field_name = coordinate.partition(".")
+        self.hints.append(
+            CompositionHint(
+                "INCONSISTENT_DESCRIPTION",
+                message,
+                tuple(s.name for s, _ in present),
+                type_name,
+                field_name.split("(")[0] or None,
+            )
+        )
+        return chosen
+
     # -- types -------------------------------------------------------------------
 
     def merge(self) -> Supergraph:
@@ -201,7 +236,9 @@ class _Merger:
         kind = next(iter(kinds))
         merged = MergedType(name, kind)
         self.types[name] = merged
-        merged.description = most_common(d.description for _, d in definitions)
+        merged.description = self.merge_description(
+            name, [(s, d.description) for s, d in definitions]
+        )
         merged.directives = merge_directives(
             (x for _, d in definitions for x in d.directives), self.repeatable
         )
@@ -364,7 +401,9 @@ class _Merger:
         )
         self.validate_external_types(coordinate, sources, field_type, all_equal)
         result = MergedField(field_name, field_type)
-        result.description = most_common(s.field.description for s in internal)
+        result.description = self.merge_description(
+            coordinate, [(s.subgraph, s.field.description) for s in internal]
+        )
         result.directives = merge_directives(
             (d for s in internal for d in s.field.directives), self.repeatable
         )
@@ -502,7 +541,9 @@ class _Merger:
                 name,
                 argument_type,
                 self.merge_default(argument_coordinate, having, type_name, field_name),
-                most_common(a.description for _, a in having),
+                self.merge_description(
+                    argument_coordinate, [(s, a.description) for s, a in having]
+                ),
                 merge_directives(
                     (d for _, a in having for d in a.directives), self.repeatable
                 ),
@@ -619,7 +660,9 @@ class _Merger:
                 name,
             )
             result = MergedField(name, field_type)
-            result.description = most_common(f.description for _, f in having)
+            result.description = self.merge_description(
+                coordinate, [(s, f.description) for s, f in having]
+            )
             result.directives = merge_directives(
                 (d for _, f in having for d in f.directives), self.repeatable
             )
@@ -759,10 +802,13 @@ class _Merger:
                 )
             merged.values[value] = MergedValue(
                 value,
-                most_common(
-                    d.values[value].description
-                    for _, d in definitions
-                    if value in d.values
+                self.merge_description(
+                    f"{name}.{value}",
+                    [
+                        (s, d.values[value].description)
+                        for s, d in definitions
+                        if value in d.values
+                    ],
                 ),
                 [
                     join_directive("join__enumValue", graph=self.graph(s))
@@ -778,6 +824,11 @@ class _Merger:
                     self.repeatable,
                 ),
             )
+
+
+def _description_block(text: str | None) -> str:
+    # Apollo indents only the first line break (JavaScript's String.replace).
+    return '  """\n  ' + (text or "").replace("\n", "\n  ", 1) + '\n  """'
 
 
 def _in_key(definition: TypeDefinition, field_name: str) -> bool:

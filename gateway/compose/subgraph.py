@@ -8,10 +8,11 @@ the spec names. validate_subgraph.py checks and upgrades what is read here.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from graphql import GraphQLError, parse, print_ast
+from graphql import GraphQLError, Visitor, parse, print_ast, visit
 from graphql.language import (
     BooleanValueNode,
     DirectiveDefinitionNode,
@@ -116,6 +117,14 @@ FEDERATION_TYPES = frozenset(
     }
 )
 FEDERATION_FIELDS = frozenset({"_service", "_entities"})
+# What a @link to the federation spec may import: its directives and its types.
+FEDERATION_ELEMENTS = FEDERATION_DIRECTIVES | {
+    "cacheTag",
+    "FieldSet",
+    "Scope",
+    "Policy",
+    "ContextFieldValue",
+}
 ROOT_NAMES = {"query": "Query", "mutation": "Mutation", "subscription": "Subscription"}
 
 _KINDS: dict[type, str] = {
@@ -264,6 +273,7 @@ class _Names:
         self.version: tuple[int, int] | None = None
         self.local_to_spec: dict[str, str] = {}
         self.links: dict[str, str] = {}  # imported custom directive name -> link URL
+        self.problems: list[tuple[str, str]] = []  # (code, message) of bad @link use
         prefix = "federation"
         for directive in document_directives:
             if directive.name.value != "link":
@@ -280,16 +290,27 @@ class _Names:
                     alias = getattr(fields.get("as"), "value", name)
                     imported.append((name, alias))
             if url.startswith(FEDERATION_SPEC):
-                major, minor = url.rsplit("/v", 1)[1].split(".")
-                self.version = (int(major), int(minor))
+                self.version = _federation_version(url)
+                if self.version is None:
+                    self.problems.append(
+                        ("INVALID_LINK_IDENTIFIER", f'Invalid federation URL "{url}"')
+                    )
                 prefix = _string_argument(directive, "as") or "federation"
                 for name, alias in imported:
-                    if name.startswith("@"):
+                    if name.lstrip("@") not in FEDERATION_ELEMENTS:
+                        self.problems.append(
+                            (
+                                "INVALID_LINK_DIRECTIVE_USAGE",
+                                f'Cannot import unknown element "{name}".',
+                            )
+                        )
+                    elif name.startswith("@"):
                         self.local_to_spec[alias.lstrip("@")] = name.lstrip("@")
             elif not url.startswith(LINK_SPEC):
                 for _, alias in imported:
                     self.links[alias.lstrip("@")] = url
-        if self.version is None:
+        self.prefix = prefix
+        if self.version is None and not self.problems:
             self.local_to_spec = {name: name for name in FEDERATION_DIRECTIVES}
         else:
             for name in FEDERATION_DIRECTIVES:
@@ -312,6 +333,75 @@ class _Names:
         )
 
 
+def _federation_version(url: str) -> tuple[int, int] | None:
+    match = re.fullmatch(r".*/v(\d+)\.(\d+)/?", url)
+    return (int(match[1]), int(match[2])) if match else None
+
+
+class _DirectiveUses(Visitor):
+    """Collects the name of every directive application in a document."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.names: list[str] = []
+
+    def enter_directive(self, node: DirectiveNode, *_: object) -> None:
+        self.names.append(node.name.value)
+
+
+def _unknown_directives(document: DocumentNode, names: _Names) -> list[str]:
+    """Messages for applied directives that are neither defined nor imported."""
+    if names.version is None:
+        return []
+    defined = {
+        node.name.value
+        for node in document.definitions
+        if isinstance(node, DirectiveDefinitionNode)
+    }
+    uses = _DirectiveUses()
+    visit(document, uses)
+    messages: list[str] = []
+    for name in uses.names:
+        if name in defined or name in BUILT_IN_DIRECTIVES or name == "link":
+            continue
+        if name in names.local_to_spec:
+            continue
+        message = f'Unknown directive "@{name}".'
+        if name in FEDERATION_DIRECTIVES:
+            message += (
+                f' If you meant the "@{name}" federation directive, you should use'
+                f' fully-qualified name "@{names.prefix}__{name}" or add "@{name}" to'
+                " the `import` argument of the @link to the federation specification."
+            )
+        messages.append(message)
+    return messages
+
+
+def _root_type_problems(
+    document: DocumentNode, root_types: dict[str, str]
+) -> list[tuple[str, str]]:
+    """A root type under another name while a type has the default name."""
+    type_names = {
+        node.name.value
+        for node in document.definitions
+        if isinstance(node, TypeDefinitionNode)
+    }
+    problems: list[tuple[str, str]] = []
+    for operation, type_name in root_types.items():
+        default = ROOT_NAMES.get(operation)
+        if default and type_name != default and default in type_names:
+            problems.append(
+                (
+                    f"ROOT_{operation.upper()}_USED",
+                    f'The schema has a type named "{default}" but it is not set as the'
+                    f' {operation} root type ("{type_name}" is instead): this is not'
+                    " supported by federation. If a root type does not use its default"
+                    " name, there should be no other type with that default name.",
+                )
+            )
+    return problems
+
+
 def read_subgraph(
     definition: SubgraphDefinition,
 ) -> tuple[Subgraph | None, list[CompositionError]]:
@@ -331,6 +421,13 @@ def read_subgraph(
             for operation in node.operation_types or ():
                 root_types[operation.operation.value] = operation.type.name.value
     names = _Names(schema_directives)
+    problems = names.problems + _root_type_problems(document, root_types)
+    problems += [("INVALID_GRAPHQL", m) for m in _unknown_directives(document, names)]
+    if problems:
+        return None, [
+            CompositionError(code, f"[{name}] {message}", (name,))
+            for code, message in problems
+        ]
     renames = {
         type_name: ROOT_NAMES[operation]
         for operation, type_name in root_types.items()

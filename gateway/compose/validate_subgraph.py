@@ -26,7 +26,7 @@ __all__ = ["validate_subgraph"]
 
 def validate_subgraph(subgraph: Subgraph) -> list[CompositionError]:
     """Validate a read subgraph (upgrading it first if it is federation 1)."""
-    errors = _validate_types(subgraph)
+    errors = _validate_types(subgraph) + _validate_interface_objects(subgraph)
     if errors:
         return errors
     errors += _validate_field_sets(subgraph)
@@ -50,33 +50,94 @@ def _selections(fields: str) -> list[FieldNode]:
     return _fields(operation.selection_set)
 
 
+# Appended to "Cannot query field" (Apollo words the advice per directive).
+_INVALID_FIELDS_ADVICE = {
+    "key": " (the field should either be added to this subgraph or, if it should not"
+    " be resolved by this subgraph, you need to add it to this subgraph with"
+    " @external).",
+    "requires": " (if the field is defined in another subgraph, you need to add it to"
+    " this subgraph with @external).",
+}
+_INVALID_FIELDS_ADVICE["provides"] = _INVALID_FIELDS_ADVICE["requires"]
+
+
 def _check_field_set(
-    subgraph: Subgraph,
-    type_name: str,
-    fields: str,
-    used: set[tuple[str, str]],
-) -> str | None:
-    """Return why `fields` cannot be selected on `type_name`, or None when it can."""
+    subgraph: Subgraph, type_name: str, fields: str, directive: str
+) -> list[tuple[str, str]]:
+    """(code, reason) for each problem of a @key/@requires/@provides field set.
+
+    Mirrors Apollo's validateFieldSet: a field that does not exist (or a key field of
+    abstract type) stops the check; then fields with arguments, and leaf fields that
+    are not @external in @requires and @provides, are reported.
+    """
+    upper = directive.upper()
     try:
         selections = _selections(fields)
     except GraphQLError as error:
-        return error.message
+        return [(f"{upper}_INVALID_FIELDS", error.message)]
+    problems: list[tuple[str, str]] = []
 
-    def walk(selections: list[FieldNode], parent: str) -> str | None:
+    def walk(selections: list[FieldNode], parent: str, external_above: bool) -> str:
         definition = subgraph.types.get(parent)
         for selection in selections:
             field_name = selection.name.value
             found = definition.fields.get(field_name) if definition else None
             if found is None:
-                return f'Cannot query field "{field_name}" on type "{parent}"'
-            used.add((parent, field_name))
-            if selection.selection_set is not None:
-                reason = walk(_fields(selection.selection_set), named_type(found.type))
-                if reason is not None:
-                    return reason
-        return None
+                problems[:] = [
+                    (
+                        f"{upper}_INVALID_FIELDS",
+                        f'Cannot query field "{field_name}" on type "{parent}"'
+                        + _INVALID_FIELDS_ADVICE[directive],
+                    )
+                ]
+                return "stop"
+            subgraph.used_fields.add((parent, field_name))
+            coordinate = f"{parent}.{field_name}"
+            target = subgraph.types.get(named_type(found.type))
+            if directive == "key" and target and target.kind in ("union", "interface"):
+                kind = "Union" if target.kind == "union" else "Interface"
+                problems[:] = [
+                    (
+                        "KEY_FIELDS_SELECT_INVALID_TYPE",
+                        f'field "{coordinate}" is a {kind} type which is not allowed'
+                        " in @key",
+                    )
+                ]
+                return "stop"
+            if directive != "requires" and found.arguments:
+                problems.append(
+                    (
+                        f"{upper}_FIELDS_HAS_ARGS",
+                        f"field {coordinate} cannot be included because it has"
+                        " arguments (fields with argument are not allowed in"
+                        f" @{directive})",
+                    )
+                )
+            leaf = selection.selection_set is None
+            # Federation 1 subgraphs are upgraded instead (Apollo drops such fields).
+            if (
+                directive != "key"
+                and leaf
+                and not (external_above or found.external)
+                and not subgraph.is_federation_1
+            ):
+                problems.append(
+                    (
+                        f"{upper}_FIELDS_MISSING_EXTERNAL",
+                        f'field "{coordinate}" should not be part of a @{directive}'
+                        " since it is already provided by this subgraph (it is not"
+                        " marked @external)",
+                    )
+                )
+            if not leaf:
+                nested = _fields(selection.selection_set)
+                below = external_above or found.external
+                if walk(nested, named_type(found.type), below) == "stop":
+                    return "stop"
+        return "done"
 
-    return walk(selections, type_name)
+    walk(selections, type_name, False)
+    return problems
 
 
 def _validate_field_sets(subgraph: Subgraph) -> list[CompositionError]:
@@ -84,17 +145,13 @@ def _validate_field_sets(subgraph: Subgraph) -> list[CompositionError]:
     name = subgraph.name
     for type_name, definition in subgraph.types.items():
         for key in definition.keys:
-            reason = _check_field_set(
-                subgraph, type_name, key.fields, subgraph.used_fields
-            )
-            if reason is not None:
+            for code, reason in _check_field_set(
+                subgraph, type_name, key.fields, "key"
+            ):
                 errors.append(
                     CompositionError(
-                        "KEY_INVALID_FIELDS",
-                        f'[{name}] On type "{type_name}", for {key.source}: {reason}'
-                        " (the field should either be added to this subgraph or, if"
-                        " it should not be resolved by this subgraph, you need to add"
-                        " it to this subgraph with @external).",
+                        code,
+                        f'[{name}] On type "{type_name}", for {key.source}: {reason}',
                         (name,),
                         type_name,
                     )
@@ -110,17 +167,14 @@ def _validate_field_sets(subgraph: Subgraph) -> list[CompositionError]:
             ):
                 if fields is None:
                     continue
-                reason = _check_field_set(
-                    subgraph, target, fields, subgraph.used_fields
-                )
-                if reason is not None:
+                for code, reason in _check_field_set(
+                    subgraph, target, fields, directive
+                ):
                     errors.append(
                         CompositionError(
-                            f"{directive.upper()}_INVALID_FIELDS",
+                            code,
                             f'[{name}] On field "{type_name}.{field_name}", for'
-                            f' @{directive}(fields: "{fields}"): {reason} (if the field'
-                            " is defined in another subgraph, you need to add it to"
-                            " this subgraph with @external).",
+                            f' @{directive}(fields: "{fields}"): {reason}',
                             (name,),
                             type_name,
                             field_name,
@@ -247,3 +301,17 @@ def _validate_externals(subgraph: Subgraph) -> list[CompositionError]:
                     )
                 )
     return errors
+
+
+def _validate_interface_objects(subgraph: Subgraph) -> list[CompositionError]:
+    return [
+        CompositionError(
+            "INTERFACE_OBJECT_USAGE_ERROR",
+            f"[{subgraph.name}] The @interfaceObject directive can only be applied to"
+            f' entity types but type "{definition.name}" has no @key in this subgraph.',
+            (subgraph.name,),
+            definition.name,
+        )
+        for definition in subgraph.types.values()
+        if definition.interface_object and not definition.keys
+    ]
