@@ -73,7 +73,13 @@ class ValueSetter:
 
 @dataclass(frozen=True, slots=True)
 class KeyRenamer:
-    """Rename the key at `path` of fetched data (undoes an alias used in a fetch)."""
+    """Rename the key at `path` (undoes an alias the planner used in a fetch).
+
+    As an input rewrite it applies to each representation: a field the planner had
+    to fetch under an `__agora_` alias (its name was taken by a client alias) is
+    copied under the alias by `requires`, then renamed to its real name here. As an
+    output rewrite it applies to the fetched data.
+    """
 
     path: tuple[str, ...]
     rename_key_to: str
