@@ -1,0 +1,31 @@
+"""The README's example operations are valid against the graph they describe."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from graphql import DocumentNode, parse, validate
+
+from gateway.supergraph import load_supergraph
+
+ROOT = Path(__file__).resolve().parents[2]
+BLOCK = re.compile(r"```graphql\n(.*?)```", re.DOTALL)
+
+
+def test_every_readme_example_validates_against_the_supergraph() -> None:
+    readme = (ROOT / "README.md").read_text()
+    api_schema = load_supergraph(
+        (ROOT / "schema" / "supergraph.graphql").read_text()
+    ).api_schema
+    blocks = BLOCK.findall(readme)
+    assert len(blocks) >= 4
+
+    problems = []
+    for block in blocks:
+        # One block may hold several operations: validate each on its own.
+        for definition in parse(block).definitions:
+            errors = validate(api_schema, DocumentNode(definitions=(definition,)))
+            problems += [f"{error.message}\n{block}" for error in errors]
+
+    assert problems == []
