@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+import orjson
 from graphql import (
     BooleanValueNode,
     DocumentNode,
@@ -29,6 +30,7 @@ from graphql import (
     execute_sync,
     get_named_type,
     is_abstract_type,
+    is_enum_type,
     is_leaf_type,
     is_object_type,
     visit,
@@ -46,6 +48,7 @@ _NON_NULL = 0
 _LIST = 1
 
 _LEAF = 0
+_ENUM = 4
 _COMPOSITE = 1
 _TYPENAME = 2
 _RAW = 3
@@ -176,6 +179,16 @@ class _SelectionGroup:
             if definition is None:
                 continue
             wrappers, named = _unwrap(definition.type)
+            if is_enum_type(named):
+                # possible_types holds the enum's API values: a subgraph may know
+                # values the API schema hides (@inaccessible) or lacks.
+                values = frozenset(named.values)
+                compiled.append(
+                    _CompiledField(
+                        key, name, type_name, _ENUM, wrappers, named.name, values
+                    )
+                )
+                continue
             if is_leaf_type(named):
                 compiled.append(_CompiledField(key, name, type_name, _LEAF, wrappers))
                 continue
@@ -359,6 +372,11 @@ class _Completion:
             return items
         if value is None or field.kind == _LEAF:
             return value
+        if field.kind == _ENUM:
+            if value in field.possible_types:  # type: ignore[operator]  # set for enums
+                return value
+            self._enum_error(field, value, path)
+            return None
         if type(value) is not dict:
             return None
         type_name = field.type_name
@@ -371,6 +389,18 @@ class _Completion:
         assert group is not None
         fields = group.by_type.get(type_name) or group.fields_for(type_name)
         return self.complete_object(fields, type_name, value, path)
+
+    def _enum_error(self, field: _CompiledField, value: JSON, path: _Path) -> None:
+        self.errors.append(
+            {
+                "message": f'Enum "{field.type_name}" cannot represent value: '
+                f"{orjson.dumps(value).decode()}",
+                "path": list(_flatten(path)),
+                "extensions": {"code": "INTERNAL_SERVER_ERROR"},
+            }
+        )
+        if self._error_paths is not None:
+            self._error_paths[0].add(_flatten(path))
 
     def _null_error(self, field: _CompiledField, path: _Path) -> None:
         flat = _flatten(path)

@@ -105,3 +105,22 @@ async def test_introspection_hides_inaccessible_types_fields_and_values(
         }
     }
     assert response == expected
+
+
+async def test_an_inaccessible_enum_value_from_a_subgraph_is_a_field_error(
+    gateway: GatewayFactory,
+) -> None:
+    graph = subgraphs()
+    graph["accounts"].query["me"]["status"] = "BANNED"
+    client = await gateway(supergraph_sdl(FIXTURE), graph)
+    response = await client.query("{ me { name status } }")
+    assert response == {
+        "errors": [
+            {
+                "message": 'Enum "Status" cannot represent value: "BANNED"',
+                "path": ["me", "status"],
+                "extensions": {"code": "INTERNAL_SERVER_ERROR"},
+            }
+        ],
+        "data": {"me": {"name": "Ada", "status": None}},
+    }
