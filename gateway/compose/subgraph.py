@@ -85,6 +85,7 @@ FEDERATION_DIRECTIVES = frozenset(
         "listSize",
         "context",
         "fromContext",
+        "cacheTag",
     }
 )
 # Subgraph directives the supergraph keeps on the element they were applied to.
@@ -119,7 +120,6 @@ FEDERATION_TYPES = frozenset(
 FEDERATION_FIELDS = frozenset({"_service", "_entities"})
 # What a @link to the federation spec may import: its directives and its types.
 FEDERATION_ELEMENTS = FEDERATION_DIRECTIVES | {
-    "cacheTag",
     "FieldSet",
     "Scope",
     "Policy",
@@ -349,18 +349,30 @@ class _DirectiveUses(Visitor):
         self.names.append(node.name.value)
 
 
-def _unknown_directives(document: DocumentNode, names: _Names) -> list[str]:
-    """Messages for applied directives that are neither defined nor imported."""
+# Federation directives this composer does not implement: refuse rather than drop them.
+UNSUPPORTED_DIRECTIVES = frozenset({"context", "fromContext", "cacheTag"})
+
+
+def _directive_problems(document: DocumentNode, names: _Names) -> list[tuple[str, str]]:
+    """Applied directives that are neither defined nor imported, or not supported."""
+    uses = _DirectiveUses()
+    visit(document, uses)
+    problems = [
+        (
+            "UNSUPPORTED_FEATURE",
+            f'Directive "@{spec}" is not supported by this composer: remove it from'
+            " the subgraph or compose this supergraph with Apollo's tools.",
+        )
+        for spec in dict.fromkeys(names.local_to_spec.get(n) for n in uses.names)
+        if spec in UNSUPPORTED_DIRECTIVES
+    ]
     if names.version is None:
-        return []
+        return problems
     defined = {
         node.name.value
         for node in document.definitions
         if isinstance(node, DirectiveDefinitionNode)
     }
-    uses = _DirectiveUses()
-    visit(document, uses)
-    messages: list[str] = []
     for name in uses.names:
         if name in defined or name in BUILT_IN_DIRECTIVES or name == "link":
             continue
@@ -373,8 +385,8 @@ def _unknown_directives(document: DocumentNode, names: _Names) -> list[str]:
                 f' fully-qualified name "@{names.prefix}__{name}" or add "@{name}" to'
                 " the `import` argument of the @link to the federation specification."
             )
-        messages.append(message)
-    return messages
+        problems.append(("INVALID_GRAPHQL", message))
+    return problems
 
 
 def _root_type_problems(
@@ -422,7 +434,7 @@ def read_subgraph(
                 root_types[operation.operation.value] = operation.type.name.value
     names = _Names(schema_directives)
     problems = names.problems + _root_type_problems(document, root_types)
-    problems += [("INVALID_GRAPHQL", m) for m in _unknown_directives(document, names)]
+    problems += _directive_problems(document, names)
     if problems:
         return None, [
             CompositionError(code, f"[{name}] {message}", (name,))

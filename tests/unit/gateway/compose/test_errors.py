@@ -6,7 +6,12 @@ these tests state the structured fields a caller (CLI, CI annotations) relies on
 
 from __future__ import annotations
 
-from gateway.compose import CompositionError, CompositionFailed, compose
+from gateway.compose import (
+    CompositionError,
+    CompositionFailed,
+    SubgraphDefinition,
+    compose,
+)
 
 from ._cases import FIXTURES, load_case
 
@@ -147,3 +152,17 @@ def test_composition_failed_lists_every_error() -> None:
 def test_no_subgraphs_is_an_error_not_an_exception() -> None:
     result = compose([])
     assert [e.code for e in result.errors] == ["NO_SUBGRAPHS"]
+
+
+def test_a_federation_directive_we_do_not_implement_is_refused_not_dropped() -> None:
+    sdl = """
+    extend schema @link(url: "https://specs.apollo.dev/federation/v2.8",
+                        import: ["@key", "@context", "@fromContext"])
+    type Query { org: Org }
+    type Org @key(fields: "id") @context(name: "org") { id: ID! }
+    """
+    result = compose([SubgraphDefinition("a", "http://a", sdl)])
+    assert [(e.code, e.subgraphs) for e in result.errors] == [
+        ("UNSUPPORTED_FEATURE", ("a",))
+    ]
+    assert '"@context" is not supported' in result.errors[0].message
