@@ -4,8 +4,9 @@ broadcaster's own RedisBackend lets its listener task die on the first connectio
 error, after which no subscriber hears anything again. This one owns the read loop:
 on a ConnectionError it opens a new pub/sub connection (exponential backoff up to
 `max_retry_delay`), subscribes every channel that still has listeners, counts the
-reconnect, and carries on. Events published while the connection is down are lost
-(Redis pub/sub is at-most-once).
+reconnect, and carries on. A link that goes silent (no reply to a PING within
+`idle_timeout`) counts as dropped too. Events published while the connection is
+down are lost (Redis pub/sub is at-most-once).
 """
 
 from __future__ import annotations
@@ -47,6 +48,7 @@ class ResilientRedisBackend(BroadcastBackend):
         retry_delay: float = 0.05,
         max_retry_delay: float = 2.0,
         client_name: str = "agora-subscriber",
+        idle_timeout: float = 15.0,
     ) -> None:
         self._client = aioredis.Redis.from_url(url, socket_keepalive=True)
         # No silent retries on the subscriber link: a drop must reach _read_forever,
@@ -58,6 +60,7 @@ class ResilientRedisBackend(BroadcastBackend):
             client_name=client_name,
         )
         self.client_name = client_name
+        self._idle_timeout = idle_timeout
         self._retry_delay = retry_delay
         self._max_retry_delay = max_retry_delay
         self._channels: set[str] = set()
@@ -129,7 +132,8 @@ class ResilientRedisBackend(BroadcastBackend):
 
     async def _open(self) -> None:
         async with self._lock:
-            pubsub = self._subscriber_client.pubsub(ignore_subscribe_messages=True)
+            # Subscribe confirmations and pongs are read too: they prove the link lives.
+            pubsub = self._subscriber_client.pubsub(ignore_subscribe_messages=False)
             try:
                 await pubsub.subscribe(CONTROL_CHANNEL, *sorted(self._channels))
             except BaseException:
@@ -165,9 +169,19 @@ class ResilientRedisBackend(BroadcastBackend):
     async def _read(self) -> None:
         pubsub = self._pubsub
         assert pubsub is not None  # set by _open before the loop starts
+        # A peer that vanished without a FIN/RST never fails a read: after
+        # `idle_timeout` of silence, PING; a second silence means the link is dead.
+        awaiting_pong = False
         while True:
-            message = await pubsub.get_message(timeout=None)
-            if message is None or message.get("type") != "message":
+            message = await pubsub.get_message(timeout=self._idle_timeout)
+            if message is None:
+                if awaiting_pong:
+                    raise RedisTimeoutError("Redis did not answer a PING")
+                await pubsub.ping()
+                awaiting_pong = True
+                continue
+            awaiting_pong = False
+            if message.get("type") != "message":
                 continue
             channel = _text(message["channel"])
             if channel == CONTROL_CHANNEL:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 import pytest
 from redis import asyncio as aioredis
@@ -71,3 +72,79 @@ async def test_subscriber_keeps_listening_after_redis_kills_its_connection(
             assert await broker.ping()
     finally:
         await admin.aclose()
+
+
+class FreezableProxy:
+    """A TCP proxy to Redis whose open links can go silent, like a lost network
+    path: no error, no reset, just nothing. New links work normally."""
+
+    def __init__(self, target_port: int) -> None:
+        self.target_port = target_port
+        self.port = 0
+        self._server: asyncio.Server | None = None
+        self._links: list[dict[str, Any]] = []
+
+    async def __aenter__(self) -> FreezableProxy:
+        self._server = await asyncio.start_server(self._handle, "127.0.0.1", 0)
+        self.port = self._server.sockets[0].getsockname()[1]
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        assert self._server is not None
+        self._server.close()
+        for link in self._links:
+            for writer in link["writers"]:
+                writer.close()
+
+    def freeze(self) -> None:
+        for link in self._links:
+            link["frozen"] = True
+
+    async def _handle(
+        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+    ) -> None:
+        upstream_reader, upstream_writer = await asyncio.open_connection(
+            "127.0.0.1", self.target_port
+        )
+        link: dict[str, Any] = {"frozen": False, "writers": [writer, upstream_writer]}
+        self._links.append(link)
+
+        async def pump(src: asyncio.StreamReader, dst: asyncio.StreamWriter) -> None:
+            while data := await src.read(65536):
+                if not link["frozen"]:
+                    dst.write(data)
+                    await dst.drain()
+
+        try:
+            await asyncio.gather(
+                pump(reader, upstream_writer), pump(upstream_reader, writer)
+            )
+        except (ConnectionError, OSError):
+            pass
+        finally:
+            writer.close()
+            upstream_writer.close()
+
+
+async def test_subscriber_reconnects_when_the_link_goes_silent(
+    redis_url: str, redis_prefix: str
+) -> None:
+    async with FreezableProxy(6379) as proxy:
+        db = redis_url.rsplit("/", 1)[1]
+        backend = ResilientRedisBackend(
+            f"redis://127.0.0.1:{proxy.port}/{db}", idle_timeout=0.2
+        )
+        async with (
+            Broker(redis_url, prefix=redis_prefix, backend=backend) as broker,
+            Broker(redis_url, prefix=redis_prefix) as publisher,
+            broker.subscribe("alerts") as events,
+        ):
+            await publisher.publish("alerts", {"n": 1})
+            async with asyncio.timeout(5):
+                assert await anext(events) == {"n": 1}
+            proxy.freeze()
+            async with asyncio.timeout(10):
+                await backend.wait_reconnected(1)
+            await publisher.publish("alerts", {"n": 2})
+            async with asyncio.timeout(5):
+                assert await anext(events) == {"n": 2}
