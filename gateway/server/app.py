@@ -55,7 +55,8 @@ def create_app(
     URL through one pooled client made here. Raises SupergraphError for an SDL that
     cannot be loaded. The app is ready (GET /health is 200) as soon as it is built:
     the supergraph is parsed once, here, and clients exist; transports with a
-    `start()` (in-process apps with a lifespan) are started by the app's lifespan.
+    `start()` are started by the app's lifespan (an AsgiTransport only runs its
+    app's lifespan when built with `lifespan=True`).
     """
     # Imported on use so build_app (with any planner) works without this one.
     from ..planner import plan_operation

@@ -28,8 +28,10 @@ __all__ = ["AsgiTransport"]
 class AsgiTransport:
     """Sends each request to `app` as an ASGI HTTP POST to `path`.
 
-    `start()` runs the app's lifespan startup (and `aclose()` its shutdown) for apps
-    that open databases there; a transport that is never started just calls the app.
+    With `lifespan=True`, `start()` runs the app's lifespan startup (and `aclose()`
+    its shutdown), for apps that open databases there; the gateway app calls both
+    from its own lifespan. Otherwise the caller owns the app's lifespan (as the
+    embedded runner does, one lifespan for every subgraph) and both are no-ops.
     """
 
     def __init__(
@@ -39,8 +41,10 @@ class AsgiTransport:
         *,
         path: str = "/graphql",
         timeout: float = 30.0,
+        lifespan: bool = False,
     ) -> None:
         self.name = name
+        self.lifespan = lifespan
         self.app = app
         self.path = path
         self.timeout = timeout
@@ -102,7 +106,7 @@ class AsgiTransport:
 
     async def start(self) -> None:
         """Run the app's lifespan startup; raises SubgraphUnavailable if it fails."""
-        if self._lifespan is not None:
+        if not self.lifespan or self._lifespan is not None:
             return
         self._lifespan = asyncio.create_task(self._run_lifespan())
         await self._lifespan_inbox.put({"type": "lifespan.startup"})

@@ -98,7 +98,7 @@ async def test_asgi_transport_times_out() -> None:
         await transport.fetch(REQUEST)
 
 
-async def test_asgi_transport_runs_the_apps_lifespan() -> None:
+async def test_asgi_transport_runs_the_apps_lifespan_only_when_asked() -> None:
     events: list[str] = []
 
     async def app(scope: Any, receive: Any, send: Any) -> None:
@@ -111,7 +111,11 @@ async def test_asgi_transport_runs_the_apps_lifespan() -> None:
             if kind == "shutdown":
                 return
 
-    transport = AsgiTransport("accounts", app)
+    untouched = AsgiTransport("accounts", app)
+    await untouched.start()
+    await untouched.aclose()
+    assert events == []
+    transport = AsgiTransport("accounts", app, lifespan=True)
     await transport.start()
     await transport.aclose()
     assert events == ["startup", "shutdown"]
