@@ -17,7 +17,14 @@ from graphql import (
 if TYPE_CHECKING:
     from graphql import ArgumentNode, DirectiveNode
 
-__all__ = ["FieldSel", "FragmentSel", "Sel", "add_field", "add_fragment"]
+__all__ = [
+    "FieldSel",
+    "FragmentSel",
+    "Sel",
+    "add_field",
+    "add_fragment",
+    "merge_selections",
+]
 
 
 @dataclass(slots=True)
@@ -102,3 +109,16 @@ def find_response_key(target: list[Sel], key: str) -> FieldSel | None:
         if isinstance(existing, FieldSel) and existing.response_key == key:
             return existing
     return None
+
+
+def merge_selections(target: list[Sel], additions: list[Sel]) -> None:
+    """Merge `additions` into `target`, field by field (fields merge by response
+    key, arguments and directives; fragments by type condition and directives)."""
+    for sel in additions:
+        if isinstance(sel, FieldSel):
+            placed = add_field(target, sel)
+            if sel.selections is not None and placed.selections is not None:
+                merge_selections(placed.selections, sel.selections)
+        else:
+            fragment = add_fragment(target, sel)
+            merge_selections(fragment.selections, sel.selections)

@@ -17,6 +17,7 @@ from graphql import VariableNode, print_ast
 from ..errors import PlanningError
 from ._print import print_operation
 from ._selections import FieldSel, FragmentSel, Sel
+from .fetch_graph import wave_depths
 from .plan import (
     ConditionNode,
     FetchNode,
@@ -51,11 +52,7 @@ def build_query_plan(
     steps = [s for s in graph.steps if _has_selections(s)]
     if not steps:
         return QueryPlan(node=None)
-    ids = {s.id for s in steps}
-    depth: dict[int, int] = {}
-    for step in steps:  # steps are created after the steps they depend on
-        parents = [depth[d] for d in step.depends_on if d in ids]
-        depth[step.id] = 1 + max(parents) if parents else 0
+    depth = wave_depths(steps)
     printer = _FetchPrinter(supergraph, operation)
     roots = [s for s in steps if not s.is_entity]
     rest = [s for s in steps if s.is_entity]

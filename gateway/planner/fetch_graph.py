@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from ._selections import Sel
     from .plan import FetchRewrite
 
-__all__ = ["FetchGraph", "FetchStep"]
+__all__ = ["FetchGraph", "FetchStep", "wave_depths"]
 
 
 @dataclass(slots=True)
@@ -93,3 +93,33 @@ class FetchGraph:
         )
         self.entity_index[key] = step.id
         return step, True
+
+
+def wave_depths(
+    steps: list[FetchStep], stands_for: dict[int, int] | None = None
+) -> dict[int, int]:
+    """The wave each step runs in: 0 without dependencies, else one after the
+    latest step it depends on. `stands_for` maps a step id to the id that replaces
+    it (to try a merge before making it)."""
+    stands_for = stands_for or {}
+    by_id = {s.id: s for s in steps}
+    depth: dict[int, int] = {}
+
+    def wave(step_id: int, visiting: frozenset[int]) -> int:
+        step_id = stands_for.get(step_id, step_id)
+        if step_id in depth:
+            return depth[step_id]
+        if step_id in visiting or step_id not in by_id:
+            return -1
+        own = [by_id[step_id]] + [
+            by_id[i] for i, j in stands_for.items() if j == step_id and i in by_id
+        ]
+        parents = {stands_for.get(d, d) for s in own for d in s.depends_on}
+        parents.discard(step_id)
+        inner = visiting | {step_id}
+        depth[step_id] = 1 + max((wave(p, inner) for p in parents), default=-1)
+        return depth[step_id]
+
+    for step in steps:
+        wave(step.id, frozenset())
+    return depth

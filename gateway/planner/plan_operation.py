@@ -1,8 +1,9 @@
 """plan_operation: (supergraph, operation) -> QueryPlan, a pure function.
 
-normalize (normalize.py) -> walk into a fetch graph (walk.py) -> order into plan
-nodes (build_plan.py). No I/O, no clock: progressive override labels enabled for this
-request arrive as `override_labels`.
+normalize (normalize.py) -> walk into a fetch graph (walk.py) -> merge sibling
+fetches (optimize.py) -> order into plan nodes (build_plan.py). No I/O, no clock:
+the progressive override labels enabled for this request arrive as
+`override_labels`.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from .build_plan import build_query_plan
 from .normalize import normalize_operation
+from .optimize import merge_sibling_steps
 from .walk import walk_operation
 
 if TYPE_CHECKING:
@@ -37,4 +39,5 @@ def plan_operation(
     """
     operation = normalize_operation(document, operation_name)
     graph = walk_operation(supergraph, operation, override_labels)
+    merge_sibling_steps(graph, operation.kind)
     return build_query_plan(supergraph, operation, graph)

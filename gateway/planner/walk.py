@@ -43,6 +43,7 @@ from ._selections import (
     add_field,
     add_fragment,
     find_response_key,
+    merge_selections,
 )
 from .fetch_graph import FetchGraph, FetchStep
 from .plan import KeyRenamer, ValueSetter
@@ -582,7 +583,9 @@ class _Walk:
         else:
             add_field(target, FieldSel("__typename"))
             representation = [FieldSel("__typename"), *key_representation]
-        _merge_into(child.requires.setdefault(parent, []), representation + required)
+        merge_selections(
+            child.requires.setdefault(parent, []), representation + required
+        )
         for rename in renames:
             if rename not in child.input_rewrites:
                 child.input_rewrites.append(rename)
@@ -860,7 +863,7 @@ class _Walk:
                 step, parent, key.selection_set, target, child, members
             )
             for member in members:
-                _merge_into(
+                merge_selections(
                     child.requires.setdefault(member, []), representation + required
                 )
                 for rename in renames:
@@ -909,7 +912,7 @@ class _Walk:
             representation = self._add_key(
                 step, parent, key.selection_set, target, child
             )
-            _merge_into(child.requires.setdefault(parent, []), representation)
+            merge_selections(child.requires.setdefault(parent, []), representation)
             entity_target = child.entity_selections.setdefault(parent, [])
             self.walk_each(child, parent, selections, entity_target, path, None)
             return
@@ -1042,17 +1045,6 @@ def _plain_copy(sels: list[Sel]) -> list[Sel]:
                 FragmentSel(sel.type_condition, (), _plain_copy(sel.selections))
             )
     return copies
-
-
-def _merge_into(target: list[Sel], additions: list[Sel]) -> None:
-    for sel in additions:
-        if isinstance(sel, FieldSel):
-            placed = add_field(target, sel)
-            if sel.selections is not None and placed.selections is not None:
-                _merge_into(placed.selections, sel.selections)
-        else:
-            fragment = add_fragment(target, sel)
-            _merge_into(fragment.selections, sel.selections)
 
 
 def _collect_keys(selections: list[Sel], keys: dict[str, FieldSel]) -> None:

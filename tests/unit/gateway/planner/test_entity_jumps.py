@@ -363,3 +363,67 @@ QueryPlan {
   },
 }"""
     )
+
+
+def test_sibling_fetches_to_one_subgraph_merge_when_that_adds_no_wave(
+    plan: Plan,
+) -> None:
+    result = plan(
+        "shop", "{ topReviews { product { name inStock shippingEstimate } } }"
+    )
+    assert str(result) == (
+        """\
+QueryPlan {
+  Sequence {
+    Fetch(service: "reviews") {
+      {
+        topReviews {
+          product {
+            __typename
+            upc
+          }
+        }
+      }
+    },
+    Flatten(path: "topReviews.@.product") {
+      Fetch(service: "products") {
+        {
+          ... on Product {
+            __typename
+            upc
+          }
+        } =>
+        query ($representations: [_Any!]!) {
+          _entities(representations: $representations) {
+            ... on Product {
+              name
+              price
+              weight
+            }
+          }
+        }
+      },
+    },
+    Flatten(path: "topReviews.@.product") {
+      Fetch(service: "inventory") {
+        {
+          ... on Product {
+            __typename
+            upc
+            price
+            weight
+          }
+        } =>
+        query ($representations: [_Any!]!) {
+          _entities(representations: $representations) {
+            ... on Product {
+              inStock
+              shippingEstimate
+            }
+          }
+        }
+      },
+    },
+  },
+}"""
+    )

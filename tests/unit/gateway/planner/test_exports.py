@@ -10,6 +10,7 @@ MODULES = {
     "cache",
     "fetch_graph",
     "normalize",
+    "optimize",
     "plan",
     "plan_operation",
     "walk",

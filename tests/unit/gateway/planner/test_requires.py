@@ -467,79 +467,41 @@ QueryPlan {
         }
       }
     },
-    Parallel {
-      Flatten(path: "product") {
-        Fetch(service: "a") {
-          {
-            ... on Product {
-              __typename
-              id
-            }
-          } =>
-          query ($representations: [_Any!]!) {
-            _entities(representations: $representations) {
-              ... on Product {
-                price
-              }
-            }
+    Flatten(path: "product") {
+      Fetch(service: "a") {
+        {
+          ... on Product {
+            __typename
+            id
           }
-        },
-      },
-      Flatten(path: "product") {
-        Fetch(service: "c") {
-          {
+        } =>
+        query ($representations: [_Any!]!) {
+          _entities(representations: $representations) {
             ... on Product {
-              __typename
-              id
-              hasDiscount
-            }
-          } =>
-          query ($representations: [_Any!]!) {
-            _entities(representations: $representations) {
-              ... on Product {
-                isExpensiveWithDiscount
-              }
-            }
-          }
-        },
-      },
-    },
-    Parallel {
-      Flatten(path: "product") {
-        Fetch(service: "c") {
-          {
-            ... on Product {
-              __typename
-              id
               price
             }
-          } =>
-          query ($representations: [_Any!]!) {
-            _entities(representations: $representations) {
-              ... on Product {
-                isExpensive
-              }
-            }
           }
-        },
+        }
       },
-      Flatten(path: "product") {
-        Fetch(service: "d") {
-          {
+    },
+    Flatten(path: "product") {
+      Fetch(service: "c") {
+        {
+          ... on Product {
+            __typename
+            id
+            price
+            hasDiscount
+          }
+        } =>
+        query ($representations: [_Any!]!) {
+          _entities(representations: $representations) {
             ... on Product {
-              __typename
-              id
+              isExpensive
               isExpensiveWithDiscount
             }
-          } =>
-          query ($representations: [_Any!]!) {
-            _entities(representations: $representations) {
-              ... on Product {
-                canAffordWithDiscount
-              }
-            }
           }
-        },
+        }
       },
     },
     Flatten(path: "product") {
@@ -549,12 +511,14 @@ QueryPlan {
             __typename
             id
             isExpensive
+            isExpensiveWithDiscount
           }
         } =>
         query ($representations: [_Any!]!) {
           _entities(representations: $representations) {
             ... on Product {
               canAfford
+              canAffordWithDiscount
             }
           }
         }
