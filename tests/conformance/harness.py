@@ -24,6 +24,8 @@ import pytest
 from graphql import (
     DocumentNode,
     GraphQLSchema,
+    InterfaceTypeDefinitionNode,
+    InterfaceTypeExtensionNode,
     ObjectTypeDefinitionNode,
     ObjectTypeExtensionNode,
     SchemaDefinitionNode,
@@ -90,12 +92,20 @@ def build_subgraph_schema(sdl: str) -> GraphQLSchema:
             for operation_type in definition.operation_types:
                 if operation_type.operation.value == "query":
                     query_type = operation_type.type.name.value
+        # Federation 1 subgraphs `extend` types they never define.
         if (
-            isinstance(definition, ObjectTypeExtensionNode)
+            isinstance(
+                definition, (ObjectTypeExtensionNode, InterfaceTypeExtensionNode)
+            )
             and definition.name.value not in defined
         ):
             defined.add(definition.name.value)
-            definition = ObjectTypeDefinitionNode(
+            kind = (
+                ObjectTypeDefinitionNode
+                if isinstance(definition, ObjectTypeExtensionNode)
+                else InterfaceTypeDefinitionNode
+            )
+            definition = kind(
                 name=definition.name,
                 interfaces=definition.interfaces,
                 directives=definition.directives,
