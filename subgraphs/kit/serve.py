@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 from typing import TYPE_CHECKING
 
 import uvicorn
+
+from subgraphs.kit.settings import Settings
+
+logger = logging.getLogger("agora.subgraphs")
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
@@ -29,4 +34,12 @@ def serve(
     )
     parser.add_argument("--log-level", default=os.environ.get("LOG_LEVEL", "info"))
     args = parser.parse_args(argv)
-    uvicorn.run(create_app(), host=args.host, port=args.port, log_level=args.log_level)
+    app = create_app()
+    settings = getattr(app.state, "settings", None)
+    if isinstance(settings, Settings) and settings.uses_dev_secrets:
+        logger.warning(
+            "%s runs with the development JWT/gateway secrets: set JWT_SECRET and "
+            "AGORA_GATEWAY_SECRET outside local use",
+            name,
+        )
+    uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level)

@@ -38,6 +38,19 @@ class Settings:
         """Read DATABASE_URL, REDIS_URL, AGORA_DATA_DIR, JWT_*, AGORA_* variables."""
         env = os.environ if environ is None else environ
         defaults = cls()
+
+        def number(name: str, default: float) -> float:
+            raw = env.get(name)
+            if not raw:
+                return default
+            try:
+                value = float(raw)
+            except ValueError:
+                raise ValueError(f"{name} must be a number, got {raw!r}") from None
+            if value <= 0:
+                raise ValueError(f"{name} must be positive, got {raw!r}")
+            return value
+
         return cls(
             database_url=env.get("DATABASE_URL") or None,
             redis_url=env.get("REDIS_URL") or None,
@@ -46,16 +59,20 @@ class Settings:
             jwt_secret=env.get("JWT_SECRET") or defaults.jwt_secret,
             jwt_algorithm=env.get("JWT_ALGORITHM") or defaults.jwt_algorithm,
             jwt_issuer=env.get("JWT_ISSUER") or defaults.jwt_issuer,
-            access_token_ttl=float(
-                env.get("ACCESS_TOKEN_TTL") or defaults.access_token_ttl
-            ),
-            refresh_token_ttl=float(
-                env.get("REFRESH_TOKEN_TTL") or defaults.refresh_token_ttl
-            ),
+            access_token_ttl=number("ACCESS_TOKEN_TTL", defaults.access_token_ttl),
+            refresh_token_ttl=number("REFRESH_TOKEN_TTL", defaults.refresh_token_ttl),
             gateway_secret=env.get("AGORA_GATEWAY_SECRET") or defaults.gateway_secret,
             subscriber_queue_size=int(
-                env.get("AGORA_SUBSCRIBER_QUEUE_SIZE") or defaults.subscriber_queue_size
+                number("AGORA_SUBSCRIBER_QUEUE_SIZE", defaults.subscriber_queue_size)
             ),
+        )
+
+    @property
+    def uses_dev_secrets(self) -> bool:
+        """True while JWT_SECRET or AGORA_GATEWAY_SECRET still hold the dev defaults."""
+        return (
+            self.jwt_secret == DEV_JWT_SECRET
+            or self.gateway_secret == DEV_GATEWAY_SECRET
         )
 
     def database_url_for(self, subgraph_name: str) -> str:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from subgraphs.kit.settings import Settings
 
 
@@ -49,3 +51,16 @@ def test_given_sqlite_file_is_split_per_subgraph() -> None:
     assert settings.database_url_for("chat") == "sqlite:///tmp/agora-chat.db"
     memory = Settings(database_url="sqlite://:memory:")
     assert memory.database_url_for("chat") == "sqlite://:memory:"
+
+
+def test_malformed_numbers_name_the_variable() -> None:
+    with pytest.raises(ValueError, match="ACCESS_TOKEN_TTL must be a number"):
+        Settings.from_env({"ACCESS_TOKEN_TTL": "soon"})
+    with pytest.raises(ValueError, match="REFRESH_TOKEN_TTL must be positive"):
+        Settings.from_env({"REFRESH_TOKEN_TTL": "0"})
+
+
+def test_dev_secrets_are_reported_until_both_are_set() -> None:
+    assert Settings().uses_dev_secrets
+    assert Settings(jwt_secret="j" * 40).uses_dev_secrets
+    assert not Settings(jwt_secret="j" * 40, gateway_secret="g" * 20).uses_dev_secrets
