@@ -8,11 +8,10 @@ the spec names. validate_subgraph.py checks and upgrades what is read here.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from graphql import GraphQLError, Visitor, parse, print_ast, visit
+from graphql import GraphQLError, parse, print_ast
 from graphql.language import (
     BooleanValueNode,
     DirectiveDefinitionNode,
@@ -35,7 +34,6 @@ from graphql.language import (
     ScalarTypeExtensionNode,
     SchemaDefinitionNode,
     SchemaExtensionNode,
-    StringValueNode,
     TypeDefinitionNode,
     TypeExtensionNode,
     TypeNode,
@@ -44,6 +42,13 @@ from graphql.language import (
     ValueNode,
 )
 
+from ._applications import directive_problems
+from ._links import (
+    BUILT_IN_DIRECTIVES,
+    FederationNames,
+    argument_value,
+    string_argument,
+)
 from .errors import CompositionError
 
 if TYPE_CHECKING:
@@ -62,32 +67,6 @@ __all__ = [
     "read_subgraph",
 ]
 
-FEDERATION_SPEC = "https://specs.apollo.dev/federation/"
-LINK_SPEC = "https://specs.apollo.dev/link/"
-# Directives the subgraph spec defines; everything else is user-defined.
-FEDERATION_DIRECTIVES = frozenset(
-    {
-        "key",
-        "extends",
-        "shareable",
-        "external",
-        "requires",
-        "provides",
-        "override",
-        "inaccessible",
-        "tag",
-        "interfaceObject",
-        "composeDirective",
-        "authenticated",
-        "requiresScopes",
-        "policy",
-        "cost",
-        "listSize",
-        "context",
-        "fromContext",
-        "cacheTag",
-    }
-)
 # Subgraph directives the supergraph keeps on the element they were applied to.
 CARRIED_DIRECTIVES = frozenset(
     {
@@ -100,7 +79,6 @@ CARRIED_DIRECTIVES = frozenset(
         "listSize",
     }
 )
-BUILT_IN_DIRECTIVES = frozenset({"deprecated", "specifiedBy", "skip", "include"})
 # Types and fields a federation subgraph adds for the gateway, never merged.
 FEDERATION_TYPES = frozenset(
     {
@@ -118,13 +96,6 @@ FEDERATION_TYPES = frozenset(
     }
 )
 FEDERATION_FIELDS = frozenset({"_service", "_entities"})
-# What a @link to the federation spec may import: its directives and its types.
-FEDERATION_ELEMENTS = FEDERATION_DIRECTIVES | {
-    "FieldSet",
-    "Scope",
-    "Policy",
-    "ContextFieldValue",
-}
 ROOT_NAMES = {"query": "Query", "mutation": "Mutation", "subscription": "Subscription"}
 
 _KINDS: dict[type, str] = {
@@ -249,144 +220,9 @@ def named_type(type_string: str) -> str:
     return type_string.strip("[]!")
 
 
-def _argument(directive: DirectiveNode, name: str) -> ValueNode | None:
-    for argument in directive.arguments or ():
-        if argument.name.value == name:
-            return argument.value
-    return None
-
-
-def _string_argument(directive: DirectiveNode, name: str) -> str | None:
-    value = _argument(directive, name)
-    return value.value if isinstance(value, StringValueNode) else None
-
-
 def _description(node: object) -> str | None:
     description = getattr(node, "description", None)
     return description.value if description is not None else None
-
-
-class _Names:
-    """Maps the directive names a subgraph uses to the federation spec's names."""
-
-    def __init__(self, document_directives: list[DirectiveNode]) -> None:
-        self.version: tuple[int, int] | None = None
-        self.local_to_spec: dict[str, str] = {}
-        self.links: dict[str, str] = {}  # imported custom directive name -> link URL
-        self.problems: list[tuple[str, str]] = []  # (code, message) of bad @link use
-        prefix = "federation"
-        for directive in document_directives:
-            if directive.name.value != "link":
-                continue
-            url = _string_argument(directive, "url") or ""
-            imports = _argument(directive, "import")
-            imported: list[tuple[str, str]] = []
-            for value in getattr(imports, "values", ()) or ():
-                if isinstance(value, StringValueNode):
-                    imported.append((value.value, value.value))
-                else:
-                    fields = {f.name.value: f.value for f in value.fields}
-                    name = getattr(fields.get("name"), "value", "")
-                    alias = getattr(fields.get("as"), "value", name)
-                    imported.append((name, alias))
-            if url.startswith(FEDERATION_SPEC):
-                self.version = _federation_version(url)
-                if self.version is None:
-                    self.problems.append(
-                        ("INVALID_LINK_IDENTIFIER", f'Invalid federation URL "{url}"')
-                    )
-                prefix = _string_argument(directive, "as") or "federation"
-                for name, alias in imported:
-                    if name.lstrip("@") not in FEDERATION_ELEMENTS:
-                        self.problems.append(
-                            (
-                                "INVALID_LINK_DIRECTIVE_USAGE",
-                                f'Cannot import unknown element "{name}".',
-                            )
-                        )
-                    elif name.startswith("@"):
-                        self.local_to_spec[alias.lstrip("@")] = name.lstrip("@")
-            elif not url.startswith(LINK_SPEC):
-                for _, alias in imported:
-                    self.links[alias.lstrip("@")] = url
-        self.prefix = prefix
-        if self.version is None and not self.problems:
-            self.local_to_spec = {name: name for name in FEDERATION_DIRECTIVES}
-        else:
-            for name in FEDERATION_DIRECTIVES:
-                self.local_to_spec.setdefault(f"{prefix}__{name}", name)
-
-        # Custom directives the subgraph asks to keep in the supergraph.
-        self.composed: set[str] = {
-            (_string_argument(directive, "name") or "").lstrip("@")
-            for directive in document_directives
-            if self.spec_name(directive) == "composeDirective"
-        }
-
-    def spec_name(self, directive: DirectiveNode) -> str | None:
-        return self.local_to_spec.get(directive.name.value)
-
-    def applies(self, node: object, spec: str) -> bool:
-        return any(
-            self.spec_name(directive) == spec
-            for directive in getattr(node, "directives", None) or ()
-        )
-
-
-def _federation_version(url: str) -> tuple[int, int] | None:
-    match = re.fullmatch(r".*/v(\d+)\.(\d+)/?", url)
-    return (int(match[1]), int(match[2])) if match else None
-
-
-class _DirectiveUses(Visitor):
-    """Collects the name of every directive application in a document."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.names: list[str] = []
-
-    def enter_directive(self, node: DirectiveNode, *_: object) -> None:
-        self.names.append(node.name.value)
-
-
-# Federation directives this composer does not implement: refuse rather than drop them.
-UNSUPPORTED_DIRECTIVES = frozenset({"context", "fromContext", "cacheTag"})
-
-
-def _directive_problems(document: DocumentNode, names: _Names) -> list[tuple[str, str]]:
-    """Applied directives that are neither defined nor imported, or not supported."""
-    uses = _DirectiveUses()
-    visit(document, uses)
-    problems = [
-        (
-            "UNSUPPORTED_FEATURE",
-            f'Directive "@{spec}" is not supported by this composer: remove it from'
-            " the subgraph or compose this supergraph with Apollo's tools.",
-        )
-        for spec in dict.fromkeys(names.local_to_spec.get(n) for n in uses.names)
-        if spec in UNSUPPORTED_DIRECTIVES
-    ]
-    if names.version is None:
-        return problems
-    defined = {
-        node.name.value
-        for node in document.definitions
-        if isinstance(node, DirectiveDefinitionNode)
-    }
-    for name in uses.names:
-        if name in defined or name in BUILT_IN_DIRECTIVES or name == "link":
-            continue
-        if name in names.local_to_spec:
-            continue
-        message = f'Unknown directive "@{name}".'
-        if name in FEDERATION_DIRECTIVES:
-            message += (
-                f' If you meant the "@{name}" federation directive, you should use'
-                f' fully-qualified name "@{names.prefix}__{name}" or add "@{name}" to'
-                " the `import` argument of the @link to the federation specification."
-            )
-        problems.append(("INVALID_GRAPHQL", message))
-    return problems
 
 
 def _root_type_problems(
@@ -432,9 +268,9 @@ def read_subgraph(
             schema_directives.extend(node.directives or ())
             for operation in node.operation_types or ():
                 root_types[operation.operation.value] = operation.type.name.value
-    names = _Names(schema_directives)
+    names = FederationNames(schema_directives)
     problems = names.problems + _root_type_problems(document, root_types)
-    problems += _directive_problems(document, names)
+    problems += directive_problems(document, names)
     if problems:
         return None, [
             CompositionError(code, f"[{name}] {message}", (name,))
@@ -470,7 +306,9 @@ def read_subgraph(
 
 
 class _Reader:
-    def __init__(self, subgraph: str, names: _Names, renames: dict[str, str]) -> None:
+    def __init__(
+        self, subgraph: str, names: FederationNames, renames: dict[str, str]
+    ) -> None:
         self.subgraph = subgraph
         self.names = names
         self.renames = renames
@@ -507,10 +345,10 @@ class _Reader:
         for directive in directives:
             spec = self.names.spec_name(directive)
             if spec == "key":
-                resolvable = _argument(directive, "resolvable")
+                resolvable = argument_value(directive, "resolvable")
                 definition.keys.append(
                     Key(
-                        fields=_string_argument(directive, "fields") or "",
+                        fields=string_argument(directive, "fields") or "",
                         resolvable=not (
                             isinstance(resolvable, BooleanValueNode)
                             and not resolvable.value
@@ -556,12 +394,12 @@ class _Reader:
             elif spec == "shareable":
                 result.shareable = True
             elif spec == "requires":
-                result.requires = _string_argument(directive, "fields")
+                result.requires = string_argument(directive, "fields")
             elif spec == "provides":
-                result.provides = _string_argument(directive, "fields")
+                result.provides = string_argument(directive, "fields")
             elif spec == "override":
-                result.override_from = _string_argument(directive, "from")
-                result.override_label = _string_argument(directive, "label")
+                result.override_from = string_argument(directive, "from")
+                result.override_label = string_argument(directive, "label")
         for argument in getattr(node, "arguments", None) or ():
             result.arguments[argument.name.value] = Argument(
                 name=argument.name.value,
@@ -583,7 +421,7 @@ def _renamed(directive: DirectiveNode, name: str) -> DirectiveNode:
 
 def _read_composed_directives(
     subgraph: Subgraph,
-    names: _Names,
+    names: FederationNames,
     document: DocumentNode,
     schema_directives: list[DirectiveNode],
 ) -> list[CompositionError]:
