@@ -309,7 +309,15 @@ def check_response(status: int, raw: bytes, expected: JSON) -> dict[str, JSON]:
 def check_operation(url: str, operation: Operation) -> dict[str, JSON]:
     """The verdict on every variant of operation: the first wrong one, or ok."""
     for index, expected in enumerate(operation.expected):
-        status, raw = post_json(url, operation.body(index))
+        try:
+            status, raw = post_json(url, operation.body(index))
+        except OSError as error:  # urllib's URLError and timeouts are OSErrors
+            return {
+                "ok": False,
+                "problem": f"no answer: {error}",
+                "returned": "",
+                "variables": operation.variants[index],
+            }
         verdict = check_response(status, raw, expected)
         if not verdict["ok"]:
             verdict["variables"] = operation.variants[index]
@@ -485,18 +493,33 @@ class Bench:
                 _progress(f"{name} {operation.name}: WRONG ({check['problem']})")
         correct = [name for name in running if results[name]["check"]["ok"]]
         body_file = self.body_files[operation.name]
+        failed: dict[str, str] = {}
         for name in correct:
             _progress(f"{name} {operation.name}: warm-up {self.load.warmup:g}s")
-            run_wrk(self.gateways[name].url, body_file, self.load.warmup, self.load)
+            try:
+                run_wrk(self.gateways[name].url, body_file, self.load.warmup, self.load)
+            except (BenchAborted, subprocess.TimeoutExpired) as error:
+                failed[name] = f"warm-up failed: {error}"
         windows: dict[str, list[JSON]] = {name: [] for name in correct}
         for index in range(self.rounds):
             shift = index % len(correct) if correct else 0
             for name in correct[shift:] + correct[:shift]:
-                window = self.measure_window(name, operation, running[name])
+                if name in failed:
+                    continue
+                try:
+                    window = self.measure_window(name, operation, running[name])
+                except (BenchAborted, subprocess.TimeoutExpired) as error:
+                    failed[name] = f"window failed: {error}"
+                    continue
                 windows[name].append(window)
         for name in correct:
-            results[name].update(median_window(windows[name]))
-            results[name]["rounds"] = windows[name]
+            if name in failed:
+                _progress(f"{name} {operation.name}: {failed[name]}")
+                results[name]["failure"] = failed[name]
+                results[name]["exit_code"] = running[name].poll()
+            if windows[name]:
+                results[name].update(median_window(windows[name]))
+                results[name]["rounds"] = windows[name]
             # The answer must still be right after the load, not only before it.
             results[name]["check_after"] = check_operation(
                 self.gateways[name].url, operation
@@ -637,12 +660,17 @@ def render_table(report: JSON) -> str:
     for op_name, operation in report["results"]["operations"].items():
         lines += ["", f"{op_name}: {operation['description']}", header]
         for name, result in operation["results"].items():
-            if "rps" not in result:
+            if not result["check"]["ok"]:
                 check = result["check"]
                 lines.append(f"  {name:<8} WRONG  {check['problem']}")
                 lines.append(f"    returned: {check['returned'][:300]}")
                 continue
+            if "rps" not in result:
+                lines.append(f"  {name:<8} FAILED {result.get('failure', '?')[:300]}")
+                continue
             check = "ok" if result["check_after"]["ok"] else "WRONG*"
+            if "failure" in result:
+                check = "FAIL*"
             lines.append(
                 f"  {name:<8} {check:<6} {result['rps']:>9.1f} "
                 f"{result['p50_ms']:>8.2f} {result['p99_ms']:>8.2f} "

@@ -18,6 +18,7 @@ from runner import (
     BenchAborted,
     LoadSettings,
     Processes,
+    check_operation,
     check_response,
     compose_supergraph,
     export_gateway,
@@ -291,3 +292,13 @@ def test_export_gateway_writes_the_committed_package(tmp_path: Path) -> None:
 def test_export_gateway_refuses_an_unknown_revision(tmp_path: Path) -> None:
     with pytest.raises(BenchAborted, match="cannot export gateway/ at no-such-rev"):
         export_gateway("no-such-rev", tmp_path / "agora")
+
+
+def test_a_gateway_that_does_not_answer_is_judged_wrong_not_fatal(
+    port_base: int,
+) -> None:
+    operation = load_operations()["small"]
+    verdict = check_operation(f"http://127.0.0.1:{port_base}/graphql", operation)
+    assert verdict["ok"] is False
+    assert verdict["problem"].startswith("no answer: ")
+    assert verdict["variables"] == {}
