@@ -9,6 +9,7 @@ otherwise. Every failure is a GraphQL error with `extensions.code`.
 
 from __future__ import annotations
 
+import logging
 import random
 from typing import TYPE_CHECKING, Any
 
@@ -39,6 +40,8 @@ if TYPE_CHECKING:
     from .operations import PlanOperation
 
 __all__ = ["GraphQLEndpoint"]
+
+logger = logging.getLogger("agora.gateway")
 
 GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
 APPLICATION_JSON = "application/json"
@@ -107,6 +110,18 @@ class GraphQLEndpoint:
             return _respond(
                 body, refusal.status, media_type or APPLICATION_JSON, refusal.headers
             )
+        except Exception:
+            # A gateway bug: logged with its traceback, answered without one.
+            logger.exception("request to /graphql failed")
+            body = {
+                "errors": [
+                    {
+                        "message": "Internal server error.",
+                        "extensions": {"code": "INTERNAL_SERVER_ERROR"},
+                    }
+                ]
+            }
+            return _respond(body, 500, media_type or APPLICATION_JSON)
 
     async def _params(self, request: Request) -> JSONObject:
         if request.method == "GET":

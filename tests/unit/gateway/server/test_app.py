@@ -10,7 +10,7 @@ import pytest
 from graphql import parse
 
 from gateway.planner import plan_operation
-from gateway.server import create_app
+from gateway.server import build_app, create_app
 from gateway.settings import GatewaySettings
 from gateway.supergraph import load_supergraph
 from gateway.transport import MockTransport
@@ -18,6 +18,7 @@ from gateway.transport import MockTransport
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
 
+    from gateway.planner import QueryPlan
     from gateway.transport import SubgraphRequest
     from gateway.types import JSONObject
 
@@ -278,3 +279,30 @@ async def test_inaccessible_fields_fail_validation() -> None:
         "GRAPHQL_VALIDATION_FAILED"
     )
     assert transport.requests == []
+
+
+async def test_a_gateway_bug_is_a_graphql_error_without_a_stack_trace(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    def broken_planner(*args: object, **kwargs: object) -> QueryPlan:
+        raise RuntimeError("planner bug")
+
+    app = build_app(
+        load_supergraph(SINGLE),
+        plan_operation=broken_planner,
+        transports={"accounts": MockTransport(answer)},
+    )
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://gw"
+    ) as client:
+        response = await client.post("/graphql", json={"query": "{ me { id } }"})
+    assert response.status_code == 500
+    assert response.json() == {
+        "errors": [
+            {
+                "message": "Internal server error.",
+                "extensions": {"code": "INTERNAL_SERVER_ERROR"},
+            }
+        ]
+    }
+    assert "planner bug" in caplog.text
