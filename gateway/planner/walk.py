@@ -248,7 +248,7 @@ class _Walk:
                 self._root_wrappers = wrappers
                 target = self._root_target(step, wrappers)
                 self.walk_each(step, root_type, [part], target, (), None)
-        for step in self._root_steps:
+        for step in self.graph.steps:
             _lift_condition(step)
 
     def _root_target(
@@ -963,31 +963,54 @@ def _root_items(
 
 
 def _lift_condition(step: FetchStep) -> None:
-    """A root step whose whole selection hangs on one `@skip/@include(if: $v)`
-    becomes conditional on `$v` (a ConditionNode) instead of sending the directive."""
-    selections = step.root_selections
-    if len(selections) == 1 and isinstance(selections[0], FragmentSel):
-        fragment = selections[0]
-        if fragment.type_condition is None and _is_variable_condition(
-            fragment.directives
+    """A step whose whole selection hangs on one `@skip/@include(if: $v)` becomes
+    conditional on `$v` (a ConditionNode) instead of sending the directive."""
+    if step.is_entity:
+        lists = [lst for lst in step.entity_selections.values() if lst]
+    else:
+        lists = [step.root_selections]
+    directive = _common_condition(lists)
+    if directive is None:
+        return
+    step.condition = directive
+    for selections in lists:
+        only = selections[0]
+        if isinstance(only, FragmentSel):
+            selections[:] = only.selections
+            continue
+        for sel in selections:
+            sel.directives = ()
+
+
+def _common_condition(lists: list[list[Sel]]) -> DirectiveNode | None:
+    """The one variable condition every selection of `lists` carries, if any."""
+    found: DirectiveNode | None = None
+    printed = ""
+    for selections in lists:
+        if not selections:
+            return None
+        only = selections[0]
+        if (
+            len(selections) == 1
+            and isinstance(only, FragmentSel)
+            and only.type_condition is None
+            and _is_variable_condition(only.directives)
         ):
-            step.condition = fragment.directives[0]
-            step.root_selections = fragment.selections
-        return
-    if not selections or not all(isinstance(s, FieldSel) for s in selections):
-        return
-    first = selections[0].directives
-    if not _is_variable_condition(first):
-        return
-    printed = print_ast(first[0])
-    if any(print_ast(s.directives[0]) != printed for s in selections[1:]):
-        return
-    if any(len(s.directives) != 1 for s in selections):
-        return
-    step.condition = first[0]
-    for sel in selections:
-        assert isinstance(sel, FieldSel)
-        sel.directives = ()
+            conditions = [only.directives[0]]
+        elif all(
+            isinstance(s, FieldSel) and _is_variable_condition(s.directives)
+            for s in selections
+        ):
+            conditions = [s.directives[0] for s in selections]
+        else:
+            return None
+        for condition in conditions:
+            text = print_ast(condition)
+            if found is None:
+                found, printed = condition, text
+            elif text != printed:
+                return None
+    return found
 
 
 def _is_variable_condition(directives: tuple[DirectiveNode, ...]) -> bool:

@@ -155,8 +155,8 @@ def test_variable_condition_on_a_field_is_forwarded_to_the_subgraph(plan: Plan) 
     result = plan(
         "shop",
         (
-            "query Q($x: Boolean!) { me { name @include(if: $x) reviews "
-            "@skip(if: $x) { body } } }"
+            "query Q($x: Boolean!) { me { name @include(if: $x) reviews { "
+            "body @skip(if: $x) } } }"
         ),
     )
     assert str(result) == (
@@ -183,8 +183,8 @@ QueryPlan {
         query Q__reviews__1($representations: [_Any!]!, $x: Boolean!) {
           _entities(representations: $representations) {
             ... on User {
-              reviews @skip(if: $x) {
-                body
+              reviews {
+                body @skip(if: $x)
               }
             }
           }
@@ -304,6 +304,53 @@ QueryPlan {
               upc
             }
           }
+        },
+      }
+    },
+  },
+}"""
+    )
+
+
+def test_entity_fetch_that_depends_wholly_on_a_variable_becomes_a_condition(
+    plan: Plan,
+) -> None:
+    result = plan(
+        "shop", ("query Q($x: Boolean!) { me { name reviews @skip(if: $x) { body } } }")
+    )
+    assert str(result) == (
+        """\
+QueryPlan {
+  Sequence {
+    Fetch(service: "accounts") {
+      query Q__accounts__0 {
+        me {
+          name
+          __typename
+          id
+        }
+      }
+    },
+    Condition(if: $x) {
+      Else {
+        Flatten(path: "me") {
+          Fetch(service: "reviews") {
+            {
+              ... on User {
+                __typename
+                id
+              }
+            } =>
+            query Q__reviews__1($representations: [_Any!]!) {
+              _entities(representations: $representations) {
+                ... on User {
+                  reviews {
+                    body
+                  }
+                }
+              }
+            }
+          },
         },
       }
     },
