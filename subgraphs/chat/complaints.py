@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 from tortoise.transactions import in_transaction
 
@@ -65,7 +65,7 @@ async def open_complaint(
             tenant_id=complaint.tenant_id,
             kind=ConversationKind.COMPLAINT,
             complaint=complaint,
-            last_message_at=datetime.now().astimezone(),
+            last_message_at=datetime.now(UTC),
         )
         await ensure_participant(conversation.id, viewer.user_id)
     return complaint

@@ -6,7 +6,7 @@ import base64
 import binascii
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from tortoise.expressions import Q
@@ -226,7 +226,7 @@ async def start_direct_conversation(
         conversation = await Conversation.create(
             tenant_id=viewer.tenant_id or "",
             kind=ConversationKind.DIRECT,
-            last_message_at=datetime.now().astimezone(),
+            last_message_at=datetime.now(UTC),
         )
         await Participant.bulk_create(
             [Participant(conversation=conversation, user_id=u) for u in members]

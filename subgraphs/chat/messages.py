@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from tortoise.exceptions import IntegrityError
@@ -58,7 +58,7 @@ class MessagePage:
 
 
 def _now() -> datetime:
-    return datetime.now().astimezone()
+    return datetime.now(UTC)
 
 
 async def publish_message_event(
