@@ -1,10 +1,11 @@
 """Measure Agora's gateway against @apollo/gateway and @graphql-hive/gateway.
 
-Starts the fixture subgraphs, then each gateway in turn on 127.0.0.1; checks that it
-answers every operation with the expected JSON; drives it with wrk at a fixed number of
-connections (warm-up, then a timed window); records requests/second, p50/p99 latency,
-peak RSS and CPU of the gateway process tree; stops it. Prints a table with Agora's
-ratio to each peer and writes results/latest.json. See README.md.
+Starts the fixture subgraphs and the gateways on 127.0.0.1; checks that each gateway
+answers every operation with the expected JSON; drives each with wrk at a fixed number
+of connections (warm-up, then timed windows that alternate between the gateways);
+records requests/second, p50/p99 latency, peak RSS and CPU of each gateway's process
+tree; stops everything. Prints a table with Agora's ratio to each peer and writes
+results/latest.json. See README.md.
 """
 
 from __future__ import annotations
@@ -17,7 +18,6 @@ import os
 import shutil
 import signal
 import socket
-import statistics
 import subprocess
 import sys
 import tarfile
@@ -30,7 +30,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from correctness import check_response
 from fixture_data import Operation, load_operations
+from processes import Processes, cpu_seconds, peak_rss_mib
+from report import OURS, PEER_PACKAGES, median_window, ratios, render_table
 
 JSON = Any
 
@@ -44,9 +47,6 @@ SUBGRAPH_PORT_BASE = 43101
 SUBGRAPH_NAMES = ("products", "reviews", "accounts")
 GATEWAY_PORT_BASE = 43201
 GATEWAY_NAMES = ("agora", "apollo", "hive")
-OURS = "agora"
-PEER_PACKAGES = ("@apollo/gateway", "@apollo/server", "@graphql-hive/gateway")
-STOP_GRACE_SECONDS = 5.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,99 +108,6 @@ class BenchAborted(Exception):
     """Raised when the bench cannot go on (missing tool, busy port, dead subgraphs)."""
 
 
-# -- processes ------------------------------------------------------------------------
-
-
-@dataclass(slots=True)
-class Processes:
-    """Every process the runner started, each in its own session so it can be ended
-    with its children by its own process-group id, and nothing else."""
-
-    running: list[subprocess.Popen[bytes]] = field(default_factory=list)
-
-    def start(
-        self, command: tuple[str, ...], cwd: Path, log: Path
-    ) -> subprocess.Popen[bytes]:
-        log.parent.mkdir(parents=True, exist_ok=True)
-        env = {**os.environ, "NODE_ENV": "production", "PYTHONUNBUFFERED": "1"}
-        with log.open("wb") as out:
-            process = subprocess.Popen(
-                command,
-                cwd=cwd,
-                env=env,
-                stdin=subprocess.DEVNULL,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-        self.running.append(process)
-        return process
-
-    def stop(self, process: subprocess.Popen[bytes]) -> None:
-        if process.poll() is None:
-            _signal_group(process.pid, signal.SIGTERM)
-            try:
-                process.wait(timeout=STOP_GRACE_SECONDS)
-            except subprocess.TimeoutExpired:
-                _signal_group(process.pid, signal.SIGKILL)
-                process.wait(timeout=STOP_GRACE_SECONDS)
-        # Children left behind by a leader that exited on its own.
-        _signal_group(process.pid, signal.SIGKILL)
-        if process in self.running:
-            self.running.remove(process)
-
-    def stop_all(self) -> None:
-        for process in reversed(list(self.running)):
-            self.stop(process)
-
-
-def _signal_group(pgid: int, signum: signal.Signals) -> None:
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(pgid, signum)
-
-
-def _descendants(pid: int) -> list[int]:
-    """pid and every process below it, read from /proc."""
-    children: dict[int, list[int]] = {}
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-        except OSError:
-            continue
-        ppid = int(stat.rsplit(")", 1)[1].split()[1])
-        children.setdefault(ppid, []).append(int(entry.name))
-    found, todo = [], [pid]
-    while todo:
-        current = todo.pop()
-        found.append(current)
-        todo.extend(children.get(current, []))
-    return found
-
-
-def cpu_seconds(pid: int) -> float:
-    """User plus system CPU time of pid and its descendants, in seconds."""
-    ticks = os.sysconf("SC_CLK_TCK")
-    total = 0
-    for member in _descendants(pid):
-        with contextlib.suppress(OSError):
-            fields = Path(f"/proc/{member}/stat").read_text().rsplit(")", 1)[1].split()
-            total += int(fields[11]) + int(fields[12])
-    return total / ticks
-
-
-def peak_rss_mib(pid: int) -> float:
-    """Sum of the peak resident set size (VmHWM) of pid and its descendants, in MiB."""
-    total_kib = 0
-    for member in _descendants(pid):
-        with contextlib.suppress(OSError):
-            for line in Path(f"/proc/{member}/status").read_text().splitlines():
-                if line.startswith("VmHWM:"):
-                    total_kib += int(line.split()[1])
-    return total_kib / 1024
-
-
 # -- HTTP -----------------------------------------------------------------------------
 
 
@@ -249,61 +156,6 @@ def wait_until_ready(
             last = f"HTTP {status}"
         time.sleep(0.25)
     return f"not ready after {limit:.0f}s: {last}"
-
-
-# -- correctness ----------------------------------------------------------------------
-
-
-def first_difference(expected: JSON, actual: JSON, path: str = "$") -> str | None:
-    """Where actual first differs from expected (values and object key order)."""
-    if isinstance(expected, dict) and isinstance(actual, dict):
-        for key in expected:
-            if key not in actual:
-                return f"{path}: missing key {key!r}"
-        for key in actual:
-            if key not in expected:
-                return f"{path}: unexpected key {key!r} = {_clip(actual[key])}"
-        for key in expected:
-            difference = first_difference(expected[key], actual[key], f"{path}.{key}")
-            if difference:
-                return difference
-        if list(expected) != list(actual):
-            return f"{path}: keys in order {list(actual)}, expected {list(expected)}"
-        return None
-    if isinstance(expected, list) and isinstance(actual, list):
-        if len(expected) != len(actual):
-            return f"{path}: {len(actual)} items, expected {len(expected)}"
-        for index, (want, got) in enumerate(zip(expected, actual, strict=True)):
-            difference = first_difference(want, got, f"{path}[{index}]")
-            if difference:
-                return difference
-        return None
-    if type(expected) is not type(actual) or expected != actual:
-        return f"{path}: got {_clip(actual)}, expected {_clip(expected)}"
-    return None
-
-
-def _clip(value: JSON, limit: int = 200) -> str:
-    text = json.dumps(value)
-    return text if len(text) <= limit else text[:limit] + "..."
-
-
-def check_response(status: int, raw: bytes, expected: JSON) -> dict[str, JSON]:
-    """The verdict on one response: ok, and if not, why and what came back."""
-    try:
-        actual = json.loads(raw)
-    except ValueError:
-        actual = None
-        problem: str | None = "response is not JSON"
-    else:
-        problem = first_difference(expected, actual)
-    if status != 200:
-        problem = f"HTTP {status}" + (f"; {problem}" if problem else "")
-    verdict: dict[str, JSON] = {"ok": problem is None}
-    if problem is not None:
-        verdict["problem"] = problem
-        verdict["returned"] = raw[:4000].decode(errors="replace")
-    return verdict
 
 
 def check_operation(url: str, operation: Operation) -> dict[str, JSON]:
@@ -567,58 +419,8 @@ class Bench:
         return window
 
 
-MEDIAN_KEYS = (
-    "rps",
-    "requests_per_cpu_second",
-    "p50_ms",
-    "p90_ms",
-    "p99_ms",
-    "gateway_cpu_percent",
-    "subgraphs_cpu_percent",
-    "subgraph_requests_per_operation",
-)
-
-
-def median_window(windows: list[JSON]) -> JSON:
-    """The figures of several windows of one gateway: the median of each, the sums of
-    requests and errors, the highest peak RSS."""
-    summary: JSON = {
-        key: round(statistics.median(window[key] for window in windows), 3)
-        for key in MEDIAN_KEYS
-        if all(window[key] is not None for window in windows)
-    }
-    summary["requests"] = sum(window["requests"] for window in windows)
-    summary["errors"] = sum(window["errors"] for window in windows)
-    summary["peak_rss_mib"] = max(window["peak_rss_mib"] for window in windows)
-    summary["subgraph_cache_misses"] = sum(
-        window["subgraph_cache_misses"] for window in windows
-    )
-    return summary
-
-
 def _percent(cpu: float, window: JSON) -> float:
     return round(100 * cpu / window["seconds"], 1) if window["seconds"] else 0.0
-
-
-RATIO_KEYS = ("rps", "requests_per_cpu_second", "p50_ms", "p99_ms", "peak_rss_mib")
-
-
-def ratios(results: JSON) -> JSON:
-    """Agora's figures divided by each measured peer's (rps > 1 and latency < 1 are
-    better for Agora)."""
-    ours = results.get(OURS)
-    if not ours or "rps" not in ours:
-        return {}
-    out: JSON = {}
-    for name, theirs in results.items():
-        if name == OURS or "rps" not in theirs:
-            continue
-        out[name] = {key: _ratio(ours.get(key), theirs.get(key)) for key in RATIO_KEYS}
-    return out
-
-
-def _ratio(ours: float | None, theirs: float | None) -> float | None:
-    return round(ours / theirs, 3) if ours and theirs else None
 
 
 def _tail(path: Path, lines: int = 30) -> str:
@@ -630,85 +432,6 @@ def _tail(path: Path, lines: int = 30) -> str:
 
 def _progress(message: str) -> None:
     print(f"[bench {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
-
-
-# -- report ---------------------------------------------------------------------------
-
-
-def render_table(report: JSON) -> str:
-    """The human-readable summary of a report (see README.md for how to read it)."""
-    settings = report["settings"]
-    lines = [
-        f"Gateway bench {report['started_at']}: {settings['connections']} connections, "
-        f"{settings['threads']} wrk threads, warm-up {settings['warmup']:g}s, "
-        f"{settings['rounds']} x {settings['duration']:g}s window(s) per gateway; "
-        f"load average before {report['machine']['loadavg_before']} "
-        f"on {report['machine']['cpus']} CPUs",
-        "  " + _describe_versions(report.get("versions", {})),
-    ]
-    for name, gateway in report["results"]["gateways"].items():
-        if gateway.get("status") != "ran":
-            last = (gateway.get("log_tail") or "").strip().splitlines()[-1:] or [""]
-            lines.append(f"  {name}: {gateway.get('status')}")
-            lines.append(f"    last log line: {last[0][:300]}")
-            lines.append(f"    log: {gateway['log']}")
-    header = (
-        f"  {'gateway':<8} {'check':<6} {'rps':>9} {'p50 ms':>8} {'p99 ms':>8} "
-        f"{'RSS MiB':>8} {'gw CPU%':>8} {'req/CPUs':>8} {'sg CPU%':>8} "
-        f"{'fetch/op':>8} {'errors':>6}"
-    )
-    for op_name, operation in report["results"]["operations"].items():
-        lines += ["", f"{op_name}: {operation['description']}", header]
-        for name, result in operation["results"].items():
-            if not result["check"]["ok"]:
-                check = result["check"]
-                lines.append(f"  {name:<8} WRONG  {check['problem']}")
-                lines.append(f"    returned: {check['returned'][:300]}")
-                continue
-            if "rps" not in result:
-                lines.append(f"  {name:<8} FAILED {result.get('failure', '?')[:300]}")
-                continue
-            check = "ok" if result["check_after"]["ok"] else "WRONG*"
-            if "failure" in result:
-                check = "FAIL*"
-            lines.append(
-                f"  {name:<8} {check:<6} {result['rps']:>9.1f} "
-                f"{result['p50_ms']:>8.2f} {result['p99_ms']:>8.2f} "
-                f"{result['peak_rss_mib']:>8.1f} "
-                f"{result['gateway_cpu_percent']:>8.1f} "
-                f"{_fmt(result.get('requests_per_cpu_second'), 1):>8} "
-                f"{result['subgraphs_cpu_percent']:>8.1f} "
-                f"{result.get('subgraph_requests_per_operation', '?'):>8} "
-                f"{result['errors']:>6}"
-            )
-        for peer, ratio in operation["ratios"].items():
-            lines.append(
-                f"  {OURS}/{peer}: rps x{_fmt(ratio['rps'])}  "
-                f"req/CPUs x{_fmt(ratio['requests_per_cpu_second'])}  "
-                f"p50 x{_fmt(ratio['p50_ms'])}  p99 x{_fmt(ratio['p99_ms'])}  "
-                f"RSS x{_fmt(ratio['peak_rss_mib'])}"
-            )
-        if not operation["ratios"]:
-            measured = [n for n, r in operation["results"].items() if "rps" in r]
-            why = "no peer was" if OURS in measured else f"{OURS} was not"
-            lines.append(f"  no ratios: {why} measured on this operation")
-    return "\n".join(lines)
-
-
-def _describe_versions(found: JSON) -> str:
-    agora = f"agora {found.get('agora_commit', '?')}"
-    if found.get("agora_source") == "worktree":
-        agora += " working tree"
-        if found.get("agora_gateway_uncommitted"):
-            agora += " (with uncommitted changes in gateway/)"
-    peers = ", ".join(
-        f"{name} {found[name]}" for name in PEER_PACKAGES if name in found
-    )
-    return f"{agora}; node {found.get('node', '?')}; {peers}"
-
-
-def _fmt(value: float | None, digits: int = 2) -> str:
-    return "n/a" if value is None else f"{value:.{digits}f}"
 
 
 # -- set-up checks --------------------------------------------------------------------

@@ -1,0 +1,95 @@
+"""Windows are summed up by their medians, and Agora is divided by each peer."""
+
+from __future__ import annotations
+
+from report import median_window, ratios, render_table
+
+
+def window(rps: float, p50: float, rss: float) -> dict[str, object]:
+    return {
+        "rps": rps,
+        "p50_ms": p50,
+        "p90_ms": p50 * 2,
+        "p99_ms": p50 * 4,
+        "gateway_cpu_percent": 90.0,
+        "requests_per_cpu_second": rps / 0.9,
+        "subgraphs_cpu_percent": 5.0,
+        "subgraph_requests_per_operation": 3.0,
+        "requests": int(rps * 10),
+        "errors": 0,
+        "peak_rss_mib": rss,
+        "subgraph_cache_misses": 0,
+    }
+
+
+def test_median_window_takes_the_median_of_rounds_and_the_highest_rss() -> None:
+    summary = median_window(
+        [window(100, 10, 50), window(300, 30, 70), window(200, 20, 60)]
+    )
+    assert (summary["rps"], summary["p50_ms"], summary["peak_rss_mib"]) == (
+        200,
+        20,
+        70,
+    )
+    assert summary["requests"] == 6000
+
+
+def test_ratios_divide_agora_by_each_measured_peer() -> None:
+    results = {
+        "agora": median_window([window(300, 10, 100)]),
+        "apollo": median_window([window(100, 40, 200)]),
+        "hive": {"check": {"ok": False, "problem": "x", "returned": ""}},
+    }
+    assert ratios(results) == {
+        "apollo": {
+            "rps": 3.0,
+            "requests_per_cpu_second": 3.0,
+            "p50_ms": 0.25,
+            "p99_ms": 0.25,
+            "peak_rss_mib": 0.5,
+        }
+    }
+
+
+def test_render_table_shows_what_a_wrong_gateway_returned() -> None:
+    report = {
+        "started_at": "2026-01-01T00:00:00Z",
+        "settings": {
+            "connections": 32,
+            "threads": 2,
+            "warmup": 3.0,
+            "duration": 10.0,
+            "rounds": 1,
+        },
+        "machine": {"loadavg_before": "0.1 0.1 0.1", "cpus": 2},
+        "results": {
+            "gateways": {
+                "agora": {"status": "ran", "log": "agora.log"},
+                "hive": {
+                    "status": "did not start: exited with code 1",
+                    "log_tail": "Traceback\nImportError: boom",
+                    "log": "hive.log",
+                },
+            },
+            "operations": {
+                "small": {
+                    "description": "one field",
+                    "results": {
+                        "agora": {
+                            "check": {
+                                "ok": False,
+                                "problem": "$.data.me: got null",
+                                "returned": '{"data":{"me":null}}',
+                            }
+                        }
+                    },
+                    "ratios": {},
+                }
+            },
+        },
+    }
+    table = render_table(report)
+    assert "  agora    WRONG  $.data.me: got null" in table
+    assert '    returned: {"data":{"me":null}}' in table
+    assert "    last log line: ImportError: boom" in table
+    assert "no ratios: agora was not measured" in table
