@@ -49,6 +49,8 @@ _LIST = 1
 
 _LEAF = 0
 _ENUM = 4
+# A scalar outside any list: its non-null value is copied as is (the fast path).
+_SCALAR = 5
 _COMPOSITE = 1
 _TYPENAME = 2
 _RAW = 3
@@ -190,7 +192,8 @@ class _SelectionGroup:
                 )
                 continue
             if is_leaf_type(named):
-                compiled.append(_CompiledField(key, name, type_name, _LEAF, wrappers))
+                kind = _LEAF if _LIST in wrappers else _SCALAR
+                compiled.append(_CompiledField(key, name, type_name, kind, wrappers))
                 continue
             possible = None
             if is_abstract_type(named):
@@ -334,7 +337,7 @@ class _Completion:
                 out[key] = type_name
                 continue
             raw = value.get(key)
-            if kind == _LEAF and raw is not None:
+            if kind == _SCALAR and raw is not None:
                 out[key] = raw
                 continue
             if kind == _RAW:
@@ -370,7 +373,7 @@ class _Completion:
                     return None
                 items.append(completed)
             return items
-        if value is None or field.kind == _LEAF:
+        if value is None or field.kind == _LEAF or field.kind == _SCALAR:
             return value
         if field.kind == _ENUM:
             if value in field.possible_types:  # type: ignore[operator]  # set for enums
