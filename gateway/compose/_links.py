@@ -11,7 +11,8 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
-from graphql.language import StringValueNode
+from graphql import print_ast
+from graphql.language import ObjectValueNode, StringValueNode
 
 if TYPE_CHECKING:
     from graphql.language import DirectiveNode, ValueNode
@@ -95,11 +96,21 @@ class FederationNames:
             for value in getattr(imports, "values", ()) or ():
                 if isinstance(value, StringValueNode):
                     imported.append((value.value, value.value))
-                else:
+                elif isinstance(value, ObjectValueNode):
                     fields = {f.name.value: f.value for f in value.fields}
                     name = getattr(fields.get("name"), "value", "")
                     alias = getattr(fields.get("as"), "value", name)
                     imported.append((name, alias))
+                else:
+                    self.problems.append(
+                        (
+                            "INVALID_LINK_DIRECTIVE_USAGE",
+                            f"Invalid sub-value {print_ast(value)} for @link(import:)"
+                            " argument: values should be either strings or input"
+                            ' object values of the form { name: "<importedElement>",'
+                            ' as: "<alias>" }.',
+                        )
+                    )
             if url.startswith(FEDERATION_SPEC):
                 self.version = _federation_version(url)
                 if self.version is None:

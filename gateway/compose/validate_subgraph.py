@@ -8,6 +8,7 @@ federation 1 subgraph to federation 2 semantics, as Apollo's schema upgrader doe
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING
 
 from graphql import GraphQLError, parse
@@ -45,9 +46,18 @@ def _fields(selection_set: SelectionSetNode | None) -> list[FieldNode]:
 
 def _selections(fields: str) -> list[FieldNode]:
     """The top-level fields of a field set such as `"id owner { id }"`."""
-    operation = parse(f"{{{fields}}}").definitions[0]
+    try:
+        operation = parse(f"{{{fields}}}").definitions[0]
+    except GraphQLError as error:
+        # graphql-js quotes tokens with double quotes, graphql-core with single ones.
+        message = re.sub(r"found (\w+ )?'(.*)'", r'found \1"\2"', error.message)
+        raise GraphQLError(message) from error
     assert isinstance(operation, OperationDefinitionNode)
-    return _fields(operation.selection_set)
+    selections = _fields(operation.selection_set)
+    if not selections:
+        # graphql-core accepts `{}`; the reference's parser (graphql-js) does not.
+        raise GraphQLError('Syntax Error: Expected Name, found "}".')
+    return selections
 
 
 # Appended to "Cannot query field" (Apollo words the advice per directive).
@@ -245,6 +255,33 @@ def _validate_types(subgraph: Subgraph) -> list[CompositionError]:
                 for name in interface.fields
                 if name not in definition.fields
             ]
+    for definition in subgraph.types.values():
+        if definition.name == "Query":
+            continue  # read_subgraph adds an empty Query where a subgraph has none
+        empty = {
+            "object": (
+                not definition.fields,
+                "Type {} must define one or more fields.",
+            ),
+            "interface": (
+                not definition.fields,
+                "Type {} must define one or more fields.",
+            ),
+            "input": (
+                not definition.fields,
+                "Input Object type {} must define one or more fields.",
+            ),
+            "enum": (
+                not definition.values,
+                "Enum type {} must define one or more values.",
+            ),
+            "union": (
+                not definition.members,
+                "Union type {} must define one or more member types.",
+            ),
+        }.get(definition.kind)
+        if empty is not None and empty[0]:
+            errors.append(empty[1].format(definition.name))
     unique = list(dict.fromkeys(errors))
     return [
         CompositionError(

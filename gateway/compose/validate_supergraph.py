@@ -108,7 +108,17 @@ def _interface_keys_reach_implementations(
 
 
 def validate_supergraph(supergraph: Supergraph) -> list[CompositionError]:
-    """Post-merge errors: interface keys missing implementations, then @inaccessible."""
+    """Post-merge errors: no queries, interface keys missing implementations, then
+    @inaccessible references."""
+    query = supergraph.types.get("Query")
+    if query is None or not query.fields:
+        return [
+            CompositionError(
+                "NO_QUERIES",
+                "No queries found in any subgraph: a supergraph must have a query root"
+                " type.",
+            )
+        ]
     return _interface_keys_reach_implementations(supergraph) + (
         _referenced_inaccessible(supergraph)
     )
