@@ -1,7 +1,8 @@
 """plan_operation: (supergraph, operation) -> QueryPlan, a pure function.
 
-normalize (normalize.py) -> walk into a fetch graph (walk.py) -> merge sibling
-fetches (optimize.py) -> order into plan nodes (build_plan.py). No I/O, no clock:
+normalize (normalize.py) -> walk into a fetch graph (walk.py, asking
+query_graph.py) -> lift variable conditions (conditions.py) -> merge sibling fetches
+(optimize.py) -> order into plan nodes (build_plan.py). No I/O, no clock:
 the progressive override labels enabled for this request arrive as
 `override_labels`.
 """
@@ -11,6 +12,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from .build_plan import build_query_plan
+from .conditions import lift_conditions
 from .normalize import normalize_operation
 from .optimize import merge_sibling_steps
 from .walk import walk_operation
@@ -39,5 +41,6 @@ def plan_operation(
     """
     operation = normalize_operation(document, operation_name)
     graph = walk_operation(supergraph, operation, override_labels)
+    lift_conditions(graph)
     merge_sibling_steps(graph, operation.kind)
     return build_query_plan(supergraph, operation, graph)

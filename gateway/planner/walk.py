@@ -23,16 +23,9 @@ from typing import TYPE_CHECKING
 
 from graphql import (
     FieldNode,
-    GraphQLInterfaceType,
-    GraphQLList,
-    GraphQLNonNull,
-    GraphQLObjectType,
-    GraphQLUnionType,
     InlineFragmentNode,
     OperationType,
     SelectionSetNode,
-    VariableNode,
-    print_ast,
 )
 
 from ..errors import PlanningError
@@ -47,9 +40,10 @@ from ._selections import (
 )
 from .fetch_graph import FetchGraph, FetchStep
 from .plan import KeyRenamer, ValueSetter
+from .query_graph import Provided, QueryGraph, merge_selection_sets
 
 if TYPE_CHECKING:
-    from graphql import DirectiveNode, GraphQLOutputType
+    from graphql import DirectiveNode
 
     from ..supergraph import EntityKey, Supergraph
     from .normalize import NormalizedOperation
@@ -58,8 +52,6 @@ __all__ = ["walk_operation"]
 
 # Response keys of fields the planner adds under an alias (see module docstring).
 PLANNER_ALIAS_PREFIX = "__agora_"
-
-Provided = dict[str, "SelectionSetNode | None"]
 
 
 def walk_operation(
@@ -79,6 +71,7 @@ class _Walk:
         self.sg = supergraph
         self.schema = supergraph.schema
         self.labels = override_labels
+        self.qg = QueryGraph(supergraph, override_labels)
         self.graph = FetchGraph()
         self._recorders: list[set[int]] = []
         # id(selection list) -> the client's response keys on that object, so fields
@@ -86,7 +79,6 @@ class _Walk:
         self._client_keys: dict[int, dict[str, FieldSel]] = {}
         # (step, type) pairs already looking for a key elsewhere: stops cycles.
         self._indirect: set[tuple[int, str]] = set()
-        self._field_types: dict[tuple[str, str], tuple[str, int]] = {}
         # The fields walked into within the current step, outermost first: where
         # a value-type field no one can jump to is re-entered from.
         self._frames: list[_Frame] = []
@@ -99,132 +91,6 @@ class _Walk:
         self._with_requirements: set[int] = set()
 
     # -- type questions -------------------------------------------------------
-
-    def is_abstract(self, type_name: str) -> bool:
-        graphql_type = self.schema.type_map.get(type_name)
-        return isinstance(graphql_type, GraphQLInterfaceType | GraphQLUnionType)
-
-    def knows(self, subgraph: str, type_name: str) -> bool:
-        join_type = self.sg.types.get(type_name)
-        return join_type is not None and subgraph in join_type.graphs
-
-    def interface_object_in(self, subgraph: str, type_name: str) -> bool:
-        join_type = self.sg.types.get(type_name)
-        return join_type is not None and join_type.is_interface_object_in(subgraph)
-
-    def field_type(self, parent: str, name: str) -> tuple[str, int]:
-        """Named type of `parent.name` and how many lists wrap it."""
-        cached = self._field_types.get((parent, name))
-        if cached is not None:
-            return cached
-        graphql_type = self.schema.type_map.get(parent)
-        fields = getattr(graphql_type, "fields", None) or {}
-        if name not in fields:
-            raise PlanningError(f"Type '{parent}' has no field '{name}'.")
-        output: GraphQLOutputType = fields[name].type
-        depth = 0
-        while isinstance(output, GraphQLNonNull | GraphQLList):
-            if isinstance(output, GraphQLList):
-                depth += 1
-            output = output.of_type
-        result = (output.name, depth)
-        self._field_types[(parent, name)] = result
-        return result
-
-    def possible(self, type_name: str) -> tuple[str, ...]:
-        graphql_type = self.schema.type_map.get(type_name)
-        if isinstance(graphql_type, GraphQLObjectType):
-            return (type_name,)
-        if isinstance(graphql_type, GraphQLInterfaceType | GraphQLUnionType):
-            return tuple(t.name for t in self.schema.get_possible_types(graphql_type))
-        return ()
-
-    def resolvable(
-        self, subgraph: str, parent: str, name: str, provided: Provided
-    ) -> bool:
-        if name in provided:
-            return True
-        join_type = self.sg.types.get(parent)
-        join_field = join_type.fields.get(name) if join_type else None
-        if join_type is None or join_field is None:
-            return False
-        source = join_field.source(subgraph)
-        if source is None or not source.resolves(self.labels):
-            # A subgraph can always return the fields of the keys it declares, even
-            # when it marks them @external (Federation 1 style extensions).
-            return (
-                source is not None
-                and source.external
-                and name in self._key_fields(subgraph, parent)
-            )
-        if join_type.kind == "INTERFACE" and not join_type.is_interface_object_in(
-            subgraph
-        ):
-            for member in self.sg.possible_types(parent, subgraph):
-                member_field = self.sg.field(member, name)
-                if member_field is None:
-                    continue
-                member_source = member_field.source(subgraph)
-                if member_source is None or not member_source.resolves(self.labels):
-                    return False
-        return True
-
-    def _key_fields(self, subgraph: str, parent: str) -> set[str]:
-        join_type = self.sg.types.get(parent)
-        if join_type is None:
-            return set()
-        return {
-            node.name.value
-            for key in join_type.keys_in(subgraph)
-            for node in key.selection_set.selections
-            if isinstance(node, FieldNode)
-        }
-
-    def provided_fields(
-        self, provided: SelectionSetNode | None, parent: str
-    ) -> Provided:
-        found: Provided = {}
-        for node in provided.selections if provided else ():
-            if isinstance(node, FieldNode):
-                found[node.name.value] = _merge_sets(
-                    found.get(node.name.value), node.selection_set
-                )
-            elif isinstance(node, InlineFragmentNode):
-                condition = (
-                    node.type_condition.name.value if node.type_condition else None
-                )
-                if condition is None or parent in self.possible(condition):
-                    for name, sub in self.provided_fields(
-                        node.selection_set, parent
-                    ).items():
-                        found[name] = _merge_sets(found.get(name), sub)
-        return found
-
-    def fetchable(
-        self, subgraph: str, parent: str, selection_set: SelectionSetNode
-    ) -> bool:
-        """Whether `subgraph` can return these (key) fields of a `parent` object."""
-        own_keys = self._key_fields(subgraph, parent)
-        for node in selection_set.selections:
-            if isinstance(node, InlineFragmentNode):
-                condition = (
-                    node.type_condition.name.value if node.type_condition else parent
-                )
-                if not self.fetchable(subgraph, condition, node.selection_set):
-                    return False
-                continue
-            if not isinstance(node, FieldNode):
-                return False
-            name = node.name.value
-            if name == "__typename":
-                continue
-            if name not in own_keys and not self.resolvable(subgraph, parent, name, {}):
-                return False
-            if node.selection_set is not None:
-                named, _ = self.field_type(parent, name)
-                if not self.fetchable(subgraph, named, node.selection_set):
-                    return False
-        return True
 
     # -- the root -------------------------------------------------------------
 
@@ -248,8 +114,6 @@ class _Walk:
                 self._root_wrappers = wrappers
                 target = self._root_target(step, wrappers)
                 self.walk_each(step, root_type, [part], target, (), None)
-        for step in self.graph.steps:
-            _lift_condition(step)
 
     def _root_target(
         self, step: FetchStep, wrappers: tuple[tuple[DirectiveNode, ...], ...]
@@ -267,15 +131,17 @@ class _Walk:
         whole = [(sel, candidates)]
         if kind != "query" or len(candidates) < 2 or sel.selections is None:
             return whole
-        named, _ = self.field_type(root_type, sel.name)
+        named, _ = self.qg.field_type(root_type, sel.name)
         join_type = self.sg.types.get(named)
-        if join_type is None or join_type.keys or self.is_abstract(named):
+        if join_type is None or join_type.keys or self.qg.is_abstract(named):
             return whole
         remaining = list(sel.selections)
         parts: list[tuple[FieldSel, tuple[str, ...]]] = []
         while remaining:
-            best = max(candidates, key=lambda g: self._local_score(g, named, remaining))
-            taken = [s for s in remaining if self._placeable(best, named, s)]
+            best = max(
+                candidates, key=lambda g: self.qg.local_score(g, named, remaining)
+            )
+            taken = [s for s in remaining if self.qg.placeable(best, named, s)]
             if not taken:
                 break
             part = sel.shell()
@@ -288,13 +154,6 @@ class _Walk:
             assert parts[-1][0].selections is not None
             parts[-1][0].selections.extend(remaining)
         return parts
-
-    def _placeable(self, subgraph: str, parent: str, sel: Sel) -> bool:
-        if isinstance(sel, FragmentSel):
-            return self.knows(subgraph, sel.type_condition or parent)
-        if sel.name == "__typename":
-            return True
-        return self.resolvable(subgraph, parent, sel.name, {})
 
     def _root_type(self, kind: str) -> str:
         root = self.schema.get_root_type(_OPERATION_TYPES[kind])
@@ -321,30 +180,11 @@ class _Walk:
                     return step
         best = max(
             candidates,
-            key=lambda g: self._local_score(g, root_type, [sel]),
+            key=lambda g: self.qg.local_score(g, root_type, [sel]),
         )
         step = self.graph.add(best, kind)
         steps.append(step)
         return step
-
-    def _local_score(self, subgraph: str, parent: str, selections: list[Sel]) -> int:
-        """How many of `selections` (recursively) `subgraph` resolves without a jump."""
-        score = 0
-        for sel in selections:
-            if isinstance(sel, FragmentSel):
-                condition = sel.type_condition or parent
-                if self.knows(subgraph, condition):
-                    score += self._local_score(subgraph, condition, sel.selections)
-                continue
-            if sel.name == "__typename":
-                continue
-            if not self.resolvable(subgraph, parent, sel.name, {}):
-                continue
-            score += 1
-            if sel.selections:
-                named, _ = self.field_type(parent, sel.name)
-                score += self._local_score(subgraph, named, sel.selections)
-        return score
 
     # -- selections -----------------------------------------------------------
 
@@ -359,8 +199,10 @@ class _Walk:
     ) -> None:
         """Place `selections` (on `parent` objects returned by `step`) into `target`."""
         subgraph = step.subgraph
-        fields = self.provided_fields(provided, parent)
-        if self.is_abstract(parent) and self.interface_object_in(subgraph, parent):
+        fields = self.qg.provided_fields(provided, parent)
+        if self.qg.is_abstract(parent) and self.qg.interface_object_in(
+            subgraph, parent
+        ):
             # This subgraph types these objects as the interface itself: their real
             # `__typename` (and what it lacks) comes from the interface's owner.
             local: list[Sel] = []
@@ -369,7 +211,7 @@ class _Walk:
                 if (
                     isinstance(sel, FieldSel)
                     and sel.name != "__typename"
-                    and self.resolvable(subgraph, parent, sel.name, fields)
+                    and self.qg.resolvable(subgraph, parent, sel.name, fields)
                 ):
                     local.append(sel)
                 else:
@@ -391,7 +233,7 @@ class _Walk:
         """Like `walk`, without the @interfaceObject split (the objects' types are
         known). `provided` is the @provides selection that applies here."""
         _collect_keys(selections, self._client_keys.setdefault(id(target), {}))
-        fields = self.provided_fields(provided, parent)
+        fields = self.qg.provided_fields(provided, parent)
         for sel in selections:
             if isinstance(sel, FragmentSel):
                 self._walk_fragment(step, parent, sel, target, path, provided)
@@ -411,7 +253,7 @@ class _Walk:
         if (
             condition is None
             or condition == parent
-            or (self.is_abstract(condition) and not self.is_abstract(parent))
+            or (self.qg.is_abstract(condition) and not self.qg.is_abstract(parent))
         ):
             # The fragment applies to every object here: no type condition needed.
             inner = target
@@ -421,12 +263,12 @@ class _Walk:
             return
         subgraph = step.subgraph
         if (
-            self.is_abstract(parent)
-            and not self.is_abstract(condition)
+            self.qg.is_abstract(parent)
+            and not self.qg.is_abstract(condition)
             and condition not in self.sg.possible_types(parent, subgraph)
         ):
             return  # this subgraph never returns a `condition` object here
-        if self.knows(subgraph, condition) and not self.interface_object_in(
+        if self.qg.knows(subgraph, condition) and not self.qg.interface_object_in(
             subgraph, condition
         ):
             inner = self._fragment(target, FragmentSel(condition, sel.directives))
@@ -434,9 +276,9 @@ class _Walk:
             return
         # The subgraph does not know the condition type: apply the fragment to the
         # types it does know that can match it.
-        parents = set(self.possible(parent))
-        for member in self.possible(condition):
-            if member in parents and self.knows(subgraph, member):
+        parents = set(self.qg.possible(parent))
+        for member in self.qg.possible(condition):
+            if member in parents and self.qg.knows(subgraph, member):
                 inner = self._fragment(target, FragmentSel(member, sel.directives))
                 self.walk(step, member, sel.selections, inner, path, provided)
 
@@ -462,11 +304,11 @@ class _Walk:
             add_field(target, sel)
             return
         subgraph = step.subgraph
-        if self.resolvable(subgraph, parent, sel.name, provided):
+        if self.qg.resolvable(subgraph, parent, sel.name, provided):
             if (
                 id(sel) not in self._with_requirements
                 and sel.name not in provided
-                and self._requires_in(subgraph, parent, sel)
+                and self.qg.requires_in(subgraph, parent, sel)
             ):
                 # A @requires field is only ever resolved from a representation
                 # carrying the required fields: an entity fetch, even to the same
@@ -476,11 +318,11 @@ class _Walk:
             placed = add_field(target, sel)
             self._record(step)
             if sel.selections is not None and placed.selections is not None:
-                named, depth = self.field_type(parent, sel.name)
+                named, depth = self.qg.field_type(parent, sel.name)
                 placed.type_name = named
                 sub_path = (*path, sel.response_key, *("@",) * depth)
-                sub_provided = _merge_sets(
-                    provided.get(sel.name), self._provides(subgraph, parent, sel.name)
+                sub_provided = merge_selection_sets(
+                    provided.get(sel.name), self.qg.provides(subgraph, parent, sel.name)
                 )
                 wrappers = self._root_wrappers if parent == self._root_name else ()
                 self._frames.append(_Frame(step, parent, sel, target, path, wrappers))
@@ -496,24 +338,10 @@ class _Walk:
                 finally:
                     self._frames.pop()
             return
-        if self.is_abstract(parent):
+        if self.qg.is_abstract(parent):
             self._jump_from_abstract(step, parent, sel, target, path)
         else:
             self._jump(step, parent, sel, target, path)
-
-    def _requires_in(self, subgraph: str, parent: str, sel: FieldSel) -> bool:
-        if self.is_abstract(parent):
-            return False
-        join_field = self.sg.field(parent, sel.name)
-        source = join_field.source(subgraph) if join_field else None
-        return source is not None and source.requires_selection_set is not None
-
-    def _provides(
-        self, subgraph: str, parent: str, name: str
-    ) -> SelectionSetNode | None:
-        join_field = self.sg.field(parent, name)
-        source = join_field.source(subgraph) if join_field else None
-        return source.provides_selection_set if source else None
 
     # -- jumps ----------------------------------------------------------------
 
@@ -527,7 +355,7 @@ class _Walk:
         *,
         allow_self: bool = False,
     ) -> None:
-        options = self._jump_targets(parent, sel.name)
+        options = self.qg.jump_targets(parent, sel.name)
         if not options:
             raise PlanningError(
                 f"No subgraph can resolve field '{sel.name}' of type '{parent}'."
@@ -539,7 +367,7 @@ class _Walk:
         for subgraph, entity_type in options:
             if subgraph == step.subgraph and entity_type == parent and not allow_self:
                 continue
-            key = self._key_for(step.subgraph, parent, subgraph, entity_type)
+            key = self.qg.key_for(step.subgraph, parent, subgraph, entity_type)
             if key is not None:
                 reachable.append((subgraph, entity_type, key))
         key_deps: frozenset[int] = frozenset()
@@ -552,7 +380,7 @@ class _Walk:
                     for choice in reachable
                     if (step.id, choice[0], path, frozenset({step.id})) in index
                 ),
-                max(reachable, key=lambda c: self._local_score(c[0], c[1], [sel])),
+                max(reachable, key=lambda c: self.qg.local_score(c[0], c[1], [sel])),
             )
         else:
             # No key of the target is known here: fetch one from a third subgraph
@@ -644,7 +472,7 @@ class _Walk:
                 and join_type.keys
                 and frame.parent not in (self._root_name,)
             ):
-                if self.is_abstract(frame.parent):
+                if self.qg.is_abstract(frame.parent):
                     return False
                 self._reentries += 1
                 if self._reentries > _MAX_REENTRIES:
@@ -677,7 +505,7 @@ class _Walk:
                 f"Cannot plan field '{wrapper.name}': no subgraph resolves it whole."
             )
         best = max(
-            candidates, key=lambda g: self._local_score(g, self._root_name, [wrapper])
+            candidates, key=lambda g: self.qg.local_score(g, self._root_name, [wrapper])
         )
         root = next((s for s in self._root_steps if s.subgraph == best), None)
         if root is None:
@@ -686,27 +514,6 @@ class _Walk:
         target = self._root_target(root, wrappers)
         self.walk_each(root, self._root_name, [wrapper], target, (), None)
         return True
-
-    def _jump_targets(self, parent: str, name: str) -> list[tuple[str, str]]:
-        options = [
-            (g, parent) for g in self.sg.resolving_graphs(parent, name, self.labels)
-        ]
-        graphql_type = self.schema.type_map.get(parent)
-        for interface in getattr(graphql_type, "interfaces", ()):
-            for subgraph in self.sg.resolving_graphs(interface.name, name, self.labels):
-                if self.interface_object_in(subgraph, interface.name):
-                    options.append((subgraph, interface.name))
-        return options
-
-    def _key_for(
-        self, from_subgraph: str, parent: str, subgraph: str, entity_type: str
-    ) -> EntityKey | None:
-        for key in self.sg.types[entity_type].keys_in(subgraph):
-            if not key.resolvable:
-                continue
-            if self.fetchable(from_subgraph, parent, key.selection_set):
-                return key
-        return None
 
     def _fetch_required(
         self,
@@ -723,7 +530,7 @@ class _Walk:
         renames: list[KeyRenamer] = []
         try:
             for node in requires.selections:
-                if isinstance(node, FieldNode) and self.fetchable(
+                if isinstance(node, FieldNode) and self.qg.fetchable(
                     step.subgraph, parent, _single(node)
                 ):
                     representation += self._add_plain(
@@ -811,7 +618,7 @@ class _Walk:
             placed = add_field(target, wanted)
             sub: list[Sel] | None = None
             if node.selection_set is not None and placed.selections is not None:
-                named, _ = self.field_type(parent, name)
+                named, _ = self.qg.field_type(parent, name)
                 placed.type_name = named
                 sub = self._add_plain(
                     named,
@@ -833,14 +640,14 @@ class _Walk:
     ) -> None:
         subgraph = step.subgraph
         for other in self.sg.resolving_graphs(parent, sel.name, self.labels):
-            if other == subgraph or not self.interface_object_in(other, parent):
+            if other == subgraph or not self.qg.interface_object_in(other, parent):
                 continue
             key = next(
                 (
                     k
                     for k in self.sg.types[parent].keys_in(other)
                     if k.resolvable
-                    and self.fetchable(subgraph, parent, k.selection_set)
+                    and self.qg.fetchable(subgraph, parent, k.selection_set)
                 ),
                 None,
             )
@@ -894,14 +701,14 @@ class _Walk:
     ) -> None:
         subgraph = step.subgraph
         for other in self.sg.types[parent].graphs:
-            if other == subgraph or self.interface_object_in(other, parent):
+            if other == subgraph or self.qg.interface_object_in(other, parent):
                 continue
             key = next(
                 (
                     k
                     for k in self.sg.types[parent].keys_in(other)
                     if k.resolvable
-                    and self.fetchable(subgraph, parent, k.selection_set)
+                    and self.qg.fetchable(subgraph, parent, k.selection_set)
                 ),
                 None,
             )
@@ -960,76 +767,6 @@ def _root_items(
             inner = (*wrappers, sel.directives) if sel.directives else wrappers
             items += _root_items(sel.selections, inner)
     return items
-
-
-def _lift_condition(step: FetchStep) -> None:
-    """A step whose whole selection hangs on one `@skip/@include(if: $v)` becomes
-    conditional on `$v` (a ConditionNode) instead of sending the directive."""
-    if step.is_entity:
-        lists = [lst for lst in step.entity_selections.values() if lst]
-    else:
-        lists = [step.root_selections]
-    directive = _common_condition(lists)
-    if directive is None:
-        return
-    step.condition = directive
-    for selections in lists:
-        only = selections[0]
-        if isinstance(only, FragmentSel):
-            selections[:] = only.selections
-            continue
-        for sel in selections:
-            sel.directives = ()
-
-
-def _common_condition(lists: list[list[Sel]]) -> DirectiveNode | None:
-    """The one variable condition every selection of `lists` carries, if any."""
-    found: DirectiveNode | None = None
-    printed = ""
-    for selections in lists:
-        if not selections:
-            return None
-        only = selections[0]
-        if (
-            len(selections) == 1
-            and isinstance(only, FragmentSel)
-            and only.type_condition is None
-            and _is_variable_condition(only.directives)
-        ):
-            conditions = [only.directives[0]]
-        elif all(
-            isinstance(s, FieldSel) and _is_variable_condition(s.directives)
-            for s in selections
-        ):
-            conditions = [s.directives[0] for s in selections]
-        else:
-            return None
-        for condition in conditions:
-            text = print_ast(condition)
-            if found is None:
-                found, printed = condition, text
-            elif text != printed:
-                return None
-    return found
-
-
-def _is_variable_condition(directives: tuple[DirectiveNode, ...]) -> bool:
-    if len(directives) != 1:
-        return False
-    return any(
-        a.name.value == "if" and isinstance(a.value, VariableNode)
-        for a in directives[0].arguments or ()
-    )
-
-
-def _merge_sets(
-    first: SelectionSetNode | None, second: SelectionSetNode | None
-) -> SelectionSetNode | None:
-    if first is None:
-        return second
-    if second is None:
-        return first
-    return SelectionSetNode(selections=(*first.selections, *second.selections))
 
 
 def _single(node: FieldNode) -> SelectionSetNode:

@@ -8,11 +8,13 @@ MODULES = {
     "annotations",
     "build_plan",
     "cache",
+    "conditions",
     "fetch_graph",
     "normalize",
     "optimize",
     "plan",
     "plan_operation",
+    "query_graph",
     "walk",
 }
 
