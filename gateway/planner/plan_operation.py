@@ -5,6 +5,27 @@ query_graph.py) -> lift variable conditions (conditions.py) -> merge sibling fet
 (optimize.py) -> order into plan nodes (build_plan.py). No I/O, no clock:
 the progressive override labels enabled for this request arrive as
 `override_labels`.
+
+What the executor can rely on in the plans built here:
+- fetched JSON merges by response key: client aliases are kept in subgraph
+  operations; fields the planner adds (keys, `__typename`, required fields) use their
+  own names, or an `__agora_` alias when a client response key takes the name, undone
+  in the representation by a KeyRenamer input rewrite of the fetch that reads it;
+- every selection on an abstract type in a fetch includes `__typename`; every object
+  turned into a representation has `__typename` and the key/required fields fetched
+  by an earlier node, and `FetchNode.requires` says exactly what to copy, per type
+  condition (`... on T`, matched against the object's `__typename`);
+- an @interfaceObject subgraph gets the interface name as `__typename` (ValueSetter
+  input rewrite), and objects it returned get their concrete `__typename` from a
+  later fetch to the subgraph owning the interface (merged over the first);
+- entity fetches read `query($representations: [_Any!]!, ...) { _entities(
+  representations: $representations) { ... on T { ... } } }` and declare every
+  variable they use with the client's type and default (`variable_usages` lists them);
+- fetches may over-fetch (key fields, fields of skipped selections) but never
+  under-fetch: the executor projects the merged data onto the client's operation;
+- a FetchNode's results merge at its FlattenNode path (`@` = every list item) and
+  only after every node before it in the enclosing Sequence has merged; a
+  ConditionNode runs its fetch only when the boolean variable says so.
 """
 
 from __future__ import annotations
