@@ -6,6 +6,7 @@ import subprocess
 from pathlib import Path
 
 from gateway.compose import load_supergraph_config
+from gateway.compose.cli import main
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -34,3 +35,9 @@ def test_schema_folder_matches_a_fresh_run_of_scripts_compose(tmp_path: Path) ->
         n for n in set(fresh) | set(checked_in) if fresh.get(n) != checked_in.get(n)
     )
     assert stale == [], f"schema/ is stale ({', '.join(stale)}): run scripts/compose"
+
+
+def test_python_dash_m_gateway_compose_check_passes_on_the_repository() -> None:
+    argv = ["--config", str(ROOT / "supergraph.yaml")]
+    argv += ["--out", str(ROOT / "schema" / "supergraph.graphql"), "--check"]
+    assert main(argv) == 0

@@ -195,3 +195,31 @@ def test_python_dash_m_gateway_compose_dispatches_here(tmp_path: Path) -> None:
         check=False,
     )
     assert checked.returncode == 0, checked.stderr
+
+
+@pytest.mark.parametrize(
+    ("entry", "complaint"),
+    [
+        ("    routing_url: http://a\n", "has no `schema:` map"),
+        (
+            "    routing_url: http://a\n"
+            "    schema: {file: a.graphql, subgraph_url: x}\n",
+            "exactly one of schema.file and schema.subgraph_url",
+        ),
+        ("    schema: {file: a.graphql}\n", "has no routing_url"),
+    ],
+)
+def test_malformed_subgraph_entries_say_what_is_wrong(
+    tmp_path: Path, entry: str, complaint: str
+) -> None:
+    path = tmp_path / "supergraph.yaml"
+    path.write_text("subgraphs:\n  a:\n" + entry)
+    with pytest.raises(SupergraphConfigError, match=complaint):
+        load_supergraph_config(path)
+
+
+def test_a_subgraph_url_doubles_as_routing_url(tmp_path: Path) -> None:
+    path = tmp_path / "supergraph.yaml"
+    path.write_text("subgraphs:\n  a:\n    schema: {subgraph_url: http://a/graphql}\n")
+    (config,) = load_supergraph_config(path)
+    assert (config.routing_url, config.schema_file) == ("http://a/graphql", None)
