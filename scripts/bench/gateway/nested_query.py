@@ -147,6 +147,9 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--http", action="store_true")
     parser.add_argument("--in-memory", action="store_true")
+    parser.add_argument(
+        "--httpx", action="store_true", help="reach subgraphs with the httpx client"
+    )
     options = parser.parse_args()
     if options.in_memory:
         asyncio.run(_in_memory(options.seconds, options.concurrency))
@@ -165,12 +168,16 @@ def main() -> None:
 async def _bench(port: int, options: argparse.Namespace) -> None:
     await _wait_for(f"http://127.0.0.1:{port}/products")
     sdl = (HERE / "supergraph.graphql").read_text().replace("4101", str(port))
-    app = create_app(sdl, settings=GatewaySettings(subgraph_timeout=10.0))
+    client_name = "httpx" if options.httpx else "http11"
+    app = create_app(
+        sdl,
+        settings=GatewaySettings(subgraph_timeout=10.0, http_client=client_name),
+    )
     body = orjson.dumps({"query": QUERY})
     first = orjson.loads(await _call(app, body))
     assert "errors" not in first, first
     authors = sum(len(p["reviews"]) for p in first["data"]["topProducts"])
-    print(f"operation: {QUERY}")
+    print(f"operation: {QUERY}; subgraph client: {client_name}")
     print(f"response: 10 products, {authors} reviews with authors")
 
     if options.http:
