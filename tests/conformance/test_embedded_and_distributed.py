@@ -88,12 +88,13 @@ OPERATIONS: list[tuple[str, dict[str, Any] | None]] = [
 async def _serve(app: Any) -> tuple[uvicorn.Server, asyncio.Task[None], int]:
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
+    # Listening before uvicorn starts: early connections wait in the backlog, so
+    # there is no start-up to poll for.
+    sock.listen(128)
     port = sock.getsockname()[1]
     config = uvicorn.Config(app, lifespan="off", log_level="warning", ws="none")
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve(sockets=[sock]))
-    while not server.started:
-        await asyncio.sleep(0.01)
     return server, task, port
 
 
