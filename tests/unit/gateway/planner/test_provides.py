@@ -146,3 +146,68 @@ QueryPlan {
   },
 }"""
     )
+
+
+def test_provides_on_an_implementation_field_applies_below_that_field_only(
+    plan: Plan,
+) -> None:
+    result = plan(
+        "circular_interface",
+        (
+            "{ product { __typename samePriceProduct { __typename ... on "
+            "Book { id } samePriceProduct { __typename ... on Book { id } "
+            "} } ... on Book { __typename id price samePriceProduct { id "
+            "price } } } }"
+        ),
+    )
+    assert str(result) == (
+        """\
+QueryPlan {
+  Sequence {
+    Fetch(service: "a") {
+      {
+        product {
+          __typename
+          samePriceProduct {
+            __typename
+            ... on Book {
+              id
+            }
+            samePriceProduct {
+              __typename
+              ... on Book {
+                id
+              }
+            }
+          }
+          ... on Book {
+            __typename
+            id
+            samePriceProduct {
+              id
+              price
+            }
+          }
+        }
+      }
+    },
+    Flatten(path: "product") {
+      Fetch(service: "b") {
+        {
+          ... on Book {
+            __typename
+            id
+          }
+        } =>
+        query ($representations: [_Any!]!) {
+          _entities(representations: $representations) {
+            ... on Book {
+              price
+            }
+          }
+        }
+      },
+    },
+  },
+}"""
+    )
