@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from gateway.compose import SubgraphDefinition, compose
 from tests.conformance.harness import Subgraph, fixture_sdl, supergraph_sdl
 
 if TYPE_CHECKING:
@@ -222,3 +223,78 @@ async def test_resolvable_false_key(
 ) -> None:
     client = await gateway(supergraph_sdl("key_resolvable_false"), unresolvable())
     assert await client.query(query) == expected
+
+
+LINK = (
+    'extend schema @link(url: "https://specs.apollo.dev/federation/v2.3", '
+    'import: ["@key"])\n'
+)
+CHAIN = {
+    "a": LINK
+    + """
+type Query { bookContainers: [BookContainer] }
+type BookContainer { book: Book }
+type Book @key(fields: "upc") { upc: ID! }
+""",
+    "b": LINK
+    + """
+type Book @key(fields: "id") @key(fields: "upc") { id: ID! upc: ID! }
+""",
+    "c": LINK
+    + """
+type Book @key(fields: "id") { id: ID! author: Author }
+type Author { id: ID! name: String }
+""",
+}
+
+
+async def test_an_object_without_its_key_is_not_sent_and_its_fields_are_null(
+    gateway: GatewayFactory,
+) -> None:
+    result = compose(
+        [
+            SubgraphDefinition(name, f"http://{name}.example/graphql", sdl)
+            for name, sdl in CHAIN.items()
+        ]
+    )
+    assert result.supergraph_sdl is not None, result.errors
+    books = [("1", "b1", "Alice"), ("2", "b2", "Bob"), ("3", "b3", "Jack")]
+    graph = {
+        "a": Subgraph(
+            CHAIN["a"],
+            query={
+                "bookContainers": [
+                    {"book": {"__typename": "Book", "upc": upc}} for _, upc, _ in books
+                ]
+            },
+        ),
+        # b knows no id for b3: the jump on to c is impossible for that book.
+        "b": Subgraph(
+            CHAIN["b"],
+            entities={"Book": [{"id": i, "upc": u} for i, u, _ in books if i != "3"]},
+        ),
+        "c": Subgraph(
+            CHAIN["c"],
+            entities={
+                "Book": [
+                    {"id": i, "author": {"id": f"a{i}", "name": n}} for i, _, n in books
+                ]
+            },
+        ),
+    }
+    client = await gateway(result.supergraph_sdl, graph)
+    response = await client.query("{ bookContainers { book { upc author { name } } } }")
+    assert response == {
+        "data": {
+            "bookContainers": [
+                {"book": {"upc": "b1", "author": {"name": "Alice"}}},
+                {"book": {"upc": "b2", "author": {"name": "Bob"}}},
+                {"book": {"upc": "b3", "author": None}},
+            ]
+        }
+    }
+    (request,) = graph["c"].requests
+    assert request["variables"]["representations"] == [
+        {"__typename": "Book", "id": "1"},
+        {"__typename": "Book", "id": "2"},
+    ]
