@@ -26,9 +26,17 @@ USER_COUNT = 12
 # The user whose session `me` answers for.
 ME_ID = "1"
 
+# Ids asked for by "small-distinct": every request in flight names another user.
+DISTINCT_USER_IDS = tuple(str(n) for n in range(1000, 1200))
+
+
+def user(user_id: str) -> dict[str, JSON]:
+    """The accounts record of any user id (the fixture makes them up on demand)."""
+    return {"id": user_id, "name": f"User {user_id}", "username": f"user{user_id}"}
+
+
 USERS: dict[str, dict[str, JSON]] = {
-    str(n): {"id": str(n), "name": f"User {n}", "username": f"user{n}"}
-    for n in range(1, USER_COUNT + 1)
+    str(n): user(str(n)) for n in range(1, USER_COUNT + 1)
 }
 
 PRODUCTS: list[dict[str, JSON]] = [
@@ -158,5 +166,18 @@ def load_operations() -> dict[str, Operation]:
             operation_name="Me",
             variants=({},),
             expected=(expected_me(),),
+        ),
+        "small-distinct": Operation(
+            name="small-distinct",
+            description=(
+                f"user(id:) from accounts, cycling through {len(DISTINCT_USER_IDS)} "
+                "ids: gateway overhead when requests in flight differ"
+            ),
+            query=(operations / "user.graphql").read_text(),
+            operation_name="User",
+            variants=tuple({"id": user_id} for user_id in DISTINCT_USER_IDS),
+            expected=tuple(
+                {"data": {"user": user(user_id)}} for user_id in DISTINCT_USER_IDS
+            ),
         ),
     }

@@ -21,7 +21,15 @@ from typing import Any
 
 import httptools
 import orjson
-from fixture_data import HERE, ME_ID, PRODUCTS, REVIEWS, REVIEWS_BY_UPC, USERS
+from fixture_data import (
+    HERE,
+    ME_ID,
+    PRODUCTS,
+    REVIEWS,
+    REVIEWS_BY_UPC,
+    USERS,
+    user,
+)
 from graphql import GraphQLSchema, build_schema, graphql_sync
 
 JSON = Any
@@ -164,7 +172,10 @@ def build_subgraphs() -> dict[str, Subgraph]:
         "accounts": Subgraph(
             name="accounts",
             sdl=sdl("accounts"),
-            root={"me": lambda _info: USERS[ME_ID]},
+            root={
+                "me": lambda _info: USERS[ME_ID],
+                "user": lambda _info, id: user(id),  # the GraphQL name
+            },
             entities={"User": lambda rep: {"__typename": "User", **USERS[rep["id"]]}},
         ),
     }

@@ -107,10 +107,18 @@ def test_the_three_fetches_of_a_plan_compose_into_the_expected_nested_answer() -
     assert {"data": {"topProducts": merged}} == expected_top_products(PAGE_SIZE, offset)
 
 
-def test_nested_distinct_variants_never_repeat_a_request() -> None:
-    operation = load_operations()["nested-distinct"]
-    lines = operation.body_lines().splitlines()
-    assert len(lines) == len(set(lines)) == len(operation.expected) > 32
+def test_distinct_operations_never_repeat_a_request() -> None:
+    for name in ("nested-distinct", "small-distinct"):
+        operation = load_operations()[name]
+        lines = operation.body_lines().splitlines()
+        assert len(lines) == len(set(lines)) == len(operation.expected) > 32
+
+
+def test_accounts_answer_any_user_id() -> None:
+    accounts = build_subgraphs()["accounts"]
+    body = request("query($id: ID!) { user(id: $id) { id name } }", {"id": "1042"})
+    answer = orjson.loads(accounts.respond(body))
+    assert answer == {"data": {"user": {"id": "1042", "name": "User 1042"}}}
 
 
 async def exchange(port: int, raw_requests: bytes, responses: int) -> list[bytes]:
