@@ -182,19 +182,19 @@ def check_operation(url: str, operation: Operation) -> dict[str, JSON]:
 
 @dataclass(frozen=True, slots=True)
 class LoadSettings:
-    duration: float
-    warmup: float
+    duration: int
+    warmup: int
     connections: int
     threads: int
 
 
-def run_wrk(url: str, body_file: Path, seconds: float, load: LoadSettings) -> JSON:
+def run_wrk(url: str, body_file: Path, seconds: int, load: LoadSettings) -> JSON:
     """One wrk run; the figures its Lua script prints."""
     command = [
         "wrk",
         f"-t{load.threads}",
         f"-c{load.connections}",
-        f"-d{max(1, round(seconds))}s",
+        f"-d{seconds}s",
         "--timeout",
         "5s",
         "-s",
@@ -346,8 +346,8 @@ class Bench:
         correct = [name for name in running if results[name]["check"]["ok"]]
         body_file = self.body_files[operation.name]
         failed: dict[str, str] = {}
-        for name in correct:
-            _progress(f"{name} {operation.name}: warm-up {self.load.warmup:g}s")
+        for name in correct if self.load.warmup > 0 else []:
+            _progress(f"{name} {operation.name}: warm-up {self.load.warmup}s")
             try:
                 run_wrk(self.gateways[name].url, body_file, self.load.warmup, self.load)
             except (BenchAborted, subprocess.TimeoutExpired) as error:
@@ -386,7 +386,7 @@ class Bench:
         assert self.subgraphs is not None  # started in run()
         requests_before, misses_before = subgraph_counts()
         cpu_before = cpu_seconds(process.pid), cpu_seconds(self.subgraphs.pid)
-        _progress(f"{name} {operation.name}: measuring {self.load.duration:g}s")
+        _progress(f"{name} {operation.name}: measuring {self.load.duration}s")
         window = summarize_window(
             run_wrk(
                 self.gateways[name].url,
@@ -485,8 +485,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="scripts/bench/peers/run", description=__doc__.splitlines()[0]
     )
-    parser.add_argument("--duration", type=float, default=10.0, help="seconds (10)")
-    parser.add_argument("--warmup", type=float, default=3.0, help="seconds (3)")
+    # Whole seconds: wrk's -d takes no fractions.
+    parser.add_argument("--duration", type=int, default=10, help="seconds (10)")
+    parser.add_argument("--warmup", type=int, default=3, help="seconds, 0: none (3)")
     parser.add_argument("--connections", type=int, default=32, help="(32)")
     parser.add_argument("--threads", type=int, default=2, help="wrk threads (2)")
     parser.add_argument(
@@ -524,6 +525,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     if args.threads > args.connections:
         parser.error("--threads must not exceed --connections")
+    if args.duration < 1 or args.warmup < 0 or args.rounds < 1:
+        parser.error("--duration and --rounds must be at least 1, --warmup at least 0")
     return args
 
 
