@@ -1,14 +1,14 @@
 """The inventory subgraph app: `SPEC` for embedding, `create_app()` to run alone.
 
-Run alone, the app also sweeps expired reservations every `SWEEP_INTERVAL` seconds
-so their units return to stock (reserve() reclaims expired units of its own level
-as well, so the sweep is about freshness, not correctness).
+Wherever the subgraph runs (alone, or embedded by `scripts/run`), the kit runs its
+background task `sweep_expired_reservations`: every `SWEEP_INTERVAL` seconds expired
+reservations return their units to stock (reserve() reclaims expired units of its own
+level as well, so the sweep is about freshness, not correctness).
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from typing import TYPE_CHECKING
 
@@ -20,8 +20,6 @@ from subgraphs.inventory.stock import expire_reservations
 from subgraphs.kit.app import SubgraphSpec, create_subgraph_app
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator
-
     from starlette.applications import Starlette
 
     from subgraphs.kit.pubsub import Broker
@@ -34,19 +32,19 @@ SWEEP_INTERVAL = 30.0
 
 logger = logging.getLogger("agora.subgraphs")
 
-SPEC = SubgraphSpec(
-    name="inventory",
-    schema=schema,
-    models=["subgraphs.inventory.models"],
-    seed=seed,
-    migrations="subgraphs.inventory.migrations",
-)
-
 
 async def sweep_expired_reservations(
-    broker: Broker | None, *, interval: float = SWEEP_INTERVAL
+    broker: Broker | None,
+    settings: Settings | None = None,
+    *,
+    interval: float = SWEEP_INTERVAL,
 ) -> None:
-    """Expire overdue reservations every `interval` seconds, until cancelled."""
+    """Expire overdue reservations every `interval` seconds, until cancelled.
+
+    A background task of SPEC (kit signature `(broker, settings)`); database errors
+    are logged and retried at the next tick, anything else crashes the run and the
+    kit restarts it.
+    """
     while True:
         try:
             expired = await expire_reservations(broker=broker)
@@ -57,22 +55,16 @@ async def sweep_expired_reservations(
         await asyncio.sleep(interval)
 
 
+SPEC = SubgraphSpec(
+    name="inventory",
+    schema=schema,
+    models=["subgraphs.inventory.models"],
+    seed=seed,
+    migrations="subgraphs.inventory.migrations",
+    background=[sweep_expired_reservations],
+)
+
+
 def create_app(settings: Settings | None = None) -> Starlette:
     """The inventory subgraph alone: migrates, seeds, connects pub/sub, sweeps."""
-    app = create_subgraph_app(SPEC, settings)
-    broker: Broker = app.state.broker
-    serve = app.router.lifespan_context
-
-    @contextlib.asynccontextmanager
-    async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        async with serve(app):
-            sweeper = asyncio.create_task(sweep_expired_reservations(broker))
-            try:
-                yield
-            finally:
-                sweeper.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await sweeper
-
-    app.router.lifespan_context = lifespan
-    return app
+    return create_subgraph_app(SPEC, settings)

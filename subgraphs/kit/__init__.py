@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from subgraphs.kit.app import SubgraphSpec, create_subgraph_app, prepare_subgraphs
+from subgraphs.kit.background import BackgroundTask, run_background, supervise
 from subgraphs.kit.context import RequestContext, build_context
 from subgraphs.kit.database import (
     StatementCounter,
@@ -29,6 +30,7 @@ from subgraphs.kit.tokens import TokenClaims, decode_token, issue_token
 
 __all__ = [
     "AgoraGraphQLError",
+    "BackgroundTask",
     "BadUserInput",
     "Broker",
     "BrokerUnavailable",
@@ -55,4 +57,6 @@ __all__ = [
     "init_databases",
     "issue_token",
     "prepare_subgraphs",
+    "run_background",
+    "supervise",
 ]

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -19,6 +19,7 @@ from strawberry.asgi import GraphQL
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 
 from subgraphs.kit._masking import MaskInternalErrors
+from subgraphs.kit.background import BackgroundTask, run_background
 from subgraphs.kit.context import RequestContext, apply_identity, build_context
 from subgraphs.kit.database import check_databases, close_databases, init_databases
 from subgraphs.kit.pubsub import Broker
@@ -41,7 +42,9 @@ class SubgraphSpec:
 
     `migrations` defaults to the `migrations` package beside the first models module
     (`subgraphs.accounts.models` -> `subgraphs.accounts.migrations`). `seed(settings)`
-    runs at every start and must be idempotent.
+    runs at every start and must be idempotent. `background` tasks
+    (`async (broker, settings) -> None`) run while the subgraph serves, standalone or
+    embedded (see subgraphs.kit.background).
     """
 
     name: str
@@ -49,8 +52,10 @@ class SubgraphSpec:
     models: list[str]
     seed: Seed | None = None
     migrations: str | None = field(default=None)
+    background: Sequence[BackgroundTask] = ()
 
     def __post_init__(self) -> None:
+        object.__setattr__(self, "background", tuple(self.background))
         if self.migrations is None and self.models:
             package = self.models[0].rpartition(".")[0]
             if package:
@@ -124,9 +129,10 @@ def create_subgraph_app(
 ) -> Starlette:
     """The Starlette app of one subgraph.
 
-    Standalone (the default), its lifespan opens the database (migrations, seed) and
-    connects the broker. Embedded beside other subgraphs, `standalone=False` and the
-    caller's lifespan does that once for all (see subgraphs.kit.embedded).
+    Standalone (the default), its lifespan opens the database (migrations, seed),
+    connects the broker and runs the spec's background tasks. Embedded beside other
+    subgraphs, `standalone=False` and the caller's lifespan does that once for all
+    (see subgraphs.kit.embedded).
     """
     settings = settings or Settings.from_env()
     broker = broker or Broker.from_settings(settings)
@@ -142,7 +148,8 @@ def create_subgraph_app(
         try:
             await broker.connect()
             try:
-                yield
+                async with run_background(spec.background, broker, settings):
+                    yield
             finally:
                 await broker.disconnect()
         finally:

@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator, Callable
 from typing import TYPE_CHECKING, Any
 
 from subgraphs.kit.app import create_subgraph_app, prepare_subgraphs
+from subgraphs.kit.background import run_background
 from subgraphs.kit.database import close_databases
 from subgraphs.kit.pubsub import Broker
 
@@ -32,12 +33,14 @@ def create_embedded(
 
     The lifespan takes any argument (the outer app) so it can be given straight to
     `Starlette(lifespan=...)`; it opens the databases, applies migrations, seeds, and
-    connects the shared broker (in-memory unless settings.redis_url is set).
+    connects the shared broker (in-memory unless settings.redis_url is set), and runs
+    every spec's background tasks until it exits.
     """
     names = [spec.name for spec in specs]
     if len(set(names)) != len(names):
         raise ValueError(f"expected distinct subgraph names, got {names}")
     broker = Broker.from_settings(settings)
+    background = [task for spec in specs for task in spec.background]
     apps: dict[str, ASGIApp] = {
         spec.name: create_subgraph_app(spec, settings, broker=broker, standalone=False)
         for spec in specs
@@ -49,7 +52,8 @@ def create_embedded(
         try:
             await broker.connect()
             try:
-                yield
+                async with run_background(background, broker, settings):
+                    yield
             finally:
                 await broker.disconnect()
         finally:
