@@ -18,6 +18,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "Raw",
+    "did_you_mean",
     "graph_enum_names",
     "group_by_value",
     "join_directive",
@@ -93,3 +94,38 @@ def group_by_value(
     for subgraph, value in sources:
         groups.setdefault(str(value), []).append(subgraph.name)
     return list(groups.items())
+
+
+def _levenshtein(left: str, right: str) -> int:
+    previous = list(range(len(right) + 1))
+    for i, a in enumerate(left, 1):
+        current = [i]
+        for j, b in enumerate(right, 1):
+            current.append(
+                min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a != b))
+            )
+        previous = current
+    return previous[-1]
+
+
+def did_you_mean(value: str, options: list[str]) -> str:
+    """` Did you mean "a" or "b"?` for the options close to `value` (or nothing).
+
+    Apollo's suggestionList: Levenshtein distance within 40% of the input's length
+    (case-insensitive equality counts as 1), closest first, then alphabetical.
+    """
+    threshold = len(value) * 4 // 10 + 1
+    distances = {
+        option: 1 if value.lower() == option.lower() else _levenshtein(value, option)
+        for option in options
+    }
+    close = sorted(
+        (o for o, d in distances.items() if d <= threshold),
+        key=lambda o: (distances[o], o),
+    )
+    quoted = [f'"{o}"' for o in close[:5]]
+    if not quoted:
+        return ""
+    if len(quoted) <= 2:
+        return f" Did you mean {' or '.join(quoted)}?"
+    return f" Did you mean {', '.join(quoted[:-1])}, or {quoted[-1]}?"

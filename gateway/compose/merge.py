@@ -320,7 +320,7 @@ class _Merger:
             if field_name in s.types[type_name].fields
         ]
         errors, hints = resolve_overrides(
-            sources, type_name, field_name, set(self.by_name)
+            sources, type_name, field_name, list(self.by_name)
         )
         self.errors += errors
         self.hints += hints
@@ -348,8 +348,6 @@ class _Merger:
             if not s.field.external
             and not s.unused_overridden
             and not s.used_overridden
-            and not (s.override_label is not None and s.override_from is None)
-            and not s.subgraph.types[type_name].interface_object
         ]
         if len(resolving) < 2:
             return
@@ -369,6 +367,20 @@ class _Merger:
             if len(non_shareable) == len(resolving)
             else subgraph_names(non_shareable)
         )
+        typo = next(
+            (
+                s.subgraph.name
+                for s in resolving
+                if s.unknown_override_target and s.subgraph.name in non_shareable
+            ),
+            None,
+        )
+        if typo is not None:
+            where += (
+                f' (please note that "{type_name}.{field_name}" has an @override'
+                f' directive in "{typo}" that targets an unknown subgraph so this could'
+                " be due to misspelling the @override(from:) argument)"
+            )
         self.errors.append(
             CompositionError(
                 "INVALID_FIELD_SHARING",
@@ -425,7 +437,7 @@ class _Merger:
                         provides=source.field.provides,
                         type=None if all_equal else source.field.type,
                         external=source.field.external,
-                        override=source.override_from,
+                        override=source.field.override_from,
                         usedOverridden=source.used_overridden,
                         overrideLabel=source.override_label,
                     )

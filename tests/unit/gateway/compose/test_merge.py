@@ -6,7 +6,7 @@ from graphql import parse
 
 from gateway.compose import SubgraphDefinition, compose
 from gateway.compose._directives import dnf_conjunction
-from gateway.compose._wording import graph_enum_names, subgraph_names
+from gateway.compose._wording import did_you_mean, graph_enum_names, subgraph_names
 
 
 def test_graph_enum_values_are_upper_case_words_and_stay_unique() -> None:
@@ -68,3 +68,9 @@ def test_unparsable_sdl_is_invalid_graphql_for_that_subgraph() -> None:
 def test_two_subgraphs_with_one_name_are_rejected() -> None:
     twice = [SubgraphDefinition("a", "http://a", SDL)] * 2
     assert [e.code for e in compose(twice).errors] == ["INVALID_SUBGRAPH_NAME"]
+
+
+def test_did_you_mean_suggests_close_subgraph_names_only() -> None:
+    names = ["account", "accounts", "chat"]
+    assert did_you_mean("acount", names) == ' Did you mean "account" or "accounts"?'
+    assert did_you_mean("legacy", names) == ""
