@@ -383,8 +383,11 @@ class _Walk:
                 max(reachable, key=lambda c: self.qg.local_score(c[0], c[1], [sel])),
             )
         else:
-            # No key of the target is known here: fetch one from a third subgraph
-            # first, as if the key fields were @requires of the field.
+            # No key of the target is known here. Ask another subgraph for the
+            # path from the nearest entity above, or else fetch a key from a third
+            # subgraph first, as if the key fields were @requires of the field.
+            if self._reenter(step, sel):
+                return
             subgraph, entity_type, key = self._indirect_key(step, parent, sel, options)
             self._indirect.add((step.id, parent))
             try:
@@ -454,34 +457,83 @@ class _Walk:
         )
 
     def _reenter(self, step: FetchStep, sel: FieldSel) -> bool:
-        """Fetch `sel` (on a value type, which has no key) by asking another
-        subgraph for the whole field path from the nearest entity (or root query
-        field) of this step down to it. Returns False when there is none."""
+        """Fetch `sel` (which no subgraph reachable from here by a key resolves)
+        by asking another subgraph for the whole field path from the nearest entity
+        (or root query field) of this step down to it. False when there is none."""
         wrapper = sel
-        for frame in reversed(self._frames):
+        for index in range(len(self._frames) - 1, -1, -1):
+            frame = self._frames[index]
             if frame.step is not step:
                 return False
             shell = frame.sel.shell()
             shell.selections = [wrapper]
             wrapper = shell
-            join_type = self.sg.types.get(frame.parent)
-            if frame.parent == self._root_name and self._kind == "query":
-                return self._reenter_root(step, wrapper, frame.wrappers)
-            if (
-                join_type is not None
-                and join_type.keys
-                and frame.parent not in (self._root_name,)
-            ):
-                if self.qg.is_abstract(frame.parent):
+            if frame.parent == self._root_name:
+                if self._kind != "query":
                     return False
-                self._reentries += 1
-                if self._reentries > _MAX_REENTRIES:
-                    raise PlanningError(
-                        f"Cannot plan field '{sel.name}': no subgraph resolves "
-                        f"the whole path to it from '{frame.parent}'."
-                    )
-                self._jump(step, frame.parent, wrapper, frame.target, frame.path)
-                return True
+                return self._reenter_root(step, wrapper, frame.wrappers)
+            join_type = self.sg.types.get(frame.parent)
+            if join_type is None or not join_type.keys:
+                continue
+            if self.qg.is_abstract(frame.parent):
+                return False
+            others = {
+                g
+                for g, _ in self.qg.jump_targets(frame.parent, frame.sel.name)
+                if g != step.subgraph
+            }
+            if not others:
+                continue
+            self._reentries += 1
+            if self._reentries > _MAX_REENTRIES:
+                raise PlanningError(
+                    f"Cannot plan field '{sel.name}': no subgraph resolves "
+                    f"the whole path to it from '{frame.parent}'."
+                )
+            # Frames below this one do not apply to the path asked for anew.
+            saved = self._frames
+            self._frames = saved[:index]
+            try:
+                if not self._beside(step, frame, wrapper):
+                    self._jump(step, frame.parent, wrapper, frame.target, frame.path)
+            finally:
+                self._frames = saved
+            return True
+        return False
+
+    def _beside(self, step: FetchStep, frame: _Frame, wrapper: FieldSel) -> bool:
+        """When `frame` is an entity `step` was sent, ask another subgraph for
+        `wrapper` with the same representations, beside `step` rather than after
+        it (the parent entity call). False when no subgraph can take them."""
+        entity = frame.parent
+        if not step.is_entity or step.entity_selections.get(entity) is not frame.target:
+            return False
+        representation = step.requires.get(entity)
+        if not representation or not step.depends_on:
+            return False
+        copied = {s.response_key for s in representation if isinstance(s, FieldSel)} | {
+            "__typename"
+        }
+        for subgraph, entity_type in self.qg.jump_targets(entity, wrapper.name):
+            if subgraph == step.subgraph or entity_type != entity:
+                continue
+            if not any(
+                key.resolvable and _top_level_names(key.selection_set) <= copied
+                for key in self.sg.types[entity].keys_in(subgraph)
+            ):
+                continue
+            origin = self.graph.steps[step.depends_on[0]]
+            sibling, _ = self.graph.entity_step(
+                origin, subgraph, frame.path, frozenset(step.depends_on)
+            )
+            self._record(sibling)
+            merge_selections(sibling.requires.setdefault(entity, []), representation)
+            for rewrite in step.input_rewrites:
+                if rewrite not in sibling.input_rewrites:
+                    sibling.input_rewrites.append(rewrite)
+            target = sibling.entity_selections.setdefault(entity, [])
+            self.walk_each(sibling, entity, [wrapper], target, frame.path, None)
+            return True
         return False
 
     def _reenter_root(
@@ -813,3 +865,7 @@ def _collect_keys(selections: list[Sel], keys: dict[str, FieldSel]) -> None:
             keys.setdefault(sel.response_key, sel)
         else:
             _collect_keys(sel.selections, keys)
+
+
+def _top_level_names(selection_set: SelectionSetNode) -> set[str]:
+    return {n.name.value for n in selection_set.selections if isinstance(n, FieldNode)}

@@ -64,17 +64,20 @@ class FieldSource:
     def resolves(self, override_labels: frozenset[str]) -> bool:
         """Whether `graph` resolves the field itself for this request.
 
-        External and used-overridden sources never do. A progressive override
-        (`override_label`) is decided by the enabled labels: the overriding graph
-        (with `override:`) resolves the field when the label is enabled, the
-        overridden one (label but no `override:`) when it is not.
+        External sources never do, nor do used-overridden ones of a plain
+        @override. A progressive override (`override_label`) is decided by the
+        enabled labels: the overriding graph (with `override:`) resolves the field
+        when the label is enabled, the overridden one (label but no `override:`)
+        when it is not.
         """
-        if self.external or self.used_overridden:
+        if self.external:
             return False
-        if self.override_label is None:
-            return True
-        enabled = self.override_label in override_labels
-        return enabled if self.override is not None else not enabled
+        if self.override_label is not None:
+            # Progressive: the label decides, even for a graph that still uses
+            # the field (`usedOverridden`) while it is being migrated away.
+            enabled = self.override_label in override_labels
+            return enabled if self.override is not None else not enabled
+        return not self.used_overridden
 
 
 @dataclass(frozen=True, slots=True)

@@ -427,3 +427,86 @@ QueryPlan {
   },
 }"""
     )
+
+
+def test_path_no_key_reaches_is_asked_of_another_subgraph_beside_the_entity_fetch(
+    plan: Plan,
+) -> None:
+    result = plan(
+        "parent_entity_call",
+        ('{ productFromD(id: "1") { id name category { id name details } } }'),
+    )
+    assert str(result) == (
+        """\
+QueryPlan {
+  Sequence {
+    Fetch(service: "d") {
+      {
+        productFromD(id: "1") {
+          id
+          name
+          __typename
+        }
+      }
+    },
+    Parallel {
+      Flatten(path: "productFromD") {
+        Fetch(service: "a") {
+          {
+            ... on Product {
+              __typename
+              id
+            }
+          } =>
+          query ($representations: [_Any!]!) {
+            _entities(representations: $representations) {
+              ... on Product {
+                category {
+                  details
+                }
+              }
+            }
+          }
+        },
+      },
+      Flatten(path: "productFromD") {
+        Fetch(service: "b") {
+          {
+            ... on Product {
+              __typename
+              id
+            }
+          } =>
+          query ($representations: [_Any!]!) {
+            _entities(representations: $representations) {
+              ... on Product {
+                category {
+                  id
+                  __typename
+                }
+              }
+            }
+          }
+        },
+      },
+    },
+    Flatten(path: "productFromD.category") {
+      Fetch(service: "c") {
+        {
+          ... on Category {
+            __typename
+            id
+          }
+        } =>
+        query ($representations: [_Any!]!) {
+          _entities(representations: $representations) {
+            ... on Category {
+              name
+            }
+          }
+        }
+      },
+    },
+  },
+}"""
+    )

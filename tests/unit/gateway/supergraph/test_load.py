@@ -178,3 +178,16 @@ def test_unknown_graph_reference_is_rejected() -> None:
     sdl = PREAMBLE_V01 + "type Query { t: Int @join__field(graph: C) }"
     with pytest.raises(SupergraphError, match="unknown graph 'C'"):
         load_supergraph(sdl)
+
+
+def test_progressive_override_label_wins_over_used_overridden() -> None:
+    from pathlib import Path
+
+    fixture = (
+        Path(__file__).resolve().parents[3]
+        / "fixtures/composition/override_progressive_used/supergraph.graphql"
+    )
+    supergraph = load_supergraph(fixture.read_text())
+    assert supergraph.resolving_graphs("User", "email") == ("accounts",)
+    enabled = frozenset({"beta-email"})
+    assert supergraph.resolving_graphs("User", "email", enabled) == ("profiles",)
