@@ -5,6 +5,12 @@ parent object when that subgraph can resolve it too (@shareable fields and @prov
 cost no jump); otherwise the walk jumps through an entity key (Federation spec,
 "Entities and @key") to a subgraph that resolves it, adding `__typename` and the key
 fields to the current step and a representation selection (`requires`) to the next.
+A @requires field always gets an entity fetch whose representations carry what it
+requires (fetched first, possibly from other subgraphs). When no subgraph reachable
+by a key resolves a field (shared value types, keys the current subgraph lacks), the
+whole path from the nearest entity, or root query field, is asked of another
+subgraph instead ("re-entry"); with no key to reach at all, a key is first fetched
+from a third subgraph.
 
 Promises kept for the executor:
 - client aliases are kept; fields the planner adds use their own names, and where
