@@ -11,7 +11,6 @@ resolves what.
 
 from __future__ import annotations
 
-import re
 from typing import TYPE_CHECKING
 
 from graphql import print_ast
@@ -357,7 +356,7 @@ class _Merger:
             if not (
                 s.field.shareable
                 or s.subgraph.is_federation_1
-                or _in_key(s.subgraph.types[type_name], field_name)
+                or (type_name, field_name) in s.subgraph.key_fields
             )
         ]
         if not non_shareable:
@@ -841,13 +840,6 @@ class _Merger:
 def _description_block(text: str | None) -> str:
     # Apollo indents only the first line break (JavaScript's String.replace).
     return '  """\n  ' + (text or "").replace("\n", "\n  ", 1) + '\n  """'
-
-
-def _in_key(definition: TypeDefinition, field_name: str) -> bool:
-    return any(
-        re.search(rf"(^|[\s{{]){re.escape(field_name)}($|[\s{{}}])", key.fields)
-        for key in definition.keys
-    )
 
 
 def merge(

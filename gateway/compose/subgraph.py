@@ -201,6 +201,8 @@ class Subgraph:
     composed_directives: dict[str, tuple[str | None, DirectiveDefinitionNode]]
     # (type, field) pairs a @key, @requires or @provides of this subgraph selects.
     used_fields: set[tuple[str, str]] = field(default_factory=set)
+    # (type, field) pairs some @key selects, at any depth: implicitly shareable.
+    key_fields: set[tuple[str, str]] = field(default_factory=set)
 
     @property
     def is_federation_1(self) -> bool:

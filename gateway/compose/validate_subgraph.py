@@ -102,6 +102,8 @@ def _check_field_set(
                 ]
                 return "stop"
             subgraph.used_fields.add((parent, field_name))
+            if directive == "key":
+                subgraph.key_fields.add((parent, field_name))
             coordinate = f"{parent}.{field_name}"
             target = subgraph.types.get(named_type(found.type))
             if directive == "key" and target and target.kind in ("union", "interface"):
