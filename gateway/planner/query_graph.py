@@ -202,6 +202,14 @@ class QueryGraph:
                 score += self.local_score(subgraph, named, sel.selections)
         return score
 
+    def requires_of(
+        self, subgraph: str, parent: str, name: str
+    ) -> SelectionSetNode | None:
+        """The @requires selection of `parent.name` in `subgraph`, if any."""
+        join_field = self.sg.field(parent, name)
+        source = join_field.source(subgraph) if join_field else None
+        return source.requires_selection_set if source else None
+
     def requires_in(self, subgraph: str, parent: str, sel: FieldSel) -> bool:
         if self.is_abstract(parent):
             return False

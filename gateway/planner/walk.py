@@ -218,6 +218,9 @@ class _Walk:
                     isinstance(sel, FieldSel)
                     and sel.name != "__typename"
                     and self.qg.resolvable(subgraph, parent, sel.name, fields)
+                    # A @requires field needs representations carrying what it
+                    # requires: the interface's owner asks for it in turn.
+                    and self.qg.requires_of(subgraph, parent, sel.name) is None
                 ):
                     local.append(sel)
                 else:

@@ -527,3 +527,62 @@ QueryPlan {
   },
 }"""
     )
+
+
+def test_requires_field_of_an_interface_object_waits_for_the_interface_owner(
+    plan: Plan,
+) -> None:
+    result = plan("features", "{ loudest { sound(loud: true) } }")
+    assert str(result) == (
+        """\
+QueryPlan {
+  Sequence {
+    Fetch(service: "b") {
+      {
+        loudest {
+          __typename
+          id
+        }
+      }
+    },
+    Flatten(path: "loudest.@") {
+      Fetch(service: "c") {
+        {
+          ... on Animal {
+            __typename
+            id
+          }
+        } =>
+        query ($representations: [_Any!]!) {
+          _entities(representations: $representations) {
+            ... on Animal {
+              __typename
+              name
+              id
+            }
+          }
+        }
+      },
+    },
+    Flatten(path: "loudest.@") {
+      Fetch(service: "b") {
+        {
+          ... on Dog {
+            __typename
+            id
+            name
+          }
+        } =>
+        query ($representations: [_Any!]!) {
+          _entities(representations: $representations) {
+            ... on Animal {
+              sound(loud: true)
+            }
+          }
+        }
+        input rewrite: ValueSetter(... on Dog/__typename = "Animal")
+      },
+    },
+  },
+}"""
+    )
