@@ -82,6 +82,7 @@ class QueryGraph:
         return result
 
     def possible(self, type_name: str) -> tuple[str, ...]:
+        """Object types an object of `type_name` can be, in the whole supergraph."""
         graphql_type = self.schema.type_map.get(type_name)
         if isinstance(graphql_type, GraphQLObjectType):
             return (type_name,)
@@ -92,6 +93,9 @@ class QueryGraph:
     def resolvable(
         self, subgraph: str, parent: str, name: str, provided: Provided
     ) -> bool:
+        """Whether `subgraph` returns `parent.name` itself on the `parent` objects
+        it returns (`provided`: what a @provides above makes available). On an
+        interface, every implementation `subgraph` knows must resolve it too."""
         if name in provided:
             return True
         join_type = self.sg.types.get(parent)

@@ -73,6 +73,8 @@ def walk_operation(
 
 
 class _Walk:
+    """One walk: the state of planning one operation (discarded afterwards)."""
+
     def __init__(self, supergraph: Supergraph, override_labels: frozenset[str]) -> None:
         self.sg = supergraph
         self.schema = supergraph.schema
@@ -95,8 +97,6 @@ class _Walk:
         self._reentries = 0
         # ids of @requires fields being placed in the fetch built for them.
         self._with_requirements: set[int] = set()
-
-    # -- type questions -------------------------------------------------------
 
     # -- the root -------------------------------------------------------------
 
