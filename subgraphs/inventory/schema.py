@@ -21,7 +21,6 @@ from strawberry.federation.schema_directives import FieldSet, Key
 from strawberry.types import Info
 
 from subgraphs.inventory import catalog, orders, stock
-from subgraphs.inventory._error_codes import RequestErrorCodes
 from subgraphs.inventory.errors import InvalidInput, NotFound
 from subgraphs.inventory.events import STOCK_BY_FARM, STOCK_BY_PRODUCT
 from subgraphs.inventory.loaders import (
@@ -669,5 +668,4 @@ schema = strawberry.federation.Schema(
     mutation=Mutation,
     subscription=Subscription,
     types=[Tenant, User],
-    extensions=[RequestErrorCodes],
 )

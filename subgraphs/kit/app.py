@@ -19,6 +19,7 @@ from strawberry.asgi import GraphQL
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 
 from subgraphs.kit._masking import MaskInternalErrors
+from subgraphs.kit._request_errors import RequestErrorCodes
 from subgraphs.kit.background import BackgroundTask, run_background
 from subgraphs.kit.context import RequestContext, apply_identity, build_context
 from subgraphs.kit.database import check_databases, close_databases, init_databases
@@ -62,10 +63,15 @@ class SubgraphSpec:
                 object.__setattr__(self, "migrations", f"{package}.migrations")
 
 
-def ensure_error_masking(schema: Schema) -> None:
-    """Add MaskInternalErrors to `schema` unless it is there already."""
-    if MaskInternalErrors not in schema.extensions:
-        schema.extensions = (*schema.extensions, MaskInternalErrors)
+def ensure_error_codes(schema: Schema) -> None:
+    """Give every error `schema` returns an `extensions.code`.
+
+    Adds MaskInternalErrors (resolver failures) and RequestErrorCodes (parse,
+    validation, variable coercion) unless they are there already.
+    """
+    for extension in (MaskInternalErrors, RequestErrorCodes):
+        if extension not in schema.extensions:
+            schema.extensions = (*schema.extensions, extension)
 
 
 class SubgraphGraphQL(GraphQL[RequestContext, None]):
@@ -136,7 +142,7 @@ def create_subgraph_app(
     """
     settings = settings or Settings.from_env()
     broker = broker or Broker.from_settings(settings)
-    ensure_error_masking(spec.schema)
+    ensure_error_codes(spec.schema)
     graphql_app = SubgraphGraphQL(spec.schema, settings, broker)
 
     @contextlib.asynccontextmanager

@@ -1,0 +1,103 @@
+"""Every subgraph app codes its request errors: parse, validation, coercion."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import pytest
+import strawberry
+
+from subgraphs.kit._request_errors import RequestErrorCodes
+from subgraphs.kit.app import SubgraphSpec, create_subgraph_app
+from subgraphs.kit.settings import Settings
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+
+@strawberry.type
+class Query:
+    @strawberry.field
+    def double(self, n: int) -> int:
+        return 2 * n
+
+
+def _spec() -> SubgraphSpec:
+    # A schema of its own per test: the factory adds extensions to the schema.
+    schema = strawberry.federation.Schema(query=Query)
+    return SubgraphSpec(name="toy", schema=schema, models=[])
+
+
+@pytest.fixture
+def memory_settings(tmp_path: Path) -> Settings:
+    return Settings(database_url="sqlite://:memory:", data_dir=tmp_path)
+
+
+async def _post(
+    asgi_client: Any, settings: Settings, body: dict[str, Any]
+) -> dict[str, Any]:
+    async with asgi_client(create_subgraph_app(_spec(), settings)) as client:
+        response = await client.post("/graphql", json=body)
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+@pytest.mark.parametrize(
+    ("body", "code"),
+    [
+        pytest.param({"query": "{ double(n: 2"}, "GRAPHQL_PARSE_FAILED", id="parse"),
+        pytest.param(
+            {"query": "{ double(n: 1.5) }"}, "GRAPHQL_VALIDATION_FAILED", id="literal"
+        ),
+        pytest.param({"query": "{ nope }"}, "GRAPHQL_VALIDATION_FAILED", id="field"),
+        pytest.param(
+            {"query": "query($n: Int!) { double(n: $n) }", "variables": {"n": 1.5}},
+            "BAD_USER_INPUT",
+            id="variable",
+        ),
+        pytest.param(
+            {"query": "query($n: Int!) { double(n: $n) }", "variables": {}},
+            "BAD_USER_INPUT",
+            id="missing-variable",
+        ),
+    ],
+)
+async def test_request_errors_carry_their_apollo_code(
+    asgi_client: Any, memory_settings: Settings, body: dict[str, Any], code: str
+) -> None:
+    result = await _post(asgi_client, memory_settings, body)
+    assert result["data"] is None
+    assert [e["extensions"]["code"] for e in result["errors"]] == [code]
+
+
+async def test_a_valid_request_is_untouched(
+    asgi_client: Any, memory_settings: Settings
+) -> None:
+    result = await _post(
+        asgi_client,
+        memory_settings,
+        {"query": "query($n: Int!) { double(n: $n) }", "variables": {"n": 4}},
+    )
+    assert result == {"data": {"double": 8}}
+
+
+def test_the_factory_adds_the_extension_once() -> None:
+    spec = _spec()
+    settings = Settings(database_url="sqlite://:memory:")
+    create_subgraph_app(spec, settings)
+    create_subgraph_app(spec, settings)
+    assert list(spec.schema.extensions).count(RequestErrorCodes) == 1
+
+
+def test_the_sync_execution_path_is_coded_too() -> None:
+    schema = strawberry.federation.Schema(query=Query, extensions=[RequestErrorCodes])
+    parse = schema.execute_sync("{ double(n: 2")
+    coerce = schema.execute_sync(
+        "query($n: Int!) { double(n: $n) }", variable_values={"n": "x"}
+    )
+    assert parse.errors is not None
+    assert coerce.errors is not None
+    assert [e.extensions for e in parse.errors + coerce.errors] == [
+        {"code": "GRAPHQL_PARSE_FAILED"},
+        {"code": "BAD_USER_INPUT"},
+    ]
