@@ -203,7 +203,11 @@ def run_wrk(url: str, body_file: Path, seconds: int, load: LoadSettings) -> JSON
     ]
     completed = subprocess.run(
         command,
-        env={**os.environ, "BENCH_BODY_FILE": str(body_file)},
+        env={
+            **os.environ,
+            "BENCH_BODY_FILE": str(body_file),
+            "BENCH_THREADS": str(load.threads),
+        },
         capture_output=True,
         text=True,
         timeout=seconds + 30,

@@ -33,9 +33,12 @@ else
   end
 end
 
+-- Threads start evenly spread over the bodies (BENCH_THREADS is wrk's -t), so that
+-- their requests in flight do not overlap.
 local threads = 0
+local spread = math.max(1, tonumber(os.getenv("BENCH_THREADS") or "1"))
 function setup(thread)
-  thread:set("first", threads * 37)
+  thread:set("first", math.floor(threads * #bodies / spread))
   threads = threads + 1
 end
 
