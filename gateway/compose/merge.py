@@ -26,13 +26,20 @@ from ._wording import (
     subgraph_names,
 )
 from .errors import CompositionError, CompositionHint
+from .executable_directives import merge_executable_directives
 from .model import MergedArgument, MergedField, MergedType, MergedValue, Supergraph
 from .subgraph import ROOT_NAMES, named_type
 
 if TYPE_CHECKING:
     from graphql.language import ValueNode
 
-    from .subgraph import Argument, Field, Subgraph, TypeDefinition
+    from .subgraph import (
+        Argument,
+        ExecutableDirective,
+        Field,
+        Subgraph,
+        TypeDefinition,
+    )
 
 __all__ = ["merge"]
 
@@ -209,7 +216,13 @@ class _Merger:
             for r in ROOT_NAMES.values()
             if any(r in s.root_types for s in self.subgraphs)
         ]
-        return Supergraph(self.subgraphs, self.graph_names, self.types, roots)
+        directives, hints = merge_executable_directives(
+            self.subgraphs, self.merge_arguments
+        )
+        self.hints += hints
+        return Supergraph(
+            self.subgraphs, self.graph_names, self.types, roots, directives
+        )
 
     def merge_type(self, name: str) -> None:
         definitions = self.definitions(name)
@@ -494,7 +507,8 @@ class _Merger:
     def merge_arguments(
         self,
         coordinate: str,
-        sources: list[tuple[Subgraph, Field]],
+        sources: list[tuple[Subgraph, Field]]
+        | list[tuple[Subgraph, ExecutableDirective]],
         type_name: str,
         field_name: str | None,
     ) -> dict[str, MergedArgument]:

@@ -12,6 +12,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "MergedArgument",
+    "MergedDirective",
     "MergedField",
     "MergedType",
     "MergedValue",
@@ -61,6 +62,17 @@ class MergedType:
 
 
 @dataclass(slots=True)
+class MergedDirective:
+    """An executable directive every subgraph defines, as the supergraph declares it."""
+
+    name: str
+    description: str | None
+    arguments: dict[str, MergedArgument]
+    repeatable: bool
+    locations: list[str]
+
+
+@dataclass(slots=True)
 class Supergraph:
     """The merged graph: what `print_supergraph` turns into SDL."""
 
@@ -68,3 +80,4 @@ class Supergraph:
     graph_names: dict[str, str]
     types: dict[str, MergedType]
     root_types: list[str]
+    directives: list[MergedDirective] = field(default_factory=list)

@@ -185,5 +185,12 @@ def print_supergraph(
         for value in [supergraph.graph_names[subgraph.name]]
     )
     definitions.append(f"enum join__Graph {{\n{graphs}\n}}")
+    for directive in supergraph.directives:
+        repeatable = " repeatable" if directive.repeatable else ""
+        definitions.append(
+            _description(directive.description)
+            + f"directive @{directive.name}{_arguments(directive.arguments)}"
+            + f"{repeatable} on {' | '.join(directive.locations)}"
+        )
     types = [_type(supergraph.types[name]) for name in sorted(supergraph.types)]
     return "\n\n".join([schema, *definitions, *types]) + "\n"

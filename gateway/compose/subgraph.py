@@ -59,6 +59,7 @@ if TYPE_CHECKING:
 __all__ = [
     "Argument",
     "EnumValue",
+    "ExecutableDirective",
     "Field",
     "Key",
     "Subgraph",
@@ -187,6 +188,31 @@ class TypeDefinition:
     directives: list[DirectiveNode] = field(default_factory=list)
 
 
+EXECUTABLE_LOCATIONS = frozenset(
+    {
+        "QUERY",
+        "MUTATION",
+        "SUBSCRIPTION",
+        "FIELD",
+        "FRAGMENT_DEFINITION",
+        "FRAGMENT_SPREAD",
+        "INLINE_FRAGMENT",
+        "VARIABLE_DEFINITION",
+    }
+)
+
+
+@dataclass(slots=True)
+class ExecutableDirective:
+    """A directive definition with executable locations (only those are kept)."""
+
+    name: str
+    description: str | None
+    arguments: dict[str, Argument]
+    repeatable: bool
+    locations: list[str]
+
+
 @dataclass(slots=True)
 class Subgraph:
     """One subgraph, read: federation directives resolved to their spec names."""
@@ -203,6 +229,9 @@ class Subgraph:
     used_fields: set[tuple[str, str]] = field(default_factory=set)
     # (type, field) pairs some @key selects, at any depth: implicitly shareable.
     key_fields: set[tuple[str, str]] = field(default_factory=set)
+    # Directives usable in operations (executable locations), which the supergraph
+    # keeps when every subgraph defines them.
+    executable_directives: dict[str, ExecutableDirective] = field(default_factory=dict)
 
     @property
     def is_federation_1(self) -> bool:
@@ -304,6 +333,19 @@ def read_subgraph(
     subgraph.types.setdefault("Query", TypeDefinition("Query", "object"))
     subgraph.root_types["Query"] = "Query"
     errors = _read_composed_directives(subgraph, names, document, schema_directives)
+    for node in document.definitions:
+        if isinstance(node, DirectiveDefinitionNode):
+            locations = [
+                loc.value for loc in node.locations if loc.value in EXECUTABLE_LOCATIONS
+            ]
+            if locations and node.name.value not in names.local_to_spec:
+                subgraph.executable_directives[node.name.value] = ExecutableDirective(
+                    name=node.name.value,
+                    description=_description(node),
+                    arguments=reader.read_arguments(node.arguments),
+                    repeatable=node.repeatable,
+                    locations=sorted(locations),
+                )
     return subgraph, errors
 
 
@@ -402,15 +444,22 @@ class _Reader:
             elif spec == "override":
                 result.override_from = string_argument(directive, "from")
                 result.override_label = string_argument(directive, "label")
-        for argument in getattr(node, "arguments", None) or ():
-            result.arguments[argument.name.value] = Argument(
+        result.arguments = self.read_arguments(getattr(node, "arguments", None))
+        return result
+
+    def read_arguments(
+        self, nodes: tuple[InputValueDefinitionNode, ...] | None
+    ) -> dict[str, Argument]:
+        return {
+            argument.name.value: Argument(
                 name=argument.name.value,
                 type=type_to_string(argument.type, self.renames),
                 default=argument.default_value,
                 description=_description(argument),
                 directives=self.carried(argument.directives),
             )
-        return result
+            for argument in nodes or ()
+        }
 
 
 def _renamed(directive: DirectiveNode, name: str) -> DirectiveNode:
