@@ -600,13 +600,33 @@ class _Walk:
                 else:
                     sels = _to_sels([node])
                     self.walk_each(step, parent, sels, target, path, None)
-                    representation += _plain_copy(sels)
+                    representation += self._representation_of(parent, sels)
         finally:
             touched = self._recorders.pop()
         for recorder in self._recorders:
             recorder |= touched
         touched.discard(step.id)
         return frozenset(touched), representation, renames
+
+    def _representation_of(self, parent: str, sels: list[Sel]) -> list[Sel]:
+        """What a representation copies of `sels` (on `parent`): response keys
+        without client details, with `__typename` in nested abstract values."""
+        copies: list[Sel] = []
+        for sel in sels:
+            if isinstance(sel, FragmentSel):
+                inner = self._representation_of(
+                    sel.type_condition or parent, sel.selections
+                )
+                copies.append(FragmentSel(sel.type_condition, (), inner))
+                continue
+            sub = None
+            if sel.selections is not None:
+                named, _ = self.qg.field_type(parent, sel.name)
+                sub = self._representation_of(named, sel.selections)
+                if self.qg.is_abstract(named):
+                    sub.insert(0, FieldSel("__typename"))
+            copies.append(FieldSel(sel.response_key, selections=sub))
+        return copies
 
     def _add_key(
         self,
@@ -688,6 +708,11 @@ class _Walk:
                     (*path, alias or name),
                     renames,
                 )
+                if self.qg.is_abstract(named):
+                    # Nested abstract values travel with their type, so both the
+                    # executor's `... on T` and the subgraph can tell them apart.
+                    add_field(placed.selections, FieldSel("__typename"))
+                    sub.insert(0, FieldSel("__typename"))
             representation.append(FieldSel(alias or name, selections=sub))
         return representation
 
@@ -853,19 +878,6 @@ def _to_sels(nodes: list[object]) -> list[Sel]:
                 )
             )
     return sels
-
-
-def _plain_copy(sels: list[Sel]) -> list[Sel]:
-    copies: list[Sel] = []
-    for sel in sels:
-        if isinstance(sel, FieldSel):
-            sub = None if sel.selections is None else _plain_copy(sel.selections)
-            copies.append(FieldSel(sel.name, selections=sub))
-        else:
-            copies.append(
-                FragmentSel(sel.type_condition, (), _plain_copy(sel.selections))
-            )
-    return copies
 
 
 def _collect_keys(selections: list[Sel], keys: dict[str, FieldSel]) -> None:

@@ -586,3 +586,73 @@ QueryPlan {
   },
 }"""
     )
+
+
+def test_required_abstract_values_carry_their_typename_and_fragments(
+    plan: Plan,
+) -> None:
+    result = plan("features", "{ shelf { blurb } }")
+    assert str(result) == (
+        """\
+QueryPlan {
+  Sequence {
+    Fetch(service: "a") {
+      {
+        shelf {
+          items {
+            __typename
+            id
+            ... on Movie {
+              __typename
+              id
+            }
+          }
+          __typename
+          id
+        }
+      }
+    },
+    Flatten(path: "shelf.items.@") {
+      Fetch(service: "b") {
+        {
+          ... on Movie {
+            __typename
+            id
+          }
+        } =>
+        query ($representations: [_Any!]!) {
+          _entities(representations: $representations) {
+            ... on Movie {
+              director
+            }
+          }
+        }
+      },
+    },
+    Flatten(path: "shelf") {
+      Fetch(service: "b") {
+        {
+          ... on Shelf {
+            __typename
+            id
+            items {
+              __typename
+              id
+              ... on Movie {
+                director
+              }
+            }
+          }
+        } =>
+        query ($representations: [_Any!]!) {
+          _entities(representations: $representations) {
+            ... on Shelf {
+              blurb
+            }
+          }
+        }
+      },
+    },
+  },
+}"""
+    )
