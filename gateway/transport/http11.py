@@ -47,13 +47,18 @@ class _Connection:
 
     async def roundtrip(self, subgraph: str, payload: bytes) -> tuple[int, bytes, bool]:
         """Send one request; return (status, body, keep_alive)."""
-        self.writer.write(payload)
-        await self.writer.drain()
         reader = self.reader
         try:
+            self.writer.write(payload)
+            await self.writer.drain()
             head = await reader.readuntil(b"\r\n\r\n")
         except asyncio.IncompleteReadError as exc:
             if self.reused and not exc.partial:
+                raise _StaleConnection from exc
+            raise
+        except ConnectionError as exc:
+            # The server dropped an idle keep-alive connection under our write.
+            if self.reused:
                 raise _StaleConnection from exc
             raise
         except asyncio.LimitOverrunError:
@@ -173,7 +178,7 @@ class Http11Transport:
 
     async def _send(self, payload: bytes) -> tuple[int, bytes]:
         for _ in range(2):
-            connection = self._idle.pop() if self._idle else await self._connect()
+            connection = self._idle_connection() or await self._connect()
             try:
                 status, content, keep_alive = await connection.roundtrip(
                     self.name, payload
@@ -191,6 +196,16 @@ class Http11Transport:
                 connection.close()
             return status, content
         raise SubgraphUnavailable(self.name, "the connection was closed")
+
+    def _idle_connection(self) -> _Connection | None:
+        while self._idle:
+            connection = self._idle.pop()
+            # EOF already seen: the server closed it while it sat in the pool.
+            if connection.reader.at_eof() or connection.writer.is_closing():
+                connection.close()
+                continue
+            return connection
+        return None
 
     async def _connect(self) -> _Connection:
         reader, writer = await asyncio.open_connection(
