@@ -526,17 +526,32 @@ class _Walk:
         for subgraph, entity_type in self.qg.jump_targets(entity, wrapper.name):
             if subgraph == step.subgraph or entity_type != entity:
                 continue
-            if not any(
-                key.resolvable and _top_level_names(key.selection_set) <= copied
-                for key in self.sg.types[entity].keys_in(subgraph)
-            ):
+            key = next(
+                (
+                    k
+                    for k in self.sg.types[entity].keys_in(subgraph)
+                    if k.resolvable and _top_level_names(k.selection_set) <= copied
+                ),
+                None,
+            )
+            if key is None:
                 continue
             origin = self.graph.steps[step.depends_on[0]]
             sibling, _ = self.graph.entity_step(
                 origin, subgraph, frame.path, frozenset(step.depends_on)
             )
             self._record(sibling)
-            merge_selections(sibling.requires.setdefault(entity, []), representation)
+            # Only `__typename` and the key: the other subgraph is sent no field
+            # it does not expect.
+            wanted = _top_level_names(key.selection_set) | {"__typename"}
+            merge_selections(
+                sibling.requires.setdefault(entity, []),
+                [
+                    s
+                    for s in representation
+                    if isinstance(s, FieldSel) and s.response_key in wanted
+                ],
+            )
             for rewrite in step.input_rewrites:
                 if rewrite not in sibling.input_rewrites:
                     sibling.input_rewrites.append(rewrite)
