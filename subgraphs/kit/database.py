@@ -4,6 +4,8 @@ Each subgraph is a Tortoise app on its own connection named after the subgraph, 
 owns its tables: its own SQLite file, or its own PostgreSQL schema (`search_path`).
 Start-up applies the subgraph's pending Tortoise migrations (the `migrations` package
 next to its models); it never drops or regenerates tables, so data survives restarts.
+On PostgreSQL each subgraph's migrations run under an advisory lock (migration_lock),
+so replicas starting together apply them once, one after the other.
 
 Write migrations with `tortoise makemigrations` (a config naming the app, its models
 and its migrations package). A NOT NULL field added to a table that has rows needs
@@ -14,6 +16,7 @@ and PostgreSQL and SQLite both refuse the ALTER TABLE.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import logging
 import re
 from dataclasses import dataclass, field
@@ -30,7 +33,7 @@ from tortoise.migrations.executor import MigrationExecutor
 from subgraphs.kit.settings import Settings
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator, Sequence
+    from collections.abc import AsyncIterator, Iterator, Sequence
 
 
 logger = logging.getLogger("agora.subgraphs")
@@ -93,8 +96,17 @@ async def init_databases(specs: Sequence[DatabaseSpec], settings: Settings) -> N
 
 
 async def _open(specs: Sequence[DatabaseSpec], settings: Settings) -> None:
-    global _context, _names
     config = tortoise_config(specs, settings)
+    async with contextlib.AsyncExitStack() as locks:
+        # Sorted, so two processes starting several subgraphs cannot deadlock.
+        for spec in sorted(specs, key=lambda spec: spec.name):
+            url = config["connections"][spec.name]
+            await locks.enter_async_context(migration_lock(spec.name, url))
+        await _migrate(specs, config)
+
+
+async def _migrate(specs: Sequence[DatabaseSpec], config: dict[str, Any]) -> None:
+    global _context, _names
     for url in config["connections"].values():
         await _prepare(url)
     # Tortoise caches compiled SQL by connection name whatever the backend; a name
@@ -159,22 +171,63 @@ async def detect_model_changes(specs: Sequence[DatabaseSpec]) -> list[str]:
     return [f"{writer.app_label}.{writer.name}" for writer in writers]
 
 
+def migration_lock_key(subgraph_name: str, schema: str | None) -> int:
+    """The PostgreSQL advisory lock key (a signed 64-bit int) of one subgraph's
+    migrations in one schema: the same in every process, distinct per subgraph."""
+    digest = hashlib.sha256(f"agora.migrations:{subgraph_name}:{schema}".encode())
+    return int.from_bytes(digest.digest()[:8], "big", signed=True)
+
+
+@contextlib.asynccontextmanager
+async def migration_lock(subgraph_name: str, url: str) -> AsyncIterator[None]:
+    """Hold the subgraph's migration lock on PostgreSQL for the block.
+
+    Replicas start at once: without it two processes both find a migration pending
+    and both run its CREATE TABLE (or CREATE SCHEMA), and one crashes. The lock is a
+    session-level `pg_advisory_lock` on a connection of its own, so it is released
+    even when the process dies. SQLite needs none (one process owns the file).
+    """
+    target = _postgres_target(url)
+    if target is None:
+        yield
+        return
+    dsn, schema = target
+    key = migration_lock_key(subgraph_name, schema)
+    connection = await asyncpg.connect(dsn)
+    try:
+        if not await connection.fetchval("SELECT pg_try_advisory_lock($1)", key):
+            logger.info("waiting for another process migrating %s", subgraph_name)
+            await connection.execute("SELECT pg_advisory_lock($1)", key)
+        try:
+            yield
+        finally:
+            await connection.execute("SELECT pg_advisory_unlock($1)", key)
+    finally:
+        await connection.close()
+
+
+def _postgres_target(url: str) -> tuple[str, str | None] | None:
+    """(asyncpg DSN, schema) of a PostgreSQL URL; None for other databases."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("postgres", "postgresql", "asyncpg"):
+        return None
+    schema = dict(parse_qsl(parts.query)).get("schema")
+    if schema is not None and not _SCHEMA_NAME.match(schema):
+        raise ValueError(f"expected a plain PostgreSQL schema name, got {schema!r}")
+    return parts._replace(scheme="postgresql", query="").geturl(), schema
+
+
 async def _prepare(url: str) -> None:
     """Create what Tortoise will not: the SQLite folder, the PostgreSQL schema."""
-    parts = urlsplit(url)
-    if parts.scheme == "sqlite":
+    if url.startswith("sqlite://"):
         path = url[len("sqlite://") :].split("?", 1)[0]
         if not path.startswith(":memory:"):
             Path(path).parent.mkdir(parents=True, exist_ok=True)
         return
-    if parts.scheme not in ("postgres", "postgresql", "asyncpg"):
+    target = _postgres_target(url)
+    if target is None or target[1] is None:
         return
-    schema = dict(parse_qsl(parts.query)).get("schema")
-    if not schema:
-        return
-    if not _SCHEMA_NAME.match(schema):
-        raise ValueError(f"expected a plain PostgreSQL schema name, got {schema!r}")
-    dsn = parts._replace(scheme="postgresql", query="").geturl()
+    dsn, schema = target
     connection = await asyncpg.connect(dsn)
     try:
         await connection.execute(f'CREATE SCHEMA IF NOT EXISTS "{schema}"')
