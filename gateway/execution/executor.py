@@ -14,7 +14,7 @@ import logging
 from typing import TYPE_CHECKING, Any
 
 from ..errors import AgoraError, PlanningError, SubgraphBadResponse, SubgraphError
-from ..planner.plan import (
+from ..planner import (
     ConditionNode,
     FetchNode,
     FlattenNode,
@@ -34,7 +34,7 @@ from .response_errors import (
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
-    from ..planner.plan import PlanNode, QueryPlan
+    from ..planner import PlanNode, QueryPlan
     from ..transport import SubgraphResponse, SubgraphTransport
     from ..types import JSONObject
     from .merge import ObjectPath

@@ -10,10 +10,10 @@ from typing import TYPE_CHECKING
 
 import orjson
 
-from ..planner.plan import FieldSelection, KeyRenamer, ValueSetter
+from ..planner import FieldSelection, KeyRenamer, ValueSetter
 
 if TYPE_CHECKING:
-    from ..planner.plan import FetchRewrite, Selection
+    from ..planner import FetchRewrite, Selection
     from ..types import JSON, JSONObject
 
 __all__ = ["EntityBatch", "apply_rewrites", "build_representation"]

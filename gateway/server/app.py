@@ -9,6 +9,7 @@ from starlette.applications import Starlette
 from starlette.responses import JSONResponse
 from starlette.routing import Route, WebSocketRoute
 
+from ..planner import plan_operation
 from ..settings import GatewaySettings
 from ..subscriptions import (
     SubscriptionServer,
@@ -58,9 +59,6 @@ def create_app(
     `start()` are started by the app's lifespan (an AsgiTransport only runs its
     app's lifespan when built with `lifespan=True`).
     """
-    # Imported on use so build_app (with any planner) works without this one.
-    from ..planner import plan_operation
-
     supergraph = load_supergraph(supergraph_sdl)
     return build_app(
         supergraph,

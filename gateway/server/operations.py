@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 
     from graphql import DocumentNode
 
-    from ..planner.plan import QueryPlan
+    from ..planner import QueryPlan
     from ..supergraph import Supergraph
 
 __all__ = [
