@@ -520,9 +520,16 @@ class _Walk:
         representation = step.requires.get(entity)
         if not representation or not step.depends_on:
             return False
-        copied = {s.response_key for s in representation if isinstance(s, FieldSel)} | {
-            "__typename"
+        renamed = {
+            r.path[-1]: r.rename_key_to
+            for r in step.input_rewrites
+            if isinstance(r, KeyRenamer) and len(r.path) == 2
         }
+        copied = {
+            renamed.get(s.response_key, s.response_key)
+            for s in representation
+            if isinstance(s, FieldSel)
+        } | {"__typename"}
         for subgraph, entity_type in self.qg.jump_targets(entity, wrapper.name):
             if subgraph == step.subgraph or entity_type != entity:
                 continue
@@ -544,6 +551,7 @@ class _Walk:
             # Only `__typename` and the key: the other subgraph is sent no field
             # it does not expect.
             wanted = _top_level_names(key.selection_set) | {"__typename"}
+            wanted |= {alias for alias, name in renamed.items() if name in wanted}
             merge_selections(
                 sibling.requires.setdefault(entity, []),
                 [
