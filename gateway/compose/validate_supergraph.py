@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from graphql.language import EnumValueNode
+
 from ._wording import subgraph_names
 from .errors import CompositionError
 from .subgraph import named_type
@@ -25,36 +27,123 @@ def _inaccessible(element: object) -> bool:
     return any(d.name.value == "inaccessible" for d in directives)
 
 
-def _referenced_inaccessible(supergraph: Supergraph) -> list[CompositionError]:
+def _inaccessible_rules(supergraph: Supergraph) -> list[CompositionError]:
+    """The inaccessible spec's rules for the API schema (inaccessible/v0.2, "Rules")."""
     errors: list[CompositionError] = []
-    hidden = {n for n, t in supergraph.types.items() if _inaccessible(t)}
+    types = supergraph.types
+    hidden = {n for n, t in types.items() if _inaccessible(t)}
 
-    def check(referenced: str, coordinate: str, type_name: str, field: str) -> None:
-        if referenced in hidden:
-            errors.append(
-                CompositionError(
-                    "REFERENCED_INACCESSIBLE",
-                    f'Type "{referenced}" is @inaccessible but is referenced by'
-                    f' "{coordinate}", which is in the API schema.',
-                    (),
+    def report(code: str, message: str, type_name: str, field: str | None) -> None:
+        errors.append(CompositionError(code, message, (), type_name, field))
+
+    def check_default(
+        default: object, coordinate: str, type_string: str, type_name: str, field: str
+    ) -> None:
+        enum = types.get(named_type(type_string))
+        if enum is None or enum.kind != "enum":
+            return
+        literals = getattr(default, "values", None) or [default]
+        for literal in literals:
+            value = enum.values.get(getattr(literal, "value", ""))
+            if isinstance(literal, EnumValueNode) and value and _inaccessible(value):
+                report(
+                    "DEFAULT_VALUE_USES_INACCESSIBLE",
+                    f'Enum value "{enum.name}.{value.name}" is @inaccessible but is'
+                    f' used in the default value of "{coordinate}", which is in the'
+                    " API schema.",
                     type_name,
                     field,
                 )
-            )
 
-    for merged in supergraph.types.values():
+    for merged in types.values():
         if merged.name in hidden:
             continue
+        children: list[object]
+        if merged.kind == "enum":
+            noun, children = "values", list(merged.values.values())
+        elif merged.kind == "union":
+            noun, children = "members", [types[m] for m in merged.members if m in types]
+        else:
+            noun, children = "fields", list(merged.fields.values())
+        if children and all(_inaccessible(c) for c in children):
+            report(
+                "ONLY_INACCESSIBLE_CHILDREN",
+                f'Type "{merged.name}" is in the API schema but all of its {noun} are'
+                " @inaccessible.",
+                merged.name,
+                None,
+            )
         for field in merged.fields.values():
-            if _inaccessible(field):
-                continue
             coordinate = f"{merged.name}.{field.name}"
-            check(named_type(field.type), coordinate, merged.name, field.name)
+            if _inaccessible(field):
+                if (
+                    merged.kind == "input"
+                    and field.type.endswith("!")
+                    and (field.default is None)
+                ):
+                    report(
+                        "REQUIRED_INACCESSIBLE",
+                        f'Input field "{coordinate}" is @inaccessible but is a required'
+                        " input field of its type.",
+                        merged.name,
+                        field.name,
+                    )
+                for interface in merged.interfaces:
+                    declared = types[interface].fields.get(field.name)
+                    if (
+                        interface in hidden
+                        or declared is None
+                        or _inaccessible(declared)
+                    ):
+                        continue
+                    report(
+                        "IMPLEMENTED_BY_INACCESSIBLE",
+                        f'Field "{coordinate}" is @inaccessible but implements the'
+                        f' interface field "{interface}.{field.name}", which is in the'
+                        " API schema.",
+                        merged.name,
+                        field.name,
+                    )
+                continue
+            referenced = named_type(field.type)
+            if referenced in hidden:
+                report(
+                    "REFERENCED_INACCESSIBLE",
+                    f'Type "{referenced}" is @inaccessible but is referenced by'
+                    f' "{coordinate}", which is in the API schema.',
+                    merged.name,
+                    field.name,
+                )
+            if field.default is not None:
+                check_default(
+                    field.default, coordinate, field.type, merged.name, field.name
+                )
             for argument in field.arguments.values():
-                if not _inaccessible(argument):
-                    check(
-                        named_type(argument.type),
-                        f"{coordinate}({argument.name}:)",
+                argument_coordinate = f"{coordinate}({argument.name}:)"
+                if _inaccessible(argument):
+                    if argument.type.endswith("!") and argument.default is None:
+                        report(
+                            "REQUIRED_INACCESSIBLE",
+                            f'Argument "{argument_coordinate}" is @inaccessible but is'
+                            " a required argument of its field.",
+                            merged.name,
+                            field.name,
+                        )
+                    continue
+                if named_type(argument.type) in hidden:
+                    report(
+                        "REFERENCED_INACCESSIBLE",
+                        f'Type "{named_type(argument.type)}" is @inaccessible but is'
+                        f' referenced by "{argument_coordinate}", which is in the API'
+                        " schema.",
+                        merged.name,
+                        field.name,
+                    )
+                if argument.default is not None:
+                    check_default(
+                        argument.default,
+                        argument_coordinate,
+                        argument.type,
                         merged.name,
                         field.name,
                     )
@@ -120,5 +209,5 @@ def validate_supergraph(supergraph: Supergraph) -> list[CompositionError]:
             )
         ]
     return _interface_keys_reach_implementations(supergraph) + (
-        _referenced_inaccessible(supergraph)
+        _inaccessible_rules(supergraph)
     )
