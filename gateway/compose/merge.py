@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 from graphql import print_ast
 
 from ._directives import merge_directives
+from ._links import BUILT_IN_DIRECTIVES
 from ._override import FieldSource, resolve_overrides
 from ._wording import (
     Raw,
@@ -414,7 +415,36 @@ class _Merger:
         subgraphs: list[Subgraph],
     ) -> None:
         coordinate = f"{merged.name}.{field_name}"
-        internal = [s for s in sources if not s.field.external] or sources
+        if all(s.field.external for s in sources):
+            self.errors.append(
+                CompositionError(
+                    "EXTERNAL_MISSING_ON_BASE",
+                    f'Field "{coordinate}" is marked @external on all the subgraphs in'
+                    " which it is listed"
+                    f" ({subgraph_names([s.subgraph.name for s in sources])}).",
+                    tuple(s.subgraph.name for s in sources),
+                    merged.name,
+                    field_name,
+                )
+            )
+            return
+        for source in sources:
+            if not source.field.external:
+                continue
+            for directive in source.field.directives:
+                if directive.name.value in BUILT_IN_DIRECTIVES:
+                    continue
+                self.errors.append(
+                    CompositionError(
+                        "MERGED_DIRECTIVE_APPLICATION_ON_EXTERNAL",
+                        f"[{source.subgraph.name}] Cannot apply merged directive"
+                        f' {print_ast(directive)} to external field "{coordinate}"',
+                        (source.subgraph.name,),
+                        merged.name,
+                        field_name,
+                    )
+                )
+        internal = [s for s in sources if not s.field.external]
         field_type, all_equal = self.merge_type_reference(
             coordinate,
             [(s.subgraph, s.field.type) for s in internal],
