@@ -12,10 +12,15 @@ from __future__ import annotations
 from collections import deque
 from typing import TYPE_CHECKING
 
+from graphql import GraphQLError, parse
+from graphql.language import FieldNode
+
 from .errors import CompositionError
 from .subgraph import named_type
 
 if TYPE_CHECKING:
+    from graphql.language import SelectionSetNode
+
     from .model import Supergraph
     from .subgraph import Subgraph, TypeDefinition
 
@@ -133,6 +138,28 @@ def _why_not(
     )
 
 
+# The fields a @provides makes resolvable below the providing field: name -> below.
+_Provided = dict[str, "_Provided"]
+
+
+def _provided(fields: str) -> _Provided:
+    """A @provides field set as a tree of field names (fragments are not followed)."""
+
+    def tree(selection_set: SelectionSetNode | None) -> _Provided:
+        selections = selection_set.selections if selection_set else ()
+        return {
+            s.name.value: tree(s.selection_set)
+            for s in selections
+            if isinstance(s, FieldNode)
+        }
+
+    try:
+        operation = parse(f"{{{fields}}}").definitions[0]
+    except GraphQLError:
+        return {}
+    return tree(getattr(operation, "selection_set", None))
+
+
 def _can_move(source: Subgraph, target: Subgraph, type_name: str) -> bool:
     """Whether `source` can hand `type_name` to `target` through a resolvable key."""
     here = source.types.get(type_name)
@@ -163,18 +190,24 @@ def validate_satisfiability(supergraph: Supergraph) -> list[CompositionError]:
     """Errors (SATISFIABILITY_ERROR) for fields no query path can resolve."""
     errors: list[CompositionError] = []
     reported: set[tuple[str, str]] = set()
-    seen: set[tuple[str, str]] = set()
-    queue: deque[tuple[str, Subgraph, tuple[str, ...], str]] = deque()
+    seen: set[tuple[str, str, str]] = set()
+    queue: deque[tuple[str, Subgraph, tuple[str, ...], str, _Provided]] = deque()
 
     def enter(
-        type_name: str, subgraph: Subgraph, path: tuple[str, ...], root: str
+        type_name: str,
+        subgraph: Subgraph,
+        path: tuple[str, ...],
+        root: str,
+        provided: _Provided | None = None,
     ) -> None:
         merged = supergraph.types.get(type_name)
         if merged is None or merged.kind not in ("object", "interface", "union"):
             return
-        if (type_name, subgraph.name) not in seen:
-            seen.add((type_name, subgraph.name))
-            queue.append((type_name, subgraph, path, root))
+        provided = provided or {}
+        key = (type_name, subgraph.name, repr(provided))
+        if key not in seen:
+            seen.add(key)
+            queue.append((type_name, subgraph, path, root, provided))
 
     for root in supergraph.root_types:
         for field in supergraph.types[root].fields.values():
@@ -188,19 +221,23 @@ def validate_satisfiability(supergraph: Supergraph) -> list[CompositionError]:
                         root,
                     )
     while queue:
-        type_name, subgraph, path, root = queue.popleft()
+        type_name, subgraph, path, root, provided = queue.popleft()
         merged = supergraph.types[type_name]
         here = subgraph.types.get(type_name)
         if merged.kind == "union":
             for member in here.members if here else ():
-                enter(member, subgraph, (*path, f"... on {member}"), root)
+                enter(member, subgraph, (*path, f"... on {member}"), root, provided)
             continue
         for field in merged.fields.values():
             own = here.fields.get(field.name) if here else None
             next_type = named_type(field.type)
             step = (*path, f"{type_name}.{field.name}")
-            if own is not None and not own.external:
-                enter(next_type, subgraph, step, root)
+            if own is not None and (not own.external or field.name in provided):
+                # A @provides here, or the one that brought us here, reaches further.
+                below = _provided(own.provides) if own.provides else None
+                enter(
+                    next_type, subgraph, step, root, below or provided.get(field.name)
+                )
                 continue
             others = [
                 s
