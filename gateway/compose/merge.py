@@ -28,8 +28,9 @@ from ._wording import (
 )
 from .errors import CompositionError, CompositionHint
 from .executable_directives import merge_executable_directives
-from .model import MergedArgument, MergedField, MergedType, MergedValue, Supergraph
-from .subgraph import ROOT_NAMES, named_type
+from .merge_enums import merge_enum
+from .model import MergedArgument, MergedField, MergedType, Supergraph
+from .subgraph import ROOT_NAMES
 
 if TYPE_CHECKING:
     from graphql.language import ValueNode
@@ -54,7 +55,7 @@ _KIND_NAMES = {
 }
 
 
-class _Merger:
+class Merger:
     def __init__(self, subgraphs: list[Subgraph], repeatable: frozenset[str]) -> None:
         self.subgraphs = sorted(subgraphs, key=lambda s: s.name)
         self.by_name = {s.name: s for s in self.subgraphs}
@@ -211,7 +212,7 @@ class _Merger:
         self.add_interface_object_fields()
         for name in order:
             if self.types.get(name) and self.types[name].kind == "enum":
-                self.merge_enum(name)
+                merge_enum(self, name)
         roots = [
             r
             for r in ROOT_NAMES.values()
@@ -759,127 +760,6 @@ class _Merger:
 
     # -- enums -------------------------------------------------------------------
 
-    def enum_usage(self, name: str) -> tuple[str | None, str | None]:
-        """The first input and output position (coordinates) that use an enum."""
-        as_input: str | None = None
-        as_output: str | None = None
-        for merged in self.types.values():
-            for field_definition in merged.fields.values():
-                coordinate = f"{merged.name}.{field_definition.name}"
-                if named_type(field_definition.type) == name:
-                    if merged.kind == "input":
-                        as_input = as_input or coordinate
-                    else:
-                        as_output = as_output or coordinate
-                for argument in field_definition.arguments.values():
-                    if named_type(argument.type) == name:
-                        as_input = as_input or f"{coordinate}({argument.name}:)"
-        return as_input, as_output
-
-    def merge_enum(self, name: str) -> None:
-        merged = self.types[name]
-        definitions = self.definitions(name)
-        values: list[str] = []
-        for _, definition in definitions:
-            values.extend(v for v in definition.values if v not in values)
-        as_input, as_output = self.enum_usage(name)
-        if as_input is None and as_output is None:
-            self.hints.append(
-                CompositionHint(
-                    "UNUSED_ENUM_TYPE",
-                    f'Enum type "{name}" is defined but unused. It will be included in'
-                    " the supergraph with all the values appearing in any subgraph"
-                    ' ("as if" it was only used as an output type).',
-                    tuple(s.name for s, _ in definitions),
-                    name,
-                )
-            )
-        if (
-            as_input
-            and not as_output
-            and not any(
-                all(value in d.values for _, d in definitions) for value in values
-            )
-        ):
-            self.errors.append(
-                CompositionError(
-                    "EMPTY_MERGED_ENUM_TYPE",
-                    f'None of the values of enum type "{name}" are defined consistently'
-                    " in all the subgraphs defining that type. As only values common to"
-                    " all subgraphs are merged, this would result in an empty type.",
-                    tuple(s.name for s, _ in definitions),
-                    name,
-                )
-            )
-            return
-        for value in values:
-            having = [s for s, d in definitions if value in d.values]
-            missing = [s.name for s, d in definitions if value not in d.values]
-            in_some = (
-                f'"{value}" is defined in {subgraph_names([s.name for s in having])}'
-                f" but not in {subgraph_names(missing)}"
-            )
-            if missing and as_input and as_output:
-                self.errors.append(
-                    CompositionError(
-                        "ENUM_VALUE_MISMATCH",
-                        f'Enum type "{name}" is used as both input type (for example,'
-                        f' as type of "{as_input}") and output type (for example, as'
-                        f' type of "{as_output}"), but value "{value}" is not defined'
-                        f' in all the subgraphs defining "{name}": {in_some}',
-                        tuple(s.name for s, _ in definitions),
-                        name,
-                    )
-                )
-                continue
-            if missing and as_input:
-                self.hints.append(
-                    CompositionHint(
-                        "INCONSISTENT_ENUM_VALUE_FOR_INPUT_ENUM",
-                        f'Value "{value}" of enum type "{name}" will not be part of the'
-                        " supergraph as it is not defined in all the subgraphs defining"
-                        f' "{name}": {in_some}.',
-                        tuple(s.name for s, _ in definitions),
-                        name,
-                    )
-                )
-                continue
-            if missing:
-                self.hints.append(
-                    CompositionHint(
-                        "INCONSISTENT_ENUM_VALUE_FOR_OUTPUT_ENUM",
-                        f'Value "{value}" of enum type "{name}" has been added to the'
-                        " supergraph but is only defined in a subset of the subgraphs"
-                        f' defining "{name}": {in_some}.',
-                        tuple(s.name for s, _ in definitions),
-                        name,
-                    )
-                )
-            merged.values[value] = MergedValue(
-                value,
-                self.merge_description(
-                    f"{name}.{value}",
-                    [
-                        (s, d.values[value].description)
-                        for s, d in definitions
-                        if value in d.values
-                    ],
-                ),
-                [
-                    join_directive("join__enumValue", graph=self.graph(s))
-                    for s in having
-                ],
-                merge_directives(
-                    (
-                        x
-                        for _, d in definitions
-                        if value in d.values
-                        for x in d.values[value].directives
-                    ),
-                    self.repeatable,
-                ),
-            )
-
 
 def _description_block(text: str | None) -> str:
     # Apollo indents only the first line break (JavaScript's String.replace).
@@ -890,6 +770,6 @@ def merge(
     subgraphs: list[Subgraph], repeatable: frozenset[str]
 ) -> tuple[Supergraph, list[CompositionError], list[CompositionHint]]:
     """Merge read subgraphs; returns the supergraph model, errors and hints."""
-    merger = _Merger(subgraphs, repeatable)
+    merger = Merger(subgraphs, repeatable)
     supergraph = merger.merge()
     return supergraph, merger.errors, merger.hints
