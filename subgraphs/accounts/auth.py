@@ -148,24 +148,26 @@ async def login(
     email: str,
     password: str,
     throttle: LoginThrottle | None = None,
+    client: str = "unknown",
 ) -> TokenPair:
     """Tokens for the user with `email` and `password`; Unauthenticated otherwise,
-    RateLimited after too many failures for that email (when given a throttle)."""
+    RateLimited after too many failures for that email from `client` (the caller's
+    address), or for that email at all (when given a throttle)."""
     try:
         normalized = normalize_email(email)
     except BadUserInput:
         normalized = None
     key = normalized or email
     if throttle is not None:
-        throttle.check(key)
+        await throttle.check(key, client)
     user = await User.get_or_none(email=normalized) if normalized else None
     ok = await verify_password(user.password_hash if user else None, password)
     if user is None or not ok:
         if throttle is not None:
-            throttle.record_failure(key)
+            await throttle.record_failure(key, client)
         raise Unauthenticated("Invalid email or password.")
     if throttle is not None:
-        throttle.reset(key)
+        await throttle.reset(key, client)
     if needs_rehash(user.password_hash):
         user.password_hash = await hash_password(password)
         await user.save(update_fields=["password_hash"])

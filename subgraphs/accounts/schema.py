@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import hmac
 from datetime import datetime  # noqa: TC003 - Strawberry reads annotations at runtime
 from typing import TYPE_CHECKING, TypeVar
 
@@ -13,7 +14,7 @@ from strawberry.types import Info
 from subgraphs.accounts import auth
 from subgraphs.accounts.loaders import load_tenants, load_users
 from subgraphs.accounts.throttle import LoginThrottle
-from subgraphs.kit.context import RequestContext
+from subgraphs.kit.context import GATEWAY_SECRET_HEADER, RequestContext
 from subgraphs.kit.errors import BadUserInput, NotFound, Unauthenticated
 
 if TYPE_CHECKING:
@@ -210,6 +211,7 @@ class Mutation:
             email=email,
             password=password,
             throttle=login_throttle(info.context),
+            client=client_address(info.context),
         )
         return AuthPayload.from_pair(pair)
 
@@ -222,15 +224,42 @@ class Mutation:
 
 
 def login_throttle(context: RequestContext) -> LoginThrottle | None:
-    """The throttle of this subgraph app (one per app, kept on its state)."""
+    """The throttle of this subgraph app (one per app, kept on its state): counts
+    shared through the broker's Redis when REDIS_URL is set, in memory otherwise."""
     request = context.request
     app = request.scope.get("app") if request is not None else None
     if app is None:
         return None
     throttle = getattr(app.state, "login_throttle", None)
     if throttle is None:
-        throttle = app.state.login_throttle = LoginThrottle()
+        throttle = app.state.login_throttle = LoginThrottle.for_broker(context.broker)
     return throttle
+
+
+def client_address(context: RequestContext) -> str:
+    """The caller's address: the first X-Forwarded-For entry when the request
+    carries the gateway secret (the gateway vouches for it), else the peer address
+    the ASGI server reports (uvicorn applies X-Forwarded-For from FORWARDED_ALLOW_IPS).
+
+    Behind a proxy that sends neither, every caller shares the proxy's address and
+    the throttle counts per email again.
+    """
+    request = context.request
+    if request is None:
+        return "unknown"
+    headers = request.headers
+    secret = headers.get(GATEWAY_SECRET_HEADER)
+    forwarded = headers.get("x-forwarded-for", "").split(",")[0].strip()
+    if (
+        forwarded
+        and secret is not None
+        and hmac.compare_digest(
+            secret.encode(), context.settings.gateway_secret.encode()
+        )
+    ):
+        return forwarded
+    client = request.client
+    return client.host if client is not None else "unknown"
 
 
 async def _convert(pending: Awaitable[R], convert: Callable[[R], T]) -> T:

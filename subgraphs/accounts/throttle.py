@@ -1,63 +1,183 @@
-"""Failed-login throttling: too many wrong passwords for one email and it waits.
+"""Failed-login throttling, per (email, client address) with a looser per-email ceiling.
 
-Per process and in memory: enough for one accounts process (the embedded mode and the
-compose file run one). Several replicas would each count on their own.
+Counting per email alone let anyone lock a victim out by typing wrong passwords for
+the victim's address. So the tight limit (`max_failures_per_client`, 10 in 15 min)
+counts the failures of one email from one client address: an attacker locks out
+only themselves. The per-email ceiling (`max_failures_per_email`, 100) still caps a
+guessing attack spread over many addresses; only such an attack can lock an email.
+A successful login clears its (email, address) count, never the ceiling, so a victim
+logging in does not hand the attacker a fresh budget.
+
+Failures are kept in a FailureLog: in memory (one process) or in Redis, shared by
+every accounts replica, when REDIS_URL is set (see `LoginThrottle.for_broker`).
 """
 
 from __future__ import annotations
 
+import hashlib
+import logging
+import math
 import time
+import uuid
 from collections import deque
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
+
+from redis.exceptions import RedisError
 
 from subgraphs.kit.errors import RateLimited
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-# Distinct emails tracked at most; the least recently failed is forgotten first.
+    from redis import asyncio as aioredis
+
+    from subgraphs.kit.pubsub import Broker
+
+logger = logging.getLogger("agora.subgraphs")
+
+# Keys tracked in memory at most; the least recently failed is forgotten first.
 MAX_TRACKED = 100_000
+# Failures kept per key at most (no limit is higher).
+MAX_PER_KEY = 1000
+
+
+class FailureLog(Protocol):
+    """Timestamps of failed logins by key, within a sliding window."""
+
+    async def recent(self, key: str, since: float) -> list[float]:
+        """The key's failures after `since`, oldest first (older ones are dropped)."""
+        ...
+
+    async def add(self, key: str, at: float, window: float) -> None:
+        """Record a failure of `key` at `at`, kept at least `window` seconds."""
+        ...
+
+    async def clear(self, key: str) -> None:
+        """Forget every failure of `key`."""
+        ...
+
+
+@dataclass
+class MemoryFailureLog:
+    """Failures in this process's memory (the embedded default)."""
+
+    _failures: dict[str, deque[float]] = field(default_factory=dict, repr=False)
+
+    async def recent(self, key: str, since: float) -> list[float]:
+        failures = self._failures.get(key)
+        if failures is None:
+            return []
+        while failures and failures[0] <= since:
+            failures.popleft()
+        if not failures:
+            del self._failures[key]
+        return list(failures)
+
+    async def add(self, key: str, at: float, window: float) -> None:
+        failures = self._failures.pop(key, None) or deque(maxlen=MAX_PER_KEY)
+        failures.append(at)
+        self._failures[key] = failures  # most recently failed last
+        while len(self._failures) > MAX_TRACKED:
+            del self._failures[next(iter(self._failures))]
+
+    async def clear(self, key: str) -> None:
+        self._failures.pop(key, None)
+
+
+class RedisFailureLog:
+    """Failures in Redis sorted sets (score = time), shared by every replica.
+
+    Redis unreachable: the failure is logged and logins go unthrottled rather than
+    all refused; an outage must not lock everyone out.
+    """
+
+    def __init__(self, redis: aioredis.Redis, prefix: str = "agora:") -> None:
+        self.redis = redis
+        self.prefix = prefix + "accounts:login-failures:"
+
+    async def recent(self, key: str, since: float) -> list[float]:
+        name = self.prefix + key
+        try:
+            async with self.redis.pipeline(transaction=True) as pipe:
+                pipe.zremrangebyscore(name, "-inf", since)
+                pipe.zrange(name, 0, -1, withscores=True)
+                _, members = await pipe.execute()
+        except (RedisError, OSError) as error:
+            logger.warning("login throttle: Redis unavailable, not enforced: %s", error)
+            return []
+        return [float(score) for _, score in members]
+
+    async def add(self, key: str, at: float, window: float) -> None:
+        name = self.prefix + key
+        # A unique member per failure: two failures in one clock tick both count.
+        member = f"{at!r}:{uuid.uuid4().hex[:12]}"
+        try:
+            async with self.redis.pipeline(transaction=True) as pipe:
+                pipe.zadd(name, {member: at})
+                pipe.expire(name, math.ceil(window) + 1)
+                await pipe.execute()
+        except (RedisError, OSError) as error:
+            logger.warning("login throttle: failure not recorded: %s", error)
+
+    async def clear(self, key: str) -> None:
+        try:
+            await self.redis.delete(self.prefix + key)
+        except (RedisError, OSError) as error:
+            logger.warning("login throttle: failures not cleared: %s", error)
+
+
+def _key(kind: str, *parts: str) -> str:
+    # Hashed: no email or address in Redis keys, and a bounded key length.
+    digest = hashlib.sha256("\0".join(parts).encode()).hexdigest()[:32]
+    return f"{kind}:{digest}"
 
 
 @dataclass
 class LoginThrottle:
-    """At most `max_failures` failed logins per email within `window` seconds."""
+    """At most `max_failures_per_client` failed logins per (email, client address)
+    and `max_failures_per_email` per email, each within `window` seconds."""
 
-    max_failures: int = 10
+    failures: FailureLog = field(default_factory=MemoryFailureLog)
+    max_failures_per_client: int = 10
+    max_failures_per_email: int = 100
     window: float = 900.0
-    clock: Callable[[], float] = time.monotonic
-    _failures: dict[str, deque[float]] = field(default_factory=dict, repr=False)
+    # Wall time: replicas sharing Redis must agree on it.
+    clock: Callable[[], float] = time.time
 
-    def check(self, email: str) -> None:
-        """Raise RateLimited (with `retry_after`) while `email` is locked out."""
-        failures = self._recent(email)
-        if failures is not None and len(failures) >= self.max_failures:
-            retry_after = failures[0] + self.window - self.clock()
-            raise RateLimited(
-                "Too many failed logins; try again later.",
-                retry_after=round(max(retry_after, 0.0), 1),
-            )
+    @classmethod
+    def for_broker(cls, broker: Broker | None) -> LoginThrottle:
+        """Shared through the broker's Redis when there is one, in memory otherwise."""
+        redis = broker.redis if broker is not None else None
+        if redis is None or broker is None:
+            return cls()
+        return cls(RedisFailureLog(redis, broker.prefix))
 
-    def record_failure(self, email: str) -> None:
-        failures = self._recent(email) or deque(maxlen=self.max_failures)
-        failures.append(self.clock())
-        self._failures.pop(email, None)
-        self._failures[email] = failures
-        while len(self._failures) > MAX_TRACKED:
-            del self._failures[next(iter(self._failures))]
+    async def check(self, email: str, client: str) -> None:
+        """Raise RateLimited (with `retry_after`) while this email is locked out for
+        this client, or for everyone."""
+        since = self.clock() - self.window
+        for key, limit in self._limits(email, client):
+            failures = await self.failures.recent(key, since)
+            if len(failures) >= limit:
+                # Allowed again once enough of the oldest failures left the window.
+                unlocks_at = failures[len(failures) - limit] + self.window
+                raise RateLimited(
+                    "Too many failed logins; try again later.",
+                    retry_after=round(max(unlocks_at - self.clock(), 0.0), 1),
+                )
 
-    def reset(self, email: str) -> None:
-        self._failures.pop(email, None)
+    async def record_failure(self, email: str, client: str) -> None:
+        at = self.clock()
+        for key, _ in self._limits(email, client):
+            await self.failures.add(key, at, self.window)
 
-    def _recent(self, email: str) -> deque[float] | None:
-        failures = self._failures.get(email)
-        if failures is None:
-            return None
-        horizon = self.clock() - self.window
-        while failures and failures[0] <= horizon:
-            failures.popleft()
-        if not failures:
-            del self._failures[email]
-            return None
-        return failures
+    async def reset(self, email: str, client: str) -> None:
+        """After a successful login: clear this client's count for the email."""
+        await self.failures.clear(_key("client", email, client))
+
+    def _limits(self, email: str, client: str) -> tuple[tuple[str, int], ...]:
+        return (
+            (_key("client", email, client), self.max_failures_per_client),
+            (_key("email", email), self.max_failures_per_email),
+        )

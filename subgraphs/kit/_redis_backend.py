@@ -72,6 +72,11 @@ class ResilientRedisBackend(BroadcastBackend):
         self.connected = False
         self.reconnects = 0
 
+    @property
+    def client(self) -> aioredis.Redis:
+        """The command (publishing) client; closed by disconnect()."""
+        return self._client
+
     async def connect(self) -> None:
         # Redis being down at start-up is not fatal: /ready says 503 until it is back.
         try:

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
 
     from broadcaster import Event
     from broadcaster._backends.base import BroadcastBackend
+    from redis import asyncio as aioredis
 
     from subgraphs.kit.settings import Settings
 
@@ -98,6 +99,17 @@ class Broker:
             prefix=settings.redis_prefix,
             queue_size=settings.subscriber_queue_size,
         )
+
+    @property
+    def redis(self) -> aioredis.Redis | None:
+        """The Redis client the broker publishes with; None on memory://.
+
+        For other state a subgraph shares across processes (counters, locks) under
+        `prefix`; it is closed when the broker disconnects.
+        """
+        if isinstance(self.backend, ResilientRedisBackend):
+            return self.backend.client
+        return None
 
     @property
     def connected(self) -> bool:
