@@ -148,3 +148,16 @@ async def test_subscriber_reconnects_when_the_link_goes_silent(
             await publisher.publish("alerts", {"n": 2})
             async with asyncio.timeout(5):
                 assert await anext(events) == {"n": 2}
+
+
+async def test_a_redis_broker_lends_its_client_for_shared_state(
+    redis_url: str, redis_prefix: str
+) -> None:
+    assert Broker("memory://").redis is None
+    async with Broker(redis_url, prefix=redis_prefix) as broker:
+        redis = broker.redis
+        assert redis is not None
+        key = redis_prefix + "lent"
+        await redis.set(key, "1", ex=60)
+        assert await redis.get(key) == b"1"
+        await redis.delete(key)
