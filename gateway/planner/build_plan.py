@@ -12,7 +12,12 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
-from graphql import VariableNode, print_ast
+from graphql import (
+    GraphQLInterfaceType,
+    GraphQLUnionType,
+    VariableNode,
+    print_ast,
+)
 
 from ..errors import PlanningError
 from ._print import print_operation
@@ -33,6 +38,8 @@ from .plan import (
 
 if TYPE_CHECKING:
     from collections.abc import Callable
+
+    from graphql import GraphQLSchema
 
     from ..supergraph import Supergraph
     from .fetch_graph import FetchGraph, FetchStep
@@ -182,7 +189,9 @@ class _FetchPrinter:
             operation_kind=kind,
             variable_usages=tuple(usages),
             requires=tuple(
-                InlineFragmentSelection(type_name, _requires(sels))
+                InlineFragmentSelection(
+                    type_name, _requires(sels, self.supergraph.schema)
+                )
                 for type_name, sels in step.requires.items()
             ),
             operation_name=name,
@@ -208,21 +217,29 @@ class _FetchPrinter:
 
 
 def _is_abstract(graphql_type: object) -> bool:
-    from graphql import GraphQLInterfaceType, GraphQLUnionType
-
     return isinstance(graphql_type, GraphQLInterfaceType | GraphQLUnionType)
 
 
-def _requires(selections: list[Sel]) -> tuple[Selection, ...]:
+def _requires(selections: list[Sel], schema: GraphQLSchema) -> tuple[Selection, ...]:
     result: list[Selection] = []
     for sel in selections:
         if isinstance(sel, FieldSel):
-            sub = () if sel.selections is None else _requires(sel.selections)
+            sub = () if sel.selections is None else _requires(sel.selections, schema)
             result.append(FieldSelection(sel.response_key, sub))
-        else:
-            result.append(
-                InlineFragmentSelection(sel.type_condition, _requires(sel.selections))
+            continue
+        sub = _requires(sel.selections, schema)
+        graphql_type = (
+            None if sel.type_condition is None else schema.get_type(sel.type_condition)
+        )
+        if isinstance(graphql_type, GraphQLInterfaceType | GraphQLUnionType):
+            # The executor matches a condition against the object's `__typename`,
+            # so a fragment on an abstract type becomes one per possible object type.
+            result.extend(
+                InlineFragmentSelection(possible.name, sub)
+                for possible in schema.get_possible_types(graphql_type)
             )
+        else:
+            result.append(InlineFragmentSelection(sel.type_condition, sub))
     return tuple(result)
 
 
