@@ -9,7 +9,7 @@ of @requires and the possible runtime types of abstract types are not followed.
 
 from __future__ import annotations
 
-from collections import deque
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from graphql import GraphQLError, parse
@@ -19,6 +19,8 @@ from .errors import CompositionError
 from .subgraph import named_type
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from graphql.language import SelectionSetNode
 
     from .model import Supergraph
@@ -186,108 +188,144 @@ def _reachable(
     return found[1:]
 
 
-def validate_satisfiability(supergraph: Supergraph) -> list[CompositionError]:
-    """Errors (SATISFIABILITY_ERROR) for fields no query path can resolve."""
-    errors: list[CompositionError] = []
-    reported: set[tuple[str, str]] = set()
-    seen: set[tuple[str, str, str]] = set()
-    queue: deque[tuple[str, Subgraph, tuple[str, ...], str, _Provided]] = deque()
+@dataclass(frozen=True, slots=True)
+class _State:
+    """Where a query path stands: a type, and each subgraph that could be resolving
+    it there (with what a @provides on the way made resolvable)."""
 
-    def enter(
-        type_name: str,
-        subgraph: Subgraph,
-        path: tuple[str, ...],
-        root: str,
-        provided: _Provided | None = None,
-    ) -> None:
-        merged = supergraph.types.get(type_name)
+    type_name: str
+    options: tuple[tuple[Subgraph, _Provided], ...]
+    path: tuple[str, ...]
+    root: str
+
+    @property
+    def key(self) -> tuple[str, tuple[tuple[str, str], ...]]:
+        return self.type_name, tuple((s.name, repr(p)) for s, p in self.options)
+
+
+def validate_satisfiability(supergraph: Supergraph) -> list[CompositionError]:
+    """Errors (SATISFIABILITY_ERROR) for fields no query path can resolve.
+
+    Walks depth-first from the root types, as Apollo's ValidationTraversal does, with
+    one state per (type, subgraph options); a state is visited once.
+    """
+    errors: list[CompositionError] = []
+    seen: set[tuple[str, tuple[tuple[str, str], ...]]] = set()
+    stack: list[_State] = []
+
+    def push(state: _State) -> None:
+        merged = supergraph.types.get(state.type_name)
         if merged is None or merged.kind not in ("object", "interface", "union"):
             return
-        provided = provided or {}
-        key = (type_name, subgraph.name, repr(provided))
-        if key not in seen:
-            seen.add(key)
-            queue.append((type_name, subgraph, path, root, provided))
+        if state.options:
+            stack.append(state)
 
     for root in supergraph.root_types:
-        for field in supergraph.types[root].fields.values():
-            for subgraph in supergraph.subgraphs:
-                found = subgraph.types.get(root)
-                if found and field.name in found.fields:
-                    enter(
-                        named_type(field.type),
-                        subgraph,
-                        (f"{root}.{field.name}",),
-                        root,
-                    )
-    while queue:
-        type_name, subgraph, path, root, provided = queue.popleft()
-        merged = supergraph.types[type_name]
-        here = subgraph.types.get(type_name)
+        options: tuple[tuple[Subgraph, _Provided], ...] = tuple(
+            (s, {}) for s in supergraph.subgraphs if root in s.types
+        )
+        push(_State(root, options, (), root))
+    while stack:
+        state = stack.pop()
+        # Visited once, by the path popped first (Apollo's previousVisits).
+        if state.key in seen:
+            continue
+        seen.add(state.key)
+        merged = supergraph.types[state.type_name]
         if merged.kind == "union":
-            for member in here.members if here else ():
-                enter(member, subgraph, (*path, f"... on {member}"), root, provided)
+            for member in merged.members:
+                with_member = tuple(
+                    (s, p)
+                    for s, p in state.options
+                    if member in getattr(s.types.get(state.type_name), "members", ())
+                )
+                step = (*state.path, f"... on {member}")
+                push(_State(member, with_member, step, state.root))
             continue
         for field in merged.fields.values():
-            own = here.fields.get(field.name) if here else None
-            next_type = named_type(field.type)
-            step = (*path, f"{type_name}.{field.name}")
-            if own is not None and (not own.external or field.name in provided):
-                # A @provides here, or the one that brought us here, reaches further.
-                below = _provided(own.provides) if own.provides else None
-                enter(
-                    next_type, subgraph, step, root, below or provided.get(field.name)
-                )
-                continue
-            others = [
-                s
-                for s in supergraph.subgraphs
-                if s is not subgraph
-                and type_name in s.types
-                and field.name in s.types[type_name].fields
-                and not s.types[type_name].fields[field.name].external
-            ]
-            if not others:
-                # Only an @interfaceObject provides it; reached through the interface.
-                continue
-            reachable = _reachable(supergraph, subgraph, type_name)
-            movable = [s for s in others if s in reachable]
-            for target in movable:
-                enter(next_type, target, step, root)
-            if movable:
-                continue
-            if merged.kind == "interface":
-                # Apollo type-explodes: each implementation here must reach the field.
-                for implementation in subgraph.types.values():
-                    if type_name in implementation.interfaces:
-                        downcast = (*path, f"... on {implementation.name}")
-                        enter(implementation.name, subgraph, downcast, root)
-                continue
-            if (type_name, field.name) in reported:
-                continue
-            reasons = [
-                (s, _why_not(subgraph, s, type_name, field.name)) for s in others
-            ]
-            reported.add((type_name, field.name))
-            query = _print_query(
-                supergraph,
-                root,
-                step,
-                next_type in supergraph.types
-                and supergraph.types[next_type].kind
-                in ("object", "interface", "union"),
-            )
-            details = "\n".join(f"  - {reason}" for _, reason in reasons)
-            errors.append(
-                CompositionError(
-                    "SATISFIABILITY_ERROR",
-                    f"The following supergraph API query:\n{query}\ncannot be"
-                    " satisfied by the subgraphs because:\n"
-                    f'- from subgraph "{subgraph.name}":\n'
-                    f'  - cannot find field "{type_name}.{field.name}".\n{details}',
-                    (subgraph.name, *(s.name for s in others)),
-                    type_name,
-                    field.name,
-                )
-            )
+            error = _advance(supergraph, state, field.name, push)
+            if error is not None:
+                errors.append(error)
     return errors
+
+
+def _advance(
+    supergraph: Supergraph,
+    state: _State,
+    field_name: str,
+    push: Callable[[_State], None],
+) -> CompositionError | None:
+    """Follow `field_name` from `state`; the error when no option can resolve it."""
+    type_name = state.type_name
+    field = supergraph.types[type_name].fields[field_name]
+    next_type = named_type(field.type)
+    step = (*state.path, f"{type_name}.{field_name}")
+    next_options: list[tuple[Subgraph, _Provided]] = []
+    failures: list[tuple[Subgraph, list[str]]] = []
+    for subgraph, provided in state.options:
+        here = subgraph.types.get(type_name)
+        own = here.fields.get(field_name) if here else None
+        if own is not None and (not own.external or field_name in provided):
+            # A @provides here, or the one that brought us here, reaches further.
+            below = _provided(own.provides) if own.provides else None
+            next_options.append((subgraph, below or provided.get(field_name, {})))
+            continue
+        others = [
+            s
+            for s in supergraph.subgraphs
+            if s is not subgraph
+            and type_name in s.types
+            and field_name in s.types[type_name].fields
+            and not s.types[type_name].fields[field_name].external
+        ]
+        if not others:
+            continue  # only an @interfaceObject resolves it, through the interface
+        reachable = _reachable(supergraph, subgraph, type_name)
+        movable = [s for s in others if s in reachable]
+        if movable:
+            next_options += [(s, {}) for s in movable]
+        elif supergraph.types[type_name].kind == "interface":
+            # Apollo type-explodes: each implementation here must reach the field.
+            for implementation in subgraph.types.values():
+                if type_name in implementation.interfaces:
+                    downcast = (*state.path, f"... on {implementation.name}")
+                    options = ((subgraph, provided),)
+                    push(_State(implementation.name, options, downcast, state.root))
+        else:
+            reasons = [f'cannot find field "{type_name}.{field_name}"']
+            reasons += [
+                _why_not(subgraph, s, type_name, field_name) or "" for s in others
+            ]
+            failures.append((subgraph, reasons))
+    if next_options:
+        unique = {s.name: (s, p) for s, p in reversed(next_options)}
+        ordered = tuple(
+            unique[s.name] for s in supergraph.subgraphs if s.name in unique
+        )
+        push(_State(next_type, ordered, step, state.root))
+        return None
+    if not failures:
+        return None
+    composite = next_type in supergraph.types and supergraph.types[next_type].kind in (
+        "object",
+        "interface",
+        "union",
+    )
+    query = _print_query(supergraph, state.root, step, composite)
+    blocks = []
+    for subgraph, reasons in failures:
+        unique_reasons = list(dict.fromkeys(r.rstrip(".") for r in reasons))
+        if len(unique_reasons) == 1:
+            blocks.append(f'- from subgraph "{subgraph.name}": {unique_reasons[0]}.')
+        else:
+            lines = "".join(f"\n  - {r}." for r in unique_reasons)
+            blocks.append(f'- from subgraph "{subgraph.name}":{lines}')
+    involved = [s.name for s in supergraph.subgraphs if s.types.get(type_name)]
+    return CompositionError(
+        "SATISFIABILITY_ERROR",
+        f"The following supergraph API query:\n{query}\ncannot be satisfied by the"
+        " subgraphs because:\n" + "\n".join(blocks),
+        tuple(involved),
+        type_name,
+        field_name,
+    )
