@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import fcntl
 import io
 import json
 import os
@@ -28,7 +29,7 @@ import urllib.request
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from correctness import check_response
 from fixture_data import Operation, load_operations
@@ -441,6 +442,29 @@ def _progress(message: str) -> None:
 # -- set-up checks --------------------------------------------------------------------
 
 
+def hold_run_lock(path: Path = RESULTS / "run.lock") -> IO[str]:
+    """Take the bench's lock until the returned file is closed (or the process ends):
+    two runs at once would fight over the fixed ports and over `npm ci`.
+
+    Raises BenchAborted, naming the holder's pid, when another run holds it."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    lock = path.open("a+")
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        lock.seek(0)
+        holder = lock.read().strip() or "?"
+        lock.close()
+        raise BenchAborted(
+            f"another bench run (pid {holder}) holds {path}: wait for it to end"
+        ) from None
+    lock.seek(0)
+    lock.truncate()
+    lock.write(f"{os.getpid()}\n")
+    lock.flush()
+    return lock
+
+
 def require_tools(need_node: bool) -> None:
     if shutil.which("wrk") is None:
         raise BenchAborted("wrk is not installed: apt-get install wrk (Debian/Ubuntu)")
@@ -557,7 +581,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     started_at = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     loadavg_before = _loadavg()
+    lock: IO[str] | None = None
     try:
+        lock = hold_run_lock()
         require_tools(need_node=True)
         ensure_node_modules()
         require_free_ports(names, gateways())
@@ -577,6 +603,8 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     finally:
         bench.processes.stop_all()
+        if lock is not None:
+            lock.close()
     report = {
         "started_at": started_at,
         "settings": {

@@ -21,6 +21,7 @@ from runner import (
     compose_supergraph,
     export_gateway,
     get_json,
+    hold_run_lock,
     port_is_open,
     run_wrk,
 )
@@ -132,3 +133,14 @@ def test_a_gateway_that_does_not_answer_is_judged_wrong_not_fatal(
     assert verdict["ok"] is False
     assert verdict["problem"].startswith("no answer: ")
     assert verdict["variables"] == {}
+
+
+def test_a_second_run_is_refused_while_the_first_holds_the_lock(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "run.lock"
+    first = hold_run_lock(path)
+    with pytest.raises(BenchAborted, match=rf"another bench run \(pid {os.getpid()}\)"):
+        hold_run_lock(path)
+    first.close()
+    hold_run_lock(path).close()
