@@ -78,7 +78,7 @@ def _field(field: MergedField) -> str:
         + text
         + _directives(first)
         + joins
-        + (_directives(rest))
+        + _directives(rest)
     )
 
 
@@ -113,11 +113,12 @@ def _type(merged: MergedType) -> str:
     return text + ("\n{\n" if lines else " {\n") + "\n".join(body) + "\n}"
 
 
-def _join_order(text: str) -> tuple[int, str]:
-    # join__implements first, then join__type, then join__unionMember (as Apollo does).
-    rank = 0 if text.startswith("@join__implements") else 1
-    rank = 2 if text.startswith("@join__unionMember") else rank
-    return rank, ""
+def _join_order(text: str) -> int:
+    # join__implements first, then join__type, then join__unionMember (as Apollo does);
+    # sorted() is stable, so each kind keeps the subgraph order.
+    if text.startswith("@join__implements"):
+        return 0
+    return 2 if text.startswith("@join__unionMember") else 1
 
 
 def _used_directives(supergraph: Supergraph) -> set[str]:
