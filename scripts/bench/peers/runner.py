@@ -478,18 +478,27 @@ def ensure_node_modules() -> None:
     """Install the peers from package-lock.json when node_modules is missing."""
     if (HERE / "node_modules" / ".package-lock.json").exists():
         return
-    _progress("installing the Node peers: npm ci (once)")
-    subprocess.run(
-        ["npm", "ci", "--no-audit", "--no-fund"], cwd=HERE, check=True, timeout=900
-    )
+    _progress("installing the Node peers: npm ci (once, about a minute)")
+    try:
+        subprocess.run(
+            ["npm", "ci", "--no-audit", "--no-fund"], cwd=HERE, check=True, timeout=900
+        )
+    except (subprocess.CalledProcessError, subprocess.TimeoutExpired) as error:
+        raise BenchAborted(f"npm ci in {HERE} failed ({error}); see above") from None
 
 
 def compose_supergraph(out: Path) -> None:
-    subprocess.run(
-        ["node", str(HERE / "compose.mjs"), "--port-base", str(SUBGRAPH_PORT_BASE),
-         "--out", str(out)],
-        cwd=HERE, check=True, timeout=120, capture_output=True,
-    )  # fmt: skip
+    """Compose fixtures/*.graphql with @apollo/composition into out."""
+    try:
+        subprocess.run(
+            ["node", str(HERE / "compose.mjs"), "--port-base",
+             str(SUBGRAPH_PORT_BASE), "--out", str(out)],
+            cwd=HERE, check=True, timeout=120, capture_output=True, text=True,
+        )  # fmt: skip
+    except subprocess.CalledProcessError as error:
+        raise BenchAborted(f"composition failed:\n{error.stderr}") from None
+    except subprocess.TimeoutExpired:
+        raise BenchAborted("composition took over 120 s") from None
 
 
 def check_supergraph_is_current(workdir: Path) -> None:
@@ -565,7 +574,11 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     signal.signal(signal.SIGINT, signal.default_int_handler)
     if args.compose:
-        compose_supergraph(SUPERGRAPH)
+        try:
+            compose_supergraph(SUPERGRAPH)
+        except BenchAborted as error:
+            print(f"bench aborted: {error}", file=sys.stderr)
+            return 2
         _progress(f"wrote {SUPERGRAPH}")
         return 0
     names = list(dict.fromkeys(args.only or GATEWAY_NAMES))
