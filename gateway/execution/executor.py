@@ -228,7 +228,12 @@ class _Execution:
         service = node.service_name
         transport = self.transports.get(service)
         request = SubgraphRequest(
-            service, node.operation, variables, node.operation_name, self.headers
+            service,
+            node.operation,
+            variables,
+            node.operation_name,
+            self.headers,
+            idempotent=node.operation_kind != "mutation",
         )
         try:
             if transport is None:

@@ -4,7 +4,8 @@ Measured on the gateway benchmark, httpx's pool (httpcore over anyio) cost about
 more per subgraph request than a plain asyncio stream (scripts/bench/gateway), and
 the gateway's requests are always the same shape: a JSON POST to one origin. This
 client does only that: one write per request, Content-Length or chunked responses,
-keep-alive reuse, and one retry when a reused idle connection turns out closed.
+keep-alive reuse, and one retry when a reused idle connection turns out closed
+(queries only: a mutation is never sent twice, and avoids long-idle connections).
 """
 
 from __future__ import annotations
@@ -26,6 +27,9 @@ if TYPE_CHECKING:
 __all__ = ["Http11Transport"]
 
 _MAX_HEADER_BYTES = 64 * 1024
+# A mutation does not reuse a connection idle for longer than this: servers close idle
+# keep-alive connections (uvicorn after 5 s), and a mutation cannot be retried.
+_MUTATION_MAX_IDLE = 2.0
 
 
 class _StaleConnection(Exception):
@@ -33,7 +37,7 @@ class _StaleConnection(Exception):
 
 
 class _Connection:
-    __slots__ = ("reader", "reused", "writer")
+    __slots__ = ("idle_since", "reader", "reused", "writer")
 
     def __init__(
         self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
@@ -41,6 +45,7 @@ class _Connection:
         self.reader = reader
         self.writer = writer
         self.reused = False
+        self.idle_since = 0.0
 
     def close(self) -> None:
         self.writer.close()
@@ -173,12 +178,13 @@ class Http11Transport:
         payload = b"".join(head) + body
         with translate_errors(self.name, self.timeout):
             async with asyncio.timeout(self.timeout), self._slots:
-                status, content = await self._send(payload)
+                status, content = await self._send(payload, request.idempotent)
             return decode_response(self.name, status, content)
 
-    async def _send(self, payload: bytes) -> tuple[int, bytes]:
-        for _ in range(2):
-            connection = self._idle_connection() or await self._connect()
+    async def _send(self, payload: bytes, idempotent: bool) -> tuple[int, bytes]:
+        max_idle = None if idempotent else _MUTATION_MAX_IDLE
+        for _ in range(2 if idempotent else 1):
+            connection = self._idle_connection(max_idle) or await self._connect()
             try:
                 status, content, keep_alive = await connection.roundtrip(
                     self.name, payload
@@ -191,19 +197,25 @@ class Http11Transport:
                 raise
             if keep_alive:
                 connection.reused = True
+                connection.idle_since = asyncio.get_running_loop().time()
                 self._idle.append(connection)
             else:
                 connection.close()
             return status, content
         raise SubgraphUnavailable(self.name, "the connection was closed")
 
-    def _idle_connection(self) -> _Connection | None:
+    def _idle_connection(self, max_idle: float | None = None) -> _Connection | None:
+        now = asyncio.get_running_loop().time()
         while self._idle:
             connection = self._idle.pop()
             # EOF already seen: the server closed it while it sat in the pool.
             if connection.reader.at_eof() or connection.writer.is_closing():
                 connection.close()
                 continue
+            if max_idle is not None and now - connection.idle_since > max_idle:
+                # Too old to trust with a mutation; queries may still use it later.
+                self._idle.appendleft(connection)
+                return None
             return connection
         return None
 

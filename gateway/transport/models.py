@@ -22,6 +22,9 @@ class SubgraphRequest:
     variables: JSONObject = field(default_factory=dict)
     operation_name: str | None = None
     headers: Mapping[str, str] = field(default_factory=dict)
+    # False for mutations: a transport must never send one twice, since a subgraph
+    # that dropped the connection may still have applied it.
+    idempotent: bool = True
 
     def body(self) -> JSONObject:
         """The GraphQL-over-HTTP request body."""

@@ -45,7 +45,10 @@ def chunked(body: bytes) -> bytes:
 
 
 class CannedServer:
-    """Answers each request on a connection with `answer(n)`; records requests."""
+    """Answers each request on a connection with `answer(n)`; records requests.
+
+    `answer(n)` None hangs, b"" closes the connection without answering.
+    """
 
     def __init__(self, answer: Callable[[int], bytes | None], close_after: int = 0):
         self.answer = answer
@@ -70,6 +73,8 @@ class CannedServer:
                 answer = self.answer(len(self.requests))
                 if answer is None:
                     await asyncio.Event().wait()
+                if answer == b"":  # read the request, then drop the connection
+                    break
                 writer.write(answer)
                 await writer.drain()
                 served += 1
@@ -138,6 +143,34 @@ async def test_reconnects_when_the_server_closed_an_idle_connection(
     assert await transport.fetch(REQUEST) == SubgraphResponse({"me": {"id": "1"}})
     await transport.aclose()
     assert canned.connections == 2
+
+
+def _drop_the_second_request(n: int) -> bytes:
+    return b"" if n == 2 else fixed(OK_BODY)
+
+
+async def test_a_query_is_resent_when_a_reused_connection_drops_it(
+    serve: Serve,
+) -> None:
+    canned = CannedServer(_drop_the_second_request)
+    transport = Http11Transport("accounts", await serve(canned))
+    await transport.fetch(REQUEST)
+
+    assert await transport.fetch(REQUEST) == SubgraphResponse({"me": {"id": "1"}})
+    await transport.aclose()
+    assert len(canned.requests) == 3
+
+
+async def test_a_mutation_is_never_sent_twice(serve: Serve) -> None:
+    canned = CannedServer(_drop_the_second_request)
+    transport = Http11Transport("accounts", await serve(canned))
+    await transport.fetch(REQUEST)
+    mutation = SubgraphRequest("accounts", "mutation { pay { id } }", idempotent=False)
+
+    with pytest.raises(SubgraphUnavailable):
+        await transport.fetch(mutation)
+    await transport.aclose()
+    assert len(canned.requests) == 2
 
 
 async def test_connection_close_answers_are_not_reused(serve: Serve) -> None:
