@@ -198,10 +198,23 @@ def _validate_field_sets(subgraph: Subgraph) -> list[CompositionError]:
 def _upgrade_federation_1(subgraph: Subgraph) -> None:
     """Read a federation 1 subgraph as federation 2 would (Apollo's schema upgrader).
 
-    Fields are shareable, type extensions are plain definitions, `@external` means
+    Fields are shareable, type extensions are plain definitions, @requires and
+    @provides keep only the fields they can act on (external ones), `@external` means
     nothing on interfaces, and an external field nothing selects (no @key, @requires,
     @provides, no interface it satisfies) is removed.
     """
+    for type_name, definition in subgraph.types.items():
+        for field_definition in definition.fields.values():
+            if field_definition.requires is not None:
+                field_definition.requires = _active_field_set(
+                    subgraph, type_name, field_definition.requires
+                )
+            if field_definition.provides is not None:
+                field_definition.provides = _active_field_set(
+                    subgraph,
+                    named_type(field_definition.type),
+                    field_definition.provides,
+                )
     for type_name, definition in subgraph.types.items():
         definition.keys = [
             Key(key.fields, key.resolvable, False, key.source)
@@ -219,6 +232,40 @@ def _upgrade_federation_1(subgraph: Subgraph) -> None:
                 field_name not in satisfied
             ):
                 del definition.fields[field_name]
+
+
+def _active_field_set(subgraph: Subgraph, type_name: str, fields: str) -> str | None:
+    """A federation 1 @requires/@provides field set without the fields it cannot act
+    on (leaves that are not @external); None when nothing is left (Apollo's
+    removeInactiveProvidesAndRequires)."""
+
+    def keep(
+        selections: list[FieldNode], parent: str, external_above: bool
+    ) -> list[str]:
+        definition = subgraph.types.get(parent)
+        kept: list[str] = []
+        for selection in selections:
+            name = selection.name.value
+            found = definition.fields.get(name) if definition else None
+            if found is None:
+                continue
+            if selection.selection_set is None:
+                if found.external or external_above:
+                    kept.append(name)
+                continue
+            below = external_above or found.external
+            inner = keep(
+                _fields(selection.selection_set), named_type(found.type), below
+            )
+            if inner:
+                kept.append(f"{name} {{ {' '.join(inner)} }}")
+        return kept
+
+    try:
+        active = keep(_selections(fields), type_name, False)
+    except GraphQLError:
+        return fields
+    return " ".join(active) or None
 
 
 def _interface_fields(subgraph: Subgraph, definition: TypeDefinition) -> set[str]:
