@@ -95,3 +95,34 @@ def test_supported_hints_match_the_reference(case: CompositionCase) -> None:
     ours = sorted((h.code, h.message) for h in result.hints)
     theirs = sorted(h for h in case.hints if h[0] in SUPPORTED_HINTS)
     assert ours == theirs
+
+
+@pytest.mark.parametrize(
+    "usage",
+    [
+        "@key(",
+        'fields: "sku variation { id }"',
+        "resolvable: false",
+        "@shareable",
+        "@external",
+        "@requires(",
+        "@provides(",
+        "@override(",
+        'label: "percent(',
+        "@inaccessible",
+        "@tag(",
+        "@interfaceObject",
+        "@composeDirective(",
+        "@authenticated",
+        "@requiresScopes(",
+        "@policy(",
+        "@cost(",
+        "@listSize(",
+    ],
+)
+def test_every_feature_of_issue_3_is_composed_by_some_fixture(usage: str) -> None:
+    assert any(usage in s.sdl for c in COMPOSING for s in c.subgraphs)
+
+
+def test_federation_1_subgraphs_are_among_the_composed_fixtures() -> None:
+    assert any("@link" not in s.sdl for c in COMPOSING for s in c.subgraphs)
