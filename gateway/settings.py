@@ -12,6 +12,7 @@ if TYPE_CHECKING:
 __all__ = ["GatewaySettings"]
 
 _PREFIX = "AGORA_GATEWAY_"
+DEV_GATEWAY_SECRET = "agora-dev-gateway-secret"
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,7 +24,9 @@ class GatewaySettings:
     AGORA_GATEWAY_MAX_BODY_BYTES, AGORA_GATEWAY_FORWARD_HEADERS (comma list),
     AGORA_GATEWAY_GRAPHIQL (0/1), AGORA_GATEWAY_EXPLAIN (0/1),
     AGORA_GATEWAY_OPERATION_CACHE_SIZE, AGORA_GATEWAY_OVERRIDE_LABELS (comma list),
-    AGORA_GATEWAY_HTTP_CLIENT (`http11`, the default, or `httpx`).
+    AGORA_GATEWAY_HTTP_CLIENT (`http11`, the default, or `httpx`),
+    AGORA_GATEWAY_SECRET (proves to subgraphs that a request came through the gateway),
+    AGORA_GATEWAY_TRUST_FORWARDED_FOR (0/1: behind a load balancer that sets it).
     """
 
     subgraph_timeout: float = 30.0
@@ -41,6 +44,13 @@ class GatewaySettings:
     # How subgraphs are reached over HTTP: `http11` (asyncio streams, the fast
     # default) or `httpx` (proxies, HTTP/2 and the rest of httpx's features).
     http_client: str = "http11"
+    # Sent to subgraphs as `x-agora-gateway-secret` with the caller's address, so a
+    # subgraph may trust `x-forwarded-for`; the default matches the subgraphs' dev
+    # default (subgraphs/kit/settings.py) so the embedded mode needs no setting.
+    gateway_secret: str = DEV_GATEWAY_SECRET
+    # Whether the client's own X-Forwarded-For (first entry) names the caller: only
+    # true behind a proxy that sets it; otherwise the TCP peer's address is used.
+    trust_forwarded_for: bool = False
 
     def timeout_for(self, subgraph: str) -> float:
         return self.subgraph_timeouts.get(subgraph, self.subgraph_timeout)
@@ -109,4 +119,6 @@ class GatewaySettings:
             ),
             override_labels=frozenset(labels or ()),
             http_client=http_client,
+            gateway_secret=get("SECRET") or defaults.gateway_secret,
+            trust_forwarded_for=flag("TRUST_FORWARDED_FOR", False),
         )

@@ -220,12 +220,7 @@ class GraphQLEndpoint:
         return _respond(body, 200, media_type)
 
     def _forwarded_headers(self, request: Request) -> dict[str, str]:
-        headers = request.headers
-        return {
-            name: headers[name]
-            for name in self.settings.forward_headers
-            if name in headers
-        }
+        return forwarded_headers(request, self.settings)
 
     def _wants_explain(self, request: Request, extensions: JSONObject | None) -> bool:
         if not self.settings.explain:
@@ -233,6 +228,28 @@ class GraphQLEndpoint:
         if extensions and extensions.get("agoraExplain") is True:
             return True
         return request.headers.get("x-agora-explain", "").lower() in ("1", "true")
+
+
+def forwarded_headers(request: Request, settings: GatewaySettings) -> dict[str, str]:
+    """The headers every subgraph request of `request` carries.
+
+    The configured client headers (never a client's `x-agora-*` header: those carry
+    identity between gateway and subgraphs), plus the caller's address in
+    `x-forwarded-for` and the gateway secret that lets subgraphs believe it.
+    """
+    headers = request.headers
+    forwarded = {
+        name: headers[name]
+        for name in settings.forward_headers
+        if name in headers and not name.startswith("x-agora-")
+    }
+    client = request.client.host if request.client else ""
+    if settings.trust_forwarded_for and headers.get("x-forwarded-for"):
+        client = headers["x-forwarded-for"].split(",")[0].strip()
+    if client:
+        forwarded["x-forwarded-for"] = client
+    forwarded["x-agora-gateway-secret"] = settings.gateway_secret
+    return forwarded
 
 
 def _coerce_variables(

@@ -249,7 +249,55 @@ async def test_authorization_and_configured_headers_are_forwarded(
     assert dict(accounts.requests[0].headers) == {
         "authorization": "Bearer t",
         "x-tenant": "7",
+        "x-forwarded-for": "127.0.0.1",
+        "x-agora-gateway-secret": "agora-dev-gateway-secret",
     }
+
+
+async def test_a_client_cannot_send_identity_headers_or_its_own_address(
+    accounts: MockTransport,
+) -> None:
+    # Even when configured to be forwarded, x-agora-* never passes from a client:
+    # with the gateway secret beside it a subgraph would take it as the caller.
+    settings = GatewaySettings(
+        forward_headers=("authorization", "x-agora-user-id"), gateway_secret="s3"
+    )
+    app = create_app(SINGLE, transports={"accounts": accounts}, settings=settings)
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app, client=("10.1.2.3", 5000)),
+        base_url="http://gw",
+    ) as client:
+        await client.post(
+            "/graphql",
+            json={"query": "{ me { id } }"},
+            headers={
+                "x-agora-user-id": "admin",
+                "x-agora-gateway-secret": "guess",
+                "x-forwarded-for": "1.1.1.1",
+            },
+        )
+
+    assert dict(accounts.requests[0].headers) == {
+        "x-forwarded-for": "10.1.2.3",
+        "x-agora-gateway-secret": "s3",
+    }
+
+
+async def test_behind_a_trusted_proxy_the_first_forwarded_address_is_the_caller(
+    accounts: MockTransport,
+) -> None:
+    settings = GatewaySettings(trust_forwarded_for=True)
+    app = create_app(SINGLE, transports={"accounts": accounts}, settings=settings)
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://gw"
+    ) as client:
+        await client.post(
+            "/graphql",
+            json={"query": "{ me { id } }"},
+            headers={"x-forwarded-for": "203.0.113.9, 10.0.0.1"},
+        )
+
+    assert accounts.requests[0].headers["x-forwarded-for"] == "203.0.113.9"
 
 
 async def test_a_repeated_document_is_prepared_once(

@@ -27,6 +27,8 @@ def test_every_setting_is_read_from_the_environment() -> None:
             "AGORA_GATEWAY_EXPLAIN": "false",
             "AGORA_GATEWAY_OPERATION_CACHE_SIZE": "10",
             "AGORA_GATEWAY_OVERRIDE_LABELS": "beta",
+            "AGORA_GATEWAY_SECRET": "shared-with-subgraphs",
+            "AGORA_GATEWAY_TRUST_FORWARDED_FOR": "1",
         }
     )
     assert settings == GatewaySettings(
@@ -38,6 +40,8 @@ def test_every_setting_is_read_from_the_environment() -> None:
         explain=False,
         operation_cache_size=10,
         override_labels=frozenset({"beta"}),
+        gateway_secret="shared-with-subgraphs",
+        trust_forwarded_for=True,
     )
     assert settings.timeout_for("chat") == 0.5
     assert settings.timeout_for("inventory") == 2.5
