@@ -220,26 +220,32 @@ def _is_abstract(graphql_type: object) -> bool:
     return isinstance(graphql_type, GraphQLInterfaceType | GraphQLUnionType)
 
 
-def _requires(selections: list[Sel], schema: GraphQLSchema) -> tuple[Selection, ...]:
+def _requires(
+    selections: list[Sel],
+    schema: GraphQLSchema,
+    within: frozenset[str] | None = None,
+) -> tuple[Selection, ...]:
+    """The `requires` selections: the executor matches a type condition against the
+    object's `__typename`, so a fragment on an abstract type becomes one per object
+    type it may match (`within`: the object types still possible here)."""
     result: list[Selection] = []
     for sel in selections:
         if isinstance(sel, FieldSel):
             sub = () if sel.selections is None else _requires(sel.selections, schema)
             result.append(FieldSelection(sel.response_key, sub))
             continue
-        sub = _requires(sel.selections, schema)
-        graphql_type = (
-            None if sel.type_condition is None else schema.get_type(sel.type_condition)
-        )
+        if sel.type_condition is None:
+            result.extend(_requires(sel.selections, schema, within))
+            continue
+        graphql_type = schema.get_type(sel.type_condition)
         if isinstance(graphql_type, GraphQLInterfaceType | GraphQLUnionType):
-            # The executor matches a condition against the object's `__typename`,
-            # so a fragment on an abstract type becomes one per possible object type.
-            result.extend(
-                InlineFragmentSelection(possible.name, sub)
-                for possible in schema.get_possible_types(graphql_type)
-            )
+            possible = [t.name for t in schema.get_possible_types(graphql_type)]
         else:
-            result.append(InlineFragmentSelection(sel.type_condition, sub))
+            possible = [sel.type_condition]
+        for name in possible:
+            if within is None or name in within:
+                sub = _requires(sel.selections, schema, frozenset((name,)))
+                result.append(InlineFragmentSelection(name, sub))
     return tuple(result)
 
 

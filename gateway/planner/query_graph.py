@@ -187,23 +187,36 @@ class QueryGraph:
             return True
         return self.resolvable(subgraph, parent, sel.name, {})
 
-    def local_score(self, subgraph: str, parent: str, selections: list[Sel]) -> int:
-        """How many of `selections` (recursively) `subgraph` resolves without a jump."""
+    def local_score(
+        self,
+        subgraph: str,
+        parent: str,
+        selections: list[Sel],
+        provided: SelectionSetNode | None = None,
+    ) -> int:
+        """How many of `selections` (recursively) `subgraph` resolves without a jump,
+        counting what its @provides (`provided`, from the field above) make local."""
         score = 0
+        fields = self.provided_fields(provided, parent)
         for sel in selections:
             if isinstance(sel, FragmentSel):
                 condition = sel.type_condition or parent
                 if self.knows(subgraph, condition):
-                    score += self.local_score(subgraph, condition, sel.selections)
+                    score += self.local_score(
+                        subgraph, condition, sel.selections, provided
+                    )
                 continue
             if sel.name == "__typename":
                 continue
-            if not self.resolvable(subgraph, parent, sel.name, {}):
+            if not self.resolvable(subgraph, parent, sel.name, fields):
                 continue
             score += 1
             if sel.selections:
                 named, _ = self.field_type(parent, sel.name)
-                score += self.local_score(subgraph, named, sel.selections)
+                sub_provided = merge_selection_sets(
+                    fields.get(sel.name), self.provides(subgraph, parent, sel.name)
+                )
+                score += self.local_score(subgraph, named, sel.selections, sub_provided)
         return score
 
     def requires_of(

@@ -211,3 +211,33 @@ QueryPlan {
   },
 }"""
     )
+
+
+def test_provides_on_a_union_member_chooses_the_providing_subgraph_for_the_root(
+    plan: Plan,
+) -> None:
+    # Audit suite provides-on-union: `media` is shareable in `a` and `b`; only `b`
+    # provides `... on Book { title }`, which saves the jump to `c`.
+    result = plan(
+        "audit_provides_on_union",
+        "{ media { ... on Book { id title } ... on Movie { id } } }",
+    )
+    assert str(result) == (
+        """\
+QueryPlan {
+  Fetch(service: "b") {
+    {
+      media {
+        __typename
+        ... on Book {
+          id
+          title
+        }
+        ... on Movie {
+          id
+        }
+      }
+    }
+  },
+}"""
+    )

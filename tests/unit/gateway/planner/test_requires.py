@@ -656,3 +656,72 @@ QueryPlan {
   },
 }"""
     )
+
+
+def test_required_fragment_on_an_interface_is_copied_per_object_type(
+    plan: Plan,
+) -> None:
+    # Audit suite requires-with-fragments: `data { ... on Foo { foo } }` must copy
+    # `foo` from a Qux (or Baz) object, whose `__typename` is never "Foo".
+    result = plan("audit_requires_with_fragments", "{ bb { requirer2 } }")
+    assert str(result) == (
+        """\
+QueryPlan {
+  Sequence {
+    Fetch(service: "b") {
+      {
+        bb {
+          __typename
+          id
+        }
+      }
+    },
+    Flatten(path: "bb") {
+      Fetch(service: "a") {
+        {
+          ... on Entity {
+            __typename
+            id
+          }
+        } =>
+        query ($representations: [_Any!]!) {
+          _entities(representations: $representations) {
+            ... on Entity {
+              data {
+                __typename
+                foo
+              }
+            }
+          }
+        }
+      },
+    },
+    Flatten(path: "bb") {
+      Fetch(service: "b") {
+        {
+          ... on Entity {
+            __typename
+            id
+            data {
+              __typename
+              ... on Baz {
+                foo
+              }
+              ... on Qux {
+                foo
+              }
+            }
+          }
+        } =>
+        query ($representations: [_Any!]!) {
+          _entities(representations: $representations) {
+            ... on Entity {
+              requirer2
+            }
+          }
+        }
+      },
+    },
+  },
+}"""
+    )
