@@ -24,7 +24,8 @@ MEDIAN_KEYS = (
 
 def median_window(windows: list[JSON]) -> JSON:
     """The figures of several windows of one gateway: the median of each, the sums of
-    requests and errors, the highest peak RSS."""
+    requests and errors, the highest peak RSS, and how far the rounds' rps spread
+    (max - min, in % of the median: the noise of this run)."""
     summary: JSON = {
         key: round(statistics.median(window[key] for window in windows), 3)
         for key in MEDIAN_KEYS
@@ -35,6 +36,12 @@ def median_window(windows: list[JSON]) -> JSON:
     summary["peak_rss_mib"] = max(window["peak_rss_mib"] for window in windows)
     summary["subgraph_cache_misses"] = sum(
         window["subgraph_cache_misses"] for window in windows
+    )
+    rates = [window["rps"] for window in windows]
+    summary["rps_spread_percent"] = (
+        round(100 * (max(rates) - min(rates)) / summary["rps"], 1)
+        if summary.get("rps")
+        else None
     )
     return summary
 
@@ -78,7 +85,8 @@ def render_table(report: JSON) -> str:
             lines.append(f"    last log line: {last[0][:300]}")
             lines.append(f"    log: {gateway['log']}")
     header = (
-        f"  {'gateway':<8} {'check':<6} {'rps':>9} {'p50 ms':>8} {'p99 ms':>8} "
+        f"  {'gateway':<8} {'check':<6} {'rps':>9} {'spread':>6} {'p50 ms':>8} "
+        f"{'p99 ms':>8} "
         f"{'RSS MiB':>8} {'gw CPU%':>8} {'req/CPUs':>8} {'sg CPU%':>8} "
         f"{'fetch/op':>8} {'errors':>6}"
     )
@@ -98,6 +106,7 @@ def render_table(report: JSON) -> str:
                 check = "FAIL*"
             lines.append(
                 f"  {name:<8} {check:<6} {result['rps']:>9.1f} "
+                f"{_spread(result.get('rps_spread_percent')):>6} "
                 f"{result['p50_ms']:>8.2f} {result['p99_ms']:>8.2f} "
                 f"{result['peak_rss_mib']:>8.1f} "
                 f"{result['gateway_cpu_percent']:>8.1f} "
@@ -130,6 +139,10 @@ def _describe_versions(found: JSON) -> str:
         f"{name} {found[name]}" for name in PEER_PACKAGES if name in found
     )
     return f"{agora}; node {found.get('node', '?')}; {peers}"
+
+
+def _spread(percent: float | None) -> str:
+    return "n/a" if percent is None else f"{percent:.0f}%"
 
 
 def _fmt(value: float | None, digits: int = 2) -> str:

@@ -32,6 +32,7 @@ def test_median_window_takes_the_median_of_rounds_and_the_highest_rss() -> None:
         70,
     )
     assert summary["requests"] == 6000
+    assert summary["rps_spread_percent"] == 100.0
 
 
 def test_ratios_divide_agora_by_each_measured_peer() -> None:
