@@ -395,9 +395,12 @@ class _Walk:
             # No key of the target is known here. Ask another subgraph for the
             # path from the nearest entity above, or else fetch a key from a third
             # subgraph first, as if the key fields were @requires of the field.
-            if self._reenter(step, sel):
-                return
-            subgraph, entity_type, key = self._indirect_key(step, parent, sel, options)
+            indirect = self._indirect_key_here(step, parent, options)
+            if indirect is None:
+                if self._reenter(step, sel):
+                    return
+                indirect = self._indirect_key(step, parent, sel, options)
+            subgraph, entity_type, key = indirect
             self._indirect.add((step.id, parent))
             try:
                 key_deps, key_representation, _ = self._fetch_required(
@@ -463,6 +466,43 @@ class _Walk:
         raise PlanningError(
             f"Cannot plan field '{parent}.{sel.name}': {names} declare no resolvable "
             f"key of '{parent}'."
+        )
+
+    def _indirect_key_here(
+        self, step: FetchStep, parent: str, options: list[tuple[str, str]]
+    ) -> tuple[str, str, EntityKey] | None:
+        """A resolvable key of `parent` itself in a target subgraph whose every
+        top-level field this step's subgraph or a key jump from here supplies
+        (complex-entity-call: `id` here, `pid` by a jump, `category {...}` here);
+        preferred to re-entry, which asks for the whole path again elsewhere."""
+        if (step.id, parent) in self._indirect:
+            return None
+        own = self.qg.key_fields(step.subgraph, parent)
+        if not own:
+            return None
+        for subgraph, entity_type in options:
+            if entity_type != parent:
+                continue
+            for key in self.sg.types[parent].keys_in(subgraph):
+                if key.resolvable and all(
+                    self._suppliable(step.subgraph, parent, node)
+                    for node in key.selection_set.selections
+                ):
+                    return subgraph, entity_type, key
+        return None
+
+    def _suppliable(self, subgraph: str, parent: str, node: object) -> bool:
+        if not isinstance(node, FieldNode):
+            return False
+        if self.qg.fetchable(subgraph, parent, _single(node)):
+            return True
+        # Fetched by a key jump from here to a subgraph that resolves it.
+        name = node.name.value
+        return node.selection_set is None and any(
+            self.qg.key_for(subgraph, parent, other, parent) is not None
+            and self.qg.resolvable(other, parent, name, {})
+            for other in self.sg.resolving_graphs(parent, name, self.labels)
+            if other != subgraph
         )
 
     def _reenter(self, step: FetchStep, sel: FieldSel) -> bool:

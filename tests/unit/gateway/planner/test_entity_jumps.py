@@ -510,3 +510,75 @@ QueryPlan {
   },
 }"""
     )
+
+
+def test_key_fields_gathered_here_and_by_a_jump_reach_a_compound_key(
+    plan: Plan,
+) -> None:
+    # Audit suite complex-entity-call: `price` needs Product by
+    # "id pid category{id tag}"; `products` has id and category, `link` adds pid.
+    result = plan(
+        "audit_complex_entity_call", "{ topProducts { products { price { price } } } }"
+    )
+    assert str(result) == (
+        """\
+QueryPlan {
+  Sequence {
+    Fetch(service: "products") {
+      {
+        topProducts {
+          products {
+            id
+            __typename
+            category {
+              id
+              tag
+            }
+          }
+        }
+      }
+    },
+    Flatten(path: "topProducts.products.@") {
+      Fetch(service: "link") {
+        {
+          ... on Product {
+            __typename
+            id
+          }
+        } =>
+        query ($representations: [_Any!]!) {
+          _entities(representations: $representations) {
+            ... on Product {
+              pid
+            }
+          }
+        }
+      },
+    },
+    Flatten(path: "topProducts.products.@") {
+      Fetch(service: "price") {
+        {
+          ... on Product {
+            __typename
+            id
+            pid
+            category {
+              id
+              tag
+            }
+          }
+        } =>
+        query ($representations: [_Any!]!) {
+          _entities(representations: $representations) {
+            ... on Product {
+              price {
+                price
+              }
+            }
+          }
+        }
+      },
+    },
+  },
+}"""
+    )
