@@ -2,7 +2,8 @@
 
 Members see the conversations they take part in and the complaints they opened.
 Support agents also see complaints (and their conversations) of their tenant that are
-assigned to them or to nobody. Platform admins see everything.
+assigned to them or to nobody. Platform admins see everything. Presence follows the
+conversations: a caller may watch the people of the conversations they may see.
 """
 
 from __future__ import annotations
@@ -12,17 +13,22 @@ from typing import TYPE_CHECKING
 
 from tortoise.expressions import Q, Subquery
 
-from .models import Participant
+from .errors import NotAContact
+from .models import Conversation, Participant
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable
+
     from subgraphs.kit.context import RequestContext
 
 __all__ = [
     "PLATFORM_ADMIN",
     "SUPPORT_AGENT",
     "Viewer",
+    "require_visible_users",
     "visible_complaints",
     "visible_conversations",
+    "visible_users",
 ]
 
 PLATFORM_ADMIN = "platform_admin"
@@ -89,3 +95,36 @@ def visible_complaints(viewer: Viewer) -> Q:
             join_type=Q.OR,
         )
     return own
+
+
+async def visible_users(viewer: Viewer, user_ids: Iterable[str]) -> set[str]:
+    """Those of `user_ids` whose presence `viewer` may watch, in one SQL statement.
+
+    The caller themselves, and everyone taking part in a conversation `viewer` may
+    see: for a member the people they chat with, for an agent also the people of the
+    complaints they may see (their owners). Platform admins may watch everyone.
+    """
+    wanted = set(user_ids)
+    if viewer.is_admin:
+        return wanted
+    others = wanted - {viewer.user_id}
+    seen = wanted - others
+    if others:
+        conversations = Subquery(
+            Conversation.filter(visible_conversations(viewer)).values("id")
+        )
+        rows = await (
+            Participant.filter(user_id__in=others, conversation_id__in=conversations)
+            .distinct()
+            .values_list("user_id", flat=True)
+        )
+        seen |= {str(row) for row in rows}
+    return seen
+
+
+async def require_visible_users(viewer: Viewer, user_ids: Iterable[str]) -> None:
+    """Raise NotAContact (FORBIDDEN) unless `viewer` may watch all of `user_ids`."""
+    wanted = set(user_ids)
+    hidden = wanted - await visible_users(viewer, wanted)
+    if hidden:
+        raise NotAContact(sorted(hidden))

@@ -5,13 +5,24 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from tortoise.transactions import in_transaction
 
 from .access import Viewer, visible_complaints
 from .conversations import ensure_participant
 from .errors import ComplaintNotFound, InvalidComplaint, StaffOnly
-from .models import Complaint, ComplaintStatus, Conversation, ConversationKind
+from .events import ACCESS, AccessRevoked, AccessRevokedReason
+from .models import (
+    Complaint,
+    ComplaintStatus,
+    Conversation,
+    ConversationKind,
+    Participant,
+)
+
+if TYPE_CHECKING:
+    from subgraphs.kit.pubsub import Broker
 
 __all__ = [
     "ComplaintFilter",
@@ -113,17 +124,26 @@ def _require_staff(viewer: Viewer, action: str) -> None:
 
 
 async def assign_complaint(
-    viewer: Viewer, complaint_id: str, agent_id: str | None = None
+    viewer: Viewer,
+    complaint_id: str,
+    agent_id: str | None = None,
+    *,
+    broker: Broker,
 ) -> Complaint:
     """Assign a complaint (to the caller by default) and add the agent to its chat.
 
-    Agents may assign complaints they can see to themselves; admins to anyone.
+    Agents may assign complaints they can see to themselves; admins to anyone. The
+    agent it was assigned to before leaves its conversation (unless they own the
+    complaint). Once committed, an AccessRevoked event makes the open subscriptions
+    of that conversation check their access again: the previous agent's end, and so
+    do those of the tenant's agents who saw it while it was unassigned.
     """
     _require_staff(viewer, "assign complaints")
     agent_id = agent_id or viewer.user_id
     if agent_id != viewer.user_id and not viewer.is_admin:
         raise StaffOnly("assign complaints to someone else")
     complaint = await get_complaint(viewer, complaint_id)
+    previous = complaint.assigned_agent_id
     async with in_transaction("chat"):
         complaint.assigned_agent_id = agent_id
         if complaint.status is ComplaintStatus.OPEN:
@@ -132,7 +152,21 @@ async def assign_complaint(
             update_fields=["assigned_agent_id", "status", "updated_at"]
         )
         conversation = await Conversation.get(complaint_id=complaint.id)
+        if previous not in (None, agent_id, complaint.owner_id):
+            await Participant.filter(
+                conversation_id=conversation.id, user_id=previous
+            ).delete()
         await ensure_participant(conversation.id, agent_id)
+    if previous != agent_id:
+        await ACCESS.publish(
+            broker,
+            AccessRevoked(
+                conversation_id=str(conversation.id),
+                # Empty when it was unassigned: no one agent lost it, all check.
+                user_id=previous or "",
+                reason=str(AccessRevokedReason.COMPLAINT_REASSIGNED),
+            ),
+        )
     return complaint
 
 

@@ -19,8 +19,9 @@ from .errors import (
     InvalidCursor,
     MessageNotFound,
     NotAParticipant,
+    ParticipantNotRemovable,
 )
-from .events import RECEIPTS, ReceiptMoved
+from .events import ACCESS, RECEIPTS, AccessRevoked, AccessRevokedReason, ReceiptMoved
 from .models import (
     ComplaintStatus,
     Conversation,
@@ -41,6 +42,7 @@ __all__ = [
     "list_conversations",
     "mark_delivered",
     "mark_read",
+    "remove_participant",
     "start_direct_conversation",
     "total_unread_counts",
     "unread_counts",
@@ -49,6 +51,8 @@ __all__ = [
 DEFAULT_CONVERSATIONS_PAGE = 20
 MAX_PAGE = 100
 MAX_MEMBERS = 50
+# Participant.user_id is a varchar(64): accounts' ids are UUIDs, far shorter.
+MAX_USER_ID = 64
 
 
 @dataclass(frozen=True, slots=True)
@@ -218,7 +222,18 @@ async def ensure_participant(conversation_id: uuid.UUID, user_id: str) -> Partic
 async def start_direct_conversation(
     viewer: Viewer, other_user_ids: list[str]
 ) -> Conversation:
-    """A new direct conversation between `viewer` and 1 to 49 others."""
+    """A new direct conversation between `viewer` and 1 to 49 others.
+
+    The ids are not checked against accounts: chat cannot read accounts' tables, and
+    asking accounts on every write would tie this subgraph's writes to another's
+    uptime. An id that names nobody gives a participant whose `User`, resolved by
+    the accounts subgraph through the gateway, is null with accounts' NOT_FOUND
+    error; such a participant can never log in to read or write. Ids must be well
+    formed (1 to 64 characters, no whitespace), else InvalidConversation.
+    """
+    for user_id in other_user_ids:
+        if not 0 < len(user_id) <= MAX_USER_ID or any(c.isspace() for c in user_id):
+            raise InvalidConversation(f"{user_id[:MAX_USER_ID]!r} is not a user id")
     members = sorted({viewer.user_id, *other_user_ids})
     if not 2 <= len(members) <= MAX_MEMBERS:
         raise InvalidConversation(f"a conversation needs 2 to {MAX_MEMBERS} members")
@@ -232,6 +247,40 @@ async def start_direct_conversation(
             [Participant(conversation=conversation, user_id=u) for u in members]
         )
     return conversation
+
+
+async def remove_participant(
+    viewer: Viewer, conversation_id: str, user_id: str, *, broker: Broker
+) -> bool:
+    """Take `user_id` out of a conversation; True when they were in it.
+
+    Anyone may leave (remove themselves). Platform admins may remove anyone; support
+    agents anyone but the owner from the complaint conversations they may see.
+    Raises ParticipantNotRemovable otherwise. Once committed, an AccessRevoked event
+    ends the removed user's open subscriptions of this conversation.
+    """
+    conversation = await get_visible_conversation(viewer, conversation_id)
+    if user_id != viewer.user_id and not viewer.is_admin:
+        if not viewer.is_agent or conversation.kind is not ConversationKind.COMPLAINT:
+            raise ParticipantNotRemovable(user_id, "only staff remove others")
+        await conversation.fetch_related("complaint")
+        if conversation.complaint is not None and (
+            conversation.complaint.owner_id == user_id
+        ):
+            raise ParticipantNotRemovable(user_id, "the complaint's owner stays")
+    removed = await Participant.filter(
+        conversation_id=conversation.id, user_id=user_id
+    ).delete()
+    if removed:
+        await ACCESS.publish(
+            broker,
+            AccessRevoked(
+                conversation_id=str(conversation.id),
+                user_id=user_id,
+                reason=str(AccessRevokedReason.PARTICIPANT_REMOVED),
+            ),
+        )
+    return bool(removed)
 
 
 async def mark_read(

@@ -8,7 +8,9 @@ AgoraGraphQLError (subgraphs.kit.errors)
 ├── Forbidden
 │   ├── NotAParticipant         writing to a conversation the caller may not see
 │   ├── NotYourMessage          editing or deleting someone else's message
-│   └── StaffOnly               complaint work reserved to support agents and admins
+│   ├── StaffOnly               complaint work reserved to support agents and admins
+│   ├── NotAContact             watching users the caller shares no conversation with
+│   └── ParticipantNotRemovable removing someone the caller may not remove
 ├── NotFound
 │   ├── ConversationNotFound
 │   ├── MessageNotFound
@@ -43,8 +45,10 @@ __all__ = [
     "InvalidMessage",
     "MessageNotFound",
     "MessageRateLimited",
+    "NotAContact",
     "NotAParticipant",
     "NotYourMessage",
+    "ParticipantNotRemovable",
     "RedisUnavailable",
     "StaffOnly",
 ]
@@ -104,6 +108,30 @@ class NotAParticipant(Forbidden):
     def __init__(self, conversation_id: str) -> None:
         super().__init__(f"You are not a participant of conversation {conversation_id}")
         self.conversation_id = conversation_id
+
+
+class NotAContact(Forbidden):
+    """Raised when the caller asks for the presence of users they may not watch.
+
+    Refused, not silently dropped: a client then knows why no state arrives, and a
+    subscription that loses sight of a user ends the same way (see revocation).
+    """
+
+    def __init__(self, user_ids: list[str]) -> None:
+        super().__init__(
+            "You share no conversation with user(s) " + ", ".join(user_ids)
+        )
+        self.user_ids = user_ids
+        self.extensions["userIds"] = user_ids
+
+
+class ParticipantNotRemovable(Forbidden):
+    """Raised when the caller may not remove this participant from the conversation."""
+
+    def __init__(self, user_id: str, reason: str) -> None:
+        super().__init__(f"Cannot remove {user_id} from the conversation: {reason}")
+        self.user_id = user_id
+        self.reason = reason
 
 
 class NotYourMessage(Forbidden):

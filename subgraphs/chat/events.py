@@ -17,10 +17,13 @@ if TYPE_CHECKING:
     from .models import Message
 
 __all__ = [
+    "ACCESS",
     "MESSAGE_EVENTS",
     "PRESENCE",
     "RECEIPTS",
     "TYPING",
+    "AccessRevoked",
+    "AccessRevokedReason",
     "MessageEvent",
     "MessageEventKind",
     "MessageSnapshot",
@@ -38,6 +41,11 @@ class MessageEventKind(StrEnum):
     UNREACTED = "unreacted"
     PINNED = "pinned"
     UNPINNED = "unpinned"
+
+
+class AccessRevokedReason(StrEnum):
+    PARTICIPANT_REMOVED = "participant_removed"
+    COMPLAINT_REASSIGNED = "complaint_reassigned"
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,6 +146,21 @@ class PresenceChanged:
     online: bool
 
 
+@dataclass(frozen=True, slots=True)
+class AccessRevoked:
+    """`user_id` may have lost sight of a conversation (and of its participants).
+
+    A hint, not a verdict: subscribers that hear it check access again in SQL.
+    """
+
+    conversation_id: str
+    user_id: str
+    reason: str
+
+
+# One channel for every conversation: access changes are rare, and a presence
+# subscription must hear those of any user it watches.
+ACCESS = Channel("chat.access", AccessRevoked)
 MESSAGE_EVENTS = Channel("chat.messages", MessageEvent)
 TYPING = Channel("chat.typing", TypingChanged)
 RECEIPTS = Channel("chat.receipts", ReceiptMoved)

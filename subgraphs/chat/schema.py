@@ -8,6 +8,7 @@ goes through a per-request DataLoader of `loaders`.
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator  # noqa: TC003 - Strawberry reads it
+from contextlib import aclosing
 from datetime import datetime
 from enum import Enum
 
@@ -733,7 +734,12 @@ class Mutation:
             ttl=runtime.typing_ttl,
         )
 
-    @strawberry.mutation
+    @strawberry.mutation(
+        description="A new conversation of the caller with `userIds` (1 to 49). The "
+        "ids are not checked against accounts, which chat cannot read: an id naming "
+        "nobody gives a participant whose `user` the gateway resolves to null. Ids "
+        "must have 1 to 64 characters and no whitespace (BAD_USER_INPUT)."
+    )
     async def start_direct_conversation(
         self, info: ChatInfo, user_ids: list[strawberry.ID]
     ) -> Conversation:
@@ -741,6 +747,20 @@ class Mutation:
             _viewer(info), [str(u) for u in user_ids]
         )
         return Conversation.from_row(row)
+
+    @strawberry.mutation(
+        description="Take `userId` out of a conversation (oneself: leave); true when "
+        "they were in it. Admins remove anyone, agents anyone but a complaint's "
+        "owner, members only themselves. The removed user's open subscriptions of "
+        "the conversation end with FORBIDDEN."
+    )
+    async def remove_participant(
+        self, info: ChatInfo, conversation_id: strawberry.ID, user_id: strawberry.ID
+    ) -> bool:
+        broker = runtime_of(info.context).broker
+        return await conversation_work.remove_participant(
+            _viewer(info), str(conversation_id), str(user_id), broker=broker
+        )
 
     @strawberry.mutation
     async def open_complaint(
@@ -756,7 +776,11 @@ class Mutation:
         )
         return Complaint.from_row(row)
 
-    @strawberry.mutation(description="To the caller by default; admins pick anyone.")
+    @strawberry.mutation(
+        description="To the caller by default; admins pick anyone. The previous "
+        "agent leaves the conversation; their open subscriptions of it end with "
+        "FORBIDDEN."
+    )
     async def assign_complaint(
         self,
         info: ChatInfo,
@@ -764,7 +788,10 @@ class Mutation:
         agent_id: strawberry.ID | None = None,
     ) -> Complaint:
         row = await complaint_work.assign_complaint(
-            _viewer(info), str(complaint_id), str(agent_id) if agent_id else None
+            _viewer(info),
+            str(complaint_id),
+            str(agent_id) if agent_id else None,
+            broker=runtime_of(info.context).broker,
         )
         return Complaint.from_row(row)
 
@@ -790,10 +817,14 @@ class Subscription:
         viewer = _viewer(info)
         runtime = runtime_of(info.context)
         after_seq = decode_cursor(after) if after is not None else None
-        async with connected(runtime.presence, runtime.broker, viewer.user_id):
-            async for event in streams.message_events(
-                viewer, str(conversation_id), broker=runtime.broker, after=after_seq
-            ):
+        events = streams.message_events(
+            viewer, str(conversation_id), broker=runtime.broker, after=after_seq
+        )
+        async with (
+            connected(runtime.presence, runtime.broker, viewer.user_id),
+            aclosing(events),
+        ):
+            async for event in events:
                 yield MessageEvent.from_payload(event)
 
     @strawberry.subscription(description="Who else is typing, as it changes.")
@@ -802,27 +833,41 @@ class Subscription:
     ) -> AsyncGenerator[TypingState, None]:
         viewer = _viewer(info)
         runtime = runtime_of(info.context)
-        async with connected(runtime.presence, runtime.broker, viewer.user_id):
-            async for user_ids in streams.typing_updates(
-                viewer, str(conversation_id), broker=runtime.broker
-            ):
+        updates = streams.typing_updates(
+            viewer, str(conversation_id), broker=runtime.broker
+        )
+        async with (
+            connected(runtime.presence, runtime.broker, viewer.user_id),
+            aclosing(updates),
+        ):
+            async for user_ids in updates:
                 yield TypingState(
                     conversation_id=conversation_id,
                     user_ids=[strawberry.ID(u) for u in user_ids],
                 )
 
-    @strawberry.subscription(description="Online or offline: now, then each change.")
+    @strawberry.subscription(
+        description="Online or offline: now, then each change. Only users the caller "
+        "shares a conversation with (agents: also the people of the complaints they "
+        "may see; platform admins: anyone); others are refused with FORBIDDEN, now "
+        "or as soon as the caller loses sight of them."
+    )
     async def presence(
         self, info: ChatInfo, user_ids: list[strawberry.ID]
     ) -> AsyncGenerator[PresenceState, None]:
         viewer = _viewer(info)
         runtime = runtime_of(info.context)
-        async with connected(runtime.presence, runtime.broker, viewer.user_id):
-            async for change in streams.presence_updates(
-                [str(u) for u in user_ids],
-                broker=runtime.broker,
-                presence=runtime.presence,
-            ):
+        changes = streams.presence_updates(
+            viewer,
+            [str(u) for u in user_ids],
+            broker=runtime.broker,
+            presence=runtime.presence,
+        )
+        async with (
+            connected(runtime.presence, runtime.broker, viewer.user_id),
+            aclosing(changes),
+        ):
+            async for change in changes:
                 yield PresenceState(
                     user_id=strawberry.ID(change.user_id), online=change.online
                 )
@@ -833,10 +878,14 @@ class Subscription:
     ) -> AsyncGenerator[Receipt, None]:
         viewer = _viewer(info)
         runtime = runtime_of(info.context)
-        async with connected(runtime.presence, runtime.broker, viewer.user_id):
-            async for moved in streams.receipt_updates(
-                viewer, str(conversation_id), broker=runtime.broker
-            ):
+        moves = streams.receipt_updates(
+            viewer, str(conversation_id), broker=runtime.broker
+        )
+        async with (
+            connected(runtime.presence, runtime.broker, viewer.user_id),
+            aclosing(moves),
+        ):
+            async for moved in moves:
                 yield _receipt(moved)
 
 

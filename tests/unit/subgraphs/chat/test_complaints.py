@@ -20,6 +20,7 @@ from subgraphs.chat.models import ComplaintStatus, Conversation, Participant
 if TYPE_CHECKING:
     from subgraphs.chat.access import Viewer
     from subgraphs.chat.models import Complaint
+    from subgraphs.kit.pubsub import Broker
 
 
 async def test_opening_a_complaint_opens_its_conversation_with_the_owner(
@@ -41,7 +42,7 @@ async def test_a_complaint_without_subject_is_refused(
 
 
 async def test_agents_filter_complaints_by_status_category_area_and_agent(
-    citizen: Viewer, agent: Viewer, chat_db: object
+    citizen: Viewer, agent: Viewer, broker: Broker
 ) -> None:
     road = await open_complaint(
         citizen,
@@ -57,7 +58,7 @@ async def test_agents_filter_complaints_by_status_category_area_and_agent(
         city_corporation="Dhaka North",
         ward="12",
     )
-    await assign_complaint(agent, str(road.id))
+    await assign_complaint(agent, str(road.id), broker=broker)
 
     async def subjects(f: ComplaintFilter) -> list[str]:
         return [c.subject for c in await list_complaints(agent, f)]
@@ -72,9 +73,9 @@ async def test_agents_filter_complaints_by_status_category_area_and_agent(
 
 
 async def test_assigning_adds_the_agent_to_the_conversation(
-    agent: Viewer, complaint: Complaint
+    agent: Viewer, complaint: Complaint, broker: Broker
 ) -> None:
-    assigned = await assign_complaint(agent, str(complaint.id))
+    assigned = await assign_complaint(agent, str(complaint.id), broker=broker)
     assert assigned.assigned_agent_id == agent.user_id
     assert assigned.status is ComplaintStatus.IN_PROGRESS
     conversation = await Conversation.get(complaint_id=complaint.id)
@@ -84,10 +85,10 @@ async def test_assigning_adds_the_agent_to_the_conversation(
 
 
 async def test_members_cannot_assign_or_resolve_but_may_close_their_own(
-    citizen: Viewer, neighbour: Viewer, complaint: Complaint
+    citizen: Viewer, neighbour: Viewer, complaint: Complaint, broker: Broker
 ) -> None:
     with pytest.raises(StaffOnly):
-        await assign_complaint(citizen, str(complaint.id))
+        await assign_complaint(citizen, str(complaint.id), broker=broker)
     with pytest.raises(StaffOnly):
         await set_complaint_status(citizen, str(complaint.id), ComplaintStatus.RESOLVED)
     with pytest.raises(ComplaintNotFound):

@@ -22,7 +22,7 @@ from subgraphs.chat.conversations import (
 from subgraphs.chat.errors import InvalidConversation, InvalidCursor
 from subgraphs.chat.events import RECEIPTS
 from subgraphs.chat.messages import delete_message, send_message
-from subgraphs.chat.models import ConversationKind
+from subgraphs.chat.models import Conversation, ConversationKind, Participant
 from subgraphs.chat.ratelimit import MemoryRateLimiter, Window
 
 if TYPE_CHECKING:
@@ -48,13 +48,14 @@ async def test_agents_see_unassigned_and_their_own_complaints_in_their_tenant(
     foreign_agent: Viewer,
     admin: Viewer,
     conversation_id: str,
+    broker: Broker,
 ) -> None:
     other = Viewer("user-agent-2", agent.tenant_id, agent.roles)
     assert await get_conversation(agent, conversation_id) is not None
     assert await get_conversation(other, conversation_id) is not None
     assert await get_conversation(foreign_agent, conversation_id) is None
     complaint = (await get_conversation(citizen, conversation_id)).complaint_id  # type: ignore[union-attr]
-    await assign_complaint(agent, str(complaint))
+    await assign_complaint(agent, str(complaint), broker=broker)
     assert await get_conversation(agent, conversation_id) is not None
     assert await get_conversation(other, conversation_id) is None
     assert await get_conversation(admin, conversation_id) is not None
@@ -178,3 +179,22 @@ async def test_a_direct_conversation_needs_someone_else(
 ) -> None:
     with pytest.raises(InvalidConversation):
         await start_direct_conversation(citizen, [citizen.user_id])
+
+
+@pytest.mark.parametrize("user_id", ["", "two words", "x" * 65])
+async def test_a_direct_conversation_refuses_ids_that_name_no_user_and_stores_nothing(
+    citizen: Viewer, chat_db: Settings, user_id: str
+) -> None:
+    with pytest.raises(InvalidConversation) as refused:
+        await start_direct_conversation(citizen, ["user-neighbour", user_id])
+    assert refused.value.extensions == {"code": "BAD_USER_INPUT", "field": "userIds"}
+    assert await Conversation.all().count() == 0
+
+
+async def test_a_direct_conversation_accepts_ids_accounts_may_not_know(
+    citizen: Viewer, chat_db: Settings
+) -> None:
+    # Chat cannot read accounts: the gateway resolves an unknown User to null.
+    direct = await start_direct_conversation(citizen, ["user-nobody-knows"])
+    members = await Participant.filter(conversation_id=direct.id).order_by("user_id")
+    assert [p.user_id for p in members] == [citizen.user_id, "user-nobody-knows"]

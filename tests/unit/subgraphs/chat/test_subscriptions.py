@@ -119,7 +119,9 @@ async def test_stopping_typing_clears_the_indicator_and_own_typing_is_not_shown(
 async def test_presence_goes_online_with_the_first_connection_and_offline_with_the_last(
     citizen: Viewer, broker: Broker, presence: Presence
 ) -> None:
-    stream = presence_updates([citizen.user_id], broker=broker, presence=presence)
+    stream = presence_updates(
+        citizen, [citizen.user_id], broker=broker, presence=presence
+    )
     initial = await next_of(stream)
     async with connected(presence, broker, citizen.user_id):
         online = await next_of(stream)
