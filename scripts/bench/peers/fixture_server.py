@@ -176,7 +176,7 @@ def build_subgraphs() -> dict[str, Subgraph]:
                 "me": lambda _info: USERS[ME_ID],
                 "user": lambda _info, id: user(id),  # the GraphQL name
             },
-            entities={"User": lambda rep: {"__typename": "User", **USERS[rep["id"]]}},
+            entities={"User": lambda rep: {"__typename": "User", **user(rep["id"])}},
         ),
     }
 

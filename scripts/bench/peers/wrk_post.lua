@@ -1,6 +1,6 @@
 -- wrk script: POSTs the JSON request bodies in the file named by BENCH_BODY_FILE (one
--- per line; with several lines each thread cycles through them, starting at a different
--- line) and prints one line "BENCH_RESULT {json}" with the figures the runner reads.
+-- per line; with several lines, each thread cycles through its own share of them) and
+-- prints one line "BENCH_RESULT {json}" with the figures the runner reads.
 local file = assert(io.open(os.getenv("BENCH_BODY_FILE"), "rb"))
 local bodies = {}
 for line in file:lines() do
@@ -20,12 +20,21 @@ else
   local requests = {}
   local next_index = 0
   function init(args)
+    -- Thread k of n (`thread_id`, `thread_count`: set by setup() below, in the thread's
+    -- own Lua state) sends bodies k+1, k+1+n, k+1+2n, ...: no two threads ever send
+    -- the same body, so requests in flight differ however the threads' speeds drift.
     -- Built here, not at load, because wrk sets the Host header only before init.
     for index, body in ipairs(bodies) do
-      requests[index] = wrk.format(nil, nil, nil, body)
+      if (index - 1) % thread_count == thread_id then
+        requests[#requests + 1] = wrk.format(nil, nil, nil, body)
+      end
     end
-    -- `first` is set per thread by setup() below, in the thread's own Lua state.
-    next_index = (first or 0) % #requests
+    if #requests == 0 then
+      -- More threads than bodies: this thread shares them all.
+      for index, body in ipairs(bodies) do
+        requests[index] = wrk.format(nil, nil, nil, body)
+      end
+    end
   end
   function request()
     next_index = next_index % #requests + 1
@@ -33,12 +42,12 @@ else
   end
 end
 
--- Threads start evenly spread over the bodies (BENCH_THREADS is wrk's -t), so that
--- their requests in flight do not overlap.
+-- BENCH_THREADS is wrk's -t, which the script cannot read otherwise.
 local threads = 0
-local spread = math.max(1, tonumber(os.getenv("BENCH_THREADS") or "1"))
+local thread_total = math.max(1, tonumber(os.getenv("BENCH_THREADS") or "1"))
 function setup(thread)
-  thread:set("first", math.floor(threads * #bodies / spread))
+  thread:set("thread_id", threads)
+  thread:set("thread_count", thread_total)
   threads = threads + 1
 end
 

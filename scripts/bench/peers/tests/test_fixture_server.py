@@ -171,3 +171,21 @@ async def test_http_keeps_the_connection_alive_and_reads_chunked_bodies(
         for server in servers:
             server.close()
             await server.wait_closed()
+
+
+def test_every_nested_distinct_page_needs_its_own_accounts_fetch() -> None:
+    """Pages at different offsets have different author lists (so no gateway can share
+    an accounts fetch between them), and each repeats authors (so de-duplicating
+    representations pays)."""
+    author_lists = []
+    for expected in load_operations()["nested-distinct"].expected:
+        authors: list[str] = []
+        reviews = 0
+        for product in expected["data"]["topProducts"]:
+            for review in product["reviews"]:
+                reviews += 1
+                if review["author"]["id"] not in authors:
+                    authors.append(review["author"]["id"])
+        assert len(authors) < reviews / 4
+        author_lists.append(tuple(authors))
+    assert len(set(author_lists)) == len(author_lists)
