@@ -5,6 +5,7 @@ from __future__ import annotations
 from .cache import QueryPlanCache
 from .plan import (
     ConditionNode,
+    ContextValue,
     FetchNode,
     FetchRewrite,
     FieldSelection,
@@ -23,6 +24,7 @@ from .plan_operation import plan_operation
 
 __all__ = [
     "ConditionNode",
+    "ContextValue",
     "FetchNode",
     "FetchRewrite",
     "FieldSelection",

@@ -25,6 +25,7 @@ from ._selections import FieldSel, FragmentSel, Sel
 from .fetch_graph import wave_depths
 from .plan import (
     ConditionNode,
+    ContextValue,
     FetchNode,
     FieldSelection,
     FlattenNode,
@@ -174,8 +175,11 @@ class _FetchPrinter:
             name = f"{self.operation.name}__{service}__{self.count}"
         self.count += 1
 
+        contexts = step.context_values
+
         def declare(usages: list[str]) -> list[str]:
             declared = [self.definitions[u] for u in usages if u in self.definitions]
+            declared += [f"${u}: {contexts[u][0]}" for u in usages if u in contexts]
             if step.is_entity:
                 declared.insert(0, _REPRESENTATIONS_DEFINITION)
             return declared
@@ -183,6 +187,13 @@ class _FetchPrinter:
         text, usages = print_operation(
             kind, name, selections, needs_typename, declare, heads
         )
+        schema = self.supergraph.schema
+        context_values = tuple(
+            ContextValue(variable, levels, _requires(selection, schema))
+            for variable, (_, levels, selection) in contexts.items()
+            if variable in usages
+        )
+        usages = [u for u in usages if u not in contexts]
         return FetchNode(
             service_name=step.subgraph,
             operation=text,
@@ -196,6 +207,7 @@ class _FetchPrinter:
             ),
             operation_name=name,
             input_rewrites=tuple(step.input_rewrites),
+            context_values=context_values,
         )
 
     def _needs_typename(self, subgraph: str) -> Callable[[str | None], bool]:

@@ -38,6 +38,8 @@ class FetchStep:
     input_rewrites: list[FetchRewrite] = field(default_factory=list)
     # A root step whose whole selection hangs on one @skip/@include(if: $var).
     condition: DirectiveNode | None = None
+    # @fromContext: variable -> (its GraphQL type, levels up, selection read there).
+    context_values: dict[str, tuple[str, int, list[Sel]]] = field(default_factory=dict)
 
 
 @dataclass(slots=True)

@@ -98,6 +98,7 @@ def _merge(graph: FetchGraph, first: FetchStep, second: FetchStep) -> None:
     for rewrite in drop.input_rewrites:
         if rewrite not in keep.input_rewrites:
             keep.input_rewrites.append(rewrite)
+    keep.context_values.update(drop.context_values)
     deps = set(keep.depends_on) | set(drop.depends_on)
     keep.depends_on = sorted(deps - {keep.id, drop.id})
     drop.entity_selections = {}

@@ -17,6 +17,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "ConditionNode",
+    "ContextValue",
     "FetchNode",
     "FetchRewrite",
     "FieldSelection",
@@ -92,6 +93,26 @@ FetchRewrite: TypeAlias = ValueSetter | KeyRenamer
 
 
 @dataclass(frozen=True, slots=True)
+class ContextValue:
+    """A variable of an entity fetch taken from an ancestor of each object
+    (@fromContext, join v0.5 `contextArguments`).
+
+    For each object at the FlattenNode path, the ancestor is the object `levels`
+    response-path elements (keys and list indexes) above it; the variable's value
+    is the one field `selection` reads from that ancestor (per type condition, as
+    `requires` does). Objects whose values differ are sent in separate requests.
+    """
+
+    variable: str
+    levels: int
+    selection: tuple[Selection, ...]
+
+    def __str__(self) -> str:
+        read = " ".join(_render_selections(self.selection, 0).split())
+        return f"ContextValue(${self.variable} = {self.levels} up {read})"
+
+
+@dataclass(frozen=True, slots=True)
 class FetchNode:
     """One request to one subgraph.
 
@@ -111,6 +132,7 @@ class FetchNode:
     operation_name: str | None = None
     input_rewrites: tuple[FetchRewrite, ...] = ()
     output_rewrites: tuple[FetchRewrite, ...] = ()
+    context_values: tuple[ContextValue, ...] = ()
 
     @property
     def is_entity_fetch(self) -> bool:
@@ -128,6 +150,7 @@ class FetchNode:
             ("output", self.output_rewrites),
         ):
             lines += [f"{inner}{kind} rewrite: {rewrite}" for rewrite in rewrites]
+        lines += [f"{inner}{value}" for value in self.context_values]
         lines.append(f"{pad}}},")
         return "\n".join(lines)
 

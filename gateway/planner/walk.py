@@ -28,10 +28,13 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from graphql import (
+    ArgumentNode,
     FieldNode,
     InlineFragmentNode,
+    NameNode,
     OperationType,
     SelectionSetNode,
+    VariableNode,
 )
 
 from ..errors import PlanningError
@@ -51,7 +54,7 @@ from .query_graph import Provided, QueryGraph, merge_selection_sets
 if TYPE_CHECKING:
     from graphql import DirectiveNode
 
-    from ..supergraph import EntityKey, Supergraph
+    from ..supergraph import ContextArgument, EntityKey, Supergraph
     from .normalize import NormalizedOperation
 
 __all__ = ["walk_operation"]
@@ -97,6 +100,8 @@ class _Walk:
         self._reentries = 0
         # ids of @requires fields being placed in the fetch built for them.
         self._with_requirements: set[int] = set()
+        # Context variables made so far (@fromContext), for unique names.
+        self._contexts = 0
 
     # -- the root -------------------------------------------------------------
 
@@ -317,7 +322,10 @@ class _Walk:
             if (
                 id(sel) not in self._with_requirements
                 and sel.name not in provided
-                and self.qg.requires_in(subgraph, parent, sel)
+                and (
+                    self.qg.requires_in(subgraph, parent, sel)
+                    or self._contexts_of(subgraph, parent, sel.name)
+                )
             ):
                 # A @requires field is only ever resolved from a representation
                 # carrying the required fields: an entity fetch, even to the same
@@ -417,7 +425,14 @@ class _Walk:
             deps, required, renames = self._fetch_required(
                 step, parent, source.requires_selection_set, target, path
             )
+        contexts: dict[str, tuple[str, int, list[Sel]]] = {}
+        if source is not None and source.context_arguments:
+            context_deps, contexts, sel = self._fetch_contexts(
+                step, parent, sel, source.context_arguments, path
+            )
+            deps |= context_deps
         child, _ = self.graph.entity_step(step, subgraph, path, deps | key_deps)
+        child.context_values.update(contexts)
         self._record(child)
         if key_representation is None:
             representation = self._add_key(
@@ -467,6 +482,89 @@ class _Walk:
             f"Cannot plan field '{parent}.{sel.name}': {names} declare no resolvable "
             f"key of '{parent}'."
         )
+
+    def _contexts_of(
+        self, subgraph: str, parent: str, name: str
+    ) -> tuple[ContextArgument, ...]:
+        if self.qg.is_abstract(parent):
+            return ()
+        join_field = self.sg.field(parent, name)
+        source = join_field.source(subgraph) if join_field else None
+        return source.context_arguments if source else ()
+
+    def _fetch_contexts(
+        self,
+        step: FetchStep,
+        parent: str,
+        sel: FieldSel,
+        arguments: tuple[ContextArgument, ...],
+        path: tuple[str, ...],
+    ) -> tuple[frozenset[int], dict[str, tuple[str, int, list[Sel]]], FieldSel]:
+        """Fetch each contextual argument's selection on the nearest ancestor
+        setting its context (@fromContext); returns the steps the field's fetch
+        waits for, its context variables, and `sel` passing them as arguments."""
+        self._recorders.append(set())
+        contexts: dict[str, tuple[str, int, list[Sel]]] = {}
+        passed = list(sel.arguments)
+        try:
+            for argument in arguments:
+                index = self._context_frame(argument.context)
+                if index is None:
+                    raise PlanningError(
+                        f"Cannot plan field '{parent}.{sel.name}': no ancestor "
+                        f"sets the context of its argument '{argument.name}'."
+                    )
+                frame = self._frames[index]
+                sels = _to_sels(list(argument.selection_set.selections))
+                saved = self._frames
+                self._frames = saved[:index]
+                try:
+                    self.walk_each(
+                        frame.step, frame.parent, sels, frame.target, frame.path, None
+                    )
+                finally:
+                    self._frames = saved
+                self._contexts += 1
+                variable = f"contextualArgument_{self._contexts}"
+                levels = len(path) - len(frame.path)
+                contexts[variable] = (
+                    argument.type,
+                    levels,
+                    self._representation_of(frame.parent, sels),
+                )
+                passed = [a for a in passed if a.name.value != argument.name]
+                passed.append(
+                    ArgumentNode(
+                        name=NameNode(value=argument.name),
+                        value=VariableNode(name=NameNode(value=variable)),
+                    )
+                )
+        finally:
+            touched = self._recorders.pop()
+        for recorder in self._recorders:
+            recorder |= touched
+        touched.discard(step.id)
+        with_values = FieldSel(
+            name=sel.name,
+            alias=sel.alias,
+            arguments=tuple(passed),
+            directives=sel.directives,
+            selections=sel.selections,
+            type_name=sel.type_name,
+        )
+        return frozenset(touched), contexts, with_values
+
+    def _context_frame(self, context: str) -> int | None:
+        """Index in `_frames` of the nearest ancestor whose type sets `context`."""
+        for index in range(len(self._frames) - 1, -1, -1):
+            frame_type = self._frames[index].parent
+            if any(
+                context in self.sg.types[t].contexts
+                for t in (frame_type, *self.qg.possible(frame_type))
+                if t in self.sg.types
+            ):
+                return index
+        return None
 
     def _indirect_key_here(
         self, step: FetchStep, parent: str, options: list[tuple[str, str]]

@@ -6,6 +6,7 @@ from __future__ import annotations
 from .errors import SupergraphError
 from .load import load_supergraph, parse_field_set
 from .model import (
+    ContextArgument,
     EntityKey,
     FieldSource,
     JoinField,
@@ -15,6 +16,7 @@ from .model import (
 )
 
 __all__ = [
+    "ContextArgument",
     "EntityKey",
     "FieldSource",
     "JoinField",

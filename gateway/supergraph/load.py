@@ -13,7 +13,15 @@ from graphql import GraphQLError, build_ast_schema, parse
 from ._features import directive_arguments, linked_features
 from .api_schema import build_api_schema
 from .errors import SupergraphError
-from .model import EntityKey, FieldSource, JoinField, JoinType, SubgraphInfo, Supergraph
+from .model import (
+    ContextArgument,
+    EntityKey,
+    FieldSource,
+    JoinField,
+    JoinType,
+    SubgraphInfo,
+    Supergraph,
+)
 
 if TYPE_CHECKING:
     from graphql import DocumentNode, SelectionSetNode
@@ -53,7 +61,10 @@ def load_supergraph(sdl: str) -> Supergraph:
     except (GraphQLError, TypeError) as error:
         raise SupergraphError(f"cannot build the schema: {error}") from error
     graphs = _graphs(document, join)
-    types = _types(document, join, graphs)
+    context = next(
+        (f for f in features if f.is_apollo_spec and f.name == "context"), None
+    )
+    types = _types(document, join, graphs, context)
     if join.version == "0.1":
         types = _federation1_membership(types, schema)
     federation = 2 if any(f.name == "link" for f in features) else 1
@@ -107,9 +118,14 @@ def _graphs(document: DocumentNode, join: LinkedFeature) -> dict[str, SubgraphIn
 
 
 def _types(
-    document: DocumentNode, join: LinkedFeature, graphs: dict[str, SubgraphInfo]
+    document: DocumentNode,
+    join: LinkedFeature,
+    graphs: dict[str, SubgraphInfo],
+    context: LinkedFeature | None = None,
 ) -> dict[str, JoinType]:
     names = {e: join.directive_name(e) for e in _JOIN_ELEMENTS}
+    # `@context(name:)` on types (context spec v0.1, join v0.5).
+    names["context"] = context.directive_name("context") if context else ""
     nodes: dict[str, list[object]] = {}
     kinds: dict[str, str] = {}
     for definition in document.definitions:
@@ -160,6 +176,7 @@ def _join_type(
     owner: str | None = None
     field_nodes: list[object] = []
     enum_values: dict[str, tuple[str, ...]] = {}
+    contexts: list[str] = []
     for definition in definitions:
         for directive in definition.directives or ():  # type: ignore[attr-defined]
             directive_name = directive.name.value
@@ -191,6 +208,8 @@ def _join_type(
             elif directive_name == names["unionMember"]:
                 graph = _graph(args.get("graph"), graphs, where)
                 members.setdefault(graph, []).append(str(args.get("member")))
+            elif directive_name == names["context"] and names["context"]:
+                contexts.append(str(args.get("name")))
         field_nodes += getattr(definition, "fields", None) or ()
         for value in getattr(definition, "values", None) or ():
             in_graphs = tuple(
@@ -213,6 +232,7 @@ def _join_type(
         union_members={g: tuple(m) for g, m in members.items()},
         enum_values=enum_values,
         fields=fields,
+        contexts=tuple(contexts),
     )
 
 
@@ -255,6 +275,7 @@ def _join_field(
                 provides_selection_set=parse_field_set(provides)
                 if isinstance(provides, str)
                 else None,
+                context_arguments=_context_arguments(args.get("contextArguments")),
             )
         )
     if not applications:
@@ -268,6 +289,29 @@ def _join_field(
         else:
             sources = [FieldSource(graph=g) for g in defined_in]
     return JoinField(parent=parent, name=name, sources=tuple(sources))
+
+
+def _context_arguments(value: object) -> tuple[ContextArgument, ...]:
+    if not isinstance(value, list):
+        return ()
+    found: list[ContextArgument] = []
+    for entry in value:
+        if not isinstance(entry, dict):
+            continue
+        selection = str(entry.get("selection", "")).strip()
+        # The reference composer writes the selection with its braces (" { prop }").
+        if selection.startswith("{") and selection.endswith("}"):
+            selection = selection[1:-1]
+        found.append(
+            ContextArgument(
+                name=str(entry.get("name")),
+                type=str(entry.get("type")),
+                context=str(entry.get("context")),
+                selection=selection,
+                selection_set=parse_field_set(selection),
+            )
+        )
+    return tuple(found)
 
 
 def _in_key(field_name: str, key: EntityKey) -> bool:

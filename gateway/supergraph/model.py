@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from graphql import GraphQLSchema, SelectionSetNode
 
 __all__ = [
+    "ContextArgument",
     "EntityKey",
     "FieldSource",
     "JoinField",
@@ -47,6 +48,19 @@ class EntityKey:
 
 
 @dataclass(frozen=True, slots=True)
+class ContextArgument:
+    """One join v0.5 `contextArguments` entry (@context / @fromContext): argument
+    `name` (of GraphQL type `type`, hidden from the API schema) takes the value of
+    `selection` on the nearest ancestor object whose type carries the context."""
+
+    name: str
+    type: str
+    context: str
+    selection: str
+    selection_set: SelectionSetNode
+
+
+@dataclass(frozen=True, slots=True)
 class FieldSource:
     """One `@join__field` application: how `graph` knows a field."""
 
@@ -60,6 +74,7 @@ class FieldSource:
     used_overridden: bool = False
     requires_selection_set: SelectionSetNode | None = None
     provides_selection_set: SelectionSetNode | None = None
+    context_arguments: tuple[ContextArgument, ...] = ()
 
     def resolves(self, override_labels: frozenset[str]) -> bool:
         """Whether `graph` resolves the field itself for this request.
@@ -117,6 +132,8 @@ class JoinType:
     union_members: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     enum_values: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     fields: Mapping[str, JoinField] = field(default_factory=dict)
+    # Names of the contexts (`@context(name:)`) objects of this type set.
+    contexts: tuple[str, ...] = ()
 
     def keys_in(self, graph: str) -> tuple[EntityKey, ...]:
         return tuple(key for key in self.keys if key.graph == graph)
