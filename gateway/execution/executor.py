@@ -13,6 +13,8 @@ import asyncio
 import logging
 from typing import TYPE_CHECKING, Any
 
+import orjson
+
 from ..errors import AgoraError, PlanningError, SubgraphBadResponse, SubgraphError
 from ..planner import (
     ConditionNode,
@@ -23,7 +25,12 @@ from ..planner import (
 )
 from ..transport import SubgraphRequest
 from .merge import collect_objects, deep_merge, response_path
-from .representations import EntityBatch, apply_rewrites, build_representation
+from .representations import (
+    EntityBatch,
+    apply_rewrites,
+    build_representation,
+    context_variables,
+)
 from .response_errors import (
     entity_error_paths,
     error_sort_key,
@@ -170,6 +177,33 @@ class _Execution:
         objects: list[JSONObject],
         paths: list[ObjectPath],
     ) -> None:
+        if not node.context_values:
+            await self._entity_batch(node, objects, paths, {})
+            return
+        # @fromContext: one request per distinct set of context values.
+        groups: dict[bytes, tuple[JSONObject, list[int]]] = {}
+        for index, path in enumerate(paths):
+            values = context_variables(self.data, response_path(path), node)
+            key = orjson.dumps(values, option=orjson.OPT_SORT_KEYS)
+            groups.setdefault(key, (values, []))[1].append(index)
+        async with asyncio.TaskGroup() as group:
+            for values, indexes in groups.values():
+                group.create_task(
+                    self._entity_batch(
+                        node,
+                        [objects[i] for i in indexes],
+                        [paths[i] for i in indexes],
+                        values,
+                    )
+                )
+
+    async def _entity_batch(
+        self,
+        node: FetchNode,
+        objects: list[JSONObject],
+        paths: list[ObjectPath],
+        context: JSONObject,
+    ) -> None:
         batch = EntityBatch()
         for index, value in enumerate(objects):
             representation = build_representation(value, node.requires)
@@ -181,6 +215,7 @@ class _Execution:
         if not batch.representations:
             return
         variables = self._variables_for(node)
+        variables.update(context)
         variables["representations"] = batch.representations
         response = await self._send(node, variables)
         if response is None:

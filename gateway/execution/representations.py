@@ -13,10 +13,15 @@ import orjson
 from ..planner import FieldSelection, KeyRenamer, ValueSetter
 
 if TYPE_CHECKING:
-    from ..planner import FetchRewrite, Selection
+    from ..planner import FetchNode, FetchRewrite, Selection
     from ..types import JSON, JSONObject
 
-__all__ = ["EntityBatch", "apply_rewrites", "build_representation"]
+__all__ = [
+    "EntityBatch",
+    "apply_rewrites",
+    "build_representation",
+    "context_variables",
+]
 
 
 class EntityBatch:
@@ -55,6 +60,30 @@ def build_representation(
     except _Incomplete:
         return None
     return out if matched else None
+
+
+def context_variables(
+    data: JSONObject, path: list[str | int], node: FetchNode
+) -> JSONObject:
+    """The @fromContext variables of `node` for the object at response `path`:
+    each read from the ancestor `levels` path elements up (null when absent)."""
+    values: JSONObject = {}
+    for context in node.context_values:
+        ancestor: JSON = data
+        for key in path[: len(path) - context.levels]:
+            if isinstance(ancestor, dict) and isinstance(key, str):
+                ancestor = ancestor.get(key)
+            elif isinstance(ancestor, list) and isinstance(key, int):
+                ancestor = ancestor[key] if key < len(ancestor) else None
+            else:
+                ancestor = None
+        read = (
+            build_representation(ancestor, context.selection)
+            if isinstance(ancestor, dict)
+            else None
+        )
+        values[context.variable] = next(iter(read.values()), None) if read else None
+    return values
 
 
 class _Incomplete(Exception):

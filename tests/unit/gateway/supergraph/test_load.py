@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from gateway.supergraph import (
@@ -10,6 +12,8 @@ from gateway.supergraph import (
     SupergraphError,
     load_supergraph,
 )
+
+FIXTURES = Path(__file__).resolve().parents[3] / "fixtures" / "supergraphs"
 
 PREAMBLE_V01 = """
 schema
@@ -191,3 +195,17 @@ def test_progressive_override_label_wins_over_used_overridden() -> None:
     assert supergraph.resolving_graphs("User", "email") == ("accounts",)
     enabled = frozenset({"beta-email"})
     assert supergraph.resolving_graphs("User", "email", enabled) == ("profiles",)
+
+
+def test_context_arguments_and_contexts_are_read() -> None:
+    sdl = (FIXTURES / "audit_context.graphql").read_text()
+    supergraph = load_supergraph(sdl)
+    assert supergraph.types["T"].contexts == ("a__context",)
+    (source,) = supergraph.field("U", "field").sources  # type: ignore[union-attr]
+    (argument,) = source.context_arguments
+    assert (argument.name, argument.type, argument.context) == (
+        "a",
+        "String",
+        "a__context",
+    )
+    assert argument.selection.strip() == "prop"
