@@ -104,12 +104,14 @@ class QueryGraph:
             return False
         source = join_field.source(subgraph)
         if source is None or not source.resolves(self.labels):
-            # A subgraph can always return the fields of the keys it declares, even
-            # when it marks them @external (Federation 1 style extensions).
+            # A subgraph can always return the fields of the keys it declares on a
+            # type it extends, even when it marks them @external (Federation 1
+            # style extensions); on a type it defines, an @external key field is
+            # not its to resolve (audit corrupted-supergraph-node-id).
             return (
                 source is not None
                 and source.external
-                and name in self.key_fields(subgraph, parent)
+                and name in self.key_fields(subgraph, parent, extensions_only=True)
             )
         if join_type.kind == "INTERFACE" and not join_type.is_interface_object_in(
             subgraph
@@ -123,13 +125,16 @@ class QueryGraph:
                     return False
         return True
 
-    def key_fields(self, subgraph: str, parent: str) -> set[str]:
+    def key_fields(
+        self, subgraph: str, parent: str, *, extensions_only: bool = False
+    ) -> set[str]:
         join_type = self.sg.types.get(parent)
         if join_type is None:
             return set()
         return {
             node.name.value
             for key in join_type.keys_in(subgraph)
+            if key.extension or not extensions_only
             for node in key.selection_set.selections
             if isinstance(node, FieldNode)
         }
@@ -158,7 +163,7 @@ class QueryGraph:
         self, subgraph: str, parent: str, selection_set: SelectionSetNode
     ) -> bool:
         """Whether `subgraph` can return these (key) fields of a `parent` object."""
-        own_keys = self.key_fields(subgraph, parent)
+        own_keys = self.key_fields(subgraph, parent, extensions_only=True)
         for node in selection_set.selections:
             if isinstance(node, InlineFragmentNode):
                 condition = (

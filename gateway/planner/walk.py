@@ -186,8 +186,12 @@ class _Walk:
             if steps and steps[-1].subgraph in candidates:
                 return steps[-1]
         else:
+            # Join a root fetch already made to a subgraph only when it resolves
+            # as much of `sel` itself as any other candidate (no needless jump).
+            scores = {g: self.qg.local_score(g, root_type, [sel]) for g in candidates}
+            top = max(scores.values())
             for step in steps:
-                if step.subgraph in candidates:
+                if scores.get(step.subgraph) == top:
                     return step
         best = max(
             candidates,

@@ -180,3 +180,44 @@ def test_subgraph_operation_names_are_valid_graphql_names() -> None:
     assert result.node.service_name == "user-accounts.v2"
     assert result.node.operation_name == "Me__user_accounts_v2__0"
     assert result.node.operation.startswith("query Me__user_accounts_v2__0 {")
+
+
+def test_shared_root_field_joins_a_fetch_only_where_it_resolves_as_much(
+    plan: Plan,
+) -> None:
+    # Audit suite corrupted-supergraph-node-id: `chat` must not ride along in the
+    # fetch to `a` made for `account`, where Chat.text would need a jump.
+    result = plan(
+        "audit_corrupted_node_id",
+        '{ account: node(id: "a1") { ... on Account { id username } }'
+        ' chat: node(id: "c1") { ... on Chat { id text } } }',
+    )
+    assert str(result) == (
+        """\
+QueryPlan {
+  Parallel {
+    Fetch(service: "a") {
+      {
+        account: node(id: "a1") {
+          __typename
+          ... on Account {
+            id
+            username
+          }
+        }
+      }
+    },
+    Fetch(service: "b") {
+      {
+        chat: node(id: "c1") {
+          __typename
+          ... on Chat {
+            id
+            text
+          }
+        }
+      }
+    },
+  },
+}"""
+    )
