@@ -87,7 +87,7 @@ async def stop(process: asyncio.subprocess.Process) -> None:
     if process.returncode is None:
         process.terminate()
         try:
-            await asyncio.wait_for(process.wait(), 10)
+            await asyncio.wait_for(process.wait(), 30)
         except TimeoutError:
             process.kill()
             await process.wait()
@@ -367,6 +367,7 @@ async def main() -> None:
     parser.add_argument("--client-processes", type=int, default=1)
     parser.add_argument("--modes", default="gateway,direct")
     parser.add_argument("--out", type=Path)
+    parser.add_argument("--profile", type=Path, help="cProfile the gateway into PATH")
     args = parser.parse_args()
 
     rooms_port, people_port, gateway_port = free_port(), free_port(), free_port()
@@ -399,6 +400,7 @@ async def main() -> None:
             f.name,
             "--port",
             str(gateway_port),
+            *(["--profile", str(args.profile)] if args.profile else []),
         )
         processes.append(gateway)
         gateway_http = f"http://127.0.0.1:{gateway_port}"
