@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 from graphql import ListValueNode, ObjectValueNode, VariableNode, print_ast
 
-from ._selections import FieldSel
+from ._selections import FieldSel, FragmentSel
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
@@ -77,6 +77,9 @@ def _selection_lines(
     ):
         out.append(f"{pad}__typename")
     for sel in selections:
+        if isinstance(sel, FragmentSel) and _empty(sel.selections):
+            # Everything it held was planned elsewhere: `... on T { }` is invalid.
+            continue
         directives = _directives(sel.directives, usages)
         if isinstance(sel, FieldSel):
             head = f"{sel.alias}: {sel.name}" if sel.alias else sel.name
@@ -98,6 +101,10 @@ def _selection_lines(
                 sel.selections, needs_typename, None, depth + 1, out, usages
             )
         out.append(pad + "}")
+
+
+def _empty(selections: Sequence[Sel]) -> bool:
+    return all(isinstance(s, FragmentSel) and _empty(s.selections) for s in selections)
 
 
 def _arguments(arguments: tuple[ArgumentNode, ...], usages: dict[str, None]) -> str:

@@ -623,6 +623,19 @@ class _Walk:
                 if self._kind != "query":
                     return False
                 return self._reenter_root(step, wrapper, frame.wrappers)
+            if self._keyed_members(step.subgraph, frame.parent):
+                # Jump per implementation from the abstract parent (the parent
+                # entity call through an interface, audit provides-on-interface).
+                self._count_reentry(sel)
+                saved = self._frames
+                self._frames = saved[:index]
+                try:
+                    self._jump_from_abstract(
+                        step, frame.parent, wrapper, frame.target, frame.path
+                    )
+                finally:
+                    self._frames = saved
+                return True
             join_type = self.sg.types.get(frame.parent)
             if join_type is None or not join_type.keys:
                 continue
@@ -635,12 +648,7 @@ class _Walk:
             }
             if not others:
                 continue
-            self._reentries += 1
-            if self._reentries > _MAX_REENTRIES:
-                raise PlanningError(
-                    f"Cannot plan field '{sel.name}': no subgraph resolves "
-                    f"the whole path to it from '{frame.parent}'."
-                )
+            self._count_reentry(sel, frame.parent)
             # Frames below this one do not apply to the path asked for anew.
             saved = self._frames
             self._frames = saved[:index]
@@ -651,6 +659,24 @@ class _Walk:
                 self._frames = saved
             return True
         return False
+
+    def _count_reentry(self, sel: FieldSel, parent: str | None = None) -> None:
+        self._reentries += 1
+        if self._reentries > _MAX_REENTRIES:
+            raise PlanningError(
+                f"Cannot plan field '{sel.name}': no subgraph resolves "
+                f"the whole path to it from '{parent}'."
+            )
+
+    def _keyed_members(self, subgraph: str, parent: str) -> bool:
+        """Whether `parent` is abstract and every implementation `subgraph`
+        returns for it is an entity (has a key in some subgraph)."""
+        if not self.qg.is_abstract(parent):
+            return False
+        members = self.sg.possible_types(parent, subgraph)
+        return bool(members) and all(
+            m in self.sg.types and self.sg.types[m].keys for m in members
+        )
 
     def _beside(self, step: FetchStep, frame: _Frame, wrapper: FieldSel) -> bool:
         """When `frame` is an entity `step` was sent, ask another subgraph for

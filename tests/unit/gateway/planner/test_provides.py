@@ -241,3 +241,63 @@ QueryPlan {
   },
 }"""
     )
+
+
+def test_field_beyond_a_provides_on_an_interface_goes_through_the_parent_entity(
+    plan: Plan,
+) -> None:
+    # Audit suite provides-on-interface: Cat is no entity in `b`, so Cat.age is
+    # fetched through Book (an entity in `c`), not by re-entering the root.
+    result = plan(
+        "audit_provides_on_interface",
+        "{ media { id animals { id name ... on Cat { age } } } }",
+    )
+    assert str(result) == (
+        """\
+QueryPlan {
+  Sequence {
+    Fetch(service: "b") {
+      {
+        media {
+          __typename
+          id
+          animals {
+            __typename
+            id
+            name
+          }
+          ... on Book {
+            __typename
+            id
+          }
+        }
+      }
+    },
+    Flatten(path: "media") {
+      Fetch(service: "c") {
+        {
+          ... on Book {
+            __typename
+            id
+          }
+        } =>
+        query ($representations: [_Any!]!) {
+          _entities(representations: $representations) {
+            ... on Book {
+              animals {
+                __typename
+                ... on Cat {
+                  age
+                }
+                ... on Dog {
+                  age
+                }
+              }
+            }
+          }
+        }
+      },
+    },
+  },
+}"""
+    )
