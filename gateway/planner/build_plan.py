@@ -15,11 +15,13 @@ from typing import TYPE_CHECKING
 from graphql import (
     GraphQLInterfaceType,
     GraphQLUnionType,
+    OperationType,
     VariableNode,
     print_ast,
 )
 
 from ..errors import PlanningError
+from ._field_conflicts import alias_conflicting_fields
 from ._print import print_operation
 from ._selections import FieldSel, FragmentSel, Sel
 from .fetch_graph import wave_depths
@@ -168,6 +170,13 @@ class _FetchPrinter:
             selections = step.root_selections
             heads = ()
             kind = step.operation_kind
+        root = self.supergraph.schema.get_root_type(_ROOT_OPERATIONS[kind])
+        selections, output_rewrites = alias_conflicting_fields(
+            self.supergraph,
+            step.subgraph,
+            selections,
+            None if step.is_entity or root is None else root.name,
+        )
         name = None
         if self.operation.name:
             # Subgraph names may hold characters a GraphQL Name cannot (`-`, `.`).
@@ -207,6 +216,7 @@ class _FetchPrinter:
             ),
             operation_name=name,
             input_rewrites=tuple(step.input_rewrites),
+            output_rewrites=tuple(output_rewrites),
             context_values=context_values,
         )
 
@@ -268,5 +278,11 @@ def _condition_variable(step: FetchStep) -> str:
             return argument.value.name.value
     raise PlanningError("A conditional fetch needs a variable condition.")
 
+
+_ROOT_OPERATIONS = {
+    "query": OperationType.QUERY,
+    "mutation": OperationType.MUTATION,
+    "subscription": OperationType.SUBSCRIPTION,
+}
 
 _REPRESENTATIONS_DEFINITION = f"${_REPRESENTATIONS}: [_Any!]!"

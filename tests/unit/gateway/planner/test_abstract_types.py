@@ -210,3 +210,35 @@ QueryPlan {
   },
 }"""
     )
+
+
+def test_fields_whose_subgraph_types_conflict_get_an_internal_alias(
+    plan: Plan,
+) -> None:
+    # Audit suite child-type-mismatch: in `a`, User.name is String! and Admin.name
+    # String, so `... on User { name } ... on Admin { name }` needs an alias there.
+    result = plan(
+        "audit_child_type_mismatch",
+        "{ accounts { ... on User { id name } ... on Admin { id name } } }",
+    )
+    assert str(result) == (
+        """\
+QueryPlan {
+  Fetch(service: "a") {
+    {
+      accounts {
+        __typename
+        ... on User {
+          id
+          name
+        }
+        ... on Admin {
+          id
+          __agora_shape_1_name: name
+        }
+      }
+    }
+    output rewrite: KeyRenamer(accounts/__agora_shape_1_name -> name)
+  },
+}"""
+    )
