@@ -60,6 +60,13 @@ def subgraphs() -> dict[str, Subgraph]:
 
 U1 = {"id": "u1", "name": "u1-name"}
 A1 = {"id": "a1", "name": "a1-name"}
+NAMES = [{"name": "u1-name"}, {"name": "a1-name"}]
+NAME_ONLY = "... on User { name } ... on Admin { name }"
+NAMED = (
+    f"... on User {{ name similarAccounts {{ {NAME_ONLY} }} }}"
+    f" ... on Admin {{ name similarAccounts {{ {NAME_ONLY} }} }}"
+)
+NAMES_TWICE = [{**n, "similarAccounts": NAMES} for n in NAMES]
 BOTH = "... on User { id name } ... on Admin { id name }"
 CASES: list[Case] = [
     (
@@ -79,6 +86,21 @@ CASES: list[Case] = [
                     {**U1, "similarAccounts": [U1, A1]},
                     {**A1, "similarAccounts": [U1, A1]},
                 ],
+            }
+        },
+    ),
+    (
+        "the same, two levels down, names only",
+        "query DeeplyNested { accounts { "
+        + f"... on User {{ name similarAccounts {{ {NAMED} }} }} "
+        + f"... on Admin {{ name similarAccounts {{ {NAMED} }} }} "
+        + "} }",
+        {
+            "data": {
+                "accounts": [
+                    {"name": "u1-name", "similarAccounts": NAMES_TWICE},
+                    {"name": "a1-name", "similarAccounts": NAMES_TWICE},
+                ]
             }
         },
     ),
