@@ -23,13 +23,15 @@ class SubscriptionSettings:
     Environment (all optional): AGORA_GATEWAY_SUBSCRIPTION_OUTBOX_LIMIT (messages a
     client may leave unread before it is disconnected), ..._INIT_TIMEOUT (seconds to
     send connection_init), ..._KEEPALIVE (seconds between legacy `ka` messages and SSE
-    comments), ..._BURST_LIMIT (events executed together), JWT_SECRET.
+    comments), ..._BURST_LIMIT (events executed together), ..._MAX_BODY_BYTES (an SSE
+    POST body larger than this gets 413), JWT_SECRET.
     """
 
     outbox_limit: int = 1000
     connection_init_timeout: float = 3.0
     keepalive_interval: float = 12.0
     burst_limit: int = 64
+    max_body_bytes: int = 1_048_576
     jwt_secret: str = field(default_factory=jwt_secret_from_env)
 
     @classmethod
@@ -55,5 +57,6 @@ class SubscriptionSettings:
             ),
             keepalive_interval=number("KEEPALIVE", defaults.keepalive_interval),
             burst_limit=int(number("BURST_LIMIT", defaults.burst_limit)),
+            max_body_bytes=int(number("MAX_BODY_BYTES", defaults.max_body_bytes)),
             jwt_secret=defaults.jwt_secret,
         )

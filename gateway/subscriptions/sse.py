@@ -67,7 +67,7 @@ async def serve_event_stream(server: SubscriptionServer, request: Request) -> Re
         return _json_errors(
             [{"message": refused.message, "extensions": {"code": refused.code}}], 401
         )
-    params = await _params(request)
+    params = await _params(request, server.settings.max_body_bytes)
     if isinstance(params, Response):
         return params
     outbox: Outbox
@@ -117,7 +117,7 @@ async def _stream(
             handle.cancel()
 
 
-async def _params(request: Request) -> JSONObject | Response:
+async def _params(request: Request, limit: int) -> JSONObject | Response:
     if request.method == "GET":
         query = request.query_params
         params: JSONObject = {
@@ -133,13 +133,34 @@ async def _params(request: Request) -> JSONObject | Response:
         return params
     if request.method != "POST":
         return _json_errors(_bad("Use GET or POST."), 405)
+    raw_body = await _read_limited(request, limit)
+    if raw_body is None:
+        message = f"The request body exceeds {limit} bytes."
+        return _json_errors(
+            [{"message": message, "extensions": {"code": "PAYLOAD_TOO_LARGE"}}], 413
+        )
     try:
-        body = orjson.loads(await request.body())
+        body = orjson.loads(raw_body)
     except orjson.JSONDecodeError:
         return _json_errors(_bad("The request body is not valid JSON."), 400)
     if not isinstance(body, dict):
         return _json_errors(_bad("The request body must be a JSON object."), 400)
     return body
+
+
+async def _read_limited(request: Request, limit: int) -> bytes | None:
+    """The body, or None once it passes `limit` bytes (read no further)."""
+    length = request.headers.get("content-length", "")
+    if length.isdigit() and int(length) > limit:
+        return None
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            return None
+        chunks.append(chunk)
+    return b"".join(chunks)
 
 
 def _bad(message: str) -> list[JSONObject]:

@@ -109,3 +109,18 @@ async def test_an_sse_request_with_an_expired_token_is_refused_with_401(
         )
     assert response.status_code == 401
     assert response.json()["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+
+
+async def test_an_oversized_sse_request_is_refused_with_413(graph: Graph) -> None:
+    padding = "x" * 1_100_000  # over the default 1 MiB limit
+    async with httpx.AsyncClient(base_url=graph.gateway_url, timeout=10) as client:
+        response = await client.post(
+            "/graphql",
+            json={**SUBSCRIBE, "extensions": {"padding": padding}},
+            headers={
+                "accept": "text/event-stream",
+                "authorization": f"Bearer {token()}",
+            },
+        )
+    assert response.status_code == 413
+    assert response.json()["errors"][0]["extensions"]["code"] == "PAYLOAD_TOO_LARGE"
