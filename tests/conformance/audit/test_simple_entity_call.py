@@ -20,9 +20,9 @@ SDLS = {
 type Query { user: User }
 type User @key(fields: "id") { id: ID! email: String! }
 """,
-    "nickname": link("2.0", "@key")
+    "nickname": link("2.0", "@key", "@external")
     + """
-type User @key(fields: "email") { email: String! nickname: String! }
+type User @key(fields: "email") { email: String! @external nickname: String! }
 """,
 }
 
