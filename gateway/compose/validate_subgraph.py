@@ -12,13 +12,15 @@ import re
 from typing import TYPE_CHECKING
 
 from graphql import GraphQLError, parse
-from graphql.language import FieldNode, OperationDefinitionNode
+from graphql.language import FieldNode, InlineFragmentNode, OperationDefinitionNode
 
 from .errors import CompositionError
 from .subgraph import FEDERATION_TYPES, Key, named_type
 
 if TYPE_CHECKING:
-    from graphql.language import SelectionSetNode
+    from collections.abc import Sequence
+
+    from graphql.language import SelectionNode, SelectionSetNode
 
     from .subgraph import Subgraph, TypeDefinition
 
@@ -46,6 +48,12 @@ def _fields(selection_set: SelectionSetNode | None) -> list[FieldNode]:
 
 def _selections(fields: str) -> list[FieldNode]:
     """The top-level fields of a field set such as `"id owner { id }"`."""
+    return [s for s in _field_set(fields) if isinstance(s, FieldNode)]
+
+
+def _field_set(fields: str) -> list[SelectionNode]:
+    """The top-level selections of a field set: fields, and the inline fragments a
+    @provides on an abstract type may start with (`"... on Book { title }"`)."""
     try:
         operation = parse(f"{{{fields}}}").definitions[0]
     except GraphQLError as error:
@@ -53,7 +61,7 @@ def _selections(fields: str) -> list[FieldNode]:
         message = re.sub(r"found (\w+ )?'(.*)'", r'found \1"\2"', error.message)
         raise GraphQLError(message) from error
     assert isinstance(operation, OperationDefinitionNode)
-    selections = _fields(operation.selection_set)
+    selections = list(operation.selection_set.selections)
     if not selections:
         # graphql-core accepts `{}`; the reference's parser (graphql-js) does not.
         raise GraphQLError('Syntax Error: Expected Name, found "}".')
@@ -82,14 +90,24 @@ def _check_field_set(
     """
     upper = directive.upper()
     try:
-        selections = _selections(fields)
+        selections = _field_set(fields)
     except GraphQLError as error:
         return [(f"{upper}_INVALID_FIELDS", error.message)]
     problems: list[tuple[str, str]] = []
 
-    def walk(selections: list[FieldNode], parent: str, external_above: bool) -> str:
+    def walk(
+        selections: Sequence[SelectionNode], parent: str, external_above: bool
+    ) -> str:
         definition = subgraph.types.get(parent)
         for selection in selections:
+            if isinstance(selection, InlineFragmentNode):
+                condition = selection.type_condition
+                inner = condition.name.value if condition else parent
+                nested = selection.selection_set.selections
+                if walk(nested, inner, external_above) == "stop":
+                    return "stop"
+                continue
+            assert isinstance(selection, FieldNode)
             field_name = selection.name.value
             found = definition.fields.get(field_name) if definition else None
             if found is None:
@@ -142,14 +160,37 @@ def _check_field_set(
                     )
                 )
             if not leaf:
-                nested = _fields(selection.selection_set)
-                below = external_above or found.external
+                assert selection.selection_set is not None
+                nested = selection.selection_set.selections
+                below = (
+                    external_above
+                    or found.external
+                    or _external_in_implementations(subgraph, parent, field_name)
+                )
                 if walk(nested, named_type(found.type), below) == "stop":
                     return "stop"
         return "done"
 
     walk(selections, type_name, False)
     return problems
+
+
+def _external_in_implementations(
+    subgraph: Subgraph, parent: str, field_name: str
+) -> bool:
+    """Whether `parent` is an interface and some implementation here has the field
+    @external: Apollo lets a @provides select below such an interface field
+    (validateFieldSetSelections, federation-internals federation.ts)."""
+    definition = subgraph.types.get(parent)
+    if definition is None or definition.kind != "interface":
+        return False
+    return any(
+        parent in implementation.interfaces
+        and implementation.kind == "object"
+        and (found := implementation.fields.get(field_name)) is not None
+        and found.external
+        for implementation in subgraph.types.values()
+    )
 
 
 def _validate_field_sets(subgraph: Subgraph) -> list[CompositionError]:

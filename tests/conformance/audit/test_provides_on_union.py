@@ -1,9 +1,8 @@
 """Audit suite `provides-on-union`: `@provides(fields: "... on Book { title }")` on a
 union-typed shareable root field. The gateway must use the providing subgraph for
 the root and the provided field; the audit's "poor plan" subgraphs fail here when
-they are asked what the better plan does not need. Served from the reference
-composer's supergraph: ours fails to parse a @provides field set that starts
-with an inline fragment."""
+they are asked what the better plan does not need. Composed by our composer
+(fixture tests/fixtures/composition/provides_on_union)."""
 
 from __future__ import annotations
 
@@ -101,6 +100,4 @@ CASES: list[Case] = [
 async def test_provides_on_union(
     gateway: GatewayFactory, query: str, expected: dict[str, Any]
 ) -> None:
-    assert (
-        await run_case(gateway, SDLS, subgraphs, query, reference=__name__) == expected
-    )
+    assert await run_case(gateway, SDLS, subgraphs, query) == expected
