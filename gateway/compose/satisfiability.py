@@ -3,7 +3,9 @@
 A simplified form of Apollo's satisfiability validation (composition's last step):
 walk the supergraph from each root field through the subgraph that resolves it; a
 field the current subgraph lacks must be reachable by moving to another subgraph
-through one of its resolvable @key whose fields the current subgraph has. Requirements
+through one of its resolvable @key whose fields the current subgraph resolves (with
+further jumps where it must), and below a field every subgraph one jump away that
+resolves it stays an option (the parent entity's subgraph). Requirements
 of @requires and the possible runtime types of abstract types are not followed.
 """
 
@@ -29,19 +31,6 @@ if TYPE_CHECKING:
 __all__ = ["validate_satisfiability"]
 
 _OPERATION = {"Query": "", "Mutation": "mutation ", "Subscription": "subscription "}
-
-
-def _key_fields(fields: str) -> set[str]:
-    depth, names, word = 0, set(), ""
-    for char in fields + " ":
-        if char.isalnum() or char == "_":
-            word += char
-            continue
-        if word and depth == 0:
-            names.add(word)
-        word = ""
-        depth += {"{": 1, "}": -1}.get(char, 0)
-    return names
 
 
 _WITNESS_SCALARS = {
@@ -113,7 +102,11 @@ def _print_query(
 
 
 def _why_not(
-    source: Subgraph, target: Subgraph, type_name: str, field_name: str
+    supergraph: Supergraph,
+    source: Subgraph,
+    target: Subgraph,
+    type_name: str,
+    field_name: str,
 ) -> str | None:
     """None when `target` can be entered from `source` on `type_name`, else why not."""
     definition: TypeDefinition = target.types[type_name]
@@ -131,7 +124,7 @@ def _why_not(
             f' subgraph "{target.name}" are resolvable (they are all declared with'
             ' their "resolvable" argument set to false).'
         )
-    if _can_move(source, target, type_name):
+    if _can_move(supergraph, source, target, type_name):
         return None
     return (
         f'cannot move to subgraph "{target.name}" using @key(fields:'
@@ -162,30 +155,83 @@ def _provided(fields: str) -> _Provided:
     return tree(getattr(operation, "selection_set", None))
 
 
-def _can_move(source: Subgraph, target: Subgraph, type_name: str) -> bool:
+def _can_move(
+    supergraph: Supergraph, source: Subgraph, target: Subgraph, type_name: str
+) -> bool:
     """Whether `source` can hand `type_name` to `target` through a resolvable key."""
-    here = source.types.get(type_name)
-    there = target.types.get(type_name)
-    if here is None or there is None:
-        return False
-    return any(
-        key.resolvable and _key_fields(key.fields) <= set(here.fields)
-        for key in there.keys
-    )
+    return target in _reachable(supergraph, source, type_name)
 
 
 def _reachable(
     supergraph: Supergraph, start: Subgraph, type_name: str
 ) -> list[Subgraph]:
     """Subgraphs `start` can reach on `type_name`, directly or through other keys."""
+    return _closure(supergraph, start, type_name, frozenset())[1:]
+
+
+def _closure(
+    supergraph: Supergraph,
+    start: Subgraph,
+    type_name: str,
+    active: frozenset[tuple[str, str]],
+) -> list[Subgraph]:
+    """`start`, then each subgraph entered on `type_name` through a resolvable key
+    whose fields the subgraphs found so far resolve together: a key's fields may
+    come from several subgraphs and nested ones from further jumps, as Apollo
+    resolves a key's condition with a plan of its own. `active` holds the (subgraph,
+    type) pairs being resolved above, so that a cycle of keys ends."""
+    if type_name not in start.types:
+        return [start]
+    active = active | {(start.name, type_name)}
     found = [start]
-    for current in found:  # grows while iterating: a breadth-first closure
-        found += [
-            s
-            for s in supergraph.subgraphs
-            if s not in found and _can_move(current, s, type_name)
-        ]
-    return found[1:]
+    grown = True
+    while grown:  # a fixpoint: a subgraph found may resolve another's key
+        grown = False
+        for target in supergraph.subgraphs:
+            there = target.types.get(type_name)
+            if target in found or there is None:
+                continue
+            if any(
+                key.resolvable
+                and _resolves(
+                    supergraph, found, type_name, _provided(key.fields), active
+                )
+                for key in there.keys
+            ):
+                found.append(target)
+                grown = True
+    return found
+
+
+def _resolves(
+    supergraph: Supergraph,
+    found: list[Subgraph],
+    type_name: str,
+    fields: _Provided,
+    active: frozenset[tuple[str, str]],
+) -> bool:
+    """Whether the subgraphs `found` (the first one being where the path stands)
+    resolve the field set `fields` of `type_name` between them."""
+
+    def resolves(subgraph: Subgraph, name: str, below: _Provided) -> bool:
+        definition = subgraph.types.get(type_name)
+        field = definition.fields.get(name) if definition else None
+        # Where the path stands, a key field may be @external (the key restated).
+        if field is None or (field.external and subgraph is not found[0]):
+            return False
+        if not below:
+            return True
+        nested_type = named_type(field.type)
+        if (subgraph.name, nested_type) in active:
+            nested = [subgraph]
+        else:
+            nested = _closure(supergraph, subgraph, nested_type, active)
+        return _resolves(supergraph, nested, nested_type, below, active)
+
+    return all(
+        any(resolves(subgraph, name, below) for subgraph in found)
+        for name, below in fields.items()
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -260,16 +306,16 @@ def _advance(
     field = supergraph.types[type_name].fields[field_name]
     next_type = named_type(field.type)
     step = (*state.path, f"{type_name}.{field_name}")
+    composite = next_type in supergraph.types and supergraph.types[next_type].kind in (
+        "object",
+        "interface",
+        "union",
+    )
     next_options: list[tuple[Subgraph, _Provided]] = []
     failures: list[tuple[Subgraph, list[str]]] = []
     for subgraph, provided in state.options:
         here = subgraph.types.get(type_name)
         own = here.fields.get(field_name) if here else None
-        if own is not None and (not own.external or field_name in provided):
-            # A @provides here, or the one that brought us here, reaches further.
-            below = _provided(own.provides) if own.provides else None
-            next_options.append((subgraph, below or provided.get(field_name, {})))
-            continue
         others = [
             s
             for s in supergraph.subgraphs
@@ -278,6 +324,16 @@ def _advance(
             and field_name in s.types[type_name].fields
             and not s.types[type_name].fields[field_name].external
         ]
+        if own is not None and (not own.external or field_name in provided):
+            # A @provides here, or the one that brought us here, reaches further.
+            below = _provided(own.provides) if own.provides else None
+            next_options.append((subgraph, below or provided.get(field_name, {})))
+            if composite:
+                # Apollo keeps the indirect paths too (a jump to another subgraph
+                # resolving the field): what lies below may only be reachable there.
+                reachable = _reachable(supergraph, subgraph, type_name)
+                next_options += [(s, {}) for s in others if s in reachable]
+            continue
         if not others:
             continue  # only an @interfaceObject resolves it, through the interface
         reachable = _reachable(supergraph, subgraph, type_name)
@@ -294,7 +350,8 @@ def _advance(
         else:
             reasons = [f'cannot find field "{type_name}.{field_name}"']
             reasons += [
-                _why_not(subgraph, s, type_name, field_name) or "" for s in others
+                _why_not(supergraph, subgraph, s, type_name, field_name) or ""
+                for s in others
             ]
             failures.append((subgraph, reasons))
     if next_options:
@@ -306,11 +363,6 @@ def _advance(
         return None
     if not failures:
         return None
-    composite = next_type in supergraph.types and supergraph.types[next_type].kind in (
-        "object",
-        "interface",
-        "union",
-    )
     query = _print_query(supergraph, state.root, step, composite)
     blocks = []
     for subgraph, reasons in failures:

@@ -1,8 +1,7 @@
 """Audit suite `parent-entity-call`: a value type's field (`Category.details`) that
 only one subgraph resolves, reached by jumping to the *parent* entity there
 (Product by its compound key), since Category itself has no key in that subgraph.
-Served from the reference composer's supergraph: ours reports a false
-SATISFIABILITY_ERROR for `Category.details`."""
+Composed by our composer (fixture tests/fixtures/composition/parent_entity_call)."""
 
 from __future__ import annotations
 
@@ -106,6 +105,4 @@ CASES: list[Case] = [
 async def test_parent_entity_call(
     gateway: GatewayFactory, query: str, expected: dict[str, Any]
 ) -> None:
-    assert (
-        await run_case(gateway, SDLS, subgraphs, query, reference=__name__) == expected
-    )
+    assert await run_case(gateway, SDLS, subgraphs, query) == expected
