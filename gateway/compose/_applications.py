@@ -128,7 +128,7 @@ def _argument_problems(
 
 
 # Federation directives this composer does not implement: refuse rather than drop them.
-UNSUPPORTED_DIRECTIVES = frozenset({"context", "fromContext", "cacheTag"})
+UNSUPPORTED_DIRECTIVES = frozenset({"cacheTag"})
 
 
 def directive_problems(

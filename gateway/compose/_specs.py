@@ -104,6 +104,7 @@ FEATURE_LINKS: dict[str, tuple[str, str | None]] = {
     "requiresScopes": ("https://specs.apollo.dev/requiresScopes/v0.1", "SECURITY"),
     "policy": ("https://specs.apollo.dev/policy/v0.1", "SECURITY"),
     "cost": ("https://specs.apollo.dev/cost/v0.1", None),
+    "context": ("https://specs.apollo.dev/context/v0.1", "SECURITY"),
 }
 
 _AUTH_LOCATIONS = "FIELD_DEFINITION | OBJECT | INTERFACE | SCALAR | ENUM"
@@ -122,6 +123,9 @@ FEATURE_DEFINITIONS: dict[str, str] = {
     f" on {_AUTH_LOCATIONS}\n\nscalar policy__Policy",
     "cost": "directive @cost(weight: Int!) on ARGUMENT_DEFINITION | ENUM"
     " | FIELD_DEFINITION | INPUT_FIELD_DEFINITION | OBJECT | SCALAR",
+    "context": "directive @context(name: String!) repeatable on INTERFACE | OBJECT"
+    " | UNION\n\ndirective @context__fromContext(field: context__ContextFieldValue)"
+    " on ARGUMENT_DEFINITION\n\nscalar context__ContextFieldValue",
     "listSize": "directive @listSize(assumedSize: Int, slicingArguments: [String!],"
     " sizedFields: [String!], requireOneSlicingArgument: Boolean = true)"
     " on FIELD_DEFINITION",

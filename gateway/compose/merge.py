@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from graphql import print_ast
 
+from ._context import context_arguments, context_directive
 from ._directives import merge_directives
 from ._links import BUILT_IN_DIRECTIVES
 from ._override import FieldSource, resolve_overrides
@@ -256,6 +257,11 @@ class Merger:
         merged.directives = merge_directives(
             (x for _, d in definitions for x in d.directives), self.repeatable
         )
+        merged.directives += [
+            context_directive(f"{subgraph.name}__{context}")
+            for subgraph, definition in definitions
+            for context in definition.contexts
+        ]
         for subgraph, definition in definitions:
             graph = self.graph(subgraph)
             if kind in ("object", "interface"):
@@ -483,6 +489,9 @@ class Merger:
                         override=source.field.override_from,
                         usedOverridden=source.used_overridden,
                         overrideLabel=source.override_label,
+                        contextArguments=context_arguments(
+                            source.subgraph.name, source.field.context_arguments
+                        ),
                     )
                 )
         merged.fields[field_name] = result
@@ -525,6 +534,8 @@ class Merger:
         if not all_equal:
             return True
         if any(s.used_overridden or s.override_label for s in sources):
+            return True
+        if any(s.field.context_arguments for s in sources):
             return True
         having = {s.subgraph.name: s for s in sources}
         for subgraph in subgraphs:

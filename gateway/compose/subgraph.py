@@ -156,6 +156,9 @@ class Field:
     override_from: str | None = None
     override_label: str | None = None
     default: ValueNode | None = None
+    # Arguments set by @fromContext (name, type, "$context { selection }"); they are
+    # not part of the supergraph's field but of its join__field `contextArguments`.
+    context_arguments: list[tuple[str, str, str]] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)
@@ -186,6 +189,8 @@ class TypeDefinition:
     members: list[str] = field(default_factory=list)
     values: dict[str, EnumValue] = field(default_factory=dict)
     directives: list[DirectiveNode] = field(default_factory=list)
+    # Names of the @context this type sets (Federation 2.8).
+    contexts: list[str] = field(default_factory=list)
 
 
 EXECUTABLE_LOCATIONS = frozenset(
@@ -403,6 +408,8 @@ class _Reader:
                 )
             elif spec == "shareable":
                 definition.shareable = True
+            elif spec == "context":
+                definition.contexts.append(string_argument(directive, "name") or "")
         definition.directives.extend(self.carried(directives))
         for interface in getattr(node, "interfaces", None) or ():
             definition.interfaces.append(interface.name.value)
@@ -445,6 +452,18 @@ class _Reader:
                 result.override_from = string_argument(directive, "from")
                 result.override_label = string_argument(directive, "label")
         result.arguments = self.read_arguments(getattr(node, "arguments", None))
+        for argument_node in getattr(node, "arguments", None) or ():
+            for directive in argument_node.directives or ():
+                if self.names.spec_name(directive) != "fromContext":
+                    continue
+                argument = result.arguments.pop(argument_node.name.value)
+                result.context_arguments.append(
+                    (
+                        argument.name,
+                        argument.type,
+                        string_argument(directive, "field") or "",
+                    )
+                )
         return result
 
     def read_arguments(

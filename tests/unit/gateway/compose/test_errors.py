@@ -156,13 +156,13 @@ def test_no_subgraphs_is_an_error_not_an_exception() -> None:
 
 def test_a_federation_directive_we_do_not_implement_is_refused_not_dropped() -> None:
     sdl = """
-    extend schema @link(url: "https://specs.apollo.dev/federation/v2.8",
-                        import: ["@key", "@context", "@fromContext"])
+    extend schema @link(url: "https://specs.apollo.dev/federation/v2.12",
+                        import: ["@key", "@cacheTag"])
     type Query { org: Org }
-    type Org @key(fields: "id") @context(name: "org") { id: ID! }
+    type Org @key(fields: "id") @cacheTag(format: "org-{$key.id}") { id: ID! }
     """
     result = compose([SubgraphDefinition("a", "http://a", sdl)])
     assert [(e.code, e.subgraphs) for e in result.errors] == [
         ("UNSUPPORTED_FEATURE", ("a",))
     ]
-    assert '"@context" is not supported' in result.errors[0].message
+    assert '"@cacheTag" is not supported' in result.errors[0].message
