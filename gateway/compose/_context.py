@@ -15,10 +15,16 @@ from graphql.language import ArgumentNode, DirectiveNode, NameNode, StringValueN
 
 from ._wording import Raw
 
-__all__ = ["context_arguments", "context_directive"]
+__all__ = ["context_arguments", "context_directive", "context_name"]
 
 # `$context { prop }`: the context's name, then the selection read from it.
 _FIELD_VALUE = re.compile(r"\s*\$(\w+)(.*)", re.DOTALL)
+
+
+def context_name(field_value: str) -> str:
+    """The context a @fromContext field value reads: `context` in `$context { a }`."""
+    match = _FIELD_VALUE.fullmatch(field_value)
+    return match.group(1) if match else ""
 
 
 def context_directive(name: str) -> DirectiveNode:

@@ -15,8 +15,9 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from graphql import GraphQLError, parse
-from graphql.language import FieldNode
+from graphql.language import FieldNode, StringValueNode
 
+from ._context import context_name
 from .errors import CompositionError
 from .subgraph import named_type
 
@@ -243,10 +244,45 @@ class _State:
     options: tuple[tuple[Subgraph, _Provided], ...]
     path: tuple[str, ...]
     root: str
+    # The supergraph names of the @context set on the way here (this type included).
+    contexts: frozenset[str] = frozenset()
 
     @property
-    def key(self) -> tuple[str, tuple[tuple[str, str], ...]]:
-        return self.type_name, tuple((s.name, repr(p)) for s, p in self.options)
+    def key(self) -> tuple[str, tuple[tuple[str, str], ...], tuple[str, ...]]:
+        options = tuple((s.name, repr(p)) for s, p in self.options)
+        return self.type_name, options, tuple(sorted(self.contexts))
+
+
+def _contexts_set_by(supergraph: Supergraph, type_name: str) -> frozenset[str]:
+    """The contexts a value of `type_name` sets: its own @context, its interfaces'
+    and its unions' (a context set on an abstract type holds for its members)."""
+    names = {type_name}
+    merged = supergraph.types.get(type_name)
+    if merged is not None:
+        names.update(merged.interfaces)
+    names.update(t.name for t in supergraph.types.values() if type_name in t.members)
+    return frozenset(
+        argument.value.value
+        for name in names
+        if name in supergraph.types
+        for directive in supergraph.types[name].directives
+        if directive.name.value == "context"
+        for argument in directive.arguments or ()
+        if isinstance(argument.value, StringValueNode)
+    )
+
+
+def _context_reached(state: _State, subgraph: Subgraph, field_name: str) -> bool:
+    """Whether every context the field's @fromContext arguments read in `subgraph`
+    was set by an ancestor on the path."""
+    definition = subgraph.types.get(state.type_name)
+    field = definition.fields.get(field_name) if definition else None
+    if field is None:
+        return True
+    return all(
+        f"{subgraph.name}__{context_name(value)}" in state.contexts
+        for _, _, value in field.context_arguments
+    )
 
 
 def validate_satisfiability(supergraph: Supergraph) -> list[CompositionError]:
@@ -270,7 +306,7 @@ def validate_satisfiability(supergraph: Supergraph) -> list[CompositionError]:
         options: tuple[tuple[Subgraph, _Provided], ...] = tuple(
             (s, {}) for s in supergraph.subgraphs if root in s.types
         )
-        push(_State(root, options, (), root))
+        push(_State(root, options, (), root, _contexts_set_by(supergraph, root)))
     while stack:
         state = stack.pop()
         # Visited once, by the path popped first (Apollo's previousVisits).
@@ -286,13 +322,21 @@ def validate_satisfiability(supergraph: Supergraph) -> list[CompositionError]:
                     if member in getattr(s.types.get(state.type_name), "members", ())
                 )
                 step = (*state.path, f"... on {member}")
-                push(_State(member, with_member, step, state.root))
+                contexts = state.contexts | _contexts_set_by(supergraph, member)
+                push(_State(member, with_member, step, state.root, contexts))
             continue
         for field in merged.fields.values():
             error = _advance(supergraph, state, field.name, push)
             if error is not None:
                 errors.append(error)
     return errors
+
+
+def _no_context(type_name: str, field_name: str) -> str:
+    return (
+        "could not find a match for required context for field"
+        f' "{type_name}.{field_name}"'
+    )
 
 
 def _advance(
@@ -324,6 +368,9 @@ def _advance(
             and field_name in s.types[type_name].fields
             and not s.types[type_name].fields[field_name].external
         ]
+        if own is not None and not _context_reached(state, subgraph, field_name):
+            failures.append((subgraph, [_no_context(type_name, field_name)]))
+            continue
         if own is not None and (not own.external or field_name in provided):
             # A @provides here, or the one that brought us here, reaches further.
             below = _provided(own.provides) if own.provides else None
@@ -338,6 +385,8 @@ def _advance(
             continue  # only an @interfaceObject resolves it, through the interface
         reachable = _reachable(supergraph, subgraph, type_name)
         movable = [s for s in others if s in reachable]
+        blocked = [s for s in movable if not _context_reached(state, s, field_name)]
+        movable = [s for s in movable if s not in blocked]
         if movable:
             next_options += [(s, {}) for s in movable]
         elif supergraph.types[type_name].kind == "interface":
@@ -346,20 +395,34 @@ def _advance(
                 if type_name in implementation.interfaces:
                     downcast = (*state.path, f"... on {implementation.name}")
                     options = ((subgraph, provided),)
-                    push(_State(implementation.name, options, downcast, state.root))
+                    contexts = state.contexts | _contexts_set_by(
+                        supergraph, implementation.name
+                    )
+                    push(
+                        _State(
+                            implementation.name,
+                            options,
+                            downcast,
+                            state.root,
+                            contexts,
+                        )
+                    )
         else:
             reasons = [f'cannot find field "{type_name}.{field_name}"']
             reasons += [
                 _why_not(supergraph, subgraph, s, type_name, field_name) or ""
                 for s in others
+                if s not in blocked
             ]
-            failures.append((subgraph, reasons))
+            failures.append((subgraph, [r for r in reasons if r]))
+            failures += [(s, [_no_context(type_name, field_name)]) for s in blocked]
     if next_options:
         unique = {s.name: (s, p) for s, p in reversed(next_options)}
         ordered = tuple(
             unique[s.name] for s in supergraph.subgraphs if s.name in unique
         )
-        push(_State(next_type, ordered, step, state.root))
+        contexts = state.contexts | _contexts_set_by(supergraph, next_type)
+        push(_State(next_type, ordered, step, state.root, contexts))
         return None
     if not failures:
         return None
