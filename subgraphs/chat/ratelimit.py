@@ -108,11 +108,12 @@ class RedisRateLimiter:
         prefix: str = "agora:chat:ratelimit",
         windows: tuple[Window, ...] = MESSAGE_WINDOWS,
         clock: Callable[[], float] = time.time,
+        client_name: str | None = None,
     ) -> None:
         self.windows = windows
         self.prefix = prefix
         self.clock = clock
-        self._redis: Redis = Redis.from_url(redis_url)
+        self._redis: Redis = Redis.from_url(redis_url, client_name=client_name)
         self._script = self._redis.register_script(_SLIDING_WINDOW)
 
     async def hit(self, key: str) -> None:

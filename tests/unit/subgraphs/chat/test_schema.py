@@ -252,19 +252,25 @@ async def test_listing_conversations_takes_a_constant_number_of_statements(
     assert many[0] <= 7
 
 
-async def test_embedded_beside_other_subgraphs_the_chat_runtime_is_made_on_demand(
+async def test_embedded_beside_other_subgraphs_the_chat_runtime_runs_with_the_lifespan(
     chat_settings: Settings, asgi_client: Any
 ) -> None:
     from subgraphs.chat.app import SPEC
+    from subgraphs.chat.runtime import running_runtime
     from subgraphs.kit.embedded import create_embedded
 
     apps, lifespan = create_embedded([SPEC], chat_settings)
     app = apps["chat"]
+    broker = app.state.broker  # type: ignore[attr-defined]
     send = {"conversationId": str(DEMO_CONVERSATION_ID), "text": "embedded"}
     async with asgi_client(app, lifespan=lifespan) as client:
         result = await gql(client, chat_settings, DEMO_USER, SEND, input=send)
-        await app.state.chat.close()  # type: ignore[attr-defined]
+        during = running_runtime(broker, chat_settings)
+    # Shut down: the runtime was forgotten, so asking again makes a new one.
+    after = running_runtime(broker, chat_settings)
+    await after.close()
     assert result["data"]["sendMessage"]["text"] == "embedded"
+    assert after is not during
 
 
 async def test_reactions_pins_edits_and_replies_show_on_the_message(
