@@ -10,12 +10,22 @@ from __future__ import annotations
 
 import json
 import re
+from typing import TYPE_CHECKING
 
 from graphql.language import ArgumentNode, DirectiveNode, NameNode, StringValueNode
 
 from ._wording import Raw
+from .errors import CompositionError
 
-__all__ = ["context_arguments", "context_directive", "context_name"]
+if TYPE_CHECKING:
+    from .subgraph import ContextArgument, Field, Subgraph, TypeDefinition
+
+__all__ = [
+    "context_arguments",
+    "context_directive",
+    "context_name",
+    "validate_contexts",
+]
 
 # `$context { prop }`: the context's name, then the selection read from it.
 _FIELD_VALUE = re.compile(r"\s*\$(\w+)(.*)", re.DOTALL)
@@ -39,20 +49,115 @@ def context_directive(name: str) -> DirectiveNode:
     )
 
 
-def context_arguments(
-    subgraph: str, arguments: list[tuple[str, str, str]]
-) -> Raw | None:
+def context_arguments(subgraph: str, arguments: list[ContextArgument]) -> Raw | None:
     """The `contextArguments` value of a field's join__field in `subgraph`, from its
     (argument, type, @fromContext field value) triples; None when it has none."""
     if not arguments:
         return None
     printed = []
-    for name, type_string, field_value in arguments:
-        match = _FIELD_VALUE.fullmatch(field_value)
-        context, selection = match.groups() if match else ("", field_value)
+    for argument in arguments:
+        name, type_string = argument.name, argument.type
+        match = _FIELD_VALUE.fullmatch(argument.field_value)
+        context, selection = match.groups() if match else ("", argument.field_value)
         printed.append(
             f"{{context: {json.dumps(f'{subgraph}__{context}')},"
             f" name: {json.dumps(name)}, type: {json.dumps(type_string)},"
             f" selection: {json.dumps(selection)}}}"
         )
     return Raw(f"[{', '.join(printed)}]")
+
+
+_CONTEXT_NAME = re.compile(r"[A-Za-z]\w*")
+
+
+def validate_contexts(subgraph: Subgraph) -> list[CompositionError]:
+    """The checks Apollo runs on a subgraph's @context and @fromContext
+    (federation-internals, validateSubgraphSchema): context names, where a
+    @fromContext argument may be, and that its context is set in this subgraph."""
+    problems: list[tuple[str, str]] = []
+    for definition in subgraph.types.values():
+        for name in definition.contexts:
+            if "_" in name:
+                problems.append(
+                    (
+                        "CONTEXT_NAME_INVALID",
+                        f'Context name "{name}" may not contain an underscore.',
+                    )
+                )
+            elif not _CONTEXT_NAME.fullmatch(name):
+                problems.append(
+                    (
+                        "CONTEXT_NAME_INVALID",
+                        f'Context name "{name}" is invalid. It should have only'
+                        " alphanumeric characters.",
+                    )
+                )
+    for definition in subgraph.types.values():
+        for field in definition.fields.values():
+            for argument in field.context_arguments:
+                problems += _argument_problems(subgraph, definition, field, argument)
+    return [
+        CompositionError(code, f"[{subgraph.name}] {message}", (subgraph.name,))
+        for code, message in problems
+    ]
+
+
+def _argument_problems(
+    subgraph: Subgraph,
+    definition: TypeDefinition,
+    field: Field,
+    argument: ContextArgument,
+) -> list[tuple[str, str]]:
+    coordinate = f"{definition.name}.{field.name}({argument.name}:)"
+    if definition.kind != "object":
+        return [
+            (
+                "CONTEXT_NOT_SET",
+                "@fromContext argument cannot be used on a field that exists on an"
+                f' abstract type "{coordinate}".',
+            )
+        ]
+    problems = [
+        (
+            "CONTEXT_NOT_SET",
+            "@fromContext argument cannot be used on a field implementing an"
+            f' interface field "{interface}.{field.name}".',
+        )
+        for interface in definition.interfaces
+        if field.name in getattr(subgraph.types.get(interface), "fields", {})
+    ]
+    if argument.has_default:
+        problems.append(
+            (
+                "CONTEXT_NOT_SET",
+                f'@fromContext arguments may not have a default value: "{coordinate}".',
+            )
+        )
+    match = _FIELD_VALUE.fullmatch(argument.field_value)
+    if match is None or not match.group(2).strip():
+        problems.append(
+            (
+                "NO_CONTEXT_IN_SELECTION",
+                "@fromContext argument does not reference a context"
+                f' "{argument.field_value}".',
+            )
+        )
+        return problems
+    context = match.group(1)
+    if not any(context in t.contexts for t in subgraph.types.values()):
+        problems.append(
+            (
+                "CONTEXT_NOT_SET",
+                f'Context "{context}" is used at location "{coordinate}" but is never'
+                " set.",
+            )
+        )
+    if not any(key.resolvable for key in definition.keys):
+        problems.append(
+            (
+                "CONTEXT_NO_RESOLVABLE_KEY",
+                f'Object "{definition.name}" has no resolvable key but has a field'
+                " with a contextual argument.",
+            )
+        )
+    return problems

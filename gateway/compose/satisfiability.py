@@ -280,8 +280,8 @@ def _context_reached(state: _State, subgraph: Subgraph, field_name: str) -> bool
     if field is None:
         return True
     return all(
-        f"{subgraph.name}__{context_name(value)}" in state.contexts
-        for _, _, value in field.context_arguments
+        f"{subgraph.name}__{context_name(argument.field_value)}" in state.contexts
+        for argument in field.context_arguments
     )
 
 

@@ -142,6 +142,16 @@ class Argument:
     directives: list[DirectiveNode]
 
 
+@dataclass(frozen=True, slots=True)
+class ContextArgument:
+    """An argument whose value @fromContext reads from an ancestor's context."""
+
+    name: str
+    type: str
+    field_value: str  # `$context { selection }`, as written
+    has_default: bool
+
+
 @dataclass(slots=True)
 class Field:
     name: str
@@ -156,9 +166,9 @@ class Field:
     override_from: str | None = None
     override_label: str | None = None
     default: ValueNode | None = None
-    # Arguments set by @fromContext (name, type, "$context { selection }"); they are
-    # not part of the supergraph's field but of its join__field `contextArguments`.
-    context_arguments: list[tuple[str, str, str]] = field(default_factory=list)
+    # Arguments set by @fromContext: not part of the supergraph's field but of its
+    # join__field `contextArguments`.
+    context_arguments: list[ContextArgument] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)
@@ -458,10 +468,11 @@ class _Reader:
                     continue
                 argument = result.arguments.pop(argument_node.name.value)
                 result.context_arguments.append(
-                    (
+                    ContextArgument(
                         argument.name,
                         argument.type,
                         string_argument(directive, "field") or "",
+                        argument.default is not None,
                     )
                 )
         return result

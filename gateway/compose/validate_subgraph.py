@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 from graphql import GraphQLError, parse
 from graphql.language import FieldNode, InlineFragmentNode, OperationDefinitionNode
 
+from ._context import validate_contexts
 from .errors import CompositionError
 from .subgraph import FEDERATION_TYPES, Key, named_type
 
@@ -33,6 +34,7 @@ def validate_subgraph(subgraph: Subgraph) -> list[CompositionError]:
     if errors:
         return errors
     errors += _validate_field_sets(subgraph)
+    errors += validate_contexts(subgraph)
     _drop_fake_externals(subgraph)
     if subgraph.is_federation_1:
         _upgrade_federation_1(subgraph)
