@@ -12,7 +12,14 @@ import json
 import re
 from typing import TYPE_CHECKING
 
-from graphql.language import ArgumentNode, DirectiveNode, NameNode, StringValueNode
+from graphql import GraphQLError, parse
+from graphql.language import (
+    ArgumentNode,
+    DirectiveNode,
+    FieldNode,
+    NameNode,
+    StringValueNode,
+)
 
 from ._wording import Raw
 from .errors import CompositionError
@@ -152,6 +159,10 @@ def _argument_problems(
                 " set.",
             )
         )
+    else:
+        problems += _selection_problems(
+            subgraph, context, match.group(2), coordinate, argument
+        )
     if not any(key.resolvable for key in definition.keys):
         problems.append(
             (
@@ -161,3 +172,59 @@ def _argument_problems(
             )
         )
     return problems
+
+
+def _selection_problems(
+    subgraph: Subgraph,
+    context: str,
+    selection: str,
+    coordinate: str,
+    argument: ContextArgument,
+) -> list[tuple[str, str]]:
+    """CONTEXT_INVALID_SELECTION for a selection of one field (at each level) whose
+    type does not match the argument's. As Apollo's validateFieldValueType, the
+    selection's type keeps its list wrappers but not its non-null ones, so an
+    argument of non-null type never matches."""
+    for location in subgraph.types.values():
+        if context not in location.contexts:
+            continue
+        resolved = _selected_type(subgraph, location.name, selection)
+        if resolved is not None and resolved != argument.type:
+            return [
+                (
+                    "CONTEXT_INVALID_SELECTION",
+                    f'Context "{context}" is used in "{coordinate}" but the selection'
+                    f' is invalid: the type of the selection "{resolved}" does not'
+                    f' match the expected type "{argument.type}"',
+                )
+            ]
+    return []
+
+
+def _selected_type(subgraph: Subgraph, type_name: str, selection: str) -> str | None:
+    """The type of a one-field-per-level selection such as `{ a { b } }` from
+    `type_name`, non-null wrappers dropped; None for any other selection."""
+    try:
+        operation = parse(selection.strip() or "{}").definitions[0]
+    except GraphQLError:
+        return None
+    selection_set = getattr(operation, "selection_set", None)
+    wrappers: list[str] = []
+    while selection_set is not None:
+        selections = selection_set.selections
+        if len(selections) != 1 or not isinstance(selections[0], FieldNode):
+            return None
+        node = selections[0]
+        definition = subgraph.types.get(type_name)
+        field = definition.fields.get(node.name.value) if definition else None
+        if field is None:
+            return None
+        type_string = field.type.replace("!", "")
+        wrappers.append(type_string)
+        type_name = type_string.strip("[]")
+        selection_set = node.selection_set
+    resolved = type_name
+    for wrapper in reversed(wrappers):
+        depth = wrapper.count("[")
+        resolved = "[" * depth + resolved + "]" * depth
+    return resolved
