@@ -235,6 +235,10 @@ def _resolves(
     )
 
 
+# A state's identity: its type, its options (by subgraph), the contexts set above.
+_StateKey = tuple[str, tuple[tuple[str, str], ...], tuple[str, ...]]
+
+
 @dataclass(frozen=True, slots=True)
 class _State:
     """Where a query path stands: a type, and each subgraph that could be resolving
@@ -248,7 +252,7 @@ class _State:
     contexts: frozenset[str] = frozenset()
 
     @property
-    def key(self) -> tuple[str, tuple[tuple[str, str], ...], tuple[str, ...]]:
+    def key(self) -> _StateKey:
         options = tuple((s.name, repr(p)) for s, p in self.options)
         return self.type_name, options, tuple(sorted(self.contexts))
 
@@ -292,7 +296,7 @@ def validate_satisfiability(supergraph: Supergraph) -> list[CompositionError]:
     one state per (type, subgraph options); a state is visited once.
     """
     errors: list[CompositionError] = []
-    seen: set[tuple[str, tuple[tuple[str, str], ...]]] = set()
+    seen: set[_StateKey] = set()
     stack: list[_State] = []
 
     def push(state: _State) -> None:
