@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from graphql import GraphQLError, parse
-from graphql.language import FieldNode, StringValueNode
+from graphql.language import FieldNode, InlineFragmentNode, StringValueNode
 
 from ._context import context_name
 from .errors import CompositionError
@@ -139,21 +139,32 @@ _Provided = dict[str, "_Provided"]
 
 
 def _provided(fields: str) -> _Provided:
-    """A @provides field set as a tree of field names (fragments are not followed)."""
+    """A @provides field set as a tree of field names; an inline fragment is the
+    branch `... on Type`, taken when the path casts down to that type."""
 
     def tree(selection_set: SelectionSetNode | None) -> _Provided:
-        selections = selection_set.selections if selection_set else ()
-        return {
-            s.name.value: tree(s.selection_set)
-            for s in selections
-            if isinstance(s, FieldNode)
-        }
+        found: _Provided = {}
+        for s in selection_set.selections if selection_set else ():
+            if isinstance(s, FieldNode):
+                found[s.name.value] = tree(s.selection_set)
+            elif isinstance(s, InlineFragmentNode):
+                below = tree(s.selection_set)
+                if s.type_condition is None:
+                    found.update(below)
+                else:
+                    found[f"... on {s.type_condition.name.value}"] = below
+        return found
 
     try:
         operation = parse(f"{{{fields}}}").definitions[0]
     except GraphQLError:
         return {}
     return tree(getattr(operation, "selection_set", None))
+
+
+def _cast(provided: _Provided, type_name: str) -> _Provided:
+    """What is provided once the path casts down to `type_name`."""
+    return {**provided, **provided.get(f"... on {type_name}", {})}
 
 
 def _can_move(
@@ -321,7 +332,7 @@ def validate_satisfiability(supergraph: Supergraph) -> list[CompositionError]:
         if merged.kind == "union":
             for member in merged.members:
                 with_member = tuple(
-                    (s, p)
+                    (s, _cast(p, member))
                     for s, p in state.options
                     if member in getattr(s.types.get(state.type_name), "members", ())
                 )
@@ -398,7 +409,7 @@ def _advance(
             for implementation in subgraph.types.values():
                 if type_name in implementation.interfaces:
                     downcast = (*state.path, f"... on {implementation.name}")
-                    options = ((subgraph, provided),)
+                    options = ((subgraph, _cast(provided, implementation.name)),)
                     contexts = state.contexts | _contexts_set_by(
                         supergraph, implementation.name
                     )
