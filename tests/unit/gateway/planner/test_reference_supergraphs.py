@@ -28,8 +28,9 @@ from graphql import (
 )
 
 from gateway.planner import FetchNode, QueryPlan, plan_operation
+from gateway.supergraph import load_supergraph
 
-from .conftest import FIXTURES, supergraph
+from .conftest import FIXTURES
 
 if TYPE_CHECKING:
     from graphql import GraphQLOutputType
@@ -46,7 +47,6 @@ _PLANNER_GAPS = {
     " 'price' from 'ProductList' (a key with nested selections across subgraphs)",
     "context_two_subgraphs": "PlanningError: a @context set on an interface"
     " (Container) is not seen as set by its implementation (Shelf)",
-    "parent_entity_call": "StopIteration in the planner on the parent-entity jump",
 }
 COMPOSED_CASES = [
     pytest.param(
@@ -158,7 +158,11 @@ def _fetches(node: PlanNode | None) -> list[FetchNode]:
 
 @pytest.mark.parametrize("fixture", COMPOSED_CASES)
 def test_every_fetch_is_valid_for_its_subgraph(fixture: str) -> None:
-    graph = supergraph(fixture)
+    # Read the composition itself: conftest's supergraph() prefers a hand-written
+    # fixture of the same name, whose subgraphs are not this fixture's.
+    graph = load_supergraph(
+        (FIXTURES / "composition" / fixture / "supergraph.graphql").read_text()
+    )
     planned = 0
     for query in _queries(graph.api_schema):
         document = parse(query)
