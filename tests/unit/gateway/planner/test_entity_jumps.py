@@ -518,7 +518,7 @@ def test_key_fields_gathered_here_and_by_a_jump_reach_a_compound_key(
     # Audit suite complex-entity-call: `price` needs Product by
     # "id pid category{id tag}"; `products` has id and category, `link` adds pid.
     result = plan(
-        "audit_complex_entity_call", "{ topProducts { products { price { price } } } }"
+        "complex_entity_call", "{ topProducts { products { price { price } } } }"
     )
     assert str(result) == (
         """\

@@ -219,7 +219,7 @@ def test_provides_on_a_union_member_chooses_the_providing_subgraph_for_the_root(
     # Audit suite provides-on-union: `media` is shareable in `a` and `b`; only `b`
     # provides `... on Book { title }`, which saves the jump to `c`.
     result = plan(
-        "audit_provides_on_union",
+        "provides_on_union",
         "{ media { ... on Book { id title } ... on Movie { id } } }",
     )
     assert str(result) == (
@@ -249,7 +249,7 @@ def test_field_beyond_a_provides_on_an_interface_goes_through_the_parent_entity(
     # Audit suite provides-on-interface: Cat is no entity in `b`, so Cat.age is
     # fetched through Book (an entity in `c`), not by re-entering the root.
     result = plan(
-        "audit_provides_on_interface",
+        "provides_on_interface",
         "{ media { id animals { id name ... on Cat { age } } } }",
     )
     assert str(result) == (
