@@ -10,9 +10,7 @@ REDIS_URL say otherwise.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import contextlib
-import importlib
 import logging
 import os
 import sys
@@ -25,14 +23,12 @@ import uvicorn
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from gateway.compose import SubgraphDefinition, compose  # noqa: E402
+from gateway.compose import compose  # noqa: E402
 from gateway.server import create_app  # noqa: E402
 from gateway.transport import AsgiTransport  # noqa: E402
+from scripts._subgraphs import existing_subgraphs, subgraph_definition  # noqa: E402
 from subgraphs.kit.embedded import create_embedded  # noqa: E402
 from subgraphs.kit.settings import Settings  # noqa: E402
-
-# In the order they are composed; a subgraph whose package is not there yet is left out.
-SUBGRAPHS = ("accounts", "directory", "chat", "inventory")
 
 Scope = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
@@ -41,34 +37,9 @@ Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
 logger = logging.getLogger("agora.run")
 
 
-def load_specs() -> list[Any]:
-    """The SubgraphSpec of every subgraph package that exists."""
-    specs = []
-    for name in SUBGRAPHS:
-        if not (ROOT / "subgraphs" / name / "app.py").exists():
-            continue
-        specs.append(importlib.import_module(f"subgraphs.{name}.app").SPEC)
-    return specs
-
-
-async def subgraph_sdl(spec: Any) -> str:
-    """The subgraph's SDL exactly as the gateway would introspect it."""
-    result = await spec.schema.execute("{ _service { sdl } }")
-    if result.errors:
-        raise RuntimeError(f"{spec.name}: _service failed: {result.errors[0].message}")
-    return str(result.data["_service"]["sdl"])
-
-
-def compose_supergraph(specs: list[Any]) -> str:
-    definitions = [
-        SubgraphDefinition(
-            name=spec.name,
-            url=f"http://127.0.0.1/{spec.name}/graphql",
-            sdl=asyncio.run(subgraph_sdl(spec)),
-        )
-        for spec in specs
-    ]
-    result = compose(definitions)
+def compose_supergraph(subgraphs: list[tuple[Any, Any]]) -> str:
+    """The supergraph of the subgraphs as they run now (URLs unused: in process)."""
+    result = compose([subgraph_definition(entry, spec) for entry, spec in subgraphs])
     if result.supergraph_sdl is None:
         lines = [f"  {error.code}: {error.message}" for error in result.errors]
         raise SystemExit("composition failed:\n" + "\n".join(lines))
@@ -103,10 +74,11 @@ class EmbeddedGraph:
 
 
 def build(settings: Settings) -> tuple[EmbeddedGraph, list[str]]:
-    specs = load_specs()
+    subgraphs = existing_subgraphs()
+    specs = [spec for _, spec in subgraphs]
     apps, lifespan = create_embedded(specs, settings)
     transports = {name: AsgiTransport(name, app) for name, app in apps.items()}
-    gateway = create_app(compose_supergraph(specs), transports=transports)
+    gateway = create_app(compose_supergraph(subgraphs), transports=transports)
     return EmbeddedGraph(gateway, lifespan), [spec.name for spec in specs]
 
 
