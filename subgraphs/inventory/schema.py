@@ -14,7 +14,7 @@ from collections.abc import (  # noqa: TC003 - Strawberry reads annotations at r
 )
 from datetime import datetime  # noqa: TC003 - Strawberry reads annotations at runtime
 from functools import partial
-from typing import TypeVar
+from typing import Protocol, TypeVar
 
 import strawberry
 from strawberry.federation.schema_directives import FieldSet, Key
@@ -189,6 +189,23 @@ class Product:
         return [StockLevel.from_row(row) for row in rows]
 
 
+class _AtFarm(Protocol):
+    farm_id: str
+    product_id: str
+
+
+async def _farm_of(root: _AtFarm, info: InventoryInfo) -> Farm:
+    """The farm a stock level, reservation or order line is held at (batched)."""
+    return Farm.from_row(await info.context.loader(load_farms).load(root.farm_id))
+
+
+async def _product_of(root: _AtFarm, info: InventoryInfo) -> Product:
+    """The product a stock level, reservation or order line is of (batched)."""
+    return Product.from_row(
+        await info.context.loader(load_products).load(root.product_id)
+    )
+
+
 @strawberry.type
 class StockLevel:
     """How much of a product one farm holds; `available = quantity - reserved`."""
@@ -213,14 +230,8 @@ class StockLevel:
             product_id=str(row.product_id),
         )
 
-    @strawberry.field
-    async def farm(self, info: InventoryInfo) -> Farm:
-        return Farm.from_row(await info.context.loader(load_farms).load(self.farm_id))
-
-    @strawberry.field
-    async def product(self, info: InventoryInfo) -> Product:
-        row = await info.context.loader(load_products).load(self.product_id)
-        return Product.from_row(row)
+    farm: Farm = strawberry.field(resolver=_farm_of)
+    product: Product = strawberry.field(resolver=_product_of)
 
 
 @strawberry.type
@@ -253,14 +264,8 @@ class Reservation:
     def holder(self) -> User:
         return User(id=_id(self.user_id))
 
-    @strawberry.field
-    async def farm(self, info: InventoryInfo) -> Farm:
-        return Farm.from_row(await info.context.loader(load_farms).load(self.farm_id))
-
-    @strawberry.field
-    async def product(self, info: InventoryInfo) -> Product:
-        row = await info.context.loader(load_products).load(self.product_id)
-        return Product.from_row(row)
+    farm: Farm = strawberry.field(resolver=_farm_of)
+    product: Product = strawberry.field(resolver=_product_of)
 
 
 @strawberry.type
@@ -283,14 +288,8 @@ class OrderLine:
             product_id=str(row.product_id),
         )
 
-    @strawberry.field
-    async def farm(self, info: InventoryInfo) -> Farm:
-        return Farm.from_row(await info.context.loader(load_farms).load(self.farm_id))
-
-    @strawberry.field
-    async def product(self, info: InventoryInfo) -> Product:
-        row = await info.context.loader(load_products).load(self.product_id)
-        return Product.from_row(row)
+    farm: Farm = strawberry.field(resolver=_farm_of)
+    product: Product = strawberry.field(resolver=_product_of)
 
 
 @strawberry.type
