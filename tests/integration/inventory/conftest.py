@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import pytest
-from tortoise.backends.base.executor import EXECUTOR_CACHE
 
 from subgraphs.inventory.app import SPEC
 from subgraphs.kit.database import close_databases, init_databases
@@ -39,7 +38,6 @@ def redis_settings(
 @pytest.fixture
 async def postgres_inventory(settings: Settings) -> AsyncIterator[Settings]:
     """The inventory tables, migrated (row level security included), on PostgreSQL."""
-    EXECUTOR_CACHE.clear()
     await init_databases([SPEC], settings)
     try:
         yield settings

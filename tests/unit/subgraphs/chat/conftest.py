@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import pytest
-from tortoise.backends.base.executor import EXECUTOR_CACHE
 
 from subgraphs.chat.access import Viewer
 from subgraphs.chat.complaints import open_complaint
@@ -18,7 +17,7 @@ from subgraphs.kit.database import close_databases, init_databases
 from subgraphs.kit.pubsub import Broker
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator, Iterator
+    from collections.abc import AsyncIterator
 
     from subgraphs.chat.models import Complaint
     from subgraphs.chat.presence import Presence
@@ -41,30 +40,23 @@ def on_postgres(settings: Settings) -> bool:
 
 
 @pytest.fixture
-def chat_settings(
-    settings: Settings, redis_url: str, redis_prefix: str
-) -> Iterator[Settings]:
+def chat_settings(settings: Settings, redis_url: str, redis_prefix: str) -> Settings:
     """Settings for a whole chat app: SQLite + memory, or PostgreSQL + Redis."""
-    EXECUTOR_CACHE.clear()
     if on_postgres(settings):
         settings = dataclasses.replace(
             settings, redis_url=redis_url, redis_prefix=redis_prefix
         )
-    yield settings
-    EXECUTOR_CACHE.clear()
+    return settings
 
 
 @pytest.fixture
 async def chat_db(settings: Settings) -> AsyncIterator[Settings]:
     """The chat tables, migrated, on this test's fresh database."""
-    # Tortoise caches compiled SQL per connection name, whatever the backend was.
-    EXECUTOR_CACHE.clear()
     await init_databases([ChatDatabase()], settings)  # type: ignore[list-item]
     try:
         yield settings
     finally:
         await close_databases()
-        EXECUTOR_CACHE.clear()
 
 
 @pytest.fixture

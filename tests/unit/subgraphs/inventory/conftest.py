@@ -6,7 +6,6 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import pytest
-from tortoise.backends.base.executor import EXECUTOR_CACHE
 
 from subgraphs.inventory.app import SPEC, create_app
 from subgraphs.inventory.catalog import create_farm, create_product
@@ -29,9 +28,6 @@ TENANT_B = "7d3c0a2e-0000-4000-8000-00000000000b"
 @pytest.fixture
 async def inventory_db(settings: Settings) -> AsyncIterator[Settings]:
     """The inventory tables, migrated, on this test's fresh database (both backends)."""
-    # Tortoise caches INSERT statements per connection name, not per dialect: a
-    # PostgreSQL test after a SQLite one would reuse `?` placeholders.
-    EXECUTOR_CACHE.clear()
     await init_databases([SPEC], settings)
     try:
         yield settings
@@ -117,6 +113,5 @@ async def inventory(
     ],
 ) -> AsyncIterator[InventoryClient]:
     """The inventory app in process (migrated, seeded) on this test's database."""
-    EXECUTOR_CACHE.clear()
     async with asgi_client(create_app(settings)) as client:
         yield InventoryClient(client, settings)
