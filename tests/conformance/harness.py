@@ -165,7 +165,10 @@ def _entities_resolver(subgraph: Subgraph) -> Callable[..., list[Record | None]]
             else:
                 record = next((r for r in table if _matches(r, representation)), None)
             if record is not None:
-                record = {**record, **representation, "__typename": typename}
+                # A table resolving an entity interface answers with the implementing
+                # type, as a subgraph's __resolveReference on an interface does.
+                own = record.get("__typename") if callable(table) else None
+                record = {**record, **representation, "__typename": own or typename}
             found.append(record)
         return found
 

@@ -7,12 +7,6 @@ composer (`gateway.compose.compose`), unless the suite passes `reference=`: then
 it is supergraphs/<module>.graphql, made by the reference composer
 (compose_reference.py) where ours rejects or differs. `run_case` serves it
 behind the real gateway through the shared harness.
-
-One harness change, for every audit suite: an entity table may answer a
-representation of an entity *interface* (`@key` on an interface) with an object
-of an implementing type; its own `__typename` is kept, as a subgraph library's
-`__resolveReference` on an interface does (the shared harness would overwrite it
-with the interface's name).
 """
 
 from __future__ import annotations
@@ -21,44 +15,16 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import pytest
-
 from gateway.compose import SubgraphDefinition, compose
-from tests.conformance import harness
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
 
-    from tests.conformance.harness import GatewayFactory, Record, Subgraph
+    from tests.conformance.harness import GatewayFactory, Subgraph
 
 Case = tuple[str, str, dict[str, Any]]
 
 SUPERGRAPHS = Path(__file__).resolve().parent / "supergraphs"
-
-
-def _entities_resolver(subgraph: Subgraph) -> Callable[..., list[Record | None]]:
-    shared = _shared_entities_resolver(subgraph)
-
-    def resolve(parent: Any, representations: list[Record]) -> list[Record | None]:
-        found = shared(parent, representations)
-        for index, representation in enumerate(representations):
-            table = subgraph.entities.get(representation["__typename"])
-            record = found[index]
-            if callable(table) and record is not None:
-                own = table(representation)
-                if own is not None and "__typename" in own:
-                    record["__typename"] = own["__typename"]
-        return found
-
-    return resolve
-
-
-_shared_entities_resolver = harness._entities_resolver
-
-
-@pytest.fixture(autouse=True)
-def _entity_interfaces(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(harness, "_entities_resolver", _entities_resolver)
 
 
 def link(version: str, *imports: str) -> str:
