@@ -18,6 +18,7 @@ from graphql import GraphQLError
 from graphql.execution.values import get_variable_values
 from starlette.responses import HTMLResponse, Response
 
+from .._body import read_body
 from ..execution import execute_plan
 from .graphiql import GRAPHIQL_HTML
 from .operations import (
@@ -276,20 +277,12 @@ def _coerce_variables(
 
 
 async def _read_body(request: Request, limit: int) -> bytes:
-    too_large = _Refusal(
-        413, f"The request body exceeds {limit} bytes.", "PAYLOAD_TOO_LARGE"
-    )
-    length = request.headers.get("content-length", "")
-    if length.isdigit() and int(length) > limit:
-        raise too_large
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise too_large
-        chunks.append(chunk)
-    return b"".join(chunks)
+    body = await read_body(request, limit)
+    if body is None:
+        raise _Refusal(
+            413, f"The request body exceeds {limit} bytes.", "PAYLOAD_TOO_LARGE"
+        )
+    return body
 
 
 def _negotiate(accept: str) -> str | None:

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 import orjson
 from starlette.responses import Response, StreamingResponse
 
+from .._body import read_body
 from ..errors import PolicyRefused
 from .errors import ClientFellBehind
 from .outbox import Outbox
@@ -133,7 +134,7 @@ async def _params(request: Request, limit: int) -> JSONObject | Response:
         return params
     if request.method != "POST":
         return _json_errors(_bad("Use GET or POST."), 405)
-    raw_body = await _read_limited(request, limit)
+    raw_body = await read_body(request, limit)
     if raw_body is None:
         message = f"The request body exceeds {limit} bytes."
         return _json_errors(
@@ -146,21 +147,6 @@ async def _params(request: Request, limit: int) -> JSONObject | Response:
     if not isinstance(body, dict):
         return _json_errors(_bad("The request body must be a JSON object."), 400)
     return body
-
-
-async def _read_limited(request: Request, limit: int) -> bytes | None:
-    """The body, or None once it passes `limit` bytes (read no further)."""
-    length = request.headers.get("content-length", "")
-    if length.isdigit() and int(length) > limit:
-        return None
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            return None
-        chunks.append(chunk)
-    return b"".join(chunks)
 
 
 def _bad(message: str) -> list[JSONObject]:
