@@ -2,6 +2,20 @@
 
 from __future__ import annotations
 
+from .authorization import (
+    UNAUTHORIZED_FIELD_OR_TYPE,
+    AuthorizationResult,
+    AuthorizationRules,
+    Caller,
+    PolicyRule,
+    PolicyRules,
+    add_authorization_errors,
+    authorization_rules,
+    authorize_operation,
+    caller_of,
+    granted_policies,
+    unauthorized_response,
+)
 from .errors import TokenExpired, TokenInvalid
 from .tokens import (
     DEV_JWT_SECRET,
@@ -13,10 +27,22 @@ from .tokens import (
 
 __all__ = [
     "DEV_JWT_SECRET",
+    "UNAUTHORIZED_FIELD_OR_TYPE",
+    "AuthorizationResult",
+    "AuthorizationRules",
+    "Caller",
     "Identity",
+    "PolicyRule",
+    "PolicyRules",
     "TokenExpired",
     "TokenInvalid",
+    "add_authorization_errors",
+    "authorization_rules",
+    "authorize_operation",
     "bearer_token",
+    "caller_of",
+    "granted_policies",
     "jwt_secret_from_env",
+    "unauthorized_response",
     "verify_token",
 ]
