@@ -17,9 +17,12 @@ from .authorization import (
     unauthorized_response,
 )
 from .errors import TokenExpired, TokenInvalid
+from .identity import IDENTITY_HEADERS, sign_identity
 from .tokens import (
     DEV_JWT_SECRET,
     Identity,
+    JwtConfig,
+    TokenVerifier,
     bearer_token,
     jwt_secret_from_env,
     verify_token,
@@ -27,15 +30,18 @@ from .tokens import (
 
 __all__ = [
     "DEV_JWT_SECRET",
+    "IDENTITY_HEADERS",
     "UNAUTHORIZED_FIELD_OR_TYPE",
     "AuthorizationResult",
     "AuthorizationRules",
     "Caller",
     "Identity",
+    "JwtConfig",
     "PolicyRule",
     "PolicyRules",
     "TokenExpired",
     "TokenInvalid",
+    "TokenVerifier",
     "add_authorization_errors",
     "authorization_rules",
     "authorize_operation",
@@ -43,6 +49,7 @@ __all__ = [
     "caller_of",
     "granted_policies",
     "jwt_secret_from_env",
+    "sign_identity",
     "unauthorized_response",
     "verify_token",
 ]

@@ -1,8 +1,15 @@
-"""JWT verification for the gateway's long-lived connections (websocket, SSE).
+"""Access tokens: who the caller is, verified once at the gateway.
 
-HS256 with the JWT_SECRET environment variable (the same development default as
-the subgraphs' kit), claims `sub`, `tenant`, `roles`, `scopes`, `type`, `exp`
-as accounts issues them. A connection is checked once, when it opens.
+`TokenVerifier` checks HS256/384/512 tokens against a shared secret and RS, PS, ES
+and EdDSA tokens against the keys of a JWKS (file and/or URL, see jwks.py). The key
+is chosen by the token's algorithm family, never by what the key looks like: an
+HMAC token is checked with the configured secret only (and refused when there is
+none), an asymmetric one only with a JWK whose `kty` (and `crv`, and `alg` when the
+JWK names one) fits. So `alg: none` and the HS/RS confusion (an HS256 token whose
+HMAC key is the issuer's RSA public key) have no key to pass.
+
+Claims as accounts issues them: `sub`, `tenant`, `roles`, `scopes` (or an OAuth
+`scope` string), `type` (absent or `access`), `exp`; `iss` and `aud` when configured.
 """
 
 from __future__ import annotations
@@ -10,18 +17,25 @@ from __future__ import annotations
 import os
 import time
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import jwt as pyjwt
 
 from .errors import TokenExpired, TokenInvalid
+from .jwks import ASYMMETRIC_ALGORITHMS, JwksCache
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Callable, Mapping
+    from pathlib import Path
+
+    from .jwks import VerificationKey
 
 __all__ = [
     "DEV_JWT_SECRET",
+    "HMAC_ALGORITHMS",
     "Identity",
+    "JwtConfig",
+    "TokenVerifier",
     "bearer_token",
     "jwt_secret_from_env",
     "verify_token",
@@ -29,7 +43,9 @@ __all__ = [
 
 # Same development default as subgraphs/kit/settings.py (the gateway never imports it).
 DEV_JWT_SECRET = "agora-dev-secret-change-me-in-production-0123456789"
-_ALGORITHM = "HS256"
+HMAC_ALGORITHMS = frozenset({"HS256", "HS384", "HS512"})
+_SUPPORTED = HMAC_ALGORITHMS | ASYMMETRIC_ALGORITHMS.keys()
+_DEFAULT_ALGORITHMS = ("HS256", "RS256", "ES256", "PS256", "EdDSA")
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,11 +58,202 @@ class Identity:
     scopes: frozenset[str]
     expires_at: int
     authorization: str
+    # The token's `iss`, when it has one.
+    issuer: str | None = None
 
     @property
     def scope_key(self) -> tuple[str, str | None, frozenset[str], frozenset[str]]:
         """What makes two callers see the same events (dedup key part)."""
         return (self.user_id, self.tenant_id, self.roles, self.scopes)
+
+
+@dataclass(frozen=True, slots=True)
+class JwtConfig:
+    """How the gateway verifies access tokens.
+
+    `secret`: the HMAC secret of HS* tokens; None refuses every HS* token.
+    `jwks_file` / `jwks_url`: where RS/PS/ES/EdDSA public keys come from.
+    `algorithms`: the `alg` values accepted at all (`none` never is).
+    `issuer` / `audience`: required `iss` / `aud` values, unchecked when None.
+    `leeway`: seconds of clock skew allowed on `exp` and `nbf`.
+    `jwks_ttl`: seconds a loaded key set is used before it is fetched again.
+    `jwks_min_refetch_interval`: at most one fetch per this many seconds for
+    tokens naming an unknown `kid` (and between retries of a source that is down).
+    `jwks_timeout`: seconds one fetch of the JWKS URL may take.
+
+    Raises ValueError naming the field for a value that cannot work.
+    """
+
+    secret: str | None = None
+    jwks_file: Path | None = None
+    jwks_url: str | None = None
+    algorithms: tuple[str, ...] = _DEFAULT_ALGORITHMS
+    issuer: str | None = None
+    audience: str | None = None
+    leeway: float = 0.0
+    jwks_ttl: float = 300.0
+    jwks_min_refetch_interval: float = 30.0
+    jwks_timeout: float = 3.0
+
+    def __post_init__(self) -> None:
+        unknown = sorted(set(self.algorithms) - _SUPPORTED)
+        if unknown or not self.algorithms:
+            raise ValueError(
+                f"algorithms: expected some of {', '.join(sorted(_SUPPORTED))}, "
+                f"got {', '.join(unknown) or 'none'}"
+            )
+        if self.secret == "":
+            raise ValueError("secret: expected a secret or nothing, got ''")
+        if self.jwks_url is not None and not self.jwks_url.startswith(
+            ("https://", "http://")
+        ):
+            raise ValueError(
+                f"jwks_url: expected an http(s) URL, got {self.jwks_url!r}"
+            )
+        for name in ("jwks_ttl", "jwks_timeout"):
+            if getattr(self, name) <= 0:
+                raise ValueError(f"{name}: expected a positive number of seconds")
+        for name in ("leeway", "jwks_min_refetch_interval"):
+            if getattr(self, name) < 0:
+                raise ValueError(f"{name}: expected zero or more seconds")
+
+
+class TokenVerifier:
+    """Verifies access tokens by a JwtConfig; one per gateway (it caches JWKS keys).
+
+    `clock` is the monotonic clock of the JWKS cache (tests drive it).
+    """
+
+    def __init__(
+        self, config: JwtConfig, *, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self.config = config
+        self._options = _claim_options(config)
+        self._jwks: JwksCache | None = None
+        if config.jwks_file is not None or config.jwks_url is not None:
+            self._jwks = JwksCache(
+                file=config.jwks_file,
+                url=config.jwks_url,
+                ttl=config.jwks_ttl,
+                min_refetch_interval=config.jwks_min_refetch_interval,
+                timeout=config.jwks_timeout,
+                clock=clock,
+            )
+
+    async def load_keys(self) -> int:
+        """Fetch the JWKS now (at start-up) so no request waits for it; the number
+        of keys held (0 without a JWKS). A source that is down is logged, not raised."""
+        return 0 if self._jwks is None else await self._jwks.load()
+
+    async def verify(self, token: str, *, now: float | None = None) -> Identity:
+        """Verify an access token's signature and claims; return who it names.
+
+        Raises TokenExpired for a past `exp`, TokenInvalid for anything else wrong
+        (both UNAUTHENTICATED). `now` is wall-clock seconds (default: the time).
+        """
+        try:
+            header = pyjwt.get_unverified_header(token)
+        except pyjwt.PyJWTError:
+            raise TokenInvalid("malformed") from None
+        algorithm = header.get("alg")
+        if not isinstance(algorithm, str) or algorithm not in self.config.algorithms:
+            raise TokenInvalid(f"algorithm {algorithm!r} is not accepted")
+        if algorithm in HMAC_ALGORITHMS:
+            if self.config.secret is None:
+                raise TokenInvalid(f"algorithm {algorithm} is not accepted")
+            claims = self._decode(token, self.config.secret, algorithm)
+        else:
+            claims = await self._decode_asymmetric(token, algorithm, header.get("kid"))
+        now = time.time() if now is None else now
+        return _identity(claims, token, now, self.config.leeway)
+
+    async def _decode_asymmetric(
+        self, token: str, algorithm: str, kid: object
+    ) -> dict[str, Any]:
+        if kid is not None and not isinstance(kid, str):
+            raise TokenInvalid("kid is not a string")
+        keys: tuple[VerificationKey, ...] = ()
+        if self._jwks is not None:
+            keys = await self._jwks.keys_for(algorithm, kid)
+        if not keys:
+            raise TokenInvalid(f"no {algorithm} key" + (f" {kid!r}" if kid else ""))
+        # Without a `kid` every fitting key is tried; a JWKS holds a handful.
+        for key in keys[:-1]:
+            try:
+                return self._decode(token, key.key, algorithm)
+            except TokenInvalid as refused:
+                if refused.reason != "InvalidSignatureError":
+                    raise
+        return self._decode(token, keys[-1].key, algorithm)
+
+    def _decode(self, token: str, key: Any, algorithm: str) -> dict[str, Any]:
+        try:
+            claims: dict[str, Any] = pyjwt.decode(
+                token,
+                key,
+                algorithms=[algorithm],
+                options=self._options,
+                issuer=self.config.issuer,
+                audience=self.config.audience,
+            )
+        except pyjwt.PyJWTError as error:
+            raise TokenInvalid(type(error).__name__) from None
+        return claims
+
+
+def _claim_options(config: JwtConfig | None) -> Any:
+    # Time claims are checked by _identity against `now`, with the leeway.
+    return {
+        "require": ["sub", "exp"],
+        "verify_exp": False,
+        "verify_nbf": False,
+        "verify_iat": False,
+        "verify_aud": config is not None and config.audience is not None,
+        "verify_iss": config is not None and config.issuer is not None,
+    }
+
+
+def _strings(value: object, name: str) -> frozenset[str]:
+    if value is None:
+        return frozenset()
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise TokenInvalid(f"{name} must be a list of strings")
+    return frozenset(value)
+
+
+def _identity(
+    claims: dict[str, Any], token: str, now: float, leeway: float
+) -> Identity:
+    expires_at = claims.get("exp")
+    if not isinstance(expires_at, int | float) or isinstance(expires_at, bool):
+        raise TokenInvalid("exp is not a number")
+    if expires_at <= now - leeway:
+        raise TokenExpired
+    not_before = claims.get("nbf")
+    if not_before is not None and (
+        not isinstance(not_before, int | float) or not_before > now + leeway
+    ):
+        raise TokenInvalid("not valid yet")
+    if claims.get("type", "access") != "access":
+        raise TokenInvalid("not an access token")
+    subject, tenant, issuer = claims["sub"], claims.get("tenant"), claims.get("iss")
+    if not isinstance(subject, str) or not subject:
+        raise TokenInvalid("sub must be a non-empty string")
+    if not isinstance(tenant, str | None) or not isinstance(issuer, str | None):
+        raise TokenInvalid("tenant and iss must be strings")
+    scopes = claims.get("scopes")
+    if scopes is None and isinstance(claims.get("scope"), str):
+        # OAuth 2.0 (RFC 8693 section 4.2): one space-separated string.
+        scopes = claims["scope"].split()
+    return Identity(
+        user_id=subject,
+        tenant_id=tenant,
+        roles=_strings(claims.get("roles"), "roles"),
+        scopes=_strings(scopes, "scopes"),
+        expires_at=int(expires_at),
+        authorization=f"Bearer {token}",
+        issuer=issuer,
+    )
 
 
 def jwt_secret_from_env(environ: Mapping[str, str] | None = None) -> str:
@@ -63,36 +270,18 @@ def bearer_token(authorization: str) -> str | None:
 
 
 def verify_token(token: str, secret: str, *, now: float | None = None) -> Identity:
-    """Verify an access token's signature and expiry; return who it names.
+    """Verify an HS256 access token synchronously (the websocket/SSE path of today).
 
     Raises TokenExpired for a past `exp`, TokenInvalid for anything else wrong.
+    Prefer `TokenVerifier.verify`, which also takes JWKS keys.
     """
     try:
-        claims = pyjwt.decode(
+        claims: dict[str, Any] = pyjwt.decode(
             token,
             secret,
-            algorithms=[_ALGORITHM],
-            options={"require": ["sub", "exp"], "verify_exp": False},
+            algorithms=["HS256"],
+            options=_claim_options(None),
         )
-    except pyjwt.PyJWTError as exc:
-        raise TokenInvalid(type(exc).__name__) from None
-    expires_at = claims.get("exp")
-    if not isinstance(expires_at, int | float):
-        raise TokenInvalid("exp is not a number")
-    if expires_at <= (time.time() if now is None else now):
-        raise TokenExpired
-    if claims.get("type", "access") != "access":
-        raise TokenInvalid("not an access token")
-    roles = claims.get("roles") or []
-    scopes = claims.get("scopes") or []
-    if not isinstance(roles, list) or not isinstance(scopes, list):
-        raise TokenInvalid("roles and scopes must be lists")
-    tenant = claims.get("tenant")
-    return Identity(
-        user_id=str(claims["sub"]),
-        tenant_id=None if tenant is None else str(tenant),
-        roles=frozenset(str(role) for role in roles),
-        scopes=frozenset(str(scope) for scope in scopes),
-        expires_at=int(expires_at),
-        authorization=f"Bearer {token}",
-    )
+    except pyjwt.PyJWTError as error:
+        raise TokenInvalid(type(error).__name__) from None
+    return _identity(claims, token, time.time() if now is None else now, 0.0)
