@@ -34,7 +34,7 @@ from .model import MergedArgument, MergedField, MergedType, Supergraph
 from .subgraph import ROOT_NAMES
 
 if TYPE_CHECKING:
-    from graphql.language import ValueNode
+    from graphql.language import DirectiveNode, ValueNode
 
     from .subgraph import (
         Argument,
@@ -45,6 +45,9 @@ if TYPE_CHECKING:
     )
 
 __all__ = ["merge"]
+
+# Access control directives, propagated from implementations up to interfaces.
+_ACCESS_CONTROL = frozenset({"authenticated", "requiresScopes", "policy"})
 
 _KIND_NAMES = {
     "object": "Object Type",
@@ -82,6 +85,36 @@ class Merger:
                     found.add(definition.name)
             if name in subgraph.types:
                 found.update(subgraph.types[name].members)
+        return found
+
+    def implementations_access_control(
+        self, interface: str, field_name: str | None
+    ) -> list[DirectiveNode]:
+        """@authenticated, @requiresScopes and @policy of the object types (or of
+        their field `field_name`) implementing `interface`, in every subgraph:
+        Apollo's composition propagates them up to the interface (all must hold)."""
+        objects = {
+            d.name
+            for s in self.subgraphs
+            for d in s.types.values()
+            if d.kind == "object"
+            and not d.interface_object
+            and interface in d.interfaces
+        }
+        found: list[DirectiveNode] = []
+        for subgraph in self.subgraphs:
+            for name in sorted(objects):
+                definition = subgraph.types.get(name)
+                if definition is None or definition.kind != "object":
+                    continue
+                if field_name is None:
+                    directives = definition.directives
+                else:
+                    field = definition.fields.get(field_name)
+                    if field is None or field.external:
+                        continue
+                    directives = field.directives
+                found += [d for d in directives if d.name.value in _ACCESS_CONTROL]
         return found
 
     def is_subtype(self, sub: str, sup: str) -> bool:
@@ -254,9 +287,10 @@ class Merger:
         merged.description = self.merge_description(
             name, [(s, d.description) for s, d in definitions]
         )
-        merged.directives = merge_directives(
-            (x for _, d in definitions for x in d.directives), self.repeatable
-        )
+        applications = [x for _, d in definitions for x in d.directives]
+        if kind == "interface":
+            applications += self.implementations_access_control(name, None)
+        merged.directives = merge_directives(applications, self.repeatable)
         merged.directives += [
             context_directive(f"{subgraph.name}__{context}")
             for subgraph, definition in definitions
@@ -465,9 +499,10 @@ class Merger:
         result.description = self.merge_description(
             coordinate, [(s.subgraph, s.field.description) for s in internal]
         )
-        result.directives = merge_directives(
-            (d for s in internal for d in s.field.directives), self.repeatable
-        )
+        applications = [d for s in internal for d in s.field.directives]
+        if merged.kind == "interface":
+            applications += self.implementations_access_control(merged.name, field_name)
+        result.directives = merge_directives(applications, self.repeatable)
         result.arguments = self.merge_arguments(
             coordinate,
             [(s.subgraph, s.field) for s in internal],
