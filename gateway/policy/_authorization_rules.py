@@ -41,8 +41,8 @@ if TYPE_CHECKING:
 __all__ = [
     "DNF",
     "AuthorizationRules",
-    "Caller",
     "FieldRule",
+    "Grants",
     "Requirement",
     "authorization_rules",
 ]
@@ -57,9 +57,9 @@ _POLICY = ("policy", "policies")
 
 
 @dataclass(frozen=True, slots=True)
-class Caller:
+class Grants:
     """What authorization knows of a caller: whether a token was verified, the
-    token's scopes and the policies the gateway's rules grant it."""
+    token's scopes and the policies the gateway's rules grant it (`grants_of`)."""
 
     authenticated: bool = False
     scopes: frozenset[str] = frozenset()
@@ -90,11 +90,11 @@ class Requirement:
             _union(self.policies, other.policies),
         )
 
-    def allows(self, caller: Caller) -> bool:
-        if self.authenticated and not caller.authenticated:
+    def allows(self, grants: Grants) -> bool:
+        if self.authenticated and not grants.authenticated:
             return False
-        return all(_satisfied(d, caller.scopes) for d in self.scopes) and all(
-            _satisfied(d, caller.policies) for d in self.policies
+        return all(_satisfied(d, grants.scopes) for d in self.scopes) and all(
+            _satisfied(d, grants.policies) for d in self.policies
         )
 
 
@@ -134,9 +134,9 @@ class AuthorizationRules:
         """True when the supergraph uses none of the directives."""
         return not self.requirements
 
-    def allows_everything(self, caller: Caller) -> bool:
-        """True when `caller` meets every requirement of the supergraph."""
-        return all(r.allows(caller) for r in self.requirements)
+    def allows_everything(self, grants: Grants) -> bool:
+        """True when `grants` meet every requirement of the supergraph."""
+        return all(r.allows(grants) for r in self.requirements)
 
 
 def authorization_rules(supergraph: Supergraph) -> AuthorizationRules:

@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 
     from graphql import SelectionNode
 
-    from ._authorization_rules import AuthorizationRules, Caller, Requirement
+    from ._authorization_rules import AuthorizationRules, Grants, Requirement
 
 __all__ = ["MAX_REPORTED_PATHS", "Removal", "Walk"]
 
@@ -67,13 +67,13 @@ class Walk:
     def __init__(
         self,
         rules: AuthorizationRules,
-        caller: Caller,
+        grants: Grants,
         fragments: Mapping[str, FragmentDefinitionNode],
         *,
         dry_run: bool,
     ) -> None:
         self.rules = rules
-        self.caller = caller
+        self.grants = grants
         self.fragments = fragments
         self.dry_run = dry_run
         self.filtered: dict[str, tuple[SelectionSetNode | None, Removal]] = {}
@@ -86,7 +86,7 @@ class Walk:
         key = id(requirement)
         allowed = self._allowed.get(key)
         if allowed is None:
-            allowed = self._allowed[key] = requirement.allows(self.caller)
+            allowed = self._allowed[key] = requirement.allows(self.grants)
         return allowed
 
     def fragment(self, name: str) -> tuple[SelectionSetNode | None, Removal]:

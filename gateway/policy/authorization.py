@@ -41,8 +41,8 @@ from graphql import (
 from ..execution.response_errors import error_sort_key
 from ._authorization_rules import (
     AuthorizationRules,
-    Caller,
     FieldRule,
+    Grants,
     Requirement,
     authorization_rules,
 )
@@ -59,16 +59,16 @@ __all__ = [
     "UNAUTHORIZED_FIELD_OR_TYPE",
     "AuthorizationResult",
     "AuthorizationRules",
-    "Caller",
     "FieldRule",
+    "Grants",
     "PolicyRule",
     "PolicyRules",
     "Requirement",
     "add_authorization_errors",
     "authorization_rules",
     "authorize_operation",
-    "caller_of",
     "granted_policies",
+    "grants_of",
     "unauthorized_response",
 ]
 
@@ -98,18 +98,18 @@ def authorize_operation(
     rules: AuthorizationRules,
     document: DocumentNode,
     operation_name: str | None,
-    caller: Caller,
+    grants: Grants,
     *,
     dry_run: bool = False,
 ) -> AuthorizationResult:
     """Remove from operation `operation_name` of `document` (validated against the
-    API schema) every selection `caller` may not make.
+    API schema) every selection the caller's `grants` do not allow.
 
     With `dry_run` the errors are reported and nothing is removed. Work is linear in
     the size of the document: each named fragment is filtered once. Never raises for
     a valid document; an operation it cannot find is returned unchanged.
     """
-    if rules.is_empty or rules.allows_everything(caller):
+    if rules.is_empty or rules.allows_everything(grants):
         return AuthorizationResult(document)
     operation = _operation(document, operation_name)
     if operation is None:
@@ -122,7 +122,7 @@ def authorize_operation(
         for d in document.definitions
         if isinstance(d, FragmentDefinitionNode)
     }
-    walk = Walk(rules, caller, fragments, dry_run=dry_run)
+    walk = Walk(rules, grants, fragments, dry_run=dry_run)
     removal = Removal()
     selection_set = walk.selection_set(operation.selection_set, root, (), removal)
     errors = tuple(
@@ -365,11 +365,11 @@ def granted_policies(rules: PolicyRules, identity: Identity | None) -> frozenset
     )
 
 
-def caller_of(identity: Identity | None, rules: PolicyRules) -> Caller:
-    """The Caller of a request with a verified token's `identity` (None: anonymous)."""
+def grants_of(identity: Identity | None, rules: PolicyRules) -> Grants:
+    """The Grants of a request with a verified token's `identity` (None: anonymous)."""
     if identity is None:
-        return Caller()
-    return Caller(
+        return Grants()
+    return Grants(
         authenticated=True,
         scopes=identity.scopes,
         policies=granted_policies(rules, identity),

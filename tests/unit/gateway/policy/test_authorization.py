@@ -11,15 +11,15 @@ from gateway.policy import (
     UNAUTHORIZED_FIELD_OR_TYPE,
     AuthorizationResult,
     AuthorizationRules,
-    Caller,
+    Grants,
     Identity,
     PolicyRule,
     PolicyRules,
     add_authorization_errors,
     authorization_rules,
     authorize_operation,
-    caller_of,
     granted_policies,
+    grants_of,
     unauthorized_response,
 )
 from gateway.policy.authorization import MAX_REPORTED_PATHS
@@ -126,8 +126,8 @@ enum Level @join__type(graph: MAIN) @requiresScopes(scopes: [["level"]]) {{
 }}
 """
 
-ANONYMOUS = Caller()
-SIGNED_IN = Caller(authenticated=True)
+ANONYMOUS = Grants()
+SIGNED_IN = Grants(authenticated=True)
 
 
 @cache
@@ -142,7 +142,7 @@ def _rules() -> AuthorizationRules:
 
 def _authorize(
     query: str,
-    caller: Caller = ANONYMOUS,
+    caller: Grants = ANONYMOUS,
     *,
     operation_name: str | None = None,
     dry_run: bool = False,
@@ -383,7 +383,7 @@ def test_a_fragment_on_the_enclosing_type_adds_no_path_element() -> None:
     ],
 )
 def test_scopes_are_an_or_of_ands(scopes: set[str], allowed: bool) -> None:
-    caller = Caller(authenticated=True, scopes=frozenset(scopes))
+    caller = Grants(authenticated=True, scopes=frozenset(scopes))
     result = _authorize("{ public admin }", caller)
     assert (result.errors == ()) is allowed
 
@@ -393,7 +393,7 @@ def test_an_empty_scopes_list_requires_nothing() -> None:
 
 
 def test_a_field_returning_a_scoped_type_needs_the_field_and_the_type() -> None:
-    caller = Caller(authenticated=True, scopes=frozenset({"read:email"}))
+    caller = Grants(authenticated=True, scopes=frozenset({"read:email"}))
     assert _authorize("{ me { email } }", caller).errors == ()
     result = _authorize("{ me { name email } }", SIGNED_IN)
     assert _printed(result) == _same("{ me { name } }")
@@ -405,22 +405,22 @@ def test_a_policy_field_needs_the_policy_granted() -> None:
         ["audit"],
         ["secret"],
     ]
-    caller = Caller(policies=frozenset({"auditor", "secret_reader"}))
+    caller = Grants(policies=frozenset({"auditor", "secret_reader"}))
     assert _authorize("{ audit secret { value } }", caller).errors == ()
 
 
 def test_the_removed_key_is_what_the_caller_lost() -> None:
     query = "{ public me { email } admin audit }"
-    first = _authorize(query, Caller(authenticated=True, scopes=frozenset({"c"})))
-    second = _authorize(query, Caller(authenticated=True, scopes=frozenset({"c", "x"})))
-    third = _authorize(query, Caller(authenticated=True))
+    first = _authorize(query, Grants(authenticated=True, scopes=frozenset({"c"})))
+    second = _authorize(query, Grants(authenticated=True, scopes=frozenset({"c", "x"})))
+    third = _authorize(query, Grants(authenticated=True))
     assert first.removed == second.removed == frozenset({"User.email", "Query.audit"})
     assert third.removed == frozenset({"User.email", "Query.audit", "Query.admin"})
     assert hash(first.removed) == hash(second.removed)
 
 
 def test_a_caller_meeting_every_requirement_skips_the_walk() -> None:
-    caller = Caller(
+    caller = Grants(
         authenticated=True,
         scopes=frozenset({"c", "read:email", "level"}),
         policies=frozenset({"auditor", "secret_reader"}),
@@ -629,10 +629,10 @@ def test_no_policy_is_granted_without_an_identity_or_a_rule() -> None:
 
 def test_caller_of_an_identity_carries_its_scopes_and_granted_policies() -> None:
     identity = _identity(roles=frozenset({"support_agent"}), scopes=frozenset({"s"}))
-    assert caller_of(identity, RULES) == Caller(
+    assert grants_of(identity, RULES) == Grants(
         authenticated=True, scopes=frozenset({"s"}), policies=frozenset({"staff"})
     )
-    assert caller_of(None, RULES) == Caller()
+    assert grants_of(None, RULES) == Grants()
 
 
 @pytest.mark.parametrize(
