@@ -143,7 +143,10 @@ class RegisterInput:
 
 @strawberry.type
 class Query:
-    @strawberry.field(description="The caller; UNAUTHENTICATED without a valid token.")
+    @strawberry.federation.field(
+        description="The caller; UNAUTHENTICATED without a valid token.",
+        authenticated=True,
+    )
     async def me(self, info: AccountsInfo) -> User:
         user_id = info.context.require_user()
         try:

@@ -83,7 +83,10 @@ class User:
     def resolve_reference(cls, id: strawberry.ID) -> User:
         return cls(id=id)
 
-    @strawberry.field(description="The user's conversations; only the user may ask.")
+    @strawberry.federation.field(
+        description="The user's conversations; only the user may ask.",
+        authenticated=True,
+    )
     async def conversations(
         self,
         info: ChatInfo,
@@ -96,7 +99,10 @@ class User:
             raise Forbidden("Only the user may list their conversations.")
         return await _conversations(viewer, first, after, filter)
 
-    @strawberry.field(description="Unread messages; null for anyone but the user.")
+    @strawberry.federation.field(
+        description="Unread messages; null for anyone but the user.",
+        authenticated=True,
+    )
     async def unread_count(self, info: ChatInfo) -> int | None:
         if info.context.user_id != str(self.id):
             return None
@@ -543,14 +549,20 @@ def _receipt(row: ParticipantRow | ReceiptMoved) -> Receipt:
 
 @strawberry.type
 class Query:
-    @strawberry.field(description="A conversation the caller may see, else null.")
+    @strawberry.federation.field(
+        description="A conversation the caller may see, else null.",
+        authenticated=True,
+    )
     async def conversation(
         self, info: ChatInfo, id: strawberry.ID
     ) -> Conversation | None:
         row = await conversation_work.get_conversation(_viewer(info), str(id))
         return Conversation.from_row(row) if row else None
 
-    @strawberry.field(description="The caller's conversations, most recent first.")
+    @strawberry.federation.field(
+        description="The caller's conversations, most recent first.",
+        authenticated=True,
+    )
     async def conversations(
         self,
         info: ChatInfo,
@@ -560,7 +572,10 @@ class Query:
     ) -> ConversationConnection:
         return await _conversations(_viewer(info), first, after, filter)
 
-    @strawberry.field(description="A conversation's messages, newest first.")
+    @strawberry.federation.field(
+        description="A conversation's messages, newest first.",
+        authenticated=True,
+    )
     async def messages(
         self,
         info: ChatInfo,
@@ -570,7 +585,10 @@ class Query:
     ) -> MessageConnection:
         return await _messages(_viewer(info), str(conversation_id), first, before)
 
-    @strawberry.field(description="Messages with every word of `query`, newest first.")
+    @strawberry.federation.field(
+        description="Messages with every word of `query`, newest first.",
+        authenticated=True,
+    )
     async def search_messages(
         self,
         info: ChatInfo,
@@ -586,7 +604,10 @@ class Query:
         )
         return [Message.from_row(row) for row in rows]
 
-    @strawberry.field(description="Complaints the caller may see, newest first.")
+    @strawberry.federation.field(
+        description="Complaints the caller may see, newest first.",
+        authenticated=True,
+    )
     async def complaints(
         self,
         info: ChatInfo,
@@ -611,7 +632,7 @@ class Query:
         )
         return [Complaint.from_row(row) for row in rows]
 
-    @strawberry.field
+    @strawberry.federation.field(authenticated=True)
     async def complaint(self, info: ChatInfo, id: strawberry.ID) -> Complaint | None:
         try:
             row = await complaint_work.get_complaint(_viewer(info), str(id))
@@ -622,8 +643,9 @@ class Query:
 
 @strawberry.type
 class Mutation:
-    @strawberry.mutation(
-        description="Idempotent with `clientId`; RATE_LIMITED past limits."
+    @strawberry.federation.mutation(
+        description="Idempotent with `clientId`; RATE_LIMITED past limits.",
+        authenticated=True,
     )
     async def send_message(self, info: ChatInfo, input: SendMessageInput) -> Message:
         runtime = runtime_of(info.context)
@@ -649,7 +671,7 @@ class Mutation:
         )
         return Message.from_row(row)
 
-    @strawberry.mutation
+    @strawberry.federation.mutation(authenticated=True)
     async def edit_message(
         self, info: ChatInfo, id: strawberry.ID, text: str
     ) -> Message:
@@ -659,13 +681,13 @@ class Mutation:
         )
         return Message.from_row(row)
 
-    @strawberry.mutation
+    @strawberry.federation.mutation(authenticated=True)
     async def delete_message(self, info: ChatInfo, id: strawberry.ID) -> Message:
         broker = runtime_of(info.context).broker
         row = await message_work.delete_message(_viewer(info), str(id), broker=broker)
         return Message.from_row(row)
 
-    @strawberry.mutation
+    @strawberry.federation.mutation(authenticated=True)
     async def react(
         self, info: ChatInfo, message_id: strawberry.ID, emoji: str
     ) -> Message:
@@ -675,7 +697,7 @@ class Mutation:
         )
         return Message.from_row(row)
 
-    @strawberry.mutation
+    @strawberry.federation.mutation(authenticated=True)
     async def unreact(
         self, info: ChatInfo, message_id: strawberry.ID, emoji: str
     ) -> Message:
@@ -685,7 +707,7 @@ class Mutation:
         )
         return Message.from_row(row)
 
-    @strawberry.mutation
+    @strawberry.federation.mutation(authenticated=True)
     async def pin_message(
         self, info: ChatInfo, message_id: strawberry.ID, pinned: bool = True
     ) -> Message:
@@ -695,7 +717,10 @@ class Mutation:
         )
         return Message.from_row(row)
 
-    @strawberry.mutation(description="Move the caller's read cursor; never backwards.")
+    @strawberry.federation.mutation(
+        description="Move the caller's read cursor; never backwards.",
+        authenticated=True,
+    )
     async def mark_read(
         self,
         info: ChatInfo,
@@ -708,7 +733,10 @@ class Mutation:
         )
         return _receipt(row)
 
-    @strawberry.mutation(description="The device received messages up to this one.")
+    @strawberry.federation.mutation(
+        description="The device received messages up to this one.",
+        authenticated=True,
+    )
     async def mark_delivered(
         self,
         info: ChatInfo,
@@ -721,7 +749,10 @@ class Mutation:
         )
         return _receipt(row)
 
-    @strawberry.mutation(description="Expires by itself a few seconds after the last.")
+    @strawberry.federation.mutation(
+        description="Expires by itself a few seconds after the last.",
+        authenticated=True,
+    )
     async def set_typing(
         self, info: ChatInfo, conversation_id: strawberry.ID, typing: bool
     ) -> bool:
@@ -734,11 +765,12 @@ class Mutation:
             ttl=runtime.typing_ttl,
         )
 
-    @strawberry.mutation(
+    @strawberry.federation.mutation(
         description="A new conversation of the caller with `userIds` (1 to 49). The "
         "ids are not checked against accounts, which chat cannot read: an id naming "
         "nobody gives a participant whose `user` the gateway resolves to null. Ids "
-        "must have 1 to 64 characters and no whitespace (BAD_USER_INPUT)."
+        "must have 1 to 64 characters and no whitespace (BAD_USER_INPUT).",
+        authenticated=True,
     )
     async def start_direct_conversation(
         self, info: ChatInfo, user_ids: list[strawberry.ID]
@@ -748,11 +780,12 @@ class Mutation:
         )
         return Conversation.from_row(row)
 
-    @strawberry.mutation(
+    @strawberry.federation.mutation(
         description="Take `userId` out of a conversation (oneself: leave); true when "
         "they were in it. Admins remove anyone, agents anyone but a complaint's "
         "owner, members only themselves. The removed user's open subscriptions of "
-        "the conversation end with FORBIDDEN."
+        "the conversation end with FORBIDDEN.",
+        authenticated=True,
     )
     async def remove_participant(
         self, info: ChatInfo, conversation_id: strawberry.ID, user_id: strawberry.ID
@@ -762,7 +795,7 @@ class Mutation:
             _viewer(info), str(conversation_id), str(user_id), broker=broker
         )
 
-    @strawberry.mutation
+    @strawberry.federation.mutation(authenticated=True)
     async def open_complaint(
         self, info: ChatInfo, input: OpenComplaintInput
     ) -> Complaint:
@@ -776,10 +809,12 @@ class Mutation:
         )
         return Complaint.from_row(row)
 
-    @strawberry.mutation(
+    @strawberry.federation.mutation(
         description="To the caller by default; admins pick anyone. The previous "
         "agent leaves the conversation; their open subscriptions of it end with "
-        "FORBIDDEN."
+        "FORBIDDEN.",
+        authenticated=True,
+        policy=[["complaint_staff"]],
     )
     async def assign_complaint(
         self,
@@ -795,7 +830,7 @@ class Mutation:
         )
         return Complaint.from_row(row)
 
-    @strawberry.mutation
+    @strawberry.federation.mutation(authenticated=True)
     async def set_complaint_status(
         self, info: ChatInfo, complaint_id: strawberry.ID, status: ComplaintStatus
     ) -> Complaint:
@@ -807,9 +842,11 @@ class Mutation:
 
 @strawberry.type
 class Subscription:
-    @strawberry.subscription(
+    @strawberry.federation.field(
+        is_subscription=True,
         description="With `after` (a message cursor): every stored message after it "
-        "first, then live events, with no gap and no duplicate."
+        "first, then live events, with no gap and no duplicate.",
+        authenticated=True,
     )
     async def message_events(
         self, info: ChatInfo, conversation_id: strawberry.ID, after: str | None = None
@@ -827,7 +864,11 @@ class Subscription:
             async for event in events:
                 yield MessageEvent.from_payload(event)
 
-    @strawberry.subscription(description="Who else is typing, as it changes.")
+    @strawberry.federation.field(
+        is_subscription=True,
+        description="Who else is typing, as it changes.",
+        authenticated=True,
+    )
     async def typing(
         self, info: ChatInfo, conversation_id: strawberry.ID
     ) -> AsyncGenerator[TypingState, None]:
@@ -846,11 +887,13 @@ class Subscription:
                     user_ids=[strawberry.ID(u) for u in user_ids],
                 )
 
-    @strawberry.subscription(
+    @strawberry.federation.field(
+        is_subscription=True,
         description="Online or offline: now, then each change. Only users the caller "
         "shares a conversation with (agents: also the people of the complaints they "
         "may see; platform admins: anyone); others are refused with FORBIDDEN, now "
-        "or as soon as the caller loses sight of them."
+        "or as soon as the caller loses sight of them.",
+        authenticated=True,
     )
     async def presence(
         self, info: ChatInfo, user_ids: list[strawberry.ID]
@@ -872,7 +915,11 @@ class Subscription:
                     user_id=strawberry.ID(change.user_id), online=change.online
                 )
 
-    @strawberry.subscription(description="Read cursors: each now, then as they move.")
+    @strawberry.federation.field(
+        is_subscription=True,
+        description="Read cursors: each now, then as they move.",
+        authenticated=True,
+    )
     async def receipts(
         self, info: ChatInfo, conversation_id: strawberry.ID
     ) -> AsyncGenerator[Receipt, None]:

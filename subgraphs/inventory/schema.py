@@ -85,12 +85,18 @@ class Tenant:
     def resolve_reference(cls, id: strawberry.ID, info: InventoryInfo) -> Tenant:
         return cls(id=id)
 
-    @strawberry.field(description="Empty unless the caller belongs to this tenant.")
+    @strawberry.federation.field(
+        description="Empty unless the caller belongs to this tenant.",
+        authenticated=True,
+    )
     async def farms(self, info: InventoryInfo) -> list[Farm]:
         rows = await info.context.loader(load_farms_by_tenant).load(str(self.id))
         return [Farm.from_row(row) for row in rows]
 
-    @strawberry.field(description="Empty unless the caller belongs to this tenant.")
+    @strawberry.federation.field(
+        description="Empty unless the caller belongs to this tenant.",
+        authenticated=True,
+    )
     async def products(self, info: InventoryInfo) -> list[Product]:
         rows = await info.context.loader(load_products_by_tenant).load(str(self.id))
         return [Product.from_row(row) for row in rows]
@@ -419,7 +425,10 @@ class AdjustStockInput:
 
 @strawberry.type
 class Query:
-    @strawberry.field(description="The caller's tenant's products, by SKU.")
+    @strawberry.federation.field(
+        description="The caller's tenant's products, by SKU.",
+        authenticated=True,
+    )
     async def products(
         self,
         info: InventoryInfo,
@@ -448,7 +457,10 @@ class Query:
             ),
         )
 
-    @strawberry.field(description="Null when no product of the caller's tenant has it.")
+    @strawberry.federation.field(
+        description="Null when no product of the caller's tenant has it.",
+        authenticated=True,
+    )
     async def product(self, info: InventoryInfo, id: strawberry.ID) -> Product | None:
         caller_from_context(info.context)
         try:
@@ -457,17 +469,23 @@ class Query:
             return None
         return Product.from_row(row)
 
-    @strawberry.field(description="NOT_FOUND when the SKU is unknown in the tenant.")
+    @strawberry.federation.field(
+        description="NOT_FOUND when the SKU is unknown in the tenant.",
+        authenticated=True,
+    )
     async def product_by_sku(self, info: InventoryInfo, sku: str) -> Product:
         caller = caller_from_context(info.context)
         return Product.from_row(await catalog.product_by_sku(caller, sku))
 
-    @strawberry.field
+    @strawberry.federation.field(authenticated=True)
     async def farms(self, info: InventoryInfo) -> list[Farm]:
         caller = caller_from_context(info.context)
         return [Farm.from_row(row) for row in await catalog.list_farms(caller)]
 
-    @strawberry.field(description="The product's level at each farm.")
+    @strawberry.federation.field(
+        description="The product's level at each farm.",
+        authenticated=True,
+    )
     async def stock(
         self, info: InventoryInfo, product_id: strawberry.ID
     ) -> list[StockLevel]:
@@ -475,14 +493,20 @@ class Query:
         rows = await stock.stock_for_product(caller, product_id)
         return [StockLevel.from_row(row) for row in rows]
 
-    @strawberry.field(description="Levels whose available units are below threshold.")
+    @strawberry.federation.field(
+        description="Levels whose available units are below threshold.",
+        authenticated=True,
+    )
     async def low_stock(self, info: InventoryInfo, threshold: int) -> list[StockLevel]:
         caller = caller_from_context(info.context)
         return [
             StockLevel.from_row(r) for r in await stock.low_stock(caller, threshold)
         ]
 
-    @strawberry.field(description="The caller's orders; all of them for tenant admins.")
+    @strawberry.federation.field(
+        description="The caller's orders; all of them for tenant admins.",
+        authenticated=True,
+    )
     async def orders(self, info: InventoryInfo) -> list[Order]:
         caller = caller_from_context(info.context)
         return [Order.from_row(row) for row in await orders.list_orders(caller)]
@@ -490,7 +514,7 @@ class Query:
 
 @strawberry.type
 class Mutation:
-    @strawberry.mutation
+    @strawberry.federation.mutation(authenticated=True)
     async def create_farm(self, info: InventoryInfo, input: CreateFarmInput) -> Farm:
         caller = caller_from_context(info.context)
         row = await catalog.create_farm(
@@ -498,7 +522,7 @@ class Mutation:
         )
         return Farm.from_row(row)
 
-    @strawberry.mutation
+    @strawberry.federation.mutation(authenticated=True)
     async def create_product(
         self, info: InventoryInfo, input: CreateProductInput
     ) -> Product:
@@ -514,7 +538,7 @@ class Mutation:
         )
         return Product.from_row(row)
 
-    @strawberry.mutation
+    @strawberry.federation.mutation(authenticated=True)
     async def update_product(
         self, info: InventoryInfo, id: strawberry.ID, input: UpdateProductInput
     ) -> Product:
@@ -531,7 +555,7 @@ class Mutation:
         )
         return Product.from_row(row)
 
-    @strawberry.mutation
+    @strawberry.federation.mutation(authenticated=True)
     async def receive_stock(
         self, info: InventoryInfo, input: ReceiveStockInput
     ) -> StockLevel:
@@ -551,7 +575,7 @@ class Mutation:
         )
         return StockLevel.from_row(row)
 
-    @strawberry.mutation
+    @strawberry.federation.mutation(authenticated=True)
     async def adjust_stock(
         self, info: InventoryInfo, input: AdjustStockInput
     ) -> StockLevel:
@@ -566,7 +590,10 @@ class Mutation:
         )
         return StockLevel.from_row(row)
 
-    @strawberry.mutation(description="Hold units for `ttl` seconds (default 15 min).")
+    @strawberry.federation.mutation(
+        description="Hold units for `ttl` seconds (default 15 min).",
+        authenticated=True,
+    )
     async def reserve(
         self,
         info: InventoryInfo,
@@ -586,7 +613,7 @@ class Mutation:
         )
         return Reservation.from_row(row)
 
-    @strawberry.mutation
+    @strawberry.federation.mutation(authenticated=True)
     async def release_reservation(
         self, info: InventoryInfo, id: strawberry.ID
     ) -> Reservation:
@@ -594,7 +621,10 @@ class Mutation:
         row = await stock.release_reservation(caller, id, broker=info.context.broker)
         return Reservation.from_row(row)
 
-    @strawberry.mutation(description="Turn the caller's reservations into an order.")
+    @strawberry.federation.mutation(
+        description="Turn the caller's reservations into an order.",
+        authenticated=True,
+    )
     async def place_order(
         self, info: InventoryInfo, reservation_ids: list[strawberry.ID]
     ) -> Order:
@@ -604,7 +634,7 @@ class Mutation:
         )
         return Order.from_row(row)
 
-    @strawberry.mutation
+    @strawberry.federation.mutation(authenticated=True)
     async def cancel_order(self, info: InventoryInfo, id: strawberry.ID) -> Order:
         caller = caller_from_context(info.context)
         row = await orders.cancel_order(caller, id, broker=info.context.broker)
@@ -613,9 +643,11 @@ class Mutation:
 
 @strawberry.type
 class Subscription:
-    @strawberry.subscription(
+    @strawberry.federation.field(
+        is_subscription=True,
         description="Levels of one product (productId) or one farm (farmId): first "
-        "the current levels, then every change after it is committed."
+        "the current levels, then every change after it is committed.",
+        authenticated=True,
     )
     async def stock_changed(
         self,
