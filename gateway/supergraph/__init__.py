@@ -3,6 +3,7 @@ metadata (which subgraph resolves what, keys, requires, provides, overrides)."""
 
 from __future__ import annotations
 
+from ._features import linked_features
 from .errors import SupergraphError
 from .load import load_supergraph, parse_field_set
 from .model import (
@@ -24,6 +25,7 @@ __all__ = [
     "SubgraphInfo",
     "Supergraph",
     "SupergraphError",
+    "linked_features",
     "load_supergraph",
     "parse_field_set",
 ]
