@@ -14,9 +14,13 @@ roles, scopes, users or tenants that are granted it). A policy no rule names is 
 granted.
 
 Paths are response paths (aliases, as the client sees them) with `"@"` standing for
-every item of a list and `"... on T"` where only objects of type T lose the field;
-the router names fields rather than aliases, ends a removed list field's path with
-`"@"` and also marks fragments on the enclosing type itself.
+every item of a list and `"... on T"` where only objects of type T lose the field.
+Where this differs from the router: the router names fields rather than aliases, ends
+a removed list field's path with `"@"` and marks every fragment, even one on the
+enclosing type; it removes a whole operation whose root type carries a requirement
+(error path `[]`) where we apply it to each root field; it reports every path where
+we report at most MAX_REPORTED_PATHS (the filtering itself is complete); and its three
+passes list @authenticated errors first, where one pass lists them in document order.
 """
 
 from __future__ import annotations

@@ -581,6 +581,26 @@ def test_a_directive_of_an_unlinked_spec_means_nothing() -> None:
     assert authorize_operation(rules, document, None, ANONYMOUS).document is document
 
 
+def test_a_requirement_on_the_root_type_applies_to_each_root_field() -> None:
+    sdl = _renamed(
+        '@link(url: "https://specs.apollo.dev/authenticated/v0.1", for: SECURITY)',
+        "@authenticated",
+    ).replace(
+        "type Query @join__type(graph: MAIN)",
+        "type Query @join__type(graph: MAIN) @authenticated",
+    )
+    rules = authorization_rules(load_supergraph(sdl))
+    result = authorize_operation(
+        rules,
+        parse("{ __typename public ...Q } fragment Q on Query { private }"),
+        None,
+        ANONYMOUS,
+    )
+    assert result.document is not None
+    assert print_ast(result.document) == _same("{ __typename }")
+    assert _paths(result) == [["public"], ["private"]]
+
+
 def test_a_malformed_scopes_argument_is_refused_when_the_rules_are_read() -> None:
     sdl = SHOP.replace('[["read:email"]]', '["read:email"]')
     with pytest.raises(SupergraphError, match=r"User\.email"):
