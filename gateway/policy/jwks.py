@@ -185,10 +185,17 @@ class JwksCache:
         self._attempted_at: float | None = None
         # The one load in flight; callers share it (single flight).
         self._loading: asyncio.Task[None] | None = None
+        # Counts finished loads: what was verified with an older set is re-checked.
+        self.generation = 0
 
     @property
     def keys(self) -> tuple[VerificationKey, ...]:
         return self._keys
+
+    async def refresh_if_stale(self) -> None:
+        """Reload the set when its TTL has passed (or a failed load may be retried)."""
+        if self._clock() >= self._stale_at:
+            await self._refresh("stale")
 
     async def keys_for(
         self, algorithm: str, kid: str | None
@@ -198,8 +205,7 @@ class JwksCache:
         With no `kid`, every key fitting the algorithm. Empty when none is known,
         after the one refetch an unknown key allows.
         """
-        if self._clock() >= self._stale_at:
-            await self._refresh("stale")
+        await self.refresh_if_stale()
         found = self._lookup(algorithm, kid)
         if found or (kid is not None and any(k.kid == kid for k in self._keys)):
             return found
@@ -260,6 +266,7 @@ class JwksCache:
                         len(self._by_source.get(source, ())),
                     )
             self._keys = tuple(k for keys in self._by_source.values() for k in keys)
+            self.generation += 1
             wait = self._min_refetch_interval if failed else self._ttl
             self._stale_at = self._clock() + wait
         finally:

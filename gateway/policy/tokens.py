@@ -121,14 +121,25 @@ class JwtConfig:
 class TokenVerifier:
     """Verifies access tokens by a JwtConfig; one per gateway (it caches JWKS keys).
 
+    A verified token is remembered (at most `cache_size` of them) until its `exp`:
+    a client sends the same token with every request, and checking a signature
+    costs far more than a dictionary lookup. The memory is dropped whenever the
+    JWKS is reloaded, so a key the issuer withdrew stops verifying within its TTL.
     `clock` is the monotonic clock of the JWKS cache (tests drive it).
     """
 
     def __init__(
-        self, config: JwtConfig, *, clock: Callable[[], float] = time.monotonic
+        self,
+        config: JwtConfig,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        cache_size: int = 10_000,
     ) -> None:
         self.config = config
         self._options = _claim_options(config)
+        self._verified: dict[str, Identity] = {}
+        self._cache_size = cache_size
+        self._generation = 0
         self._jwks: JwksCache | None = None
         if config.jwks_file is not None or config.jwks_url is not None:
             self._jwks = JwksCache(
@@ -151,6 +162,26 @@ class TokenVerifier:
         Raises TokenExpired for a past `exp`, TokenInvalid for anything else wrong
         (both UNAUTHENTICATED). `now` is wall-clock seconds (default: the time).
         """
+        now = time.time() if now is None else now
+        if self._jwks is not None:
+            await self._jwks.refresh_if_stale()
+            if self._jwks.generation != self._generation:
+                self._verified.clear()
+                self._generation = self._jwks.generation
+        identity = self._verified.get(token)
+        if identity is None:
+            identity = await self._verify(token, now)
+            if self._cache_size > 0:
+                if len(self._verified) >= self._cache_size:
+                    # The oldest entry goes first (dicts keep insertion order).
+                    del self._verified[next(iter(self._verified))]
+                self._verified[token] = identity
+        elif identity.expires_at <= now - self.config.leeway:
+            del self._verified[token]
+            raise TokenExpired
+        return identity
+
+    async def _verify(self, token: str, now: float) -> Identity:
         try:
             header = pyjwt.get_unverified_header(token)
         except pyjwt.PyJWTError:
@@ -164,7 +195,6 @@ class TokenVerifier:
             claims = self._decode(token, self.config.secret, algorithm)
         else:
             claims = await self._decode_asymmetric(token, algorithm, header.get("kid"))
-        now = time.time() if now is None else now
         return _identity(claims, token, now, self.config.leeway)
 
     async def _decode_asymmetric(

@@ -253,6 +253,19 @@ async def test_an_expired_token_is_refused_as_unauthenticated(tmp_path: Path) ->
     assert refused.value.code == "UNAUTHENTICATED"
 
 
+@pytest.mark.parametrize("cache_size", [10, 1, 0])
+async def test_a_remembered_token_still_expires(cache_size: int) -> None:
+    check = TokenVerifier(JwtConfig(secret=SECRET), cache_size=cache_size)
+    first, second = sign(SECRET, "HS256"), sign(SECRET, "HS256", sub="u2")
+    assert (await check.verify(first, now=NOW)).user_id == "u1"
+    assert (await check.verify(second, now=NOW)).user_id == "u2"
+    assert (await check.verify(first, now=NOW + 59)).user_id == "u1"
+    with pytest.raises(TokenExpired):
+        await check.verify(first, now=NOW + 60)
+    with pytest.raises(TokenExpired):
+        await check.verify(first, now=NOW + 61)
+
+
 async def test_leeway_accepts_a_token_that_expired_within_it() -> None:
     token = sign(SECRET, "HS256", exp=NOW - 5)
     lenient = TokenVerifier(JwtConfig(secret=SECRET, leeway=10))
