@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import hmac
 from datetime import datetime  # noqa: TC003 - Strawberry reads annotations at runtime
 from typing import TYPE_CHECKING, TypeVar
 
@@ -14,7 +13,7 @@ from strawberry.types import Info
 from subgraphs.accounts import auth
 from subgraphs.accounts.loaders import load_tenants, load_users
 from subgraphs.accounts.throttle import LoginThrottle
-from subgraphs.kit.context import GATEWAY_SECRET_HEADER, RequestContext
+from subgraphs.kit.context import RequestContext
 from subgraphs.kit.errors import BadUserInput, NotFound, Unauthenticated
 
 if TYPE_CHECKING:
@@ -240,29 +239,14 @@ def login_throttle(context: RequestContext) -> LoginThrottle | None:
 
 
 def client_address(context: RequestContext) -> str:
-    """The caller's address: the first X-Forwarded-For entry when the request
-    carries the gateway secret (the gateway vouches for it), else the peer address
-    the ASGI server reports (uvicorn applies X-Forwarded-For from FORWARDED_ALLOW_IPS).
+    """The caller's address: the one the gateway signed into the request (see
+    subgraphs.kit.context), else the peer address the ASGI server reports (uvicorn
+    applies X-Forwarded-For from FORWARDED_ALLOW_IPS).
 
     Behind a proxy that sends neither, every caller shares the proxy's address and
     the throttle counts per email again.
     """
-    request = context.request
-    if request is None:
-        return "unknown"
-    headers = request.headers
-    secret = headers.get(GATEWAY_SECRET_HEADER)
-    forwarded = headers.get("x-forwarded-for", "").split(",")[0].strip()
-    if (
-        forwarded
-        and secret is not None
-        and hmac.compare_digest(
-            secret.encode(), context.settings.gateway_secret.encode()
-        )
-    ):
-        return forwarded
-    client = request.client
-    return client.host if client is not None else "unknown"
+    return context.client_address or "unknown"
 
 
 async def _convert(pending: Awaitable[R], convert: Callable[[R], T]) -> T:

@@ -2,6 +2,8 @@
 
 Routes: /graphql (HTTP GET/POST and websocket graphql-transport-ws), /health (the
 process runs) and /ready (the database answers and the broker is connected).
+With settings.entities_gateway_only, `_entities` and `_service` answer FORBIDDEN to
+any request the gateway did not sign.
 """
 
 from __future__ import annotations
@@ -12,21 +14,30 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from graphql import BREAK, FieldNode, GraphQLError, Visitor, visit
 from starlette.applications import Starlette
 from starlette.responses import JSONResponse
 from starlette.routing import Route, WebSocketRoute
 from strawberry.asgi import GraphQL
+from strawberry.extensions import SchemaExtension
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 
 from subgraphs.kit._masking import MaskInternalErrors
 from subgraphs.kit._request_errors import RequestErrorCodes
 from subgraphs.kit.background import BackgroundTask, run_background
-from subgraphs.kit.context import RequestContext, apply_identity, build_context
+from subgraphs.kit.context import (
+    RequestContext,
+    apply_connection_params,
+    build_context,
+)
 from subgraphs.kit.database import check_databases, close_databases, init_databases
 from subgraphs.kit.pubsub import Broker
 from subgraphs.kit.settings import Settings
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+    from graphql import DocumentNode
     from starlette.requests import Request
     from starlette.responses import Response
     from starlette.websockets import WebSocket
@@ -63,13 +74,64 @@ class SubgraphSpec:
                 object.__setattr__(self, "migrations", f"{package}.migrations")
 
 
-def ensure_error_codes(schema: Schema) -> None:
-    """Give every error `schema` returns an `extensions.code`.
+# The federation entry points (Federation spec, "Subgraph schema additions"): only
+# the gateway needs them, and `_entities` reaches any entity by its key.
+GATEWAY_ONLY_FIELDS = frozenset({"_entities", "_service"})
 
-    Adds MaskInternalErrors (resolver failures) and RequestErrorCodes (parse,
-    validation, variable coercion) unless they are there already.
+
+class _SelectsGatewayOnlyField(Visitor):
+    found = False
+
+    def enter_field(self, node: FieldNode, *_: object) -> object:
+        if node.name.value in GATEWAY_ONLY_FIELDS:
+            self.found = True
+            return BREAK
+        return None
+
+
+def selects_gateway_only_field(document: DocumentNode) -> bool:
+    """True when any operation or fragment of `document` selects `_entities` or
+    `_service` (under any alias)."""
+    visitor = _SelectsGatewayOnlyField()
+    visit(document, visitor)
+    return visitor.found
+
+
+class GatewayOnlyFields(SchemaExtension):
+    """Refuses `_entities` and `_service` (FORBIDDEN, before validation and any
+    resolver) to a request without the gateway's signature, when the settings
+    close them (settings.entities_gateway_only)."""
+
+    def on_validate(self) -> Iterator[None]:
+        execution = self.execution_context
+        context = execution.context
+        document = execution.graphql_document
+        if (
+            isinstance(context, RequestContext)
+            and context.settings.entities_gateway_only
+            and not context.via_gateway
+            and document is not None
+            and selects_gateway_only_field(document)
+        ):
+            # Set before validation runs: Strawberry then skips it and answers
+            # with these errors only.
+            execution.pre_execution_errors = [
+                GraphQLError(
+                    "_entities and _service answer the gateway only.",
+                    extensions={"code": "FORBIDDEN"},
+                )
+            ]
+        yield
+
+
+def ensure_error_codes(schema: Schema) -> None:
+    """Give every error `schema` returns an `extensions.code`, and close the
+    federation fields to all but the gateway when the settings say so.
+
+    Adds MaskInternalErrors (resolver failures), RequestErrorCodes (parse,
+    validation, variable coercion) and GatewayOnlyFields unless they are there.
     """
-    for extension in (MaskInternalErrors, RequestErrorCodes):
+    for extension in (MaskInternalErrors, RequestErrorCodes, GatewayOnlyFields):
         if extension not in schema.extensions:
             schema.extensions = (*schema.extensions, extension)
 
@@ -92,9 +154,10 @@ class SubgraphGraphQL(GraphQL[RequestContext, None]):
         return build_context(request, self.settings, self.broker)
 
     async def on_ws_connect(self, context: RequestContext) -> Any:
-        # Browsers cannot set headers on websockets: accept a token in the payload.
-        if context.user_id is None and context.connection_params:
-            apply_identity(context, {}, context.connection_params)
+        # The gateway signs the identity into the payload too; browsers cannot
+        # set headers on websockets and send their token there.
+        if context.connection_params:
+            apply_connection_params(context, context.connection_params)
         return await super().on_ws_connect(context)
 
 
@@ -138,9 +201,11 @@ def create_subgraph_app(
     Standalone (the default), its lifespan opens the database (migrations, seed),
     connects the broker and runs the spec's background tasks. Embedded beside other
     subgraphs, `standalone=False` and the caller's lifespan does that once for all
-    (see subgraphs.kit.embedded).
+    (see subgraphs.kit.embedded). Raises SettingsError for a malformed setting or a
+    production subgraph with a development secret.
     """
     settings = settings or Settings.from_env()
+    settings.check_production()
     broker = broker or Broker.from_settings(settings)
     ensure_error_codes(spec.schema)
     graphql_app = SubgraphGraphQL(spec.schema, settings, broker)

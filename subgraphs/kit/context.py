@@ -1,11 +1,24 @@
-"""The request context (`info.context`): who calls, and the per-request DataLoaders."""
+"""The request context (`info.context`): who calls, and the per-request DataLoaders.
+
+Who calls is what the gateway vouches for: its identity headers, signed with
+HMAC-SHA256 under AGORA_GATEWAY_SECRET with a timestamp (the format is the
+gateway's, gateway/policy/identity.py; the kit never imports the gateway, so the
+few lines that read it are repeated here and a shared test vector keeps the two
+equal). Headers without a valid, fresh signature are ignored entirely, client
+address included. In development a bearer token sent straight to the subgraph
+names the caller too (settings.accepts_bearer); production believes the gateway only.
+"""
 
 from __future__ import annotations
 
+import hashlib
 import hmac
-from collections.abc import Awaitable, Callable, Hashable
+import re
+import time
+from collections.abc import Awaitable, Callable, Hashable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
+from urllib.parse import quote, unquote
 
 from strawberry.dataloader import DataLoader
 
@@ -32,16 +45,123 @@ USER_ID_HEADER = "x-agora-user-id"
 TENANT_ID_HEADER = "x-agora-tenant-id"
 ROLES_HEADER = "x-agora-roles"
 SCOPES_HEADER = "x-agora-scopes"
-GATEWAY_SECRET_HEADER = "x-agora-gateway-secret"
+CLIENT_ADDRESS_HEADER = "x-agora-client-address"
+TIMESTAMP_HEADER = "x-agora-timestamp"
+SIGNATURE_HEADER = "x-agora-signature"
+# In signing order; the signature covers the six before it.
+IDENTITY_HEADERS = (
+    USER_ID_HEADER,
+    TENANT_ID_HEADER,
+    ROLES_HEADER,
+    SCOPES_HEADER,
+    CLIENT_ADDRESS_HEADER,
+    TIMESTAMP_HEADER,
+    SIGNATURE_HEADER,
+)
+_VERSION = "v1"
+_SIGNATURE = re.compile(r"v1=([0-9a-f]{64})").fullmatch
+_TIMESTAMP = re.compile(r"[0-9]{1,12}").fullmatch
+_PLAIN = re.compile(r"[A-Za-z0-9_.~:@-]*").fullmatch
+
+
+@dataclass(frozen=True, slots=True)
+class GatewayIdentity:
+    """The caller as the gateway signed it; `user_id` None is an anonymous caller."""
+
+    user_id: str | None
+    tenant_id: str | None
+    roles: frozenset[str]
+    scopes: frozenset[str]
+    client_address: str | None
+    signed_at: int
+
+
+def _sign(secret: str, values: Iterable[str]) -> str:
+    canonical = "\n".join((_VERSION, *values)).encode()
+    return hmac.new(secret.encode(), canonical, hashlib.sha256).hexdigest()
+
+
+def _encode(value: str | None) -> str:
+    if not value:
+        return ""
+    return value if _PLAIN(value) else quote(value, safe=":@")
+
+
+def _decode_set(value: str) -> frozenset[str]:
+    return frozenset(unquote(part) for part in value.split(",") if part)
+
+
+def gateway_identity_headers(
+    secret: str,
+    *,
+    user_id: str | None,
+    tenant_id: str | None = None,
+    roles: Iterable[str] = (),
+    scopes: Iterable[str] = (),
+    client_address: str | None = None,
+    now: float | None = None,
+) -> dict[str, str]:
+    """Signed identity headers as the gateway sends them (for tests and tools that
+    call a subgraph in the gateway's place)."""
+    values = (
+        _encode(user_id),
+        _encode(tenant_id),
+        ",".join(_encode(role) for role in sorted(roles)),
+        ",".join(_encode(scope) for scope in sorted(scopes)),
+        _encode(client_address),
+        str(int(time.time() if now is None else now)),
+    )
+    headers = dict(zip(IDENTITY_HEADERS, values, strict=False))
+    headers[SIGNATURE_HEADER] = f"{_VERSION}={_sign(secret, values)}"
+    return headers
+
+
+def verify_gateway_identity(
+    headers: Mapping[str, str], settings: Settings, *, now: float | None = None
+) -> GatewayIdentity | None:
+    """The identity the gateway signed into `headers`, or None.
+
+    None unless the signature matches every identity header (compared in constant
+    time) and the timestamp is at most `settings.identity_max_age` seconds old and
+    at most `settings.identity_clock_skew` seconds ahead. A missing identity header
+    reads as empty, as the gateway signs an absent value.
+    """
+    signature = _SIGNATURE(headers.get(SIGNATURE_HEADER, ""))
+    timestamp = headers.get(TIMESTAMP_HEADER, "")
+    if signature is None or _TIMESTAMP(timestamp) is None:
+        return None
+    signed_at = int(timestamp)
+    now = time.time() if now is None else now
+    if not (
+        now - settings.identity_max_age
+        <= signed_at
+        <= now + settings.identity_clock_skew
+    ):
+        return None
+    values = [headers.get(name, "") for name in IDENTITY_HEADERS[:5]]
+    expected = _sign(settings.gateway_secret, (*values, timestamp))
+    if not hmac.compare_digest(signature.group(1), expected):
+        return None
+    user, tenant, roles, scopes, address = values
+    return GatewayIdentity(
+        user_id=unquote(user) or None,
+        tenant_id=unquote(tenant) or None,
+        roles=_decode_set(roles),
+        scopes=_decode_set(scopes),
+        client_address=unquote(address) or None,
+        signed_at=signed_at,
+    )
 
 
 @dataclass(eq=False)
 class RequestContext:
     """What a resolver knows about its request.
 
-    Identity comes from the gateway's identity headers (trusted only with the gateway
-    secret) or from a bearer access token. A bad token does not fail the request at
-    once: `require_user()` raises its Unauthenticated, so `login` still works.
+    Identity comes from the gateway's signed identity headers or, in development,
+    from a bearer access token. A bad token does not fail the request at once:
+    `require_user()` raises its Unauthenticated, so `login` still works.
+    `client_address` is the caller's address as the gateway signed it, else the
+    peer's; `via_gateway` is True when the gateway's signature was valid.
     """
 
     settings: Settings
@@ -52,6 +172,8 @@ class RequestContext:
     roles: frozenset[str] = frozenset()
     scopes: frozenset[str] = frozenset()
     auth_error: Unauthenticated | None = None
+    client_address: str | None = None
+    via_gateway: bool = False
     # Set by Strawberry from the graphql-transport-ws `connection_init` payload.
     connection_params: dict[str, Any] | None = None
     _loaders: dict[Callable[..., Any], DataLoader[Any, Any]] = field(
@@ -109,58 +231,82 @@ def _is_websocket(request: Request | WebSocket | None) -> bool:
     return request is not None and request.scope.get("type") == "websocket"
 
 
-def _split(value: str | None) -> frozenset[str]:
-    if not value:
-        return frozenset()
-    return frozenset(part.strip() for part in value.split(",") if part.strip())
-
-
 def build_context(
     request: Request | WebSocket | None,
     settings: Settings,
     broker: Broker | None = None,
-    *,
-    connection_params: dict[str, Any] | None = None,
 ) -> RequestContext:
-    """Build the context from the gateway's identity headers or a bearer token.
+    """Build the context from the gateway's signed identity or a bearer token.
 
-    `connection_params` (graphql-transport-ws `connection_init` payload) may carry an
-    `Authorization` value for websocket clients that cannot set headers.
+    A websocket's identity may come again in its `connection_init` payload (see
+    apply_connection_params).
     """
     context = RequestContext(settings=settings, broker=broker, request=request)
-    headers: dict[str, str] = dict(request.headers) if request is not None else {}
-    apply_identity(context, headers, connection_params)
+    if request is None:
+        return context
+    apply_identity(context, request.headers)
+    if context.client_address is None and request.client is not None:
+        context.client_address = request.client.host
     return context
 
 
-def apply_identity(
-    context: RequestContext,
-    headers: dict[str, str],
-    connection_params: dict[str, Any] | None = None,
+def apply_identity(context: RequestContext, headers: Mapping[str, str]) -> None:
+    """Fill the caller into `context` from the signed identity headers, else (when
+    the settings accept it) from an `Authorization: Bearer` access token."""
+    verified = verify_gateway_identity(headers, context.settings)
+    if verified is not None:
+        _adopt(context, verified)
+        return
+    authorization = headers.get("authorization")
+    if authorization is not None and context.settings.accepts_bearer:
+        _apply_bearer(context, authorization)
+
+
+def apply_connection_params(
+    context: RequestContext, connection_params: Mapping[str, Any]
 ) -> None:
-    """Fill the caller's identity into `context` from headers or connection params."""
-    settings = context.settings
-    if connection_params:
-        for name in ("Authorization", "authorization"):
-            value = connection_params.get(name)
-            if isinstance(value, str):
-                headers["authorization"] = value
-    secret = headers.get(GATEWAY_SECRET_HEADER)
-    if secret is not None and hmac.compare_digest(
-        secret.encode(), settings.gateway_secret.encode()
-    ):
-        context.user_id = headers.get(USER_ID_HEADER) or None
-        context.tenant_id = headers.get(TENANT_ID_HEADER) or None
-        context.roles = _split(headers.get(ROLES_HEADER))
-        context.scopes = _split(headers.get(SCOPES_HEADER))
-        if context.user_id is not None:
-            return
-    authorization = headers.get("authorization", "")
-    scheme, _, token = authorization.partition(" ")
+    """Fill the caller from a graphql-transport-ws `connection_init` payload.
+
+    The gateway puts the same signed headers there (verified now, at
+    connection_init); a browser's `Authorization` counts as a bearer token. A
+    signed identity from the upgrade request stands unless the payload carries a
+    valid one of its own.
+    """
+    headers = {
+        str(name).lower(): value
+        for name, value in connection_params.items()
+        if isinstance(value, str)
+    }
+    verified = verify_gateway_identity(headers, context.settings)
+    if verified is not None:
+        _adopt(context, verified)
+        if context.request is not None and verified.client_address is None:
+            client = context.request.client
+            context.client_address = None if client is None else client.host
+        return
+    if context.via_gateway or context.user_id is not None:
+        return
+    authorization = headers.get("authorization")
+    if authorization is not None and context.settings.accepts_bearer:
+        _apply_bearer(context, authorization)
+
+
+def _adopt(context: RequestContext, verified: GatewayIdentity) -> None:
+    context.via_gateway = True
+    context.auth_error = None
+    context.user_id = verified.user_id
+    context.tenant_id = verified.tenant_id
+    context.roles = verified.roles
+    context.scopes = verified.scopes
+    context.client_address = verified.client_address
+
+
+def _apply_bearer(context: RequestContext, authorization: str) -> None:
+    scheme, _, token = authorization.strip().partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         return
     try:
-        claims = decode_token(settings, token.strip(), expected_type="access")
+        claims = decode_token(context.settings, token.strip(), expected_type="access")
     except Unauthenticated as error:
         context.auth_error = error
         return

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 import uvicorn
 
-from subgraphs.kit.settings import Settings
+from subgraphs.kit.settings import Settings, SettingsError
 
 logger = logging.getLogger("agora.subgraphs")
 
@@ -26,7 +26,12 @@ def serve(
     default_port: int,
     argv: Sequence[str] | None = None,
 ) -> None:
-    """Parse `--host`/`--port` (or HOST/PORT) and serve the app until interrupted."""
+    """Parse `--host`/`--port` (or HOST/PORT) and serve the app until interrupted.
+
+    A setting that is malformed, or a development secret with AGORA_ENV=production,
+    ends the process before it serves: exit status 1 and one line naming the
+    variable on stderr, no traceback.
+    """
     parser = argparse.ArgumentParser(prog=f"python -m subgraphs.{name}")
     parser.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
     parser.add_argument(
@@ -34,7 +39,10 @@ def serve(
     )
     parser.add_argument("--log-level", default=os.environ.get("LOG_LEVEL", "info"))
     args = parser.parse_args(argv)
-    app = create_app()
+    try:
+        app = create_app()
+    except SettingsError as error:
+        raise SystemExit(f"{parser.prog}: refusing to start: {error}") from None
     settings = getattr(app.state, "settings", None)
     if isinstance(settings, Settings) and settings.uses_dev_secrets:
         logger.warning(

@@ -9,8 +9,17 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 DEV_JWT_SECRET = "agora-dev-secret-change-me-in-production-0123456789"
 DEV_GATEWAY_SECRET = "agora-dev-gateway-secret"
+ENVIRONMENTS = ("development", "production")
+# HMAC keys shorter than SHA-256's output weaken it (RFC 2104 section 3).
+MIN_SECRET_LENGTH = 32
 
 _POSTGRES_SCHEMES = ("postgres", "postgresql", "asyncpg")
+_TRUE = ("1", "true", "yes", "on")
+_FALSE = ("0", "false", "no", "off")
+
+
+class SettingsError(ValueError):
+    """Raised for a setting that is malformed or unsafe; the message names it."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -19,6 +28,14 @@ class Settings:
 
     `database_url` None means the embedded default: one SQLite file per subgraph under
     `data_dir`. `redis_url` None means in-memory pub/sub (one process only).
+
+    Who may call (see subgraphs.kit.context): the gateway signs the caller's
+    identity with `gateway_secret`; a signature older than `identity_max_age`
+    seconds (or more than `identity_clock_skew` in the future) is not believed.
+    `accept_bearer` lets a client call a subgraph directly with a token (tests,
+    standalone use); production never does. `gateway_only` refuses `_entities` and
+    `_service` to any request the gateway did not sign; None means on in
+    production, off otherwise.
     """
 
     database_url: str | None = None
@@ -32,10 +49,26 @@ class Settings:
     refresh_token_ttl: float = 30 * 24 * 3600.0
     gateway_secret: str = DEV_GATEWAY_SECRET
     subscriber_queue_size: int = 1000
+    environment: str = "development"
+    identity_max_age: float = 60.0
+    identity_clock_skew: float = 5.0
+    accept_bearer: bool = True
+    gateway_only: bool | None = None
+
+    def __post_init__(self) -> None:
+        if self.environment not in ENVIRONMENTS:
+            raise SettingsError(
+                f"environment must be one of {', '.join(ENVIRONMENTS)}, "
+                f"got {self.environment!r}"
+            )
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
-        """Read DATABASE_URL, REDIS_URL, AGORA_DATA_DIR, JWT_*, AGORA_* variables."""
+        """Read DATABASE_URL, REDIS_URL, AGORA_DATA_DIR, JWT_*, AGORA_* variables.
+
+        Raises SettingsError naming the variable for a malformed value, and for
+        AGORA_SUBGRAPH_ACCEPT_BEARER turned on with AGORA_ENV=production.
+        """
         env = os.environ if environ is None else environ
         defaults = cls()
 
@@ -46,10 +79,31 @@ class Settings:
             try:
                 value = float(raw)
             except ValueError:
-                raise ValueError(f"{name} must be a number, got {raw!r}") from None
+                raise SettingsError(f"{name} must be a number, got {raw!r}") from None
             if value <= 0:
-                raise ValueError(f"{name} must be positive, got {raw!r}")
+                raise SettingsError(f"{name} must be positive, got {raw!r}")
             return value
+
+        def flag(name: str) -> bool | None:
+            raw = (env.get(name) or "").strip().lower()
+            if not raw:
+                return None
+            if raw not in _TRUE + _FALSE:
+                raise SettingsError(f"{name} must be 1 or 0 (true/false), got {raw!r}")
+            return raw in _TRUE
+
+        environment = (env.get("AGORA_ENV") or defaults.environment).strip().lower()
+        if environment not in ENVIRONMENTS:
+            raise SettingsError(
+                f"AGORA_ENV must be one of {', '.join(ENVIRONMENTS)}, "
+                f"got {environment!r}"
+            )
+        accept_bearer = flag("AGORA_SUBGRAPH_ACCEPT_BEARER")
+        if accept_bearer and environment == "production":
+            raise SettingsError(
+                "AGORA_SUBGRAPH_ACCEPT_BEARER cannot be on with AGORA_ENV=production: "
+                "in production subgraphs believe only the gateway's signed identity"
+            )
 
         return cls(
             database_url=env.get("DATABASE_URL") or None,
@@ -65,7 +119,51 @@ class Settings:
             subscriber_queue_size=int(
                 number("AGORA_SUBSCRIBER_QUEUE_SIZE", defaults.subscriber_queue_size)
             ),
+            environment=environment,
+            identity_max_age=number(
+                "AGORA_IDENTITY_MAX_AGE", defaults.identity_max_age
+            ),
+            identity_clock_skew=number(
+                "AGORA_IDENTITY_CLOCK_SKEW", defaults.identity_clock_skew
+            ),
+            accept_bearer=environment != "production" and accept_bearer is not False,
+            gateway_only=flag("AGORA_SUBGRAPH_GATEWAY_ONLY"),
         )
+
+    @property
+    def production(self) -> bool:
+        return self.environment == "production"
+
+    @property
+    def accepts_bearer(self) -> bool:
+        """Whether a bearer token sent straight to the subgraph names the caller."""
+        return self.accept_bearer and not self.production
+
+    @property
+    def entities_gateway_only(self) -> bool:
+        """Whether `_entities` and `_service` need the gateway's signature."""
+        return self.production if self.gateway_only is None else self.gateway_only
+
+    def check_production(self) -> None:
+        """Raise SettingsError, naming the variable, when this is a production
+        subgraph that still holds a development secret (or too short a secret)."""
+        if not self.production:
+            return
+        for variable, value, default in (
+            ("JWT_SECRET", self.jwt_secret, DEV_JWT_SECRET),
+            ("AGORA_GATEWAY_SECRET", self.gateway_secret, DEV_GATEWAY_SECRET),
+        ):
+            if value == default:
+                raise SettingsError(
+                    f"AGORA_ENV=production but {variable} is the development "
+                    f"default from the repository: set {variable} to a secret of "
+                    f"your own (at least {MIN_SECRET_LENGTH} characters)"
+                )
+            if len(value) < MIN_SECRET_LENGTH:
+                raise SettingsError(
+                    f"AGORA_ENV=production but {variable} is shorter than "
+                    f"{MIN_SECRET_LENGTH} characters"
+                )
 
     @property
     def uses_dev_secrets(self) -> bool:

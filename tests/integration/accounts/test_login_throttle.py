@@ -14,6 +14,7 @@ from redis import asyncio as aioredis
 from subgraphs.accounts.app import create_app
 from subgraphs.accounts.seed import DEMO_PASSWORD
 from subgraphs.accounts.throttle import LoginThrottle, RedisFailureLog
+from subgraphs.kit.context import gateway_identity_headers
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
@@ -87,24 +88,38 @@ async def test_two_accounts_apps_on_one_redis_share_the_failed_login_count(
 
 
 @ON_SQLITE
-async def test_a_forwarded_address_counts_only_with_the_gateway_secret(
+async def test_the_client_address_counts_only_when_the_gateway_signed_it(
     settings: Settings,
 ) -> None:
     app = create_app(settings)
-    trusted = {"x-agora-gateway-secret": settings.gateway_secret}
+
+    def via_gateway(address: str) -> dict[str, str]:
+        return gateway_identity_headers(
+            settings.gateway_secret, user_id=None, client_address=address
+        )
+
     async with app.router.lifespan_context(app), client_from(app, "10.0.0.1") as gw:
         for _ in range(10):
-            await attempt(gw, "wrong", {**trusted, "x-forwarded-for": ATTACKER})
-        attacker = await attempt(
-            gw, DEMO_PASSWORD, {**trusted, "x-forwarded-for": ATTACKER}
-        )
-        victim = await attempt(
-            gw, DEMO_PASSWORD, {**trusted, "x-forwarded-for": VICTIM}
-        )
-        # Without the secret the header is the client's word: the peer is counted.
+            await attempt(gw, "wrong", via_gateway(ATTACKER))
+        attacker = await attempt(gw, DEMO_PASSWORD, via_gateway(ATTACKER))
+        victim = await attempt(gw, DEMO_PASSWORD, via_gateway(VICTIM))
+        # Unsigned, the address headers are the client's word: the peer is counted.
         for _ in range(10):
-            await attempt(gw, "wrong", {"x-forwarded-for": ATTACKER})
-        forged = await attempt(gw, DEMO_PASSWORD, {"x-forwarded-for": VICTIM})
+            await attempt(
+                gw,
+                "wrong",
+                {"x-agora-client-address": ATTACKER, "x-forwarded-for": ATTACKER},
+            )
+        forged = await attempt(
+            gw,
+            DEMO_PASSWORD,
+            {
+                **via_gateway(ATTACKER),
+                "x-agora-client-address": VICTIM,
+                "x-forwarded-for": VICTIM,
+                "x-agora-gateway-secret": settings.gateway_secret,
+            },
+        )
     assert (attacker, victim, forged) == ("RATE_LIMITED", "OK", "RATE_LIMITED")
 
 

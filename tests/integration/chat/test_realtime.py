@@ -16,12 +16,7 @@ from websockets.typing import Subprotocol
 from subgraphs.chat.app import create_app
 from subgraphs.chat.cursors import encode_cursor
 from subgraphs.chat.seed import DEMO_CONVERSATION_ID
-from subgraphs.kit.context import (
-    GATEWAY_SECRET_HEADER,
-    ROLES_HEADER,
-    TENANT_ID_HEADER,
-    USER_ID_HEADER,
-)
+from subgraphs.kit.context import gateway_identity_headers
 
 if TYPE_CHECKING:
     from subgraphs.kit.settings import Settings
@@ -48,12 +43,12 @@ SEND_MESSAGE = (
 
 
 def identity(settings: Settings, user_id: str) -> dict[str, str]:
-    return {
-        GATEWAY_SECRET_HEADER: settings.gateway_secret,
-        USER_ID_HEADER: user_id,
-        TENANT_ID_HEADER: TENANT,
-        ROLES_HEADER: ROLES[user_id],
-    }
+    return gateway_identity_headers(
+        settings.gateway_secret,
+        user_id=user_id,
+        tenant_id=TENANT,
+        roles=[ROLES[user_id]],
+    )
 
 
 class TransportWsClient:

@@ -16,7 +16,7 @@ from strawberry.types import Info  # noqa: TC002 - read by Strawberry
 from subgraphs.accounts.app import SPEC as ACCOUNTS
 from subgraphs.accounts.seed import DEMO_PASSWORD
 from subgraphs.kit.app import SubgraphSpec, create_subgraph_app
-from subgraphs.kit.context import RequestContext  # noqa: TC001 - read by Strawberry
+from subgraphs.kit.context import RequestContext, gateway_identity_headers
 from subgraphs.kit.embedded import create_embedded
 from subgraphs.kit.errors import BadUserInput, RateLimited
 from subgraphs.kit.tokens import issue_token
@@ -137,23 +137,30 @@ async def test_federation_service_sdl_is_served(
     assert 'type Tenant @key(fields: "id")' in sdl
 
 
-async def test_gateway_headers_identify_the_caller_only_with_the_secret(
+async def test_gateway_headers_identify_the_caller_only_when_signed(
     settings: Settings, asgi_client: Any
 ) -> None:
-    headers = {"x-agora-user-id": "u9", "x-agora-roles": "member"}
+    signed = gateway_identity_headers(
+        settings.gateway_secret, user_id="u9", roles=["member"]
+    )
     async with asgi_client(create_subgraph_app(TOY, settings)) as client:
-        trusted = await gql(
-            client,
-            "{ whoami }",
-            headers={**headers, "x-agora-gateway-secret": settings.gateway_secret},
-        )
+        trusted = await gql(client, "{ whoami }", headers=signed)
         forged = await gql(
             client,
             "{ whoami }",
-            headers={**headers, "x-agora-gateway-secret": "nope"},
+            headers={**signed, "x-agora-user-id": "u1"},
+        )
+        static = await gql(
+            client,
+            "{ whoami }",
+            headers={
+                "x-agora-user-id": "u9",
+                "x-agora-gateway-secret": settings.gateway_secret,
+            },
         )
     assert trusted == {"data": {"whoami": "u9"}}
     assert forged == {"data": {"whoami": None}}
+    assert static == {"data": {"whoami": None}}
 
 
 async def test_embedded_subgraphs_share_one_lifespan_and_one_broker(

@@ -11,12 +11,7 @@ from subgraphs.chat.messages import send_message
 from subgraphs.chat.models import Conversation
 from subgraphs.chat.ratelimit import MemoryRateLimiter, Window
 from subgraphs.chat.seed import DEMO_CONVERSATION_ID
-from subgraphs.kit.context import (
-    GATEWAY_SECRET_HEADER,
-    ROLES_HEADER,
-    TENANT_ID_HEADER,
-    USER_ID_HEADER,
-)
+from subgraphs.kit.context import gateway_identity_headers
 from subgraphs.kit.database import count_statements
 
 if TYPE_CHECKING:
@@ -35,12 +30,12 @@ STRANGER = Viewer("user-stranger", DEMO_TENANT, frozenset({"member"}))
 
 
 def headers_for(viewer: Viewer, settings: Settings) -> dict[str, str]:
-    return {
-        GATEWAY_SECRET_HEADER: settings.gateway_secret,
-        USER_ID_HEADER: viewer.user_id,
-        TENANT_ID_HEADER: viewer.tenant_id or "",
-        ROLES_HEADER: ",".join(sorted(viewer.roles)),
-    }
+    return gateway_identity_headers(
+        settings.gateway_secret,
+        user_id=viewer.user_id,
+        tenant_id=viewer.tenant_id,
+        roles=viewer.roles,
+    )
 
 
 async def gql(

@@ -11,6 +11,7 @@ from subgraphs.inventory.app import SPEC, create_app
 from subgraphs.inventory.catalog import create_farm, create_product
 from subgraphs.inventory.tenancy import Caller
 from subgraphs.inventory.validation import PriceTier, PriceTierKind
+from subgraphs.kit.context import gateway_identity_headers
 from subgraphs.kit.database import close_databases, init_databases
 
 if TYPE_CHECKING:
@@ -89,12 +90,12 @@ class InventoryClient:
     ) -> dict[str, Any]:
         headers = {}
         if caller is not None:
-            headers = {
-                "x-agora-gateway-secret": self.settings.gateway_secret,
-                "x-agora-user-id": caller.user_id,
-                "x-agora-tenant-id": caller.tenant_id,
-                "x-agora-roles": ",".join(sorted(caller.roles)),
-            }
+            headers = gateway_identity_headers(
+                self.settings.gateway_secret,
+                user_id=caller.user_id,
+                tenant_id=caller.tenant_id,
+                roles=caller.roles,
+            )
         response = await self.client.post(
             "/graphql",
             json={"query": query, "variables": variables or {}},

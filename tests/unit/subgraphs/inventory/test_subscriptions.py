@@ -12,6 +12,7 @@ from websockets.typing import Subprotocol
 
 from subgraphs.inventory.app import create_app
 from subgraphs.inventory.tenancy import Caller
+from subgraphs.kit.context import gateway_identity_headers
 from tests.unit.subgraphs.inventory.conftest import TENANT_A, TENANT_B
 
 if TYPE_CHECKING:
@@ -35,12 +36,12 @@ subscription($p: ID!) {
 
 
 def _headers(settings: Settings, caller: Caller) -> dict[str, str]:
-    return {
-        "x-agora-gateway-secret": settings.gateway_secret,
-        "x-agora-user-id": caller.user_id,
-        "x-agora-tenant-id": caller.tenant_id,
-        "x-agora-roles": ",".join(sorted(caller.roles)),
-    }
+    return gateway_identity_headers(
+        settings.gateway_secret,
+        user_id=caller.user_id,
+        tenant_id=caller.tenant_id,
+        roles=caller.roles,
+    )
 
 
 async def _post(
