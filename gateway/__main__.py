@@ -1,8 +1,16 @@
-"""`python -m gateway`: serve a supergraph, print a query plan, or compose."""
+"""`python -m gateway`: serve a supergraph, print a query plan, compose, hash a key.
+
+`serve` reads its settings from `--config gateway.yaml` (optional) and the
+environment over it (gateway/config.py); `--supergraph`, `--host`, `--port` and
+`--log-level` win over both. A configuration error is one line naming the key, and
+exit code 2.
+"""
 
 from __future__ import annotations
 
 import argparse
+import logging
+import os
 import sys
 from pathlib import Path
 
@@ -17,7 +25,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = _parser()
     options = parser.parse_args(args)
     if options.command == "serve":
-        return _serve(options.supergraph, options.host, options.port)
+        return _serve(options)
+    if options.command == "hash-key":
+        from .config import hash_api_key
+
+        sys.stdout.write(f"{hash_api_key(options.key)}\n")
+        return 0
     if options.command == "plan":
         return _plan(options.supergraph, options.query, options.operation_name)
     parser.print_help(sys.stderr)
@@ -28,9 +41,26 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m gateway", description=__doc__)
     commands = parser.add_subparsers(dest="command")
     serve = commands.add_parser("serve", help="serve the supergraph's API on /graphql")
-    serve.add_argument("--supergraph", required=True, type=Path)
-    serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", default=4000, type=int)
+    serve.add_argument(
+        "--config",
+        type=Path,
+        default=None,
+        help="gateway.yaml (default: $AGORA_GATEWAY_CONFIG, else none)",
+    )
+    serve.add_argument(
+        "--supergraph", type=Path, default=None, help="overrides `supergraph:`"
+    )
+    serve.add_argument("--host", default=None, help="overrides HOST / server.host")
+    serve.add_argument(
+        "--port", type=int, default=None, help="overrides PORT / server.port"
+    )
+    serve.add_argument(
+        "--log-level", default=None, help="overrides LOG_LEVEL / server.log_level"
+    )
+    hash_key = commands.add_parser(
+        "hash-key", help="print the SHA-256 of an API key for clients[].api_key_sha256"
+    )
+    hash_key.add_argument("key")
     plan = commands.add_parser("plan", help="print the query plan of an operation")
     plan.add_argument("--supergraph", required=True, type=Path)
     plan.add_argument("--query", required=True, type=Path)
@@ -47,21 +77,43 @@ def _read(path: Path, what: str) -> str | None:
         return None
 
 
-def _serve(supergraph_path: Path, host: str, port: int) -> int:
-    import uvicorn
-
+def _serve(options: argparse.Namespace) -> int:
+    from .config import ConfigError, load_config
     from .server import create_app
+    from .server.serve import serve
     from .supergraph import SupergraphError
 
-    sdl = _read(supergraph_path, "supergraph")
+    config_path = options.config or os.environ.get("AGORA_GATEWAY_CONFIG") or None
+    values: dict[str, object] = {}
+    server: dict[str, object] = {}
+    if options.supergraph is not None:
+        values["supergraph"] = str(options.supergraph)
+    for name in ("host", "port", "log_level"):
+        if getattr(options, name) is not None:
+            server[name] = getattr(options, name)
+    if server:
+        values["server"] = server
+    try:
+        config = load_config(config_path, overrides=values)
+    except ConfigError as error:
+        sys.stderr.write(f"gateway: {error}\n")
+        return 2
+    if config.supergraph is None:
+        sys.stderr.write(
+            "gateway: no supergraph: pass --supergraph or set supergraph:\n"
+        )
+        return 2
+    sdl = _read(Path(config.supergraph), "supergraph")
     if sdl is None:
         return 1
+    level = config.server.log_level.upper()
+    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
     try:
-        app = create_app(sdl)
+        app = create_app(sdl, config=config)
     except SupergraphError as error:
-        sys.stderr.write(f"invalid supergraph {supergraph_path}: {error}\n")
+        sys.stderr.write(f"invalid supergraph {config.supergraph}: {error}\n")
         return 1
-    uvicorn.run(app, host=host, port=port, log_level="info")
+    serve(app, config)
     return 0
 
 

@@ -18,13 +18,13 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from pathlib import Path
 from typing import Any
 
-import uvicorn
-
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from gateway.compose import compose  # noqa: E402
+from gateway.config import ConfigError, GatewayConfig, load_config  # noqa: E402
 from gateway.server import create_app  # noqa: E402
+from gateway.server.serve import serve  # noqa: E402
 from gateway.transport import AsgiTransport  # noqa: E402
 from scripts._subgraphs import existing_subgraphs, subgraph_definition  # noqa: E402
 from subgraphs.kit.embedded import create_embedded  # noqa: E402
@@ -73,12 +73,16 @@ class EmbeddedGraph:
         await send({"type": "lifespan.shutdown.complete"})
 
 
-def build(settings: Settings) -> tuple[EmbeddedGraph, list[str]]:
+def build(
+    settings: Settings, config: GatewayConfig | None = None
+) -> tuple[EmbeddedGraph, list[str]]:
     subgraphs = existing_subgraphs()
     specs = [spec for _, spec in subgraphs]
     apps, lifespan = create_embedded(specs, settings)
     transports = {name: AsgiTransport(name, app) for name, app in apps.items()}
-    gateway = create_app(compose_supergraph(subgraphs), transports=transports)
+    gateway = create_app(
+        compose_supergraph(subgraphs), transports=transports, config=config
+    )
     return EmbeddedGraph(gateway, lifespan), [spec.name for spec in specs]
 
 
@@ -86,15 +90,35 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(
         prog="scripts/run", description="Serve the whole Agora graph in one process."
     )
-    parser.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
-    parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", 4000)))
-    parser.add_argument("--log-level", default=os.environ.get("LOG_LEVEL", "info"))
+    parser.add_argument(
+        "--config",
+        default=os.environ.get("AGORA_GATEWAY_CONFIG"),
+        help="gateway.yaml for the gateway's settings (the environment wins over it)",
+    )
+    parser.add_argument("--host", default=None, help="default: HOST or 127.0.0.1")
+    parser.add_argument("--port", type=int, default=None, help="default: PORT or 4000")
+    parser.add_argument("--log-level", default=None, help="default: LOG_LEVEL or info")
     args = parser.parse_args(argv)
-    logging.basicConfig(level=args.log_level.upper(), format="%(name)s: %(message)s")
+    server = {
+        name: value
+        for name, value in (
+            ("host", args.host),
+            ("port", args.port),
+            ("log_level", args.log_level),
+        )
+        if value is not None
+    }
+    try:
+        config = load_config(args.config, overrides={"server": server})
+        settings = Settings.from_env()
+    except (ConfigError, ValueError) as error:
+        raise SystemExit(f"scripts/run: {error}") from None
+    level = config.server.log_level
+    logging.basicConfig(level=level.upper(), format="%(name)s: %(message)s")
 
-    settings = Settings.from_env()
-    app, names = build(settings)
-    url = f"http://{args.host}:{args.port}/graphql"
+    app, names = build(settings, config)
+    host, port = config.server.host, config.server.port
+    url = f"http://{host}:{port}/graphql"
     database = settings.database_url or f"SQLite under {settings.data_dir.resolve()}"
     pubsub = settings.redis_url or "in-memory pub/sub"
     sys.stdout.write(
@@ -103,7 +127,7 @@ def main(argv: list[str] | None = None) -> None:
         f"  serving on {url} (open it in a browser for GraphiQL)\n"
     )
     sys.stdout.flush()
-    uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level)
+    serve(app, config)
 
 
 if __name__ == "__main__":

@@ -39,7 +39,7 @@ from .response_errors import (
 )
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Callable, Mapping
 
     from ..planner import PlanNode, QueryPlan
     from ..transport import SubgraphResponse, SubgraphTransport
@@ -59,13 +59,16 @@ async def execute_plan(
     transports: Mapping[str, SubgraphTransport],
     *,
     headers: Mapping[str, str] | None = None,
+    sign: Callable[[], Mapping[str, str]] | None = None,
 ) -> JSONObject:
     """Execute `plan` and return the GraphQL response (`data`, and `errors` if any).
 
     `variables` are the client's coerced variable values. `headers` are sent with
-    every subgraph request. Never raises for a subgraph failure.
+    every subgraph request, and with them what `sign()` returns when each request is
+    sent (the caller's signed identity, fresh however late the fetch). Never raises
+    for a subgraph failure.
     """
-    execution = _Execution(variables, transports, headers or {})
+    execution = _Execution(variables, transports, headers or {}, sign)
     if plan.node is not None:
         await execution.run(plan.node)
     errors = execution.errors
@@ -81,17 +84,19 @@ async def execute_plan(
 class _Execution:
     """The state of one request's plan run: the merged data and the errors so far."""
 
-    __slots__ = ("data", "errors", "headers", "transports", "variables")
+    __slots__ = ("data", "errors", "headers", "sign", "transports", "variables")
 
     def __init__(
         self,
         variables: dict[str, Any],
         transports: Mapping[str, SubgraphTransport],
         headers: Mapping[str, str],
+        sign: Callable[[], Mapping[str, str]] | None = None,
     ) -> None:
         self.variables = variables
         self.transports = transports
         self.headers = headers
+        self.sign = sign
         self.data: JSONObject = {}
         self.errors: list[JSONObject] = []
 
@@ -262,12 +267,15 @@ class _Execution:
     ) -> SubgraphResponse | None:
         service = node.service_name
         transport = self.transports.get(service)
+        headers = self.headers
+        if self.sign is not None:
+            headers = {**headers, **self.sign()}
         request = SubgraphRequest(
             service,
             node.operation,
             variables,
             node.operation_name,
-            self.headers,
+            headers,
             idempotent=node.operation_kind != "mutation",
         )
         try:

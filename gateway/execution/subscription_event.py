@@ -18,7 +18,7 @@ from .merge import collect_objects
 from .response_errors import error_sort_key, failure_error
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping, Sequence
+    from collections.abc import Callable, Mapping, Sequence
 
     from ..planner.plan import PlanNode
     from ..transport import SubgraphResponse, SubgraphTransport
@@ -37,6 +37,7 @@ async def execute_subscription_events(
     transports: Mapping[str, SubgraphTransport],
     *,
     headers: Mapping[str, str] | None = None,
+    sign: Callable[[], Mapping[str, str]] | None = None,
 ) -> list[JSONObject]:
     """One GraphQL response per event, in order, after running `rest` on them all.
 
@@ -45,7 +46,7 @@ async def execute_subscription_events(
     path go to every event). Never raises for a subgraph failure.
     """
     roots: list[JSONObject] = [dict(event.data or {}) for event in events]
-    execution = _EventBatch(roots, variables, transports, headers or {})
+    execution = _EventBatch(roots, variables, transports, headers or {}, sign)
     if rest is not None and any(event.data is not None for event in events):
         await execution.run(rest)
     shared: list[JSONObject] = []
@@ -86,8 +87,9 @@ class _EventBatch(_Execution):
         variables: dict[str, Any],
         transports: Mapping[str, SubgraphTransport],
         headers: Mapping[str, str],
+        sign: Callable[[], Mapping[str, str]] | None,
     ) -> None:
-        super().__init__(variables, transports, headers)
+        super().__init__(variables, transports, headers, sign)
         self.roots = roots
 
     async def run(self, node: PlanNode) -> None:

@@ -1,16 +1,27 @@
-"""The gateway's Starlette app: /graphql and /health for one supergraph."""
+"""The gateway's Starlette app: /graphql, /health and /ready for one supergraph.
+
+Every entry point of /graphql (GET, POST, SSE, both websocket protocols) hands its
+requests to one RequestPipeline built here from the GatewayConfig; CORS wraps the
+whole app (preflights answered, nothing allowed unless configured).
+"""
 
 from __future__ import annotations
 
 import contextlib
+import logging
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
 from starlette.responses import JSONResponse
 from starlette.routing import Route, WebSocketRoute
 
+from ..config import GatewayConfig, load_config
 from ..planner import plan_operation
-from ..settings import GatewaySettings
+from ..policy import JwtConfig, TokenVerifier
+from ..request import Clients, RequestPipeline
 from ..subscriptions import (
     SubscriptionServer,
     accepts_event_stream,
@@ -34,39 +45,38 @@ if TYPE_CHECKING:
     from starlette.responses import Response
     from starlette.websockets import WebSocket
 
-    from ..subscriptions import SubscriptionSettings
+    from ..request import PlanOperation
     from ..supergraph import Supergraph
     from ..transport import SubgraphTransport, SubscriptionTransport
-    from .operations import PlanOperation
 
-__all__ = ["create_app"]
+__all__ = ["build_app", "create_app", "token_verifier"]
+
+logger = logging.getLogger("agora.gateway")
 
 
 def create_app(
     supergraph_sdl: str,
     *,
     transports: Mapping[str, SubgraphTransport] | None = None,
-    settings: GatewaySettings | None = None,
+    config: GatewayConfig | None = None,
     subscription_transports: Mapping[str, SubscriptionTransport] | None = None,
-    subscription_settings: SubscriptionSettings | None = None,
 ) -> Starlette:
     """The gateway app for `supergraph_sdl`.
 
+    `config` defaults to `load_config()` (the environment over the defaults).
     Without `transports`, each subgraph is reached over HTTP at its `join__Graph`
     URL through one pooled client made here. Raises SupergraphError for an SDL that
-    cannot be loaded. The app is ready (GET /health is 200) as soon as it is built:
-    the supergraph is parsed once, here, and clients exist; transports with a
-    `start()` are started by the app's lifespan (an AsgiTransport only runs its
-    app's lifespan when built with `lifespan=True`).
+    cannot be loaded. The app is ready (GET /health is 200) as soon as it is built;
+    transports with a `start()` are started by the app's lifespan (an AsgiTransport
+    only runs its app's lifespan when built with `lifespan=True`).
     """
     supergraph = load_supergraph(supergraph_sdl)
     return build_app(
         supergraph,
         transports=transports,
-        settings=settings,
+        config=config,
         plan_operation=plan_operation,
         subscription_transports=subscription_transports,
-        subscription_settings=subscription_settings,
     )
 
 
@@ -75,32 +85,31 @@ def build_app(
     *,
     plan_operation: PlanOperation,
     transports: Mapping[str, SubgraphTransport] | None = None,
-    settings: GatewaySettings | None = None,
+    config: GatewayConfig | None = None,
     subscription_transports: Mapping[str, SubscriptionTransport] | None = None,
-    subscription_settings: SubscriptionSettings | None = None,
 ) -> Starlette:
     """`create_app` for an already loaded supergraph and a given planner."""
-    settings = settings or GatewaySettings.from_env()
+    config = config or load_config()
     if transports is None:
-        client = HttpTransport if settings.http_client == "httpx" else Http11Transport
+        client = HttpTransport if config.http_client == "httpx" else Http11Transport
         transports = {
-            name: client(name, info.url, timeout=settings.timeout_for(name))
+            name: client(name, info.url, timeout=config.timeout_for(name))
             for name, info in supergraph.subgraphs.items()
         }
     owned = dict(transports)
-    endpoint = GraphQLEndpoint(supergraph, owned, settings, plan_operation)
+    verifier = token_verifier(config)
+    clients = Clients(config)
+    pipeline = RequestPipeline(supergraph, config, plan_operation)
+    endpoint = GraphQLEndpoint(pipeline, owned, config, verifier, clients)
     if subscription_transports is None:
-        subscription_transports = _subscription_transports(supergraph, owned, settings)
+        subscription_transports = _subscription_transports(supergraph, owned, config)
     subscriptions = SubscriptionServer(
-        supergraph,
-        endpoint.operations,
-        owned,
-        subscription_transports,
-        subscription_settings,
+        pipeline, owned, subscription_transports, config, verifier, clients
     )
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        await verifier.load_keys()
         for transport in owned.values():
             start = getattr(transport, "start", None)
             if start is not None:
@@ -129,25 +138,69 @@ def build_app(
     async def graphql_websocket(websocket: WebSocket) -> None:
         await serve_websocket(subscriptions, websocket)
 
+    cors = config.cors
     app = Starlette(
         routes=[
             Route("/graphql", graphql, methods=["GET", "POST", "PUT", "DELETE"]),
             WebSocketRoute("/graphql", graphql_websocket),
             Route("/health", health, methods=["GET"]),
+            Route("/ready", health, methods=["GET"]),
+        ],
+        middleware=[
+            Middleware(
+                CORSMiddleware,
+                allow_origins=list(cors.allow_origins),
+                allow_methods=["GET", "POST"],
+                allow_headers=list(cors.allow_headers),
+                allow_credentials=cors.allow_credentials,
+                expose_headers=list(cors.expose_headers),
+                max_age=cors.max_age,
+            )
         ],
         lifespan=lifespan,
     )
     app.state.ready = True
+    app.state.config = config
     app.state.supergraph = supergraph
+    app.state.pipeline = pipeline
     app.state.endpoint = endpoint
     app.state.subscriptions = subscriptions
+    _warn_about_development_settings(config)
     return app
+
+
+def token_verifier(config: GatewayConfig) -> TokenVerifier:
+    """The verifier of the configured tokens (HS256 secret and/or a JWKS)."""
+    auth = config.auth
+    return TokenVerifier(
+        JwtConfig(
+            secret=auth.jwt_secret or None,
+            jwks_file=Path(auth.jwks_file) if auth.jwks_file else None,
+            jwks_url=auth.jwks_url,
+            algorithms=auth.algorithms,
+            issuer=auth.issuer,
+            audience=auth.audience,
+            leeway=auth.leeway,
+            jwks_ttl=auth.jwks_cache_ttl,
+            jwks_min_refetch_interval=auth.jwks_min_refetch_interval,
+        )
+    )
+
+
+def _warn_about_development_settings(config: GatewayConfig) -> None:
+    if config.production:
+        return
+    logger.warning(
+        "the gateway runs in development mode (introspection, field suggestions, "
+        "plan explain and GraphiQL on; development secrets allowed): set "
+        "AGORA_ENV=production (or production: true) outside local use"
+    )
 
 
 def _subscription_transports(
     supergraph: Supergraph,
     transports: Mapping[str, SubgraphTransport],
-    settings: GatewaySettings,
+    config: GatewayConfig,
 ) -> dict[str, SubscriptionTransport]:
     """In-process apps are subscribed to in process, the rest over websocket at
     their join__Graph URL."""
@@ -161,6 +214,6 @@ def _subscription_transports(
         else:
             url = transport.url if isinstance(transport, HttpTransport) else info.url
             result[name] = WebSocketTransport(
-                name, url, timeout=settings.timeout_for(name)
+                name, url, timeout=config.timeout_for(name)
             )
     return result

@@ -11,12 +11,12 @@ from .errors import ClientFellBehind, GatewayShuttingDown, SubscriptionEnded
 from .hub import Subscriber, SubscriptionHub, UpstreamKey
 from .outbox import Outbox
 from .server import OperationHandle, SubscriptionServer, error_payload
-from .settings import SubscriptionSettings
 from .sse import accepts_event_stream, serve_event_stream
 from .websocket import (
     CLIENT_FELL_BEHIND,
     GRAPHQL_TRANSPORT_WS,
     GRAPHQL_WS,
+    MESSAGE_TOO_BIG,
     serve_websocket,
 )
 
@@ -24,6 +24,7 @@ __all__ = [
     "CLIENT_FELL_BEHIND",
     "GRAPHQL_TRANSPORT_WS",
     "GRAPHQL_WS",
+    "MESSAGE_TOO_BIG",
     "ClientFellBehind",
     "GatewayShuttingDown",
     "OperationHandle",
@@ -32,7 +33,6 @@ __all__ = [
     "SubscriptionEnded",
     "SubscriptionHub",
     "SubscriptionServer",
-    "SubscriptionSettings",
     "UpstreamKey",
     "accepts_event_stream",
     "error_payload",

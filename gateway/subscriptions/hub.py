@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import hashlib
 import logging
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
@@ -23,7 +22,7 @@ from ..planner.plan import SubscriptionNode
 from ..transport import SubgraphRequest
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Callable, Mapping
 
     from ..execution import Projection
     from ..planner.plan import QueryPlan
@@ -50,7 +49,7 @@ class UpstreamKey:
     """What makes two client subscriptions the same upstream subscription."""
 
     subgraph: str
-    document: bytes
+    document: str
     operation_name: str | None
     variables: bytes
     scope: tuple[Any, ...] | None
@@ -58,14 +57,14 @@ class UpstreamKey:
 
 def upstream_key(
     subgraph: str,
-    query: str,
+    document_key: str,
     operation_name: str | None,
     variables: Mapping[str, Any],
     scope: tuple[Any, ...] | None,
 ) -> UpstreamKey:
     return UpstreamKey(
         subgraph,
-        hashlib.sha256(query.encode()).digest(),
+        document_key,
         operation_name,
         orjson.dumps(variables, option=orjson.OPT_SORT_KEYS),
         scope,
@@ -83,6 +82,7 @@ class _Upstream:
         projection: Projection,
         variables: dict[str, Any],
         headers: Mapping[str, str],
+        sign: Callable[[], Mapping[str, str]] | None,
     ) -> None:
         self.hub = hub
         self.key = key
@@ -90,6 +90,8 @@ class _Upstream:
         self.projection = projection
         self.variables = variables
         self.headers = dict(headers)
+        # The first subscriber's signed identity, made fresh for every request.
+        self.sign = sign
         self.subscribers: set[Subscriber] = set()
         self.task: asyncio.Task[None] | None = None
 
@@ -126,7 +128,7 @@ class _Upstream:
                 if name in self.variables
             },
             primary.operation_name,
-            self.headers,
+            {**self.headers, **self.sign()} if self.sign else self.headers,
         )
         pending: asyncio.Queue[SubgraphResponse | None] = asyncio.Queue()
         failure: list[BaseException] = []
@@ -162,6 +164,7 @@ class _Upstream:
                     self.variables,
                     self.hub.fetch_transports,
                     headers=self.headers,
+                    sign=self.sign,
                 )
                 for response in responses:
                     payload = orjson.dumps(response).decode()
@@ -201,10 +204,11 @@ class SubscriptionHub:
         self,
         plan: QueryPlan,
         projection: Projection,
-        query: str,
+        document_key: str,
         operation_name: str | None,
         variables: dict[str, Any],
         headers: Mapping[str, str],
+        sign: Callable[[], Mapping[str, str]] | None,
         scope: tuple[Any, ...] | None,
         subscriber: Subscriber,
     ) -> UpstreamKey:
@@ -213,11 +217,11 @@ class SubscriptionHub:
         node = plan.node
         assert isinstance(node, SubscriptionNode), "prepared as a subscription"
         key = upstream_key(
-            node.primary.service_name, query, operation_name, variables, scope
+            node.primary.service_name, document_key, operation_name, variables, scope
         )
         upstream = self.upstreams.get(key)
         if upstream is None:
-            upstream = _Upstream(self, key, node, projection, variables, headers)
+            upstream = _Upstream(self, key, node, projection, variables, headers, sign)
             self.upstreams[key] = upstream
             self.upstreams_opened += 1
             upstream.start()

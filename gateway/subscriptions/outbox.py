@@ -1,7 +1,8 @@
 """A client's bounded queue of messages waiting to be written to it.
 
 Events are fanned out without waiting on any client; a client that leaves `limit`
-messages unread is cut off (`on_overflow`) instead of growing gateway memory.
+messages, or `byte_limit` bytes of them, unread is cut off (`on_overflow`) instead of
+growing gateway memory (a few large events weigh as much as many small ones).
 """
 
 from __future__ import annotations
@@ -19,35 +20,57 @@ __all__ = ["Outbox"]
 class Outbox:
     """Messages (already encoded text) for one client connection, oldest first.
 
-    `put` never blocks; the first put past `limit` calls `on_overflow` once and
-    drops the message. `get` waits for the next message; None means closed.
+    `put` never blocks; the first put past `limit` messages or `byte_limit` bytes
+    (counted as characters: the text is mostly ASCII JSON) calls `on_overflow` once
+    and drops the message. `get` waits for the next message; None means closed.
     """
 
     __slots__ = (
         "_closed",
         "_messages",
+        "_size",
         "_waiter",
+        "byte_limit",
         "limit",
         "on_overflow",
         "overflowed",
     )
 
-    def __init__(self, limit: int, on_overflow: Callable[[], None]) -> None:
+    def __init__(
+        self,
+        limit: int,
+        on_overflow: Callable[[], None],
+        byte_limit: int | None = None,
+    ) -> None:
         self.limit = limit
+        self.byte_limit = byte_limit
         self.on_overflow = on_overflow
         self.overflowed = False
         self._messages: deque[str] = deque()
+        self._size = 0
         self._waiter: asyncio.Future[None] | None = None
         self._closed = False
+
+    @property
+    def size(self) -> int:
+        """Characters waiting to be written."""
+        return self._size
 
     def put(self, message: str) -> None:
         if self._closed or self.overflowed:
             return
-        if len(self._messages) >= self.limit:
+        size = self._size + len(message)
+        byte_limit = self.byte_limit
+        # An empty outbox takes any one message: a single event larger than the
+        # byte limit is written, not a reason to cut the client off.
+        if len(self._messages) >= self.limit or (
+            byte_limit is not None and size > byte_limit and self._messages
+        ):
             self.overflowed = True
             self.on_overflow()
             return
         self._messages.append(message)
+        self._size = size
         self._wake()
 
     def close(self) -> None:
@@ -64,7 +87,9 @@ class Outbox:
                 await self._waiter
             finally:
                 self._waiter = None
-        return self._messages.popleft()
+        message = self._messages.popleft()
+        self._size -= len(message)
+        return message
 
     def __len__(self) -> int:
         return len(self._messages)

@@ -1,9 +1,10 @@
-"""The subscription side of /graphql: authenticate once, start operations, shut down.
+"""The subscription side of /graphql: identify callers, start operations, shut down.
 
-The protocol modules (graphql_transport_ws, subscriptions_transport_ws, sse) speak
-to clients; this module turns one client operation into a stream of encoded
-responses handed to a Subscriber: a subscription joins the SubscriptionHub, a query
-or mutation sent over a subscription protocol runs once and completes.
+The protocol modules (websocket.py for graphql-transport-ws and the legacy protocol,
+sse.py) speak to clients and hand every request to the one RequestPipeline; this
+module turns a PreparedRequest into a stream of encoded responses handed to a
+Subscriber: a subscription joins the SubscriptionHub, a query or mutation sent over a
+subscription protocol runs once (within the request deadline) and completes.
 """
 
 from __future__ import annotations
@@ -13,32 +14,24 @@ import contextlib
 from typing import TYPE_CHECKING, Any
 
 import orjson
-from graphql import GraphQLError
-from graphql.execution.values import get_variable_values
 
-from ..execution import execute_plan
-from ..policy import bearer_token, verify_token
-from ..policy.errors import TokenInvalid
+from ..request import Refusal, identify, run_request
 from .errors import GatewayShuttingDown
 from .hub import SubscriptionHub
-from .settings import SubscriptionSettings
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
 
+    from ..config import GatewayConfig
     from ..errors import AgoraError
-    from ..policy import Identity
-    from ..server.operations import OperationCache
-    from ..supergraph import Supergraph
+    from ..policy import TokenVerifier
+    from ..request import Caller, Clients, PreparedRequest, RequestPipeline
     from ..transport import SubgraphTransport
     from ..transport.websocket import SubscriptionTransport
     from ..types import JSONObject
     from .hub import Subscriber
 
 __all__ = ["OperationHandle", "SubscriptionServer", "error_payload"]
-
-BAD_REQUEST = "BAD_REQUEST"
-BAD_USER_INPUT = "BAD_USER_INPUT"
 
 
 class OperationHandle:
@@ -58,16 +51,19 @@ class SubscriptionServer:
 
     def __init__(
         self,
-        supergraph: Supergraph,
-        operations: OperationCache,
+        pipeline: RequestPipeline,
         fetch_transports: Mapping[str, SubgraphTransport],
         subscription_transports: Mapping[str, SubscriptionTransport],
-        settings: SubscriptionSettings | None = None,
+        config: GatewayConfig,
+        verifier: TokenVerifier,
+        clients: Clients,
     ) -> None:
-        self.supergraph = supergraph
-        self.operations = operations
+        self.pipeline = pipeline
         self.fetch_transports = fetch_transports
-        self.settings = settings or SubscriptionSettings.from_env()
+        self.config = config
+        self.settings = config.subscription
+        self.verifier = verifier
+        self.clients = clients
         self.hub = SubscriptionHub(
             subscription_transports,
             fetch_transports,
@@ -77,96 +73,74 @@ class SubscriptionServer:
         self.connections: set[Callable[[AgoraError], None]] = set()
         self.closing = False
 
-    def authenticate(self, authorization: str | None) -> Identity | None:
-        """The caller behind an Authorization value; None when there is none.
-
-        Raises TokenInvalid / TokenExpired (PolicyRefused, UNAUTHENTICATED).
-        """
-        if not authorization:
-            return None
-        token = bearer_token(authorization)
-        if token is None:
-            raise TokenInvalid("expected a Bearer token")
-        return verify_token(token, self.settings.jwt_secret)
+    async def identify(
+        self,
+        headers: Mapping[str, str],
+        peer: str | None,
+        *,
+        authorization: str | None = None,
+        api_key: str | None = None,
+    ) -> Caller | Refusal:
+        """The caller of a connection (see gateway.request.identify)."""
+        return await identify(
+            self.config,
+            self.verifier,
+            self.clients,
+            headers,
+            peer,
+            authorization=authorization,
+            api_key=api_key,
+        )
 
     def start(
-        self,
-        params: object,
-        identity: Identity | None,
-        subscriber: Subscriber,
-    ) -> OperationHandle | list[JSONObject]:
-        """Start one operation (`{query, variables, operationName}`) for a client.
-
-        Returns a handle, or the request's errors (parse, validation, variables)
-        when it cannot start; then nothing is sent to `subscriber`.
-        """
-        from ..server.operations import RequestRejected
-
-        if not isinstance(params, dict):
-            return [_error("The payload must be an object.", BAD_REQUEST)]
-        query = params.get("query")
-        operation_name = params.get("operationName")
-        variables = params.get("variables") or {}
-        if not isinstance(query, str) or not query:
-            return [_error("The payload has no 'query' string.", BAD_REQUEST)]
-        if operation_name is not None and not isinstance(operation_name, str):
-            return [_error("'operationName' must be a string.", BAD_REQUEST)]
-        if not isinstance(variables, dict):
-            return [_error("'variables' must be an object.", BAD_REQUEST)]
-        prepared = self.operations.prepare(query, operation_name)
-        if isinstance(prepared, RequestRejected):
-            return [dict(error.formatted) for error in prepared.errors]
-        coerced = get_variable_values(
-            self.supergraph.api_schema,
-            prepared.operation.variable_definitions or (),
-            variables,
-            max_errors=50,
-        )
-        if isinstance(coerced, list):
-            return [
-                dict(
-                    GraphQLError(
-                        e.message,
-                        nodes=e.nodes,
-                        extensions={**(e.extensions or {}), "code": BAD_USER_INPUT},
-                    ).formatted
-                )
-                for e in coerced
-            ]
-        # graphql-core 3.3 returns VariableValues(sources, coerced); 3.2 a plain dict.
-        values: dict[str, Any] = dict(getattr(coerced, "coerced", coerced))  # type: ignore[arg-type]
-        if prepared.plan is None:
-            error = prepared.planning_error
-            assert error is not None
-            return [_error(error.message, error.code)]
-        headers = {"authorization": identity.authorization} if identity else {}
+        self, prepared: PreparedRequest, subscriber: Subscriber
+    ) -> OperationHandle:
+        """Start a prepared operation for a client; its responses go to `subscriber`."""
         if prepared.kind != "subscription":
-            plan, projection = prepared.plan, prepared.projection
-
-            async def run_once() -> None:
-                response = await execute_plan(
-                    plan, projection, values, self.fetch_transports, headers=headers
-                )
-                subscriber.next(orjson.dumps(response).decode())
-                subscriber.complete(None)
-
-            task = asyncio.create_task(run_once())
+            task = asyncio.create_task(self._run_once(prepared, subscriber))
 
             def cancel() -> None:
                 task.cancel()
 
             return OperationHandle(cancel)
+        caller = prepared.caller
+        secret = self.config.secret
+
+        def sign() -> dict[str, str]:
+            return caller.identity_headers(secret)
+
+        identity = caller.identity
+        scope: tuple[Any, ...] = (
+            identity.scope_key if identity else None,
+            tuple(sorted(caller.forwarded.items())),
+        )
         key = self.hub.subscribe(
             prepared.plan,
             prepared.projection,
-            query,
-            operation_name,
-            values,
-            headers,
-            identity.scope_key if identity else None,
+            prepared.document_key,
+            prepared.operation_name,
+            prepared.variables,
+            caller.forwarded,
+            sign,
+            scope,
             subscriber,
         )
         return OperationHandle(lambda: self.hub.unsubscribe(key, subscriber))
+
+    async def _run_once(
+        self, prepared: PreparedRequest, subscriber: Subscriber
+    ) -> None:
+        deadline = asyncio.get_running_loop().time()
+        deadline += self.config.server.request_timeout
+        response = await run_request(
+            prepared,
+            self.fetch_transports,
+            secret=self.config.secret,
+            deadline=deadline,
+        )
+        body = response.body() if isinstance(response, Refusal) else response
+        subscriber.next(orjson.dumps(body).decode())
+        subscriber.complete(None)
 
     async def aclose(self) -> None:
         """Tell every connection the gateway is going away, then close upstreams."""
@@ -177,16 +151,13 @@ class SubscriptionServer:
         await self.hub.aclose()
 
 
-def _error(message: str, code: str) -> JSONObject:
-    return {"message": message, "extensions": {"code": code}}
-
-
 def error_payload(error: AgoraError) -> str:
     """The encoded response a client gets when its stream ends with `error`."""
-    extensions: dict[str, Any] = {"code": error.code}
+    extensions: JSONObject = {"code": error.code}
     subgraph = getattr(error, "subgraph", None)
     if subgraph is not None:
         extensions["serviceName"] = subgraph
+    extensions.update(getattr(error, "extensions", None) or {})
     return orjson.dumps(
         {"errors": [{"message": error.message, "extensions": extensions}]}
     ).decode()

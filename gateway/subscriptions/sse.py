@@ -2,24 +2,27 @@
 
 One HTTP request per operation: POST /graphql (or GET with query parameters) with
 `Accept: text/event-stream`. The response streams `event: next` messages with a
-GraphQL response as data, then one `event: complete`. The Authorization header is
-checked once, before the stream opens (401 with a GraphQL error when refused).
+GraphQL response as data, then one `event: complete`. The request is read, identified
+and checked by the same pipeline as any other (no mutation over GET, CSRF, limits,
+authorization), and refused as JSON before the stream opens; the stream ends with
+UNAUTHENTICATED when the caller's token expires.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from typing import TYPE_CHECKING
 
 import orjson
 from starlette.responses import Response, StreamingResponse
 
-from .._body import read_body
-from ..errors import PolicyRefused
+from ..policy import TokenExpired
+from ..request import Refusal, Via, read_http_request
 from .errors import ClientFellBehind
 from .outbox import Outbox
-from .server import OperationHandle, error_payload
+from .server import error_payload
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
@@ -27,8 +30,9 @@ if TYPE_CHECKING:
     from starlette.requests import Request
 
     from ..errors import AgoraError
+    from ..policy import Identity
     from ..types import JSONObject
-    from .server import SubscriptionServer
+    from .server import OperationHandle, SubscriptionServer
 
 __all__ = ["accepts_event_stream", "serve_event_stream"]
 
@@ -61,33 +65,59 @@ class _StreamSink:
 
 
 async def serve_event_stream(server: SubscriptionServer, request: Request) -> Response:
-    """Answer one GraphQL-over-SSE request."""
+    """Answer one GraphQL-over-SSE request (refusals as JSON, before the stream)."""
+    config = server.config
     try:
-        identity = server.authenticate(request.headers.get("authorization"))
-    except PolicyRefused as refused:
-        return _json_errors(
-            [{"message": refused.message, "extensions": {"code": refused.code}}], 401
+        read = await read_http_request(
+            request, max_body_bytes=config.max_body_bytes, csrf=config.csrf
         )
-    params = await _params(request, server.settings.max_body_bytes)
-    if isinstance(params, Response):
-        return params
+        caller = await server.identify(
+            request.headers, request.client.host if request.client else None
+        )
+        if isinstance(caller, Refusal):
+            raise caller
+        prepared = server.pipeline.prepare(
+            read.data,
+            caller,
+            via=Via.SSE,
+            method=read.method,
+            explain_header=False,
+        )
+        if isinstance(prepared, Refusal):
+            raise prepared
+    except Refusal as refusal:
+        # Not a stream: a plain GraphQL response whose status says why.
+        status = refusal.status_for(graphql_response_json=True)
+        return _json(refusal.body(), 400 if status == 200 else status, refusal.headers)
     outbox: Outbox
 
     def fell_behind() -> None:
         sink.error = ClientFellBehind(outbox.limit)
         outbox.close()
 
-    outbox = Outbox(server.settings.outbox_limit, fell_behind)
+    settings = server.settings
+    outbox = Outbox(settings.outbox_limit, fell_behind, settings.outbox_bytes)
     sink = _StreamSink(outbox)
-    started = server.start(params, identity, sink)
-    if not isinstance(started, OperationHandle):
-        return _json_errors(started, 400)
+    handle = server.start(prepared, sink)
+    expiry = _end_at_expiry(prepared.caller.identity, sink)
     server.connections.add(sink.shut_down)
     return StreamingResponse(
-        _stream(server, outbox, sink, started),
+        _stream(server, outbox, sink, handle, expiry),
         media_type="text/event-stream",
         headers={"cache-control": "no-cache", "x-accel-buffering": "no"},
     )
+
+
+def _end_at_expiry(
+    identity: Identity | None, sink: _StreamSink
+) -> asyncio.TimerHandle | None:
+    """End the stream with UNAUTHENTICATED when the caller's token expires (an SSE
+    client cannot refresh it: it reconnects with a new one)."""
+    if identity is None:
+        return None
+    loop = asyncio.get_running_loop()
+    delay = max(0.0, identity.expires_at - time.time())
+    return loop.call_later(delay, sink.complete, TokenExpired())
 
 
 async def _stream(
@@ -95,8 +125,9 @@ async def _stream(
     outbox: Outbox,
     sink: _StreamSink,
     handle: OperationHandle,
+    expiry: asyncio.TimerHandle | None,
 ) -> AsyncIterator[str]:
-    interval = server.settings.keepalive_interval
+    interval = server.settings.keepalive
     try:
         yield ":\n\n"  # opens the stream at once, before the first event
         while True:
@@ -113,49 +144,17 @@ async def _stream(
             yield f"event: next\ndata: {error_payload(sink.error)}\n\n"
             yield _COMPLETE
     finally:
+        if expiry is not None:
+            expiry.cancel()
         server.connections.discard(sink.shut_down)
         with contextlib.suppress(Exception):
             handle.cancel()
 
 
-async def _params(request: Request, limit: int) -> JSONObject | Response:
-    if request.method == "GET":
-        query = request.query_params
-        params: JSONObject = {
-            "query": query.get("query"),
-            "operationName": query.get("operationName") or None,
-        }
-        raw = query.get("variables")
-        if raw:
-            try:
-                params["variables"] = orjson.loads(raw)
-            except orjson.JSONDecodeError:
-                return _json_errors(_bad("'variables' is not valid JSON"), 400)
-        return params
-    if request.method != "POST":
-        return _json_errors(_bad("Use GET or POST."), 405)
-    raw_body = await read_body(request, limit)
-    if raw_body is None:
-        message = f"The request body exceeds {limit} bytes."
-        return _json_errors(
-            [{"message": message, "extensions": {"code": "PAYLOAD_TOO_LARGE"}}], 413
-        )
-    try:
-        body = orjson.loads(raw_body)
-    except orjson.JSONDecodeError:
-        return _json_errors(_bad("The request body is not valid JSON."), 400)
-    if not isinstance(body, dict):
-        return _json_errors(_bad("The request body must be a JSON object."), 400)
-    return body
-
-
-def _bad(message: str) -> list[JSONObject]:
-    return [{"message": message, "extensions": {"code": "BAD_REQUEST"}}]
-
-
-def _json_errors(errors: list[JSONObject], status: int) -> Response:
+def _json(body: JSONObject, status: int, headers: dict[str, str]) -> Response:
     return Response(
-        orjson.dumps({"errors": errors}),
+        orjson.dumps(body),
         status_code=status,
         media_type="application/json; charset=utf-8",
+        headers=headers,
     )

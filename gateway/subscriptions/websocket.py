@@ -5,9 +5,22 @@ connection_ack, subscribe, next, error, complete, ping / pong; close codes 4400 
 message, 4401 subscribe before ack, 4403 forbidden, 4408 init timeout, 4409 duplicate
 id, 4429 second connection_init). The legacy protocol is Apollo's
 subscriptions-transport-ws (subprotocol `graphql-ws`: connection_init, start, data,
-stop, complete, ka keep-alive, connection_terminate). Both check the caller's token
-once, at connection_init, and cut off a client that falls `outbox_limit` messages
-behind with close code 1013 (try again later).
+stop, complete, ka keep-alive, connection_terminate).
+
+Both identify the caller at connection_init (token and API key from its payload, or
+the upgrade request's headers), and every `subscribe` / `start` goes through the same
+RequestPipeline as HTTP. Limits of a connection: a browser `Origin` must be allowed by
+the CORS list (or be the gateway's own); a frame larger than the body limit closes it
+(1009); at most `max_per_connection` operations run at once; a client that leaves
+`outbox_limit` messages or `outbox_bytes` unread is cut off (1013).
+
+Tokens expire: when the caller's token does, every operation ends with an
+UNAUTHENTICATED error and `complete`, and new ones are refused, unless the client sent
+a fresh token first. The refresh message is graphql-transport-ws `ping` with the
+token in its payload (`{"type": "ping", "payload": {"Authorization": "Bearer …"}}`,
+answered by `pong`), or a second `connection_init` on the legacy protocol (answered by
+`connection_ack`); a token that is invalid or names another user closes the socket
+with 4403.
 """
 
 from __future__ import annotations
@@ -15,12 +28,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 
 import orjson
 from starlette.websockets import WebSocketState
 
-from ..errors import PolicyRefused
+from ..policy import TokenExpired
+from ..request import API_KEY_HEADER, Refusal, Via, request_data
 from .errors import ClientFellBehind
 from .outbox import Outbox
 from .server import OperationHandle, error_payload
@@ -29,7 +45,7 @@ if TYPE_CHECKING:
     from starlette.websockets import WebSocket
 
     from ..errors import AgoraError
-    from ..policy import Identity
+    from ..request import Caller, PreparedRequest
     from ..types import JSONObject
     from .server import SubscriptionServer
 
@@ -37,6 +53,7 @@ __all__ = [
     "CLIENT_FELL_BEHIND",
     "GRAPHQL_TRANSPORT_WS",
     "GRAPHQL_WS",
+    "MESSAGE_TOO_BIG",
     "serve_websocket",
 ]
 
@@ -46,6 +63,9 @@ GRAPHQL_TRANSPORT_WS = "graphql-transport-ws"
 GRAPHQL_WS = "graphql-ws"  # subscriptions-transport-ws, the legacy protocol
 CLIENT_FELL_BEHIND = 1013
 GOING_AWAY = 1001
+MESSAGE_TOO_BIG = 1009
+FORBIDDEN = 4403
+MAX_SUBSCRIPTIONS_LIMIT = "MAX_SUBSCRIPTIONS_LIMIT"
 
 
 async def serve_websocket(server: SubscriptionServer, websocket: WebSocket) -> None:
@@ -58,11 +78,26 @@ async def serve_websocket(server: SubscriptionServer, websocket: WebSocket) -> N
     else:
         await websocket.close(4406, "Subprotocol not acceptable")
         return
+    if not origin_allowed(websocket, server.config.cors.allow_origins):
+        # Cross-site websocket hijacking: a page elsewhere riding the user's cookies.
+        await websocket.close(FORBIDDEN, "Origin not allowed")
+        return
     if server.closing:
         await websocket.close(GOING_AWAY, "The gateway is shutting down")
         return
     await websocket.accept(subprotocol=protocol)
     await _Connection(server, websocket, legacy=protocol == GRAPHQL_WS).run()
+
+
+def origin_allowed(websocket: WebSocket, allowed: tuple[str, ...]) -> bool:
+    """No Origin (not a browser), the gateway's own, or one the CORS list allows."""
+    origin = websocket.headers.get("origin")
+    if not origin:
+        return True
+    if "*" in allowed or origin in allowed:
+        return True
+    host = websocket.headers.get("host", "")
+    return bool(host) and urlsplit(origin).netloc == host
 
 
 class _OperationSink:
@@ -89,20 +124,28 @@ class _OperationSink:
 
 
 class _Connection:
+    """One client websocket: its caller, operations, outbox and timers."""
+
     def __init__(
         self, server: SubscriptionServer, websocket: WebSocket, *, legacy: bool
     ) -> None:
         self.server = server
+        self.settings = server.settings
         self.websocket = websocket
         self.legacy = legacy
-        self.outbox = Outbox(server.settings.outbox_limit, self._fell_behind)
+        self.outbox = Outbox(
+            self.settings.outbox_limit, self._fell_behind, self.settings.outbox_bytes
+        )
         self.operations: dict[str, OperationHandle] = {}
-        self.identity: Identity | None = None
-        self.acknowledged = False
+        # None until connection_init is accepted.
+        self.caller: Caller | None = None
+        # Set when the caller's token expired and no fresh one came.
+        self.expired = False
         self.done = asyncio.Event()
         self.close_code: int | None = 1000
         self.close_reason = ""
         self._timer: asyncio.TimerHandle | None = None
+        self._expiry: asyncio.TimerHandle | None = None
 
     def send(self, message: JSONObject) -> None:
         self.outbox.put(orjson.dumps(message).decode())
@@ -119,21 +162,25 @@ class _Connection:
         error = ClientFellBehind(self.outbox.limit)
         self.end(CLIENT_FELL_BEHIND, error.message)
 
-    def _shutting_down(self, error: AgoraError) -> None:
-        # Tell every operation, then close once those messages are written.
-        for id in list(self.operations):
+    def _end_operations(self, error: AgoraError) -> None:
+        """Tell every operation it ended with `error`, then forget them."""
+        operations = list(self.operations.items())
+        self.operations.clear()
+        for id, handle in operations:
+            handle.cancel()
             self.outbox.put(
                 _OperationSink(self, id).prefix + error_payload(error) + "}"
             )
             self.send({"id": id, "type": "complete"})
-        self.operations.clear()
+
+    def _shutting_down(self, error: AgoraError) -> None:
+        # Tell every operation, then close once those messages are written.
+        self._end_operations(error)
         self.outbox.close()
 
     async def run(self) -> None:
         loop = asyncio.get_running_loop()
-        self._timer = loop.call_later(
-            self.server.settings.connection_init_timeout, self._init_timed_out
-        )
+        self._timer = loop.call_later(self.settings.init_timeout, self._init_timed_out)
         self.server.connections.add(self._shutting_down)
         reader = asyncio.create_task(self._read())
         writer = asyncio.create_task(self._write())
@@ -141,7 +188,7 @@ class _Connection:
             await self.done.wait()
         finally:
             self.server.connections.discard(self._shutting_down)
-            self._cancel_timer()
+            self._cancel_timers()
             for task in (reader, writer):
                 task.cancel()
             for handle in self.operations.values():
@@ -158,13 +205,14 @@ class _Connection:
                     async with asyncio.timeout(1.0):
                         await self.websocket.close(self.close_code, self.close_reason)
 
-    def _cancel_timer(self) -> None:
-        if self._timer is not None:
-            self._timer.cancel()
-            self._timer = None
+    def _cancel_timers(self) -> None:
+        for timer in (self._timer, self._expiry):
+            if timer is not None:
+                timer.cancel()
+        self._timer = self._expiry = None
 
     def _init_timed_out(self) -> None:
-        if not self.acknowledged:
+        if self.caller is None:
             self.end(4408, "Connection initialisation timeout")
 
     def _keepalive(self) -> None:
@@ -172,8 +220,15 @@ class _Connection:
             return
         self.send({"type": "ka"} if self.legacy else {"type": "ping"})
         self._timer = asyncio.get_running_loop().call_later(
-            self.server.settings.keepalive_interval, self._keepalive
+            self.settings.keepalive, self._keepalive
         )
+
+    def _schedule_keepalive(self) -> None:
+        interval = self.settings.keepalive
+        if interval > 0:
+            self._timer = asyncio.get_running_loop().call_later(
+                interval, self._keepalive
+            )
 
     async def _write(self) -> None:
         websocket = self.websocket
@@ -183,6 +238,7 @@ class _Connection:
 
     async def _read(self) -> None:
         receive = self.websocket.receive
+        limit = self.server.config.max_body_bytes
         while not self.done.is_set():
             message = await receive()
             if message["type"] == "websocket.disconnect":
@@ -190,7 +246,16 @@ class _Connection:
                 return
             text = message.get("text")
             if text is None:
-                text = (message.get("bytes") or b"").decode(errors="replace")
+                raw = message.get("bytes") or b""
+                if len(raw) > limit:
+                    self.end(MESSAGE_TOO_BIG, "Message too big")
+                    return
+                text = raw.decode(errors="replace")
+            # Characters, not bytes: a cheap bound that never under-counts by more
+            # than UTF-8's factor; the server caps frames in bytes before this.
+            if len(text) > limit:
+                self.end(MESSAGE_TOO_BIG, "Message too big")
+                return
             try:
                 decoded = orjson.loads(text)
             except orjson.JSONDecodeError:
@@ -201,55 +266,96 @@ class _Connection:
                 self.end(4400, "Invalid message received")
                 return
             if self.legacy:
-                self._on_legacy(decoded)
+                await self._on_legacy(decoded)
             else:
-                self._on_message(decoded)
+                await self._on_message(decoded)
 
-    def _authenticate(self, payload: object) -> bool:
-        authorization = None
+    async def _identify(self, payload: object) -> Caller | Refusal:
+        authorization = api_key = None
         if isinstance(payload, dict):
             for name in ("Authorization", "authorization"):
                 value = payload.get(name)
                 if isinstance(value, str):
                     authorization = value
-        if authorization is None:
-            authorization = self.websocket.headers.get("authorization")
-        try:
-            self.identity = self.server.authenticate(authorization)
-        except PolicyRefused as refused:
-            if self.legacy:
-                self.send(
-                    {
-                        "type": "connection_error",
-                        "payload": {
-                            "message": refused.message,
-                            "extensions": {"code": refused.code},
-                        },
-                    }
-                )
-            self.outbox.close()
-            self.end(4403, f"Forbidden: {refused.message}")
+            for name in (API_KEY_HEADER, "apiKey"):
+                value = payload.get(name)
+                if isinstance(value, str):
+                    api_key = value
+        websocket = self.websocket
+        return await self.server.identify(
+            websocket.headers,
+            websocket.client.host if websocket.client else None,
+            authorization=authorization,
+            api_key=api_key,
+        )
+
+    async def _initialise(self, payload: object) -> bool:
+        caller = await self._identify(payload)
+        if isinstance(caller, Refusal):
+            self._forbid(caller.errors[0].message, caller.formatted()[0])
             return False
+        self.caller = caller
+        self._cancel_timers()
+        self._watch_expiry()
         return True
 
-    def _on_message(self, message: JSONObject) -> None:
+    async def _refresh(self, payload: object) -> None:
+        """Take a fresh token for the same user (see the module docstring)."""
+        caller = await self._identify(payload)
+        if isinstance(caller, Refusal):
+            self._forbid(caller.errors[0].message, caller.formatted()[0])
+            return
+        old = self.caller.identity if self.caller else None
+        new = caller.identity
+        if old is not None and (new is None or new.user_id != old.user_id):
+            self._forbid("The new token names another user.", None)
+            return
+        self.caller = caller
+        self.expired = False
+        self._watch_expiry()
+
+    def _forbid(self, message: str, error: JSONObject | None) -> None:
+        if self.legacy and error is not None:
+            self.send({"type": "connection_error", "payload": error})
+            self.outbox.close()
+        self.end(FORBIDDEN, f"Forbidden: {message}"[:120])
+
+    def _watch_expiry(self) -> None:
+        if self._expiry is not None:
+            self._expiry.cancel()
+            self._expiry = None
+        identity = self.caller.identity if self.caller else None
+        if identity is None:
+            return
+        delay = max(0.0, identity.expires_at - time.time())
+        self._expiry = asyncio.get_running_loop().call_later(delay, self._expire)
+
+    def _expire(self) -> None:
+        self._expiry = None
+        self.expired = True
+        self._end_operations(TokenExpired())
+
+    async def _on_message(self, message: JSONObject) -> None:
         kind = message["type"]
         if kind == "connection_init":
-            if self.acknowledged:
+            if self.caller is not None:
                 self.end(4429, "Too many initialisation requests")
                 return
-            if not self._authenticate(message.get("payload")):
+            if not await self._initialise(message.get("payload")):
                 return
-            self.acknowledged = True
-            self._cancel_timer()
             self.send({"type": "connection_ack"})
             self._schedule_keepalive()
         elif kind == "ping":
+            payload = message.get("payload")
+            if self.caller is not None and _carries_token(payload):
+                await self._refresh(payload)
+                if self.done.is_set():
+                    return
             self.send({"type": "pong"})
         elif kind == "pong":
             return
         elif kind == "subscribe":
-            if not self.acknowledged:
+            if self.caller is None:
                 self.end(4401, "Unauthorized")
                 return
             id = message.get("id")
@@ -267,18 +373,21 @@ class _Connection:
         else:
             self.end(4400, f"Unexpected message of type {kind}")
 
-    def _on_legacy(self, message: JSONObject) -> None:
+    async def _on_legacy(self, message: JSONObject) -> None:
         kind = message["type"]
         if kind == "connection_init":
-            if not self._authenticate(message.get("payload")):
+            if self.caller is not None:
+                await self._refresh(message.get("payload"))
+                if not self.done.is_set():
+                    self.send({"type": "connection_ack"})
                 return
-            self.acknowledged = True
-            self._cancel_timer()
+            if not await self._initialise(message.get("payload")):
+                return
             self.send({"type": "connection_ack"})
             self.send({"type": "ka"})
             self._schedule_keepalive()
         elif kind == "start":
-            if not self.acknowledged:
+            if self.caller is None:
                 self.end(4401, "Unauthorized")
                 return
             id = message.get("id")
@@ -299,25 +408,47 @@ class _Connection:
         else:
             self.send({"type": "error", "payload": {"message": f"Unknown type {kind}"}})
 
-    def _schedule_keepalive(self) -> None:
-        interval = self.server.settings.keepalive_interval
-        if interval > 0:
-            self._timer = asyncio.get_running_loop().call_later(
-                interval, self._keepalive
-            )
-
     def _start(self, id: str, payload: object) -> None:
+        caller = self.caller
+        assert caller is not None, "checked by the caller"
+        prepared = self._prepare(payload, caller)
+        if isinstance(prepared, Refusal):
+            self._refuse(id, prepared)
+            return
         sink = _OperationSink(self, id)
         # Reserve the id first: a query's result may complete it synchronously.
         self.operations[id] = OperationHandle(lambda: None)
-        started = self.server.start(payload, self.identity, sink)
-        if isinstance(started, OperationHandle):
-            if id in self.operations:
-                self.operations[id] = started
-            return
-        self.operations.pop(id, None)
+        started = self.server.start(prepared, sink)
+        if id in self.operations:
+            self.operations[id] = started
+
+    def _prepare(self, payload: object, caller: Caller) -> PreparedRequest | Refusal:
+        if self.expired:
+            error = TokenExpired()
+            return Refusal.of(error.message, error.code, 401)
+        limit = self.settings.max_per_connection
+        if len(self.operations) >= limit:
+            return Refusal.of(
+                f"A connection may run at most {limit} operations at once.",
+                MAX_SUBSCRIPTIONS_LIMIT,
+                limit=limit,
+            )
+        try:
+            data = request_data(payload, http_level=False)
+        except Refusal as refusal:
+            return refusal
+        return self.server.pipeline.prepare(data, caller, via=Via.WEBSOCKET)
+
+    def _refuse(self, id: str, refusal: Refusal) -> None:
         if self.legacy:
-            sink.next(orjson.dumps({"errors": started}).decode())
+            _OperationSink(self, id).next(orjson.dumps(refusal.body()).decode())
             self.send({"id": id, "type": "complete"})
         else:
-            self.send({"id": id, "type": "error", "payload": started})
+            self.send({"id": id, "type": "error", "payload": refusal.formatted()})
+
+
+def _carries_token(payload: object) -> bool:
+    return isinstance(payload, dict) and any(
+        isinstance(payload.get(name), str)
+        for name in ("Authorization", "authorization")
+    )

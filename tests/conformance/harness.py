@@ -36,8 +36,8 @@ from graphql import (
     parse,
 )
 
+from gateway.config import GatewayConfig, load_config
 from gateway.server import create_app
-from gateway.settings import GatewaySettings
 from gateway.transport import AsgiTransport
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "composition"
@@ -269,7 +269,7 @@ async def gateway() -> AsyncIterator[GatewayFactory]:
         subgraphs: Mapping[str, Subgraph],
         *,
         timeout: float = 5.0,
-        settings: GatewaySettings | None = None,
+        config: GatewayConfig | None = None,
     ) -> Gateway:
         transports = {
             name: AsgiTransport(name, subgraph_app(subgraph), timeout=timeout)
@@ -278,7 +278,8 @@ async def gateway() -> AsyncIterator[GatewayFactory]:
         app = create_app(
             supergraph,
             transports=transports,
-            settings=settings or GatewaySettings(subgraph_timeout=timeout),
+            config=config
+            or load_config(environ={}, values={"subgraph_timeout": timeout}),
         )
         client = httpx.AsyncClient(
             transport=httpx.ASGITransport(app=app), base_url="http://gateway"

@@ -11,8 +11,8 @@ from typing import TYPE_CHECKING, Any
 import httpx
 import uvicorn
 
+from gateway.config import load_config
 from gateway.server import create_app
-from gateway.settings import GatewaySettings
 from tests.conformance.harness import (
     Subgraph,
     fixture_sdl,
@@ -116,7 +116,8 @@ async def _distributed_responses(
                 f'url: "http://{name}.example/graphql"',
                 f'url: "http://127.0.0.1:{server[2]}/graphql"',
             )
-        app = create_app(sdl, settings=GatewaySettings(subgraph_timeout=5.0))
+        config = load_config(environ={}, values={"subgraph_timeout": 5.0})
+        app = create_app(sdl, config=config)
         async with (
             httpx.AsyncClient(
                 transport=httpx.ASGITransport(app=app), base_url="http://gateway"

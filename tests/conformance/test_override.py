@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from gateway.settings import GatewaySettings
+from gateway.config import load_config
 from tests.conformance.harness import Subgraph, fixture_sdl, supergraph_sdl
 
 if TYPE_CHECKING:
@@ -75,9 +75,9 @@ def progressive_graph() -> dict[str, Subgraph]:
 async def test_progressive_override_label_enabled_in_settings_always_applies(
     gateway: GatewayFactory,
 ) -> None:
-    settings = GatewaySettings(override_labels=frozenset({"percent(25)"}))
+    config = load_config(environ={}, values={"override_labels": ["percent(25)"]})
     client = await gateway(
-        supergraph_sdl("override_progressive"), progressive_graph(), settings=settings
+        supergraph_sdl("override_progressive"), progressive_graph(), config=config
     )
     for _ in range(5):
         assert await client.query("{ me { name } }") == {

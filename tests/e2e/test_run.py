@@ -96,11 +96,25 @@ def test_demo_user_logs_in_and_reads_me_through_the_gateway(graph_url: str) -> N
     assert me == {"data": {"me": expected}}
 
 
-def test_me_without_a_token_is_an_unauthenticated_error(graph_url: str) -> None:
+def test_me_without_a_token_is_refused_at_the_gateway(graph_url: str) -> None:
+    # `me` is @authenticated: the gateway removes it before planning.
     body = _post(graph_url, "{ me { id } }")
 
     assert body["data"] is None
-    assert body["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+    assert body["errors"][0]["extensions"]["code"] == "UNAUTHORIZED_FIELD_OR_TYPE"
+    assert body["errors"][0]["path"] == ["me"]
+
+
+def test_a_token_that_does_not_verify_is_unauthenticated(graph_url: str) -> None:
+    response = httpx.post(
+        graph_url,
+        json={"query": "{ me { id } }"},
+        headers={"authorization": "Bearer not-a-token"},
+        timeout=10,
+    )
+
+    assert response.status_code == 401
+    assert response.json()["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
 
 
 def test_a_wrong_password_is_refused_without_a_stack_trace(graph_url: str) -> None:

@@ -31,8 +31,8 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parents[2]))
 sys.path.insert(0, str(HERE))
 
+from gateway.config import load_config  # noqa: E402
 from gateway.server import create_app  # noqa: E402 - after the path is set
-from gateway.settings import GatewaySettings  # noqa: E402
 from gateway.transport import Http11Transport, SubgraphRequest  # noqa: E402
 
 QUERY = "{ topProducts { name price reviews { body author { name } } } }"
@@ -125,7 +125,7 @@ async def _in_memory(seconds: float, concurrency: int) -> None:
         name: _StaticTransport(f"/{name}")
         for name in ("accounts", "products", "reviews")
     }
-    app = create_app(sdl, transports=transports, settings=GatewaySettings())
+    app = create_app(sdl, transports=transports, config=load_config(environ={}))
     body = orjson.dumps({"query": QUERY})
     first = orjson.loads(await _call(app, body))
     assert "errors" not in first, first
@@ -171,7 +171,10 @@ async def _bench(port: int, options: argparse.Namespace) -> None:
     client_name = "httpx" if options.httpx else "http11"
     app = create_app(
         sdl,
-        settings=GatewaySettings(subgraph_timeout=10.0, http_client=client_name),
+        config=load_config(
+            environ={},
+            values={"subgraph_timeout": 10.0, "http_client": client_name},
+        ),
     )
     body = orjson.dumps({"query": QUERY})
     first = orjson.loads(await _call(app, body))

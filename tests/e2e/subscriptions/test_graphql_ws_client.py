@@ -14,8 +14,8 @@ import orjson
 import pytest
 
 from gateway.compose import SubgraphDefinition, compose
+from gateway.config import load_config
 from gateway.server import create_app
-from gateway.subscriptions import SubscriptionSettings
 from tests.integration.subscriptions.graph import (
     SUBSCRIPTION,
     Bus,
@@ -69,7 +69,8 @@ async def test_graphql_ws_client_receives_a_federated_event_then_completes(
         supergraph = compose(definitions).supergraph_sdl
         assert supergraph is not None
         gateway = create_app(
-            supergraph, subscription_settings=SubscriptionSettings(keepalive_interval=0)
+            supergraph,
+            config=load_config(environ={}, values={"subscription": {"keepalive": 0}}),
         )
         base = await stack.enter_async_context(uvicorn_server(gateway))
         process = await asyncio.create_subprocess_exec(

@@ -9,8 +9,8 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from gateway.compose import SubgraphDefinition, compose
+from gateway.config import GatewayConfig, load_config
 from gateway.server import create_app
-from gateway.subscriptions import SubscriptionSettings
 
 from .graph import Bus, people_app, rooms_app, starlette_app, subgraph_sdl
 
@@ -44,14 +44,17 @@ async def compose_graph(urls: dict[str, str], apps: dict[str, Any]) -> str:
 
 
 @pytest.fixture
-def subscription_settings() -> SubscriptionSettings:
-    return SubscriptionSettings(jwt_secret=JWT_SECRET, keepalive_interval=0)
+def gateway_config() -> GatewayConfig:
+    return load_config(
+        environ={},
+        values={"auth": {"jwt_secret": JWT_SECRET}, "subscription": {"keepalive": 0}},
+    )
 
 
 @pytest.fixture
 async def graph(
     uvicorn_server: Callable[..., contextlib.AbstractAsyncContextManager[str]],
-    subscription_settings: SubscriptionSettings,
+    gateway_config: GatewayConfig,
 ) -> AsyncIterator[Graph]:
     """Subgraphs and gateway each under their own uvicorn (distributed mode)."""
     bus = Bus()
@@ -64,7 +67,7 @@ async def graph(
         }
         app = create_app(
             await compose_graph(urls, apps),
-            subscription_settings=subscription_settings,
+            config=gateway_config,
         )
         gateway_url = await stack.enter_async_context(uvicorn_server(app))
         yield Graph(bus, gateway_url, app)

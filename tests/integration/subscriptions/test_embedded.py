@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     import contextlib
     from collections.abc import Callable
 
-    from gateway.subscriptions import SubscriptionSettings
+    from gateway.config import GatewayConfig
 
     from .conftest import Graph
 
@@ -29,7 +29,7 @@ SUBSCRIBE = {"query": SUBSCRIPTION, "variables": {"room": "general"}}
 
 async def test_embedded_subgraphs_serve_federated_events_and_failures(
     uvicorn_server: Callable[..., contextlib.AbstractAsyncContextManager[str]],
-    subscription_settings: SubscriptionSettings,
+    gateway_config: GatewayConfig,
 ) -> None:
     bus = Bus()
     apps = {"rooms": rooms_app(bus), "people": people_app(bus)}
@@ -40,7 +40,7 @@ async def test_embedded_subgraphs_serve_federated_events_and_failures(
     app = create_app(
         await compose_graph(urls, apps),
         transports=transports,
-        subscription_settings=subscription_settings,
+        config=gateway_config,
     )
     async with uvicorn_server(app) as base_url:
         url = base_url.replace("http://", "ws://") + "/graphql"
@@ -65,7 +65,7 @@ async def test_embedded_subgraphs_serve_federated_events_and_failures(
 
 async def test_an_unreachable_subgraph_ends_the_sse_stream_with_an_error(
     uvicorn_server: Callable[..., contextlib.AbstractAsyncContextManager[str]],
-    subscription_settings: SubscriptionSettings,
+    gateway_config: GatewayConfig,
 ) -> None:
     bus = Bus()
     apps = {"rooms": rooms_app(bus), "people": people_app(bus)}
@@ -73,9 +73,7 @@ async def test_an_unreachable_subgraph_ends_the_sse_stream_with_an_error(
         closed.bind(("127.0.0.1", 0))
         port = closed.getsockname()[1]
     urls = {name: f"http://127.0.0.1:{port}/graphql" for name in apps}
-    app = create_app(
-        await compose_graph(urls, apps), subscription_settings=subscription_settings
-    )
+    app = create_app(await compose_graph(urls, apps), config=gateway_config)
     async with (
         uvicorn_server(app) as base_url,
         httpx.AsyncClient(base_url=base_url, timeout=10) as client,

@@ -12,7 +12,7 @@ import websockets
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
-from gateway.subscriptions import SubscriptionSettings
+from gateway.config import GatewayConfig, load_config
 
 from .clients import receive, send, transport_ws
 from .conftest import JWT_SECRET
@@ -115,14 +115,21 @@ async def test_an_upstream_that_goes_away_ends_with_an_error_then_complete(
         assert await receive(socket) == {"id": "1", "type": "complete"}
 
 
-async def test_the_callers_token_is_checked_once_and_forwarded_upstream(
+async def test_the_callers_token_is_checked_once_and_its_identity_signed_upstream(
     graph: Graph,
 ) -> None:
     bearer = f"Bearer {token()}"
     async with transport_ws(graph.ws_url, {"Authorization": bearer}) as socket:
         await send(socket, subscribe("general"))
         await graph.bus.wait_for("general", 1)
-    assert graph.bus.connection_params[-1]["Authorization"] == bearer
+    params = graph.bus.connection_params[-1]
+    # The token stays at the gateway; the subgraph gets who it named, signed.
+    assert "Authorization" not in params
+    assert params["x-agora-user-id"] == "u1"
+    assert params["x-agora-tenant-id"] == "t1"
+    assert params["x-agora-roles"] == "member"
+    assert params["x-agora-scopes"] == "chat"
+    assert params["x-agora-signature"].startswith("v1=")
 
 
 async def test_an_expired_token_closes_the_socket_with_4403(graph: Graph) -> None:
@@ -151,12 +158,13 @@ async def test_protocol_violations_close_with_the_protocols_codes(
 
 
 @pytest.fixture
-def subscription_settings() -> SubscriptionSettings:
-    return SubscriptionSettings(
-        jwt_secret=JWT_SECRET,
-        keepalive_interval=0,
-        outbox_limit=4,
-        connection_init_timeout=0.5,
+def gateway_config() -> GatewayConfig:
+    return load_config(
+        environ={},
+        values={
+            "auth": {"jwt_secret": JWT_SECRET},
+            "subscription": {"keepalive": 0, "outbox_limit": 4, "init_timeout": 0.5},
+        },
     )
 
 

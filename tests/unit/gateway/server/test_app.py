@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import httpx
+import jwt
 import pytest
 from graphql import parse
 
+from gateway.config import DEV_JWT_SECRET, load_config
 from gateway.planner import plan_operation
+from gateway.policy import IDENTITY_HEADERS
 from gateway.server import build_app, create_app
-from gateway.settings import GatewaySettings
 from gateway.supergraph import load_supergraph
 from gateway.transport import MockTransport
 
@@ -28,6 +31,13 @@ ROOT_OPERATIONS = (FIXTURES / "root_operations" / "supergraph.graphql").read_tex
 INACCESSIBLE = (FIXTURES / "inaccessible" / "supergraph.graphql").read_text()
 
 GRAPHQL_RESPONSE = "application/graphql-response+json"
+# A GET must force a CORS preflight to pass CSRF prevention.
+PREFLIGHT = {"apollo-require-preflight": "1"}
+
+
+def token(sub: str = "u1", **claims: object) -> str:
+    payload = {"sub": sub, "exp": time.time() + 600, **claims}
+    return jwt.encode(payload, DEV_JWT_SECRET, algorithm="HS256")
 
 
 def answer(request: SubgraphRequest) -> JSONObject:
@@ -43,10 +53,11 @@ def accounts() -> MockTransport:
 
 @pytest.fixture
 async def client(accounts: MockTransport) -> AsyncIterator[httpx.AsyncClient]:
-    settings = GatewaySettings(
-        max_body_bytes=2048, forward_headers=("authorization", "x-tenant")
+    config = load_config(
+        environ={},
+        values={"max_body_bytes": 2048, "forward_headers": ["x-tenant"]},
     )
-    app = create_app(SINGLE, transports={"accounts": accounts}, settings=settings)
+    app = create_app(SINGLE, transports={"accounts": accounts}, config=config)
     async with httpx.AsyncClient(
         transport=httpx.ASGITransport(app=app), base_url="http://gw"
     ) as client:
@@ -175,6 +186,7 @@ async def test_get_runs_queries(client: httpx.AsyncClient) -> None:
             "query": "query($id: ID!) { user(id: $id) { id } }",
             "variables": '{"id": "1"}',
         },
+        headers=PREFLIGHT,
     )
     assert response.status_code == 200
     assert response.json()["data"] == {"user": None}
@@ -194,7 +206,7 @@ async def test_mutation_over_get_is_405() -> None:
         transport=httpx.ASGITransport(app=app), base_url="http://gw"
     ) as client:
         query = 'mutation { login(email: "a@b.c") }'
-        get = await client.get("/graphql", params={"query": query})
+        get = await client.get("/graphql", params={"query": query}, headers=PREFLIGHT)
         post = await client.post("/graphql", json={"query": query})
     assert get.status_code == 405
     assert get.headers["allow"] == "POST"
@@ -230,7 +242,11 @@ async def test_plan_extension_shows_the_query_plan_when_asked(
         body["extensions"] = extensions
     response = await client.post("/graphql", json=body, headers=headers)
     expected = str(plan_operation(load_supergraph(SINGLE), parse(query), None))
-    assert response.json()["extensions"] == {"queryPlan": expected}
+    extensions = response.json()["extensions"]
+    assert extensions["queryPlan"] == expected
+    # What the limits measured comes with the plan, so operators can tune them.
+    assert extensions["limits"]["depth"] == 2
+    assert extensions["limits"]["cost"] == 1
 
 
 async def test_no_plan_extension_unless_asked(client: httpx.AsyncClient) -> None:
@@ -238,31 +254,51 @@ async def test_no_plan_extension_unless_asked(client: httpx.AsyncClient) -> None
     assert "extensions" not in response.json()
 
 
-async def test_authorization_and_configured_headers_are_forwarded(
+async def test_configured_headers_and_the_signed_identity_are_forwarded(
     client: httpx.AsyncClient, accounts: MockTransport
 ) -> None:
     await client.post(
         "/graphql",
         json={"query": "{ me { id } }"},
-        headers={"authorization": "Bearer t", "x-tenant": "7", "cookie": "s=1"},
+        headers={
+            "authorization": f"Bearer {token('u1', tenant='t1', roles=['member'])}",
+            "x-tenant": "7",
+            "cookie": "s=1",
+        },
     )
-    assert dict(accounts.requests[0].headers) == {
-        "authorization": "Bearer t",
-        "x-tenant": "7",
-        "x-forwarded-for": "127.0.0.1",
-        "x-agora-gateway-secret": "agora-dev-gateway-secret",
-    }
+    headers = dict(accounts.requests[0].headers)
+    assert set(headers) == {"x-tenant", *IDENTITY_HEADERS}
+    assert headers["x-tenant"] == "7"
+    assert headers["x-agora-user-id"] == "u1"
+    assert headers["x-agora-tenant-id"] == "t1"
+    assert headers["x-agora-roles"] == "member"
+    assert headers["x-agora-client-address"] == "127.0.0.1"
+    assert headers["x-agora-signature"].startswith("v1=")
+
+
+async def test_a_token_that_does_not_verify_is_refused_before_any_subgraph(
+    client: httpx.AsyncClient, accounts: MockTransport
+) -> None:
+    response = await client.post(
+        "/graphql",
+        json={"query": "{ me { id } }"},
+        headers={"authorization": "Bearer not-a-token"},
+    )
+    assert response.status_code == 401
+    assert response.json()["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+    assert accounts.requests == []
 
 
 async def test_a_client_cannot_send_identity_headers_or_its_own_address(
     accounts: MockTransport,
 ) -> None:
     # Even when configured to be forwarded, x-agora-* never passes from a client:
-    # with the gateway secret beside it a subgraph would take it as the caller.
-    settings = GatewaySettings(
-        forward_headers=("authorization", "x-agora-user-id"), gateway_secret="s3"
+    # the gateway signs its own.
+    config = load_config(
+        environ={},
+        values={"forward_headers": ["x-agora-user-id"], "secret": "s3" * 16},
     )
-    app = create_app(SINGLE, transports={"accounts": accounts}, settings=settings)
+    app = create_app(SINGLE, transports={"accounts": accounts}, config=config)
     async with httpx.AsyncClient(
         transport=httpx.ASGITransport(app=app, client=("10.1.2.3", 5000)),
         base_url="http://gw",
@@ -272,22 +308,23 @@ async def test_a_client_cannot_send_identity_headers_or_its_own_address(
             json={"query": "{ me { id } }"},
             headers={
                 "x-agora-user-id": "admin",
-                "x-agora-gateway-secret": "guess",
+                "x-agora-signature": "v1=guess",
                 "x-forwarded-for": "1.1.1.1",
             },
         )
 
-    assert dict(accounts.requests[0].headers) == {
-        "x-forwarded-for": "10.1.2.3",
-        "x-agora-gateway-secret": "s3",
-    }
+    headers = accounts.requests[0].headers
+    assert set(headers) == set(IDENTITY_HEADERS)
+    assert headers["x-agora-user-id"] == ""
+    assert headers["x-agora-client-address"] == "10.1.2.3"
+    assert headers["x-agora-signature"] != "v1=guess"
 
 
 async def test_behind_a_trusted_proxy_the_first_forwarded_address_is_the_caller(
     accounts: MockTransport,
 ) -> None:
-    settings = GatewaySettings(trust_forwarded_for=True)
-    app = create_app(SINGLE, transports={"accounts": accounts}, settings=settings)
+    config = load_config(environ={}, values={"trust_forwarded_for": True})
+    app = create_app(SINGLE, transports={"accounts": accounts}, config=config)
     async with httpx.AsyncClient(
         transport=httpx.ASGITransport(app=app), base_url="http://gw"
     ) as client:
@@ -297,7 +334,7 @@ async def test_behind_a_trusted_proxy_the_first_forwarded_address_is_the_caller(
             headers={"x-forwarded-for": "203.0.113.9, 10.0.0.1"},
         )
 
-    assert accounts.requests[0].headers["x-forwarded-for"] == "203.0.113.9"
+    assert accounts.requests[0].headers["x-agora-client-address"] == "203.0.113.9"
 
 
 async def test_a_repeated_document_is_prepared_once(
@@ -306,10 +343,19 @@ async def test_a_repeated_document_is_prepared_once(
     app = client._transport.app  # type: ignore[attr-defined]  # ASGITransport.app
     for _ in range(3):
         await client.post("/graphql", json={"query": "{ me { id } }"})
-    operations = app.state.endpoint.operations
-    first = operations.prepare("{ me { id } }", None)
-    assert operations.prepare("{ me { id } }", None) is first
-    assert len(operations._entries) == 1
+    pipeline = app.state.pipeline
+    assert pipeline.documents.parsed == 1
+    assert pipeline.plans_built == 1
+
+
+async def test_comments_and_spacing_reuse_the_plan(client: httpx.AsyncClient) -> None:
+    app = client._transport.app  # type: ignore[attr-defined]  # ASGITransport.app
+    for query in ("{ me { id } }", "# hi\n{me{id}}", "{\n  me {\n id }  # x\n}"):
+        response = await client.post("/graphql", json={"query": query})
+        assert response.json() == {"data": {"me": {"id": "1"}}}
+    pipeline = app.state.pipeline
+    assert pipeline.documents.parsed == 3
+    assert pipeline.plans_built == 1
 
 
 async def test_inaccessible_fields_fail_validation() -> None:

@@ -1,0 +1,513 @@
+"""The gateway's configuration: `gateway.yaml`, overridden by the environment.
+
+One tree of frozen dataclasses, read once at start-up by `load_config`. Every key can
+be set in the file; every leaf outside `clients` and `authorization.policies` can also
+be set by an environment variable named `AGORA_GATEWAY_` + its path in upper case with
+`_` between the parts (`limits.max_depth` -> `AGORA_GATEWAY_LIMITS_MAX_DEPTH`), which
+wins over the file. A few variables keep the names every Agora process shares:
+`HOST`, `PORT`, `LOG_LEVEL`, `JWT_SECRET`, `AGORA_ENV=production`. Lists are
+comma-separated in the environment, maps `name=value` pairs (`chat=2,accounts=5`).
+
+Errors name the key (`gateway.yaml: limits.max_dept: unknown key (did you mean
+max_depth?)`), so a typo never silently leaves a limit off. `production: true` (or
+AGORA_ENV=production) refuses the development secrets and turns introspection, field
+suggestions, plan explain and GraphiQL off unless a key (or a client) turns them on.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import enum
+import hashlib
+import os
+import types
+import typing
+from collections.abc import Mapping  # get_type_hints reads it at run time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml  # type: ignore[import-untyped]  # types-PyYAML is not a dependency
+
+from .policy.authorization import PolicyRule  # noqa: TC001 - get_type_hints reads it
+from .policy.limits import DEVELOPMENT_LIMITS, PRODUCTION_LIMITS, OperationLimits
+
+__all__ = [
+    "DEV_GATEWAY_SECRET",
+    "DEV_JWT_SECRET",
+    "AuthConfig",
+    "AuthorizationConfig",
+    "ClientConfig",
+    "ConfigError",
+    "CorsConfig",
+    "CsrfConfig",
+    "GatewayConfig",
+    "PlanningConfig",
+    "ServerConfig",
+    "SubscriptionConfig",
+    "hash_api_key",
+    "load_config",
+]
+
+# The development defaults every Agora process shares (subgraphs/kit/settings.py has
+# the same values; the gateway never imports it). Production refuses both.
+DEV_JWT_SECRET = "agora-dev-secret-change-me-in-production-0123456789"
+DEV_GATEWAY_SECRET = "agora-dev-gateway-secret"
+
+_PREFIX = "AGORA_GATEWAY_"
+
+
+class ConfigError(ValueError):
+    """A configuration value is missing, malformed or refused; names the key."""
+
+
+@dataclass(frozen=True, slots=True)
+class ServerConfig:
+    """Where the gateway listens and how long it waits for clients."""
+
+    host: str = "127.0.0.1"
+    port: int = 4000
+    log_level: str = "info"
+    # Open client connections (HTTP and websocket); more are refused.
+    max_connections: int = 1024
+    # Seconds a client may take to send its request line and headers, then its body.
+    header_timeout: float = 10.0
+    body_timeout: float = 30.0
+    keepalive_timeout: float = 5.0
+    # The deadline of one request: planning plus every subgraph fetch.
+    request_timeout: float = 60.0
+
+
+@dataclass(frozen=True, slots=True)
+class AuthConfig:
+    """How the gateway verifies the bearer tokens of its callers."""
+
+    # HS256 key (the one accounts signs with); None: HS256 tokens are refused.
+    jwt_secret: str | None = DEV_JWT_SECRET
+    # RS256/ES256 keys: a JWKS file and/or URL (fetched, cached, refetched on an
+    # unknown `kid` to follow key rotation).
+    jwks_file: str | None = None
+    jwks_url: str | None = None
+    algorithms: tuple[str, ...] = ("HS256", "RS256", "ES256")
+    issuer: str | None = None
+    audience: str | None = None
+    leeway: float = 0.0
+    jwks_cache_ttl: float = 600.0
+    jwks_min_refetch_interval: float = 30.0
+
+
+@dataclass(frozen=True, slots=True)
+class CorsConfig:
+    """Cross-origin browser access; no origin is allowed unless listed."""
+
+    allow_origins: tuple[str, ...] = ()
+    allow_credentials: bool = False
+    max_age: int = 600
+    allow_headers: tuple[str, ...] = (
+        "authorization",
+        "content-type",
+        "x-api-key",
+        "apollographql-client-name",
+        "apollographql-client-version",
+        "x-apollo-operation-name",
+        "apollo-require-preflight",
+        "graphql-preflight",
+    )
+    expose_headers: tuple[str, ...] = ("retry-after",)
+
+
+@dataclass(frozen=True, slots=True)
+class CsrfConfig:
+    """GraphQL-over-HTTP CSRF prevention: a request a browser would send without a
+    preflight (GET, or a simple content type) must carry one of these headers."""
+
+    enabled: bool = True
+    required_headers: tuple[str, ...] = (
+        "x-apollo-operation-name",
+        "apollo-require-preflight",
+        "graphql-preflight",
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class PlanningConfig:
+    """The work one cold plan may do before it is refused."""
+
+    max_steps: int = 200_000
+    max_seconds: float = 2.0
+
+
+@dataclass(frozen=True, slots=True)
+class SubscriptionConfig:
+    """Subscriptions over websockets and SSE."""
+
+    # Operations one websocket may run at once.
+    max_per_connection: int = 100
+    # What a client may leave unread before it is cut off: messages and bytes.
+    outbox_limit: int = 1000
+    outbox_bytes: int = 4_194_304
+    # Seconds to send connection_init; between keep-alive pings (0: none).
+    init_timeout: float = 3.0
+    keepalive: float = 12.0
+    # Events of one upstream executed together.
+    burst_limit: int = 64
+
+
+@dataclass(frozen=True, slots=True)
+class AuthorizationConfig:
+    """`@authenticated`, `@requiresScopes`, `@policy` enforcement."""
+
+    # Report unauthorized fields without removing them (to roll out safely).
+    dry_run: bool = False
+    # name -> who is granted it (roles, scopes, users, tenants: any one suffices).
+    policies: Mapping[str, PolicyRule] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class ClientConfig:
+    """A known client, recognised by an API key (`x-api-key`), with its own limits
+    and switches. Unset values fall back to the gateway's."""
+
+    name: str
+    # SHA-256 (hex) of each key: the file never holds a usable key.
+    api_key_sha256: tuple[str, ...] = ()
+    limits: OperationLimits | None = None
+    introspection: bool | None = None
+    field_suggestions: bool | None = None
+    explain: bool | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class GatewayConfig:
+    """Everything the gateway reads at start-up (see the module docstring)."""
+
+    supergraph: str | None = None
+    production: bool = False
+    # Signs the caller's identity for subgraphs (HMAC); they hold the same value.
+    secret: str = DEV_GATEWAY_SECRET
+    server: ServerConfig = field(default_factory=ServerConfig)
+    auth: AuthConfig = field(default_factory=AuthConfig)
+    cors: CorsConfig = field(default_factory=CorsConfig)
+    csrf: CsrfConfig = field(default_factory=CsrfConfig)
+    # Defaults: DEVELOPMENT_LIMITS, or PRODUCTION_LIMITS in production; the keys
+    # given change those.
+    limits: OperationLimits = field(default_factory=lambda: DEVELOPMENT_LIMITS)
+    # List size assumed for a list field without @listSize or a slicing argument.
+    default_list_size: int = 10
+    planning: PlanningConfig = field(default_factory=PlanningConfig)
+    subscription: SubscriptionConfig = field(default_factory=SubscriptionConfig)
+    authorization: AuthorizationConfig = field(default_factory=AuthorizationConfig)
+    clients: tuple[ClientConfig, ...] = ()
+    # None: on in development, off in production (clients may turn them on).
+    introspection: bool | None = None
+    field_suggestions: bool | None = None
+    explain: bool | None = None
+    graphiql: bool | None = None
+    max_body_bytes: int = 1_048_576
+    # Lower-case client headers copied to every subgraph request (never x-agora-*).
+    forward_headers: tuple[str, ...] = ()
+    # Whether the first X-Forwarded-For entry names the caller (behind a proxy).
+    trust_forwarded_for: bool = False
+    subgraph_timeout: float = 30.0
+    subgraph_timeouts: Mapping[str, float] = field(default_factory=dict)
+    # `http11` (asyncio streams, fast) or `httpx` (proxies, HTTP/2).
+    http_client: str = "http11"
+    operation_cache_size: int = 1024
+    # Progressive-override labels always on (`percent(N)` ones are drawn).
+    override_labels: frozenset[str] = frozenset()
+
+    def timeout_for(self, subgraph: str) -> float:
+        return self.subgraph_timeouts.get(subgraph, self.subgraph_timeout)
+
+    def switch(self, name: str) -> bool:
+        """introspection / field_suggestions / explain / graphiql, after defaults."""
+        value: bool | None = getattr(self, name)
+        return (not self.production) if value is None else value
+
+
+def hash_api_key(key: str) -> str:
+    """The SHA-256 hex digest a `clients[].api_key_sha256` entry holds."""
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def load_config(
+    path: str | Path | None = None,
+    *,
+    environ: Mapping[str, str] | None = None,
+    values: Mapping[str, Any] | None = None,
+    overrides: Mapping[str, Any] | None = None,
+) -> GatewayConfig:
+    """The configuration from `path` (YAML), `values` (a mapping of the same shape,
+    for code and tests), `environ` (default os.environ) and `overrides` (command
+    line flags), later ones winning.
+
+    Raises ConfigError naming the key for anything unknown, malformed or refused.
+    """
+    source = str(path) if path is not None else "config"
+    data: dict[str, Any] = {}
+    if path is not None:
+        try:
+            text = Path(path).read_text()
+        except OSError as error:
+            raise ConfigError(f"cannot read {path}: {error.strerror}") from None
+        try:
+            loaded = yaml.safe_load(text)
+        except yaml.YAMLError as error:
+            raise ConfigError(f"{path} is not valid YAML: {error}") from None
+        if loaded is not None and not isinstance(loaded, dict):
+            raise ConfigError(f"{path} must hold a mapping of keys")
+        data = loaded or {}
+    if values:
+        data = _merge(data, values)
+    env = os.environ if environ is None else environ
+    data = _merge(data, _from_environment(env))
+    if overrides:
+        data = _merge(data, overrides)
+    data = _with_limit_defaults(data, source)
+    config: GatewayConfig = _build(GatewayConfig, data, source, "")
+    _check(config, source)
+    return config
+
+
+def _merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
+    merged = dict(base)
+    for key, value in override.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = _merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def _with_limit_defaults(data: dict[str, Any], source: str) -> dict[str, Any]:
+    """`limits` change the mode's default limits, and a client's `limits` change the
+    gateway's: never a new set with everything else unlimited."""
+    production = _convert(bool, data.get("production", False), source, "production")
+    defaults = PRODUCTION_LIMITS if production else DEVELOPMENT_LIMITS
+    base = {
+        item.name: getattr(defaults, item.name)
+        for item in dataclasses.fields(OperationLimits)
+    }
+    limits = data.get("limits")
+    if limits is not None and not isinstance(limits, dict):
+        return data  # _build names the key
+    limits = _merge(base, limits or {})
+    data = {**data, "limits": limits}
+    clients = data.get("clients")
+    if not isinstance(clients, list):
+        return data
+    merged = []
+    for client in clients:
+        if isinstance(client, dict) and isinstance(client.get("limits"), dict):
+            client = {**client, "limits": _merge(limits, client["limits"])}
+        merged.append(client)
+    return {**data, "clients": merged}
+
+
+# Variables every Agora process shares, and the keys they set.
+_SHARED_VARIABLES: dict[str, tuple[str, ...]] = {
+    "HOST": ("server", "host"),
+    "PORT": ("server", "port"),
+    "LOG_LEVEL": ("server", "log_level"),
+    "JWT_SECRET": ("auth", "jwt_secret"),
+}
+# Keys the environment cannot set (structured values: only the file holds them).
+_FILE_ONLY = {("clients",), ("authorization", "policies")}
+
+
+def _from_environment(env: Mapping[str, str]) -> dict[str, Any]:
+    found: dict[str, Any] = {}
+
+    def put(path: tuple[str, ...], raw: str) -> None:
+        target = found
+        for part in path[:-1]:
+            target = target.setdefault(part, {})
+        target[path[-1]] = _EnvText(raw)
+
+    for name, path in _SHARED_VARIABLES.items():
+        raw = env.get(name, "").strip()
+        if raw:
+            put(path, raw)
+    if env.get("AGORA_ENV", "").strip().lower() == "production":
+        put(("production",), "true")
+    for path in _leaf_paths(GatewayConfig, ()):
+        raw = env.get(_PREFIX + "_".join(path).upper(), "").strip()
+        if raw:
+            put(path, raw)
+    return found
+
+
+def _leaf_paths(cls: type, prefix: tuple[str, ...]) -> list[tuple[str, ...]]:
+    paths: list[tuple[str, ...]] = []
+    hints = typing.get_type_hints(cls)
+    for item in dataclasses.fields(cls):
+        path = (*prefix, item.name)
+        if path in _FILE_ONLY:
+            continue
+        hint = hints[item.name]
+        if dataclasses.is_dataclass(hint):
+            paths.extend(_leaf_paths(hint, path))  # type: ignore[arg-type]  # a dataclass type
+        else:
+            paths.append(path)
+    return paths
+
+
+class _EnvText(str):
+    """A value read from the environment: text to convert to the key's type."""
+
+    __slots__ = ()
+
+
+def _build(cls: type, data: object, source: str, where: str) -> Any:
+    if not isinstance(data, dict):
+        raise ConfigError(f"{source}: {where or 'the top level'} must be a mapping")
+    hints = typing.get_type_hints(cls)
+    names = [item.name for item in dataclasses.fields(cls)]
+    unknown = [key for key in data if key not in names]
+    if unknown:
+        key = str(unknown[0])
+        close = difflib.get_close_matches(key, names, n=1)
+        hint = f" (did you mean {close[0]}?)" if close else ""
+        raise ConfigError(f"{source}: {where}{key}: unknown key{hint}")
+    for item in dataclasses.fields(cls):
+        required = (
+            item.default is dataclasses.MISSING
+            and item.default_factory is dataclasses.MISSING
+        )
+        if required and item.name not in data:
+            raise ConfigError(f"{source}: {where}{item.name}: required")
+    kwargs: dict[str, Any] = {}
+    for name in names:
+        if name in data:
+            kwargs[name] = _convert(hints[name], data[name], source, f"{where}{name}")
+    return cls(**kwargs)
+
+
+def _convert(hint: Any, value: object, source: str, key: str) -> Any:
+    origin = typing.get_origin(hint)
+    args = typing.get_args(hint)
+    if origin in (typing.Union, types.UnionType):
+        if value is None or (isinstance(value, _EnvText) and value.lower() == "none"):
+            return None
+        options = [a for a in args if a is not type(None)]
+        return _convert(options[0], value, source, key)
+    if dataclasses.is_dataclass(hint):
+        return _build(hint, value, source, f"{key}.")  # type: ignore[arg-type]  # a dataclass type
+    if hint is bool:
+        return _boolean(value, source, key)
+    if hint is int or hint is float:
+        return _number(hint, value, source, key)
+    if hint is str:
+        if isinstance(value, str | int | float) and not isinstance(value, bool):
+            return str(value)
+        raise ConfigError(f"{source}: {key}: expected a string, got {value!r}")
+    if isinstance(hint, type) and issubclass(hint, enum.Enum):
+        if isinstance(value, hint):
+            return value
+        for member in hint:
+            if str(value).lower() == member.value:
+                return member
+        allowed = [member.value for member in hint]
+        raise ConfigError(f"{source}: {key}: expected one of {allowed}, got {value!r}")
+    if origin in (tuple, frozenset):
+        items = [
+            _convert(args[0], item, source, f"{key}[{index}]")
+            for index, item in enumerate(_items(value, source, key))
+        ]
+        return tuple(items) if origin is tuple else frozenset(items)
+    if origin is Mapping:
+        return {
+            name: _convert(args[1], item, source, f"{key}.{name}")
+            for name, item in _entries(value, source, key).items()
+        }
+    raise ConfigError(f"{source}: {key}: unsupported setting type {hint!r}")
+
+
+def _boolean(value: object, source: str, key: str) -> bool:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, _EnvText):
+        lowered = value.lower()
+        if lowered in ("1", "true", "yes", "on"):
+            return True
+        if lowered in ("0", "false", "no", "off"):
+            return False
+    raise ConfigError(f"{source}: {key}: expected true or false, got {value!r}")
+
+
+def _number(kind: type[float], value: object, source: str, key: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        raise ConfigError(f"{source}: {key}: expected a number, got {value!r}")
+    try:
+        number = kind(value)
+    except ValueError:
+        raise ConfigError(
+            f"{source}: {key}: expected a number, got {value!r}"
+        ) from None
+    if kind is int and isinstance(value, float) and value != number:
+        raise ConfigError(f"{source}: {key}: expected a whole number, got {value}")
+    if number < 0:
+        raise ConfigError(f"{source}: {key}: must not be negative, got {value}")
+    return number
+
+
+def _items(value: object, source: str, key: str) -> list[object]:
+    if isinstance(value, _EnvText):
+        return [_EnvText(part.strip()) for part in value.split(",") if part.strip()]
+    if isinstance(value, list | tuple):
+        return list(value)
+    raise ConfigError(f"{source}: {key}: expected a list, got {value!r}")
+
+
+def _entries(value: object, source: str, key: str) -> dict[str, object]:
+    if isinstance(value, dict):
+        return {str(name): item for name, item in value.items()}
+    if not isinstance(value, _EnvText):
+        raise ConfigError(f"{source}: {key}: expected a mapping, got {value!r}")
+    entries: dict[str, object] = {}
+    for part in value.split(","):
+        name, sep, item = part.partition("=")
+        if not sep or not name.strip():
+            raise ConfigError(
+                f"{source}: {key}: expected name=value pairs, got {part!r}"
+            )
+        entries[name.strip()] = _EnvText(item.strip())
+    return entries
+
+
+def _check(config: GatewayConfig, source: str) -> None:
+    if config.http_client not in ("http11", "httpx"):
+        raise ConfigError(
+            f"{source}: http_client: expected http11 or httpx, "
+            f"got {config.http_client!r}"
+        )
+    if config.server.port > 65535:
+        raise ConfigError(f"{source}: server.port: {config.server.port} is no port")
+    names = [client.name for client in config.clients]
+    for index, client in enumerate(config.clients):
+        for digest in client.api_key_sha256:
+            if len(digest) != 64 or any(c not in "0123456789abcdef" for c in digest):
+                raise ConfigError(
+                    f"{source}: clients[{index}].api_key_sha256: expected the SHA-256 "
+                    "hex digest of the key (python -m gateway hash-key KEY), not a key"
+                )
+    if len(set(names)) != len(names):
+        raise ConfigError(f"{source}: clients: names must be distinct, got {names}")
+    if not config.production:
+        return
+    if config.auth.jwt_secret == DEV_JWT_SECRET:
+        raise ConfigError(
+            f"{source}: auth.jwt_secret (JWT_SECRET) holds the development secret; "
+            "production needs your own (or none, with a JWKS)"
+        )
+    if config.secret == DEV_GATEWAY_SECRET:
+        raise ConfigError(
+            f"{source}: secret (AGORA_GATEWAY_SECRET) holds the development secret; "
+            "production needs your own, shared with the subgraphs"
+        )
+    if len(config.secret) < 32:
+        raise ConfigError(
+            f"{source}: secret (AGORA_GATEWAY_SECRET) must be at least 32 characters "
+            "in production"
+        )

@@ -1,0 +1,157 @@
+"""Who sends a request: the verified user (if any), the client, the address.
+
+Resolved once per HTTP request, and once per websocket at `connection_init` (again
+when the client refreshes its token). The client is recognised by its API key
+(`x-api-key`, compared by SHA-256 with the configured digests); a request without one
+is the default client, with the gateway's own limits and switches.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from ..errors import PolicyRefused
+from ..policy import bearer_token, sign_identity
+from .refusal import Refusal
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+    from ..config import GatewayConfig
+    from ..policy import Identity, OperationLimits, TokenVerifier
+
+__all__ = ["API_KEY_HEADER", "Caller", "ClientPolicy", "Clients", "identify"]
+
+API_KEY_HEADER = "x-api-key"
+UNAUTHENTICATED = "UNAUTHENTICATED"
+
+
+@dataclass(frozen=True, slots=True)
+class ClientPolicy:
+    """What one client may do: its limits and switches, defaults applied."""
+
+    name: str
+    limits: OperationLimits
+    introspection: bool
+    field_suggestions: bool
+    explain: bool
+
+
+class Clients:
+    """The configured clients by API key digest, and the default client."""
+
+    def __init__(self, config: GatewayConfig) -> None:
+        self.default = ClientPolicy(
+            name="",
+            limits=config.limits,
+            introspection=config.switch("introspection"),
+            field_suggestions=config.switch("field_suggestions"),
+            explain=config.switch("explain"),
+        )
+        self._by_digest: dict[str, ClientPolicy] = {}
+        for client in config.clients:
+            policy = ClientPolicy(
+                name=client.name,
+                limits=client.limits or config.limits,
+                introspection=_either(client.introspection, self.default.introspection),
+                field_suggestions=_either(
+                    client.field_suggestions, self.default.field_suggestions
+                ),
+                explain=_either(client.explain, self.default.explain),
+            )
+            for digest in client.api_key_sha256:
+                self._by_digest[digest] = policy
+
+    def resolve(self, api_key: str | None) -> ClientPolicy | Refusal:
+        """The client of `api_key`; an unknown key is refused (401)."""
+        if not api_key:
+            return self.default
+        digest = hashlib.sha256(api_key.encode()).hexdigest()
+        policy = self._by_digest.get(digest)
+        if policy is None:
+            return Refusal.of("Unknown API key.", UNAUTHENTICATED, 401)
+        return policy
+
+
+@dataclass(frozen=True, slots=True)
+class Caller:
+    """The sender of a request, as every policy and every subgraph request sees it."""
+
+    identity: Identity | None
+    client: ClientPolicy
+    address: str | None
+    # Configured client headers copied to every subgraph request.
+    forwarded: Mapping[str, str]
+
+    def identity_headers(self, secret: str) -> dict[str, str]:
+        """The signed identity headers for one subgraph request, signed now (so a
+        long subscription's later fetches stay inside the subgraphs' replay window)."""
+        return sign_identity(self.identity, self.address, secret, now=time.time())
+
+
+async def identify(
+    config: GatewayConfig,
+    verifier: TokenVerifier,
+    clients: Clients,
+    headers: Mapping[str, str],
+    peer: str | None,
+    *,
+    authorization: str | None = None,
+    api_key: str | None = None,
+) -> Caller | Refusal:
+    """The caller behind a request's `headers` (lower-case names) and TCP `peer`.
+
+    `authorization` / `api_key` override the headers' (a websocket's
+    `connection_init` payload carries them). A token that is present but not valid is
+    refused (401, UNAUTHENTICATED), as is an unknown API key: a client that sends
+    credentials learns at once that they are wrong.
+    """
+    client = clients.resolve(api_key or headers.get(API_KEY_HEADER))
+    if isinstance(client, Refusal):
+        return client
+    identity = None
+    value = authorization if authorization is not None else headers.get("authorization")
+    if value:
+        token = bearer_token(value)
+        if token is None:
+            return Refusal.of(
+                "The Authorization header must be 'Bearer <token>'.",
+                UNAUTHENTICATED,
+                401,
+            )
+        try:
+            identity = await verifier.verify(token)
+        except PolicyRefused as refused:
+            return Refusal.of(refused.message, refused.code, 401)
+    return Caller(
+        identity=identity,
+        client=client,
+        address=_address(config, headers, peer),
+        forwarded=_forwarded(config, headers),
+    )
+
+
+def _either(value: bool | None, default: bool) -> bool:
+    return default if value is None else value
+
+
+def _address(
+    config: GatewayConfig, headers: Mapping[str, str], peer: str | None
+) -> str | None:
+    forwarded_for = headers.get("x-forwarded-for")
+    if config.trust_forwarded_for and forwarded_for:
+        return forwarded_for.split(",")[0].strip() or peer
+    return peer
+
+
+def _forwarded(config: GatewayConfig, headers: Mapping[str, str]) -> dict[str, str]:
+    # x-agora-* carry the signed identity between gateway and subgraphs: never a
+    # client's own.
+    return {
+        name: headers[name]
+        for name in config.forward_headers
+        if name in headers and not name.startswith("x-agora-")
+    }

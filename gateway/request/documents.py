@@ -1,0 +1,161 @@
+"""Documents parsed and validated once, keyed so that comments and spacing do not
+matter beyond the first parse.
+
+A document's text is hashed and looked up first (the hot path: one dict lookup). A
+new text is parsed with the caller's token limit, printed back without comments or
+spacing, and hashed again: that *normalised key* is what validity, operations and
+plans are cached by, so a changed comment costs one parse, never a plan.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import OrderedDict
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Generic, TypeVar
+
+from graphql import (
+    GraphQLError,
+    NoSchemaIntrospectionCustomRule,
+    print_ast,
+    recommended_rules,
+    specified_rules,
+    validate,
+)
+
+from ..policy import parse_with_limit
+from .refusal import with_code
+
+if TYPE_CHECKING:
+    from graphql import DocumentNode, GraphQLSchema
+
+__all__ = ["LRU", "DocumentCache", "ParsedDocument"]
+
+GRAPHQL_PARSE_FAILED = "GRAPHQL_PARSE_FAILED"
+GRAPHQL_VALIDATION_FAILED = "GRAPHQL_VALIDATION_FAILED"
+INTROSPECTION_DISABLED = "INTROSPECTION_DISABLED"
+
+_RULES = (*specified_rules, *recommended_rules)
+
+_K = TypeVar("_K")
+_V = TypeVar("_V")
+
+
+class LRU(Generic[_K, _V]):
+    """The `size` most recently used entries."""
+
+    __slots__ = ("_items", "size")
+
+    def __init__(self, size: int) -> None:
+        self.size = max(1, size)
+        self._items: OrderedDict[_K, _V] = OrderedDict()
+
+    def get(self, key: _K) -> _V | None:
+        value = self._items.get(key)
+        if value is not None:
+            self._items.move_to_end(key)
+        return value
+
+    def put(self, key: _K, value: _V) -> None:
+        self._items[key] = value
+        self._items.move_to_end(key)
+        if len(self._items) > self.size:
+            self._items.popitem(last=False)
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedDocument:
+    """A document parsed from one text, and the key of its normalised form; or the
+    errors that stop it (syntax, the token limit)."""
+
+    document: DocumentNode | None
+    # SHA-256 of the text, and of the normalised document (comments, spacing gone).
+    digest: str
+    key: str
+    errors: tuple[GraphQLError, ...] = ()
+
+
+class DocumentCache:
+    """Parse and validate documents against one API schema, once each.
+
+    `canonical` gives every text of one normalised key the same DocumentNode, so
+    what is built from it (operations, plans, projections) is shared.
+    """
+
+    def __init__(self, schema: GraphQLSchema, size: int = 1024) -> None:
+        self.schema = schema
+        self._texts: LRU[tuple[str, int | None], ParsedDocument] = LRU(size)
+        self._canonical: LRU[str, DocumentNode] = LRU(size)
+        self._valid: LRU[tuple[str, bool, bool], bool] = LRU(size)
+        self._invalid: LRU[tuple[str, bool, bool], tuple[GraphQLError, ...]] = LRU(size)
+        self.parsed = 0  # how many texts were actually parsed (tests, metrics)
+
+    def parse(self, text: str, max_tokens: int | None) -> ParsedDocument:
+        """`text` parsed with at most `max_tokens` tokens (cached per text)."""
+        digest = hashlib.sha256(text.encode()).hexdigest()
+        parsed = self._texts.get((digest, max_tokens))
+        if parsed is None:
+            parsed = self._parse(text, digest, max_tokens)
+            self._texts.put((digest, max_tokens), parsed)
+        return parsed
+
+    def canonical(self, parsed: ParsedDocument) -> DocumentNode:
+        """The one document shared by every text of `parsed.key`."""
+        assert parsed.document is not None, "parsed without errors"
+        shared = self._canonical.get(parsed.key)
+        if shared is None:
+            shared = parsed.document
+            self._canonical.put(parsed.key, shared)
+        return shared
+
+    def validate(
+        self, parsed: ParsedDocument, *, introspection: bool, suggestions: bool
+    ) -> tuple[GraphQLError, ...]:
+        """The validation errors of `parsed` (cached: per normalised key when valid,
+        per text when not, so error locations are this text's)."""
+        assert parsed.document is not None, "parsed without errors"
+        if self._valid.get((parsed.key, introspection, suggestions)):
+            return ()
+        text_key = (parsed.digest, introspection, suggestions)
+        errors = self._invalid.get(text_key)
+        if errors is None:
+            errors = self._validate(parsed.document, introspection, suggestions)
+            if not errors:
+                self._valid.put((parsed.key, introspection, suggestions), True)
+                return ()
+            self._invalid.put(text_key, errors)
+        return errors
+
+    def _parse(self, text: str, digest: str, max_tokens: int | None) -> ParsedDocument:
+        self.parsed += 1
+        try:
+            document = parse_with_limit(text, max_tokens)
+        except RecursionError:
+            nested = GraphQLError("The document is nested too deeply to parse.")
+            return ParsedDocument(
+                None, digest, "", (with_code(nested, GRAPHQL_PARSE_FAILED),)
+            )
+        if isinstance(document, GraphQLError):
+            return ParsedDocument(None, digest, "", (document,))
+        key = hashlib.sha256(print_ast(document).encode()).hexdigest()
+        return ParsedDocument(document, digest, key)
+
+    def _validate(
+        self, document: DocumentNode, introspection: bool, suggestions: bool
+    ) -> tuple[GraphQLError, ...]:
+        errors = validate(
+            self.schema,
+            document,
+            _RULES,
+            max_errors=50,
+            hide_suggestions=not suggestions,
+        )
+        if errors:
+            return tuple(with_code(e, GRAPHQL_VALIDATION_FAILED) for e in errors)
+        if introspection:
+            return ()
+        refused = validate(self.schema, document, (NoSchemaIntrospectionCustomRule,))
+        return tuple(with_code(e, INTROSPECTION_DISABLED) for e in refused)

@@ -1,0 +1,441 @@
+"""RequestPipeline: every GraphQL request, from any transport, checked in one place.
+
+GET, POST, SSE and both websocket protocols hand their GraphQLRequestData and Caller
+to `prepare`, which runs, in order and before any subgraph is called:
+
+  document present -> parse (the client's token limit) -> pick the operation ->
+  shape limits (depth, height, aliases, root fields, directives) -> validate
+  (introspection and field suggestions as the client may) -> transport rules (no
+  mutation over GET; subscriptions not over plain HTTP) -> variables -> demand
+  control (cost) -> authorization directives -> plan
+  (budgeted, cached by normalised document, operation, override labels and what
+  authorization removed)
+
+and answers a PreparedRequest to execute, or a Refusal with GraphQL errors. A policy
+added here holds for every transport; one added to a transport alone is a hole.
+"""
+
+from __future__ import annotations
+
+import enum
+import logging
+import random
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Protocol
+
+from graphql import GraphQLError, OperationDefinitionNode, get_operation_ast
+from graphql.execution.values import get_variable_values
+
+from ..errors import AgoraError
+from ..execution import Projection
+from ..policy import (
+    CostModel,
+    LimitsMode,
+    PolicyRules,
+    authorization_rules,
+    authorize_operation,
+    check_limits,
+    estimate_cost,
+    grants_of,
+    measure_operation,
+)
+from .documents import LRU, DocumentCache
+from .refusal import BAD_REQUEST, BAD_USER_INPUT, Refusal, graphql_error
+
+if TYPE_CHECKING:
+    from graphql import DocumentNode
+
+    from ..config import GatewayConfig
+    from ..planner import QueryPlan
+    from ..policy import AuthorizationResult, Grants, OperationMeasures
+    from ..supergraph import Supergraph
+    from ..types import JSONObject
+    from .caller import Caller
+    from .params import GraphQLRequestData
+
+__all__ = [
+    "PlanOperation",
+    "PreparedRequest",
+    "RequestPipeline",
+    "Via",
+    "draw_override_labels",
+    "override_labels_of",
+]
+
+logger = logging.getLogger("agora.gateway")
+
+OPERATION_RESOLUTION_FAILURE = "OPERATION_RESOLUTION_FAILURE"
+
+
+class PlanOperation(Protocol):
+    def __call__(
+        self,
+        supergraph: Supergraph,
+        document: DocumentNode,
+        operation_name: str | None,
+        *,
+        override_labels: frozenset[str] = ...,
+    ) -> QueryPlan: ...
+
+
+class Via(enum.Enum):
+    """The transport a request arrived on."""
+
+    HTTP = "http"
+    SSE = "sse"
+    WEBSOCKET = "websocket"
+
+
+@dataclass(frozen=True, slots=True)
+class PreparedRequest:
+    """A request ready to execute: everything a transport needs, nothing to check."""
+
+    kind: str
+    operation_name: str | None
+    # The normalised document's key: equal for texts that differ only in comments
+    # and spacing (upstream subscriptions are shared by it).
+    document_key: str
+    plan: QueryPlan
+    projection: Projection
+    variables: dict[str, Any]
+    caller: Caller
+    explain: bool
+    # What authorization removed (its errors go into the response), if anything.
+    authorization: AuthorizationResult | None = None
+    # What the response's `extensions` carry beside the plan (limits, on explain).
+    extensions: JSONObject = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class _Shape:
+    """An operation picked from a document, measured before validation."""
+
+    node: OperationDefinitionNode
+    measures: OperationMeasures
+
+
+@dataclass(frozen=True, slots=True)
+class _Operation:
+    """One operation of a valid document (cached per normalised key and name)."""
+
+    document: DocumentNode
+    node: OperationDefinitionNode
+    kind: str
+    projection: Projection
+    # The estimated cost when no variable can change it, else None (per request).
+    static_cost: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class _Planned:
+    plan: QueryPlan | None
+    error: AgoraError | None
+
+
+class RequestPipeline:
+    """Prepares requests for one supergraph under one configuration."""
+
+    def __init__(
+        self,
+        supergraph: Supergraph,
+        config: GatewayConfig,
+        plan_operation: PlanOperation,
+    ) -> None:
+        self.supergraph = supergraph
+        self.config = config
+        self.plan_operation = plan_operation
+        size = config.operation_cache_size
+        self.documents = DocumentCache(supergraph.api_schema, size)
+        self._shapes: LRU[tuple[str, str | None], _Shape | Refusal] = LRU(size)
+        self._operations: LRU[tuple[str, str | None], _Operation] = LRU(size)
+        self._plans: LRU[
+            tuple[str, str | None, frozenset[str], frozenset[str]], _Planned
+        ] = LRU(size)
+        self._authorized: LRU[tuple[str, str | None, Grants], AuthorizationResult] = (
+            LRU(size)
+        )
+        self.cost_model = CostModel.from_supergraph(
+            supergraph, default_list_size=config.default_list_size
+        )
+        self.authorization_rules = authorization_rules(supergraph)
+        self.policy_rules = PolicyRules(dict(config.authorization.policies))
+        self.override_labels = override_labels_of(supergraph)
+        self._rng = random.Random()
+        self.plans_built = 0  # how many times the planner ran (tests, metrics)
+
+    def prepare(
+        self,
+        data: GraphQLRequestData,
+        caller: Caller,
+        *,
+        via: Via,
+        method: str = "POST",
+        explain_header: bool = False,
+        deadline: float | None = None,
+    ) -> PreparedRequest | Refusal:
+        """Check `data` for `caller` and plan it; never raises for bad input.
+
+        `deadline` (event loop time) bounds a cold plan as well as the planning
+        budget does; `explain_header` is a transport's own way to ask for the plan.
+        """
+        if not data.query:
+            return Refusal.of("The request has no 'query' string.", BAD_REQUEST)
+        client = caller.client
+        limits = client.limits
+        measuring = limits.mode is LimitsMode.MEASURE
+        documents = self.documents
+        # Measure mode parses everything, so the token count can be reported.
+        parsed = documents.parse(data.query, None if measuring else limits.max_tokens)
+        if parsed.document is None:
+            return Refusal(parsed.errors)
+        document = documents.canonical(parsed)
+        shape = self._shape(parsed.key, document, data.operation_name)
+        if isinstance(shape, Refusal):
+            return shape
+        # The shape limits first: validation's own work grows with aliases and
+        # fields, so a flood is refused before graphql-core walks it.
+        verdict = check_limits(shape.measures, None, limits)
+        if verdict.refused:
+            return Refusal(verdict.errors)
+        errors = documents.validate(
+            parsed,
+            introspection=client.introspection,
+            suggestions=client.field_suggestions,
+        )
+        if errors:
+            return Refusal(errors)
+        operation = self._operation(parsed.key, document, shape, data.operation_name)
+        refused = _transport_rules(operation.kind, via, method)
+        if refused is not None:
+            return refused
+        variables = self._coerce(operation, data.variables or {}, caller)
+        if isinstance(variables, Refusal):
+            return variables
+        cost = operation.static_cost
+        if cost is None:
+            cost = estimate_cost(
+                self.cost_model, operation.document, operation.node, variables
+            )
+        verdict = check_limits(shape.measures, cost, limits)
+        if verdict.refused:
+            return Refusal(verdict.errors)
+        explain = client.explain and (explain_header or _asks_explain(data.extensions))
+        extensions: JSONObject = {}
+        if verdict.exceeded:
+            logger.warning(
+                "operation %s over its limits %s (measure mode): %s",
+                data.operation_name or "(anonymous)",
+                ", ".join(verdict.exceeded),
+                verdict.figures(),
+            )
+        if explain:
+            extensions["limits"] = verdict.figures()
+        authorized = self._authorize(
+            parsed.key,
+            operation,
+            data.operation_name,
+            grants_of(caller.identity, self.policy_rules),
+        )
+        if authorized.document is None:
+            # Nothing of the operation is left: `data: null` and the errors, with no
+            # subgraph request (the Apollo Router's answer).
+            return Refusal(authorized.errors, 200, data_null=True)
+        labels = self._labels()
+        planned = self._plan(
+            parsed.key, authorized, operation, data.operation_name, labels
+        )
+        if planned.plan is None:
+            error = planned.error
+            assert error is not None
+            coded = graphql_error(error.message, error.code)
+            return Refusal((coded,), 200, data_null=True)
+        return PreparedRequest(
+            kind=operation.kind,
+            operation_name=data.operation_name,
+            document_key=parsed.key,
+            plan=planned.plan,
+            projection=operation.projection,
+            variables=variables,
+            caller=caller,
+            explain=explain,
+            authorization=authorized if authorized.errors else None,
+            extensions=extensions,
+        )
+
+    def _shape(
+        self, key: str, document: DocumentNode, operation_name: str | None
+    ) -> _Shape | Refusal:
+        cache_key = (key, operation_name)
+        found = self._shapes.get(cache_key)
+        if found is None:
+            found = _measure(document, operation_name)
+            self._shapes.put(cache_key, found)
+        return found
+
+    def _operation(
+        self,
+        key: str,
+        document: DocumentNode,
+        shape: _Shape,
+        operation_name: str | None,
+    ) -> _Operation:
+        cache_key = (key, operation_name)
+        found = self._operations.get(cache_key)
+        if found is None:
+            found = _compile(self.supergraph, self.cost_model, document, shape.node)
+            self._operations.put(cache_key, found)
+        return found
+
+    def _authorize(
+        self,
+        key: str,
+        operation: _Operation,
+        operation_name: str | None,
+        grants: Grants,
+    ) -> AuthorizationResult:
+        cache_key = (key, operation_name, grants)
+        result = self._authorized.get(cache_key)
+        if result is None:
+            result = authorize_operation(
+                self.authorization_rules,
+                operation.document,
+                operation_name,
+                grants,
+                dry_run=self.config.authorization.dry_run,
+            )
+            self._authorized.put(cache_key, result)
+        return result
+
+    def _coerce(
+        self, operation: _Operation, inputs: dict[str, Any], caller: Caller
+    ) -> dict[str, Any] | Refusal:
+        definitions = operation.node.variable_definitions
+        if not definitions and not inputs:
+            return {}
+        result = get_variable_values(
+            self.supergraph.api_schema,
+            definitions or (),
+            inputs,
+            max_errors=50,
+            hide_suggestions=not caller.client.field_suggestions,
+        )
+        if isinstance(result, list):
+            return Refusal(
+                GraphQLError(
+                    e.message,
+                    nodes=e.nodes,
+                    extensions={**(e.extensions or {}), "code": BAD_USER_INPUT},
+                )
+                for e in result
+            )
+        # graphql-core 3.3 returns VariableValues(sources, coerced).
+        return dict(result.coerced)
+
+    def _labels(self) -> frozenset[str]:
+        if not self.override_labels:
+            return frozenset()
+        return draw_override_labels(
+            self.override_labels, self.config.override_labels, self._rng
+        )
+
+    def _plan(
+        self,
+        key: str,
+        authorized: AuthorizationResult,
+        operation: _Operation,
+        operation_name: str | None,
+        labels: frozenset[str],
+    ) -> _Planned:
+        cache_key = (key, operation_name, labels, authorized.removed)
+        planned = self._plans.get(cache_key)
+        if planned is None:
+            document = authorized.document or operation.document
+            try:
+                plan = self.plan_operation(
+                    self.supergraph,
+                    document,
+                    operation_name,
+                    override_labels=labels,
+                )
+            except AgoraError as error:
+                planned = _Planned(None, error)
+            else:
+                planned = _Planned(plan, None)
+                self.plans_built += 1
+            self._plans.put(cache_key, planned)
+        return planned
+
+
+def _measure(document: DocumentNode, operation_name: str | None) -> _Shape | Refusal:
+    node = get_operation_ast(document, operation_name)
+    if node is None:
+        message = (
+            f"Unknown operation named '{operation_name}'."
+            if operation_name
+            else "Must provide operation name if query contains multiple operations."
+        )
+        return Refusal.of(message, OPERATION_RESOLUTION_FAILURE, http_level=False)
+    return _Shape(node, measure_operation(document, node))
+
+
+def _compile(
+    supergraph: Supergraph,
+    cost_model: CostModel,
+    document: DocumentNode,
+    node: OperationDefinitionNode,
+) -> _Operation:
+    projection = Projection(supergraph.api_schema, document, node)
+    static_cost = None
+    if not cost_model.depends_on_variables(document, node):
+        static_cost = estimate_cost(cost_model, document, node)
+    return _Operation(document, node, node.operation.value, projection, static_cost)
+
+
+def _transport_rules(kind: str, via: Via, method: str) -> Refusal | None:
+    if method == "GET" and kind == "mutation":
+        # GraphQL over HTTP: GET must not change anything (caches, prefetching,
+        # cross-site links): SSE over GET included.
+        return Refusal.of(
+            "Mutations cannot be sent with GET: use POST.",
+            "METHOD_NOT_ALLOWED",
+            405,
+            headers={"allow": "POST"},
+        )
+    if kind == "subscription" and via is Via.HTTP:
+        return Refusal.of(
+            "Subscriptions are served over websockets or SSE "
+            "(Accept: text/event-stream), not here."
+        )
+    return None
+
+
+def _asks_explain(extensions: dict[str, Any] | None) -> bool:
+    return bool(extensions) and extensions.get("agoraExplain") is True  # type: ignore[union-attr]  # checked just before
+
+
+def override_labels_of(supergraph: Supergraph) -> frozenset[str]:
+    """Every progressive-override label (`@join__field(overrideLabel:)`)."""
+    return frozenset(
+        source.override_label
+        for join_type in supergraph.types.values()
+        for join_field in join_type.fields.values()
+        for source in join_field.sources
+        if source.override_label
+    )
+
+
+def draw_override_labels(
+    labels: frozenset[str], enabled: frozenset[str], rng: random.Random
+) -> frozenset[str]:
+    """The labels on for one request: `percent(N)` with probability N/100, others
+    when listed in `enabled` (Apollo progressive override)."""
+    active = set(enabled & labels)
+    for label in labels:
+        if label.startswith("percent(") and label.endswith(")"):
+            try:
+                percent = float(label[8:-1])
+            except ValueError:
+                continue
+            if rng.random() * 100 < percent:
+                active.add(label)
+    return frozenset(active)
