@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from .budget import PlanningBudget
 from .cache import QueryPlanCache
+from .errors import PlanningBudgetExceeded, PlanningLimit
 from .plan import (
     ConditionNode,
     ContextValue,
@@ -33,6 +35,9 @@ __all__ = [
     "KeyRenamer",
     "ParallelNode",
     "PlanNode",
+    "PlanningBudget",
+    "PlanningBudgetExceeded",
+    "PlanningLimit",
     "QueryPlan",
     "QueryPlanCache",
     "Selection",

@@ -24,6 +24,7 @@ from ..errors import PlanningError
 from ._field_conflicts import alias_conflicting_fields
 from ._print import print_operation
 from ._selections import FieldSel, FragmentSel, Sel
+from .budget import PlanningBudget
 from .fetch_graph import wave_depths
 from .plan import (
     ConditionNode,
@@ -45,6 +46,7 @@ if TYPE_CHECKING:
     from graphql import GraphQLSchema
 
     from ..supergraph import Supergraph
+    from .budget import BudgetMeter
     from .fetch_graph import FetchGraph, FetchStep
     from .normalize import NormalizedOperation
     from .plan import PlanNode
@@ -56,14 +58,18 @@ _NOT_NAME = re.compile(r"[^_0-9A-Za-z]")
 
 
 def build_query_plan(
-    supergraph: Supergraph, operation: NormalizedOperation, graph: FetchGraph
+    supergraph: Supergraph,
+    operation: NormalizedOperation,
+    graph: FetchGraph,
+    meter: BudgetMeter | None = None,
 ) -> QueryPlan:
-    """Order the steps of `graph` into a QueryPlan for `operation`."""
+    """Order the steps of `graph` into a QueryPlan for `operation`; `meter` counts a
+    step per fetch made into a plan node (PlanningBudgetExceeded when it runs out)."""
     steps = [s for s in graph.steps if _has_selections(s)]
     if not steps:
         return QueryPlan(node=None)
     depth = wave_depths(steps)
-    printer = _FetchPrinter(supergraph, operation)
+    printer = _FetchPrinter(supergraph, operation, meter or PlanningBudget().start())
     roots = [s for s in steps if not s.is_entity]
     rest = [s for s in steps if s.is_entity]
     if operation.kind == "subscription":
@@ -113,6 +119,7 @@ def _waves(
     levels = sorted({depth[s.id] for s in steps})
     waves: list[PlanNode] = []
     for level in levels:
+        printer.meter.tick(len(steps))
         nodes = tuple(printer.node(s) for s in steps if depth[s.id] == level)
         waves.append(nodes[0] if len(nodes) == 1 else ParallelNode(nodes))
     return waves[0] if len(waves) == 1 else SequenceNode(tuple(waves))
@@ -121,9 +128,15 @@ def _waves(
 class _FetchPrinter:
     """Prints steps as FetchNodes, numbering subgraph operations in plan order."""
 
-    def __init__(self, supergraph: Supergraph, operation: NormalizedOperation) -> None:
+    def __init__(
+        self,
+        supergraph: Supergraph,
+        operation: NormalizedOperation,
+        meter: BudgetMeter,
+    ) -> None:
         self.supergraph = supergraph
         self.operation = operation
+        self.meter = meter
         self.definitions = {
             d.variable.name.value: print_ast(d) for d in operation.variable_definitions
         }
@@ -142,6 +155,7 @@ class _FetchPrinter:
         return node
 
     def fetch(self, step: FetchStep) -> FetchNode:
+        self.meter.tick()
         needs_typename = self._needs_typename(step.subgraph)
         if step.is_entity:
             fragments: list[Sel] = []

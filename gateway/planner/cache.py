@@ -17,12 +17,14 @@ from typing import TYPE_CHECKING, Generic, TypeVar
 from graphql import GraphQLError, get_operation_ast, parse, validate
 
 from ..errors import PlanningError
+from .errors import PlanningBudgetExceeded
 from .plan_operation import plan_operation
 
 if TYPE_CHECKING:
     from graphql import DocumentNode
 
     from ..supergraph import Supergraph
+    from .budget import PlanningBudget
     from .plan import QueryPlan
 
 __all__ = ["PreparedOperation", "QueryPlanCache", "document_hash"]
@@ -74,8 +76,14 @@ class _LRU(Generic[_K, _V]):
 class QueryPlanCache:
     """Per-supergraph cache of parsed, validated and planned operations."""
 
-    def __init__(self, supergraph: Supergraph, maxsize: int = 1024) -> None:
+    def __init__(
+        self,
+        supergraph: Supergraph,
+        maxsize: int = 1024,
+        budget: PlanningBudget | None = None,
+    ) -> None:
         self.supergraph = supergraph
+        self.budget = budget
         self._documents: _LRU[str, _Checked] = _LRU(maxsize)
         self._plans: _LRU[tuple[str, str | None, frozenset[str]], PreparedOperation] = (
             _LRU(maxsize)
@@ -140,7 +148,19 @@ class QueryPlanCache:
                 document,
                 operation_name,
                 override_labels=override_labels,
+                budget=self.budget,
             )
+        except PlanningBudgetExceeded as error:
+            failure = GraphQLError(
+                error.message,
+                extensions={
+                    "code": error.code,
+                    "exceeded": str(error.exceeded),
+                    "limit": error.limit,
+                    "measured": error.measured,
+                },
+            )
+            return PreparedOperation(document, operation_name, kind, None, (failure,))
         except PlanningError as error:
             failure = GraphQLError(error.message, extensions={"code": error.code})
             return PreparedOperation(document, operation_name, kind, None, (failure,))

@@ -13,32 +13,42 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from ._selections import merge_selections
+from .budget import PlanningBudget
 from .fetch_graph import wave_depths
 
 if TYPE_CHECKING:
+    from .budget import BudgetMeter
     from .fetch_graph import FetchGraph, FetchStep
 
 __all__ = ["merge_sibling_steps"]
 
 
-def merge_sibling_steps(graph: FetchGraph, operation_kind: str) -> None:
+def merge_sibling_steps(
+    graph: FetchGraph, operation_kind: str, meter: BudgetMeter | None = None
+) -> None:
     """Merge mergeable sibling entity steps of `graph` in place, until none is left.
 
-    A merged-away step is left empty and no step depends on it any more.
+    A merged-away step is left empty and no step depends on it any more. `meter`
+    counts a step per pair of steps compared and per step re-ordered; raises
+    PlanningBudgetExceeded when it runs out.
     """
     if operation_kind == "mutation":
         return
+    meter = meter or PlanningBudget().start()
     merged = True
     while merged:
         merged = False
         live = [s for s in graph.steps if s.is_entity and _live(s)]
+        meter.tick(len(graph.steps))
         longest = max(
             wave_depths([s for s in graph.steps if _live(s)]).values(), default=0
         )
         for i, first in enumerate(live):
+            meter.tick(len(live) - i)
             for second in live[i + 1 :]:
                 if not _siblings(first, second):
                     continue
+                meter.tick(len(graph.steps))
                 if _reaches(graph, first, second) or _reaches(graph, second, first):
                     continue
                 if _longest_after_merge(graph, first, second) > longest:

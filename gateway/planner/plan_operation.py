@@ -32,6 +32,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from .budget import PlanningBudget
 from .build_plan import build_query_plan
 from .conditions import lift_conditions
 from .normalize import normalize_operation
@@ -53,15 +54,25 @@ def plan_operation(
     operation_name: str | None = None,
     *,
     override_labels: frozenset[str] = frozenset(),
+    budget: PlanningBudget | None = None,
 ) -> QueryPlan:
     """Plan `operation_name` of `document` (validated against `supergraph.api_schema`).
 
     Returns QueryPlan(node=None) when only introspection and root `__typename` remain,
     which the gateway answers itself. Raises gateway.errors.PlanningError when no
-    subgraph can resolve a selected field, or no key leads to one that can.
+    subgraph can resolve a selected field, or no key leads to one that can, and its
+    subclass PlanningBudgetExceeded when planning takes more steps or time than
+    `budget` allows (None: the defaults of PlanningBudget; steps are defined in
+    budget.py).
     """
-    operation = normalize_operation(document, operation_name)
-    graph = walk_operation(supergraph, operation, override_labels)
+    meter = (budget or PlanningBudget()).start()
+    operation = normalize_operation(supergraph.schema, document, operation_name, meter)
+    meter.check_clock()
+    graph = walk_operation(supergraph, operation, override_labels, meter)
+    meter.check_clock()
     lift_conditions(graph)
-    merge_sibling_steps(graph, operation.kind)
-    return build_query_plan(supergraph, operation, graph)
+    merge_sibling_steps(graph, operation.kind, meter)
+    meter.check_clock()
+    plan = build_query_plan(supergraph, operation, graph, meter)
+    meter.check_clock()
+    return plan

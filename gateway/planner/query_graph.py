@@ -32,6 +32,7 @@ if TYPE_CHECKING:
 
     from ..supergraph import EntityKey, Supergraph
     from ._selections import Sel
+    from .budget import BudgetMeter
 
 __all__ = ["Provided", "QueryGraph", "merge_selection_sets"]
 
@@ -43,12 +44,17 @@ class QueryGraph:
     """Answers planning questions about `supergraph` for `override_labels`."""
 
     def __init__(
-        self, supergraph: Supergraph, override_labels: frozenset[str] = frozenset()
+        self,
+        supergraph: Supergraph,
+        override_labels: frozenset[str] = frozenset(),
+        meter: BudgetMeter | None = None,
     ) -> None:
         self.sg = supergraph
         self.schema = supergraph.schema
         self.labels = override_labels
         self._field_types: dict[tuple[str, str], tuple[str, int]] = {}
+        # Counts the selections `local_score` weighs (the paths a walk tries).
+        self.meter = meter
 
     def is_abstract(self, type_name: str) -> bool:
         graphql_type = self.schema.type_map.get(type_name)
@@ -203,6 +209,8 @@ class QueryGraph:
         counting what its @provides (`provided`, from the field above) make local."""
         score = 0
         fields = self.provided_fields(provided, parent)
+        if self.meter is not None:
+            self.meter.tick(len(selections))
         for sel in selections:
             if isinstance(sel, FragmentSel):
                 condition = sel.type_condition or parent

@@ -38,15 +38,8 @@ from graphql import (
 )
 
 from ..errors import PlanningError
-from ._selections import (
-    FieldSel,
-    FragmentSel,
-    Sel,
-    add_field,
-    add_fragment,
-    find_response_key,
-    merge_selections,
-)
+from ._selections import FieldSel, FragmentSel, Sel, SelectionIndex
+from .budget import PlanningBudget
 from .fetch_graph import FetchGraph, FetchStep
 from .plan import KeyRenamer, ValueSetter
 from .query_graph import Provided, QueryGraph, merge_selection_sets
@@ -55,6 +48,7 @@ if TYPE_CHECKING:
     from graphql import DirectiveNode
 
     from ..supergraph import ContextArgument, EntityKey, Supergraph
+    from .budget import BudgetMeter
     from .normalize import NormalizedOperation
 
 __all__ = ["walk_operation"]
@@ -67,10 +61,12 @@ def walk_operation(
     supergraph: Supergraph,
     operation: NormalizedOperation,
     override_labels: frozenset[str] = frozenset(),
+    meter: BudgetMeter | None = None,
 ) -> FetchGraph:
     """Build the fetch graph of `operation`; raises PlanningError when a field has no
-    subgraph that can resolve it or no key leads to one."""
-    walk = _Walk(supergraph, override_labels)
+    subgraph that can resolve it or no key leads to one, PlanningBudgetExceeded when
+    `meter` runs out (a step per selection placed or weighed, budget.py)."""
+    walk = _Walk(supergraph, override_labels, meter or PlanningBudget().start())
     walk.root(operation)
     return walk.graph
 
@@ -78,12 +74,20 @@ def walk_operation(
 class _Walk:
     """One walk: the state of planning one operation (discarded afterwards)."""
 
-    def __init__(self, supergraph: Supergraph, override_labels: frozenset[str]) -> None:
+    def __init__(
+        self,
+        supergraph: Supergraph,
+        override_labels: frozenset[str],
+        meter: BudgetMeter,
+    ) -> None:
         self.sg = supergraph
         self.schema = supergraph.schema
         self.labels = override_labels
-        self.qg = QueryGraph(supergraph, override_labels)
+        self.meter = meter
+        self.qg = QueryGraph(supergraph, override_labels, meter)
         self.graph = FetchGraph()
+        # Finds what each selection list of the walk already holds.
+        self.index = SelectionIndex()
         self._recorders: list[set[int]] = []
         # id(selection list) -> the client's response keys on that object, so fields
         # the planner adds never take a key the client uses for something else.
@@ -131,7 +135,9 @@ class _Walk:
     ) -> list[Sel]:
         target = step.root_selections
         for directives in wrappers:
-            target = add_fragment(target, FragmentSel(None, directives)).selections
+            target = self.index.add_fragment(
+                target, FragmentSel(None, directives)
+            ).selections
         return target
 
     def _split_shared_root(
@@ -250,7 +256,8 @@ class _Walk:
     ) -> None:
         """Like `walk`, without the @interfaceObject split (the objects' types are
         known). `provided` is the @provides selection that applies here."""
-        _collect_keys(selections, self._client_keys.setdefault(id(target), {}))
+        keys = self._client_keys.setdefault(id(target), {})
+        self.meter.tick(_collect_keys(selections, keys))
         fields = self.qg.provided_fields(provided, parent)
         for sel in selections:
             if isinstance(sel, FragmentSel):
@@ -303,9 +310,11 @@ class _Walk:
     def _fragment(self, target: list[Sel], fragment: FragmentSel) -> list[Sel]:
         """The selection list of `fragment` in `target`; it shares the object, so
         it inherits the client's response keys already seen there."""
-        inner = add_fragment(target, fragment).selections
+        inner = self.index.add_fragment(target, fragment).selections
         reserved = self._client_keys.setdefault(id(inner), {})
-        for key, sel in self._client_keys.get(id(target), {}).items():
+        inherited = self._client_keys.get(id(target), {})
+        self.meter.tick(len(inherited))
+        for key, sel in inherited.items():
             reserved.setdefault(key, sel)
         return inner
 
@@ -319,7 +328,7 @@ class _Walk:
         provided: Provided,
     ) -> None:
         if sel.name == "__typename":
-            add_field(target, sel)
+            self.index.add_field(target, sel)
             return
         subgraph = step.subgraph
         if self.qg.resolvable(subgraph, parent, sel.name, provided):
@@ -336,7 +345,7 @@ class _Walk:
                 # subgraph (Federation spec, "@requires").
                 self._jump(step, parent, sel, target, path, allow_self=True)
                 return
-            placed = add_field(target, sel)
+            placed = self.index.add_field(target, sel)
             self._record(step)
             if sel.selections is not None and placed.selections is not None:
                 named, depth = self.qg.field_type(parent, sel.name)
@@ -377,6 +386,7 @@ class _Walk:
         allow_self: bool = False,
     ) -> None:
         options = self.qg.jump_targets(parent, sel.name)
+        self.meter.tick(len(options))
         if not options:
             raise PlanningError(
                 f"No subgraph can resolve field '{sel.name}' of type '{parent}'."
@@ -443,9 +453,9 @@ class _Walk:
                 step, parent, key.selection_set, target, child
             )
         else:
-            add_field(target, FieldSel("__typename"))
+            self.index.add_field(target, FieldSel("__typename"))
             representation = [FieldSel("__typename"), *key_representation]
-        merge_selections(
+        self.index.merge_selections(
             child.requires.setdefault(parent, []), representation + required
         )
         for rename in renames:
@@ -720,7 +730,7 @@ class _Walk:
             # it does not expect.
             wanted = _top_level_names(key.selection_set) | {"__typename"}
             wanted |= {alias for alias, name in renamed.items() if name in wanted}
-            merge_selections(
+            self.index.merge_selections(
                 sibling.requires.setdefault(entity, []),
                 [
                     s
@@ -830,7 +840,7 @@ class _Walk:
     ) -> list[Sel]:
         """Add `__typename` and the key fields to `target`; return the representation
         selections that copy them (renames of aliased keys go to `child`)."""
-        add_field(target, FieldSel("__typename"))
+        self.index.add_field(target, FieldSel("__typename"))
         renames: list[KeyRenamer] = []
         representation: list[Sel] = [FieldSel("__typename")]
         representation += self._add_plain(
@@ -862,7 +872,7 @@ class _Walk:
                 condition = (
                     node.type_condition.name.value if node.type_condition else parent
                 )
-                fragment = add_fragment(target, FragmentSel(condition))
+                fragment = self.index.add_fragment(target, FragmentSel(condition))
                 inner = self._add_plain(
                     condition,
                     list(node.selection_set.selections),
@@ -879,15 +889,15 @@ class _Walk:
                 arguments=tuple(node.arguments or ()),
                 selections=[] if node.selection_set else None,
             )
-            existing = find_response_key(target, name) or self._client_keys.get(
-                id(target), {}
-            ).get(name)
+            existing = self.index.find_response_key(
+                target, name
+            ) or self._client_keys.get(id(target), {}).get(name)
             alias = None
             if existing is not None and not existing.same_field(wanted):
                 alias = f"{PLANNER_ALIAS_PREFIX}{name}"
                 wanted.alias = alias
                 renames.append(KeyRenamer((*path, alias), name))
-            placed = add_field(target, wanted)
+            placed = self.index.add_field(target, wanted)
             sub: list[Sel] | None = None
             if node.selection_set is not None and placed.selections is not None:
                 named, _ = self.qg.field_type(parent, name)
@@ -902,7 +912,7 @@ class _Walk:
                 if self.qg.is_abstract(named):
                     # Nested abstract values travel with their type, so both the
                     # executor's `... on T` and the subgraph can tell them apart.
-                    add_field(placed.selections, FieldSel("__typename"))
+                    self.index.add_field(placed.selections, FieldSel("__typename"))
                     sub.insert(0, FieldSel("__typename"))
             representation.append(FieldSel(alias or name, selections=sub))
         return representation
@@ -947,7 +957,7 @@ class _Walk:
                 step, parent, key.selection_set, target, child, members
             )
             for member in members:
-                merge_selections(
+                self.index.merge_selections(
                     child.requires.setdefault(member, []), representation + required
                 )
                 for rename in renames:
@@ -996,7 +1006,9 @@ class _Walk:
             representation = self._add_key(
                 step, parent, key.selection_set, target, child
             )
-            merge_selections(child.requires.setdefault(parent, []), representation)
+            self.index.merge_selections(
+                child.requires.setdefault(parent, []), representation
+            )
             entity_target = child.entity_selections.setdefault(parent, [])
             self.walk_each(child, parent, selections, entity_target, path, None)
             return
@@ -1071,12 +1083,16 @@ def _to_sels(nodes: list[object]) -> list[Sel]:
     return sels
 
 
-def _collect_keys(selections: list[Sel], keys: dict[str, FieldSel]) -> None:
+def _collect_keys(selections: list[Sel], keys: dict[str, FieldSel]) -> int:
+    """Add the response keys of `selections` (through fragments) to `keys`; returns
+    how many selections it looked at."""
+    seen = len(selections)
     for sel in selections:
         if isinstance(sel, FieldSel):
             keys.setdefault(sel.response_key, sel)
         else:
-            _collect_keys(sel.selections, keys)
+            seen += _collect_keys(sel.selections, keys)
+    return seen
 
 
 def _top_level_names(selection_set: SelectionSetNode) -> set[str]:

@@ -6,9 +6,11 @@ import gateway.planner as planner
 
 MODULES = {
     "annotations",
+    "budget",
     "build_plan",
     "cache",
     "conditions",
+    "errors",
     "fetch_graph",
     "normalize",
     "optimize",
