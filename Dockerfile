@@ -20,7 +20,7 @@ RUN mkdir -p gateway subgraphs \
 COPY gateway ./gateway
 COPY subgraphs ./subgraphs
 COPY schema ./schema
-COPY supergraph.yaml ./
+COPY supergraph.yaml gateway.yaml ./
 RUN pip install --no-deps . && rm -rf build *.egg-info
 
 RUN useradd --create-home --uid 10001 agora \

@@ -92,8 +92,9 @@ def main(argv: list[str] | None = None) -> None:
     )
     parser.add_argument(
         "--config",
-        default=os.environ.get("AGORA_GATEWAY_CONFIG"),
-        help="gateway.yaml for the gateway's settings (the environment wins over it)",
+        default=os.environ.get("AGORA_GATEWAY_CONFIG") or str(ROOT / "gateway.yaml"),
+        help="the gateway's settings (default: AGORA_GATEWAY_CONFIG or gateway.yaml; "
+        "the environment wins over it)",
     )
     parser.add_argument("--host", default=None, help="default: HOST or 127.0.0.1")
     parser.add_argument("--port", type=int, default=None, help="default: PORT or 4000")

@@ -211,15 +211,17 @@ class RequestPipeline:
         variables = self._coerce(operation, data.variables or {}, caller)
         if isinstance(variables, Refusal):
             return variables
-        cost = operation.static_cost
-        if cost is None:
-            cost = estimate_cost(
-                self.cost_model, operation.document, operation.node, variables
-            )
+        explain = client.explain and (explain_header or _asks_explain(data.extensions))
+        cost = None
+        if limits.max_cost is not None or measuring or explain:
+            cost = operation.static_cost
+            if cost is None:
+                cost = estimate_cost(
+                    self.cost_model, operation.document, operation.node, variables
+                )
         verdict = check_limits(shape.measures, cost, limits)
         if verdict.refused:
             return Refusal(verdict.errors)
-        explain = client.explain and (explain_header or _asks_explain(data.extensions))
         extensions: JSONObject = {}
         if verdict.exceeded:
             logger.warning(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import subprocess
 from pathlib import Path
 
 import yaml
@@ -49,3 +50,48 @@ def test_the_gateway_routes_to_each_subgraph_service_and_its_schema_file() -> No
         assert host.group(1) in gateway_needs, name
         assert str(SERVICES[host.group(1)]["environment"]["PORT"]) == host.group(2)
         assert (ROOT / subgraph["schema"]["file"]).exists(), name
+
+
+def test_no_secret_has_a_default_in_the_repository() -> None:
+    text = (ROOT / "docker-compose.yml").read_text()
+    for name in ("JWT_SECRET", "AGORA_GATEWAY_SECRET", "POSTGRES_PASSWORD"):
+        uses = re.findall(r"\$\{" + name + r"(:?[-?][^}]*)?\}", text)
+        assert uses, name
+        # `${NAME:?message}` refuses to start without it; `${NAME:-x}` would default.
+        assert all(use.startswith(":?") for use in uses), (name, uses)
+    assert "agora-dev" not in text
+
+
+def test_every_process_runs_in_the_production_posture() -> None:
+    for service, spec in SERVICES.items():
+        if service in ("postgres", "redis"):
+            continue
+        assert spec["environment"]["AGORA_ENV"] == "production", service
+
+
+def test_scripts_secrets_writes_secrets_the_production_posture_accepts(
+    tmp_path: Path,
+) -> None:
+    from gateway.config import load_config
+
+    script = tmp_path / "scripts" / "secrets"
+    script.parent.mkdir()
+    script.write_text((ROOT / "scripts" / "secrets").read_text())
+    script.chmod(0o755)
+    subprocess.run([str(script)], check=True, capture_output=True)
+    env = dict(
+        line.split("=", 1) for line in (tmp_path / ".env").read_text().splitlines()
+    )
+    assert set(env) == {"JWT_SECRET", "AGORA_GATEWAY_SECRET", "POSTGRES_PASSWORD"}
+    assert len(set(env.values())) == 3
+    assert (tmp_path / ".env").stat().st_mode & 0o077 == 0
+    config = load_config(environ={"AGORA_ENV": "production", **env})
+    assert config.production
+    # A second run keeps the secrets a running deployment uses.
+    subprocess.run([str(script)], check=True, capture_output=True)
+    assert (
+        dict(
+            line.split("=", 1) for line in (tmp_path / ".env").read_text().splitlines()
+        )
+        == env
+    )
