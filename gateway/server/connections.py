@@ -17,6 +17,8 @@ each of these:
   not timed: only the reading of the request is.
 - `max_header_bytes`: a request line plus headers larger than this gets a 431
   (httptools itself has no limit).
+- `max_websocket_message_bytes`: uvicorn's `ws_max_size`; a larger message ends
+  the websocket with close code 1009.
 
 Each refusal is a GraphQL-shaped JSON error with `extensions.code` (REQUEST_TIMEOUT,
 REQUEST_HEADER_FIELDS_TOO_LARGE) and `connection: close`.
@@ -70,6 +72,9 @@ class ServerLimits:
     # Request line plus headers. Unfinished ones are measured per read, so they may
     # overshoot by one read (<= 256 KiB) before the 431.
     max_header_bytes: int = 32 * 1024
+    # A websocket message, after decompression; a larger one closes the socket
+    # (1009) before it is buffered whole. uvicorn's own default is 16 MiB.
+    max_websocket_message_bytes: int = 1024 * 1024
     # Connections the kernel queues before the server accepts them.
     backlog: int = 2048
     # On shutdown, how long open responses (SSE streams) may run before being cut.
@@ -95,6 +100,7 @@ def server_config(
         port=port,
         log_level=log_level,
         http=_protocol_for(limits),
+        ws_max_size=limits.max_websocket_message_bytes,
         backlog=limits.backlog,
         # uvicorn waits in whole seconds; round up so a limit is never shortened.
         timeout_graceful_shutdown=math.ceil(limits.shutdown_timeout),

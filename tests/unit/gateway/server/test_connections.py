@@ -15,13 +15,17 @@ import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
-from starlette.routing import Route
+from starlette.routing import Route, WebSocketRoute
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+from websockets.asyncio.client import connect
+from websockets.exceptions import ConnectionClosedError
 
 from gateway.server.connections import ServerLimits, server_config
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
+
+    from starlette.websockets import WebSocket
 
 # Short enough for a quick suite, long enough that a loaded machine does not trip it.
 FAST = ServerLimits(header_timeout=0.3, body_timeout=0.3, keepalive_timeout=0.3)
@@ -36,7 +40,8 @@ POST_HEAD = (
 
 
 class Recorder:
-    """An app that echoes POST bodies and notes what reached it."""
+    """An app that echoes POST bodies (noting what reached it) and websocket
+    messages."""
 
     def __init__(self) -> None:
         self.requests = 0
@@ -55,10 +60,16 @@ class Recorder:
         async def early(request: Request) -> Response:
             return Response(b"answered before the body")
 
+        async def echo_websocket(websocket: WebSocket) -> None:
+            await websocket.accept()
+            async for text in websocket.iter_text():
+                await websocket.send_text(text)
+
         return Starlette(
             routes=[
                 Route("/echo", echo, methods=["GET", "POST"]),
                 Route("/early", early, methods=["POST"]),
+                WebSocketRoute("/ws", echo_websocket),
             ]
         )
 
@@ -124,11 +135,14 @@ def test_every_limit_must_be_positive(field: str) -> None:
 
 
 def test_server_config_carries_the_limits_to_uvicorn() -> None:
-    limits = ServerLimits(backlog=64, shutdown_timeout=2.5)
+    limits = ServerLimits(
+        backlog=64, shutdown_timeout=2.5, max_websocket_message_bytes=4096
+    )
     config = server_config(
         Recorder().app(), host="127.0.0.1", port=0, log_level="info", limits=limits
     )
     assert config.backlog == 64
+    assert config.ws_max_size == 4096
     assert config.timeout_graceful_shutdown == 3
     assert isinstance(config.http, type)
     assert issubclass(config.http, HttpToolsProtocol)
@@ -249,3 +263,16 @@ async def test_a_connection_over_the_cap_is_closed_and_its_slot_comes_back(
     # Reached twice (the holder, then the retry), warned once.
     assert [r.levelname for r in warnings] == ["WARNING"]
     assert "max_connections=1" in warnings[0].getMessage()
+
+
+async def test_a_websocket_message_over_the_limit_closes_the_socket_with_1009() -> None:
+    limits = dataclasses.replace(FAST, max_websocket_message_bytes=1024)
+    async with serving(limits, Recorder()) as port:
+        async with connect(f"ws://127.0.0.1:{port}/ws") as ws:
+            await ws.send("a" * 1024)
+            assert await ws.recv() == "a" * 1024
+            await ws.send("a" * 1025)
+            with pytest.raises(ConnectionClosedError) as closed:
+                await asyncio.wait_for(ws.recv(), 5)
+    assert closed.value.rcvd is not None
+    assert closed.value.rcvd.code == 1009
