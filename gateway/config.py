@@ -75,6 +75,12 @@ class ServerConfig:
     header_timeout: float = 10.0
     body_timeout: float = 30.0
     keepalive_timeout: float = 5.0
+    # A larger request line plus headers gets 431.
+    max_header_bytes: int = 32 * 1024
+    # Connections the kernel queues before they are accepted.
+    backlog: int = 2048
+    # On SIGTERM, how long open responses (SSE streams included) may go on.
+    shutdown_timeout: float = 10.0
     # The deadline of one request: planning plus every subgraph fetch.
     request_timeout: float = 60.0
 
@@ -134,8 +140,10 @@ class CsrfConfig:
 class PlanningConfig:
     """The work one cold plan may do before it is refused."""
 
-    max_steps: int = 200_000
-    max_seconds: float = 2.0
+    # Steps as gateway/planner/budget.py counts them (1-3 us each); the seconds also
+    # bound how long one cold plan holds the event loop.
+    max_steps: int = 500_000
+    max_seconds: float = 1.0
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,6 +20,7 @@ from __future__ import annotations
 import enum
 import logging
 import random
+import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -28,6 +29,7 @@ from graphql.execution.values import get_variable_values
 
 from ..errors import AgoraError
 from ..execution import Projection
+from ..planner import PlanningBudget, PlanningBudgetExceeded, PlanningLimit
 from ..policy import (
     CostModel,
     LimitsMode,
@@ -75,6 +77,7 @@ class PlanOperation(Protocol):
         operation_name: str | None,
         *,
         override_labels: frozenset[str] = ...,
+        budget: PlanningBudget | None = ...,
     ) -> QueryPlan: ...
 
 
@@ -175,8 +178,9 @@ class RequestPipeline:
     ) -> PreparedRequest | Refusal:
         """Check `data` for `caller` and plan it; never raises for bad input.
 
-        `deadline` (event loop time) bounds a cold plan as well as the planning
-        budget does; `explain_header` is a transport's own way to ask for the plan.
+        `deadline` (`time.monotonic()` seconds) bounds a cold plan as well as the
+        planning budget does; `explain_header` is a transport's own way to ask for
+        the plan.
         """
         if not data.query:
             return Refusal.of("The request has no 'query' string.", BAD_REQUEST)
@@ -244,10 +248,20 @@ class RequestPipeline:
             return Refusal(authorized.errors, 200, data_null=True)
         labels = self._labels()
         planned = self._plan(
-            parsed.key, authorized, operation, data.operation_name, labels
+            parsed.key, authorized, operation, data.operation_name, labels, deadline
         )
         if planned.plan is None:
             error = planned.error
+            if isinstance(error, PlanningBudgetExceeded):
+                # The operation's fault, like a limit: refused, nothing executed.
+                limit = error.exceeded.value
+                budget = graphql_error(
+                    error.message,
+                    error.code,
+                    limit={limit: error.limit},
+                    measured=error.measured,
+                )
+                return Refusal((budget,))
             assert error is not None
             coded = graphql_error(error.message, error.code)
             return Refusal((coded,), 200, data_null=True)
@@ -347,25 +361,50 @@ class RequestPipeline:
         operation: _Operation,
         operation_name: str | None,
         labels: frozenset[str],
+        deadline: float | None,
     ) -> _Planned:
         cache_key = (key, operation_name, labels, authorized.removed)
         planned = self._plans.get(cache_key)
-        if planned is None:
-            document = authorized.document or operation.document
-            try:
-                plan = self.plan_operation(
-                    self.supergraph,
-                    document,
-                    operation_name,
-                    override_labels=labels,
-                )
-            except AgoraError as error:
-                planned = _Planned(None, error)
-            else:
-                planned = _Planned(plan, None)
-                self.plans_built += 1
-            self._plans.put(cache_key, planned)
+        if planned is not None:
+            return planned
+        document = authorized.document or operation.document
+        budget = self._budget(deadline)
+        try:
+            plan = self.plan_operation(
+                self.supergraph,
+                document,
+                operation_name,
+                override_labels=labels,
+                budget=budget,
+            )
+        except AgoraError as error:
+            planned = _Planned(None, error)
+            if _ran_out_of_request_time(
+                error, budget, self.config.planning.max_seconds
+            ):
+                return planned  # this request's deadline, not the operation's size
+        else:
+            planned = _Planned(plan, None)
+            self.plans_built += 1
+        self._plans.put(cache_key, planned)
         return planned
+
+    def _budget(self, deadline: float | None) -> PlanningBudget:
+        planning = self.config.planning
+        seconds = planning.max_seconds
+        if deadline is not None:
+            seconds = max(0.0, min(seconds, deadline - time.monotonic()))
+        return PlanningBudget(max_steps=planning.max_steps, max_seconds=seconds)
+
+
+def _ran_out_of_request_time(
+    error: AgoraError, budget: PlanningBudget, configured: float
+) -> bool:
+    return (
+        isinstance(error, PlanningBudgetExceeded)
+        and error.exceeded is PlanningLimit.MAX_SECONDS
+        and budget.max_seconds < configured
+    )
 
 
 def _measure(document: DocumentNode, operation_name: str | None) -> _Shape | Refusal:

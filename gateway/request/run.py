@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from typing import TYPE_CHECKING
 
 from ..execution import execute_plan
@@ -29,11 +30,11 @@ async def run_request(
     deadline: float,
 ) -> JSONObject | Refusal:
     """The response of `prepared` (with an error for each unauthorized field it
-    left out), or a GATEWAY_TIMEOUT Refusal (504) when the deadline (event loop
-    time) passes first."""
+    left out), or a GATEWAY_TIMEOUT Refusal (504) when the deadline
+    (`time.monotonic()` seconds) passes first."""
     caller = prepared.caller
     try:
-        async with asyncio.timeout_at(deadline):
+        async with asyncio.timeout(max(0.0, deadline - time.monotonic())):
             body = await execute_plan(
                 prepared.plan,
                 prepared.projection,

@@ -10,11 +10,12 @@ it, and a whole request (planning and every fetch) ends at its deadline.
 
 from __future__ import annotations
 
-import asyncio
 import logging
+import time
 from typing import TYPE_CHECKING
 
 import orjson
+from starlette.requests import ClientDisconnect
 from starlette.responses import HTMLResponse, Response
 
 from ..request import Refusal, Via, identify, read_http_request, run_request
@@ -73,6 +74,9 @@ class GraphQLEndpoint:
             return await self._handle(request, media_type)
         except Refusal as refusal:
             return refused(refusal, media_type or APPLICATION_JSON)
+        except ClientDisconnect:
+            # Gone mid-body (or cut off by the body timeout): nobody reads this.
+            return Response(status_code=499)
         except Exception:
             # A gateway bug: logged with its traceback, answered without one.
             logger.exception("request to /graphql failed")
@@ -88,8 +92,7 @@ class GraphQLEndpoint:
 
     async def _handle(self, request: Request, media_type: str) -> Response:
         config = self.config
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + config.server.request_timeout
+        deadline = time.monotonic() + config.server.request_timeout
         read = await read_http_request(
             request, max_body_bytes=config.max_body_bytes, csrf=config.csrf
         )

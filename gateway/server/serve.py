@@ -20,6 +20,11 @@ def server_limits(config: GatewayConfig) -> ServerLimits:
         header_timeout=server.header_timeout,
         body_timeout=server.body_timeout,
         keepalive_timeout=server.keepalive_timeout,
+        max_header_bytes=server.max_header_bytes,
+        # A websocket message is a request too: the body limit holds for it.
+        max_websocket_message_bytes=config.max_body_bytes,
+        backlog=server.backlog,
+        shutdown_timeout=server.shutdown_timeout,
     )
 
 

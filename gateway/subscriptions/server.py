@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from typing import TYPE_CHECKING, Any
 
 import orjson
@@ -130,8 +131,7 @@ class SubscriptionServer:
     async def _run_once(
         self, prepared: PreparedRequest, subscriber: Subscriber
     ) -> None:
-        deadline = asyncio.get_running_loop().time()
-        deadline += self.config.server.request_timeout
+        deadline = time.monotonic() + self.config.server.request_timeout
         response = await run_request(
             prepared,
             self.fetch_transports,

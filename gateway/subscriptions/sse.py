@@ -16,6 +16,7 @@ import time
 from typing import TYPE_CHECKING
 
 import orjson
+from starlette.requests import ClientDisconnect
 from starlette.responses import Response, StreamingResponse
 
 from ..policy import TokenExpired
@@ -85,6 +86,8 @@ async def serve_event_stream(server: SubscriptionServer, request: Request) -> Re
         )
         if isinstance(prepared, Refusal):
             raise prepared
+    except ClientDisconnect:
+        return Response(status_code=499)  # gone mid-body: nobody reads this
     except Refusal as refusal:
         # Not a stream: a plain GraphQL response whose status says why.
         status = refusal.status_for(graphql_response_json=True)

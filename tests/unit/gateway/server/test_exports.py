@@ -7,7 +7,12 @@ import inspect
 
 import pytest
 
-PACKAGES = ["gateway.execution", "gateway.transport", "gateway.server"]
+PACKAGES = [
+    "gateway.execution",
+    "gateway.request",
+    "gateway.server",
+    "gateway.transport",
+]
 
 
 @pytest.mark.parametrize("name", PACKAGES)
