@@ -10,10 +10,13 @@ A step is one unit of planning work whose cost does not grow with the operation:
   document visited, and one selection of a fragment's expansion merged where it is
   spread;
 - the walk: one selection placed into a fetch, one selection weighed when choosing
-  the subgraph to fetch from or jump to (the paths tried), one response key a
-  nested fragment inherits;
-- optimisation: one pair of fetches compared, one fetch of the graph re-ordered;
-- plan building: one fetch turned into a plan node.
+  the subgraph to fetch from or jump to (the paths tried), one subgraph considered
+  for a jump, one response key a nested fragment inherits; a jump itself (an
+  entity fetch made or joined, with its key and requirements) counts JUMP_STEPS;
+- optimisation: one fetch of the graph per pass, and per pair of sibling fetches
+  compared one per fetch of the graph (the comparison walks it);
+- plan building: a fetch turned into a plan node counts FETCH_STEPS and one per
+  line of its operation; one per fetch and wave when ordering them.
 The clock is read every `CLOCK_EVERY` steps and between stages, so planning stops
 within a millisecond of `max_seconds`, or one pause of the garbage collector (up to
 0.1 s when an operation has made hundreds of thousands of objects).
@@ -30,18 +33,23 @@ from .errors import PlanningBudgetExceeded, PlanningLimit
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-__all__ = ["BudgetMeter", "PlanningBudget"]
+__all__ = ["FETCH_STEPS", "JUMP_STEPS", "BudgetMeter", "PlanningBudget"]
 
-# The operations of the planner tests take at most about 600 steps and the
-# benchmark operations under scripts/bench under 100; a 99 KB operation selecting
+# The operations of the planner tests take at most about 2,000 steps and the
+# benchmark operations under scripts/bench under 300; a 99 KB operation selecting
 # every field of schema/supergraph.graphql three levels deep under 119 aliased root
-# fields (465 fetches) takes 147,000 steps and 0.15-0.35 s cold. A step costs 1 to
-# 3 microseconds (more when the garbage collector runs), so 500,000 steps is about
-# a second: room for three such operations, and the same refusal on every machine.
-DEFAULT_MAX_STEPS = 500_000
+# fields (465 fetches) takes 91,000 steps and 0.15-0.35 s cold. A step costs about
+# 3 microseconds, so 300,000 steps is about a second: room for three such
+# operations, and the same refusal on every machine.
+DEFAULT_MAX_STEPS = 300_000
 # Three times the cold plan of that operation on a loaded machine: the longest one
 # plan may hold the event loop (plus at most one garbage-collector pause).
 DEFAULT_MAX_SECONDS = 1.0
+# What a jump and a fetch node cost, in steps: measured against placing selections
+# (about 3 microseconds each), a jump takes about 70 and building a fetch node
+# about 30 plus its printing.
+JUMP_STEPS = 20
+FETCH_STEPS = 10
 # Steps between two readings of the clock (a reading costs less than one step).
 CLOCK_EVERY = 128
 

@@ -24,7 +24,7 @@ from ..errors import PlanningError
 from ._field_conflicts import alias_conflicting_fields
 from ._print import print_operation
 from ._selections import FieldSel, FragmentSel, Sel
-from .budget import PlanningBudget
+from .budget import FETCH_STEPS, PlanningBudget
 from .fetch_graph import wave_depths
 from .plan import (
     ConditionNode,
@@ -63,8 +63,9 @@ def build_query_plan(
     graph: FetchGraph,
     meter: BudgetMeter | None = None,
 ) -> QueryPlan:
-    """Order the steps of `graph` into a QueryPlan for `operation`; `meter` counts a
-    step per fetch made into a plan node (PlanningBudgetExceeded when it runs out)."""
+    """Order the steps of `graph` into a QueryPlan for `operation`; `meter` counts
+    the fetches made into plan nodes and the lines of their operations
+    (PlanningBudgetExceeded when it runs out)."""
     steps = [s for s in graph.steps if _has_selections(s)]
     if not steps:
         return QueryPlan(node=None)
@@ -155,7 +156,7 @@ class _FetchPrinter:
         return node
 
     def fetch(self, step: FetchStep) -> FetchNode:
-        self.meter.tick()
+        self.meter.tick(FETCH_STEPS)
         needs_typename = self._needs_typename(step.subgraph)
         if step.is_entity:
             fragments: list[Sel] = []
@@ -210,6 +211,7 @@ class _FetchPrinter:
         text, usages = print_operation(
             kind, name, selections, needs_typename, declare, heads
         )
+        self.meter.tick(text.count("\n"))
         schema = self.supergraph.schema
         context_values = tuple(
             ContextValue(variable, levels, _requires(selection, schema))

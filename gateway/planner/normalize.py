@@ -189,9 +189,10 @@ class _Normalizer:
     ) -> list[Sel]:
         """The selections of `selection_set` that `scope` lacks (added to it)."""
         result: list[Sel] = []
-        for node in selection_set.selections if selection_set else ():
-            self.meter.tick()
-            directives = _conditions(node.directives or ())
+        nodes = selection_set.selections if selection_set else ()
+        self.meter.tick(len(nodes))
+        for node in nodes:
+            directives = _conditions(node.directives) if node.directives else ()
             if directives is None:
                 continue  # statically skipped
             if isinstance(node, FieldNode):
@@ -248,8 +249,8 @@ class _Normalizer:
         """Copies of what `scope` lacks of `selections` (normalized, on the same
         parent type), added to it."""
         result: list[Sel] = []
+        self.meter.tick(len(selections))
         for sel in selections:
-            self.meter.tick()
             if isinstance(sel, FieldSel):
                 copy = sel.shell()
                 new, child = self._field_scope(copy, scope)

@@ -29,8 +29,8 @@ def merge_sibling_steps(
     """Merge mergeable sibling entity steps of `graph` in place, until none is left.
 
     A merged-away step is left empty and no step depends on it any more. `meter`
-    counts a step per pair of steps compared and per step re-ordered; raises
-    PlanningBudgetExceeded when it runs out.
+    counts a step per step of the graph looked at and per pair of siblings
+    compared; raises PlanningBudgetExceeded when it runs out.
     """
     if operation_kind == "mutation":
         return
@@ -38,16 +38,23 @@ def merge_sibling_steps(
     merged = True
     while merged:
         merged = False
-        live = [s for s in graph.steps if s.is_entity and _live(s)]
         meter.tick(len(graph.steps))
         longest = max(
             wave_depths([s for s in graph.steps if _live(s)]).values(), default=0
         )
-        for i, first in enumerate(live):
-            meter.tick(len(live) - i)
-            for second in live[i + 1 :]:
-                if not _siblings(first, second):
-                    continue
+        # Only siblings can merge: each step is compared with the later steps of
+        # its group, in the graph's order (comparing all pairs was quadratic).
+        groups: dict[tuple[str, tuple[str, ...]], list[FetchStep]] = {}
+        # Step id -> its group and the position after it there.
+        places: dict[int, tuple[list[FetchStep], int]] = {}
+        for step in graph.steps:
+            if step.is_entity and step.condition is None and _live(step):
+                group = groups.setdefault((step.subgraph, step.response_path), [])
+                group.append(step)
+                places[step.id] = (group, len(group))
+        for first in graph.steps:
+            group, after = places.get(first.id, ([], 0))
+            for second in group[after:]:
                 meter.tick(len(graph.steps))
                 if _reaches(graph, first, second) or _reaches(graph, second, first):
                     continue
@@ -64,15 +71,6 @@ def _live(step: FetchStep) -> bool:
     if step.is_entity:
         return any(step.entity_selections.values())
     return bool(step.root_selections)
-
-
-def _siblings(first: FetchStep, second: FetchStep) -> bool:
-    return (
-        first.subgraph == second.subgraph
-        and first.response_path == second.response_path
-        and first.condition is None
-        and second.condition is None
-    )
 
 
 def _reaches(graph: FetchGraph, start: FetchStep, goal: FetchStep) -> bool:

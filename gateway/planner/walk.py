@@ -39,7 +39,7 @@ from graphql import (
 
 from ..errors import PlanningError
 from ._selections import FieldSel, FragmentSel, Sel, SelectionIndex
-from .budget import PlanningBudget
+from .budget import JUMP_STEPS, PlanningBudget
 from .fetch_graph import FetchGraph, FetchStep
 from .plan import KeyRenamer, ValueSetter
 from .query_graph import Provided, QueryGraph, merge_selection_sets
@@ -445,7 +445,7 @@ class _Walk:
                 step, parent, sel, source.context_arguments, path
             )
             deps |= context_deps
-        child, _ = self.graph.entity_step(step, subgraph, path, deps | key_deps)
+        child, _ = self._entity_step(step, subgraph, path, deps | key_deps)
         child.context_values.update(contexts)
         self._record(child)
         if key_representation is None:
@@ -722,7 +722,7 @@ class _Walk:
             if key is None:
                 continue
             origin = self.graph.steps[step.depends_on[0]]
-            sibling, _ = self.graph.entity_step(
+            sibling, _ = self._entity_step(
                 origin, subgraph, frame.path, frozenset(step.depends_on)
             )
             self._record(sibling)
@@ -950,7 +950,7 @@ class _Walk:
                 deps, required, renames = self._fetch_required(
                     step, parent, source.requires_selection_set, target, path
                 )
-            child, _ = self.graph.entity_step(step, other, path, deps)
+            child, _ = self._entity_step(step, other, path, deps)
             self._record(child)
             members = self.sg.possible_types(parent, subgraph)
             representation = self._add_key(
@@ -1001,7 +1001,7 @@ class _Walk:
             )
             if key is None:
                 continue
-            child, _ = self.graph.entity_step(step, other, path)
+            child, _ = self._entity_step(step, other, path)
             self._record(child)
             representation = self._add_key(
                 step, parent, key.selection_set, target, child
@@ -1016,6 +1016,17 @@ class _Walk:
             f"No subgraph defines interface '{parent}' with a key reachable from the "
             f"@interfaceObject in '{subgraph}'."
         )
+
+    def _entity_step(
+        self,
+        parent: FetchStep,
+        subgraph: str,
+        response_path: tuple[str, ...],
+        depends_on: frozenset[int] = frozenset(),
+    ) -> tuple[FetchStep, bool]:
+        """`self.graph.entity_step(...)`, counted as a jump (budget.py)."""
+        self.meter.tick(JUMP_STEPS)
+        return self.graph.entity_step(parent, subgraph, response_path, depends_on)
 
     def _record(self, step: FetchStep) -> None:
         for recorder in self._recorders:

@@ -156,9 +156,11 @@ def test_a_later_selection_keeps_only_what_it_adds() -> None:
 
 
 def test_eight_thousand_aliases_of_one_field_plan_in_linear_steps() -> None:
+    # About five steps an alias: normalised, placed, printed (a linear search
+    # per placed field made this quadratic).
     aliases = " ".join(f"a{i}: id" for i in range(8_000))
     result = _plan(
-        agora(), f"{{ me {{ {aliases} }} }}", PlanningBudget(max_steps=40_000)
+        agora(), f"{{ me {{ {aliases} }} }}", PlanningBudget(max_steps=50_000)
     )
     assert str(result).count(": id\n") == 8_000
 
