@@ -155,6 +155,38 @@ def test_a_later_selection_keeps_only_what_it_adds() -> None:
     assert _plan(agora(), repeated) == _plan(agora(), plain)
 
 
+def test_a_condition_already_in_force_is_left_out_below_it() -> None:
+    nested = (
+        "query ($v: Boolean!) { me { ... @skip(if: $v) { id "
+        "... @skip(if: $v) { displayName } } "
+        "tenant @include(if: $v) { ... @include(if: $v) { name } } } }"
+    )
+    plain = (
+        "query ($v: Boolean!) { me { ... @skip(if: $v) { id displayName } "
+        "tenant @include(if: $v) { name } } }"
+    )
+    assert _plan(agora(), nested) == _plan(agora(), plain)
+
+
+def test_selections_under_different_conditions_are_kept_apart() -> None:
+    query = (
+        "query ($a: Boolean!, $b: Boolean!) { me { ... @include(if: $a) { id } "
+        "... @include(if: $b) { id } ... @include(if: $a) { id } } }"
+    )
+    operation = str(_plan(agora(), query))
+    assert operation.count("@include(if: $a)") == 1
+    assert operation.count("@include(if: $b)") == 1
+
+
+def test_fields_of_one_name_with_other_arguments_are_not_merged() -> None:
+    query = (
+        '{ a: user(id: "1") { id } b: user(id: "2") { id } '
+        'a: user(id: "1") { displayName } }'
+    )
+    plain = '{ a: user(id: "1") { id displayName } b: user(id: "2") { id } }'
+    assert _plan(agora(), query) == _plan(agora(), plain)
+
+
 def test_eight_thousand_aliases_of_one_field_plan_in_linear_steps() -> None:
     # About five steps an alias: normalised, placed, printed (a linear search
     # per placed field made this quadratic).
