@@ -5,7 +5,8 @@ HTTP/1.1 keep-alive. They must never be the bottleneck of the bench, so a reques
 executed by graphql-core once and its response bytes are kept, keyed by the request
 body: gateways send the same query text and representations on every request, so all
 later requests are a dictionary look-up. GET /stats reports hits and misses, which tells
-whether a gateway defeated the cache.
+whether a gateway defeated the cache, and how many requests carried a caller's identity
+(a non-empty `x-agora-user-id`, as Agora's gateway sends for a verified token).
 
 Run: python fixture_server.py [--host 127.0.0.1] [--port-base 43101]
 """
@@ -36,6 +37,8 @@ JSON = Any
 EntityResolver = Callable[[dict[str, JSON]], JSON]
 
 DEFAULT_PORT_BASE = 43101
+# The header Agora's gateway names a verified caller in (gateway/policy/identity.py).
+IDENTITY_HEADER = b"x-agora-user-id"
 # Bounded so a gateway that varies its bodies cannot grow the process without limit.
 CACHE_LIMIT = 4096
 
@@ -62,6 +65,8 @@ class Subgraph:
     responses: dict[bytes, bytes] = field(default_factory=dict)
     hits: int = 0
     misses: int = 0
+    # Requests that named a user in x-agora-user-id.
+    identified: int = 0
 
     def __post_init__(self) -> None:
         self.schema = build_subgraph_schema(self.sdl, tuple(self.entities))
@@ -210,6 +215,7 @@ class SubgraphProtocol(asyncio.Protocol):
         self.transport: asyncio.Transport | None = None
         self.url = b""
         self.body: list[bytes] = []
+        self.identified = False
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = transport  # type: ignore[assignment]  # a stream transport
@@ -228,6 +234,11 @@ class SubgraphProtocol(asyncio.Protocol):
     def on_message_begin(self) -> None:
         self.url = b""
         self.body = []
+        self.identified = False
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        if value and name.lower() == IDENTITY_HEADER:
+            self.identified = True
 
     def on_url(self, url: bytes) -> None:
         self.url += url
@@ -241,10 +252,16 @@ class SubgraphProtocol(asyncio.Protocol):
         keep_alive = self.parser.should_keep_alive()
         method = self.parser.get_method()
         if method == b"POST":
+            if self.identified:
+                self.subgraph.identified += 1
             payload = self.subgraph.respond(b"".join(self.body))
             reply = _response(b"200 OK", b"application/json", payload, keep_alive)
         elif self.url.startswith(b"/stats"):
-            stats = {"hits": self.subgraph.hits, "misses": self.subgraph.misses}
+            stats = {
+                "hits": self.subgraph.hits,
+                "misses": self.subgraph.misses,
+                "identified": self.subgraph.identified,
+            }
             reply = _response(
                 b"200 OK", b"application/json", orjson.dumps(stats), keep_alive
             )

@@ -140,7 +140,7 @@ async def exchange(port: int, raw_requests: bytes, responses: int) -> list[bytes
     return bodies
 
 
-async def test_http_keeps_the_connection_alive_and_reads_chunked_bodies(
+async def test_http_keeps_alive_reads_chunked_bodies_and_counts_identified_requests(
     port_base: int,
 ) -> None:
     base = port_base
@@ -152,7 +152,8 @@ async def test_http_keeps_the_connection_alive_and_reads_chunked_bodies(
             b"Content-Length: " + str(len(body)).encode() + b"\r\n\r\n" + body
         )
         chunked = (
-            b"POST /graphql HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+            b"POST /graphql HTTP/1.1\r\nHost: x\r\nX-Agora-User-Id: u1\r\n"
+            b"Transfer-Encoding: chunked\r\n\r\n"
             + f"{len(body[:10]):x}\r\n".encode()
             + body[:10]
             + b"\r\n"
@@ -165,7 +166,7 @@ async def test_http_keeps_the_connection_alive_and_reads_chunked_bodies(
         assert [orjson.loads(answer) for answer in answers] == [
             expected_me(),
             expected_me(),
-            {"hits": 1, "misses": 1},
+            {"hits": 1, "misses": 1, "identified": 1},
         ]
     finally:
         for server in servers:
