@@ -9,6 +9,10 @@ import signal
 import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
 
 # How long a process may take to exit after SIGTERM before it gets SIGKILL.
 STOP_GRACE_SECONDS = 5.0
@@ -22,10 +26,16 @@ class Processes:
     running: list[subprocess.Popen[bytes]] = field(default_factory=list)
 
     def start(
-        self, command: tuple[str, ...], cwd: Path, log: Path
+        self,
+        command: tuple[str, ...],
+        cwd: Path,
+        log: Path,
+        environment: Mapping[str, str] | None = None,
     ) -> subprocess.Popen[bytes]:
+        """Start command with `environment` (default: ours) and its output in log."""
         log.parent.mkdir(parents=True, exist_ok=True)
-        env = {**os.environ, "NODE_ENV": "production", "PYTHONUNBUFFERED": "1"}
+        base = os.environ if environment is None else environment
+        env = {**base, "NODE_ENV": "production", "PYTHONUNBUFFERED": "1"}
         with log.open("wb") as out:
             process = subprocess.Popen(
                 command,

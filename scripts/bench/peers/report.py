@@ -1,4 +1,5 @@
-"""Summing up timed windows, Agora's ratios to the peers, and the printed table."""
+"""Summing up timed windows, Agora's ratios to the peers and between its variants,
+and the printed table."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ from typing import Any
 JSON = Any
 
 OURS = "agora"
+# Agora under a configuration file of its own: `agora:bare`, `agora:production`.
+VARIANT_PREFIX = "agora:"
 PEER_PACKAGES = ("@apollo/gateway", "@apollo/server", "@graphql-hive/gateway")
 
 MEDIAN_KEYS = (
@@ -19,6 +22,7 @@ MEDIAN_KEYS = (
     "gateway_cpu_percent",
     "subgraphs_cpu_percent",
     "subgraph_requests_per_operation",
+    "subgraph_identified_share",
 )
 
 
@@ -49,22 +53,56 @@ def median_window(windows: list[JSON]) -> JSON:
 RATIO_KEYS = ("rps", "requests_per_cpu_second", "p50_ms", "p99_ms", "peak_rss_mib")
 
 
+def is_agora(name: str) -> bool:
+    """Whether a gateway name is Agora's (plain or under one of its configurations)."""
+    return name == OURS or name.startswith(VARIANT_PREFIX)
+
+
 def ratios(results: JSON) -> JSON:
-    """Agora's figures divided by each measured peer's (rps > 1 and latency < 1 are
-    better for Agora)."""
-    ours = results.get(OURS)
-    if not ours or "rps" not in ours:
-        return {}
+    """Each measured Agora gateway's figures divided by each measured peer's, keyed
+    `agora/apollo`, `agora:production/hive`, ... (rps > 1 and latency < 1 are better
+    for Agora)."""
+    measured = [name for name, result in results.items() if "rps" in result]
     out: JSON = {}
-    for name, theirs in results.items():
-        if name == OURS or "rps" not in theirs:
-            continue
-        out[name] = {key: _ratio(ours.get(key), theirs.get(key)) for key in RATIO_KEYS}
+    for ours in filter(is_agora, measured):
+        for peer in measured:
+            if not is_agora(peer):
+                out[f"{ours}/{peer}"] = _ratios(results[ours], results[peer])
     return out
 
 
+def variant_ratios(results: JSON) -> JSON:
+    """Each Agora variant's figures divided by the first variant's (the baseline),
+    keyed `production/bare`, with what the variant costs in % of the baseline's rps
+    and of its requests per CPU second (negative when it serves more)."""
+    variants = [name for name in results if name.startswith(VARIANT_PREFIX)]
+    if not variants or "rps" not in results[variants[0]]:
+        return {}
+    baseline = variants[0]
+    out: JSON = {}
+    for name in variants[1:]:
+        if "rps" not in results[name]:
+            continue
+        figures = _ratios(results[name], results[baseline])
+        for key, cost in (("rps", "rps_cost_percent"),
+                          ("requests_per_cpu_second", "cpu_cost_percent")):  # fmt: skip
+            ratio = figures[key]
+            figures[cost] = None if ratio is None else round(100 * (1 - ratio), 1)
+        label = f"{_short(name)}/{_short(baseline)}"
+        out[label] = figures
+    return out
+
+
+def _short(name: str) -> str:
+    return name.removeprefix(VARIANT_PREFIX)
+
+
+def _ratios(ours: JSON, theirs: JSON) -> JSON:
+    return {key: _ratio(ours.get(key), theirs.get(key)) for key in RATIO_KEYS}
+
+
 def _ratio(ours: float | None, theirs: float | None) -> float | None:
-    return round(ours / theirs, 3) if ours and theirs else None
+    return round(ours / theirs, 4) if ours and theirs else None
 
 
 def render_table(report: JSON) -> str:
@@ -78,14 +116,20 @@ def render_table(report: JSON) -> str:
         f"on {report['machine']['cpus']} CPUs",
         "  " + _describe_versions(report.get("versions", {})),
     ]
+    if settings.get("authorization"):
+        lines.append(f"  every request: Authorization: {settings['authorization']}")
+    for name, gateway in report["results"]["gateways"].items():
+        if name.startswith(VARIANT_PREFIX):
+            lines.append(f"  {name}: {gateway['label']}")
     for name, gateway in report["results"]["gateways"].items():
         if gateway.get("status") != "ran":
             last = (gateway.get("log_tail") or "").strip().splitlines()[-1:] or [""]
             lines.append(f"  {name}: {gateway.get('status')}")
             lines.append(f"    last log line: {last[0][:300]}")
             lines.append(f"    log: {gateway['log']}")
+    width = max([8, *map(len, report["results"]["gateways"])])
     header = (
-        f"  {'gateway':<8} {'check':<6} {'rps':>9} {'spread':>6} {'p50 ms':>8} "
+        f"  {'gateway':<{width}} {'check':<6} {'rps':>9} {'spread':>6} {'p50 ms':>8} "
         f"{'p99 ms':>8} "
         f"{'RSS MiB':>8} {'gw CPU%':>8} {'req/CPUs':>8} {'sg CPU%':>8} "
         f"{'fetch/op':>8} {'errors':>6}"
@@ -95,17 +139,18 @@ def render_table(report: JSON) -> str:
         for name, result in operation["results"].items():
             if not result["check"]["ok"]:
                 check = result["check"]
-                lines.append(f"  {name:<8} WRONG  {check['problem']}")
+                lines.append(f"  {name:<{width}} WRONG  {check['problem']}")
                 lines.append(f"    returned: {check['returned'][:300]}")
                 continue
             if "rps" not in result:
-                lines.append(f"  {name:<8} FAILED {result.get('failure', '?')[:300]}")
+                failure = result.get("failure", "?")[:300]
+                lines.append(f"  {name:<{width}} FAILED {failure}")
                 continue
             check = "ok" if result["check_after"]["ok"] else "WRONG*"
             if "failure" in result:
                 check = "FAIL*"
             lines.append(
-                f"  {name:<8} {check:<6} {result['rps']:>9.1f} "
+                f"  {name:<{width}} {check:<6} {result['rps']:>9.1f} "
                 f"{_spread(result.get('rps_spread_percent')):>6} "
                 f"{result['p50_ms']:>8.2f} {result['p99_ms']:>8.2f} "
                 f"{result['peak_rss_mib']:>8.1f} "
@@ -115,16 +160,25 @@ def render_table(report: JSON) -> str:
                 f"{result.get('subgraph_requests_per_operation', '?'):>8} "
                 f"{result['errors']:>6}"
             )
-        for peer, ratio in operation["ratios"].items():
+        for label, ratio in operation.get("variant_ratios", {}).items():
             lines.append(
-                f"  {OURS}/{peer}: rps x{_fmt(ratio['rps'])}  "
+                f"  {label}: rps x{_fmt(ratio['rps'], 3)} "
+                f"({_cost(ratio['rps_cost_percent'])})  "
+                f"req/CPUs x{_fmt(ratio['requests_per_cpu_second'], 3)} "
+                f"({_cost(ratio['cpu_cost_percent'])})  "
+                f"p50 x{_fmt(ratio['p50_ms'], 3)}  p99 x{_fmt(ratio['p99_ms'], 3)}  "
+                f"RSS x{_fmt(ratio['peak_rss_mib'], 3)}"
+            )
+        for label, ratio in operation["ratios"].items():
+            lines.append(
+                f"  {label}: rps x{_fmt(ratio['rps'])}  "
                 f"req/CPUs x{_fmt(ratio['requests_per_cpu_second'])}  "
                 f"p50 x{_fmt(ratio['p50_ms'])}  p99 x{_fmt(ratio['p99_ms'])}  "
                 f"RSS x{_fmt(ratio['peak_rss_mib'])}"
             )
-        if not operation["ratios"]:
+        if not operation["ratios"] and not operation.get("variant_ratios"):
             measured = [n for n, r in operation["results"].items() if "rps" in r]
-            why = "no peer was" if OURS in measured else f"{OURS} was not"
+            why = "no peer was" if any(map(is_agora, measured)) else f"{OURS} was not"
             lines.append(f"  no ratios: {why} measured on this operation")
     return "\n".join(lines)
 
@@ -139,6 +193,13 @@ def _describe_versions(found: JSON) -> str:
         f"{name} {found[name]}" for name in PEER_PACKAGES if name in found
     )
     return f"{agora}; node {found.get('node', '?')}; {peers}"
+
+
+def _cost(percent: float | None) -> str:
+    """A variant's cost against the baseline: `costs 2.9%`, `saves 1.0%`."""
+    if percent is None:
+        return "cost n/a"
+    return f"costs {percent:.1f}%" if percent >= 0 else f"saves {-percent:.1f}%"
 
 
 def _spread(percent: float | None) -> str:

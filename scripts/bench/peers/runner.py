@@ -5,7 +5,9 @@ answers every operation with the expected JSON; drives each with wrk at a fixed 
 of connections (warm-up, then timed windows that alternate between the gateways);
 records requests/second, p50/p99 latency, peak RSS and CPU of each gateway's process
 tree; stops everything. Prints a table with Agora's ratio to each peer and writes
-results/latest.json. See README.md.
+results/latest.json. With `--agora-config NAME=PATH` (or `--agora-variants`), Agora runs
+once per configuration file, each a gateway of its own measured in the same windows,
+and every other configuration is divided by the first. See README.md.
 """
 
 from __future__ import annotations
@@ -16,6 +18,8 @@ import fcntl
 import io
 import json
 import os
+import re
+import secrets
 import shutil
 import signal
 import socket
@@ -29,12 +33,25 @@ import urllib.request
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
+import jwt
 from correctness import check_response
 from fixture_data import Operation, load_operations
 from processes import Processes, cpu_seconds, peak_rss_mib
-from report import OURS, PEER_PACKAGES, median_window, ratios, render_table
+from report import (
+    OURS,
+    PEER_PACKAGES,
+    VARIANT_PREFIX,
+    is_agora,
+    median_window,
+    ratios,
+    render_table,
+    variant_ratios,
+)
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
 
 JSON = Any
 
@@ -48,6 +65,20 @@ SUBGRAPH_PORT_BASE = 43101
 SUBGRAPH_NAMES = ("products", "reviews", "accounts")
 GATEWAY_PORT_BASE = 43201
 GATEWAY_NAMES = ("agora", "apollo", "hive")
+# Agora under its --agora-config files: 43211, 43212, ...
+VARIANT_PORT_BASE = 43211
+MAX_VARIANTS = 9
+# `--agora-variants`: with and without the policies (README.md).
+STANDARD_VARIANTS = (("bare", HERE / "agora" / "bare.yaml"),
+                     ("production", HERE / "agora" / "production.yaml"))  # fmt: skip
+# The caller named by the token every request carries in a run with variants.
+BENCH_USER = "bench-user"
+TOKEN_LIFETIME_SECONDS = 24 * 3600
+# What Agora's gateway reads from its environment besides AGORA_GATEWAY_* (see
+# gateway/config.py): dropped, so only its configuration file and the runner set it.
+AGORA_VARIABLES = frozenset(
+    {"AGORA_ENV", "AGORA_GATEWAY_CONFIG", "HOST", "PORT", "LOG_LEVEL", "JWT_SECRET"}
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,15 +90,88 @@ class Gateway:
     command: tuple[str, ...]
     cwd: Path
     port: int
+    # The process's whole environment; None: the runner's own.
+    environment: Mapping[str, str] | None = None
 
     @property
     def url(self) -> str:
         return f"http://{HOST}:{self.port}/graphql"
 
 
-def gateways(agora_root: Path = REPO) -> dict[str, Gateway]:
-    """The three gateways by name, in the order they are measured, each on its port;
-    Agora's is run from agora_root (a directory holding its `gateway` package)."""
+@dataclass(frozen=True, slots=True)
+class AgoraVariant:
+    """Agora under one configuration file (`--agora-config NAME=PATH`)."""
+
+    name: str
+    config: Path
+
+    @property
+    def gateway_name(self) -> str:
+        return VARIANT_PREFIX + self.name
+
+
+@dataclass(frozen=True, slots=True)
+class RunSecrets:
+    """The secrets of one run with variants: every Agora variant reads them from its
+    environment, and every request carries a token signed with `jwt_secret`."""
+
+    jwt_secret: str
+    gateway_secret: str
+
+    @classmethod
+    def generate(cls) -> RunSecrets:
+        # 32 random bytes: 43 characters, over production's minimum of 32.
+        return cls(secrets.token_urlsafe(32), secrets.token_urlsafe(32))
+
+    def authorization(self, now: float | None = None) -> str:
+        """An `Authorization` value: an HS256 access token for BENCH_USER."""
+        issued = int(time.time() if now is None else now)
+        claims = {
+            "sub": BENCH_USER,
+            "type": "access",
+            "exp": issued + TOKEN_LIFETIME_SECONDS,
+        }
+        return "Bearer " + jwt.encode(claims, self.jwt_secret, algorithm="HS256")
+
+
+def parse_agora_config(text: str) -> AgoraVariant:
+    """`NAME=PATH` as given to --agora-config; raises ValueError saying why not."""
+    name, sep, path = text.partition("=")
+    if not sep or not re.fullmatch(r"[a-z0-9][a-z0-9_-]{0,15}", name):
+        raise ValueError(
+            f"expected NAME=PATH with NAME of a-z, 0-9, '-', '_' (at most 16), "
+            f"got {text!r}"
+        )
+    config = Path(path).expanduser().resolve()
+    if not config.is_file():
+        raise ValueError(f"{name}: no such file: {path}")
+    return AgoraVariant(name, config)
+
+
+def agora_environment(
+    run_secrets: RunSecrets | None, base: Mapping[str, str] | None = None
+) -> dict[str, str]:
+    """The environment of an Agora gateway: `base` (default: the runner's) without
+    anything the gateway reads as configuration, plus the run's secrets."""
+    env = {
+        name: value
+        for name, value in (os.environ if base is None else base).items()
+        if name not in AGORA_VARIABLES and not name.startswith("AGORA_GATEWAY_")
+    }
+    if run_secrets is not None:
+        env["JWT_SECRET"] = run_secrets.jwt_secret
+        env["AGORA_GATEWAY_SECRET"] = run_secrets.gateway_secret
+    return env
+
+
+def gateways(
+    agora_root: Path = REPO,
+    variants: tuple[AgoraVariant, ...] = (),
+    run_secrets: RunSecrets | None = None,
+) -> dict[str, Gateway]:
+    """Every gateway by name, in the order they are measured, each on its port: the
+    three of GATEWAY_NAMES, then Agora under each variant's configuration file.
+    Agora is run from agora_root (a directory holding its `gateway` package)."""
     supergraph = str(SUPERGRAPH)
     hive = str(HERE / "node_modules" / ".bin" / "hive-gateway")
     apollo = str(HERE / "apollo_gateway.mjs")
@@ -80,13 +184,15 @@ def gateways(agora_root: Path = REPO) -> dict[str, Gateway]:
     hive_port, hive_arg = at(2)
     serve = ("-m", "gateway", "serve", "--supergraph", supergraph)
     listen = ("--host", HOST, "--port")
-    return {
+    environment = agora_environment(run_secrets)
+    found = {
         "agora": Gateway(
             "agora",
             "Agora (python -m gateway serve)",
             (str(PYTHON), *serve, *listen, agora_arg),
             agora_root,
             agora_port,
+            environment,
         ),
         "apollo": Gateway(
             "apollo",
@@ -103,6 +209,40 @@ def gateways(agora_root: Path = REPO) -> dict[str, Gateway]:
             hive_port,
         ),
     }
+    for index, variant in enumerate(variants):
+        port = VARIANT_PORT_BASE + index
+        found[variant.gateway_name] = Gateway(
+            variant.gateway_name,
+            f"Agora (python -m gateway serve --config {_shown(variant.config)})",
+            (str(PYTHON), *serve, "--config", str(variant.config),
+             *listen, str(port)),
+            agora_root,
+            port,
+            environment,
+        )  # fmt: skip
+    return found
+
+
+def _shown(path: Path) -> str:
+    """path relative to the repository when it is inside it."""
+    try:
+        return str(path.relative_to(REPO))
+    except ValueError:
+        return str(path)
+
+
+def selected_gateways(
+    only: list[str] | None, variants: tuple[AgoraVariant, ...]
+) -> list[str]:
+    """The names of the gateways to run: `only` (default: all), with Agora's place
+    taken by its variants when there are some."""
+    names = list(dict.fromkeys(only or GATEWAY_NAMES))
+    if not variants:
+        return names
+    if OURS not in names:
+        raise BenchAborted("--agora-config and --agora-variants need agora in --only")
+    at = names.index(OURS)
+    return names[:at] + [variant.gateway_name for variant in variants] + names[at + 1 :]
 
 
 class BenchAborted(Exception):
@@ -112,12 +252,22 @@ class BenchAborted(Exception):
 # -- HTTP -----------------------------------------------------------------------------
 
 
-def post_json(url: str, body: JSON, timeout: float = 10.0) -> tuple[int, bytes]:
-    """POST body as JSON; the status and the raw response body (also for 4xx/5xx)."""
+def post_json(
+    url: str,
+    body: JSON,
+    timeout: float = 10.0,
+    headers: Mapping[str, str] | None = None,
+) -> tuple[int, bytes]:
+    """POST body as JSON (with `headers` besides the JSON ones); the status and the
+    raw response body (also for 4xx/5xx)."""
     request = urllib.request.Request(
         url,
         data=json.dumps(body).encode(),
-        headers={"Content-Type": "application/json", "Accept": "application/json"},
+        headers={
+            "Content-Type": "application/json",
+            "Accept": "application/json",
+            **(headers or {}),
+        },
         method="POST",
     )
     try:
@@ -139,7 +289,11 @@ def port_is_open(port: int) -> bool:
 
 
 def wait_until_ready(
-    gateway_url: str, probe: Operation, process: subprocess.Popen[bytes], limit: float
+    gateway_url: str,
+    probe: Operation,
+    process: subprocess.Popen[bytes],
+    limit: float,
+    headers: Mapping[str, str] | None = None,
 ) -> str | None:
     """None once the gateway answers a GraphQL POST with 200; else why not."""
     deadline = time.monotonic() + limit
@@ -148,7 +302,9 @@ def wait_until_ready(
         if process.poll() is not None:
             return f"exited with code {process.returncode} before it was ready"
         try:
-            status, _ = post_json(gateway_url, probe.body(), timeout=2.0)
+            status, _ = post_json(
+                gateway_url, probe.body(), timeout=2.0, headers=headers
+            )
         except (OSError, urllib.error.URLError) as error:
             last = f"no answer ({error})"
         else:
@@ -159,11 +315,13 @@ def wait_until_ready(
     return f"not ready after {limit:.0f}s: {last}"
 
 
-def check_operation(url: str, operation: Operation) -> dict[str, JSON]:
+def check_operation(
+    url: str, operation: Operation, headers: Mapping[str, str] | None = None
+) -> dict[str, JSON]:
     """The verdict on every variant of operation: the first wrong one, or ok."""
     for index, expected in enumerate(operation.expected):
         try:
-            status, raw = post_json(url, operation.body(index))
+            status, raw = post_json(url, operation.body(index), headers=headers)
         except OSError as error:  # urllib's URLError and timeouts are OSErrors
             return {
                 "ok": False,
@@ -187,6 +345,8 @@ class LoadSettings:
     warmup: int
     connections: int
     threads: int
+    # The Authorization header of every request wrk sends (None: no header).
+    authorization: str | None = None
 
 
 def run_wrk(url: str, body_file: Path, seconds: int, load: LoadSettings) -> JSON:
@@ -208,6 +368,7 @@ def run_wrk(url: str, body_file: Path, seconds: int, load: LoadSettings) -> JSON
             **os.environ,
             "BENCH_BODY_FILE": str(body_file),
             "BENCH_THREADS": str(load.threads),
+            "BENCH_AUTHORIZATION": load.authorization or "",
         },
         capture_output=True,
         text=True,
@@ -241,14 +402,16 @@ def summarize_window(figures: JSON) -> dict[str, JSON]:
     }
 
 
-def subgraph_counts() -> tuple[int, int]:
-    """Requests the fixture subgraphs answered so far, and how many missed the cache."""
-    requests = misses = 0
+def subgraph_counts() -> tuple[int, int, int]:
+    """Requests the fixture subgraphs answered so far, how many missed the cache, and
+    how many named a caller (x-agora-user-id)."""
+    requests = misses = identified = 0
     for offset in range(len(SUBGRAPH_NAMES)):
         stats = get_json(f"http://{HOST}:{SUBGRAPH_PORT_BASE + offset}/stats")
         requests += stats["hits"] + stats["misses"]
         misses += stats["misses"]
-    return requests, misses
+        identified += stats["identified"]
+    return requests, misses, identified
 
 
 # -- the bench ------------------------------------------------------------------------
@@ -270,6 +433,12 @@ class Bench:
     subgraphs: subprocess.Popen[bytes] | None = None
     body_files: dict[str, Path] = field(default_factory=dict)
 
+    @property
+    def headers(self) -> dict[str, str]:
+        """The headers every request carries besides the JSON ones."""
+        authorization = self.load.authorization
+        return {"Authorization": authorization} if authorization else {}
+
     def run(self, workdir: Path) -> JSON:
         for name, operation in self.operations.items():
             path = workdir / f"{name}.json"
@@ -284,6 +453,7 @@ class Bench:
                 "description": operation.description,
                 "results": measured,
                 "ratios": ratios(measured),
+                "variant_ratios": variant_ratios(measured),
             }
         for name, process in running.items():
             results["gateways"][name]["peak_rss_mib"] = round(
@@ -322,13 +492,15 @@ class Bench:
             }
             _progress(f"{gateway.name}: starting {' '.join(gateway.command)}")
             started[gateway.name] = self.processes.start(
-                gateway.command, gateway.cwd, log
+                gateway.command, gateway.cwd, log, gateway.environment
             )
         probe = next(iter(self.operations.values()))
         running = {}
         for name, process in started.items():
             gateway = self.gateways[name]
-            problem = wait_until_ready(gateway.url, probe, process, self.start_timeout)
+            problem = wait_until_ready(
+                gateway.url, probe, process, self.start_timeout, self.headers
+            )
             if problem is None:
                 outcomes[name]["status"] = "ran"
                 running[name] = process
@@ -344,7 +516,7 @@ class Bench:
     ) -> JSON:
         results: JSON = {}
         for name in running:
-            check = check_operation(self.gateways[name].url, operation)
+            check = check_operation(self.gateways[name].url, operation, self.headers)
             results[name] = {"check": check}
             if not check["ok"]:
                 _progress(f"{name} {operation.name}: WRONG ({check['problem']})")
@@ -379,7 +551,7 @@ class Bench:
                 results[name]["rounds"] = windows[name]
             # The answer must still be right after the load, not only before it.
             results[name]["check_after"] = check_operation(
-                self.gateways[name].url, operation
+                self.gateways[name].url, operation, self.headers
             )
         return results
 
@@ -389,7 +561,7 @@ class Bench:
         """One timed wrk window against one gateway, with the CPU and subgraph
         traffic it caused."""
         assert self.subgraphs is not None  # started in run()
-        requests_before, misses_before = subgraph_counts()
+        requests_before, misses_before, identified_before = subgraph_counts()
         cpu_before = cpu_seconds(process.pid), cpu_seconds(self.subgraphs.pid)
         _progress(f"{name} {operation.name}: measuring {self.load.duration}s")
         window = summarize_window(
@@ -401,7 +573,7 @@ class Bench:
             )
         )
         cpu_after = cpu_seconds(process.pid), cpu_seconds(self.subgraphs.pid)
-        requests_after, misses_after = subgraph_counts()
+        requests_after, misses_after, identified_after = subgraph_counts()
         window["peak_rss_mib"] = round(peak_rss_mib(process.pid), 1)
         gateway_cpu = cpu_after[0] - cpu_before[0]
         window["gateway_cpu_percent"] = _percent(gateway_cpu, window)
@@ -411,9 +583,17 @@ class Bench:
             round(window["requests"] / gateway_cpu, 1) if gateway_cpu else None
         )
         window["subgraphs_cpu_percent"] = _percent(cpu_after[1] - cpu_before[1], window)
+        subgraph_requests = requests_after - requests_before
         window["subgraph_requests_per_operation"] = (
-            round((requests_after - requests_before) / window["requests"], 2)
+            round(subgraph_requests / window["requests"], 2)
             if window["requests"]
+            else None
+        )
+        # 1.0 when every subgraph request named the token's caller (Agora, with a
+        # token); 0.0 for a gateway that does not send Agora's identity headers.
+        window["subgraph_identified_share"] = (
+            round((identified_after - identified_before) / subgraph_requests, 3)
+            if subgraph_requests
             else None
         )
         window["subgraph_cache_misses"] = misses_after - misses_before
@@ -552,6 +732,22 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="run Agora's gateway/ as committed at this git revision (HEAD), or "
         "'worktree' for the files as they are now, uncommitted changes included",
     )
+    parser.add_argument(
+        "--agora-config",
+        action="append",
+        default=[],
+        type=_variant_argument,
+        metavar="NAME=PATH",
+        help="run Agora once per configuration file (repeatable), each on its own "
+        "port as gateway agora:NAME; every request carries a token; the first is "
+        "the baseline the others are divided by",
+    )
+    parser.add_argument(
+        "--agora-variants",
+        action="store_true",
+        help="the same as --agora-config bare=agora/bare.yaml "
+        "--agora-config production=agora/production.yaml",
+    )
     parser.add_argument("--start-timeout", type=float, default=60.0, help="seconds")
     parser.add_argument(
         "--compose",
@@ -564,7 +760,24 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         parser.error("--threads must not exceed --connections")
     if args.duration < 1 or args.warmup < 0 or args.rounds < 1:
         parser.error("--duration and --rounds must be at least 1, --warmup at least 0")
+    if args.agora_variants:
+        args.agora_config = [
+            AgoraVariant(name, path) for name, path in STANDARD_VARIANTS
+        ] + args.agora_config
+    variant_names = [variant.name for variant in args.agora_config]
+    if len(set(variant_names)) != len(variant_names):
+        parser.error(f"--agora-config names must differ, got {variant_names}")
+    if len(variant_names) > MAX_VARIANTS:
+        parser.error(f"at most {MAX_VARIANTS} Agora configurations")
     return args
+
+
+def _variant_argument(text: str) -> AgoraVariant:
+    try:
+        return parse_agora_config(text)
+    except ValueError as error:
+        # argparse shows an ArgumentTypeError's own message.
+        raise argparse.ArgumentTypeError(str(error)) from None
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -581,10 +794,24 @@ def main(argv: list[str] | None = None) -> int:
             return 2
         _progress(f"wrote {SUPERGRAPH}")
         return 0
-    names = list(dict.fromkeys(args.only or GATEWAY_NAMES))
+    variants = tuple(args.agora_config)
+    try:
+        names = selected_gateways(args.only, variants)
+    except BenchAborted as error:
+        print(f"bench aborted: {error}", file=sys.stderr)
+        return 2
+    # With variants, every request carries a token signed with this run's secret (and
+    # the variants sign identities with its gateway secret), peers' requests included.
+    run_secrets = RunSecrets.generate() if variants else None
     all_operations = load_operations()
     selected = args.operation or list(all_operations)
-    load = LoadSettings(args.duration, args.warmup, args.connections, args.threads)
+    load = LoadSettings(
+        args.duration,
+        args.warmup,
+        args.connections,
+        args.threads,
+        run_secrets.authorization() if run_secrets else None,
+    )
     bench = Bench(
         load=load,
         rounds=args.rounds,
@@ -599,13 +826,13 @@ def main(argv: list[str] | None = None) -> int:
         lock = hold_run_lock()
         require_tools(need_node=True)
         ensure_node_modules()
-        require_free_ports(names, gateways())
+        require_free_ports(names, gateways(REPO, variants))
         with tempfile.TemporaryDirectory(prefix="agora-bench-") as workdir:
             check_supergraph_is_current(Path(workdir))
             agora_root = REPO
-            if OURS in names and args.agora_source != "worktree":
+            if any(map(is_agora, names)) and args.agora_source != "worktree":
                 agora_root = export_gateway(args.agora_source, Path(workdir) / "agora")
-            all_gateways = gateways(agora_root)
+            all_gateways = gateways(agora_root, variants, run_secrets)
             bench.gateways = {name: all_gateways[name] for name in names}
             results = bench.run(Path(workdir))
     except BenchAborted as error:
@@ -629,6 +856,16 @@ def main(argv: list[str] | None = None) -> int:
             "operations": selected,
             "gateways": names,
             "agora_source": args.agora_source,
+            "agora_configs": {
+                variant.name: _shown(variant.config) for variant in variants
+            },
+            # The secrets and the token are never written down.
+            "authorization": (
+                f"Bearer HS256 token (sub {BENCH_USER}, type access), "
+                "signed with a secret generated for this run"
+                if run_secrets
+                else None
+            ),
         },
         "machine": {
             "cpus": os.cpu_count(),

@@ -1,6 +1,7 @@
 -- wrk script: POSTs the JSON request bodies in the file named by BENCH_BODY_FILE (one
--- per line; with several lines, each thread cycles through its own share of them) and
--- prints one line "BENCH_RESULT {json}" with the figures the runner reads.
+-- per line; with several lines, each thread cycles through its own share of them), with
+-- the header BENCH_AUTHORIZATION names if any, and prints one line
+-- "BENCH_RESULT {json}" with the figures the runner reads.
 local file = assert(io.open(os.getenv("BENCH_BODY_FILE"), "rb"))
 local bodies = {}
 for line in file:lines() do
@@ -12,6 +13,11 @@ assert(#bodies > 0, "no request body in BENCH_BODY_FILE")
 wrk.method = "POST"
 wrk.headers["Content-Type"] = "application/json"
 wrk.headers["Accept"] = "application/json"
+-- BENCH_AUTHORIZATION, when not empty: the Authorization header of every request.
+local authorization = os.getenv("BENCH_AUTHORIZATION") or ""
+if #authorization > 0 then
+  wrk.headers["Authorization"] = authorization
+end
 
 if #bodies == 1 then
   -- A static request: wrk builds it once.

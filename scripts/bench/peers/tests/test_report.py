@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from report import median_window, ratios, render_table
+from report import median_window, ratios, render_table, variant_ratios
 
 
 def window(rps: float, p50: float, rss: float) -> dict[str, object]:
@@ -15,6 +15,7 @@ def window(rps: float, p50: float, rss: float) -> dict[str, object]:
         "requests_per_cpu_second": rps / 0.9,
         "subgraphs_cpu_percent": 5.0,
         "subgraph_requests_per_operation": 3.0,
+        "subgraph_identified_share": 1.0,
         "requests": int(rps * 10),
         "errors": 0,
         "peak_rss_mib": rss,
@@ -42,7 +43,7 @@ def test_ratios_divide_agora_by_each_measured_peer() -> None:
         "hive": {"check": {"ok": False, "problem": "x", "returned": ""}},
     }
     assert ratios(results) == {
-        "apollo": {
+        "agora/apollo": {
             "rps": 3.0,
             "requests_per_cpu_second": 3.0,
             "p50_ms": 0.25,
@@ -94,3 +95,74 @@ def test_render_table_shows_what_a_wrong_gateway_returned() -> None:
     assert '    returned: {"data":{"me":null}}' in table
     assert "    last log line: ImportError: boom" in table
     assert "no ratios: agora was not measured" in table
+
+
+def test_variants_are_divided_by_the_first_and_each_by_every_peer() -> None:
+    results = {
+        "agora:bare": median_window([window(1000, 10, 100)]),
+        "agora:production": median_window([window(960, 10.5, 102)]),
+        "agora:strict": {"check": {"ok": False, "problem": "x", "returned": ""}},
+        "hive": median_window([window(500, 20, 200)]),
+    }
+    assert variant_ratios(results) == {
+        "production/bare": {
+            "rps": 0.96,
+            "requests_per_cpu_second": 0.96,
+            "p50_ms": 1.05,
+            "p99_ms": 1.05,
+            "peak_rss_mib": 1.02,
+            "rps_cost_percent": 4.0,
+            "cpu_cost_percent": 4.0,
+        }
+    }
+    assert list(ratios(results)) == ["agora:bare/hive", "agora:production/hive"]
+    assert variant_ratios({"agora": results["agora:bare"]}) == {}
+
+
+def test_render_table_shows_what_production_costs_against_bare() -> None:
+    results = {
+        "agora:bare": median_window([window(1000, 10, 100)]),
+        "agora:production": median_window([window(960, 10.5, 102)]),
+    }
+    report = {
+        "started_at": "2026-01-01T00:00:00Z",
+        "settings": {
+            "connections": 32,
+            "threads": 2,
+            "warmup": 3.0,
+            "duration": 10.0,
+            "rounds": 1,
+            "authorization": "Bearer HS256 token",
+        },
+        "machine": {"loadavg_before": "0.1 0.1 0.1", "cpus": 2},
+        "results": {
+            "gateways": {
+                "agora:bare": {"status": "ran", "label": "Agora (bare.yaml)"},
+                "agora:production": {"status": "ran", "label": "Agora (prod.yaml)"},
+            },
+            "operations": {
+                "small": {
+                    "description": "one field",
+                    "results": {
+                        name: {
+                            **result,
+                            "check": {"ok": True},
+                            "check_after": {"ok": True},
+                        }
+                        for name, result in results.items()
+                    },
+                    "ratios": {},
+                    "variant_ratios": variant_ratios(results),
+                }
+            },
+        },
+    }
+    table = render_table(report)
+    assert "  agora:production: Agora (prod.yaml)" in table
+    assert "  every request: Authorization: Bearer HS256 token" in table
+    assert "  agora:production ok         960.0" in table
+    assert (
+        "  production/bare: rps x0.960 (costs 4.0%)  req/CPUs x0.960 (costs 4.0%)"
+        in table
+    )
+    assert "no ratios" not in table

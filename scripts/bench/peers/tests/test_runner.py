@@ -15,16 +15,27 @@ from fixture_data import load_operations
 from runner import (
     HERE,
     SUPERGRAPH,
+    VARIANT_PORT_BASE,
+    AgoraVariant,
     BenchAborted,
     LoadSettings,
+    RunSecrets,
+    agora_environment,
     check_operation,
     compose_supergraph,
     export_gateway,
+    gateways,
     get_json,
     hold_run_lock,
+    parse_agora_config,
+    parse_args,
     port_is_open,
     run_wrk,
+    selected_gateways,
 )
+
+from gateway.config import ConfigError, load_config
+from gateway.policy import PRODUCTION_LIMITS, JwtConfig, TokenVerifier
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -144,3 +155,139 @@ def test_a_second_run_is_refused_while_the_first_holds_the_lock(
         hold_run_lock(path)
     first.close()
     hold_run_lock(path).close()
+
+
+def test_agora_config_takes_a_name_and_an_existing_file(tmp_path: Path) -> None:
+    config = tmp_path / "mine.yaml"
+    config.write_text("production: false\n")
+    assert parse_agora_config(f"mine={config}") == AgoraVariant("mine", config)
+    with pytest.raises(ValueError, match="expected NAME=PATH"):
+        parse_agora_config(str(config))
+    with pytest.raises(ValueError, match="expected NAME=PATH"):
+        parse_agora_config(f"Not A Name={config}")
+    with pytest.raises(ValueError, match="no such file"):
+        parse_agora_config(f"gone={tmp_path / 'gone.yaml'}")
+
+
+def test_agora_variants_take_agoras_place_each_on_a_port_under_its_config() -> None:
+    args = parse_args(["--agora-variants", "--only", "agora", "--only", "hive"])
+    variants = tuple(args.agora_config)
+    assert [variant.name for variant in variants] == ["bare", "production"]
+    names = selected_gateways(args.only, variants)
+    assert names == ["agora:bare", "agora:production", "hive"]
+    found = gateways(variants=variants, run_secrets=RunSecrets.generate())
+    bare, production = found["agora:bare"], found["agora:production"]
+    assert (bare.port, production.port) == (VARIANT_PORT_BASE, VARIANT_PORT_BASE + 1)
+    assert bare.command[bare.command.index("--config") + 1] == str(
+        HERE / "agora" / "bare.yaml"
+    )
+    assert production.command[-1] == str(production.port)
+    assert bare.environment == production.environment
+
+
+def test_variants_need_agora_among_the_gateways() -> None:
+    variants = (AgoraVariant("bare", HERE / "agora" / "bare.yaml"),)
+    with pytest.raises(BenchAborted, match="need agora in --only"):
+        selected_gateways(["apollo"], variants)
+    assert selected_gateways(["apollo"], ()) == ["apollo"]
+
+
+def test_agora_reads_only_its_file_and_the_run_secrets_from_its_environment() -> None:
+    run_secrets = RunSecrets.generate()
+    base = {
+        "PATH": "/usr/bin",
+        "AGORA_ENV": "production",
+        "AGORA_GATEWAY_LIMITS_MAX_DEPTH": "3",
+        "JWT_SECRET": "from-the-shell",
+        "PORT": "4000",
+    }
+    assert agora_environment(run_secrets, base) == {
+        "PATH": "/usr/bin",
+        "JWT_SECRET": run_secrets.jwt_secret,
+        "AGORA_GATEWAY_SECRET": run_secrets.gateway_secret,
+    }
+    assert agora_environment(None, base) == {"PATH": "/usr/bin"}
+
+
+async def test_the_run_token_is_verified_with_the_run_secret_only() -> None:
+    run_secrets = RunSecrets.generate()
+    assert len(run_secrets.jwt_secret) >= 32 <= len(run_secrets.gateway_secret)
+    token = run_secrets.authorization().removeprefix("Bearer ")
+    identity = await TokenVerifier(JwtConfig(secret=run_secrets.jwt_secret)).verify(
+        token
+    )
+    assert identity.user_id == "bench-user"
+    assert identity.expires_at > time.time() + 3600
+    other = TokenVerifier(JwtConfig(secret=RunSecrets.generate().jwt_secret))
+    with pytest.raises(Exception, match="InvalidSignatureError"):
+        await other.verify(token)
+
+
+def test_bare_config_turns_every_policy_off_it_can() -> None:
+    environ = agora_environment(RunSecrets.generate(), {})
+    config = load_config(HERE / "agora" / "bare.yaml", environ=environ)
+    assert not config.production
+    assert not config.csrf.enabled
+    assert config.clients == ()
+    assert dict(config.authorization.policies) == {}
+    limits = config.limits
+    assert (
+        limits.max_depth,
+        limits.max_aliases,
+        limits.max_root_fields,
+        limits.max_directives,
+        limits.max_tokens,
+        limits.max_cost,
+        limits.max_height,
+    ) == (None,) * 7
+    assert config.auth.jwt_secret == environ["JWT_SECRET"]
+    assert config.secret == environ["AGORA_GATEWAY_SECRET"]
+
+
+def test_production_config_is_production_with_the_run_secrets_only() -> None:
+    path = HERE / "agora" / "production.yaml"
+    environ = agora_environment(RunSecrets.generate(), {})
+    config = load_config(path, environ=environ)
+    assert config.production
+    assert config.limits == PRODUCTION_LIMITS
+    assert config.csrf.enabled
+    assert not config.switch("introspection")
+    assert config.auth.jwt_secret == environ["JWT_SECRET"]
+    assert config.secret == environ["AGORA_GATEWAY_SECRET"]
+    with pytest.raises(ConfigError, match="development secret"):
+        load_config(path, environ={})
+
+
+@pytest.mark.skipif(
+    shutil.which("wrk") is None
+    or not (HERE / "node_modules" / "@apollo" / "composition").exists(),
+    reason="needs wrk and the Node peers (scripts/bench/peers/run installs them)",
+)
+def test_a_short_run_measures_agora_bare_and_production_with_a_token(
+    tmp_path: Path,
+) -> None:
+    output = tmp_path / "figures.json"
+    completed = subprocess.run(
+        [str(HERE / "run"), "--only", "agora", "--agora-variants",
+         "--operation", "small-distinct", "--duration", "1", "--warmup", "0",
+         "--output", str(output)],
+        capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert completed.returncode == 0, completed.stderr
+    report = json.loads(output.read_text())
+    operation = report["results"]["operations"]["small-distinct"]
+    for name in ("agora:bare", "agora:production"):
+        result = operation["results"][name]
+        assert result["check"] == {"ok": True, "variants": 200}
+        assert result["errors"] == 0
+        # Every subgraph request named the token's user: wrk sent the token, and
+        # the gateway verified it and signed the identity.
+        assert result["subgraph_identified_share"] == 1.0
+    assert operation["variant_ratios"]["production/bare"]["rps"] > 0
+    assert operation["ratios"] == {}
+    assert report["settings"]["agora_configs"] == {
+        "bare": "scripts/bench/peers/agora/bare.yaml",
+        "production": "scripts/bench/peers/agora/production.yaml",
+    }
+    assert "  production/bare: rps x" in completed.stdout
+    assert not any(port_is_open(port) for port in (43101, 43211, 43212))
