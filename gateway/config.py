@@ -48,6 +48,7 @@ __all__ = [
     "SubscriptionConfig",
     "hash_api_key",
     "load_config",
+    "setting_keys",
 ]
 
 # The development defaults every Agora process shares (subgraphs/kit/settings.py has
@@ -232,6 +233,11 @@ class GatewayConfig:
         """introspection / field_suggestions / explain / graphiql, after defaults."""
         value: bool | None = getattr(self, name)
         return (not self.production) if value is None else value
+
+
+def setting_keys() -> list[str]:
+    """Every key the environment can set, as a dotted path (`limits.max_depth`)."""
+    return [".".join(path) for path in _leaf_paths(GatewayConfig, ())]
 
 
 def hash_api_key(key: str) -> str:

@@ -29,3 +29,12 @@ def test_every_readme_example_validates_against_the_supergraph() -> None:
             problems += [f"{error.message}\n{block}" for error in errors]
 
     assert problems == []
+
+
+def test_every_gateway_setting_is_documented() -> None:
+    from gateway.config import setting_keys
+
+    readme = (ROOT / "README.md").read_text()
+    keys = [*setting_keys(), "authorization.policies", "clients"]
+    missing = [key for key in keys if f"`{key}`" not in readme]
+    assert missing == []
