@@ -64,6 +64,13 @@ class PlanningBudget:
     max_seconds: float = DEFAULT_MAX_SECONDS
     clock: Callable[[], float] = time.monotonic
 
+    def __post_init__(self) -> None:
+        if self.max_steps < 1 or not self.max_seconds > 0:
+            raise ValueError(
+                "a planning budget needs max_steps >= 1 and max_seconds > 0, "
+                f"not {self.max_steps} and {self.max_seconds}"
+            )
+
     def start(self) -> BudgetMeter:
         """A meter for one plan, its clock started now."""
         return BudgetMeter(self)

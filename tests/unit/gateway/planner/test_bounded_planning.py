@@ -256,6 +256,16 @@ def test_a_clock_within_the_time_budget_lets_planning_finish() -> None:
     assert result == _plan(agora(), "{ me { id displayName } }")
 
 
+@pytest.mark.parametrize(
+    ("max_steps", "max_seconds"), [(0, 1.0), (100, 0.0), (100, float("nan"))]
+)
+def test_a_budget_that_allows_no_work_is_refused(
+    max_steps: int, max_seconds: float
+) -> None:
+    with pytest.raises(ValueError, match="planning budget"):
+        PlanningBudget(max_steps=max_steps, max_seconds=max_seconds)
+
+
 def test_the_plan_cache_answers_an_exceeded_budget_with_its_code() -> None:
     cache = QueryPlanCache(agora(), budget=PlanningBudget(max_steps=5_000))
     prepared = cache.prepare(DISTINCT_DOUBLING)
