@@ -143,7 +143,7 @@ class PlanningConfig:
 
     # Steps as gateway/planner/budget.py counts them (1-3 us each); the seconds also
     # bound how long one cold plan holds the event loop.
-    max_steps: int = 500_000
+    max_steps: int = 300_000
     max_seconds: float = 1.0
 
 

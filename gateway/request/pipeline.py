@@ -369,6 +369,9 @@ class RequestPipeline:
             return planned
         document = authorized.document or operation.document
         budget = self._budget(deadline)
+        if budget is None:  # no time left: this request's, not the operation's fault
+            late = PlanningBudgetExceeded(PlanningLimit.MAX_SECONDS, 0.0, 0.0)
+            return _Planned(None, late)
         try:
             plan = self.plan_operation(
                 self.supergraph,
@@ -389,11 +392,14 @@ class RequestPipeline:
         self._plans.put(cache_key, planned)
         return planned
 
-    def _budget(self, deadline: float | None) -> PlanningBudget:
+    def _budget(self, deadline: float | None) -> PlanningBudget | None:
+        """The budget of one cold plan, None when the request has no time left."""
         planning = self.config.planning
         seconds = planning.max_seconds
         if deadline is not None:
-            seconds = max(0.0, min(seconds, deadline - time.monotonic()))
+            seconds = min(seconds, deadline - time.monotonic())
+            if seconds <= 0:
+                return None
         return PlanningBudget(max_steps=planning.max_steps, max_seconds=seconds)
 
 
