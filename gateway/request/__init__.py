@@ -23,10 +23,10 @@ from .run import GATEWAY_TIMEOUT, run_request
 
 __all__ = [
     "API_KEY_HEADER",
+    "GATEWAY_TIMEOUT",
     "Caller",
     "ClientPolicy",
     "Clients",
-    "GATEWAY_TIMEOUT",
     "GraphQLRequestData",
     "HttpGraphQLRequest",
     "PlanOperation",

@@ -33,6 +33,7 @@ from ..planner import PlanningBudget, PlanningBudgetExceeded, PlanningLimit
 from ..policy import (
     CostModel,
     LimitsMode,
+    OperationMeasures,
     PolicyRules,
     authorization_rules,
     authorize_operation,
@@ -41,7 +42,7 @@ from ..policy import (
     grants_of,
     measure_operation,
 )
-from .documents import LRU, DocumentCache
+from .documents import LRU, DocumentCache, validate_unused_fragments
 from .refusal import BAD_REQUEST, BAD_USER_INPUT, Refusal, graphql_error
 
 if TYPE_CHECKING:
@@ -49,7 +50,7 @@ if TYPE_CHECKING:
 
     from ..config import GatewayConfig
     from ..planner import QueryPlan
-    from ..policy import AuthorizationResult, Grants, OperationMeasures
+    from ..policy import AuthorizationResult, Grants
     from ..supergraph import Supergraph
     from ..types import JSONObject
     from .caller import Caller
@@ -115,6 +116,10 @@ class _Shape:
 
     node: OperationDefinitionNode
     measures: OperationMeasures
+    # The largest figures of any operation in the document (what validation walks).
+    widest: OperationMeasures
+    # Fragments no operation uses: refused before validation walks them.
+    unused_fragments: tuple[GraphQLError, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -198,9 +203,11 @@ class RequestPipeline:
             return shape
         # The shape limits first: validation's own work grows with aliases and
         # fields, so a flood is refused before graphql-core walks it.
-        verdict = check_limits(shape.measures, None, limits)
+        verdict = check_limits(shape.widest, None, limits)
         if verdict.refused:
             return Refusal(verdict.errors)
+        if shape.unused_fragments:
+            return Refusal(shape.unused_fragments)
         errors = documents.validate(
             parsed,
             introspection=client.introspection,
@@ -422,7 +429,31 @@ def _measure(document: DocumentNode, operation_name: str | None) -> _Shape | Ref
             else "Must provide operation name if query contains multiple operations."
         )
         return Refusal.of(message, OPERATION_RESOLUTION_FAILURE, http_level=False)
-    return _Shape(node, measure_operation(document, node))
+    measures = measure_operation(document, node)
+    # Validation walks every operation and fragment of the document, not only the
+    # one to run: the others must keep to the limits too, and a fragment nothing
+    # uses (which no operation's measure counts) is refused before validation.
+    others = [
+        measure_operation(document, other)
+        for other in document.definitions
+        if isinstance(other, OperationDefinitionNode) and other is not node
+    ]
+    unused = validate_unused_fragments(document)
+    return _Shape(node, measures, _widest(measures, others), unused)
+
+
+def _widest(
+    measures: OperationMeasures, others: list[OperationMeasures]
+) -> OperationMeasures:
+    if not others:
+        return measures
+    every = [measures, *others]
+    return OperationMeasures(
+        **{
+            name: max(getattr(m, name) for m in every)
+            for name in OperationMeasures.__dataclass_fields__
+        }
+    )
 
 
 def _compile(

@@ -1,13 +1,11 @@
-"""RequestPipeline.prepare: one order of checks for every transport, refusals as data."""
+"""RequestPipeline.prepare: one order of checks for every transport."""
 
 from __future__ import annotations
 
 import random
 import time
 from pathlib import Path
-from typing import Any
-
-import pytest
+from typing import TYPE_CHECKING, Any
 
 from gateway.config import hash_api_key, load_config
 from gateway.planner import plan_operation
@@ -23,6 +21,9 @@ from gateway.request import (
     draw_override_labels,
 )
 from gateway.supergraph import load_supergraph
+
+if TYPE_CHECKING:
+    import pytest
 
 ROOT = Path(__file__).resolve().parents[4]
 FIXTURES = ROOT / "tests" / "fixtures" / "composition"
@@ -215,3 +216,41 @@ def test_percent_labels_are_drawn_and_named_labels_follow_the_config() -> None:
     enabled = sum("percent(25)" in draw for draw in draws)
     assert 60 < enabled < 140
     assert all("beta" in draw and "gamma" not in draw for draw in draws)
+
+
+def test_every_operation_of_the_document_keeps_to_the_shape_limits() -> None:
+    # Validation walks them all: a huge operation beside the one to run would
+    # cost validation time though it never runs.
+    p, clients = pipeline(limits={"max_aliases": 3})
+    flood = " ".join(f"a{i}: user(id: {i}) {{ id }}" for i in range(10))
+    document = f"query Small {{ user(id: 1) {{ id }} }} query Big {{ {flood} }}"
+    result = prepare(p, anonymous(clients), document, operation_name="Small")
+    assert codes(result) == ["MAX_ALIASES_LIMIT"]
+
+
+def test_a_fragment_nothing_uses_is_refused_before_validation() -> None:
+    p, clients = pipeline()
+    document = "{ user(id: 1) { id } } fragment Spare on User { name }"
+    result = prepare(p, anonymous(clients), document)
+    assert codes(result) == ["GRAPHQL_VALIDATION_FAILED"]
+    assert isinstance(result, Refusal)
+    assert result.errors[0].message == "Fragment 'Spare' is never used."
+
+
+def test_commas_comments_and_spacing_do_not_change_the_normalised_key() -> None:
+    p, _ = pipeline()
+    keys = {
+        p.documents.parse(text, None).key
+        for text in (
+            "{ user(id: 1) { id name } }",
+            "{user(id:1){id,name}}",
+            "# a comment\n{\n user(id: 1) {\n  id # why\n  name\n }\n}",
+        )
+    }
+    assert len(keys) == 1
+    assert p.documents.parse('{ user(id: "1") { id name } }', None).key not in keys
+    same = {
+        p.documents.parse(text, None).key
+        for text in ('{ user(id: "a") { id } }', '{ user(id: """a""") { id } }')
+    }
+    assert len(same) == 1
