@@ -283,7 +283,7 @@ async def graph(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Graph
     apps, lifespan = create_embedded([ACCOUNTS, CHAT, INVENTORY], settings)
     log = RequestLog()
     logged = {name: LoggedApp(app, name, log) for name, app in apps.items()}
-    async with lifespan():
+    async with lifespan(None):
         yield Graph(logged, settings, log)
 
 

@@ -249,6 +249,11 @@ async def test_a_production_gateway_refuses_to_start_with_the_repository_secrets
 async def test_a_production_subgraph_refuses_to_start_with_the_repository_secrets(
     tmp_path: Path, secrets: dict[str, str]
 ) -> None:
-    settings = Settings(data_dir=tmp_path, environment="production", **secrets)
+    settings = Settings(
+        data_dir=tmp_path,
+        environment="production",
+        gateway_secret=secrets["gateway_secret"],
+        jwt_secret=secrets["jwt_secret"],
+    )
     with pytest.raises(SettingsError, match="development default"):
         settings.check_production()

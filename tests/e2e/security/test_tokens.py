@@ -41,7 +41,6 @@ ME = "{ me { id email } }"
 RSA_KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)
 ATTACKER_KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)
 KID = "agora-signing-1"
-ADMIN = {"user": ADMIN_USER, "tenant": None, "roles": ("platform_admin",)}
 
 
 def b64(data: bytes) -> str:
@@ -143,7 +142,7 @@ async def test_an_unsigned_alg_none_token_is_refused(
 async def test_an_hs256_token_with_its_signature_stripped_is_refused(
     gateway: Gateway, log: RequestLog, via: Via
 ) -> None:
-    genuine = mint(**ADMIN)  # type: ignore[arg-type]
+    genuine = mint(ADMIN_USER, tenant=None, roles=("platform_admin",))
     header, body, _ = genuine.split(".")
     await assert_refused(gateway, log, via, f"{header}.{body}.")
 

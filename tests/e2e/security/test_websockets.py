@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import math
+import time
 from typing import TYPE_CHECKING, Any
 
 import orjson
@@ -55,6 +57,11 @@ SEND = (
 )
 STREAMS = (Via.SSE, *SOCKETS)
 FLOOD = 1000
+
+
+def short_lived() -> str:
+    """A token that expires in 0.6 to 1.6 seconds (`exp` is whole seconds)."""
+    return mint(exp=math.ceil(time.time() + 0.6))
 
 
 def data_kind(via: Via) -> str:
@@ -226,7 +233,7 @@ async def test_a_thousand_subscriptions_on_one_socket_are_capped_and_it_stays_us
 async def test_a_token_expiring_mid_subscription_ends_it_and_refuses_new_ones(
     gateway: Gateway, log: RequestLog, via: Via
 ) -> None:
-    async with websocket(gateway, via, token=mint(expires_in=2)) as socket:
+    async with websocket(gateway, via, token=short_lived()) as socket:
         await send(socket, subscribe_message(via, "1", SUBSCRIBE))
 
         ended = await next_event(socket, via)
@@ -251,7 +258,7 @@ async def test_a_token_expiring_mid_sse_stream_ends_it(
         json=SUBSCRIBE,
         headers={
             "accept": EVENT_STREAM,
-            "authorization": f"Bearer {mint(expires_in=2)}",
+            "authorization": f"Bearer {short_lived()}",
         },
     ) as response:
         assert response.status_code == 200
@@ -287,8 +294,8 @@ async def refresh(socket: ClientConnection, via: Via, token: str) -> None:
 async def test_the_refresh_message_keeps_a_subscription_alive_past_the_first_token(
     gateway: Gateway, via: Via
 ) -> None:
-    short = mint(expires_in=2)
     subscription = await events_from_now(gateway)
+    short = short_lived()
     async with (
         subscribed(gateway, via, short, subscription) as refreshed,
         subscribed(gateway, via, short, subscription) as control,
