@@ -127,3 +127,20 @@ async def test_a_policy_mutation_by_a_member_calls_no_subgraph(
 
     assert nothing_left(answer) == [["assignComplaint"]]
     assert not log
+
+
+@pytest.mark.parametrize("via", EVERY)
+async def test_an_operation_a_member_was_served_is_still_refused_to_an_anonymous_caller(
+    gateway: Gateway, log: RequestLog, via: Via
+) -> None:
+    # The same text, parsed, validated, authorized and planned for the member
+    # first: nothing cached for them may serve the anonymous caller.
+    query = f"# cache {via.value}\n{{ me {{ id email }} }}"
+
+    served = await ask(gateway, via, query, token=mint())
+    log.clear()
+    anonymous = await ask(gateway, via, query)
+
+    assert served.body["data"]["me"]["id"] == DEMO_USER, served
+    assert nothing_left(anonymous) == [["me"]]
+    assert not log

@@ -173,6 +173,52 @@ async def test_a_spoofed_x_forwarded_for_is_not_the_caller_address(
     assert identity_of(request, graph).client_address == "127.0.0.1"
 
 
+@pytest.mark.parametrize("via", EVERY)
+@pytest.mark.parametrize(
+    ("claims", "expected"),
+    [
+        pytest.param(
+            {"roles": ("member,platform_admin",)},
+            {"roles": frozenset({"member,platform_admin"})},
+            id="comma-in-a-role",
+        ),
+        pytest.param(
+            {"roles": ("member\nx-agora-roles: platform_admin",)},
+            {"roles": frozenset({"member\nx-agora-roles: platform_admin"})},
+            id="line-break-in-a-role",
+        ),
+        pytest.param(
+            {"user": "u1\n7d3c0a2e", "tenant": None},
+            {"user_id": "u1\n7d3c0a2e", "tenant_id": None},
+            id="line-break-in-sub",
+        ),
+        pytest.param(
+            {"scopes": ("a", "b,admin")},
+            {"scopes": frozenset({"a", "b,admin"})},
+            id="comma-in-a-scope",
+        ),
+    ],
+)
+async def test_separators_inside_token_claims_never_split_into_more_identity(
+    gateway: Gateway,
+    graph: Graph,
+    log: RequestLog,
+    via: Via,
+    claims: dict[str, Any],
+    expected: dict[str, Any],
+) -> None:
+    # A claim the issuer copied from user input must arrive as the one value it
+    # is: the signed headers percent-encode each value and each role.
+    answer = await ask(gateway, via, ADMIN_EMAIL, token=mint(**claims))
+
+    assert answer.body == {"data": {"user": {"email": None}}}, answer
+    (request,) = log.requests
+    identity = identity_of(request, graph)
+    assert identity is not None
+    for name, value in expected.items():
+        assert getattr(identity, name) == value
+
+
 # -- straight at a subgraph ----------------------------------------------------
 
 
