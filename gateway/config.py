@@ -216,8 +216,10 @@ class GatewayConfig:
     max_body_bytes: int = 1_048_576
     # Lower-case client headers copied to every subgraph request (never x-agora-*).
     forward_headers: tuple[str, ...] = ()
-    # Whether the first X-Forwarded-For entry names the caller (behind a proxy).
+    # Behind proxies that append the address they saw to X-Forwarded-For: the entry
+    # `proxy_hops` from the right names the caller (earlier ones the client wrote).
     trust_forwarded_for: bool = False
+    proxy_hops: int = 1
     subgraph_timeout: float = 30.0
     subgraph_timeouts: Mapping[str, float] = field(default_factory=dict)
     # `http11` (asyncio streams, fast) or `httpx` (proxies, HTTP/2).

@@ -142,9 +142,15 @@ def _address(
     config: GatewayConfig, headers: Mapping[str, str], peer: str | None
 ) -> str | None:
     forwarded_for = headers.get("x-forwarded-for")
-    if config.trust_forwarded_for and forwarded_for:
-        return forwarded_for.split(",")[0].strip() or peer
-    return peer
+    if not (config.trust_forwarded_for and forwarded_for):
+        return peer
+    # Each proxy appends the address it saw: entries left of the one our nearest
+    # `proxy_hops` proxies wrote are the client's own words.
+    entries = [entry.strip() for entry in forwarded_for.split(",")]
+    hops = config.proxy_hops
+    if hops < 1 or len(entries) < hops:
+        return peer
+    return entries[-hops] or peer
 
 
 def _forwarded(config: GatewayConfig, headers: Mapping[str, str]) -> dict[str, str]:

@@ -27,6 +27,7 @@ class Outbox:
 
     __slots__ = (
         "_closed",
+        "_drained",
         "_messages",
         "_size",
         "_waiter",
@@ -49,6 +50,8 @@ class Outbox:
         self._messages: deque[str] = deque()
         self._size = 0
         self._waiter: asyncio.Future[None] | None = None
+        # Set by `get` when the queue is short again (see `wait_until_below`).
+        self._drained: tuple[int, asyncio.Future[None]] | None = None
         self._closed = False
 
     @property
@@ -77,6 +80,9 @@ class Outbox:
         """Let `get` return None once the queued messages are read."""
         self._closed = True
         self._wake()
+        drained = self._drained
+        if drained is not None and not drained[1].done():
+            drained[1].set_result(None)
 
     async def get(self) -> str | None:
         while not self._messages:
@@ -89,7 +95,21 @@ class Outbox:
                 self._waiter = None
         message = self._messages.popleft()
         self._size -= len(message)
+        drained = self._drained
+        if drained is not None and len(self._messages) < drained[0]:
+            self._drained = None
+            if not drained[1].done():
+                drained[1].set_result(None)
         return message
+
+    async def wait_until_below(self, count: int) -> None:
+        """Wait until fewer than `count` messages wait (or the outbox closes): the
+        reader of a connection pauses so, rather than let a client that sends faster
+        than it reads fill its own outbox with answers."""
+        while len(self._messages) >= count and not self._closed:
+            future = asyncio.get_running_loop().create_future()
+            self._drained = (count, future)
+            await future
 
     def __len__(self) -> int:
         return len(self._messages)

@@ -269,6 +269,11 @@ class _Connection:
                 await self._on_legacy(decoded)
             else:
                 await self._on_message(decoded)
+            # Backpressure: a client that sends faster than it reads waits for its
+            # answers to be written (instead of being cut off for its own backlog).
+            outbox = self.outbox
+            if len(outbox) >= outbox.limit // 2:
+                await outbox.wait_until_below(outbox.limit // 4)
 
     async def _identify(self, payload: object) -> Caller | Refusal:
         authorization = api_key = None

@@ -320,7 +320,7 @@ async def test_a_client_cannot_send_identity_headers_or_its_own_address(
     assert headers["x-agora-signature"] != "v1=guess"
 
 
-async def test_behind_a_trusted_proxy_the_first_forwarded_address_is_the_caller(
+async def test_behind_a_trusted_proxy_the_address_it_appended_is_the_caller(
     accounts: MockTransport,
 ) -> None:
     config = load_config(environ={}, values={"trust_forwarded_for": True})
@@ -331,10 +331,33 @@ async def test_behind_a_trusted_proxy_the_first_forwarded_address_is_the_caller(
         await client.post(
             "/graphql",
             json={"query": "{ me { id } }"},
-            headers={"x-forwarded-for": "203.0.113.9, 10.0.0.1"},
+            # The client wrote the first entry; the proxy appended what it saw.
+            headers={"x-forwarded-for": "203.0.113.9, 198.51.100.20"},
         )
 
-    assert accounts.requests[0].headers["x-agora-client-address"] == "203.0.113.9"
+    assert accounts.requests[0].headers["x-agora-client-address"] == "198.51.100.20"
+
+
+async def test_behind_two_proxies_the_second_entry_from_the_right_is_the_caller(
+    accounts: MockTransport,
+) -> None:
+    config = load_config(
+        environ={}, values={"trust_forwarded_for": True, "proxy_hops": 2}
+    )
+    app = create_app(SINGLE, transports={"accounts": accounts}, config=config)
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://gw"
+    ) as client:
+        for forwarded in ("6.6.6.6, 203.0.113.9, 10.0.0.1", "10.0.0.1"):
+            await client.post(
+                "/graphql",
+                json={"query": "{ me { id } }"},
+                headers={"x-forwarded-for": forwarded},
+            )
+
+    addresses = [r.headers["x-agora-client-address"] for r in accounts.requests]
+    # Too few entries: someone went round the proxies; the peer is the caller.
+    assert addresses == ["203.0.113.9", "127.0.0.1"]
 
 
 async def test_a_repeated_document_is_prepared_once(
