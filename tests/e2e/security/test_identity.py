@@ -457,17 +457,6 @@ async def proxied_gateway(graph: Graph) -> AsyncIterator[Gateway]:
         yield opened
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason=(
-        "finding: with trust_forwarded_for the gateway takes the FIRST X-Forwarded-For "
-        "entry, which the client wrote itself when its proxy appends (nginx "
-        "$proxy_add_x_forwarded_for, AWS ALB, most CDNs): the subgraph sees "
-        "203.0.113.7, the address the attacker chose, and the login throttle counts "
-        "failures against it"
-    ),
-)
 @pytest.mark.parametrize("via", EVERY)
 async def test_a_client_written_x_forwarded_for_entry_behind_a_proxy_is_not_the_address(
     proxied_gateway: Gateway, graph: Graph, log: RequestLog, via: Via
