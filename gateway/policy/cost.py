@@ -203,10 +203,18 @@ class CostModel:
         value that can cost something (an input object, or an argument, input field or
         type with a `@cost`). When False, the estimate can be cached per operation.
         """
+        return bool(self.variables_read(document, operation))
+
+    def variables_read(
+        self, document: DocumentNode, operation: OperationDefinitionNode
+    ) -> frozenset[str]:
+        """The variables whose values `estimate_cost` of this operation reads: an
+        estimate can be cached by the operation and these values alone."""
         fragments = fragment_definitions(document)
         root = self.root_types.get(operation.operation)
         if root is None:
-            return False
+            return frozenset()
+        read: set[str] = set()
         stack: list[tuple[SelectionSetNode, str]] = [(operation.selection_set, root)]
         visited: set[str] = set()
         while stack:
@@ -217,8 +225,7 @@ class CostModel:
                     field = parent_fields.get(selection.name.value)
                     if field is None:
                         continue
-                    if self._arguments_vary(selection, field):
-                        return True
+                    self._argument_variables(selection, field, read)
                     if selection.selection_set is not None:
                         stack.append((selection.selection_set, field.type_name))
                 elif isinstance(selection, InlineFragmentNode):
@@ -236,33 +243,35 @@ class CostModel:
                         visited.add(name)
                         condition_name = fragment.type_condition.name.value
                         stack.append((fragment.selection_set, condition_name))
-        return False
+        return frozenset(read)
 
-    def _arguments_vary(self, node: FieldNode, field: _FieldCost) -> bool:
+    def _argument_variables(
+        self, node: FieldNode, field: _FieldCost, read: set[str]
+    ) -> None:
         slicing = {path[0] for size in field.list_sizes for path in size.slicing}
         for argument in node.arguments or ():
             name = argument.name.value
-            if name in slicing and _has_variable(argument.value):
-                return True
+            if name in slicing:
+                _variable_names(argument.value, read)
             definition = field.arguments.get(name)
-            if definition is not None and self._value_varies(
-                argument.value, definition
-            ):
-                return True
-        return False
+            if definition is not None:
+                self._varying_variables(argument.value, definition, read)
 
-    def _value_varies(self, value: ValueNode, definition: _InputCost) -> bool:
+    def _varying_variables(
+        self, value: ValueNode, definition: _InputCost, read: set[str]
+    ) -> None:
         if isinstance(value, VariableNode):
-            return definition.varies
-        if isinstance(value, ListValueNode):
-            return any(self._value_varies(item, definition) for item in value.values)
-        if isinstance(value, ObjectValueNode):
+            if definition.varies:
+                read.add(value.name.value)
+        elif isinstance(value, ListValueNode):
+            for element in value.values:
+                self._varying_variables(element, definition, read)
+        elif isinstance(value, ObjectValueNode):
             input_fields = self.inputs.get(definition.type_name, {})
-            for item in value.fields:
-                inner = input_fields.get(item.name.value)
-                if inner is not None and self._value_varies(item.value, inner):
-                    return True
-        return False
+            for entry in value.fields:
+                inner = input_fields.get(entry.name.value)
+                if inner is not None:
+                    self._varying_variables(entry.value, inner, read)
 
 
 def estimate_cost(
@@ -541,14 +550,15 @@ def _size(value: object) -> int | None:
     return None
 
 
-def _has_variable(value: ValueNode) -> bool:
+def _variable_names(value: ValueNode, read: set[str]) -> None:
     if isinstance(value, VariableNode):
-        return True
-    if isinstance(value, ListValueNode):
-        return any(_has_variable(item) for item in value.values)
-    if isinstance(value, ObjectValueNode):
-        return any(_has_variable(item.value) for item in value.fields)
-    return False
+        read.add(value.name.value)
+    elif isinstance(value, ListValueNode):
+        for element in value.values:
+            _variable_names(element, read)
+    elif isinstance(value, ObjectValueNode):
+        for entry in value.fields:
+            _variable_names(entry.value, read)
 
 
 def _directive_names(schema: GraphQLSchema) -> tuple[str | None, str | None]:

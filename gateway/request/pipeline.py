@@ -24,6 +24,7 @@ import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
+import orjson
 from graphql import GraphQLError, OperationDefinitionNode, get_operation_ast
 from graphql.execution.values import get_variable_values
 
@@ -132,6 +133,8 @@ class _Operation:
     projection: Projection
     # The estimated cost when no variable can change it, else None (per request).
     static_cost: int | None
+    # The variables the estimate reads (empty when static_cost is set).
+    cost_variables: frozenset[str]
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,6 +165,7 @@ class RequestPipeline:
         self._authorized: LRU[tuple[str, str | None, Grants], AuthorizationResult] = (
             LRU(size)
         )
+        self._costs: LRU[tuple[str, str | None, bytes | None], int] = LRU(size)
         self.cost_model = CostModel.from_supergraph(
             supergraph, default_list_size=config.default_list_size
         )
@@ -225,11 +229,7 @@ class RequestPipeline:
         explain = client.explain and (explain_header or _asks_explain(data.extensions))
         cost = None
         if limits.max_cost is not None or measuring or explain:
-            cost = operation.static_cost
-            if cost is None:
-                cost = estimate_cost(
-                    self.cost_model, operation.document, operation.node, variables
-                )
+            cost = self._cost(parsed.key, operation, data.operation_name, variables)
         verdict = check_limits(shape.measures, cost, limits)
         if verdict.refused:
             return Refusal(verdict.errors)
@@ -284,6 +284,32 @@ class RequestPipeline:
             authorization=authorized if authorized.errors else None,
             extensions=extensions,
         )
+
+    def _cost(
+        self,
+        key: str,
+        operation: _Operation,
+        operation_name: str | None,
+        variables: dict[str, Any],
+    ) -> int:
+        """The estimated cost: per operation, and per the values of the few
+        variables it reads (a page size, not an id), so most requests hit a cache."""
+        if operation.static_cost is not None:
+            return operation.static_cost
+        read = {name: variables.get(name) for name in operation.cost_variables}
+        try:
+            values = orjson.dumps(read, option=orjson.OPT_SORT_KEYS)
+        except TypeError:  # a custom scalar's value orjson cannot encode
+            values = None
+        cache_key = (key, operation_name, values)
+        cost = self._costs.get(cache_key) if values is not None else None
+        if cost is None:
+            cost = estimate_cost(
+                self.cost_model, operation.document, operation.node, variables
+            )
+            if values is not None:
+                self._costs.put(cache_key, cost)
+        return cost
 
     def _shape(
         self, key: str, document: DocumentNode, operation_name: str | None
@@ -463,10 +489,11 @@ def _compile(
     node: OperationDefinitionNode,
 ) -> _Operation:
     projection = Projection(supergraph.api_schema, document, node)
-    static_cost = None
-    if not cost_model.depends_on_variables(document, node):
-        static_cost = estimate_cost(cost_model, document, node)
-    return _Operation(document, node, node.operation.value, projection, static_cost)
+    read = cost_model.variables_read(document, node)
+    static_cost = None if read else estimate_cost(cost_model, document, node)
+    return _Operation(
+        document, node, node.operation.value, projection, static_cost, read
+    )
 
 
 def _transport_rules(kind: str, via: Via, method: str) -> Refusal | None:

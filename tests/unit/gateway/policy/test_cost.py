@@ -352,3 +352,21 @@ def test_the_seven_deep_tenant_products_nesting_of_issue_10_multiplies(
     for _ in range(7):
         inner = 1 + 10 * (1 + inner)  # tenant 1 + 10 x (product 1 + below)
     assert _cost(agora, model, query) == 1 + 100 * (1 + 1 + inner)
+
+
+def test_the_variables_an_estimate_reads_are_named(model: CostModel) -> None:
+    def read(query: str) -> frozenset[str]:
+        document = parse(query)
+        operation = document.definitions[0]
+        assert isinstance(operation, OperationDefinitionNode)
+        return model.variables_read(document, operation)
+
+    # An id, an offset: nothing the estimate reads; the slicing size: read.
+    assert read("query ($id: ID) { book(id: $id) { title } }") == frozenset()
+    query = """query ($n: Int!, $id: ID, $f: Int) {
+      newestAdditions(limit: $n) { title }
+      book(id: $id) { title }
+      x: book { ...F }
+    }
+    fragment F on Book { author { books(first: $f) { title } } }"""
+    assert read(query) == {"n", "f"}

@@ -254,3 +254,20 @@ def test_commas_comments_and_spacing_do_not_change_the_normalised_key() -> None:
         for text in ('{ user(id: "a") { id } }', '{ user(id: """a""") { id } }')
     }
     assert len(same) == 1
+
+
+def test_the_cost_is_estimated_once_per_value_of_the_variables_it_reads() -> None:
+    agora = load_supergraph((ROOT / "schema" / "supergraph.graphql").read_text())
+    config = load_config(environ={}, values={"limits": {"max_cost": 500}})
+    p = RequestPipeline(agora, config, plan_operation)
+    caller = signed_in(Clients(config))
+    query = """query ($n: Int, $after: String) {
+      products(first: $n, after: $after) { edges { node { id name } } }
+    }"""
+    for after in ("a", "b", "c"):
+        result = prepare(p, caller, query, variables={"n": 10, "after": after})
+        assert isinstance(result, PreparedRequest)
+    assert len(p._costs) == 1
+    over = prepare(p, caller, query, variables={"n": 1000, "after": "a"})
+    assert codes(over) == ["COST_ESTIMATED_TOO_EXPENSIVE"]
+    assert len(p._costs) == 2
