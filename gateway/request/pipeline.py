@@ -51,7 +51,7 @@ if TYPE_CHECKING:
 
     from ..config import GatewayConfig
     from ..planner import QueryPlan
-    from ..policy import AuthorizationResult, Grants
+    from ..policy import AuthorizationResult, Grants, OperationLimits
     from ..supergraph import Supergraph
     from ..types import JSONObject
     from .caller import Caller
@@ -158,6 +158,9 @@ class RequestPipeline:
         size = config.operation_cache_size
         self.documents = DocumentCache(supergraph.api_schema, size)
         self._shapes: LRU[tuple[str, str | None], _Shape | Refusal] = LRU(size)
+        self._shape_verdicts: LRU[
+            tuple[str, str | None, OperationLimits], tuple[Refusal | None]
+        ] = LRU(size)
         self._operations: LRU[tuple[str, str | None], _Operation] = LRU(size)
         self._plans: LRU[
             tuple[str, str | None, frozenset[str], frozenset[str]], _Planned
@@ -207,9 +210,11 @@ class RequestPipeline:
             return shape
         # The shape limits first: validation's own work grows with aliases and
         # fields, so a flood is refused before graphql-core walks it.
-        verdict = check_limits(shape.widest, None, limits)
-        if verdict.refused:
-            return Refusal(verdict.errors)
+        refused_shape = self._shape_refusal(
+            parsed.key, data.operation_name, shape, limits
+        )
+        if refused_shape is not None:
+            return refused_shape
         if shape.unused_fragments:
             return Refusal(shape.unused_fragments)
         errors = documents.validate(
@@ -227,22 +232,21 @@ class RequestPipeline:
         if isinstance(variables, Refusal):
             return variables
         explain = client.explain and (explain_header or _asks_explain(data.extensions))
-        cost = None
+        extensions: JSONObject = {}
         if limits.max_cost is not None or measuring or explain:
             cost = self._cost(parsed.key, operation, data.operation_name, variables)
-        verdict = check_limits(shape.measures, cost, limits)
-        if verdict.refused:
-            return Refusal(verdict.errors)
-        extensions: JSONObject = {}
-        if verdict.exceeded:
-            logger.warning(
-                "operation %s over its limits %s (measure mode): %s",
-                data.operation_name or "(anonymous)",
-                ", ".join(verdict.exceeded),
-                verdict.figures(),
-            )
-        if explain:
-            extensions["limits"] = verdict.figures()
+            verdict = check_limits(shape.measures, cost, limits)
+            if verdict.refused:
+                return Refusal(verdict.errors)
+            if verdict.exceeded:
+                logger.warning(
+                    "operation %s over its limits %s (measure mode): %s",
+                    data.operation_name or "(anonymous)",
+                    ", ".join(verdict.exceeded),
+                    verdict.figures(),
+                )
+            if explain:
+                extensions["limits"] = verdict.figures()
         authorized = self._authorize(
             parsed.key,
             operation,
@@ -310,6 +314,23 @@ class RequestPipeline:
             if values is not None:
                 self._costs.put(cache_key, cost)
         return cost
+
+    def _shape_refusal(
+        self,
+        key: str,
+        operation_name: str | None,
+        shape: _Shape,
+        limits: OperationLimits,
+    ) -> Refusal | None:
+        """The refusal of a document over the shape limits (cached per client's
+        limits: the figures do not change), or None."""
+        cache_key = (key, operation_name, limits)
+        known = self._shape_verdicts.get(cache_key)
+        if known is None:
+            verdict = check_limits(shape.widest, None, limits)
+            known = (Refusal(verdict.errors) if verdict.refused else None,)
+            self._shape_verdicts.put(cache_key, known)
+        return known[0]
 
     def _shape(
         self, key: str, document: DocumentNode, operation_name: str | None

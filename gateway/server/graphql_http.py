@@ -103,8 +103,10 @@ class GraphQLEndpoint:
             request.headers,
             request.client.host if request.client else None,
         )
+        # Refusals the pipeline returns may be cached and shared: answered, never
+        # raised (raising one object again and again would grow its traceback).
         if isinstance(caller, Refusal):
-            raise caller
+            return refused(caller, media_type)
         prepared = self.pipeline.prepare(
             read.data,
             caller,
@@ -114,12 +116,12 @@ class GraphQLEndpoint:
             deadline=deadline,
         )
         if isinstance(prepared, Refusal):
-            raise prepared
+            return refused(prepared, media_type)
         body = await run_request(
             prepared, self.transports, secret=config.secret, deadline=deadline
         )
         if isinstance(body, Refusal):
-            raise body
+            return refused(body, media_type)
         return respond(body, 200, media_type)
 
 

@@ -72,26 +72,20 @@ async def serve_event_stream(server: SubscriptionServer, request: Request) -> Re
         read = await read_http_request(
             request, max_body_bytes=config.max_body_bytes, csrf=config.csrf
         )
-        caller = await server.identify(
-            request.headers, request.client.host if request.client else None
-        )
-        if isinstance(caller, Refusal):
-            raise caller
-        prepared = server.pipeline.prepare(
-            read.data,
-            caller,
-            via=Via.SSE,
-            method=read.method,
-            explain_header=False,
-        )
-        if isinstance(prepared, Refusal):
-            raise prepared
     except ClientDisconnect:
         return Response(status_code=499)  # gone mid-body: nobody reads this
     except Refusal as refusal:
-        # Not a stream: a plain GraphQL response whose status says why.
-        status = refusal.status_for(graphql_response_json=True)
-        return _json(refusal.body(), 400 if status == 200 else status, refusal.headers)
+        return _refused(refusal)
+    caller = await server.identify(
+        request.headers, request.client.host if request.client else None
+    )
+    if isinstance(caller, Refusal):
+        return _refused(caller)
+    prepared = server.pipeline.prepare(
+        read.data, caller, via=Via.SSE, method=read.method, explain_header=False
+    )
+    if isinstance(prepared, Refusal):
+        return _refused(prepared)
     outbox: Outbox
 
     def fell_behind() -> None:
@@ -152,6 +146,12 @@ async def _stream(
         server.connections.discard(sink.shut_down)
         with contextlib.suppress(Exception):
             handle.cancel()
+
+
+def _refused(refusal: Refusal) -> Response:
+    """Not a stream: a plain GraphQL response whose status says why."""
+    status = refusal.status_for(graphql_response_json=True)
+    return _json(refusal.body(), 400 if status == 200 else status, refusal.headers)
 
 
 def _json(body: JSONObject, status: int, headers: dict[str, str]) -> Response:
