@@ -152,7 +152,9 @@ def uvicorn_server() -> Callable[..., contextlib.AbstractAsyncContextManager[str
 
     @contextlib.asynccontextmanager
     async def serve(app: Any) -> AsyncIterator[str]:
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        # Naming the protocol lets asyncio set TCP_NODELAY (a reused keep-alive
+        # request otherwise waits ~40 ms for delayed ACKs).
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
         config = uvicorn.Config(app, log_level="warning", lifespan="on")

@@ -102,6 +102,9 @@ def server_config(
         http=_protocol_for(limits),
         ws_max_size=limits.max_websocket_message_bytes,
         backlog=limits.backlog,
+        # uvicorn would let any loopback client rewrite its own address from
+        # X-Forwarded-For; the gateway decides that itself (trust_forwarded_for).
+        proxy_headers=False,
         # uvicorn waits in whole seconds; round up so a limit is never shortened.
         timeout_graceful_shutdown=math.ceil(limits.shutdown_timeout),
     )

@@ -146,6 +146,8 @@ def test_server_config_carries_the_limits_to_uvicorn() -> None:
     assert config.timeout_graceful_shutdown == 3
     assert isinstance(config.http, type)
     assert issubclass(config.http, HttpToolsProtocol)
+    # Only the gateway decides whether X-Forwarded-For names the caller.
+    assert config.proxy_headers is False
 
 
 async def test_a_connection_that_sends_nothing_is_closed_silently() -> None:
