@@ -33,6 +33,8 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if options.command == "plan":
         return _plan(options.supergraph, options.query, options.operation_name)
+    if options.command == "trusted":
+        return _trusted_check(options)
     parser.print_help(sys.stderr)
     return 2
 
@@ -61,6 +63,19 @@ def _parser() -> argparse.ArgumentParser:
         "hash-key", help="print the SHA-256 of an API key for clients[].api_key_sha256"
     )
     hash_key.add_argument("key")
+    trusted = commands.add_parser(
+        "trusted", help="check trusted-document manifests against the supergraph"
+    )
+    trusted.add_argument("action", choices=["check"])
+    trusted.add_argument(
+        "manifests",
+        nargs="*",
+        type=Path,
+        help="manifest files (default: every clients[].manifests of the config and "
+        "schema/trusted/*.json)",
+    )
+    trusted.add_argument("--config", type=Path, default=None)
+    trusted.add_argument("--supergraph", type=Path, default=None)
     plan = commands.add_parser("plan", help="print the query plan of an operation")
     plan.add_argument("--supergraph", required=True, type=Path)
     plan.add_argument("--query", required=True, type=Path)
@@ -115,6 +130,53 @@ def _serve(options: argparse.Namespace) -> int:
         return 1
     serve(app, config)
     return 0
+
+
+def _trusted_check(options: argparse.Namespace) -> int:
+    """Every operation of every manifest must still parse and validate against the
+    supergraph; one line per problem, exit 1 when there is any."""
+    from .config import ConfigError, load_config
+    from .persisted import ManifestError, check_documents, load_manifest
+    from .supergraph import SupergraphError, load_supergraph
+
+    config_path = options.config or os.environ.get("AGORA_GATEWAY_CONFIG") or None
+    try:
+        config = load_config(config_path)
+    except ConfigError as error:
+        sys.stderr.write(f"gateway: {error}\n")
+        return 2
+    supergraph_path = options.supergraph or Path(
+        config.supergraph or "schema/supergraph.graphql"
+    )
+    sdl = _read(supergraph_path, "supergraph")
+    if sdl is None:
+        return 1
+    try:
+        schema = load_supergraph(sdl).api_schema
+    except SupergraphError as error:
+        sys.stderr.write(f"invalid supergraph {supergraph_path}: {error}\n")
+        return 1
+    paths = list(options.manifests)
+    if not paths:
+        paths = [Path(p) for client in config.clients for p in client.manifests]
+        paths += sorted(Path("schema/trusted").glob("*.json"))
+    problems: list[str] = []
+    count = 0
+    for path in dict.fromkeys(paths):
+        try:
+            documents = load_manifest(path)
+        except ManifestError as error:
+            problems.append(str(error))
+            continue
+        count += len(documents)
+        problems.extend(check_documents(schema, documents))
+    for problem in problems:
+        sys.stderr.write(f"{problem}\n")
+    sys.stdout.write(
+        f"{count} trusted documents in {len(set(paths))} manifests: "
+        f"{len(problems)} problems\n"
+    )
+    return 1 if problems else 0
 
 
 def _plan(supergraph_path: Path, query_path: Path, operation_name: str | None) -> int:

@@ -36,14 +36,20 @@ from .policy.limits import DEVELOPMENT_LIMITS, PRODUCTION_LIMITS, OperationLimit
 __all__ = [
     "DEV_GATEWAY_SECRET",
     "DEV_JWT_SECRET",
+    "ApqConfig",
     "AuthConfig",
     "AuthorizationConfig",
+    "BatchingConfig",
+    "Charge",
     "ClientConfig",
     "ConfigError",
     "CorsConfig",
     "CsrfConfig",
     "GatewayConfig",
     "PlanningConfig",
+    "RateLimit",
+    "RateLimitsConfig",
+    "SafelistMode",
     "ServerConfig",
     "SubscriptionConfig",
     "hash_api_key",
@@ -173,18 +179,85 @@ class AuthorizationConfig:
     policies: Mapping[str, PolicyRule] = field(default_factory=dict)
 
 
+class SafelistMode(enum.Enum):
+    """ENFORCE refuses an operation outside a client's trusted documents; LOG runs
+    it and logs that it would have been refused (to roll a safelist out)."""
+
+    ENFORCE = "enforce"
+    LOG = "log"
+
+
+class Charge(enum.Enum):
+    """What one request takes from a rate limit: one unit, or its estimated cost."""
+
+    REQUESTS = "requests"
+    COST = "cost"
+
+
+@dataclass(frozen=True, slots=True)
+class RateLimit:
+    """`limit` units per `period` seconds, with bursts of up to `burst` (default:
+    `limit`) at once (GCRA: a steady rate, no window edges to exploit)."""
+
+    limit: int
+    period: float = 1.0
+    burst: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RateLimitsConfig:
+    """Rate limits; None is off. What a request costs: one unit, or its estimated
+    cost (demand control)."""
+
+    # Per client (the API key's client, or the default client as a whole).
+    per_client: RateLimit | None = None
+    # Per caller: the token's user, or the address of an anonymous caller.
+    per_caller: RateLimit | None = None
+    charge: Charge = Charge.REQUESTS
+
+
+@dataclass(frozen=True, slots=True)
+class ApqConfig:
+    """Automatic persisted queries (Apollo's protocol)."""
+
+    enabled: bool = True
+    # Documents kept in memory when no Redis is configured (least recently used go).
+    cache_size: int = 10_000
+    # Seconds a document stays registered in Redis (0: forever).
+    ttl: float = 86_400.0
+
+
+@dataclass(frozen=True, slots=True)
+class BatchingConfig:
+    """A JSON array of operations in one POST (Apollo's BatchHttpLink)."""
+
+    enabled: bool = True
+    max_size: int = 10
+
+
 @dataclass(frozen=True, slots=True)
 class ClientConfig:
-    """A known client, recognised by an API key (`x-api-key`), with its own limits
-    and switches. Unset values fall back to the gateway's."""
+    """A known client, recognised by an API key (`x-api-key`) or, for first-party
+    apps, by its name (`apollographql-client-name`), with its own limits and
+    switches. Unset values fall back to the gateway's."""
 
     name: str
     # SHA-256 (hex) of each key: the file never holds a usable key.
     api_key_sha256: tuple[str, ...] = ()
+    # Recognised by `apollographql-client-name` alone: anyone can send a name, so
+    # give such a client restrictions, never more than a stranger may have.
+    by_name: bool = False
     limits: OperationLimits | None = None
     introspection: bool | None = None
     field_suggestions: bool | None = None
     explain: bool | None = None
+    # Trusted-document manifests (paths); with free_form false the client may run
+    # only those operations.
+    manifests: tuple[str, ...] = ()
+    free_form: bool = True
+    safelist_mode: SafelistMode = SafelistMode.ENFORCE
+    rate_limits: RateLimitsConfig | None = None
+    max_batch: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -208,6 +281,12 @@ class GatewayConfig:
     subscription: SubscriptionConfig = field(default_factory=SubscriptionConfig)
     authorization: AuthorizationConfig = field(default_factory=AuthorizationConfig)
     clients: tuple[ClientConfig, ...] = ()
+    # Shared state of several gateway instances (APQ, rate limits); None: in memory.
+    redis_url: str | None = None
+    redis_prefix: str = "agora:gateway:"
+    apq: ApqConfig = field(default_factory=ApqConfig)
+    rate_limits: RateLimitsConfig = field(default_factory=RateLimitsConfig)
+    batching: BatchingConfig = field(default_factory=BatchingConfig)
     # None: on in development, off in production (clients may turn them on).
     introspection: bool | None = None
     field_suggestions: bool | None = None
@@ -327,9 +406,15 @@ _SHARED_VARIABLES: dict[str, tuple[str, ...]] = {
     "PORT": ("server", "port"),
     "LOG_LEVEL": ("server", "log_level"),
     "JWT_SECRET": ("auth", "jwt_secret"),
+    "REDIS_URL": ("redis_url",),
 }
 # Keys the environment cannot set (structured values: only the file holds them).
-_FILE_ONLY = {("clients",), ("authorization", "policies")}
+_FILE_ONLY = {
+    ("clients",),
+    ("authorization", "policies"),
+    ("rate_limits", "per_client"),
+    ("rate_limits", "per_caller"),
+}
 
 
 def _from_environment(env: Mapping[str, str]) -> dict[str, Any]:
@@ -492,6 +577,20 @@ def _entries(value: object, source: str, key: str) -> dict[str, object]:
     return entries
 
 
+def _check_rate_limits(limits: RateLimitsConfig, source: str, where: str) -> None:
+    for name in ("per_client", "per_caller"):
+        limit: RateLimit | None = getattr(limits, name)
+        if limit is None:
+            continue
+        if limit.limit < 1 or limit.period <= 0:
+            raise ConfigError(
+                f"{source}: {where}.{name}: limit must be at least 1 and period "
+                "more than 0"
+            )
+        if limit.burst is not None and limit.burst < 1:
+            raise ConfigError(f"{source}: {where}.{name}.burst: at least 1")
+
+
 def _check(config: GatewayConfig, source: str) -> None:
     if config.http_client not in ("http11", "httpx"):
         raise ConfigError(
@@ -500,6 +599,18 @@ def _check(config: GatewayConfig, source: str) -> None:
         )
     if config.server.port > 65535:
         raise ConfigError(f"{source}: server.port: {config.server.port} is no port")
+    _check_rate_limits(config.rate_limits, source, "rate_limits")
+    for index, client in enumerate(config.clients):
+        if client.rate_limits is not None:
+            where = f"clients[{index}].rate_limits"
+            _check_rate_limits(client.rate_limits, source, where)
+        if client.max_batch is not None and client.max_batch < 1:
+            raise ConfigError(f"{source}: clients[{index}].max_batch: at least 1")
+        if not client.free_form and not client.manifests:
+            raise ConfigError(
+                f"{source}: clients[{index}].manifests: a client without free_form "
+                "needs at least one manifest"
+            )
     names = [client.name for client in config.clients]
     for index, client in enumerate(config.clients):
         for digest in client.api_key_sha256:

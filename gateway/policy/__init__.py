@@ -37,6 +37,12 @@ from .limits import (
     measure_operation,
     parse_with_limit,
 )
+from .ratelimit import (
+    MemoryRateLimiter,
+    RateDecision,
+    RateLimiter,
+    RedisRateLimiter,
+)
 from .tokens import (
     DEV_JWT_SECRET,
     Identity,
@@ -69,10 +75,14 @@ __all__ = [
     "JwtConfig",
     "LimitsMode",
     "LimitsVerdict",
+    "MemoryRateLimiter",
     "OperationLimits",
     "OperationMeasures",
     "PolicyRule",
     "PolicyRules",
+    "RateDecision",
+    "RateLimiter",
+    "RedisRateLimiter",
     "TokenExpired",
     "TokenInvalid",
     "TokenVerifier",

@@ -10,22 +10,32 @@ from __future__ import annotations
 
 import hashlib
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from ..config import ConfigError, RateLimitsConfig, SafelistMode
 from ..errors import PolicyRefused
+from ..persisted import ManifestError, TrustedDocuments
 from ..policy import bearer_token, sign_identity
 from .refusal import Refusal
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
-    from ..config import GatewayConfig
+    from ..config import ClientConfig, GatewayConfig
     from ..policy import Identity, OperationLimits, TokenVerifier
 
-__all__ = ["API_KEY_HEADER", "Caller", "ClientPolicy", "Clients", "identify"]
+__all__ = [
+    "API_KEY_HEADER",
+    "CLIENT_NAME_HEADER",
+    "Caller",
+    "ClientPolicy",
+    "Clients",
+    "identify",
+]
 
 API_KEY_HEADER = "x-api-key"
+CLIENT_NAME_HEADER = "apollographql-client-name"
 UNAUTHENTICATED = "UNAUTHENTICATED"
 
 
@@ -38,10 +48,18 @@ class ClientPolicy:
     introspection: bool
     field_suggestions: bool
     explain: bool
+    # Its trusted documents; with free_form False it may run nothing else.
+    trusted: TrustedDocuments | None = None
+    free_form: bool = True
+    safelist_mode: SafelistMode = SafelistMode.ENFORCE
+    rate_limits: RateLimitsConfig = field(default_factory=RateLimitsConfig)
+    max_batch: int = 10
 
 
 class Clients:
-    """The configured clients by API key digest, and the default client."""
+    """The configured clients by API key digest or name, and the default client.
+
+    Raises ConfigError when a client's manifest cannot be loaded."""
 
     def __init__(self, config: GatewayConfig) -> None:
         self.default = ClientPolicy(
@@ -50,30 +68,55 @@ class Clients:
             introspection=config.switch("introspection"),
             field_suggestions=config.switch("field_suggestions"),
             explain=config.switch("explain"),
+            rate_limits=config.rate_limits,
+            max_batch=config.batching.max_size,
         )
         self._by_digest: dict[str, ClientPolicy] = {}
-        for client in config.clients:
-            policy = ClientPolicy(
-                name=client.name,
-                limits=client.limits or config.limits,
-                introspection=_either(client.introspection, self.default.introspection),
-                field_suggestions=_either(
-                    client.field_suggestions, self.default.field_suggestions
-                ),
-                explain=_either(client.explain, self.default.explain),
-            )
+        self._by_name: dict[str, ClientPolicy] = {}
+        for index, client in enumerate(config.clients):
+            policy = self._policy(config, client, index)
             for digest in client.api_key_sha256:
                 self._by_digest[digest] = policy
+            if client.by_name:
+                self._by_name[client.name] = policy
 
-    def resolve(self, api_key: str | None) -> ClientPolicy | Refusal:
-        """The client of `api_key`; an unknown key is refused (401)."""
-        if not api_key:
-            return self.default
-        digest = hashlib.sha256(api_key.encode()).hexdigest()
-        policy = self._by_digest.get(digest)
-        if policy is None:
-            return Refusal.of("Unknown API key.", UNAUTHENTICATED, 401)
-        return policy
+    def _policy(
+        self, config: GatewayConfig, client: ClientConfig, index: int
+    ) -> ClientPolicy:
+        default = self.default
+        try:
+            trusted = TrustedDocuments.load(client.manifests)
+        except ManifestError as error:
+            raise ConfigError(f"clients[{index}].manifests: {error}") from None
+        return ClientPolicy(
+            name=client.name,
+            limits=client.limits or config.limits,
+            introspection=_either(client.introspection, default.introspection),
+            field_suggestions=_either(
+                client.field_suggestions, default.field_suggestions
+            ),
+            explain=_either(client.explain, default.explain),
+            trusted=trusted if client.manifests else None,
+            free_form=client.free_form,
+            safelist_mode=client.safelist_mode,
+            rate_limits=client.rate_limits or config.rate_limits,
+            max_batch=client.max_batch or config.batching.max_size,
+        )
+
+    def resolve(
+        self, api_key: str | None, client_name: str | None = None
+    ) -> ClientPolicy | Refusal:
+        """The client of `api_key` (an unknown key is refused, 401), else of
+        `client_name` when one is configured by name, else the default client."""
+        if api_key:
+            digest = hashlib.sha256(api_key.encode()).hexdigest()
+            policy = self._by_digest.get(digest)
+            if policy is None:
+                return Refusal.of("Unknown API key.", UNAUTHENTICATED, 401)
+            return policy
+        if client_name:
+            return self._by_name.get(client_name, self.default)
+        return self.default
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,7 +152,9 @@ async def identify(
     refused (401, UNAUTHENTICATED), as is an unknown API key: a client that sends
     credentials learns at once that they are wrong.
     """
-    client = clients.resolve(api_key or headers.get(API_KEY_HEADER))
+    client = clients.resolve(
+        api_key or headers.get(API_KEY_HEADER), headers.get(CLIENT_NAME_HEADER)
+    )
     if isinstance(client, Refusal):
         return client
     identity = None

@@ -38,10 +38,13 @@ _JSON_TYPES = frozenset({APPLICATION_JSON, GRAPHQL_RESPONSE_JSON})
 
 @dataclass(frozen=True, slots=True)
 class HttpGraphQLRequest:
-    """A GraphQL request read off HTTP; `method` decides what it may run."""
+    """A GraphQL request read off HTTP; `method` decides what it may run. A POST
+    of a JSON array is a batch: `batch` holds each item (or its shape refusal)
+    and `data` is None."""
 
-    data: GraphQLRequestData
+    data: GraphQLRequestData | None
     method: str
+    batch: tuple[GraphQLRequestData | Refusal, ...] | None = None
 
 
 async def read_http_request(
@@ -73,7 +76,18 @@ async def read_http_request(
         decoded = orjson.loads(body)
     except orjson.JSONDecodeError:
         raise Refusal.of("The request body is not valid JSON.") from None
+    if isinstance(decoded, list):
+        if not decoded:
+            raise Refusal.of("A batch needs at least one operation.")
+        return HttpGraphQLRequest(None, method, tuple(_item(i) for i in decoded))
     return HttpGraphQLRequest(request_data(decoded), method)
+
+
+def _item(params: object) -> GraphQLRequestData | Refusal:
+    try:
+        return request_data(params, http_level=False)
+    except Refusal as refusal:
+        return refusal
 
 
 def _base_type(content_type: str | None) -> str | None:

@@ -28,12 +28,14 @@ import orjson
 from graphql import GraphQLError, OperationDefinitionNode, get_operation_ast
 from graphql.execution.values import get_variable_values
 
+from ..config import Charge
 from ..errors import AgoraError
 from ..execution import Projection
 from ..planner import PlanningBudget, PlanningBudgetExceeded, PlanningLimit
 from ..policy import (
     CostModel,
     LimitsMode,
+    MemoryRateLimiter,
     OperationMeasures,
     PolicyRules,
     authorization_rules,
@@ -43,15 +45,18 @@ from ..policy import (
     grants_of,
     measure_operation,
 )
+from .admission import admit
 from .documents import LRU, DocumentCache, validate_unused_fragments
+from .persisted import resolve_document
 from .refusal import BAD_REQUEST, BAD_USER_INPUT, Refusal, graphql_error
 
 if TYPE_CHECKING:
     from graphql import DocumentNode
 
     from ..config import GatewayConfig
+    from ..persisted import ApqStore
     from ..planner import QueryPlan
-    from ..policy import AuthorizationResult, Grants, OperationLimits
+    from ..policy import AuthorizationResult, Grants, OperationLimits, RateLimiter
     from ..supergraph import Supergraph
     from ..types import JSONObject
     from .caller import Caller
@@ -109,6 +114,8 @@ class PreparedRequest:
     authorization: AuthorizationResult | None = None
     # What the response's `extensions` carry beside the plan (limits, on explain).
     extensions: JSONObject = field(default_factory=dict)
+    # The estimated cost, when something read it (a limit, a rate limit, explain).
+    cost: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,10 +158,16 @@ class RequestPipeline:
         supergraph: Supergraph,
         config: GatewayConfig,
         plan_operation: PlanOperation,
+        *,
+        apq: ApqStore | None = None,
+        limiter: RateLimiter | None = None,
     ) -> None:
         self.supergraph = supergraph
         self.config = config
         self.plan_operation = plan_operation
+        # Registered APQ documents (None: APQ off) and the rate limits' state.
+        self.apq = apq
+        self.limiter: RateLimiter = limiter or MemoryRateLimiter()
         size = config.operation_cache_size
         self.documents = DocumentCache(supergraph.api_schema, size)
         self._shapes: LRU[tuple[str, str | None], _Shape | Refusal] = LRU(size)
@@ -177,6 +190,41 @@ class RequestPipeline:
         self.override_labels = override_labels_of(supergraph)
         self._rng = random.Random()
         self.plans_built = 0  # how many times the planner ran (tests, metrics)
+
+    async def accept(
+        self,
+        data: GraphQLRequestData,
+        caller: Caller,
+        *,
+        via: Via,
+        method: str = "POST",
+        explain_header: bool = False,
+        deadline: float | None = None,
+    ) -> PreparedRequest | Refusal:
+        """Everything a transport does with a request before running it: the rate
+        limits, the document it names (APQ, trusted documents), then `prepare`."""
+        refused = await admit(self.limiter, caller)
+        if refused is not None:
+            return refused
+        resolved = await resolve_document(data, caller.client, self.apq)
+        if isinstance(resolved, Refusal):
+            return resolved
+        prepared = self.prepare(
+            resolved,
+            caller,
+            via=via,
+            method=method,
+            explain_header=explain_header,
+            deadline=deadline,
+        )
+        charge_cost = caller.client.rate_limits.charge is Charge.COST
+        cost = prepared.cost if isinstance(prepared, PreparedRequest) else None
+        if charge_cost and cost is not None and cost > 1:
+            # One unit was taken at the door, before any work: the rest now.
+            refused = await admit(self.limiter, caller, cost - 1)
+            if refused is not None:
+                return refused
+        return prepared
 
     def prepare(
         self,
@@ -233,7 +281,9 @@ class RequestPipeline:
             return variables
         explain = client.explain and (explain_header or _asks_explain(data.extensions))
         extensions: JSONObject = {}
-        if limits.max_cost is not None or measuring or explain:
+        cost = None
+        charge_cost = client.rate_limits.charge is Charge.COST
+        if limits.max_cost is not None or measuring or explain or charge_cost:
             cost = self._cost(parsed.key, operation, data.operation_name, variables)
             verdict = check_limits(shape.measures, cost, limits)
             if verdict.refused:
@@ -287,6 +337,7 @@ class RequestPipeline:
             explain=explain,
             authorization=authorized if authorized.errors else None,
             extensions=extensions,
+            cost=cost,
         )
 
     def _cost(

@@ -12,6 +12,7 @@ import logging
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from redis.asyncio import Redis
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
@@ -19,8 +20,9 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route, WebSocketRoute
 
 from ..config import GatewayConfig, load_config
+from ..persisted import MemoryApqStore, RedisApqStore
 from ..planner import plan_operation
-from ..policy import JwtConfig, TokenVerifier
+from ..policy import JwtConfig, MemoryRateLimiter, RedisRateLimiter, TokenVerifier
 from ..request import Clients, RequestPipeline
 from ..subscriptions import (
     SubscriptionServer,
@@ -45,6 +47,7 @@ if TYPE_CHECKING:
     from starlette.responses import Response
     from starlette.websockets import WebSocket
 
+    from ..persisted import ApqStore
     from ..request import PlanOperation
     from ..supergraph import Supergraph
     from ..transport import SubgraphTransport, SubscriptionTransport
@@ -99,7 +102,18 @@ def build_app(
     owned = dict(transports)
     verifier = token_verifier(config)
     clients = Clients(config)
-    pipeline = RequestPipeline(supergraph, config, plan_operation)
+    redis = Redis.from_url(config.redis_url) if config.redis_url else None
+    pipeline = RequestPipeline(
+        supergraph,
+        config,
+        plan_operation,
+        apq=_apq_store(config, redis),
+        limiter=(
+            RedisRateLimiter(redis, config.redis_prefix)
+            if redis is not None
+            else MemoryRateLimiter()
+        ),
+    )
     endpoint = GraphQLEndpoint(pipeline, owned, config, verifier, clients)
     if subscription_transports is None:
         subscription_transports = _subscription_transports(supergraph, owned, config)
@@ -124,6 +138,8 @@ def build_app(
                 close = getattr(transport, "aclose", None)
                 if close is not None:
                     await close()
+            if redis is not None:
+                await redis.aclose()
 
     async def health(request: Request) -> JSONResponse:
         if not request.app.state.ready:
@@ -167,6 +183,18 @@ def build_app(
     app.state.subscriptions = subscriptions
     _warn_about_development_settings(config)
     return app
+
+
+def _apq_store(config: GatewayConfig, redis: Redis | None) -> ApqStore | None:
+    """Where APQ documents live: Redis (shared by every instance) or memory."""
+    apq = config.apq
+    if not apq.enabled:
+        return None
+    if redis is None:
+        return MemoryApqStore(apq.cache_size)
+    return RedisApqStore(
+        redis, config.redis_prefix, apq.ttl, local_size=min(apq.cache_size, 1000)
+    )
 
 
 def token_verifier(config: GatewayConfig) -> TokenVerifier:

@@ -10,6 +10,7 @@ it, and a whole request (planning and every fetch) ends at its deadline.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from typing import TYPE_CHECKING
@@ -28,7 +29,7 @@ if TYPE_CHECKING:
 
     from ..config import GatewayConfig
     from ..policy import TokenVerifier
-    from ..request import Clients, RequestPipeline
+    from ..request import Caller, Clients, GraphQLRequestData, RequestPipeline
     from ..transport import SubgraphTransport
     from ..types import JSONObject
 
@@ -38,6 +39,8 @@ logger = logging.getLogger("agora.gateway")
 
 GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
 APPLICATION_JSON = "application/json"
+BATCHING = "BATCHING_NOT_ENABLED"
+BATCH_LIMIT_EXCEEDED = "BATCH_LIMIT_EXCEEDED"
 
 
 class GraphQLEndpoint:
@@ -107,22 +110,72 @@ class GraphQLEndpoint:
         # raised (raising one object again and again would grow its traceback).
         if isinstance(caller, Refusal):
             return refused(caller, media_type)
-        prepared = self.pipeline.prepare(
-            read.data,
+        explain = _explain_header(request)
+        if read.batch is not None:
+            return await self._batch(read.batch, caller, explain, deadline)
+        assert read.data is not None, "a request is one operation or a batch"
+        answer = await self._one(read.data, caller, read.method, explain, deadline)
+        if isinstance(answer, Refusal):
+            return refused(answer, media_type)
+        return respond(answer, 200, media_type)
+
+    async def _one(
+        self,
+        data: GraphQLRequestData,
+        caller: Caller,
+        method: str,
+        explain: bool,
+        deadline: float,
+    ) -> JSONObject | Refusal:
+        prepared = await self.pipeline.accept(
+            data,
             caller,
             via=Via.HTTP,
-            method=read.method,
-            explain_header=_explain_header(request),
+            method=method,
+            explain_header=explain,
             deadline=deadline,
         )
         if isinstance(prepared, Refusal):
-            return refused(prepared, media_type)
-        body = await run_request(
-            prepared, self.transports, secret=config.secret, deadline=deadline
+            return prepared
+        return await run_request(
+            prepared, self.transports, secret=self.config.secret, deadline=deadline
         )
-        if isinstance(body, Refusal):
-            return refused(body, media_type)
-        return respond(body, 200, media_type)
+
+    async def _batch(
+        self,
+        batch: tuple[GraphQLRequestData | Refusal, ...],
+        caller: Caller,
+        explain: bool,
+        deadline: float,
+    ) -> Response:
+        """A JSON array of operations (Apollo's batching): each goes through the
+        whole pipeline and runs concurrently; the answer is the array of their
+        responses, in order (a refused item answers its own errors)."""
+        batching = self.config.batching
+        limit = caller.client.max_batch
+        if not batching.enabled:
+            refusal = Refusal.of("Batched requests are not accepted.", BATCHING)
+            return refused(refusal, APPLICATION_JSON)
+        if len(batch) > limit:
+            refusal = Refusal.of(
+                f"A batch may hold at most {limit} operations.",
+                BATCH_LIMIT_EXCEEDED,
+                limit=limit,
+                measured=len(batch),
+            )
+            return refused(refusal, APPLICATION_JSON)
+
+        async def answer(item: GraphQLRequestData | Refusal) -> JSONObject:
+            if isinstance(item, Refusal):
+                return item.body()
+            result = await self._one(item, caller, "POST", explain, deadline)
+            return result.body() if isinstance(result, Refusal) else result
+
+        bodies = await asyncio.gather(*(answer(item) for item in batch))
+        return Response(
+            orjson.dumps(bodies),
+            media_type=f"{APPLICATION_JSON}; charset=utf-8",
+        )
 
 
 def _explain_header(request: Request) -> bool:

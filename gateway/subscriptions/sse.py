@@ -81,8 +81,10 @@ async def serve_event_stream(server: SubscriptionServer, request: Request) -> Re
     )
     if isinstance(caller, Refusal):
         return _refused(caller)
-    prepared = server.pipeline.prepare(
-        read.data, caller, via=Via.SSE, method=read.method, explain_header=False
+    if read.data is None:
+        return _refused(Refusal.of("Batches are not served over SSE."))
+    prepared = await server.pipeline.accept(
+        read.data, caller, via=Via.SSE, method=read.method
     )
     if isinstance(prepared, Refusal):
         return _refused(prepared)

@@ -370,7 +370,7 @@ class _Connection:
             if id in self.operations:
                 self.end(4409, f"Subscriber for {id} already exists")
                 return
-            self._start(id, message.get("payload"))
+            await self._start(id, message.get("payload"))
         elif kind == "complete":
             handle = self.operations.pop(str(message.get("id")), None)
             if handle is not None:
@@ -403,7 +403,7 @@ class _Connection:
             previous = self.operations.pop(id, None)
             if previous is not None:  # the legacy protocol restarts a reused id
                 previous.cancel()
-            self._start(id, message.get("payload"))
+            await self._start(id, message.get("payload"))
         elif kind == "stop":
             handle = self.operations.pop(str(message.get("id")), None)
             if handle is not None:
@@ -413,10 +413,15 @@ class _Connection:
         else:
             self.send({"type": "error", "payload": {"message": f"Unknown type {kind}"}})
 
-    def _start(self, id: str, payload: object) -> None:
+    async def _start(self, id: str, payload: object) -> None:
         caller = self.caller
         assert caller is not None, "checked by the caller"
-        prepared = self._prepare(payload, caller)
+        # Reserve the id while the request is checked (a duplicate is 4409).
+        self.operations[id] = OperationHandle(lambda: None)
+        prepared = await self._prepare(payload, caller)
+        if self.operations.get(id) is None:
+            return  # completed (or the socket ended) while it was checked
+        self.operations.pop(id, None)
         if isinstance(prepared, Refusal):
             self._refuse(id, prepared)
             return
@@ -427,12 +432,14 @@ class _Connection:
         if id in self.operations:
             self.operations[id] = started
 
-    def _prepare(self, payload: object, caller: Caller) -> PreparedRequest | Refusal:
+    async def _prepare(
+        self, payload: object, caller: Caller
+    ) -> PreparedRequest | Refusal:
         if self.expired:
             error = TokenExpired()
             return Refusal.of(error.message, error.code, 401)
         limit = self.settings.max_per_connection
-        if len(self.operations) >= limit:
+        if len(self.operations) > limit:  # this operation's own slot is reserved
             return Refusal.of(
                 f"A connection may run at most {limit} operations at once.",
                 MAX_SUBSCRIPTIONS_LIMIT,
@@ -442,7 +449,7 @@ class _Connection:
             data = request_data(payload, http_level=False)
         except Refusal as refusal:
             return refusal
-        return self.server.pipeline.prepare(data, caller, via=Via.WEBSOCKET)
+        return await self.server.pipeline.accept(data, caller, via=Via.WEBSOCKET)
 
     def _refuse(self, id: str, refusal: Refusal) -> None:
         if self.legacy:

@@ -4,6 +4,7 @@ fields from a second subgraph: event received with those fields, then complete."
 from __future__ import annotations
 
 import asyncio
+import hashlib
 from typing import TYPE_CHECKING
 
 import httpx
@@ -139,3 +140,46 @@ async def test_the_gateway_answers_ping_with_pong_before_any_event(
         await send(socket, {"type": "ping", "payload": {"n": 1}})
         reply = await asyncio.wait_for(socket.recv(), 5)
         assert orjson_loads(reply) == {"type": "pong"}
+
+
+async def test_a_persisted_query_runs_by_its_hash_on_every_streaming_transport(
+    graph: Graph,
+) -> None:
+    digest = hashlib.sha256(SUBSCRIPTION.encode()).hexdigest()
+    extensions = {"persistedQuery": {"version": 1, "sha256Hash": digest}}
+    by_hash = {"variables": {"room": "general"}, "extensions": extensions}
+    async with httpx.AsyncClient(base_url=graph.gateway_url, timeout=10) as client:
+        # Unknown yet: the SSE request is refused before the stream opens.
+        miss = await client.post(
+            "/graphql", json=by_hash, headers={"accept": "text/event-stream"}
+        )
+        assert miss.status_code == 400
+        code = miss.json()["errors"][0]["extensions"]["code"]
+        assert code == "PERSISTED_QUERY_NOT_FOUND"
+    async with transport_ws(graph.ws_url) as socket:
+        await send(
+            socket,
+            {"id": "1", "type": "subscribe", "payload": {**SUBSCRIBE, **by_hash}},
+        )
+        await graph.bus.wait_for("general", 1)
+        await send(socket, {"id": "1", "type": "complete"})
+        await graph.bus.wait_for("general", 0)
+        # Registered by the first subscribe: the hash alone is enough now.
+        await send(socket, {"id": "2", "type": "subscribe", "payload": by_hash})
+        await graph.bus.wait_for("general", 1)
+        await graph.bus.publish("general", EVENT)
+        assert await receive(socket) == {"id": "2", "type": "next", "payload": EXPECTED}
+    async with (
+        httpx.AsyncClient(base_url=graph.gateway_url, timeout=10) as client,
+        client.stream(
+            "POST",
+            "/graphql",
+            json=by_hash,
+            headers={"accept": "text/event-stream"},
+        ) as response,
+    ):
+        assert response.status_code == 200
+        events = sse_events(response)
+        await graph.bus.wait_for("general", 1)
+        await graph.bus.publish("general", EVENT)
+        assert await anext(events) == ("next", EXPECTED)
