@@ -12,9 +12,10 @@ from strawberry.types import Info
 
 from subgraphs.accounts import auth
 from subgraphs.accounts.loaders import load_tenants, load_users
-from subgraphs.accounts.throttle import LoginThrottle
+from subgraphs.accounts.throttle import LoginThrottle, RegistrationThrottle
 from subgraphs.kit.context import RequestContext
 from subgraphs.kit.errors import BadUserInput, NotFound, Unauthenticated
+from subgraphs.kit.principal import Role
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
@@ -29,8 +30,9 @@ MAX_IDS = 1000
 T = TypeVar("T")
 
 # Who may read another user's email besides the user: support and administrators.
-_EMAIL_READERS = ("platform_admin", "support_agent")
-_TENANT_EMAIL_READERS = ("tenant_admin", "chamber_admin")
+_EMAIL_READERS = (Role.PLATFORM_ADMIN, Role.SUPPORT_AGENT)
+_TENANT_EMAIL_READERS = (Role.TENANT_ADMIN, Role.CHAMBER_ADMIN)
+PLATFORM_ADMIN = "platform_admin"
 
 
 @strawberry.federation.type(keys=["id"])
@@ -62,12 +64,12 @@ class User:
 
     id: strawberry.ID
     display_name: str
-    roles: list[str]
-    scopes: list[str]
     created_at: datetime
     tenant_id: strawberry.Private[str | None]
     _email: strawberry.Private[str]
-    # True in a login/register payload, whose caller is this user by definition.
+    _roles: strawberry.Private[list[str]]
+    _scopes: strawberry.Private[list[str]]
+    # True in a login payload, whose caller is this user by definition.
     _email_visible: strawberry.Private[bool] = False
 
     @classmethod
@@ -75,12 +77,35 @@ class User:
         return cls(
             id=strawberry.ID(str(row.id)),
             display_name=row.display_name,
-            roles=list(row.roles),
-            scopes=list(row.scopes),
             created_at=row.created_at,
             tenant_id=None if row.tenant_id is None else str(row.tenant_id),
             _email=row.email,
+            _roles=list(row.roles),
+            _scopes=list(row.scopes),
         )
+
+    def _shows_grants(self, ctx: RequestContext) -> bool:
+        # Roles tell who is an admin: the user and administrators only (issue 12).
+        if self._email_visible or ctx.user_id == str(self.id):
+            return True
+        if ctx.has_role(PLATFORM_ADMIN):
+            return True
+        return (
+            self.tenant_id is not None
+            and ctx.tenant_id == self.tenant_id
+            and ctx.has_role(*_TENANT_EMAIL_READERS)
+        )
+
+    @strawberry.field(
+        description="Visible to the user, platform admins and the admins of the "
+        "user's tenant; null for anyone else."
+    )
+    def roles(self, info: AccountsInfo) -> list[str] | None:
+        return list(self._roles) if self._shows_grants(info.context) else None
+
+    @strawberry.field(description="Visible like `roles`.")
+    def scopes(self, info: AccountsInfo) -> list[str] | None:
+        return list(self._scopes) if self._shows_grants(info.context) else None
 
     @classmethod
     def resolve_reference(
@@ -137,7 +162,19 @@ class RegisterInput:
     email: str
     password: str
     display_name: str
-    tenant_id: strawberry.ID | None = None
+    invitation_token: str | None = strawberry.field(
+        default=None,
+        description="From an invitation (directory's inviteMembers): join its "
+        "tenant with its role. Without one the user belongs to no tenant.",
+    )
+
+
+@strawberry.type
+class RegisterPayload:
+    """The same answer whether or not the address already had an account: log in
+    with it next."""
+
+    email: str = strawberry.field(description="The address, as it is stored.")
 
 
 @strawberry.type
@@ -154,18 +191,25 @@ class Query:
             raise Unauthenticated("The account no longer exists.") from None
         return User.from_row(row)
 
-    @strawberry.field
+    @strawberry.federation.field(
+        description="A user by id; null for an unknown id.", authenticated=True
+    )
     async def user(self, info: AccountsInfo, id: strawberry.ID) -> User | None:
+        info.context.require_user()
         try:
             row = await info.context.loader(load_users).load(str(id))
         except NotFound:
             return None
         return User.from_row(row)
 
-    @strawberry.field(description="Users by id, in order; null for an unknown id.")
+    @strawberry.federation.field(
+        description="Users by id, in order; null for an unknown id.",
+        authenticated=True,
+    )
     async def users(
         self, info: AccountsInfo, ids: list[strawberry.ID]
     ) -> list[User | None]:
+        info.context.require_user()
         if len(ids) > MAX_IDS:
             raise BadUserInput(f"At most {MAX_IDS} ids per call.", field="ids")
         loader = info.context.loader(load_users)
@@ -182,8 +226,11 @@ class Query:
                 result.append(User.from_row(row))
         return result
 
-    @strawberry.field
+    @strawberry.federation.field(
+        description="A tenant by id; null for an unknown id.", authenticated=True
+    )
     async def tenant(self, info: AccountsInfo, id: strawberry.ID) -> Tenant | None:
+        info.context.require_user()
         try:
             row = await info.context.loader(load_tenants).load(str(id))
         except NotFound:
@@ -193,18 +240,26 @@ class Query:
 
 @strawberry.type
 class Mutation:
-    @strawberry.mutation(description="Create a member account and log it in.")
-    async def register(self, info: AccountsInfo, input: RegisterInput) -> AuthPayload:
+    @strawberry.mutation(
+        description="Create an account, then log in with it. The answer is the same "
+        "whether or not the address was free; RATE_LIMITED past the registration "
+        "limits."
+    )
+    async def register(
+        self, info: AccountsInfo, input: RegisterInput
+    ) -> RegisterPayload:
         ctx = info.context
-        pair = await auth.register(
+        registration = await auth.register(
             ctx.settings,
             email=input.email,
             password=input.password,
             display_name=input.display_name,
-            tenant_id=None if input.tenant_id is None else str(input.tenant_id),
+            invitation_token=input.invitation_token,
             broker=ctx.broker,
+            throttle=_app_state(ctx, "registration_throttle", RegistrationThrottle),
+            client=client_address(ctx),
         )
-        return AuthPayload.from_pair(pair)
+        return RegisterPayload(email=registration.email)
 
     @strawberry.mutation(description="UNAUTHENTICATED on a wrong email or password.")
     async def login(self, info: AccountsInfo, email: str, password: str) -> AuthPayload:
@@ -217,31 +272,68 @@ class Mutation:
         )
         return AuthPayload.from_pair(pair)
 
-    @strawberry.mutation(description="Trade a refresh token for a new token pair.")
+    @strawberry.mutation(
+        description="Trade a refresh token for a new pair; each refresh token works "
+        "once, and a used one presented again revokes its whole session."
+    )
     async def refresh_token(
         self, info: AccountsInfo, refresh_token: str
     ) -> AuthPayload:
         pair = await auth.refresh_tokens(info.context.settings, refresh_token)
         return AuthPayload.from_pair(pair)
 
+    @strawberry.mutation(
+        description="End the session of this refresh token (its access tokens run "
+        "out within ACCESS_TOKEN_TTL); true when it was live."
+    )
+    async def logout(self, info: AccountsInfo, refresh_token: str) -> bool:
+        return await auth.logout(info.context.settings, refresh_token)
 
-def login_throttle(context: RequestContext) -> LoginThrottle | None:
-    """The throttle of this subgraph app (one per app, kept on its state): counts
+    @strawberry.federation.mutation(
+        description="End every session of the caller; how many were live.",
+        authenticated=True,
+    )
+    async def logout_everywhere(self, info: AccountsInfo) -> int:
+        return await auth.logout_everywhere(info.context.require_user())
+
+    @strawberry.federation.mutation(
+        description="Platform admins: the user logs in nowhere any more and every "
+        "subgraph refuses their tokens; true when the user was active.",
+        authenticated=True,
+    )
+    async def deactivate_user(self, info: AccountsInfo, id: strawberry.ID) -> bool:
+        info.context.require_role(PLATFORM_ADMIN)
+        return await auth.deactivate_user(info.context.broker, str(id))
+
+
+S = TypeVar("S")
+
+
+def _app_state(context: RequestContext, name: str, kind: type[S]) -> S | None:
+    """The `name` throttle of this subgraph app (one per app, kept on its state):
     shared through the broker's Redis when REDIS_URL is set, in memory otherwise."""
     request = context.request
     app = request.scope.get("app") if request is not None else None
     if app is None:
         return None
-    throttle = getattr(app.state, "login_throttle", None)
-    if throttle is None:
-        throttle = app.state.login_throttle = LoginThrottle.for_broker(context.broker)
-    return throttle
+    existing = getattr(app.state, name, None)
+    if isinstance(existing, kind):
+        return existing
+    made = kind.for_broker(context.broker)  # type: ignore[attr-defined]  # both have it
+    setattr(app.state, name, made)
+    return made  # type: ignore[no-any-return]  # made by kind.for_broker
+
+
+def login_throttle(context: RequestContext) -> LoginThrottle | None:
+    """The login throttle of this subgraph app (see _app_state)."""
+    return _app_state(context, "login_throttle", LoginThrottle)
 
 
 def client_address(context: RequestContext) -> str:
     """The caller's address: the one the gateway signed into the request (see
-    subgraphs.kit.context), else the peer address the ASGI server reports (uvicorn
-    applies X-Forwarded-For from FORWARDED_ALLOW_IPS).
+    subgraphs.kit.context), else the peer address of the connection (subgraphs
+    never read X-Forwarded-For: subgraphs.kit.serve turns uvicorn's proxy headers
+    off).
 
     Behind a proxy that sends neither, every caller shares the proxy's address and
     the throttle counts per email again.

@@ -8,7 +8,6 @@ conversations: a caller may watch the people of the conversations they may see.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from tortoise.expressions import Q, Subquery
@@ -19,54 +18,27 @@ from .models import Conversation, Participant
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
-    from subgraphs.kit.context import RequestContext
+    from subgraphs.kit.principal import Principal
+
 
 __all__ = [
-    "PLATFORM_ADMIN",
-    "SUPPORT_AGENT",
-    "Viewer",
     "require_visible_users",
     "visible_complaints",
     "visible_conversations",
     "visible_users",
 ]
 
-PLATFORM_ADMIN = "platform_admin"
-SUPPORT_AGENT = "support_agent"
 
-
-@dataclass(frozen=True, slots=True)
-class Viewer:
-    """The caller, as the domain functions need it (built from the request context)."""
-
-    user_id: str
-    tenant_id: str | None = None
-    roles: frozenset[str] = field(default_factory=frozenset)
-
-    @classmethod
-    def from_context(cls, ctx: RequestContext) -> Viewer:
-        """The authenticated caller; raises Unauthenticated when there is none."""
-        return cls(user_id=ctx.require_user(), tenant_id=ctx.tenant_id, roles=ctx.roles)
-
-    @property
-    def is_admin(self) -> bool:
-        return PLATFORM_ADMIN in self.roles
-
-    @property
-    def is_agent(self) -> bool:
-        return SUPPORT_AGENT in self.roles
-
-
-def visible_conversations(viewer: Viewer) -> Q:
+def visible_conversations(viewer: Principal) -> Q:
     """A filter on Conversation matching the conversations `viewer` may see."""
-    if viewer.is_admin:
+    if viewer.is_platform_admin:
         return Q()
     taking_part = Q(
         id__in=Subquery(
             Participant.filter(user_id=viewer.user_id).values("conversation_id")
         )
     )
-    if viewer.is_agent and viewer.tenant_id is not None:
+    if viewer.is_support_agent and viewer.tenant_id is not None:
         return Q(
             taking_part,
             Q(
@@ -82,12 +54,12 @@ def visible_conversations(viewer: Viewer) -> Q:
     return taking_part
 
 
-def visible_complaints(viewer: Viewer) -> Q:
+def visible_complaints(viewer: Principal) -> Q:
     """A filter on Complaint matching the complaints `viewer` may see."""
-    if viewer.is_admin:
+    if viewer.is_platform_admin:
         return Q()
     own = Q(owner_id=viewer.user_id)
-    if viewer.is_agent and viewer.tenant_id is not None:
+    if viewer.is_support_agent and viewer.tenant_id is not None:
         return Q(
             own,
             Q(tenant_id=viewer.tenant_id, assigned_agent_id=viewer.user_id),
@@ -97,7 +69,7 @@ def visible_complaints(viewer: Viewer) -> Q:
     return own
 
 
-async def visible_users(viewer: Viewer, user_ids: Iterable[str]) -> set[str]:
+async def visible_users(viewer: Principal, user_ids: Iterable[str]) -> set[str]:
     """Those of `user_ids` whose presence `viewer` may watch, in one SQL statement.
 
     The caller themselves, and everyone taking part in a conversation `viewer` may
@@ -105,7 +77,7 @@ async def visible_users(viewer: Viewer, user_ids: Iterable[str]) -> set[str]:
     complaints they may see (their owners). Platform admins may watch everyone.
     """
     wanted = set(user_ids)
-    if viewer.is_admin:
+    if viewer.is_platform_admin:
         return wanted
     others = wanted - {viewer.user_id}
     seen = wanted - others
@@ -122,7 +94,7 @@ async def visible_users(viewer: Viewer, user_ids: Iterable[str]) -> set[str]:
     return seen
 
 
-async def require_visible_users(viewer: Viewer, user_ids: Iterable[str]) -> None:
+async def require_visible_users(viewer: Principal, user_ids: Iterable[str]) -> None:
     """Raise NotAContact (FORBIDDEN) unless `viewer` may watch all of `user_ids`."""
     wanted = set(user_ids)
     hidden = wanted - await visible_users(viewer, wanted)

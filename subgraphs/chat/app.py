@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 from typing import TYPE_CHECKING
 
 from subgraphs.kit.app import SubgraphSpec, create_subgraph_app
-from subgraphs.kit.settings import Settings
 
-from .runtime import ChatRuntime, install_runtime, run_chat_runtime
+from .runtime import chat_runtime
 from .schema import schema
 from .seed import seed
 
 if TYPE_CHECKING:
     from starlette.applications import Starlette
+
+    from subgraphs.kit.settings import Settings
 
 __all__ = ["PORT", "SPEC", "create_app"]
 
@@ -26,7 +29,7 @@ SPEC = SubgraphSpec(
     migrations="subgraphs.chat.migrations",
     # Makes the Redis clients (rate limits, presence) at start-up, sweeps expired
     # presence, closes them at shutdown: standalone and embedded alike.
-    background=[run_chat_runtime],
+    services=[chat_runtime],
 )
 
 
@@ -36,11 +39,10 @@ def create_app(
     """The chat subgraph alone: migrations, seed, pub/sub, rate limits, presence.
 
     `typing_ttl` overrides CHAT_TYPING_TTL. Embedded beside other subgraphs (kit's
-    create_embedded), SPEC's background task makes the runtime from the settings.
+    create_embedded), SPEC's service makes the runtime from the settings.
     """
-    settings = settings or Settings.from_env()
-    app = create_subgraph_app(SPEC, settings)
-    install_runtime(
-        ChatRuntime.from_settings(settings, app.state.broker, typing_ttl=typing_ttl)
-    )
-    return app
+    spec = SPEC
+    if typing_ttl is not None:
+        factory = functools.partial(chat_runtime, typing_ttl=typing_ttl)
+        spec = dataclasses.replace(SPEC, services=[factory])
+    return create_subgraph_app(spec, settings)

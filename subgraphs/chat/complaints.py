@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 from tortoise.transactions import in_transaction
 
-from .access import Viewer, visible_complaints
+from .access import visible_complaints
 from .conversations import ensure_participant
 from .errors import ComplaintNotFound, InvalidComplaint, StaffOnly
 from .events import ACCESS, AccessRevoked, AccessRevokedReason
@@ -22,6 +22,7 @@ from .models import (
 )
 
 if TYPE_CHECKING:
+    from subgraphs.kit.principal import Principal
     from subgraphs.kit.pubsub import Broker
 
 __all__ = [
@@ -48,7 +49,7 @@ class ComplaintFilter:
 
 
 async def open_complaint(
-    viewer: Viewer,
+    viewer: Principal,
     *,
     subject: str,
     category: str,
@@ -82,7 +83,7 @@ async def open_complaint(
     return complaint
 
 
-async def get_complaint(viewer: Viewer, complaint_id: str) -> Complaint:
+async def get_complaint(viewer: Principal, complaint_id: str) -> Complaint:
     """The complaint when `viewer` may see it; else ComplaintNotFound."""
     try:
         key = uuid.UUID(complaint_id)
@@ -95,7 +96,7 @@ async def get_complaint(viewer: Viewer, complaint_id: str) -> Complaint:
 
 
 async def list_complaints(
-    viewer: Viewer, filter: ComplaintFilter | None = None, *, first: int = 50
+    viewer: Principal, filter: ComplaintFilter | None = None, *, first: int = 50
 ) -> list[Complaint]:
     """Complaints `viewer` may see matching `filter`, newest first."""
     query = Complaint.filter(visible_complaints(viewer))
@@ -118,13 +119,13 @@ async def list_complaints(
     return await query.order_by("-created_at", "-id").limit(first)
 
 
-def _require_staff(viewer: Viewer, action: str) -> None:
-    if not (viewer.is_agent or viewer.is_admin):
+def _require_staff(viewer: Principal, action: str) -> None:
+    if not (viewer.is_support_agent or viewer.is_platform_admin):
         raise StaffOnly(action)
 
 
 async def assign_complaint(
-    viewer: Viewer,
+    viewer: Principal,
     complaint_id: str,
     agent_id: str | None = None,
     *,
@@ -140,7 +141,7 @@ async def assign_complaint(
     """
     _require_staff(viewer, "assign complaints")
     agent_id = agent_id or viewer.user_id
-    if agent_id != viewer.user_id and not viewer.is_admin:
+    if agent_id != viewer.user_id and not viewer.is_platform_admin:
         raise StaffOnly("assign complaints to someone else")
     complaint = await get_complaint(viewer, complaint_id)
     previous = complaint.assigned_agent_id
@@ -171,7 +172,7 @@ async def assign_complaint(
 
 
 async def set_complaint_status(
-    viewer: Viewer, complaint_id: str, status: ComplaintStatus
+    viewer: Principal, complaint_id: str, status: ComplaintStatus
 ) -> Complaint:
     """Move a complaint to `status`; staff any way, its owner only to closed."""
     complaint = await get_complaint(viewer, complaint_id)

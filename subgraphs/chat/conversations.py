@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
-from .access import Viewer, visible_conversations
+from .access import visible_conversations
 from .errors import (
     ConversationNotFound,
     InvalidConversation,
@@ -31,6 +31,7 @@ from .models import (
 )
 
 if TYPE_CHECKING:
+    from subgraphs.kit.principal import Principal
     from subgraphs.kit.pubsub import Broker
 
 __all__ = [
@@ -95,7 +96,9 @@ def _uuid(value: str, error: Exception) -> uuid.UUID:
         raise error from exc
 
 
-async def get_conversation(viewer: Viewer, conversation_id: str) -> Conversation | None:
+async def get_conversation(
+    viewer: Principal, conversation_id: str
+) -> Conversation | None:
     """The conversation when `viewer` may see it, else None."""
     try:
         key = uuid.UUID(conversation_id)
@@ -105,7 +108,7 @@ async def get_conversation(viewer: Viewer, conversation_id: str) -> Conversation
 
 
 async def get_visible_conversation(
-    viewer: Viewer, conversation_id: str
+    viewer: Principal, conversation_id: str
 ) -> Conversation:
     """The conversation `viewer` may write to.
 
@@ -122,7 +125,7 @@ async def get_visible_conversation(
 
 
 async def list_conversations(
-    viewer: Viewer,
+    viewer: Principal,
     *,
     first: int = DEFAULT_CONVERSATIONS_PAGE,
     after: str | None = None,
@@ -220,7 +223,7 @@ async def ensure_participant(conversation_id: uuid.UUID, user_id: str) -> Partic
 
 
 async def start_direct_conversation(
-    viewer: Viewer, other_user_ids: list[str]
+    viewer: Principal, other_user_ids: list[str]
 ) -> Conversation:
     """A new direct conversation between `viewer` and 1 to 49 others.
 
@@ -250,7 +253,7 @@ async def start_direct_conversation(
 
 
 async def remove_participant(
-    viewer: Viewer, conversation_id: str, user_id: str, *, broker: Broker
+    viewer: Principal, conversation_id: str, user_id: str, *, broker: Broker
 ) -> bool:
     """Take `user_id` out of a conversation; True when they were in it.
 
@@ -260,8 +263,11 @@ async def remove_participant(
     ends the removed user's open subscriptions of this conversation.
     """
     conversation = await get_visible_conversation(viewer, conversation_id)
-    if user_id != viewer.user_id and not viewer.is_admin:
-        if not viewer.is_agent or conversation.kind is not ConversationKind.COMPLAINT:
+    if user_id != viewer.user_id and not viewer.is_platform_admin:
+        if (
+            not viewer.is_support_agent
+            or conversation.kind is not ConversationKind.COMPLAINT
+        ):
             raise ParticipantNotRemovable(user_id, "only staff remove others")
         await conversation.fetch_related("complaint")
         if conversation.complaint is not None and (
@@ -284,7 +290,7 @@ async def remove_participant(
 
 
 async def mark_read(
-    viewer: Viewer, conversation_id: str, up_to_message_id: str, *, broker: Broker
+    viewer: Principal, conversation_id: str, up_to_message_id: str, *, broker: Broker
 ) -> Participant:
     """Move the caller's read and delivered cursors up to a message, never back."""
     return await _move_cursors(
@@ -293,7 +299,7 @@ async def mark_read(
 
 
 async def mark_delivered(
-    viewer: Viewer, conversation_id: str, up_to_message_id: str, *, broker: Broker
+    viewer: Principal, conversation_id: str, up_to_message_id: str, *, broker: Broker
 ) -> Participant:
     """Move the caller's delivered cursor up to a message (the device has it)."""
     return await _move_cursors(
@@ -302,7 +308,7 @@ async def mark_delivered(
 
 
 async def _move_cursors(
-    viewer: Viewer,
+    viewer: Principal,
     conversation_id: str,
     up_to_message_id: str,
     *,

@@ -2,26 +2,22 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
+from subgraphs.kit import pagination
 
 from .errors import InvalidCursor
 
 __all__ = ["decode_cursor", "encode_cursor"]
 
-_PREFIX = "message:"
+_KIND = "message"
 
 
 def encode_cursor(seq: int) -> str:
-    return base64.urlsafe_b64encode(f"{_PREFIX}{seq}".encode()).decode()
+    return pagination.encode_cursor(_KIND, seq)
 
 
 def decode_cursor(cursor: str) -> int:
     """The sequence number inside `cursor`; raises InvalidCursor for anything else."""
-    try:
-        raw = base64.urlsafe_b64decode(cursor.encode()).decode()
-    except (binascii.Error, UnicodeError, ValueError) as exc:
-        raise InvalidCursor(cursor) from exc
-    if not raw.startswith(_PREFIX) or not raw[len(_PREFIX) :].isdigit():
+    value = pagination.decode_cursor(_KIND, cursor)
+    if value is None or not value.isdigit():
         raise InvalidCursor(cursor)
-    return int(raw[len(_PREFIX) :])
+    return int(value)

@@ -14,7 +14,10 @@ from typing import TYPE_CHECKING
 
 from tortoise.expressions import Q, Subquery
 
-from .access import Viewer, visible_complaints, visible_conversations
+from subgraphs.kit.loaders import BatchKeys, parse_uuids
+from subgraphs.kit.principal import Principal
+
+from .access import visible_complaints, visible_conversations
 from .conversations import total_unread_counts, unread_counts
 from .errors import ComplaintNotFound, ConversationNotFound, MessageNotFound
 from .messages import MAX_MESSAGES_PAGE, MessagePage
@@ -45,86 +48,60 @@ class ReactionCount:
     reacted_by_me: bool
 
 
-def _uuids(keys: list[str]) -> dict[str, uuid.UUID]:
-    parsed: dict[str, uuid.UUID] = {}
-    for key in keys:
-        try:
-            parsed[key] = uuid.UUID(str(key))
-        except ValueError:
-            continue
-    return parsed
-
-
 async def load_conversations(
     ctx: RequestContext, keys: list[str]
 ) -> list[Conversation | Exception]:
     """Conversations the caller may see, by id."""
-    viewer = Viewer.from_context(ctx)
-    parsed = _uuids(keys)
-    rows = await Conversation.filter(
-        visible_conversations(viewer), id__in=list(set(parsed.values()))
-    )
-    by_id = {row.id: row for row in rows}
-    return [by_id.get(parsed.get(key)) or ConversationNotFound(key) for key in keys]
+    viewer = Principal.from_context(ctx)
+    batch = BatchKeys.of(keys)
+    rows = await Conversation.filter(visible_conversations(viewer), id__in=batch.ids)
+    return batch.one_each(rows, ConversationNotFound)
 
 
 async def load_conversations_of_complaints(
     ctx: RequestContext, keys: list[str]
 ) -> list[Conversation | Exception]:
     """The conversation of each complaint, by complaint id."""
-    parsed = _uuids(keys)
-    rows = await Conversation.filter(complaint_id__in=list(set(parsed.values())))
-    by_complaint = {row.complaint_id: row for row in rows}
-    return [
-        by_complaint.get(parsed.get(key)) or ConversationNotFound(key) for key in keys
-    ]
+    batch = BatchKeys.of(keys)
+    rows = await Conversation.filter(complaint_id__in=batch.ids)
+    return batch.one_each(rows, ConversationNotFound, column="complaint_id")
 
 
 async def load_messages(
     ctx: RequestContext, keys: list[str]
 ) -> list[Message | Exception]:
     """Messages in conversations the caller may see, by id."""
-    viewer = Viewer.from_context(ctx)
-    parsed = _uuids(keys)
+    viewer = Principal.from_context(ctx)
+    batch = BatchKeys.of(keys)
     visible = Subquery(Conversation.filter(visible_conversations(viewer)).values("id"))
-    rows = await Message.filter(
-        id__in=list(set(parsed.values())), conversation_id__in=visible
-    )
-    by_id = {row.id: row for row in rows}
-    return [by_id.get(parsed.get(key)) or MessageNotFound(key) for key in keys]
+    rows = await Message.filter(id__in=batch.ids, conversation_id__in=visible)
+    return batch.one_each(rows, MessageNotFound)
 
 
 async def load_complaints(
     ctx: RequestContext, keys: list[str]
 ) -> list[Complaint | Exception]:
     """Complaints the caller may see (or whose conversation the caller may see)."""
-    viewer = Viewer.from_context(ctx)
-    parsed = _uuids(keys)
+    viewer = Principal.from_context(ctx)
+    batch = BatchKeys.of(keys)
     visible = Subquery(
         Conversation.filter(
             visible_conversations(viewer), complaint_id__isnull=False
         ).values("complaint_id")
     )
-    ids = list(set(parsed.values()))
     rows = await Complaint.filter(
-        visible_complaints(viewer) | Q(id__in=visible), id__in=ids
+        visible_complaints(viewer) | Q(id__in=visible), id__in=batch.ids
     )
-    by_id = {row.id: row for row in rows}
-    return [by_id.get(parsed.get(key)) or ComplaintNotFound(key) for key in keys]
+    return batch.one_each(rows, ComplaintNotFound)
 
 
 async def load_participants(
     ctx: RequestContext, keys: list[str]
 ) -> list[list[Participant] | Exception]:
     """Participants of each conversation (already checked visible), oldest first."""
-    parsed = _uuids(keys)
-    rows = await Participant.filter(
-        conversation_id__in=list(set(parsed.values()))
-    ).order_by("id")
-    grouped: dict[uuid.UUID, list[Participant]] = defaultdict(list)
-    for row in rows:
-        grouped[row.conversation_id].append(row)
-    return [grouped.get(parsed.get(key), []) for key in keys]
+    batch = BatchKeys.of(keys)
+    rows = await Participant.filter(conversation_id__in=batch.ids).order_by("id")
+    return list(batch.grouped(rows, "conversation_id"))
 
 
 async def load_unread_counts(
@@ -132,7 +109,7 @@ async def load_unread_counts(
 ) -> list[int | Exception]:
     """The caller's unread messages per conversation."""
     user_id = ctx.require_user()
-    parsed = _uuids(keys)
+    parsed = parse_uuids(keys)
     counts = await unread_counts(user_id, [str(v) for v in set(parsed.values())])
     return [counts.get(str(parsed.get(key)), 0) for key in keys]
 
@@ -149,7 +126,7 @@ async def load_reaction_counts(
     ctx: RequestContext, keys: list[str]
 ) -> list[list[ReactionCount] | Exception]:
     """Reactions of each message, grouped by emoji in order of first use."""
-    parsed = _uuids(keys)
+    parsed = parse_uuids(keys)
     rows = await Reaction.filter(message_id__in=list(set(parsed.values()))).order_by(
         "id"
     )
@@ -189,7 +166,7 @@ async def load_message_pages(
     """
     groups: dict[tuple[int, int | None], set[uuid.UUID]] = defaultdict(set)
     for key in keys:
-        parsed = _uuids([key.conversation_id])
+        parsed = parse_uuids([key.conversation_id])
         if parsed:
             first = max(0, min(key.first, MAX_MESSAGES_PAGE))
             groups[first, key.before].update(parsed.values())
@@ -209,7 +186,7 @@ async def load_message_pages(
             pages[conversation_id, first, before].append(row)
     result: list[MessagePage | Exception] = []
     for key in keys:
-        parsed = _uuids([key.conversation_id])
+        parsed = parse_uuids([key.conversation_id])
         if not parsed:
             result.append(ConversationNotFound(key.conversation_id))
             continue

@@ -15,7 +15,7 @@ from tortoise.exceptions import IntegrityError
 from tortoise.expressions import Subquery
 from tortoise.transactions import in_transaction
 
-from .access import Viewer, visible_conversations
+from .access import visible_conversations
 from .conversations import get_visible_conversation
 from .errors import ClientIdReused, MessageNotFound, NotYourMessage
 from .events import MESSAGE_EVENTS, MessageEvent, MessageEventKind, MessageSnapshot
@@ -25,6 +25,7 @@ from .validation import Attachment, validate_attachment, validate_emoji, validat
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
 
+    from subgraphs.kit.principal import Principal
     from subgraphs.kit.pubsub import Broker
 
     from .ratelimit import RateLimiter
@@ -84,7 +85,7 @@ async def publish_message_event(
 
 
 async def _existing_send(
-    viewer: Viewer, client_id: str, conversation: Conversation
+    viewer: Principal, client_id: str, conversation: Conversation
 ) -> Message | None:
     message = await Message.get_or_none(sender_id=viewer.user_id, client_id=client_id)
     if message is not None and message.conversation_id != conversation.id:
@@ -93,7 +94,7 @@ async def _existing_send(
 
 
 async def send_message(
-    viewer: Viewer,
+    viewer: Principal,
     conversation_id: str,
     text: str,
     *,
@@ -177,7 +178,7 @@ async def _message_in(conversation: Conversation, message_id: str) -> Message:
     return message
 
 
-async def get_visible_message(viewer: Viewer, message_id: str) -> Message:
+async def get_visible_message(viewer: Principal, message_id: str) -> Message:
     """The message if in a conversation `viewer` may see; else MessageNotFound."""
     try:
         key = uuid.UUID(message_id)
@@ -191,7 +192,7 @@ async def get_visible_message(viewer: Viewer, message_id: str) -> Message:
 
 
 async def edit_message(
-    viewer: Viewer, message_id: str, text: str, *, broker: Broker
+    viewer: Principal, message_id: str, text: str, *, broker: Broker
 ) -> Message:
     """Replace the text of one's own message; raises NotYourMessage, InvalidMessage."""
     message = await get_visible_message(viewer, message_id)
@@ -208,10 +209,12 @@ async def edit_message(
     return message
 
 
-async def delete_message(viewer: Viewer, message_id: str, *, broker: Broker) -> Message:
+async def delete_message(
+    viewer: Principal, message_id: str, *, broker: Broker
+) -> Message:
     """Tombstone a message (its sender or a platform admin): text and attachment go."""
     message = await get_visible_message(viewer, message_id)
-    if message.sender_id != viewer.user_id and not viewer.is_admin:
+    if message.sender_id != viewer.user_id and not viewer.is_platform_admin:
         raise NotYourMessage(message_id)
     if message.deleted:
         return message
@@ -230,7 +233,7 @@ async def delete_message(viewer: Viewer, message_id: str, *, broker: Broker) -> 
 
 
 async def react(
-    viewer: Viewer, message_id: str, emoji: str, *, broker: Broker
+    viewer: Principal, message_id: str, emoji: str, *, broker: Broker
 ) -> Message:
     """Add the caller's `emoji` to a message (once per user and emoji)."""
     validate_emoji(emoji)
@@ -248,7 +251,7 @@ async def react(
 
 
 async def unreact(
-    viewer: Viewer, message_id: str, emoji: str, *, broker: Broker
+    viewer: Principal, message_id: str, emoji: str, *, broker: Broker
 ) -> Message:
     """Remove the caller's `emoji` from a message, if it was there."""
     validate_emoji(emoji)
@@ -264,7 +267,7 @@ async def unreact(
 
 
 async def pin_message(
-    viewer: Viewer, message_id: str, pinned: bool, *, broker: Broker
+    viewer: Principal, message_id: str, pinned: bool, *, broker: Broker
 ) -> Message:
     """Pin or unpin a message; any participant may."""
     message = await get_visible_message(viewer, message_id)
@@ -277,7 +280,7 @@ async def pin_message(
 
 
 async def list_messages(
-    viewer: Viewer,
+    viewer: Principal,
     conversation_id: str,
     *,
     first: int = DEFAULT_MESSAGES_PAGE,

@@ -1,43 +1,36 @@
 """What the chat resolvers share within one app: broker, rate limiter, presence.
 
 Redis-backed when settings.redis_url is set (shared across processes), in memory
-otherwise. The runtime lives as long as the app's lifespan: `run_chat_runtime` is the
-chat's background task (SubgraphSpec.background), which the kit starts at start-up
-and cancels at shutdown, standalone or embedded; it sweeps expired presence while it
-runs and closes the Redis clients when it ends. One runtime per broker (one broker
-per app, or per embedding).
+otherwise. The runtime is the chat's service (subgraphs.kit.services): `chat_runtime`
+makes it at start-up, sweeps expired presence while the app serves and closes the
+Redis clients at shutdown, standalone or embedded; a resolver reaches it with
+`runtime_of(ctx)`.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
-import weakref
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
+
+from subgraphs.kit.background import run_background
 
 from .presence import MemoryPresence, Presence, RedisPresence, sweep_presence
 from .ratelimit import MESSAGE_WINDOWS, MemoryRateLimiter, RateLimiter, RedisRateLimiter
 from .typing_indicators import DEFAULT_TYPING_TTL
 
 if TYPE_CHECKING:
+    from collections.abc import AsyncIterator
+
     from subgraphs.kit.context import RequestContext
     from subgraphs.kit.pubsub import Broker
     from subgraphs.kit.settings import Settings
 
     from .ratelimit import Window
 
-__all__ = [
-    "ChatRuntime",
-    "install_runtime",
-    "run_chat_runtime",
-    "running_runtime",
-    "runtime_of",
-]
-
-# The runtime of each broker's chat app. Weak: a broker dropped by a test or an
-# embedding that never started takes its runtime along.
-_RUNTIMES: weakref.WeakKeyDictionary[Broker, ChatRuntime] = weakref.WeakKeyDictionary()
+__all__ = ["ChatRuntime", "chat_runtime", "runtime_of"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,41 +86,27 @@ class ChatRuntime:
         await self.presence.close()
 
 
-def install_runtime(runtime: ChatRuntime) -> ChatRuntime:
-    """Make `runtime` the one of its broker (create_app uses it for its options)."""
-    _RUNTIMES[runtime.broker] = runtime
-    return runtime
+@contextlib.asynccontextmanager
+async def chat_runtime(
+    settings: Settings, broker: Broker, *, typing_ttl: float | None = None
+) -> AsyncIterator[ChatRuntime]:
+    """The chat's service, from start-up to shutdown (a kit ServiceFactory).
 
-
-def running_runtime(broker: Broker, settings: Settings) -> ChatRuntime:
-    """The runtime of `broker`'s chat app; made from `settings` if there is none yet."""
-    runtime = _RUNTIMES.get(broker)
-    if runtime is None:
-        runtime = install_runtime(ChatRuntime.from_settings(settings, broker))
-    return runtime
-
-
-async def run_chat_runtime(broker: Broker, settings: Settings) -> None:
-    """The chat's background task: its runtime from start-up to shutdown.
-
-    Runs the presence sweeper; when cancelled (shutdown) or crashed, forgets the
-    runtime and closes its Redis clients, so the kit's restart makes a fresh one.
+    Sweeps expired presence while it runs (restarted by the kit if it crashes) and
+    closes the runtime's Redis clients when the app stops.
     """
-    runtime = running_runtime(broker, settings)
-    try:
+    runtime = ChatRuntime.from_settings(settings, broker, typing_ttl=typing_ttl)
+
+    async def sweep(broker: Broker, settings: Settings) -> None:
         await runtime.run()
+
+    try:
+        async with run_background([sweep], broker, settings):
+            yield runtime
     finally:
-        if _RUNTIMES.get(broker) is runtime:
-            del _RUNTIMES[broker]
         await runtime.close()
 
 
 def runtime_of(ctx: RequestContext) -> ChatRuntime:
-    """The ChatRuntime of the app serving this request.
-
-    Normally made at start-up by run_chat_runtime; a request that comes before that
-    task took its first step makes it, and the task adopts it.
-    """
-    if ctx.broker is None:
-        raise RuntimeError("expected a broker in the context, got None")
-    return running_runtime(ctx.broker, ctx.settings)
+    """The ChatRuntime of the app serving this request."""
+    return ctx.service(ChatRuntime)

@@ -1,6 +1,6 @@
 """The chat subgraph schema: complaints, conversations, messages and their live streams.
 
-Resolvers are thin: they build a Viewer from the context and call the domain
+Resolvers are thin: they build a Principal from the context and call the domain
 functions (complaints, conversations, messages, search, subscriptions); every relation
 goes through a per-request DataLoader of `loaders`.
 """
@@ -17,12 +17,13 @@ from strawberry.types import Info
 
 from subgraphs.kit.context import RequestContext
 from subgraphs.kit.errors import Forbidden, NotFound
+from subgraphs.kit.pagination import Connection
+from subgraphs.kit.principal import Principal
 
 from . import complaints as complaint_work
 from . import conversations as conversation_work
 from . import messages as message_work
 from . import subscriptions as streams
-from .access import Viewer
 from .cursors import decode_cursor, encode_cursor
 from .events import MessageEvent as MessageEventPayload
 from .events import MessageSnapshot, ReceiptMoved
@@ -69,8 +70,8 @@ class MessageEventKind(Enum):
     UNPINNED = "unpinned"
 
 
-def _viewer(info: ChatInfo) -> Viewer:
-    return Viewer.from_context(info.context)
+def _viewer(info: ChatInfo) -> Principal:
+    return Principal.from_context(info.context)
 
 
 @strawberry.federation.type(keys=["id"])
@@ -93,7 +94,7 @@ class User:
         first: int = conversation_work.DEFAULT_CONVERSATIONS_PAGE,
         after: str | None = None,
         filter: ConversationFilterInput | None = None,
-    ) -> ConversationConnection:
+    ) -> Connection[Conversation]:
         viewer = _viewer(info)
         if viewer.user_id != str(self.id):
             raise Forbidden("Only the user may list their conversations.")
@@ -201,28 +202,6 @@ class Message:
             ReactionGroup(emoji=c.emoji, count=c.count, reacted_by_me=c.reacted_by_me)
             for c in counts
         ]
-
-
-@strawberry.type
-class PageInfo:
-    has_next_page: bool
-    has_previous_page: bool
-    start_cursor: str | None
-    end_cursor: str | None
-
-
-@strawberry.type
-class MessageEdge:
-    cursor: str
-    node: Message
-
-
-@strawberry.type
-class MessageConnection:
-    """Newest first: the next page holds older messages (pass `before: endCursor`)."""
-
-    edges: list[MessageEdge]
-    page_info: PageInfo
 
 
 @strawberry.type
@@ -352,25 +331,11 @@ class Conversation:
         info: ChatInfo,
         first: int = message_work.DEFAULT_MESSAGES_PAGE,
         before: str | None = None,
-    ) -> MessageConnection:
+    ) -> Connection[Message]:
         # The conversation was loaded through the access filter: batch the pages.
         key = PageKey(str(self.id), first, decode_cursor(before) if before else None)
         page = await info.context.loader(load_message_pages).load(key)
         return _message_connection(page, bool(before))
-
-
-@strawberry.type
-class ConversationEdge:
-    cursor: str
-    node: Conversation
-
-
-@strawberry.type
-class ConversationConnection:
-    """Most recently active first."""
-
-    edges: list[ConversationEdge]
-    page_info: PageInfo
 
 
 @strawberry.input
@@ -474,18 +439,9 @@ class PresenceState:
         return User(id=self.user_id)
 
 
-def _page_info(cursors: list[str], has_next_page: bool, has_previous: bool) -> PageInfo:
-    return PageInfo(
-        has_next_page=has_next_page,
-        has_previous_page=has_previous,
-        start_cursor=cursors[0] if cursors else None,
-        end_cursor=cursors[-1] if cursors else None,
-    )
-
-
 async def _messages(
-    viewer: Viewer, conversation_id: str, first: int, before: str | None
-) -> MessageConnection:
+    viewer: Principal, conversation_id: str, first: int, before: str | None
+) -> Connection[Message]:
     page = await message_work.list_messages(
         viewer,
         conversation_id,
@@ -497,20 +453,21 @@ async def _messages(
 
 def _message_connection(
     page: message_work.MessagePage, has_previous: bool
-) -> MessageConnection:
+) -> Connection[Message]:
     nodes = [Message.from_row(row) for row in page.messages]
-    return MessageConnection(
-        edges=[MessageEdge(cursor=n.cursor, node=n) for n in nodes],
-        page_info=_page_info([n.cursor for n in nodes], page.has_older, has_previous),
+    return Connection.of(
+        [(n, n.cursor) for n in nodes],
+        has_next_page=page.has_older,
+        has_previous_page=has_previous,
     )
 
 
 async def _conversations(
-    viewer: Viewer,
+    viewer: Principal,
     first: int,
     after: str | None,
     filter: ConversationFilterInput | None,
-) -> ConversationConnection:
+) -> Connection[Conversation]:
     page = await conversation_work.list_conversations(
         viewer,
         first=first,
@@ -521,12 +478,13 @@ async def _conversations(
         if filter
         else None,
     )
-    return ConversationConnection(
-        edges=[
-            ConversationEdge(cursor=cursor, node=Conversation.from_row(row))
+    return Connection.of(
+        [
+            (Conversation.from_row(row), cursor)
             for row, cursor in zip(page.conversations, page.cursors, strict=True)
         ],
-        page_info=_page_info(list(page.cursors), page.has_next_page, bool(after)),
+        has_next_page=page.has_next_page,
+        has_previous_page=bool(after),
     )
 
 
@@ -569,7 +527,7 @@ class Query:
         first: int = conversation_work.DEFAULT_CONVERSATIONS_PAGE,
         after: str | None = None,
         filter: ConversationFilterInput | None = None,
-    ) -> ConversationConnection:
+    ) -> Connection[Conversation]:
         return await _conversations(_viewer(info), first, after, filter)
 
     @strawberry.federation.field(
@@ -582,7 +540,7 @@ class Query:
         conversation_id: strawberry.ID,
         first: int = message_work.DEFAULT_MESSAGES_PAGE,
         before: str | None = None,
-    ) -> MessageConnection:
+    ) -> Connection[Message]:
         return await _messages(_viewer(info), str(conversation_id), first, before)
 
     @strawberry.federation.field(

@@ -18,7 +18,7 @@ from .errors import InvalidMessage
 from .models import Conversation, Message
 
 if TYPE_CHECKING:
-    from .access import Viewer
+    from subgraphs.kit.principal import Principal
 
 __all__ = ["MAX_RESULTS", "search_messages", "search_terms"]
 
@@ -38,7 +38,7 @@ def _tsquery(words: list[str]) -> str:
 
 
 async def search_messages(
-    viewer: Viewer,
+    viewer: Principal,
     query: str,
     *,
     conversation_id: str | None = None,

@@ -38,9 +38,9 @@ from .revocation import until_revoked
 if TYPE_CHECKING:
     from collections.abc import AsyncGenerator
 
+    from subgraphs.kit.principal import Principal
     from subgraphs.kit.pubsub import Broker
 
-    from .access import Viewer
     from .presence import Presence
 
 __all__ = [
@@ -54,7 +54,7 @@ T = TypeVar("T")
 
 
 def _conversation_stream(
-    viewer: Viewer,
+    viewer: Principal,
     conversation_id: str,
     broker: Broker,
     stream: AsyncGenerator[T, None],
@@ -80,7 +80,7 @@ def _conversation_stream(
 
 
 def message_events(
-    viewer: Viewer, conversation_id: str, *, broker: Broker, after: int | None = None
+    viewer: Principal, conversation_id: str, *, broker: Broker, after: int | None = None
 ) -> AsyncGenerator[MessageEvent, None]:
     """Events of a conversation; with `after`, first every stored message after it.
 
@@ -96,7 +96,7 @@ def message_events(
 
 
 def typing_updates(
-    viewer: Viewer, conversation_id: str, *, broker: Broker
+    viewer: Principal, conversation_id: str, *, broker: Broker
 ) -> AsyncGenerator[list[str], None]:
     """The ids of the others typing: first none, then each time the set changes.
 
@@ -112,7 +112,7 @@ def typing_updates(
 
 
 def receipt_updates(
-    viewer: Viewer, conversation_id: str, *, broker: Broker
+    viewer: Principal, conversation_id: str, *, broker: Broker
 ) -> AsyncGenerator[ReceiptMoved, None]:
     """Every participant's read cursor now, then each move as it happens."""
     return _conversation_stream(
@@ -124,7 +124,7 @@ def receipt_updates(
 
 
 def presence_updates(
-    viewer: Viewer, user_ids: list[str], *, broker: Broker, presence: Presence
+    viewer: Principal, user_ids: list[str], *, broker: Broker, presence: Presence
 ) -> AsyncGenerator[PresenceChanged, None]:
     """The current state of each of `user_ids`, then each change.
 
@@ -138,7 +138,7 @@ def presence_updates(
         if event.user_id in watched:
             return True
         # Agents see complaint owners through assignment, which others may change.
-        return viewer.is_agent and (
+        return viewer.is_support_agent and (
             event.reason == AccessRevokedReason.COMPLAINT_REASSIGNED
         )
 
@@ -154,7 +154,7 @@ def presence_updates(
 
 
 async def _message_events(
-    viewer: Viewer, conversation_id: str, *, broker: Broker, after: int | None = None
+    viewer: Principal, conversation_id: str, *, broker: Broker, after: int | None = None
 ) -> AsyncGenerator[MessageEvent, None]:
     conversation = await get_visible_conversation(viewer, conversation_id)
     channel = MESSAGE_EVENTS.name(str(conversation.id))
@@ -179,7 +179,7 @@ async def _message_events(
 
 
 async def _typing_updates(
-    viewer: Viewer, conversation_id: str, *, broker: Broker
+    viewer: Principal, conversation_id: str, *, broker: Broker
 ) -> AsyncGenerator[list[str], None]:
     conversation = await get_visible_conversation(viewer, conversation_id)
     expiries: dict[str, float] = {}
@@ -213,7 +213,7 @@ async def _typing_updates(
 
 
 async def _receipt_updates(
-    viewer: Viewer, conversation_id: str, *, broker: Broker
+    viewer: Principal, conversation_id: str, *, broker: Broker
 ) -> AsyncGenerator[ReceiptMoved, None]:
     conversation = await get_visible_conversation(viewer, conversation_id)
     async with broker.subscribe(RECEIPTS.name(str(conversation.id))) as live:
@@ -231,7 +231,7 @@ async def _receipt_updates(
 
 
 async def _presence_updates(
-    viewer: Viewer, user_ids: list[str], *, broker: Broker, presence: Presence
+    viewer: Principal, user_ids: list[str], *, broker: Broker, presence: Presence
 ) -> AsyncGenerator[PresenceChanged, None]:
     await require_visible_users(viewer, user_ids)
     wanted = set(user_ids)

@@ -8,9 +8,8 @@ from .conversations import get_visible_conversation
 from .events import TYPING, TypingChanged
 
 if TYPE_CHECKING:
+    from subgraphs.kit.principal import Principal
     from subgraphs.kit.pubsub import Broker
-
-    from .access import Viewer
 
 __all__ = ["DEFAULT_TYPING_TTL", "set_typing"]
 
@@ -19,7 +18,7 @@ DEFAULT_TYPING_TTL = 5.0
 
 
 async def set_typing(
-    viewer: Viewer,
+    viewer: Principal,
     conversation_id: str,
     typing: bool,
     *,

@@ -1,6 +1,6 @@
 """The inventory subgraph: farms, products, stock levels, reservations and orders.
 
-Domain functions take a `Caller` and run as that caller's tenant; the GraphQL schema
+Domain functions take a kit `Principal` and run as its tenant; the GraphQL schema
 (schema.py) is a thin layer over them, and app.py serves it (`SPEC`, `create_app`).
 """
 
@@ -31,9 +31,9 @@ from subgraphs.inventory.stock import (
     stock_for_product,
 )
 from subgraphs.inventory.tenancy import (
-    Caller,
     TenantManager,
     caller_from_context,
+    require_admin,
     tenant_transaction,
 )
 from subgraphs.inventory.validation import PriceTier, PriceTierKind
@@ -43,7 +43,6 @@ __all__ = [
     "SPEC",
     "STOCK_BY_FARM",
     "STOCK_BY_PRODUCT",
-    "Caller",
     "PriceTier",
     "PriceTierKind",
     "ProductFilter",
@@ -67,6 +66,7 @@ __all__ = [
     "record_movement",
     "release_reservation",
     "replay",
+    "require_admin",
     "reserve",
     "stock_for_farm",
     "stock_for_product",

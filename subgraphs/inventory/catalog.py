@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -11,7 +9,7 @@ from tortoise.exceptions import IntegrityError
 
 from subgraphs.inventory.errors import Conflict, InvalidInput, NotFound, UnknownSku
 from subgraphs.inventory.models import Farm, FarmStatus, Product
-from subgraphs.inventory.tenancy import tenant_transaction
+from subgraphs.inventory.tenancy import require_admin, tenant_transaction
 from subgraphs.inventory.validation import (
     PriceTier,
     parse_price_tiers,
@@ -19,9 +17,10 @@ from subgraphs.inventory.validation import (
     require_text,
     require_timezone,
 )
+from subgraphs.kit import pagination
 
 if TYPE_CHECKING:
-    from subgraphs.inventory.tenancy import Caller
+    from subgraphs.kit.principal import Principal
 
 __all__ = [
     "MAX_PAGE_SIZE",
@@ -58,29 +57,25 @@ class ProductPage:
 
 
 def encode_cursor(sku: str) -> str:
-    return base64.urlsafe_b64encode(f"sku:{sku}".encode()).decode()
+    return pagination.encode_cursor("sku", sku)
 
 
 def decode_cursor(cursor: str) -> str:
     """The SKU a cursor points after; InvalidInput for anything not made by us."""
-    try:
-        text = base64.urlsafe_b64decode(cursor.encode()).decode()
-    except (binascii.Error, UnicodeDecodeError, ValueError) as error:
-        raise InvalidInput("after is not a valid cursor", field="after") from error
-    kind, _, sku = text.partition(":")
-    if kind != "sku" or not sku:
+    sku = pagination.decode_cursor("sku", cursor)
+    if sku is None:
         raise InvalidInput("after is not a valid cursor", field="after")
     return sku
 
 
 async def create_farm(
-    caller: Caller, *, name: str, location: str = "", timezone: str = "UTC"
+    caller: Principal, *, name: str, location: str = "", timezone: str = "UTC"
 ) -> Farm:
     """A new active farm of the caller's tenant (tenant admins only).
 
     Raises InvalidInput (empty name, unknown timezone), Conflict (name taken).
     """
-    caller.require_admin()
+    require_admin(caller)
     clean_name = require_text("name", name, max_length=200)
     zone = require_timezone(timezone)
     try:
@@ -96,14 +91,14 @@ async def create_farm(
         raise Conflict(f"a farm named {clean_name!r} exists") from error
 
 
-async def list_farms(caller: Caller) -> list[Farm]:
+async def list_farms(caller: Principal) -> list[Farm]:
     """The caller's tenant's farms, by name."""
     async with tenant_transaction(caller.tenant_id):
         return await Farm.all().order_by("name", "id")
 
 
 async def create_product(
-    caller: Caller,
+    caller: Principal,
     *,
     sku: str,
     name: str,
@@ -116,7 +111,7 @@ async def create_product(
 
     Raises InvalidInput, InvalidPriceTier, Conflict (SKU taken in this tenant).
     """
-    caller.require_admin()
+    require_admin(caller)
     clean_sku = require_text("sku", sku, max_length=64)
     clean_name = require_text("name", name, max_length=200)
     clean_unit = require_text("unit", unit, max_length=32)
@@ -137,7 +132,7 @@ async def create_product(
 
 
 async def update_product(
-    caller: Caller,
+    caller: Principal,
     product_id: object,
     *,
     name: str | None = None,
@@ -149,7 +144,7 @@ async def update_product(
 
     Raises NotFound, InvalidInput, InvalidPriceTier; nothing changes on error.
     """
-    caller.require_admin()
+    require_admin(caller)
     changes: dict[str, object] = {}
     if name is not None:
         changes["name"] = require_text("name", name, max_length=200)
@@ -170,7 +165,7 @@ async def update_product(
         return product
 
 
-async def product_by_sku(caller: Caller, sku: str) -> Product:
+async def product_by_sku(caller: Principal, sku: str) -> Product:
     """The caller's tenant's product with `sku`; UnknownSku when there is none."""
     async with tenant_transaction(caller.tenant_id):
         product = await Product.get_or_none(sku=sku.strip())
@@ -180,7 +175,7 @@ async def product_by_sku(caller: Caller, sku: str) -> Product:
 
 
 async def list_products(
-    caller: Caller,
+    caller: Principal,
     *,
     filter: ProductFilter | None = None,
     first: int = 20,

@@ -1,21 +1,25 @@
-"""Errors of the inventory subgraph, each carrying the `extensions.code` a client sees.
+"""Errors of the inventory subgraph; each is a kit GraphQL error with `extensions.code`.
 
-InventoryError                    base; `code` and `extensions` reach the client
-├── InvalidInput                  BAD_USER_INPUT: malformed argument
-│   ├── InvalidQuantity               negative, zero or non-integer quantity
-│   ├── InvalidPriceTier              price below zero, bad minimum quantity
-│   ├── InsufficientStock             a reservation larger than what is available
-│   └── ReservationNotActive          expired, released or already ordered
-├── NotFound                      NOT_FOUND: no such id (or not in the caller's tenant)
-│   └── UnknownSku                    no product with that SKU in the caller's tenant
-├── Conflict                      CONFLICT: the request clashes with stored state
-├── Forbidden                     FORBIDDEN: the caller's role or tenant forbids it
+AgoraGraphQLError (subgraphs.kit.errors)
+├── BadUserInput
+│   └── InvalidInput              BAD_USER_INPUT: malformed argument
+│       ├── InvalidQuantity           negative, zero or non-integer quantity
+│       ├── InvalidPriceTier          price below zero, bad minimum quantity
+│       ├── InsufficientStock         a reservation larger than what is available
+│       └── ReservationNotActive      expired, released or already ordered
+├── NotFound
+│   └── NotFound                  NOT_FOUND: no such id (or not in the caller's tenant)
+│       └── UnknownSku                no product with that SKU in the caller's tenant
+├── Conflict
+│   └── Conflict                  CONFLICT: the request clashes with stored state
+├── Forbidden
+│   └── Forbidden                 FORBIDDEN: the caller's role or tenant forbids it
 └── TenantScopeMissing            INTERNAL_SERVER_ERROR: query outside a tenant scope
 """
 
 from __future__ import annotations
 
-from subgraphs.kit.errors import AgoraGraphQLError
+from subgraphs.kit import errors as kit
 
 __all__ = [
     "Conflict",
@@ -24,7 +28,6 @@ __all__ = [
     "InvalidInput",
     "InvalidPriceTier",
     "InvalidQuantity",
-    "InventoryError",
     "NotFound",
     "ReservationNotActive",
     "TenantScopeMissing",
@@ -32,23 +35,8 @@ __all__ = [
 ]
 
 
-class InventoryError(AgoraGraphQLError):
-    """Base of every inventory error."""
-
-    code = "INTERNAL_SERVER_ERROR"
-
-    def __init__(self, message: str, **extensions: object) -> None:
-        super().__init__(message, code=self.code, extensions=extensions or None)
-        self.message = message
-
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}({self.message!r})"
-
-
-class InvalidInput(InventoryError):
+class InvalidInput(kit.BadUserInput):
     """Raised when an argument is malformed; nothing is written."""
-
-    code = "BAD_USER_INPUT"
 
 
 class InvalidQuantity(InvalidInput):
@@ -90,13 +78,11 @@ class ReservationNotActive(InvalidInput):
         self.status = status
 
 
-class NotFound(InventoryError):
+class NotFound(kit.NotFound):
     """Raised when an id names nothing the caller's tenant can see."""
 
-    code = "NOT_FOUND"
-
     def __init__(self, kind: str, key: str) -> None:
-        super().__init__(f"{kind} {key} not found")
+        super().__init__(kind, key)
         self.kind = kind
         self.key = key
 
@@ -105,22 +91,18 @@ class UnknownSku(NotFound):
     """Raised when no product of the caller's tenant has the SKU."""
 
     def __init__(self, sku: str) -> None:
-        super().__init__("product with SKU", repr(sku))
+        super().__init__("Product with SKU", sku)
 
 
-class Conflict(InventoryError):
+class Conflict(kit.Conflict):
     """Raised when a write clashes with stored state (duplicate SKU, order state)."""
 
-    code = "CONFLICT"
 
-
-class Forbidden(InventoryError):
+class Forbidden(kit.Forbidden):
     """Raised when the caller's role or tenant does not allow the operation."""
 
-    code = "FORBIDDEN"
 
-
-class TenantScopeMissing(InventoryError):
+class TenantScopeMissing(kit.AgoraGraphQLError):
     """Raised when a query runs outside `tenant_transaction`: a bug, not user input."""
 
     def __init__(self) -> None:

@@ -7,13 +7,12 @@ for one-to-many loads. A caller without a tenant sees nothing at all.
 
 from __future__ import annotations
 
-import uuid
-from collections import defaultdict
 from typing import TYPE_CHECKING, TypeVar
 
 from subgraphs.inventory.errors import NotFound
 from subgraphs.inventory.models import Farm, OrderLine, Product, StockLevel
 from subgraphs.inventory.tenancy import tenant_transaction
+from subgraphs.kit.loaders import BatchKeys
 
 if TYPE_CHECKING:
     from tortoise.models import Model
@@ -33,30 +32,15 @@ __all__ = [
 M = TypeVar("M", bound="Model")
 
 
-def _parse(keys: list[str]) -> dict[str, uuid.UUID]:
-    parsed: dict[str, uuid.UUID] = {}
-    for key in keys:
-        try:
-            parsed[key] = uuid.UUID(str(key))
-        except ValueError:
-            continue
-    return parsed
-
-
 async def _by_id(
     ctx: RequestContext, model: type[M], kind: str, keys: list[str]
 ) -> list[M | Exception]:
-    parsed = _parse(keys)
+    batch = BatchKeys.of(keys)
     rows: list[M] = []
-    if ctx.tenant_id and parsed:
+    if ctx.tenant_id and batch:
         async with tenant_transaction(ctx.tenant_id):
-            rows = await model.filter(id__in=list(set(parsed.values())))
-    by_id = {row.pk: row for row in rows}
-    found: list[M | Exception] = []
-    for key in keys:
-        row = by_id.get(parsed.get(key))
-        found.append(row if row is not None else NotFound(kind, key))
-    return found
+            rows = await model.filter(id__in=batch.ids)
+    return batch.one_each(rows, lambda key: NotFound(kind, key))
 
 
 async def _grouped(
@@ -66,17 +50,14 @@ async def _grouped(
     keys: list[str],
     order_by: tuple[str, ...],
 ) -> list[list[M] | Exception]:
-    parsed = _parse(keys)
+    batch = BatchKeys.of(keys)
     rows: list[M] = []
-    if ctx.tenant_id and parsed:
+    if ctx.tenant_id and batch:
         async with tenant_transaction(ctx.tenant_id):
-            rows = await model.filter(
-                **{f"{column}__in": list(set(parsed.values()))}
-            ).order_by(*order_by)
-    groups: dict[uuid.UUID, list[M]] = defaultdict(list)
-    for row in rows:
-        groups[getattr(row, column)].append(row)
-    return [groups.get(parsed[k], []) if k in parsed else [] for k in keys]
+            rows = await model.filter(**{f"{column}__in": batch.ids}).order_by(
+                *order_by
+            )
+    return list(batch.grouped(rows, column))
 
 
 async def load_products(

@@ -39,7 +39,7 @@ from subgraphs.inventory.tenancy import tenant_transaction
 from subgraphs.inventory.validation import PriceTier, price_for, require_id
 
 if TYPE_CHECKING:
-    from subgraphs.inventory.tenancy import Caller
+    from subgraphs.kit.principal import Principal
     from subgraphs.kit.pubsub import Broker
 
 __all__ = ["MAX_ORDER_LINES", "cancel_order", "list_orders", "place_order"]
@@ -48,7 +48,7 @@ MAX_ORDER_LINES = 100
 
 
 async def place_order(
-    caller: Caller,
+    caller: Principal,
     reservation_ids: list[object],
     *,
     broker: Broker | None = None,
@@ -143,7 +143,7 @@ async def place_order(
 
 
 async def cancel_order(
-    caller: Caller, order_id: object, *, broker: Broker | None = None
+    caller: Principal, order_id: object, *, broker: Broker | None = None
 ) -> Order:
     """Cancel a placed order (its buyer or a tenant admin) and restock its units.
 
@@ -153,7 +153,9 @@ async def cancel_order(
     events: list[StockChanged] = []
     async with tenant_transaction(caller.tenant_id):
         order = await Order.get_or_none(id=key)
-        if order is None or (order.buyer_id != caller.user_id and not caller.is_admin):
+        if order is None or (
+            order.buyer_id != caller.user_id and not caller.is_tenant_admin
+        ):
             raise NotFound("Order", str(order_id))
         cancelled = await Order.filter(id=key, status=OrderStatus.PLACED).update(
             status=OrderStatus.CANCELLED, cancelled_at=datetime.now(UTC)
@@ -178,10 +180,10 @@ async def cancel_order(
     return order
 
 
-async def list_orders(caller: Caller) -> list[Order]:
+async def list_orders(caller: Principal) -> list[Order]:
     """The caller's orders, newest first; a tenant admin sees the tenant's orders."""
     async with tenant_transaction(caller.tenant_id):
         query = Order.all()
-        if not caller.is_admin:
+        if not caller.is_tenant_admin:
             query = query.filter(buyer_id=caller.user_id)
         return await query.order_by("-created_at", "id")

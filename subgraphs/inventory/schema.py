@@ -47,6 +47,7 @@ from subgraphs.inventory.tenancy import caller_from_context
 from subgraphs.inventory.validation import PriceTier as PriceTierValue
 from subgraphs.inventory.validation import PriceTierKind
 from subgraphs.kit.context import RequestContext
+from subgraphs.kit.pagination import Connection
 
 __all__ = ["schema"]
 
@@ -331,24 +332,6 @@ class Order:
 
 
 @strawberry.type
-class ProductEdge:
-    cursor: str
-    node: Product
-
-
-@strawberry.type
-class ProductPageInfo:
-    has_next_page: bool
-    end_cursor: str | None
-
-
-@strawberry.type
-class ProductConnection:
-    edges: list[ProductEdge]
-    page_info: ProductPageInfo
-
-
-@strawberry.type
 class StockChange:
     """A stock level as it is now; `reason` is CURRENT for the first snapshot."""
 
@@ -435,7 +418,7 @@ class Query:
         filter: ProductFilterInput | None = None,
         first: int = 20,
         after: str | None = None,
-    ) -> ProductConnection:
+    ) -> Connection[Product]:
         caller = caller_from_context(info.context)
         page = await catalog.list_products(
             caller,
@@ -445,16 +428,13 @@ class Query:
             first=first,
             after=after,
         )
-        return ProductConnection(
-            edges=[
-                ProductEdge(
-                    cursor=catalog.encode_cursor(p.sku), node=Product.from_row(p)
-                )
+        return Connection.of(
+            [
+                (Product.from_row(p), catalog.encode_cursor(p.sku))
                 for p in page.products
             ],
-            page_info=ProductPageInfo(
-                has_next_page=page.has_next_page, end_cursor=page.end_cursor
-            ),
+            has_next_page=page.has_next_page,
+            has_previous_page=after is not None,
         )
 
     @strawberry.federation.field(

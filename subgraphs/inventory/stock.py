@@ -37,7 +37,11 @@ from subgraphs.inventory.models import (
     ReservationStatus,
     StockLevel,
 )
-from subgraphs.inventory.tenancy import current_tenant, tenant_transaction
+from subgraphs.inventory.tenancy import (
+    current_tenant,
+    require_admin,
+    tenant_transaction,
+)
 from subgraphs.inventory.validation import (
     require_id,
     require_positive_quantity,
@@ -49,7 +53,7 @@ from subgraphs.inventory.validation import (
 if TYPE_CHECKING:
     from uuid import UUID
 
-    from subgraphs.inventory.tenancy import Caller
+    from subgraphs.kit.principal import Principal
     from subgraphs.kit.pubsub import Broker
 
 __all__ = [
@@ -104,7 +108,7 @@ async def _reload(level_id: UUID | str) -> StockLevel:
 
 
 async def receive_stock(
-    caller: Caller,
+    caller: Principal,
     *,
     farm_id: object,
     product_id: object,
@@ -117,7 +121,7 @@ async def receive_stock(
     Raises InvalidQuantity, NotFound (farm or product not in the caller's tenant),
     Forbidden.
     """
-    caller.require_admin()
+    require_admin(caller)
     amount = require_positive_quantity("quantity", quantity)
     async with tenant_transaction(caller.tenant_id):
         level = await _level(await _farm(farm_id), await _product(product_id))
@@ -135,7 +139,7 @@ async def receive_stock(
 
 
 async def adjust_stock(
-    caller: Caller,
+    caller: Principal,
     *,
     farm_id: object,
     product_id: object,
@@ -148,7 +152,7 @@ async def adjust_stock(
     The quantity may not drop below what is reserved. Raises InvalidQuantity,
     InvalidInput (empty reason), NotFound, Forbidden.
     """
-    caller.require_admin()
+    require_admin(caller)
     change = require_quantity_change("delta", delta)
     why = require_text("reason", reason, max_length=500)
     async with tenant_transaction(caller.tenant_id):
@@ -179,7 +183,7 @@ async def adjust_stock(
 
 
 async def reserve(
-    caller: Caller,
+    caller: Principal,
     *,
     product_id: object,
     farm_id: object,
@@ -234,7 +238,7 @@ async def reserve(
 
 
 async def release_reservation(
-    caller: Caller,
+    caller: Principal,
     reservation_id: object,
     *,
     broker: Broker | None = None,
@@ -255,13 +259,13 @@ async def release_reservation(
     return reservation
 
 
-async def _reservation_of(caller: Caller, reservation_id: object) -> Reservation:
+async def _reservation_of(caller: Principal, reservation_id: object) -> Reservation:
     """The reservation, if the caller holds it or administers the tenant."""
     reservation = await Reservation.get_or_none(
         id=require_id("Reservation", reservation_id)
     )
     if reservation is None or (
-        reservation.user_id != caller.user_id and not caller.is_admin
+        reservation.user_id != caller.user_id and not caller.is_tenant_admin
     ):
         raise NotFound("Reservation", str(reservation_id))
     return reservation
@@ -275,7 +279,7 @@ async def _end_reservation(
     reservation: Reservation,
     status: ReservationStatus,
     reason: MovementReason,
-    caller: Caller | None = None,
+    caller: Principal | None = None,
 ) -> StockChanged | None:
     """Move an ACTIVE reservation to `status` and unreserve its units.
 
@@ -339,7 +343,7 @@ async def expire_reservations(
     return expired
 
 
-async def stock_for_product(caller: Caller, product_id: object) -> list[StockLevel]:
+async def stock_for_product(caller: Principal, product_id: object) -> list[StockLevel]:
     """The product's level at every farm of the caller's tenant ([] for other ids)."""
     try:
         key = require_id("Product", product_id)
@@ -349,7 +353,7 @@ async def stock_for_product(caller: Caller, product_id: object) -> list[StockLev
         return await StockLevel.filter(product_id=key).order_by("farm_id")
 
 
-async def low_stock(caller: Caller, threshold: object) -> list[StockLevel]:
+async def low_stock(caller: Principal, threshold: object) -> list[StockLevel]:
     """Levels whose available units (quantity - reserved) are below `threshold`."""
     limit = require_positive_quantity("threshold", threshold)
     async with tenant_transaction(caller.tenant_id):
@@ -360,7 +364,7 @@ async def low_stock(caller: Caller, threshold: object) -> list[StockLevel]:
         )
 
 
-async def stock_for_farm(caller: Caller, farm_id: object) -> list[StockLevel]:
+async def stock_for_farm(caller: Principal, farm_id: object) -> list[StockLevel]:
     """Every product's level at the farm ([] for ids outside the caller's tenant)."""
     try:
         key = require_id("Farm", farm_id)

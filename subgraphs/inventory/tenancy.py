@@ -16,7 +16,6 @@ from __future__ import annotations
 
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from tortoise.manager import Manager
@@ -24,6 +23,7 @@ from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
 
 from subgraphs.inventory.errors import Forbidden, TenantScopeMissing
+from subgraphs.kit.principal import Principal
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
@@ -36,10 +36,10 @@ __all__ = [
     "CONNECTION",
     "RLS_ROLE",
     "TENANT_SETTING",
-    "Caller",
     "TenantManager",
     "caller_from_context",
     "current_tenant",
+    "require_admin",
     "tenant_transaction",
 ]
 
@@ -47,8 +47,6 @@ __all__ = [
 CONNECTION = "inventory"
 TENANT_SETTING = "agora.tenant_id"
 RLS_ROLE = "agora_inventory_tenant"
-
-ADMIN_ROLES = frozenset({"tenant_admin", "platform_admin"})
 
 _current_tenant: ContextVar[str | None] = ContextVar(
     "agora_inventory_tenant", default=None
@@ -65,22 +63,10 @@ SELECT set_config('{TENANT_SETTING}', $1, true),
 """
 
 
-@dataclass(frozen=True, slots=True)
-class Caller:
-    """Who performs an inventory operation: their user, tenant and roles."""
-
-    user_id: str
-    tenant_id: str
-    roles: frozenset[str] = frozenset()
-
-    @property
-    def is_admin(self) -> bool:
-        return not self.roles.isdisjoint(ADMIN_ROLES)
-
-    def require_admin(self) -> None:
-        """Raise Forbidden unless the caller administers their tenant."""
-        if not self.is_admin:
-            raise Forbidden("requires the tenant_admin role")
+def require_admin(caller: Principal) -> None:
+    """Raise Forbidden unless the caller administers their tenant."""
+    if not caller.is_tenant_admin:
+        raise Forbidden("requires the tenant_admin role")
 
 
 def current_tenant() -> str:
@@ -99,7 +85,7 @@ class TenantManager(Manager):
 
 
 @asynccontextmanager
-async def tenant_transaction(tenant_id: str) -> AsyncIterator[BaseDBAsyncClient]:
+async def tenant_transaction(tenant_id: str | None) -> AsyncIterator[BaseDBAsyncClient]:
     """Run the block in one transaction whose every query is limited to `tenant_id`.
 
     Nested use with the same tenant becomes a savepoint; a different tenant inside an
@@ -124,10 +110,10 @@ async def tenant_transaction(tenant_id: str) -> AsyncIterator[BaseDBAsyncClient]
         _current_tenant.reset(token)
 
 
-def caller_from_context(ctx: RequestContext) -> Caller:
-    """The Caller of a request: Unauthenticated without a user, Forbidden without a
+def caller_from_context(ctx: RequestContext) -> Principal:
+    """The caller of a request: Unauthenticated without a user, Forbidden without a
     tenant (every inventory row belongs to one)."""
     user_id = ctx.require_user()
     if not ctx.tenant_id:
         raise Forbidden("the caller belongs to no tenant")
-    return Caller(user_id=user_id, tenant_id=ctx.tenant_id, roles=ctx.roles)
+    return Principal(user_id=user_id, tenant_id=ctx.tenant_id, roles=ctx.roles)

@@ -1,8 +1,9 @@
-"""What every subgraph shares: settings, database, context, pub/sub, errors, app."""
+"""What every subgraph shares: settings, database, context, caller, loaders,
+pagination, pub/sub, errors, services, the app and its start-up sequence."""
 
 from __future__ import annotations
 
-from subgraphs.kit.app import SubgraphSpec, create_subgraph_app, prepare_subgraphs
+from subgraphs.kit.app import SubgraphSpec, create_subgraph_app
 from subgraphs.kit.background import BackgroundTask, run_background, supervise
 from subgraphs.kit.context import RequestContext, build_context
 from subgraphs.kit.database import (
@@ -24,7 +25,12 @@ from subgraphs.kit.errors import (
     RateLimited,
     Unauthenticated,
 )
+from subgraphs.kit.lifecycle import prepare_subgraphs, run_subgraphs
+from subgraphs.kit.loaders import BatchKeys, parse_uuids
+from subgraphs.kit.pagination import Connection, Edge, PageInfo
+from subgraphs.kit.principal import Principal, Role
 from subgraphs.kit.pubsub import Broker, Channel, Subscription
+from subgraphs.kit.services import ServiceFactory, Services, ServiceUnavailable
 from subgraphs.kit.settings import Settings
 from subgraphs.kit.tokens import TokenClaims, decode_token, issue_token
 
@@ -32,14 +38,23 @@ __all__ = [
     "AgoraGraphQLError",
     "BackgroundTask",
     "BadUserInput",
+    "BatchKeys",
     "Broker",
     "BrokerUnavailable",
     "Channel",
     "Conflict",
+    "Connection",
+    "Edge",
     "Forbidden",
     "NotFound",
+    "PageInfo",
+    "Principal",
     "RateLimited",
     "RequestContext",
+    "Role",
+    "ServiceFactory",
+    "ServiceUnavailable",
+    "Services",
     "Settings",
     "StatementCounter",
     "SubgraphSpec",
@@ -56,7 +71,9 @@ __all__ = [
     "detect_model_changes",
     "init_databases",
     "issue_token",
+    "parse_uuids",
     "prepare_subgraphs",
     "run_background",
+    "run_subgraphs",
     "supervise",
 ]

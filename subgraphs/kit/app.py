@@ -24,15 +24,18 @@ from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 
 from subgraphs.kit._masking import MaskInternalErrors
 from subgraphs.kit._request_errors import RequestErrorCodes
-from subgraphs.kit.background import BackgroundTask, run_background
 from subgraphs.kit.context import (
     RequestContext,
     apply_connection_params,
     build_context,
 )
-from subgraphs.kit.database import check_databases, close_databases, init_databases
+from subgraphs.kit.database import check_databases
+from subgraphs.kit.input import InputChecks
+from subgraphs.kit.lifecycle import run_subgraphs
 from subgraphs.kit.pubsub import Broker
+from subgraphs.kit.services import ServiceFactory, Services
 from subgraphs.kit.settings import Settings
+from subgraphs.kit.users import ActiveUsersOnly
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -42,6 +45,8 @@ if TYPE_CHECKING:
     from starlette.responses import Response
     from starlette.websockets import WebSocket
     from strawberry.federation import Schema
+
+    from subgraphs.kit.background import BackgroundTask
 
 logger = logging.getLogger("agora.subgraphs")
 
@@ -54,9 +59,10 @@ class SubgraphSpec:
 
     `migrations` defaults to the `migrations` package beside the first models module
     (`subgraphs.accounts.models` -> `subgraphs.accounts.migrations`). `seed(settings)`
-    runs at every start and must be idempotent. `background` tasks
-    (`async (broker, settings) -> None`) run while the subgraph serves, standalone or
-    embedded (see subgraphs.kit.background).
+    runs at every start and must be idempotent. `services` are the app's shared
+    parts, made at start-up and reached by type from the request context (see
+    subgraphs.kit.services). `background` tasks (`async (broker, settings) -> None`)
+    run while the subgraph serves, standalone or embedded (subgraphs.kit.background).
     """
 
     name: str
@@ -65,9 +71,13 @@ class SubgraphSpec:
     seed: Seed | None = None
     migrations: str | None = field(default=None)
     background: Sequence[BackgroundTask] = ()
+    services: Sequence[ServiceFactory] = ()
+    # Accept the GraphQL multipart request spec (file uploads through the gateway).
+    multipart_uploads: bool = False
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "background", tuple(self.background))
+        object.__setattr__(self, "services", tuple(self.services))
         if self.migrations is None and self.models:
             package = self.models[0].rpartition(".")[0]
             if package:
@@ -129,9 +139,17 @@ def ensure_error_codes(schema: Schema) -> None:
     federation fields to all but the gateway when the settings say so.
 
     Adds MaskInternalErrors (resolver failures), RequestErrorCodes (parse,
-    validation, variable coercion) and GatewayOnlyFields unless they are there.
+    validation, variable coercion), GatewayOnlyFields, InputChecks (unstorable
+    text, root mutation fields) and ActiveUsersOnly (callers the user directory
+    does not list) unless they are there.
     """
-    for extension in (MaskInternalErrors, RequestErrorCodes, GatewayOnlyFields):
+    for extension in (
+        MaskInternalErrors,
+        RequestErrorCodes,
+        GatewayOnlyFields,
+        InputChecks,
+        ActiveUsersOnly,
+    ):
         if extension not in schema.extensions:
             schema.extensions = (*schema.extensions, extension)
 
@@ -139,19 +157,31 @@ def ensure_error_codes(schema: Schema) -> None:
 class SubgraphGraphQL(GraphQL[RequestContext, None]):
     """Strawberry's ASGI app with our RequestContext as `info.context`."""
 
-    def __init__(self, schema: Schema, settings: Settings, broker: Broker) -> None:
+    def __init__(
+        self,
+        schema: Schema,
+        settings: Settings,
+        broker: Broker,
+        services: Services | None = None,
+        *,
+        multipart_uploads: bool = False,
+    ) -> None:
         super().__init__(
             schema,
             graphql_ide=None,
             subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
+            multipart_uploads_enabled=multipart_uploads,
         )
         self.settings = settings
         self.broker = broker
+        self.services = services if services is not None else Services()
 
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket
     ) -> RequestContext:
-        return build_context(request, self.settings, self.broker)
+        context = build_context(request, self.settings, self.broker)
+        context.services = self.services
+        return context
 
     async def on_ws_connect(self, context: RequestContext) -> Any:
         # The gateway signs the identity into the payload too; browsers cannot
@@ -159,18 +189,6 @@ class SubgraphGraphQL(GraphQL[RequestContext, None]):
         if context.connection_params:
             apply_connection_params(context, context.connection_params)
         return await super().on_ws_connect(context)
-
-
-async def prepare_subgraphs(specs: list[SubgraphSpec], settings: Settings) -> None:
-    """Open the databases of `specs`, apply their migrations and run their seeds."""
-    await init_databases(specs, settings)
-    try:
-        for spec in specs:
-            if spec.seed is not None:
-                await spec.seed(settings)
-    except BaseException:
-        await close_databases()
-        raise
 
 
 async def _health(request: Request) -> JSONResponse:
@@ -195,36 +213,37 @@ def create_subgraph_app(
     *,
     broker: Broker | None = None,
     standalone: bool = True,
+    services: Services | None = None,
 ) -> Starlette:
     """The Starlette app of one subgraph.
 
     Standalone (the default), its lifespan opens the database (migrations, seed),
     connects the broker and runs the spec's background tasks. Embedded beside other
     subgraphs, `standalone=False` and the caller's lifespan does that once for all
-    (see subgraphs.kit.embedded). Raises SettingsError for a malformed setting or a
+    (see subgraphs.kit.embedded) and gives the app its `services` registry.
+    Raises SettingsError for a malformed setting or a
     production subgraph with a development secret.
     """
     settings = settings or Settings.from_env()
     settings.check_production()
     broker = broker or Broker.from_settings(settings)
     ensure_error_codes(spec.schema)
-    graphql_app = SubgraphGraphQL(spec.schema, settings, broker)
+    services = services if services is not None else Services()
+    graphql_app = SubgraphGraphQL(
+        spec.schema,
+        settings,
+        broker,
+        services,
+        multipart_uploads=spec.multipart_uploads,
+    )
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         if not standalone:
             yield
             return
-        await prepare_subgraphs([spec], settings)
-        try:
-            await broker.connect()
-            try:
-                async with run_background(spec.background, broker, settings):
-                    yield
-            finally:
-                await broker.disconnect()
-        finally:
-            await close_databases()
+        async with run_subgraphs([(spec, services)], settings, broker):
+            yield
 
     app = Starlette(
         routes=[
@@ -238,4 +257,5 @@ def create_subgraph_app(
     app.state.spec = spec
     app.state.settings = settings
     app.state.broker = broker
+    app.state.services = services
     return app

@@ -23,6 +23,7 @@ from urllib.parse import quote, unquote
 from strawberry.dataloader import DataLoader
 
 from subgraphs.kit.errors import Forbidden, Unauthenticated
+from subgraphs.kit.services import Services
 from subgraphs.kit.tokens import decode_token
 
 if TYPE_CHECKING:
@@ -34,12 +35,9 @@ if TYPE_CHECKING:
 
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
+S = TypeVar("S")
 
 BatchFunction = Callable[["RequestContext", list[K]], Awaitable[list[V | Exception]]]
-
-ROLES = frozenset(
-    {"member", "chamber_admin", "support_agent", "tenant_admin", "platform_admin"}
-)
 
 USER_ID_HEADER = "x-agora-user-id"
 TENANT_ID_HEADER = "x-agora-tenant-id"
@@ -176,6 +174,8 @@ class RequestContext:
     via_gateway: bool = False
     # Set by Strawberry from the graphql-transport-ws `connection_init` payload.
     connection_params: dict[str, Any] | None = None
+    # The app's running services (subgraphs.kit.services), set by the app.
+    services: Services = field(default_factory=Services, repr=False)
     _loaders: dict[Callable[..., Any], DataLoader[Any, Any]] = field(
         default_factory=dict, repr=False
     )
@@ -197,6 +197,10 @@ class RequestContext:
         self.require_user()
         if not self.has_role(*roles):
             raise Forbidden(f"Requires one of the roles: {', '.join(sorted(roles))}.")
+
+    def service(self, kind: type[S]) -> S:
+        """The app's running service of `kind` (ServiceUnavailable before start-up)."""
+        return self.services.get(kind)
 
     def loader(self, batch_fn: BatchFunction[K, V]) -> DataLoader[K, V]:
         """The DataLoader of this request for `batch_fn`, created on first use.

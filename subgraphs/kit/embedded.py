@@ -10,10 +10,10 @@ import contextlib
 from collections.abc import AsyncIterator, Callable
 from typing import TYPE_CHECKING, Any
 
-from subgraphs.kit.app import create_subgraph_app, prepare_subgraphs
-from subgraphs.kit.background import run_background
-from subgraphs.kit.database import close_databases
+from subgraphs.kit.app import create_subgraph_app
+from subgraphs.kit.lifecycle import run_subgraphs
 from subgraphs.kit.pubsub import Broker
+from subgraphs.kit.services import Services
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -33,30 +33,29 @@ def create_embedded(
 
     The lifespan takes any argument (the outer app) so it can be given straight to
     `Starlette(lifespan=...)`; it opens the databases, applies migrations, seeds, and
-    connects the shared broker (in-memory unless settings.redis_url is set), and runs
-    every spec's background tasks until it exits.
+    connects the shared broker (in-memory unless settings.redis_url is set), starts
+    every spec's services and background tasks until it exits: the same sequence as
+    a subgraph alone (subgraphs.kit.lifecycle).
     """
     names = [spec.name for spec in specs]
     if len(set(names)) != len(names):
         raise ValueError(f"expected distinct subgraph names, got {names}")
     broker = Broker.from_settings(settings)
-    background = [task for spec in specs for task in spec.background]
+    running = [(spec, Services()) for spec in specs]
     apps: dict[str, ASGIApp] = {
-        spec.name: create_subgraph_app(spec, settings, broker=broker, standalone=False)
-        for spec in specs
+        spec.name: create_subgraph_app(
+            spec,
+            settings,
+            broker=broker,
+            standalone=False,
+            services=services,
+        )
+        for spec, services in running
     }
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Any = None) -> AsyncIterator[None]:
-        await prepare_subgraphs(list(specs), settings)
-        try:
-            await broker.connect()
-            try:
-                async with run_background(background, broker, settings):
-                    yield
-            finally:
-                await broker.disconnect()
-        finally:
-            await close_databases()
+        async with run_subgraphs(running, settings, broker):
+            yield
 
     return apps, lifespan

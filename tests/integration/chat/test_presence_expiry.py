@@ -13,10 +13,10 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from subgraphs.chat.access import Viewer
 from subgraphs.chat.app import create_app
 from subgraphs.chat.presence import RedisPresence, publish_expired, sweep_presence
 from subgraphs.chat.subscriptions import presence_updates
+from subgraphs.kit.principal import Principal
 from subgraphs.kit.pubsub import Broker
 
 from .test_realtime import AGENT, DEMO_USER, TransportWsClient, identity
@@ -29,7 +29,7 @@ if TYPE_CHECKING:
 
 pytestmark = pytest.mark.integration
 
-ADMIN = Viewer("user-admin", None, frozenset({"platform_admin"}))
+ADMIN = Principal("user-admin", None, frozenset({"platform_admin"}))
 TTL = 30.0
 
 

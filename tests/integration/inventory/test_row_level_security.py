@@ -10,8 +10,9 @@ from tortoise.exceptions import OperationalError
 from tortoise.transactions import in_transaction
 
 from subgraphs.inventory.catalog import create_product
-from subgraphs.inventory.tenancy import CONNECTION, Caller, tenant_transaction
+from subgraphs.inventory.tenancy import CONNECTION, tenant_transaction
 from subgraphs.inventory.validation import PriceTier, PriceTierKind
+from subgraphs.kit.principal import Principal
 from tests.integration.inventory.conftest import ON_POSTGRES
 from tests.unit.subgraphs.inventory.conftest import TENANT_A, TENANT_B
 
@@ -20,7 +21,7 @@ if TYPE_CHECKING:
 
 pytestmark = ON_POSTGRES
 
-ADMIN_A = Caller(
+ADMIN_A = Principal(
     user_id="admin-a", tenant_id=TENANT_A, roles=frozenset({"tenant_admin"})
 )
 RETAIL = [PriceTier(PriceTierKind.RETAIL, 1, 100)]

@@ -14,16 +14,17 @@ from subgraphs.inventory.catalog import create_farm, create_product
 from subgraphs.inventory.events import STOCK_BY_PRODUCT
 from subgraphs.inventory.models import Reservation, ReservationStatus
 from subgraphs.inventory.stock import receive_stock, reserve
-from subgraphs.inventory.tenancy import Caller, tenant_transaction
+from subgraphs.inventory.tenancy import tenant_transaction
 from subgraphs.inventory.validation import PriceTier, PriceTierKind
 from subgraphs.kit.embedded import create_embedded
+from subgraphs.kit.principal import Principal
 
 if TYPE_CHECKING:
     from subgraphs.kit.settings import Settings
 
 TENANT = "7d3c0a2e-0000-4000-8000-0000000000c1"
-ADMIN = Caller(user_id="admin", tenant_id=TENANT, roles=frozenset({"tenant_admin"}))
-MEMBER = Caller(user_id="member", tenant_id=TENANT, roles=frozenset({"member"}))
+ADMIN = Principal(user_id="admin", tenant_id=TENANT, roles=frozenset({"tenant_admin"}))
+MEMBER = Principal(user_id="member", tenant_id=TENANT, roles=frozenset({"member"}))
 
 
 def test_inventory_registers_its_sweeper_as_a_background_task() -> None:

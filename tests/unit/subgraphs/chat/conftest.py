@@ -8,12 +8,12 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from subgraphs.chat.access import Viewer
 from subgraphs.chat.complaints import open_complaint
 from subgraphs.chat.models import Conversation
 from subgraphs.chat.presence import MemoryPresence, RedisPresence
 from subgraphs.chat.ratelimit import MemoryRateLimiter, RedisRateLimiter
 from subgraphs.kit.database import close_databases, init_databases
+from subgraphs.kit.principal import Principal
 from subgraphs.kit.pubsub import Broker
 
 if TYPE_CHECKING:
@@ -96,32 +96,32 @@ async def presence(
 
 
 @pytest.fixture
-def citizen() -> Viewer:
-    return Viewer("user-citizen", TENANT, frozenset({"member"}))
+def citizen() -> Principal:
+    return Principal("user-citizen", TENANT, frozenset({"member"}))
 
 
 @pytest.fixture
-def neighbour() -> Viewer:
-    return Viewer("user-neighbour", TENANT, frozenset({"member"}))
+def neighbour() -> Principal:
+    return Principal("user-neighbour", TENANT, frozenset({"member"}))
 
 
 @pytest.fixture
-def agent() -> Viewer:
-    return Viewer("user-agent", TENANT, frozenset({"support_agent"}))
+def agent() -> Principal:
+    return Principal("user-agent", TENANT, frozenset({"support_agent"}))
 
 
 @pytest.fixture
-def foreign_agent() -> Viewer:
-    return Viewer("user-foreign-agent", OTHER_TENANT, frozenset({"support_agent"}))
+def foreign_agent() -> Principal:
+    return Principal("user-foreign-agent", OTHER_TENANT, frozenset({"support_agent"}))
 
 
 @pytest.fixture
-def admin() -> Viewer:
-    return Viewer("user-admin", None, frozenset({"platform_admin"}))
+def admin() -> Principal:
+    return Principal("user-admin", None, frozenset({"platform_admin"}))
 
 
 @pytest.fixture
-async def complaint(chat_db: Settings, citizen: Viewer) -> Complaint:
+async def complaint(chat_db: Settings, citizen: Principal) -> Complaint:
     return await open_complaint(
         citizen,
         subject="Garbage not collected",

@@ -16,14 +16,14 @@ from subgraphs.kit.database import count_statements
 from .test_subscriptions import next_of
 
 if TYPE_CHECKING:
-    from subgraphs.chat.access import Viewer
     from subgraphs.chat.models import Complaint
     from subgraphs.chat.presence import Presence
+    from subgraphs.kit.principal import Principal
     from subgraphs.kit.pubsub import Broker
 
 
 async def test_a_member_may_watch_only_the_people_they_share_a_conversation_with(
-    citizen: Viewer, neighbour: Viewer, agent: Viewer, complaint: Complaint
+    citizen: Principal, neighbour: Principal, agent: Principal, complaint: Complaint
 ) -> None:
     await start_direct_conversation(neighbour, ["user-friend"])
     wanted = [citizen.user_id, neighbour.user_id, agent.user_id, "user-friend"]
@@ -36,7 +36,7 @@ async def test_a_member_may_watch_only_the_people_they_share_a_conversation_with
 
 
 async def test_a_member_sees_the_agent_once_assigned_in_one_statement(
-    citizen: Viewer, agent: Viewer, complaint: Complaint, broker: Broker
+    citizen: Principal, agent: Principal, complaint: Complaint, broker: Broker
 ) -> None:
     await assign_complaint(agent, str(complaint.id), broker=broker)
     with count_statements() as counter:
@@ -46,7 +46,7 @@ async def test_a_member_sees_the_agent_once_assigned_in_one_statement(
 
 
 async def test_an_agent_sees_the_owners_of_complaints_of_their_tenant_only(
-    citizen: Viewer, agent: Viewer, foreign_agent: Viewer, complaint: Complaint
+    citizen: Principal, agent: Principal, foreign_agent: Principal, complaint: Complaint
 ) -> None:
     assert await visible_users(agent, [citizen.user_id]) == {citizen.user_id}
     assert await visible_users(foreign_agent, [citizen.user_id]) == set()
@@ -59,7 +59,7 @@ async def test_an_agent_sees_the_owners_of_complaints_of_their_tenant_only(
 
 
 async def test_a_platform_admin_may_watch_anyone(
-    admin: Viewer, citizen: Viewer, complaint: Complaint
+    admin: Principal, citizen: Principal, complaint: Complaint
 ) -> None:
     assert await visible_users(admin, [citizen.user_id, "user-nobody"]) == {
         citizen.user_id,
@@ -68,8 +68,8 @@ async def test_a_platform_admin_may_watch_anyone(
 
 
 async def test_presence_of_users_one_may_not_watch_is_refused_with_forbidden(
-    neighbour: Viewer,
-    citizen: Viewer,
+    neighbour: Principal,
+    citizen: Principal,
     complaint: Complaint,
     broker: Broker,
     presence: Presence,
@@ -87,9 +87,9 @@ async def test_presence_of_users_one_may_not_watch_is_refused_with_forbidden(
 
 
 async def test_a_foreign_agent_is_refused_and_an_admin_is_not(
-    foreign_agent: Viewer,
-    admin: Viewer,
-    citizen: Viewer,
+    foreign_agent: Principal,
+    admin: Principal,
+    citizen: Principal,
     complaint: Complaint,
     broker: Broker,
     presence: Presence,

@@ -18,13 +18,13 @@ from subgraphs.chat.errors import ComplaintNotFound, InvalidComplaint, StaffOnly
 from subgraphs.chat.models import ComplaintStatus, Conversation, Participant
 
 if TYPE_CHECKING:
-    from subgraphs.chat.access import Viewer
     from subgraphs.chat.models import Complaint
+    from subgraphs.kit.principal import Principal
     from subgraphs.kit.pubsub import Broker
 
 
 async def test_opening_a_complaint_opens_its_conversation_with_the_owner(
-    citizen: Viewer, complaint: Complaint
+    citizen: Principal, complaint: Complaint
 ) -> None:
     conversation = await Conversation.get(complaint_id=complaint.id)
     participants = await Participant.filter(conversation_id=conversation.id)
@@ -34,7 +34,7 @@ async def test_opening_a_complaint_opens_its_conversation_with_the_owner(
 
 
 async def test_a_complaint_without_subject_is_refused(
-    citizen: Viewer, chat_db: object
+    citizen: Principal, chat_db: object
 ) -> None:
     with pytest.raises(InvalidComplaint):
         await open_complaint(citizen, subject="  ", category="waste")
@@ -42,7 +42,7 @@ async def test_a_complaint_without_subject_is_refused(
 
 
 async def test_agents_filter_complaints_by_status_category_area_and_agent(
-    citizen: Viewer, agent: Viewer, broker: Broker
+    citizen: Principal, agent: Principal, broker: Broker
 ) -> None:
     road = await open_complaint(
         citizen,
@@ -73,7 +73,7 @@ async def test_agents_filter_complaints_by_status_category_area_and_agent(
 
 
 async def test_assigning_adds_the_agent_to_the_conversation(
-    agent: Viewer, complaint: Complaint, broker: Broker
+    agent: Principal, complaint: Complaint, broker: Broker
 ) -> None:
     assigned = await assign_complaint(agent, str(complaint.id), broker=broker)
     assert assigned.assigned_agent_id == agent.user_id
@@ -85,7 +85,7 @@ async def test_assigning_adds_the_agent_to_the_conversation(
 
 
 async def test_members_cannot_assign_or_resolve_but_may_close_their_own(
-    citizen: Viewer, neighbour: Viewer, complaint: Complaint, broker: Broker
+    citizen: Principal, neighbour: Principal, complaint: Complaint, broker: Broker
 ) -> None:
     with pytest.raises(StaffOnly):
         await assign_complaint(citizen, str(complaint.id), broker=broker)
@@ -100,7 +100,7 @@ async def test_members_cannot_assign_or_resolve_but_may_close_their_own(
 
 
 async def test_agents_of_another_tenant_do_not_see_the_complaint(
-    foreign_agent: Viewer, admin: Viewer, complaint: Complaint
+    foreign_agent: Principal, admin: Principal, complaint: Complaint
 ) -> None:
     with pytest.raises(ComplaintNotFound):
         await get_complaint(foreign_agent, str(complaint.id))

@@ -7,7 +7,6 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from subgraphs.chat.access import Viewer
 from subgraphs.chat.complaints import assign_complaint, open_complaint
 from subgraphs.chat.conversations import (
     ConversationFilter,
@@ -24,6 +23,7 @@ from subgraphs.chat.events import RECEIPTS
 from subgraphs.chat.messages import delete_message, send_message
 from subgraphs.chat.models import Conversation, ConversationKind, Participant
 from subgraphs.chat.ratelimit import MemoryRateLimiter, Window
+from subgraphs.kit.principal import Principal
 
 if TYPE_CHECKING:
     from subgraphs.chat.ratelimit import RateLimiter
@@ -34,7 +34,7 @@ UNLIMITED = (Window(10_000, 60),)
 
 
 async def test_members_see_only_the_conversations_they_take_part_in(
-    citizen: Viewer, neighbour: Viewer, conversation_id: str
+    citizen: Principal, neighbour: Principal, conversation_id: str
 ) -> None:
     assert await get_conversation(citizen, conversation_id) is not None
     assert await get_conversation(neighbour, conversation_id) is None
@@ -43,14 +43,14 @@ async def test_members_see_only_the_conversations_they_take_part_in(
 
 
 async def test_agents_see_unassigned_and_their_own_complaints_in_their_tenant(
-    citizen: Viewer,
-    agent: Viewer,
-    foreign_agent: Viewer,
-    admin: Viewer,
+    citizen: Principal,
+    agent: Principal,
+    foreign_agent: Principal,
+    admin: Principal,
     conversation_id: str,
     broker: Broker,
 ) -> None:
-    other = Viewer("user-agent-2", agent.tenant_id, agent.roles)
+    other = Principal("user-agent-2", agent.tenant_id, agent.roles)
     assert await get_conversation(agent, conversation_id) is not None
     assert await get_conversation(other, conversation_id) is not None
     assert await get_conversation(foreign_agent, conversation_id) is None
@@ -62,7 +62,7 @@ async def test_agents_see_unassigned_and_their_own_complaints_in_their_tenant(
 
 
 async def test_conversations_are_listed_most_recent_first_with_cursors(
-    citizen: Viewer, broker: Broker
+    citizen: Principal, broker: Broker
 ) -> None:
     limiter = MemoryRateLimiter(UNLIMITED)
     ids = []
@@ -81,7 +81,7 @@ async def test_conversations_are_listed_most_recent_first_with_cursors(
 
 
 async def test_conversations_filter_by_kind(
-    citizen: Viewer, conversation_id: str
+    citizen: Principal, conversation_id: str
 ) -> None:
     direct = await start_direct_conversation(citizen, ["user-neighbour"])
     page = await list_conversations(
@@ -91,15 +91,15 @@ async def test_conversations_filter_by_kind(
 
 
 async def test_a_forged_conversation_cursor_is_bad_input(
-    citizen: Viewer, chat_db: Settings
+    citizen: Principal, chat_db: Settings
 ) -> None:
     with pytest.raises(InvalidCursor):
         await list_conversations(citizen, after="Zm9yZ2Vk")
 
 
 async def test_unread_counts_exclude_own_deleted_and_read_messages(
-    citizen: Viewer,
-    agent: Viewer,
+    citizen: Principal,
+    agent: Principal,
     conversation_id: str,
     broker: Broker,
     limiter: RateLimiter,
@@ -130,8 +130,8 @@ async def test_unread_counts_exclude_own_deleted_and_read_messages(
 
 
 async def test_mark_read_moves_the_cursor_forward_only_and_publishes_it(
-    citizen: Viewer,
-    agent: Viewer,
+    citizen: Principal,
+    agent: Principal,
     conversation_id: str,
     broker: Broker,
     limiter: RateLimiter,
@@ -156,8 +156,8 @@ async def test_mark_read_moves_the_cursor_forward_only_and_publishes_it(
 
 
 async def test_delivered_moves_alone_and_read_implies_delivered(
-    citizen: Viewer,
-    agent: Viewer,
+    citizen: Principal,
+    agent: Principal,
     conversation_id: str,
     broker: Broker,
     limiter: RateLimiter,
@@ -175,7 +175,7 @@ async def test_delivered_moves_alone_and_read_implies_delivered(
 
 
 async def test_a_direct_conversation_needs_someone_else(
-    citizen: Viewer, chat_db: Settings
+    citizen: Principal, chat_db: Settings
 ) -> None:
     with pytest.raises(InvalidConversation):
         await start_direct_conversation(citizen, [citizen.user_id])
@@ -183,7 +183,7 @@ async def test_a_direct_conversation_needs_someone_else(
 
 @pytest.mark.parametrize("user_id", ["", "two words", "x" * 65])
 async def test_a_direct_conversation_refuses_ids_that_name_no_user_and_stores_nothing(
-    citizen: Viewer, chat_db: Settings, user_id: str
+    citizen: Principal, chat_db: Settings, user_id: str
 ) -> None:
     with pytest.raises(InvalidConversation) as refused:
         await start_direct_conversation(citizen, ["user-neighbour", user_id])
@@ -192,7 +192,7 @@ async def test_a_direct_conversation_refuses_ids_that_name_no_user_and_stores_no
 
 
 async def test_a_direct_conversation_accepts_ids_accounts_may_not_know(
-    citizen: Viewer, chat_db: Settings
+    citizen: Principal, chat_db: Settings
 ) -> None:
     # Chat cannot read accounts: the gateway resolves an unknown User to null.
     direct = await start_direct_conversation(citizen, ["user-nobody-knows"])

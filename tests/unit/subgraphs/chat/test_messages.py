@@ -32,8 +32,8 @@ from subgraphs.chat.models import AttachmentKind, Conversation, Message, Reactio
 from subgraphs.chat.validation import Attachment
 
 if TYPE_CHECKING:
-    from subgraphs.chat.access import Viewer
     from subgraphs.chat.ratelimit import RateLimiter
+    from subgraphs.kit.principal import Principal
     from subgraphs.kit.pubsub import Broker, Subscription
 
 
@@ -49,7 +49,7 @@ async def drain(events: Subscription) -> list[MessageEvent]:
 
 
 async def test_send_message_stores_it_with_the_next_seq_and_publishes_it(
-    citizen: Viewer, conversation_id: str, broker: Broker, limiter: RateLimiter
+    citizen: Principal, conversation_id: str, broker: Broker, limiter: RateLimiter
 ) -> None:
     async with broker.subscribe(MESSAGE_EVENTS.name(conversation_id)) as events:
         first = await send_message(
@@ -70,7 +70,7 @@ async def test_send_message_stores_it_with_the_next_seq_and_publishes_it(
 
 
 async def test_retried_send_with_the_same_client_id_is_stored_once(
-    citizen: Viewer, conversation_id: str, broker: Broker, limiter: RateLimiter
+    citizen: Principal, conversation_id: str, broker: Broker, limiter: RateLimiter
 ) -> None:
     async with broker.subscribe(MESSAGE_EVENTS.name(conversation_id)) as events:
         sends = [
@@ -92,7 +92,7 @@ async def test_retried_send_with_the_same_client_id_is_stored_once(
 
 
 async def test_client_id_reused_in_another_conversation_is_a_conflict(
-    citizen: Viewer, conversation_id: str, broker: Broker, limiter: RateLimiter
+    citizen: Principal, conversation_id: str, broker: Broker, limiter: RateLimiter
 ) -> None:
     from subgraphs.chat.conversations import start_direct_conversation
 
@@ -135,7 +135,7 @@ async def test_client_id_reused_in_another_conversation_is_a_conflict(
     ],
 )
 async def test_bad_messages_are_refused_and_nothing_is_stored_or_published(
-    citizen: Viewer,
+    citizen: Principal,
     conversation_id: str,
     broker: Broker,
     limiter: RateLimiter,
@@ -159,7 +159,7 @@ async def test_bad_messages_are_refused_and_nothing_is_stored_or_published(
 
 
 async def test_a_voice_message_within_limits_is_stored_without_text(
-    citizen: Viewer, conversation_id: str, broker: Broker, limiter: RateLimiter
+    citizen: Principal, conversation_id: str, broker: Broker, limiter: RateLimiter
 ) -> None:
     voice = Attachment(AttachmentKind.VOICE, "https://cdn/v.ogg", 9000, "audio/ogg", 42)
     message = await send_message(
@@ -170,7 +170,7 @@ async def test_a_voice_message_within_limits_is_stored_without_text(
 
 
 async def test_a_message_to_a_conversation_the_caller_is_not_in_is_forbidden(
-    neighbour: Viewer, conversation_id: str, broker: Broker, limiter: RateLimiter
+    neighbour: Principal, conversation_id: str, broker: Broker, limiter: RateLimiter
 ) -> None:
     with pytest.raises(NotAParticipant) as raised:
         await send_message(
@@ -181,7 +181,7 @@ async def test_a_message_to_a_conversation_the_caller_is_not_in_is_forbidden(
 
 
 async def test_the_eleventh_message_in_a_minute_is_rate_limited_with_retry_after(
-    citizen: Viewer, conversation_id: str, broker: Broker, limiter: RateLimiter
+    citizen: Principal, conversation_id: str, broker: Broker, limiter: RateLimiter
 ) -> None:
     for n in range(10):
         await send_message(
@@ -197,7 +197,7 @@ async def test_the_eleventh_message_in_a_minute_is_rate_limited_with_retry_after
 
 
 async def test_messages_page_newest_first_with_keyset_cursors(
-    citizen: Viewer, conversation_id: str, broker: Broker
+    citizen: Principal, conversation_id: str, broker: Broker
 ) -> None:
     from subgraphs.chat.ratelimit import MemoryRateLimiter, Window
 
@@ -225,8 +225,8 @@ def test_a_cursor_not_issued_by_us_is_bad_input() -> None:
 
 
 async def test_only_the_sender_edits_and_the_edit_is_published(
-    citizen: Viewer,
-    agent: Viewer,
+    citizen: Principal,
+    agent: Principal,
     conversation_id: str,
     broker: Broker,
     limiter: RateLimiter,
@@ -247,7 +247,7 @@ async def test_only_the_sender_edits_and_the_edit_is_published(
 
 
 async def test_delete_leaves_a_tombstone_without_text(
-    citizen: Viewer, conversation_id: str, broker: Broker, limiter: RateLimiter
+    citizen: Principal, conversation_id: str, broker: Broker, limiter: RateLimiter
 ) -> None:
     message = await send_message(
         citizen, conversation_id, "oops", broker=broker, limiter=limiter
@@ -258,8 +258,8 @@ async def test_delete_leaves_a_tombstone_without_text(
 
 
 async def test_a_reaction_is_stored_once_per_user_and_emoji(
-    citizen: Viewer,
-    agent: Viewer,
+    citizen: Principal,
+    agent: Principal,
     conversation_id: str,
     broker: Broker,
     limiter: RateLimiter,
@@ -276,7 +276,7 @@ async def test_a_reaction_is_stored_once_per_user_and_emoji(
 
 
 async def test_a_reaction_that_is_not_an_emoji_is_refused(
-    citizen: Viewer, conversation_id: str, broker: Broker, limiter: RateLimiter
+    citizen: Principal, conversation_id: str, broker: Broker, limiter: RateLimiter
 ) -> None:
     message = await send_message(
         citizen, conversation_id, "hi", broker=broker, limiter=limiter
@@ -287,7 +287,7 @@ async def test_a_reaction_that_is_not_an_emoji_is_refused(
 
 
 async def test_pinning_a_message_publishes_pinned(
-    citizen: Viewer, conversation_id: str, broker: Broker, limiter: RateLimiter
+    citizen: Principal, conversation_id: str, broker: Broker, limiter: RateLimiter
 ) -> None:
     async with broker.subscribe(MESSAGE_EVENTS.name(conversation_id)) as events:
         message = await send_message(
@@ -302,8 +302,8 @@ async def test_pinning_a_message_publishes_pinned(
 
 
 async def test_a_message_outside_the_callers_conversations_is_not_found(
-    citizen: Viewer,
-    neighbour: Viewer,
+    citizen: Principal,
+    neighbour: Principal,
     conversation_id: str,
     broker: Broker,
     limiter: RateLimiter,
@@ -316,7 +316,7 @@ async def test_a_message_outside_the_callers_conversations_is_not_found(
 
 
 async def test_concurrent_sends_get_distinct_consecutive_seqs(
-    citizen: Viewer, agent: Viewer, conversation_id: str, broker: Broker
+    citizen: Principal, agent: Principal, conversation_id: str, broker: Broker
 ) -> None:
     from subgraphs.chat.ratelimit import MemoryRateLimiter, Window
 
@@ -337,7 +337,7 @@ async def test_concurrent_sends_get_distinct_consecutive_seqs(
 
 
 async def test_concurrent_retries_of_one_send_store_one_message(
-    citizen: Viewer, conversation_id: str, broker: Broker, limiter: RateLimiter
+    citizen: Principal, conversation_id: str, broker: Broker, limiter: RateLimiter
 ) -> None:
     sent = await asyncio.gather(
         *(

@@ -6,7 +6,6 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from subgraphs.chat.access import Viewer
 from subgraphs.chat.complaints import assign_complaint
 from subgraphs.chat.conversations import remove_participant, start_direct_conversation
 from subgraphs.chat.errors import NotAContact, NotAParticipant, ParticipantNotRemovable
@@ -20,6 +19,7 @@ from subgraphs.chat.subscriptions import (
     typing_updates,
 )
 from subgraphs.chat.typing_indicators import set_typing
+from subgraphs.kit.principal import Principal
 
 from .test_subscriptions import next_of
 
@@ -30,9 +30,9 @@ if TYPE_CHECKING:
 
 
 async def test_an_agents_stream_ends_when_the_complaint_is_reassigned_to_another(
-    agent: Viewer,
-    admin: Viewer,
-    citizen: Viewer,
+    agent: Principal,
+    admin: Principal,
+    citizen: Principal,
     complaint: Complaint,
     conversation_id: str,
     broker: Broker,
@@ -51,9 +51,9 @@ async def test_an_agents_stream_ends_when_the_complaint_is_reassigned_to_another
 
 
 async def test_agents_who_saw_an_unassigned_complaint_lose_it_once_assigned(
-    agent: Viewer, conversation_id: str, complaint: Complaint, broker: Broker
+    agent: Principal, conversation_id: str, complaint: Complaint, broker: Broker
 ) -> None:
-    colleague = Viewer("user-agent-2", agent.tenant_id, agent.roles)
+    colleague = Principal("user-agent-2", agent.tenant_id, agent.roles)
     watching = typing_updates(colleague, conversation_id, broker=broker)
     assert await next_of(watching) == []
     await assign_complaint(agent, str(complaint.id), broker=broker)
@@ -62,9 +62,9 @@ async def test_agents_who_saw_an_unassigned_complaint_lose_it_once_assigned(
 
 
 async def test_a_removed_member_s_stream_ends_and_the_others_go_on(
-    citizen: Viewer, neighbour: Viewer, broker: Broker
+    citizen: Principal, neighbour: Principal, broker: Broker
 ) -> None:
-    friend = Viewer("user-friend", citizen.tenant_id, citizen.roles)
+    friend = Principal("user-friend", citizen.tenant_id, citizen.roles)
     direct = str(
         (
             await start_direct_conversation(
@@ -85,8 +85,8 @@ async def test_a_removed_member_s_stream_ends_and_the_others_go_on(
 
 
 async def test_receipts_of_an_agent_taken_out_by_an_admin_end_only_when_unassigned(
-    agent: Viewer,
-    admin: Viewer,
+    agent: Principal,
+    admin: Principal,
     complaint: Complaint,
     conversation_id: str,
     broker: Broker,
@@ -103,7 +103,7 @@ async def test_receipts_of_an_agent_taken_out_by_an_admin_end_only_when_unassign
 
 
 async def test_presence_ends_when_the_only_shared_conversation_is_left(
-    citizen: Viewer, neighbour: Viewer, broker: Broker, presence: Presence
+    citizen: Principal, neighbour: Principal, broker: Broker, presence: Presence
 ) -> None:
     direct = await start_direct_conversation(citizen, [neighbour.user_id])
     stream = presence_updates(
@@ -119,10 +119,10 @@ async def test_presence_ends_when_the_only_shared_conversation_is_left(
 
 
 async def test_who_may_remove_whom(
-    citizen: Viewer,
-    neighbour: Viewer,
-    agent: Viewer,
-    admin: Viewer,
+    citizen: Principal,
+    neighbour: Principal,
+    agent: Principal,
+    admin: Principal,
     complaint: Complaint,
     conversation_id: str,
     broker: Broker,

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from subgraphs.chat.access import Viewer
 from subgraphs.chat.app import create_app
 from subgraphs.chat.complaints import open_complaint
 from subgraphs.chat.messages import send_message
@@ -13,6 +12,7 @@ from subgraphs.chat.ratelimit import MemoryRateLimiter, Window
 from subgraphs.chat.seed import DEMO_CONVERSATION_ID
 from subgraphs.kit.context import gateway_identity_headers
 from subgraphs.kit.database import count_statements
+from subgraphs.kit.principal import Principal
 
 if TYPE_CHECKING:
     import httpx
@@ -20,16 +20,16 @@ if TYPE_CHECKING:
     from subgraphs.kit.settings import Settings
 
 DEMO_TENANT = "7d3c0a2e-0000-4000-8000-000000000001"
-DEMO_USER = Viewer(
+DEMO_USER = Principal(
     "7d3c0a2e-0000-4000-8000-000000000101", DEMO_TENANT, frozenset({"member"})
 )
-DEMO_AGENT = Viewer(
+DEMO_AGENT = Principal(
     "7d3c0a2e-0000-4000-8000-000000000103", DEMO_TENANT, frozenset({"support_agent"})
 )
-STRANGER = Viewer("user-stranger", DEMO_TENANT, frozenset({"member"}))
+STRANGER = Principal("user-stranger", DEMO_TENANT, frozenset({"member"}))
 
 
-def headers_for(viewer: Viewer, settings: Settings) -> dict[str, str]:
+def headers_for(viewer: Principal, settings: Settings) -> dict[str, str]:
     return gateway_identity_headers(
         settings.gateway_secret,
         user_id=viewer.user_id,
@@ -41,7 +41,7 @@ def headers_for(viewer: Viewer, settings: Settings) -> dict[str, str]:
 async def gql(
     client: httpx.AsyncClient,
     settings: Settings,
-    viewer: Viewer | None,
+    viewer: Principal | None,
     query: str,
     **variables: Any,
 ) -> dict[str, Any]:
@@ -214,7 +214,7 @@ async def _listing_statements(
 ) -> tuple[int, int]:
     broker = client._transport.app.state.broker  # type: ignore[attr-defined]
     limiter = MemoryRateLimiter((Window(10_000, 60),))
-    citizen = Viewer("user-many", DEMO_TENANT, frozenset({"member"}))
+    citizen = Principal("user-many", DEMO_TENANT, frozenset({"member"}))
     have = await Conversation.filter(participants__user_id=citizen.user_id).count()
     for n in range(have, conversations):
         complaint = await open_complaint(citizen, subject=f"c{n}", category="roads")
@@ -251,21 +251,20 @@ async def test_embedded_beside_other_subgraphs_the_chat_runtime_runs_with_the_li
     chat_settings: Settings, asgi_client: Any
 ) -> None:
     from subgraphs.chat.app import SPEC
-    from subgraphs.chat.runtime import running_runtime
+    from subgraphs.chat.runtime import ChatRuntime
     from subgraphs.kit.embedded import create_embedded
 
     apps, lifespan = create_embedded([SPEC], chat_settings)
     app = apps["chat"]
-    broker = app.state.broker  # type: ignore[attr-defined]
+    services = app.state.services  # type: ignore[attr-defined]
     send = {"conversationId": str(DEMO_CONVERSATION_ID), "text": "embedded"}
     async with asgi_client(app, lifespan=lifespan) as client:
         result = await gql(client, chat_settings, DEMO_USER, SEND, input=send)
-        during = running_runtime(broker, chat_settings)
-    # Shut down: the runtime was forgotten, so asking again makes a new one.
-    after = running_runtime(broker, chat_settings)
-    await after.close()
+        during = services.find(ChatRuntime)
     assert result["data"]["sendMessage"]["text"] == "embedded"
-    assert after is not during
+    assert during is not None
+    # Shut down: the runtime is gone with the lifespan.
+    assert services.find(ChatRuntime) is None
 
 
 async def test_reactions_pins_edits_and_replies_show_on_the_message(

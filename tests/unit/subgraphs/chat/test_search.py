@@ -12,13 +12,13 @@ from subgraphs.chat.messages import delete_message, send_message
 from subgraphs.chat.search import search_messages, search_terms
 
 if TYPE_CHECKING:
-    from subgraphs.chat.access import Viewer
     from subgraphs.chat.ratelimit import RateLimiter
+    from subgraphs.kit.principal import Principal
     from subgraphs.kit.pubsub import Broker
 
 
 async def test_search_matches_every_word_and_prefixes_the_last(
-    citizen: Viewer, conversation_id: str, broker: Broker, limiter: RateLimiter
+    citizen: Principal, conversation_id: str, broker: Broker, limiter: RateLimiter
 ) -> None:
     for text in ("Garbage truck never came", "The truck came today", "Thanks!"):
         await send_message(
@@ -32,8 +32,8 @@ async def test_search_matches_every_word_and_prefixes_the_last(
 
 
 async def test_search_never_returns_messages_of_conversations_the_caller_cannot_see(
-    citizen: Viewer,
-    neighbour: Viewer,
+    citizen: Principal,
+    neighbour: Principal,
     conversation_id: str,
     broker: Broker,
     limiter: RateLimiter,
@@ -50,7 +50,7 @@ async def test_search_never_returns_messages_of_conversations_the_caller_cannot_
 
 
 async def test_deleted_messages_are_not_found(
-    citizen: Viewer, conversation_id: str, broker: Broker, limiter: RateLimiter
+    citizen: Principal, conversation_id: str, broker: Broker, limiter: RateLimiter
 ) -> None:
     message = await send_message(
         citizen, conversation_id, "wrong ward number", broker=broker, limiter=limiter
@@ -60,7 +60,7 @@ async def test_deleted_messages_are_not_found(
 
 
 async def test_a_query_without_words_is_bad_input(
-    citizen: Viewer, conversation_id: str
+    citizen: Principal, conversation_id: str
 ) -> None:
     with pytest.raises(InvalidMessage):
         await search_messages(citizen, "'; -- !?")

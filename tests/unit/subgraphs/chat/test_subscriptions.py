@@ -22,9 +22,9 @@ from subgraphs.chat.typing_indicators import set_typing
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
 
-    from subgraphs.chat.access import Viewer
     from subgraphs.chat.presence import Presence
     from subgraphs.chat.ratelimit import RateLimiter
+    from subgraphs.kit.principal import Principal
     from subgraphs.kit.pubsub import Broker
 
 T = TypeVar("T")
@@ -35,8 +35,8 @@ async def next_of(stream: AsyncIterator[T], timeout: float = 2.0) -> T:
 
 
 async def test_replay_after_a_cursor_then_live_without_gap_or_duplicate(
-    citizen: Viewer,
-    agent: Viewer,
+    citizen: Principal,
+    agent: Principal,
     conversation_id: str,
     broker: Broker,
     limiter: RateLimiter,
@@ -67,8 +67,8 @@ async def test_replay_after_a_cursor_then_live_without_gap_or_duplicate(
 
 
 async def test_live_events_include_edits(
-    citizen: Viewer,
-    agent: Viewer,
+    citizen: Principal,
+    agent: Principal,
     conversation_id: str,
     broker: Broker,
     limiter: RateLimiter,
@@ -88,7 +88,7 @@ async def test_live_events_include_edits(
 
 
 async def test_typing_indicator_expires_by_itself(
-    citizen: Viewer, agent: Viewer, conversation_id: str, broker: Broker
+    citizen: Principal, agent: Principal, conversation_id: str, broker: Broker
 ) -> None:
     stream = typing_updates(citizen, conversation_id, broker=broker)
     assert await next_of(stream) == []
@@ -104,7 +104,7 @@ async def test_typing_indicator_expires_by_itself(
 
 
 async def test_stopping_typing_clears_the_indicator_and_own_typing_is_not_shown(
-    citizen: Viewer, agent: Viewer, conversation_id: str, broker: Broker
+    citizen: Principal, agent: Principal, conversation_id: str, broker: Broker
 ) -> None:
     stream = typing_updates(citizen, conversation_id, broker=broker)
     assert await next_of(stream) == []
@@ -117,7 +117,7 @@ async def test_stopping_typing_clears_the_indicator_and_own_typing_is_not_shown(
 
 
 async def test_presence_goes_online_with_the_first_connection_and_offline_with_the_last(
-    citizen: Viewer, broker: Broker, presence: Presence
+    citizen: Principal, broker: Broker, presence: Presence
 ) -> None:
     stream = presence_updates(
         citizen, [citizen.user_id], broker=broker, presence=presence
@@ -138,8 +138,8 @@ async def test_presence_goes_online_with_the_first_connection_and_offline_with_t
 
 
 async def test_receipts_stream_starts_with_the_cursors_then_moves(
-    citizen: Viewer,
-    agent: Viewer,
+    citizen: Principal,
+    agent: Principal,
     conversation_id: str,
     broker: Broker,
     limiter: RateLimiter,
@@ -180,7 +180,7 @@ async def test_redis_presence_is_shared_by_processes_and_counts_connections(
 
 
 async def test_subscribing_to_a_conversation_of_others_is_refused(
-    neighbour: Viewer, conversation_id: str, broker: Broker
+    neighbour: Principal, conversation_id: str, broker: Broker
 ) -> None:
     from subgraphs.chat.errors import NotAParticipant
 

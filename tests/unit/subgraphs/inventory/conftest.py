@@ -9,10 +9,10 @@ import pytest
 
 from subgraphs.inventory.app import SPEC, create_app
 from subgraphs.inventory.catalog import create_farm, create_product
-from subgraphs.inventory.tenancy import Caller
 from subgraphs.inventory.validation import PriceTier, PriceTierKind
 from subgraphs.kit.context import gateway_identity_headers
 from subgraphs.kit.database import close_databases, init_databases
+from subgraphs.kit.principal import Principal
 
 if TYPE_CHECKING:
     import contextlib
@@ -37,20 +37,22 @@ async def inventory_db(settings: Settings) -> AsyncIterator[Settings]:
 
 
 @pytest.fixture
-def admin_a() -> Caller:
-    return Caller(
+def admin_a() -> Principal:
+    return Principal(
         user_id="admin-a", tenant_id=TENANT_A, roles=frozenset({"tenant_admin"})
     )
 
 
 @pytest.fixture
-def member_a() -> Caller:
-    return Caller(user_id="member-a", tenant_id=TENANT_A, roles=frozenset({"member"}))
+def member_a() -> Principal:
+    return Principal(
+        user_id="member-a", tenant_id=TENANT_A, roles=frozenset({"member"})
+    )
 
 
 @pytest.fixture
-def admin_b() -> Caller:
-    return Caller(
+def admin_b() -> Principal:
+    return Principal(
         user_id="admin-b", tenant_id=TENANT_B, roles=frozenset({"tenant_admin"})
     )
 
@@ -67,7 +69,7 @@ class Shelf:
 
 
 @pytest.fixture
-async def shelf(inventory_db: Settings, admin_a: Caller) -> Shelf:
+async def shelf(inventory_db: Settings, admin_a: Principal) -> Shelf:
     farm = await create_farm(admin_a, name="North Field", timezone="Europe/Berlin")
     product = await create_product(
         admin_a, sku="TOM-1", name="Tomatoes", unit="kg", price_tiers=RETAIL
@@ -84,7 +86,7 @@ class InventoryClient:
 
     async def execute(
         self,
-        caller: Caller | None,
+        caller: Principal | None,
         query: str,
         variables: dict[str, Any] | None = None,
     ) -> dict[str, Any]:

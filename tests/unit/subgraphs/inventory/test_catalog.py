@@ -27,12 +27,12 @@ from subgraphs.inventory.tenancy import tenant_transaction
 from subgraphs.inventory.validation import PriceTier, PriceTierKind
 
 if TYPE_CHECKING:
-    from subgraphs.inventory.tenancy import Caller
+    from subgraphs.kit.principal import Principal
 
 RETAIL = [PriceTier(PriceTierKind.RETAIL, 1, 100)]
 
 
-async def _count(caller: Caller) -> int:
+async def _count(caller: Principal) -> int:
     async with tenant_transaction(caller.tenant_id):
         return await Product.all().count()
 
@@ -54,7 +54,7 @@ async def _count(caller: Caller) -> int:
     ids=["negative-price", "zero-minimum", "no-retail", "duplicate"],
 )
 async def test_a_bad_price_tier_is_rejected_and_nothing_is_written(
-    inventory_db: object, admin_a: Caller, tiers: list[PriceTier]
+    inventory_db: object, admin_a: Principal, tiers: list[PriceTier]
 ) -> None:
     with pytest.raises(InvalidPriceTier) as raised:
         await create_product(admin_a, sku="A", name="Apples", price_tiers=tiers)
@@ -64,7 +64,7 @@ async def test_a_bad_price_tier_is_rejected_and_nothing_is_written(
 
 
 async def test_a_sku_is_unique_per_tenant_not_per_platform(
-    inventory_db: object, admin_a: Caller, admin_b: Caller
+    inventory_db: object, admin_a: Principal, admin_b: Principal
 ) -> None:
     await create_product(admin_a, sku="EGG-6", name="Eggs", price_tiers=RETAIL)
     await create_product(admin_b, sku="EGG-6", name="Eggs", price_tiers=RETAIL)
@@ -74,7 +74,7 @@ async def test_a_sku_is_unique_per_tenant_not_per_platform(
 
 
 async def test_members_cannot_change_the_catalogue(
-    inventory_db: object, member_a: Caller
+    inventory_db: object, member_a: Principal
 ) -> None:
     with pytest.raises(Forbidden):
         await create_product(member_a, sku="A", name="Apples", price_tiers=RETAIL)
@@ -83,7 +83,7 @@ async def test_members_cannot_change_the_catalogue(
 
 
 async def test_a_farm_needs_a_known_timezone(
-    inventory_db: object, admin_a: Caller
+    inventory_db: object, admin_a: Principal
 ) -> None:
     with pytest.raises(InvalidInput):
         await create_farm(admin_a, name="Moon Base", timezone="Mars/Olympus")
@@ -92,7 +92,7 @@ async def test_a_farm_needs_a_known_timezone(
 
 
 async def test_an_unknown_sku_is_reported_as_such(
-    inventory_db: object, admin_a: Caller, admin_b: Caller
+    inventory_db: object, admin_a: Principal, admin_b: Principal
 ) -> None:
     await create_product(admin_b, sku="B-ONLY", name="Beets", price_tiers=RETAIL)
     with pytest.raises(UnknownSku) as raised:
@@ -101,7 +101,7 @@ async def test_an_unknown_sku_is_reported_as_such(
 
 
 async def test_update_product_changes_only_the_given_fields(
-    inventory_db: object, admin_a: Caller
+    inventory_db: object, admin_a: Principal
 ) -> None:
     product = await create_product(
         admin_a, sku="P", name="Pears", category="fruit", price_tiers=RETAIL
@@ -119,7 +119,7 @@ async def test_update_product_changes_only_the_given_fields(
 
 
 async def test_products_page_by_sku_with_filters(
-    inventory_db: object, admin_a: Caller
+    inventory_db: object, admin_a: Principal
 ) -> None:
     for sku, name, category in [
         ("A1", "Apple", "fruit"),

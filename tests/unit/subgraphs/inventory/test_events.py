@@ -19,7 +19,7 @@ from subgraphs.inventory.tenancy import tenant_transaction
 from subgraphs.kit.pubsub import Broker, Subscription
 
 if TYPE_CHECKING:
-    from subgraphs.inventory.tenancy import Caller
+    from subgraphs.kit.principal import Principal
     from subgraphs.kit.settings import Settings
     from tests.unit.subgraphs.inventory.conftest import Shelf
 
@@ -31,7 +31,7 @@ async def _next(events: Subscription) -> StockChanged:
 
 
 async def test_a_failed_reservation_publishes_nothing(
-    shelf: Shelf, admin_a: Caller, member_a: Caller
+    shelf: Shelf, admin_a: Principal, member_a: Principal
 ) -> None:
     async with (
         Broker("memory://") as broker,
@@ -60,7 +60,7 @@ async def test_a_failed_reservation_publishes_nothing(
 
 
 async def test_each_change_is_published_on_its_product_and_its_farm_channel(
-    shelf: Shelf, admin_a: Caller, member_a: Caller
+    shelf: Shelf, admin_a: Principal, member_a: Principal
 ) -> None:
     async with (
         Broker("memory://") as broker,
@@ -107,7 +107,7 @@ async def test_the_seed_is_idempotent(inventory_db: Settings) -> None:
 
 
 async def test_the_sweeper_expires_overdue_reservations_and_announces_it(
-    shelf: Shelf, admin_a: Caller, member_a: Caller
+    shelf: Shelf, admin_a: Principal, member_a: Principal
 ) -> None:
     await receive_stock(
         admin_a, farm_id=shelf.farm_id, product_id=shelf.product_id, quantity=5

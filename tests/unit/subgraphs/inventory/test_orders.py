@@ -29,25 +29,25 @@ from subgraphs.inventory.tenancy import tenant_transaction
 from subgraphs.inventory.validation import PriceTier, PriceTierKind
 
 if TYPE_CHECKING:
-    from subgraphs.inventory.tenancy import Caller
+    from subgraphs.kit.principal import Principal
     from tests.unit.subgraphs.inventory.conftest import Shelf
 
 NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
 
 
-async def _stocked(shelf: Shelf, admin: Caller, quantity: int = 100) -> None:
+async def _stocked(shelf: Shelf, admin: Principal, quantity: int = 100) -> None:
     await receive_stock(
         admin, farm_id=shelf.farm_id, product_id=shelf.product_id, quantity=quantity
     )
 
 
-async def _level(caller: Caller, shelf: Shelf) -> StockLevel:
+async def _level(caller: Principal, shelf: Shelf) -> StockLevel:
     async with tenant_transaction(caller.tenant_id):
         return await StockLevel.get(farm_id=shelf.farm_id, product_id=shelf.product_id)
 
 
 async def test_placing_an_order_prices_each_line_by_its_tier_and_consumes_stock(
-    shelf: Shelf, admin_a: Caller, member_a: Caller
+    shelf: Shelf, admin_a: Principal, member_a: Principal
 ) -> None:
     await update_product(
         admin_a,
@@ -91,7 +91,7 @@ async def test_placing_an_order_prices_each_line_by_its_tier_and_consumes_stock(
 
 
 async def test_an_order_for_an_expired_reservation_fails_and_writes_nothing(
-    shelf: Shelf, admin_a: Caller, member_a: Caller
+    shelf: Shelf, admin_a: Principal, member_a: Principal
 ) -> None:
     await _stocked(shelf, admin_a)
     fresh = await reserve(
@@ -124,7 +124,7 @@ async def test_an_order_for_an_expired_reservation_fails_and_writes_nothing(
 
 
 async def test_a_reservation_can_be_ordered_only_once(
-    shelf: Shelf, admin_a: Caller, member_a: Caller
+    shelf: Shelf, admin_a: Principal, member_a: Principal
 ) -> None:
     await _stocked(shelf, admin_a)
     held = await reserve(
@@ -144,14 +144,14 @@ DUPLICATE = "7d3c0a2e-0000-4000-8000-000000000999"
 
 @pytest.mark.parametrize("ids", [[], [DUPLICATE, DUPLICATE]])
 async def test_an_order_needs_distinct_reservations(
-    inventory_db: object, member_a: Caller, ids: list[object]
+    inventory_db: object, member_a: Principal, ids: list[object]
 ) -> None:
     with pytest.raises(InvalidInput):
         await place_order(member_a, ids, now=NOW)
 
 
 async def test_another_users_reservation_cannot_be_ordered(
-    shelf: Shelf, admin_a: Caller, member_a: Caller
+    shelf: Shelf, admin_a: Principal, member_a: Principal
 ) -> None:
     await _stocked(shelf, admin_a)
     held = await reserve(
@@ -162,7 +162,7 @@ async def test_another_users_reservation_cannot_be_ordered(
 
 
 async def test_cancelling_an_order_restocks_once_and_the_ledger_still_adds_up(
-    shelf: Shelf, admin_a: Caller, member_a: Caller
+    shelf: Shelf, admin_a: Principal, member_a: Principal
 ) -> None:
     await _stocked(shelf, admin_a, 10)
     held = await reserve(
@@ -184,7 +184,7 @@ async def test_cancelling_an_order_restocks_once_and_the_ledger_still_adds_up(
 
 
 async def test_members_list_their_own_orders_and_admins_all_of_the_tenant(
-    shelf: Shelf, admin_a: Caller, member_a: Caller
+    shelf: Shelf, admin_a: Principal, member_a: Principal
 ) -> None:
     await _stocked(shelf, admin_a)
     mine = await reserve(

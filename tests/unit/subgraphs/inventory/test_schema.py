@@ -5,20 +5,22 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from subgraphs.inventory.seed import GREEN_FARMS
-from subgraphs.inventory.tenancy import Caller
 from subgraphs.kit.database import count_statements
+from subgraphs.kit.principal import Principal
 from tests.unit.subgraphs.inventory.conftest import TENANT_A
 
 if TYPE_CHECKING:
     from tests.unit.subgraphs.inventory.conftest import InventoryClient
 
-FARMER = Caller(
+FARMER = Principal(
     user_id="7d3c0a2e-0000-4000-8000-000000000104",
     tenant_id=GREEN_FARMS,
     roles=frozenset({"tenant_admin"}),
 )
-ADMIN = Caller(user_id="admin-a", tenant_id=TENANT_A, roles=frozenset({"tenant_admin"}))
-MEMBER = Caller(user_id="member-a", tenant_id=TENANT_A, roles=frozenset({"member"}))
+ADMIN = Principal(
+    user_id="admin-a", tenant_id=TENANT_A, roles=frozenset({"tenant_admin"})
+)
+MEMBER = Principal(user_id="member-a", tenant_id=TENANT_A, roles=frozenset({"member"}))
 
 SETUP = """
 mutation Setup($tiers: [PriceTierInput!]!) {

@@ -32,7 +32,8 @@ from subgraphs.inventory.stock import (
     reserve,
     stock_for_product,
 )
-from subgraphs.inventory.tenancy import Caller, tenant_transaction
+from subgraphs.inventory.tenancy import tenant_transaction
+from subgraphs.kit.principal import Principal
 
 if TYPE_CHECKING:
     from tests.unit.subgraphs.inventory.conftest import Shelf
@@ -40,18 +41,18 @@ if TYPE_CHECKING:
 NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
 
 
-async def _level(caller: Caller, shelf: Shelf) -> StockLevel:
+async def _level(caller: Principal, shelf: Shelf) -> StockLevel:
     async with tenant_transaction(caller.tenant_id):
         return await StockLevel.get(farm_id=shelf.farm_id, product_id=shelf.product_id)
 
 
-async def _movements(caller: Caller) -> int:
+async def _movements(caller: Principal) -> int:
     async with tenant_transaction(caller.tenant_id):
         return await StockMovement.all().count()
 
 
 async def test_receive_stock_adds_quantity_and_writes_a_ledger_entry(
-    shelf: Shelf, admin_a: Caller
+    shelf: Shelf, admin_a: Principal
 ) -> None:
     await receive_stock(
         admin_a, farm_id=shelf.farm_id, product_id=shelf.product_id, quantity=30
@@ -66,7 +67,7 @@ async def test_receive_stock_adds_quantity_and_writes_a_ledger_entry(
 
 @pytest.mark.parametrize("quantity", [0, -5, 1.5, "3", True, None])
 async def test_receive_stock_rejects_a_quantity_that_is_not_a_positive_integer(
-    shelf: Shelf, admin_a: Caller, quantity: object
+    shelf: Shelf, admin_a: Principal, quantity: object
 ) -> None:
     with pytest.raises(InvalidQuantity) as raised:
         await receive_stock(
@@ -80,7 +81,7 @@ async def test_receive_stock_rejects_a_quantity_that_is_not_a_positive_integer(
 
 
 async def test_receive_stock_requires_a_tenant_admin(
-    shelf: Shelf, member_a: Caller
+    shelf: Shelf, member_a: Principal
 ) -> None:
     with pytest.raises(Forbidden):
         await receive_stock(
@@ -89,7 +90,7 @@ async def test_receive_stock_requires_a_tenant_admin(
 
 
 async def test_receive_stock_for_an_unknown_product_is_not_found(
-    shelf: Shelf, admin_a: Caller
+    shelf: Shelf, admin_a: Principal
 ) -> None:
     with pytest.raises(NotFound) as raised:
         await receive_stock(
@@ -99,7 +100,7 @@ async def test_receive_stock_for_an_unknown_product_is_not_found(
 
 
 async def test_adjust_stock_records_the_reason_and_may_not_go_below_reserved(
-    shelf: Shelf, admin_a: Caller
+    shelf: Shelf, admin_a: Principal
 ) -> None:
     await receive_stock(
         admin_a, farm_id=shelf.farm_id, product_id=shelf.product_id, quantity=10
@@ -140,7 +141,7 @@ async def test_adjust_stock_records_the_reason_and_may_not_go_below_reserved(
 
 
 async def test_reserve_larger_than_available_fails_and_writes_nothing(
-    shelf: Shelf, admin_a: Caller, member_a: Caller
+    shelf: Shelf, admin_a: Principal, member_a: Principal
 ) -> None:
     await receive_stock(
         admin_a, farm_id=shelf.farm_id, product_id=shelf.product_id, quantity=5
@@ -164,13 +165,13 @@ async def test_reserve_larger_than_available_fails_and_writes_nothing(
 
 
 async def test_two_hundred_concurrent_reservations_against_fifty_succeed_fifty_times(
-    shelf: Shelf, admin_a: Caller
+    shelf: Shelf, admin_a: Principal
 ) -> None:
     await receive_stock(
         admin_a, farm_id=shelf.farm_id, product_id=shelf.product_id, quantity=50
     )
     buyers = [
-        Caller(user_id=f"buyer-{n}", tenant_id=admin_a.tenant_id) for n in range(200)
+        Principal(user_id=f"buyer-{n}", tenant_id=admin_a.tenant_id) for n in range(200)
     ]
     results = await asyncio.gather(
         *(
@@ -196,7 +197,7 @@ async def test_two_hundred_concurrent_reservations_against_fifty_succeed_fifty_t
 
 
 async def test_release_gives_the_units_back_once(
-    shelf: Shelf, admin_a: Caller, member_a: Caller
+    shelf: Shelf, admin_a: Principal, member_a: Principal
 ) -> None:
     await receive_stock(
         admin_a, farm_id=shelf.farm_id, product_id=shelf.product_id, quantity=5
@@ -217,7 +218,7 @@ async def test_release_gives_the_units_back_once(
 
 
 async def test_someone_elses_reservation_cannot_be_released(
-    shelf: Shelf, admin_a: Caller, member_a: Caller
+    shelf: Shelf, admin_a: Principal, member_a: Principal
 ) -> None:
     await receive_stock(
         admin_a, farm_id=shelf.farm_id, product_id=shelf.product_id, quantity=5
@@ -230,7 +231,7 @@ async def test_someone_elses_reservation_cannot_be_released(
 
 
 async def test_expired_reservations_release_their_stock(
-    shelf: Shelf, admin_a: Caller, member_a: Caller
+    shelf: Shelf, admin_a: Principal, member_a: Principal
 ) -> None:
     await receive_stock(
         admin_a, farm_id=shelf.farm_id, product_id=shelf.product_id, quantity=5
@@ -262,7 +263,7 @@ async def test_expired_reservations_release_their_stock(
 
 
 async def test_a_reservation_reclaims_expired_units_of_its_level(
-    shelf: Shelf, admin_a: Caller, member_a: Caller
+    shelf: Shelf, admin_a: Principal, member_a: Principal
 ) -> None:
     await receive_stock(
         admin_a, farm_id=shelf.farm_id, product_id=shelf.product_id, quantity=5
@@ -289,7 +290,7 @@ async def test_a_reservation_reclaims_expired_units_of_its_level(
 
 
 async def test_stock_lists_levels_per_farm_and_low_stock_filters_on_available(
-    shelf: Shelf, admin_a: Caller
+    shelf: Shelf, admin_a: Principal
 ) -> None:
     await receive_stock(
         admin_a, farm_id=shelf.farm_id, product_id=shelf.product_id, quantity=8
@@ -306,7 +307,7 @@ async def test_stock_lists_levels_per_farm_and_low_stock_filters_on_available(
 
 
 async def test_a_reservation_released_and_expired_at_once_gives_its_units_back_once(
-    shelf: Shelf, admin_a: Caller, member_a: Caller
+    shelf: Shelf, admin_a: Principal, member_a: Principal
 ) -> None:
     await receive_stock(
         admin_a, farm_id=shelf.farm_id, product_id=shelf.product_id, quantity=10

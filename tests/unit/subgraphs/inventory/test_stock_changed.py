@@ -13,7 +13,7 @@ from subgraphs.kit.pubsub import Broker
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
 
-    from subgraphs.inventory.tenancy import Caller
+    from subgraphs.kit.principal import Principal
     from subgraphs.kit.settings import Settings
     from tests.unit.subgraphs.inventory.conftest import Shelf
 
@@ -22,7 +22,7 @@ subscription($f: ID) { stockChanged(farmId: $f) { farmId quantity reason } }
 """
 
 
-def _context(settings: Settings, broker: Broker, caller: Caller) -> RequestContext:
+def _context(settings: Settings, broker: Broker, caller: Principal) -> RequestContext:
     return RequestContext(
         settings=settings,
         broker=broker,
@@ -38,7 +38,7 @@ async def _first(results: AsyncIterator[Any]) -> Any:
 
 
 async def test_a_farm_subscription_starts_with_the_farms_levels_then_follows_changes(
-    shelf: Shelf, inventory_db: Settings, admin_a: Caller
+    shelf: Shelf, inventory_db: Settings, admin_a: Principal
 ) -> None:
     await receive_stock(
         admin_a, farm_id=shelf.farm_id, product_id=shelf.product_id, quantity=3
@@ -68,7 +68,7 @@ async def test_a_farm_subscription_starts_with_the_farms_levels_then_follows_cha
 
 
 async def test_stock_changed_needs_exactly_one_of_product_or_farm(
-    inventory_db: Settings, admin_a: Caller
+    inventory_db: Settings, admin_a: Principal
 ) -> None:
     async with Broker("memory://") as broker:
         results = await schema.subscribe(

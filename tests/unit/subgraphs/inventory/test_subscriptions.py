@@ -11,8 +11,8 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.typing import Subprotocol
 
 from subgraphs.inventory.app import create_app
-from subgraphs.inventory.tenancy import Caller
 from subgraphs.kit.context import gateway_identity_headers
+from subgraphs.kit.principal import Principal
 from tests.unit.subgraphs.inventory.conftest import TENANT_A, TENANT_B
 
 if TYPE_CHECKING:
@@ -21,10 +21,10 @@ if TYPE_CHECKING:
 
     from subgraphs.kit.settings import Settings
 
-ADMIN_A = Caller(
+ADMIN_A = Principal(
     user_id="admin-a", tenant_id=TENANT_A, roles=frozenset({"tenant_admin"})
 )
-ADMIN_B = Caller(
+ADMIN_B = Principal(
     user_id="admin-b", tenant_id=TENANT_B, roles=frozenset({"tenant_admin"})
 )
 
@@ -35,7 +35,7 @@ subscription($p: ID!) {
 """
 
 
-def _headers(settings: Settings, caller: Caller) -> dict[str, str]:
+def _headers(settings: Settings, caller: Principal) -> dict[str, str]:
     return gateway_identity_headers(
         settings.gateway_secret,
         user_id=caller.user_id,
@@ -47,7 +47,7 @@ def _headers(settings: Settings, caller: Caller) -> dict[str, str]:
 async def _post(
     http: httpx.AsyncClient,
     settings: Settings,
-    caller: Caller,
+    caller: Principal,
     query: str,
     variables: dict[str, Any],
 ) -> dict[str, Any]:
@@ -68,7 +68,7 @@ async def _receive(ws: ClientConnection) -> dict[str, Any]:
 
 
 async def _subscribe(
-    base_url: str, settings: Settings, caller: Caller, product_id: str
+    base_url: str, settings: Settings, caller: Principal, product_id: str
 ) -> ClientConnection:
     ws = await connect(
         base_url.replace("http", "ws", 1) + "/graphql",

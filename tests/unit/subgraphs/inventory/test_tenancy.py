@@ -58,4 +58,4 @@ def test_a_request_without_user_or_tenant_gets_no_caller() -> None:
             roles=frozenset({"tenant_admin"}),
         )
     )
-    assert (caller.tenant_id, caller.is_admin) == (TENANT_A, True)
+    assert (caller.tenant_id, caller.is_tenant_admin) == (TENANT_A, True)

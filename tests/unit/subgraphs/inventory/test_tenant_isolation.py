@@ -11,16 +11,16 @@ from typing import TYPE_CHECKING, Any
 from graphql import GraphQLObjectType
 
 from subgraphs.inventory.schema import schema
-from subgraphs.inventory.tenancy import Caller
+from subgraphs.kit.principal import Principal
 from tests.unit.subgraphs.inventory.conftest import TENANT_A, TENANT_B
 
 if TYPE_CHECKING:
     from tests.unit.subgraphs.inventory.conftest import InventoryClient
 
-ADMIN_A = Caller(
+ADMIN_A = Principal(
     user_id="admin-a", tenant_id=TENANT_A, roles=frozenset({"tenant_admin"})
 )
-ADMIN_B = Caller(
+ADMIN_B = Principal(
     user_id="admin-b", tenant_id=TENANT_B, roles=frozenset({"tenant_admin"})
 )
 

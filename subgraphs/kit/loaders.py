@@ -1,0 +1,89 @@
+"""What every DataLoader batch function does: parse the keys, put rows back in order.
+
+A batch function gets string keys (GraphQL IDs) and must return one value per key, in
+key order, with an exception in the slot of a key that matches nothing (a malformed
+id matches nothing either: it never reaches SQL). `BatchKeys` does both halves:
+
+    keys = BatchKeys.of(raw_keys)
+    rows = await User.filter(id__in=keys.ids) if keys else []
+    return keys.one_each(rows, lambda key: NotFound("User", key))
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, TypeVar
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable
+
+__all__ = ["BatchKeys", "parse_uuids"]
+
+R = TypeVar("R")
+
+
+def parse_uuids(keys: Iterable[object]) -> dict[str, uuid.UUID]:
+    """The keys that are valid UUIDs, mapped to them; the rest can match nothing."""
+    parsed: dict[str, uuid.UUID] = {}
+    for key in keys:
+        try:
+            parsed[str(key)] = uuid.UUID(str(key))
+        except ValueError:
+            continue
+    return parsed
+
+
+@dataclass(frozen=True, slots=True)
+class BatchKeys:
+    """The keys of one batch, in order, and those of them that are UUIDs."""
+
+    keys: tuple[str, ...]
+    parsed: dict[str, uuid.UUID]
+
+    @classmethod
+    def of(cls, keys: Iterable[object]) -> BatchKeys:
+        ordered = tuple(str(key) for key in keys)
+        return cls(ordered, parse_uuids(ordered))
+
+    def __bool__(self) -> bool:
+        """False when no key can match a row (no SQL needed)."""
+        return bool(self.parsed)
+
+    @property
+    def ids(self) -> list[uuid.UUID]:
+        """The distinct UUIDs, for one `IN (...)`."""
+        return list(set(self.parsed.values()))
+
+    def one_each(
+        self,
+        rows: Iterable[R],
+        missing: Callable[[str], Exception],
+        *,
+        column: str = "pk",
+    ) -> list[R | Exception]:
+        """One row per key, matched on `column`; `missing(key)` where none matched."""
+        by_value = {_uuid(getattr(row, column)): row for row in rows}
+        found: list[R | Exception] = []
+        for key in self.keys:
+            row = by_value.get(self.parsed.get(key))
+            found.append(row if row is not None else missing(key))
+        return found
+
+    def grouped(self, rows: Iterable[R], column: str) -> list[list[R]]:
+        """The rows of each key, matched on `column`, in the order given."""
+        groups: dict[uuid.UUID | None, list[R]] = defaultdict(list)
+        for row in rows:
+            groups[_uuid(getattr(row, column))].append(row)
+        return [list(groups.get(self.parsed.get(key), ())) for key in self.keys]
+
+
+def _uuid(value: Any) -> uuid.UUID | None:
+    # Raw queries return UUID columns as text on SQLite.
+    if value is None or isinstance(value, uuid.UUID):
+        return value
+    try:
+        return uuid.UUID(str(value))
+    except ValueError:
+        return None
