@@ -38,6 +38,7 @@ from ..transport import (
     HttpTransport,
     WebSocketTransport,
 )
+from .graphiql import graphiql_routes
 from .graphql_http import GraphQLEndpoint
 
 if TYPE_CHECKING:
@@ -161,6 +162,7 @@ def build_app(
             WebSocketRoute("/graphql", graphql_websocket),
             Route("/health", health, methods=["GET"]),
             Route("/ready", health, methods=["GET"]),
+            *graphiql_routes(config.switch("graphiql")),
         ],
         middleware=[
             Middleware(

@@ -20,7 +20,7 @@ from starlette.requests import ClientDisconnect
 from starlette.responses import HTMLResponse, Response
 
 from ..request import Refusal, Via, identify, read_http_request, run_request
-from .graphiql import GRAPHIQL_HTML
+from .graphiql import GRAPHIQL_HEADERS, GRAPHIQL_HTML
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -70,7 +70,7 @@ class GraphQLEndpoint:
             and "text/html" in accept
             and "query" not in request.query_params
         ):
-            return HTMLResponse(GRAPHIQL_HTML)
+            return HTMLResponse(GRAPHIQL_HTML, headers=GRAPHIQL_HEADERS)
         try:
             if media_type is None:
                 raise Refusal.of(f"Cannot answer with any of: {accept}", status=406)
