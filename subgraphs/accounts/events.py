@@ -19,3 +19,16 @@ class UserRegistered:
 
 # accounts.user_registered.<tenant id or "platform">
 USER_REGISTERED = Channel("accounts.user_registered", UserRegistered)
+
+
+@dataclass(frozen=True, slots=True)
+class InvitationAccepted:
+    """An invited user registered: directory marks the invitation accepted."""
+
+    invitation_id: str
+    user_id: str
+    tenant_id: str
+
+
+# accounts.invitation_accepted.<tenant id>
+INVITATION_ACCEPTED = Channel("accounts.invitation_accepted", InvitationAccepted)

@@ -1,4 +1,5 @@
-"""Accounts tables: tenants and users (roles and scopes stored on the user)."""
+"""Accounts tables: tenants, users (roles and scopes stored on the user) and the
+refresh tokens issued to them (rotation and revocation, issue 12)."""
 
 from __future__ import annotations
 
@@ -39,10 +40,39 @@ class User(Model):
     )
     roles: fields.JSONField[list[str]] = fields.JSONField(default=list)
     scopes: fields.JSONField[list[str]] = fields.JSONField(default=list)
+    # An inactive user keeps their rows but logs in nowhere: subgraphs refuse their
+    # tokens (subgraphs.kit.users) and refresh tokens stop working.
+    active = fields.BooleanField(default=True, db_default=True)
     created_at = fields.DatetimeField(auto_now_add=True)
 
     tenant_id: UUID | None
 
     class Meta:
         table = "accounts_user"
+        app = "accounts"
+
+
+class RefreshToken(Model):
+    """One issued refresh token (its `jti`), in the family of its first login.
+
+    Used once: refreshing marks it used and issues the next of its family. A used
+    token presented again is a replay (a stolen copy, or the thief's use of the
+    victim's), so the whole family is revoked; logout revokes a family,
+    logoutEverywhere every family of the user.
+    """
+
+    id = fields.CharField(primary_key=True, max_length=32)
+    user: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
+        "accounts.User", related_name="refresh_tokens", on_delete=fields.CASCADE
+    )
+    family = fields.CharField(max_length=32, db_index=True)
+    expires_at = fields.DatetimeField()
+    used_at = fields.DatetimeField(null=True)
+    revoked_at = fields.DatetimeField(null=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    user_id: UUID
+
+    class Meta:
+        table = "accounts_refresh_token"
         app = "accounts"
