@@ -9,7 +9,6 @@ exit code 2.
 from __future__ import annotations
 
 import argparse
-import logging
 import os
 import sys
 from pathlib import Path
@@ -97,6 +96,7 @@ def _serve(options: argparse.Namespace) -> int:
     from .server import create_app
     from .server.serve import serve
     from .supergraph import SupergraphError
+    from .telemetry import configure_logging
 
     config_path = options.config or os.environ.get("AGORA_GATEWAY_CONFIG") or None
     values: dict[str, object] = {}
@@ -121,8 +121,7 @@ def _serve(options: argparse.Namespace) -> int:
     sdl = _read(Path(config.supergraph), "supergraph")
     if sdl is None:
         return 1
-    level = config.server.log_level.upper()
-    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
+    configure_logging(config.server.log_level, config.log_format)
     try:
         app = create_app(sdl, config=config)
     except SupergraphError as error:

@@ -45,6 +45,7 @@ __all__ = [
     "ConfigError",
     "CorsConfig",
     "CsrfConfig",
+    "DedupConfig",
     "GatewayConfig",
     "PlanningConfig",
     "RateLimit",
@@ -52,6 +53,7 @@ __all__ = [
     "SafelistMode",
     "ServerConfig",
     "SubscriptionConfig",
+    "TracingConfig",
     "hash_api_key",
     "load_config",
     "setting_keys",
@@ -236,6 +238,27 @@ class BatchingConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class TracingConfig:
+    """OpenTelemetry traces (the optional `agora[tracing]` dependency)."""
+
+    enabled: bool = False
+    # The OTLP/HTTP traces endpoint; empty: OTEL_EXPORTER_OTLP_* decide.
+    endpoint: str | None = None
+    service_name: str = "agora-gateway"
+
+
+@dataclass(frozen=True, slots=True)
+class DedupConfig:
+    """Sharing identical work in flight (never for mutations)."""
+
+    # Identical concurrent operations (document, variables, what reaches the
+    # subgraphs of the caller) share one execution and one response.
+    inbound: bool = True
+    # Identical concurrent subgraph requests share one fetch.
+    upstream: bool = True
+
+
+@dataclass(frozen=True, slots=True)
 class ClientConfig:
     """A known client, recognised by an API key (`x-api-key`) or, for first-party
     apps, by its name (`apollographql-client-name`), with its own limits and
@@ -287,6 +310,12 @@ class GatewayConfig:
     apq: ApqConfig = field(default_factory=ApqConfig)
     rate_limits: RateLimitsConfig = field(default_factory=RateLimitsConfig)
     batching: BatchingConfig = field(default_factory=BatchingConfig)
+    dedup: DedupConfig = field(default_factory=DedupConfig)
+    tracing: TracingConfig = field(default_factory=TracingConfig)
+    # `text` for people, `json` (one object per line) for log pipelines.
+    log_format: str = "text"
+    # /metrics in the Prometheus format (off: 404).
+    metrics: bool = True
     # None: on in development, off in production (clients may turn them on).
     introspection: bool | None = None
     field_suggestions: bool | None = None
@@ -432,6 +461,10 @@ def _from_environment(env: Mapping[str, str]) -> dict[str, Any]:
             put(path, raw)
     if env.get("AGORA_ENV", "").strip().lower() == "production":
         put(("production",), "true")
+    dedup = env.get(_PREFIX + "DEDUP", "").strip()
+    if dedup:  # both kinds at once
+        put(("dedup", "inbound"), dedup)
+        put(("dedup", "upstream"), dedup)
     for path in _leaf_paths(GatewayConfig, ()):
         raw = env.get(_PREFIX + "_".join(path).upper(), "").strip()
         if raw:
@@ -596,6 +629,10 @@ def _check(config: GatewayConfig, source: str) -> None:
         raise ConfigError(
             f"{source}: http_client: expected http11 or httpx, "
             f"got {config.http_client!r}"
+        )
+    if config.log_format not in ("text", "json"):
+        raise ConfigError(
+            f"{source}: log_format: expected text or json, got {config.log_format!r}"
         )
     if config.server.port > 65535:
         raise ConfigError(f"{source}: server.port: {config.server.port} is no port")

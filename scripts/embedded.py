@@ -25,6 +25,7 @@ from gateway.compose import compose  # noqa: E402
 from gateway.config import ConfigError, GatewayConfig, load_config  # noqa: E402
 from gateway.server import create_app  # noqa: E402
 from gateway.server.serve import serve  # noqa: E402
+from gateway.telemetry import configure_logging  # noqa: E402
 from gateway.transport import AsgiTransport  # noqa: E402
 from scripts._subgraphs import existing_subgraphs, subgraph_definition  # noqa: E402
 from subgraphs.kit.embedded import create_embedded  # noqa: E402
@@ -114,8 +115,7 @@ def main(argv: list[str] | None = None) -> None:
         settings = Settings.from_env()
     except (ConfigError, ValueError) as error:
         raise SystemExit(f"scripts/run: {error}") from None
-    level = config.server.log_level
-    logging.basicConfig(level=level.upper(), format="%(name)s: %(message)s")
+    configure_logging(config.server.log_level, config.log_format)
 
     app, names = build(settings, config)
     host, port = config.server.host, config.server.port

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from .caller import API_KEY_HEADER, Caller, ClientPolicy, Clients, identify
 from .http import HttpGraphQLRequest, read_http_request
+from .inflight import Inflight, sharing_key
 from .params import GraphQLRequestData, request_data, request_data_from_query_params
 from .pipeline import (
     PlanOperation,
@@ -29,6 +30,7 @@ __all__ = [
     "Clients",
     "GraphQLRequestData",
     "HttpGraphQLRequest",
+    "Inflight",
     "PlanOperation",
     "PreparedRequest",
     "Refusal",
@@ -41,4 +43,5 @@ __all__ = [
     "request_data",
     "request_data_from_query_params",
     "run_request",
+    "sharing_key",
 ]

@@ -45,6 +45,7 @@ from ..policy import (
     grants_of,
     measure_operation,
 )
+from ..telemetry import Telemetry
 from .admission import admit
 from .documents import LRU, DocumentCache, validate_unused_fragments
 from .persisted import resolve_document
@@ -116,6 +117,8 @@ class PreparedRequest:
     extensions: JSONObject = field(default_factory=dict)
     # The estimated cost, when something read it (a limit, a rate limit, explain).
     cost: int | None = None
+    # The operation's own name in the document (for logs and metrics).
+    name: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,6 +151,8 @@ class _Operation:
 class _Planned:
     plan: QueryPlan | None
     error: AgoraError | None
+    # False for a refusal that says more about this request than the operation.
+    cacheable: bool = True
 
 
 class RequestPipeline:
@@ -161,6 +166,7 @@ class RequestPipeline:
         *,
         apq: ApqStore | None = None,
         limiter: RateLimiter | None = None,
+        telemetry: Telemetry | None = None,
     ) -> None:
         self.supergraph = supergraph
         self.config = config
@@ -168,6 +174,7 @@ class RequestPipeline:
         # Registered APQ documents (None: APQ off) and the rate limits' state.
         self.apq = apq
         self.limiter: RateLimiter = limiter or MemoryRateLimiter()
+        self.telemetry = telemetry or Telemetry()
         size = config.operation_cache_size
         self.documents = DocumentCache(supergraph.api_schema, size)
         self._shapes: LRU[tuple[str, str | None], _Shape | Refusal] = LRU(size)
@@ -338,6 +345,7 @@ class RequestPipeline:
             authorization=authorized if authorized.errors else None,
             extensions=extensions,
             cost=cost,
+            name=operation.node.name.value if operation.node.name else None,
         )
 
     def _cost(
@@ -470,13 +478,38 @@ class RequestPipeline:
     ) -> _Planned:
         cache_key = (key, operation_name, labels, authorized.removed)
         planned = self._plans.get(cache_key)
+        metrics = self.telemetry.metrics
         if planned is not None:
+            if metrics is not None:
+                metrics.plan_cache.labels("hit").inc()
             return planned
+        started = time.perf_counter()
+        with self.telemetry.tracing.span("graphql plan"):
+            planned = self._plan_cold(
+                authorized, operation, operation_name, labels, deadline
+            )
+        if metrics is not None:
+            metrics.plan_cache.labels("miss").inc()
+            metrics.planning_seconds.observe(time.perf_counter() - started)
+        if planned.cacheable:
+            self._plans.put(cache_key, planned)
+            if metrics is not None:
+                metrics.plan_cache_size.set(len(self._plans))
+        return planned
+
+    def _plan_cold(
+        self,
+        authorized: AuthorizationResult,
+        operation: _Operation,
+        operation_name: str | None,
+        labels: frozenset[str],
+        deadline: float | None = None,
+    ) -> _Planned:
         document = authorized.document or operation.document
         budget = self._budget(deadline)
         if budget is None:  # no time left: this request's, not the operation's fault
             late = PlanningBudgetExceeded(PlanningLimit.MAX_SECONDS, 0.0, 0.0)
-            return _Planned(None, late)
+            return _Planned(None, late, cacheable=False)
         try:
             plan = self.plan_operation(
                 self.supergraph,
@@ -486,16 +519,13 @@ class RequestPipeline:
                 budget=budget,
             )
         except AgoraError as error:
-            planned = _Planned(None, error)
-            if _ran_out_of_request_time(
+            # Out of this request's time: its deadline, not the operation's size.
+            out_of_time = _ran_out_of_request_time(
                 error, budget, self.config.planning.max_seconds
-            ):
-                return planned  # this request's deadline, not the operation's size
-        else:
-            planned = _Planned(plan, None)
-            self.plans_built += 1
-        self._plans.put(cache_key, planned)
-        return planned
+            )
+            return _Planned(None, error, cacheable=not out_of_time)
+        self.plans_built += 1
+        return _Planned(plan, None)
 
     def _budget(self, deadline: float | None) -> PlanningBudget | None:
         """The budget of one cold plan, None when the request has no time left."""

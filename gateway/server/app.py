@@ -16,7 +16,7 @@ from redis.asyncio import Redis
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route, WebSocketRoute
 
 from ..config import GatewayConfig, load_config
@@ -31,21 +31,25 @@ from ..subscriptions import (
     serve_websocket,
 )
 from ..supergraph import load_supergraph
+from ..telemetry import CONTENT_TYPE as METRICS_CONTENT_TYPE
+from ..telemetry import GatewayMetrics, Telemetry, Tracing
 from ..transport import (
     AsgiTransport,
     AsgiWebSocketTransport,
+    DedupTransport,
     Http11Transport,
     HttpTransport,
+    ObservedTransport,
     WebSocketTransport,
 )
 from .graphiql import graphiql_routes
 from .graphql_http import GraphQLEndpoint
+from .readiness import Readiness
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Mapping
 
     from starlette.requests import Request
-    from starlette.responses import Response
     from starlette.websockets import WebSocket
 
     from ..persisted import ApqStore
@@ -64,6 +68,7 @@ def create_app(
     transports: Mapping[str, SubgraphTransport] | None = None,
     config: GatewayConfig | None = None,
     subscription_transports: Mapping[str, SubscriptionTransport] | None = None,
+    tracing: Tracing | None = None,
 ) -> Starlette:
     """The gateway app for `supergraph_sdl`.
 
@@ -81,6 +86,7 @@ def create_app(
         config=config,
         plan_operation=plan_operation,
         subscription_transports=subscription_transports,
+        tracing=tracing,
     )
 
 
@@ -91,8 +97,12 @@ def build_app(
     transports: Mapping[str, SubgraphTransport] | None = None,
     config: GatewayConfig | None = None,
     subscription_transports: Mapping[str, SubscriptionTransport] | None = None,
+    tracing: Tracing | None = None,
 ) -> Starlette:
-    """`create_app` for an already loaded supergraph and a given planner."""
+    """`create_app` for an already loaded supergraph and a given planner.
+
+    `tracing` replaces the one `config.tracing` describes (tests: an in-memory
+    exporter)."""
     config = config or load_config()
     if transports is None:
         client = HttpTransport if config.http_client == "httpx" else Http11Transport
@@ -101,6 +111,16 @@ def build_app(
             for name, info in supergraph.subgraphs.items()
         }
     owned = dict(transports)
+    if subscription_transports is None:
+        subscription_transports = _subscription_transports(supergraph, owned, config)
+    telemetry = Telemetry(
+        GatewayMetrics(supergraph.subgraphs) if config.metrics else None,
+        tracing or Tracing.from_config(config.tracing),
+    )
+    observed = {
+        name: ObservedTransport(name, _shared(transport, config, telemetry), telemetry)
+        for name, transport in owned.items()
+    }
     verifier = token_verifier(config)
     clients = Clients(config)
     redis = Redis.from_url(config.redis_url) if config.redis_url else None
@@ -114,13 +134,19 @@ def build_app(
             if redis is not None
             else MemoryRateLimiter()
         ),
+        telemetry=telemetry,
     )
-    endpoint = GraphQLEndpoint(pipeline, owned, config, verifier, clients)
-    if subscription_transports is None:
-        subscription_transports = _subscription_transports(supergraph, owned, config)
+    endpoint = GraphQLEndpoint(pipeline, observed, config, verifier, clients, telemetry)
     subscriptions = SubscriptionServer(
-        pipeline, owned, subscription_transports, config, verifier, clients
+        pipeline,
+        observed,
+        subscription_transports,
+        config,
+        verifier,
+        clients,
+        telemetry,
     )
+    readiness = Readiness(observed)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -147,6 +173,16 @@ def build_app(
             return JSONResponse({"status": "starting"}, status_code=503)
         return JSONResponse({"status": "ok"})
 
+    async def ready(request: Request) -> JSONResponse:
+        if not request.app.state.ready:
+            return JSONResponse({"status": "starting"}, status_code=503)
+        return JSONResponse(await readiness.report())
+
+    async def metrics(request: Request) -> Response:
+        if telemetry.metrics is None:
+            return PlainTextResponse("metrics are off", status_code=404)
+        return Response(telemetry.metrics.render(), media_type=METRICS_CONTENT_TYPE)
+
     async def graphql(request: Request) -> Response:
         if accepts_event_stream(request):
             return await serve_event_stream(subscriptions, request)
@@ -161,7 +197,8 @@ def build_app(
             Route("/graphql", graphql, methods=["GET", "POST", "PUT", "DELETE"]),
             WebSocketRoute("/graphql", graphql_websocket),
             Route("/health", health, methods=["GET"]),
-            Route("/ready", health, methods=["GET"]),
+            Route("/ready", ready, methods=["GET"]),
+            Route("/metrics", metrics, methods=["GET"]),
             *graphiql_routes(config.switch("graphiql")),
         ],
         middleware=[
@@ -183,6 +220,7 @@ def build_app(
     app.state.pipeline = pipeline
     app.state.endpoint = endpoint
     app.state.subscriptions = subscriptions
+    app.state.telemetry = telemetry
     _warn_about_development_settings(config)
     return app
 
@@ -225,6 +263,17 @@ def _warn_about_development_settings(config: GatewayConfig) -> None:
         "plan explain and GraphiQL on; development secrets allowed): set "
         "AGORA_ENV=production (or production: true) outside local use"
     )
+
+
+def _shared(
+    transport: SubgraphTransport, config: GatewayConfig, telemetry: Telemetry
+) -> SubgraphTransport:
+    """`transport`, shared by identical requests in flight (`dedup.upstream`)."""
+    if not config.dedup.upstream:
+        return transport
+    metrics = telemetry.metrics
+    on_shared = metrics.dedup_hits.labels("upstream").inc if metrics else None
+    return DedupTransport(transport, on_shared)
 
 
 def _subscription_transports(

@@ -36,7 +36,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import orjson
 import uvicorn
-from uvicorn.config import STARTUP_FAILURE
+from uvicorn.config import LOGGING_CONFIG, STARTUP_FAILURE
 from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
 
 if TYPE_CHECKING:
@@ -90,15 +90,23 @@ class ServerLimits:
 
 
 def server_config(
-    app: Any, *, host: str, port: int, log_level: str, limits: ServerLimits
+    app: Any,
+    *,
+    host: str,
+    port: int,
+    log_level: str,
+    limits: ServerLimits,
+    log_config: Any = LOGGING_CONFIG,
 ) -> uvicorn.Config:
     """The uvicorn configuration that serves `app` under `limits` (httptools
-    required); `uvicorn.Server(config).serve()` runs it on the current loop."""
+    required); `uvicorn.Server(config).serve()` runs it on the current loop.
+    `log_config` None leaves logging as the process configured it."""
     return uvicorn.Config(
         app,
         host=host,
         port=port,
         log_level=log_level,
+        log_config=log_config,
         http=_protocol_for(limits),
         ws_max_size=limits.max_websocket_message_bytes,
         backlog=limits.backlog,
@@ -111,12 +119,25 @@ def server_config(
 
 
 def run_server(
-    app: Any, *, host: str, port: int, log_level: str, limits: ServerLimits
+    app: Any,
+    *,
+    host: str,
+    port: int,
+    log_level: str,
+    limits: ServerLimits,
+    log_config: Any = LOGGING_CONFIG,
 ) -> None:
     """Serve `app` until SIGINT or SIGTERM, like `uvicorn.run`; exits the process
     with uvicorn's startup-failure status if the server cannot start."""
     server = uvicorn.Server(
-        server_config(app, host=host, port=port, log_level=log_level, limits=limits)
+        server_config(
+            app,
+            host=host,
+            port=port,
+            log_level=log_level,
+            limits=limits,
+            log_config=log_config,
+        )
     )
     # uvicorn re-raises a captured SIGINT once it has shut down cleanly.
     with contextlib.suppress(KeyboardInterrupt):

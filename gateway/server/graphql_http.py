@@ -19,7 +19,22 @@ import orjson
 from starlette.requests import ClientDisconnect
 from starlette.responses import HTMLResponse, Response
 
-from ..request import Refusal, Via, identify, read_http_request, run_request
+from ..request import (
+    Inflight,
+    Refusal,
+    Via,
+    identify,
+    read_http_request,
+    run_request,
+    sharing_key,
+)
+from ..telemetry import (
+    REQUEST_ID_HEADER,
+    Telemetry,
+    current_request_id,
+    log_request,
+    request_id_of,
+)
 from .graphiql import GRAPHIQL_HEADERS, GRAPHIQL_HTML
 
 if TYPE_CHECKING:
@@ -53,15 +68,36 @@ class GraphQLEndpoint:
         config: GatewayConfig,
         verifier: TokenVerifier,
         clients: Clients,
+        telemetry: Telemetry | None = None,
     ) -> None:
         self.pipeline = pipeline
         self.transports = transports
         self.config = config
         self.verifier = verifier
         self.clients = clients
+        self.telemetry = telemetry or Telemetry()
         self.graphiql = config.switch("graphiql")
+        metrics = self.telemetry.metrics
+        self.inflight: Inflight[JSONObject | Refusal] = Inflight(
+            metrics.dedup_hits.labels("inbound").inc if metrics else None
+        )
 
     async def handle(self, request: Request) -> Response:
+        """Answer one request to /graphql, with its request id (the client's
+        `x-request-id`, or a new one) in the response and every subgraph request."""
+        request_id = request_id_of(request.headers.get(REQUEST_ID_HEADER))
+        token = current_request_id.set(request_id)
+        try:
+            with self.telemetry.tracing.request_span(
+                request.headers, **{"http.request.method": request.method}
+            ):
+                response = await self._respond(request)
+        finally:
+            current_request_id.reset(token)
+        response.headers[REQUEST_ID_HEADER] = request_id
+        return response
+
+    async def _respond(self, request: Request) -> Response:
         accept = request.headers.get("accept", "")
         media_type = negotiate(accept)
         if (
@@ -127,6 +163,9 @@ class GraphQLEndpoint:
         explain: bool,
         deadline: float,
     ) -> JSONObject | Refusal:
+        """One operation through the pipeline and run, timed, counted and logged;
+        identical queries in flight share one run (`dedup.inbound`)."""
+        started = time.perf_counter()
         prepared = await self.pipeline.accept(
             data,
             caller,
@@ -135,10 +174,45 @@ class GraphQLEndpoint:
             explain_header=explain,
             deadline=deadline,
         )
+        name = data.operation_name
         if isinstance(prepared, Refusal):
-            return prepared
-        return await run_request(
-            prepared, self.transports, secret=self.config.secret, deadline=deadline
+            answer: JSONObject | Refusal = prepared
+        else:
+            name = prepared.name or name
+            key = sharing_key(prepared) if self.config.dedup.inbound else None
+            secret = self.config.secret
+
+            async def run() -> JSONObject | Refusal:
+                return await run_request(
+                    prepared, self.transports, secret=secret, deadline=deadline
+                )
+
+            answer = await (run() if key is None else self.inflight.run(key, run))
+        self._observe(name, caller, answer, time.perf_counter() - started)
+        return answer
+
+    def _observe(
+        self,
+        operation: str | None,
+        caller: Caller,
+        answer: JSONObject | Refusal,
+        seconds: float,
+    ) -> None:
+        if isinstance(answer, Refusal):
+            outcome = answer.code
+        else:
+            outcome = "errors" if answer.get("errors") else "ok"
+        client = caller.client.name or "default"
+        metrics = self.telemetry.metrics
+        if metrics is not None:
+            metrics.observe_request(operation, client, outcome, seconds)
+        log_request(
+            request_id=current_request_id.get(),
+            operation=operation or "(anonymous)",
+            client=client,
+            user=caller.identity.user_id if caller.identity else "",
+            outcome=outcome,
+            duration_ms=round(seconds * 1000, 2),
         )
 
     async def _batch(

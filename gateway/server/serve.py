@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from ..telemetry import configure_logging
 from .connections import ServerLimits, run_server
 
 if TYPE_CHECKING:
@@ -29,12 +30,15 @@ def server_limits(config: GatewayConfig) -> ServerLimits:
 
 
 def serve(app: Any, config: GatewayConfig) -> None:
-    """Serve `app` on `config.server.host:port` until SIGINT or SIGTERM."""
+    """Serve `app` on `config.server.host:port` until SIGINT or SIGTERM, logging
+    as `log_format` says (uvicorn's own lines included)."""
     server = config.server
+    configure_logging(server.log_level, config.log_format)
     run_server(
         app,
         host=server.host,
         port=server.port,
         log_level=server.log_level.lower(),
         limits=server_limits(config),
+        log_config=None,
     )

@@ -17,11 +17,14 @@ from typing import TYPE_CHECKING, Any
 import orjson
 
 from ..request import Refusal, identify, run_request
+from ..telemetry import Telemetry
 from .errors import GatewayShuttingDown
 from .hub import SubscriptionHub
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
+
+    from prometheus_client import Gauge
 
     from ..config import GatewayConfig
     from ..errors import AgoraError
@@ -58,8 +61,10 @@ class SubscriptionServer:
         config: GatewayConfig,
         verifier: TokenVerifier,
         clients: Clients,
+        telemetry: Telemetry | None = None,
     ) -> None:
         self.pipeline = pipeline
+        self.telemetry = telemetry or Telemetry()
         self.fetch_transports = fetch_transports
         self.config = config
         self.settings = config.subscription
@@ -115,6 +120,9 @@ class SubscriptionServer:
             identity.scope_key if identity else None,
             tuple(sorted(caller.forwarded.items())),
         )
+        metrics = self.telemetry.metrics
+        if metrics is not None:
+            subscriber = _Counted(subscriber, metrics.subscriptions)
         key = self.hub.subscribe(
             prepared.plan,
             prepared.projection,
@@ -126,7 +134,14 @@ class SubscriptionServer:
             scope,
             subscriber,
         )
-        return OperationHandle(lambda: self.hub.unsubscribe(key, subscriber))
+        counted = subscriber
+
+        def unsubscribe() -> None:
+            self.hub.unsubscribe(key, counted)
+            if isinstance(counted, _Counted):
+                counted.ended()
+
+        return OperationHandle(unsubscribe)
 
     async def _run_once(
         self, prepared: PreparedRequest, subscriber: Subscriber
@@ -149,6 +164,30 @@ class SubscriptionServer:
             with contextlib.suppress(Exception):
                 tell(GatewayShuttingDown())
         await self.hub.aclose()
+
+
+class _Counted:
+    """A subscriber counted in the `subscriptions` gauge until its stream ends."""
+
+    __slots__ = ("gauge", "running", "subscriber")
+
+    def __init__(self, subscriber: Subscriber, gauge: Gauge) -> None:
+        self.subscriber = subscriber
+        self.gauge = gauge
+        self.running = True
+        gauge.inc()
+
+    def next(self, payload: str) -> None:
+        self.subscriber.next(payload)
+
+    def complete(self, error: AgoraError | None) -> None:
+        self.ended()
+        self.subscriber.complete(error)
+
+    def ended(self) -> None:
+        if self.running:
+            self.running = False
+            self.gauge.dec()
 
 
 def error_payload(error: AgoraError) -> str:

@@ -179,6 +179,17 @@ class _Connection:
         self.outbox.close()
 
     async def run(self) -> None:
+        metrics = self.server.telemetry.metrics
+        if metrics is None:
+            await self._run()
+            return
+        metrics.websocket_connections.inc()
+        try:
+            await self._run()
+        finally:
+            metrics.websocket_connections.dec()
+
+    async def _run(self) -> None:
         loop = asyncio.get_running_loop()
         self._timer = loop.call_later(self.settings.init_timeout, self._init_timed_out)
         self.server.connections.add(self._shutting_down)

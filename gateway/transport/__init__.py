@@ -10,18 +10,23 @@ from __future__ import annotations
 from .asgi import AsgiTransport
 from .asgi_websocket import AsgiWebSocketTransport
 from .boundary import decode_response, translate_errors
+from .dedup import DedupTransport
 from .http import HttpTransport
 from .http11 import Http11Transport
 from .mock import MockTransport
 from .models import SubgraphRequest, SubgraphResponse, SubgraphTransport
+from .observed import ObservedTransport, SubgraphHealth
 from .websocket import SubscriptionTransport, WebSocketTransport
 
 __all__ = [
     "AsgiTransport",
     "AsgiWebSocketTransport",
+    "DedupTransport",
     "Http11Transport",
     "HttpTransport",
     "MockTransport",
+    "ObservedTransport",
+    "SubgraphHealth",
     "SubgraphRequest",
     "SubgraphResponse",
     "SubgraphTransport",

@@ -1,0 +1,91 @@
+"""Logs: one line per request, as text for people or JSON for machines.
+
+`log_request` writes the line every request ends with (operation, client, outcome,
+status, duration, request id); `configure_logging` installs the text or JSON format
+on the root logger. The request id is the client's `x-request-id` when it is a sane
+token, else a new one; it is returned to the client and sent to every subgraph.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import logging
+import re
+import time
+import uuid
+from typing import Any
+
+import orjson
+
+__all__ = [
+    "REQUEST_ID_HEADER",
+    "JsonFormatter",
+    "configure_logging",
+    "current_request_id",
+    "log_request",
+    "request_id_of",
+]
+
+REQUEST_ID_HEADER = "x-request-id"
+_SANE = re.compile(r"[A-Za-z0-9._:-]{1,64}")
+# The id of the request this task serves (subgraph fetches read it).
+current_request_id: contextvars.ContextVar[str | None] = contextvars.ContextVar(
+    "agora_request_id", default=None
+)
+_requests = logging.getLogger("agora.gateway.requests")
+# Attributes every LogRecord has: the rest are a line's own fields.
+_STANDARD = frozenset(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {
+    "message",
+    "asctime",
+}
+
+
+def request_id_of(value: str | None) -> str:
+    """The client's request id when it is a sane token, else a new one."""
+    if value and _SANE.fullmatch(value):
+        return value
+    return uuid.uuid4().hex
+
+
+def log_request(**fields: Any) -> None:
+    """The one line a request ends with."""
+    if _requests.isEnabledFor(logging.INFO):
+        summary = " ".join(f"{key}={value}" for key, value in fields.items())
+        _requests.info("request %s", summary, extra={"request": fields})
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line: time, level, logger, message, and the record's
+    own fields (a request line's `request` fields are lifted to the top)."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        line: dict[str, Any] = {
+            "time": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created))
+            + f".{int(record.msecs):03d}Z",
+            "level": record.levelname.lower(),
+            "logger": record.name,
+        }
+        request = getattr(record, "request", None)
+        if isinstance(request, dict):
+            line.update(request)
+            line["message"] = "request"
+        else:
+            line["message"] = record.getMessage()
+        for key, value in vars(record).items():
+            if key not in _STANDARD and key != "request":
+                line[key] = value
+        if record.exc_info:
+            line["exception"] = self.formatException(record.exc_info)
+        return orjson.dumps(line, default=str).decode()
+
+
+def configure_logging(level: str, fmt: str) -> None:
+    """Log at `level` to stderr, as `text` or `json` lines."""
+    handler = logging.StreamHandler()
+    if fmt == "json":
+        handler.setFormatter(JsonFormatter())
+    else:
+        handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level.upper())
