@@ -2,8 +2,9 @@
 
 Members see the conversations they take part in and the complaints they opened.
 Support agents also see complaints (and their conversations) of their tenant that are
-assigned to them or to nobody. Platform admins see everything. Presence follows the
-conversations: a caller may watch the people of the conversations they may see.
+assigned to them or to nobody. Platform admins see everything. Presence needs
+consent: a caller may watch the people they share an accepted conversation or a
+complaint with.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from typing import TYPE_CHECKING
 from tortoise.expressions import Q, Subquery
 
 from .errors import NotAContact
-from .models import Conversation, Participant
+from .models import Conversation, ConversationKind, Participant
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -69,24 +70,59 @@ def visible_complaints(viewer: Principal) -> Q:
     return own
 
 
+def _shared_complaint_conversations(viewer: Principal) -> Q:
+    """Complaint conversations the viewer takes part in or handles as an agent of
+    the complaint's tenant; being a platform admin shares nothing by itself."""
+    taking_part = Q(
+        id__in=Subquery(
+            Participant.filter(user_id=viewer.user_id).values("conversation_id")
+        )
+    )
+    shared = taking_part
+    if viewer.is_support_agent and viewer.tenant_id is not None:
+        shared = Q(
+            taking_part,
+            Q(
+                complaint__tenant_id=viewer.tenant_id,
+                complaint__assigned_agent_id=viewer.user_id,
+            ),
+            Q(
+                complaint__tenant_id=viewer.tenant_id,
+                complaint__assigned_agent_id__isnull=True,
+            ),
+            join_type=Q.OR,
+        )
+    return Q(shared, kind=ConversationKind.COMPLAINT)
+
+
 async def visible_users(viewer: Principal, user_ids: Iterable[str]) -> set[str]:
     """Those of `user_ids` whose presence `viewer` may watch, in one SQL statement.
 
-    The caller themselves, and everyone taking part in a conversation `viewer` may
-    see: for a member the people they chat with, for an agent also the people of the
-    complaints they may see (their owners). Platform admins may watch everyone.
+    The caller themselves, and the people who share with the caller an accepted
+    conversation (a direct one both sides accepted) or a complaint (its owner and
+    agent; an agent also the people of the complaints they handle). Nobody else,
+    platform admins included (issue 12: presence only with consent).
     """
     wanted = set(user_ids)
-    if viewer.is_platform_admin:
-        return wanted
     others = wanted - {viewer.user_id}
     seen = wanted - others
     if others:
-        conversations = Subquery(
-            Conversation.filter(visible_conversations(viewer)).values("id")
+        accepted_direct = Subquery(
+            Participant.filter(
+                user_id=viewer.user_id,
+                accepted=True,
+                conversation__kind=ConversationKind.DIRECT,
+            ).values("conversation_id")
+        )
+        complaints = Subquery(
+            Conversation.filter(_shared_complaint_conversations(viewer)).values("id")
         )
         rows = await (
-            Participant.filter(user_id__in=others, conversation_id__in=conversations)
+            Participant.filter(user_id__in=others, accepted=True)
+            .filter(
+                Q(conversation_id__in=accepted_direct)
+                | Q(conversation_id__in=complaints)
+            )
             .distinct()
             .values_list("user_id", flat=True)
         )

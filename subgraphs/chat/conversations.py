@@ -31,6 +31,8 @@ from .models import (
 )
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     from subgraphs.kit.principal import Principal
     from subgraphs.kit.pubsub import Broker
 
@@ -38,6 +40,7 @@ __all__ = [
     "DEFAULT_CONVERSATIONS_PAGE",
     "ConversationFilter",
     "ConversationPage",
+    "accept_conversation",
     "get_conversation",
     "get_visible_conversation",
     "list_conversations",
@@ -223,9 +226,17 @@ async def ensure_participant(conversation_id: uuid.UUID, user_id: str) -> Partic
 
 
 async def start_direct_conversation(
-    viewer: Principal, other_user_ids: list[str]
+    viewer: Principal,
+    other_user_ids: list[str],
+    *,
+    tenants: Mapping[str, str | None] | None = None,
 ) -> Conversation:
     """A new direct conversation between `viewer` and 1 to 49 others.
+
+    `tenants` maps the ids accounts knows (its user directory) to their tenant.
+    Someone known to be in the caller's tenant takes part at once; anyone else
+    (another tenant, no tenant, unknown) is invited and must accept it
+    (accept_conversation) before either side sees the other's presence.
 
     The ids are not checked against accounts: chat cannot read accounts' tables, and
     asking accounts on every write would tie this subgraph's writes to another's
@@ -247,8 +258,35 @@ async def start_direct_conversation(
             last_message_at=datetime.now(UTC),
         )
         await Participant.bulk_create(
-            [Participant(conversation=conversation, user_id=u) for u in members]
+            [
+                Participant(
+                    conversation=conversation,
+                    user_id=u,
+                    accepted=u == viewer.user_id or _same_tenant(viewer, u, tenants),
+                )
+                for u in members
+            ]
         )
+    return conversation
+
+
+def _same_tenant(
+    viewer: Principal, user_id: str, tenants: Mapping[str, str | None] | None
+) -> bool:
+    if viewer.tenant_id is None or tenants is None:
+        return False
+    return tenants.get(user_id, None) == viewer.tenant_id
+
+
+async def accept_conversation(viewer: Principal, conversation_id: str) -> Conversation:
+    """Accept an invitation to a direct conversation (a no-op once accepted).
+
+    Raises ConversationNotFound, NotAParticipant as get_visible_conversation.
+    """
+    conversation = await get_visible_conversation(viewer, conversation_id)
+    await Participant.filter(
+        conversation_id=conversation.id, user_id=viewer.user_id, accepted=False
+    ).update(accepted=True)
     return conversation
 
 

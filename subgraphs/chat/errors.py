@@ -18,7 +18,8 @@ AgoraGraphQLError (subgraphs.kit.errors)
 ├── Conflict
 │   └── ClientIdReused          a client id already used for another conversation
 ├── RateLimited
-│   └── MessageRateLimited      more messages than the per-minute or per-hour limit
+│   ├── MessageRateLimited      more messages than the per-minute or per-hour limit
+│   └── ActionRateLimited       more edits, reactions or pins than their limits
 └── BrokerUnavailable
     └── RedisUnavailable        Redis (rate limits, presence) cannot be reached
 """
@@ -35,6 +36,7 @@ from subgraphs.kit.errors import (
 )
 
 __all__ = [
+    "ActionRateLimited",
     "ClientIdReused",
     "ComplaintNotFound",
     "ConversationNotFound",
@@ -184,6 +186,19 @@ class MessageRateLimited(RateLimited):
             f"At most {limit} messages per {window:g} seconds; retry later",
             retry_after=retry_after,
         )
+        self.limit = limit
+        self.window = window
+
+
+class ActionRateLimited(RateLimited):
+    """Raised when a user edits, reacts or pins more than allowed in a window."""
+
+    def __init__(self, action: str, limit: int, window: float, retry_after: float):
+        super().__init__(
+            f"At most {limit} {action} per {window:g} seconds; retry later",
+            retry_after=retry_after,
+        )
+        self.action = action
         self.limit = limit
         self.window = window
 

@@ -19,6 +19,7 @@ from .access import visible_conversations
 from .conversations import get_visible_conversation
 from .errors import ClientIdReused, MessageNotFound, NotYourMessage
 from .events import MESSAGE_EVENTS, MessageEvent, MessageEventKind, MessageSnapshot
+from .limits import ActionLimits, limit_action
 from .models import Conversation, Message, Participant, Reaction
 from .validation import Attachment, validate_attachment, validate_emoji, validate_text
 
@@ -48,6 +49,7 @@ __all__ = [
 DEFAULT_MESSAGES_PAGE = 50
 MAX_MESSAGES_PAGE = 200
 _REPLAY_BATCH = 200
+DEFAULT_ACTION_LIMITS = ActionLimits()
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,7 +150,7 @@ async def send_message(
             # Sending implies having read the conversation up to one's own message.
             moved = await Participant.filter(
                 conversation_id=conversation.id, user_id=viewer.user_id
-            ).update(read_seq=seq, delivered_seq=seq)
+            ).update(read_seq=seq, delivered_seq=seq, accepted=True)
             if not moved:
                 await Participant.create(
                     conversation_id=conversation.id,
@@ -192,13 +194,22 @@ async def get_visible_message(viewer: Principal, message_id: str) -> Message:
 
 
 async def edit_message(
-    viewer: Principal, message_id: str, text: str, *, broker: Broker
+    viewer: Principal,
+    message_id: str,
+    text: str,
+    *,
+    broker: Broker,
+    limiter: RateLimiter | None = None,
+    limits: ActionLimits = DEFAULT_ACTION_LIMITS,
 ) -> Message:
-    """Replace the text of one's own message; raises NotYourMessage, InvalidMessage."""
+    """Replace the text of one's own message; raises NotYourMessage, InvalidMessage,
+    ActionRateLimited (with a limiter) past the edit limits."""
     message = await get_visible_message(viewer, message_id)
     if message.sender_id != viewer.user_id or message.deleted:
         raise NotYourMessage(message_id)
     validate_text(text, has_attachment=message.attachment_kind is not None)
+    if limiter is not None:
+        await limit_action(limiter, limits, "edits", viewer.user_id)
     message.text = text
     message.edited = True
     message.edited_at = _now()
@@ -233,11 +244,20 @@ async def delete_message(
 
 
 async def react(
-    viewer: Principal, message_id: str, emoji: str, *, broker: Broker
+    viewer: Principal,
+    message_id: str,
+    emoji: str,
+    *,
+    broker: Broker,
+    limiter: RateLimiter | None = None,
+    limits: ActionLimits = DEFAULT_ACTION_LIMITS,
 ) -> Message:
-    """Add the caller's `emoji` to a message (once per user and emoji)."""
+    """Add the caller's `emoji` to a message (once per user and emoji);
+    ActionRateLimited (with a limiter) past the reaction limits."""
     validate_emoji(emoji)
     message = await get_visible_message(viewer, message_id)
+    if limiter is not None:
+        await limit_action(limiter, limits, "reactions", viewer.user_id)
     try:
         await Reaction.create(
             message_id=message.id, user_id=viewer.user_id, emoji=emoji
@@ -267,11 +287,20 @@ async def unreact(
 
 
 async def pin_message(
-    viewer: Principal, message_id: str, pinned: bool, *, broker: Broker
+    viewer: Principal,
+    message_id: str,
+    pinned: bool,
+    *,
+    broker: Broker,
+    limiter: RateLimiter | None = None,
+    limits: ActionLimits = DEFAULT_ACTION_LIMITS,
 ) -> Message:
-    """Pin or unpin a message; any participant may."""
+    """Pin or unpin a message; any participant may. ActionRateLimited (with a
+    limiter) past the pin limits."""
     message = await get_visible_message(viewer, message_id)
     if message.pinned != pinned and not message.deleted:
+        if limiter is not None:
+            await limit_action(limiter, limits, "pins", viewer.user_id)
         message.pinned = pinned
         await message.save(update_fields=["pinned"])
         kind = MessageEventKind.PINNED if pinned else MessageEventKind.UNPINNED

@@ -94,6 +94,9 @@ class Participant(Model):
         "chat.Conversation", related_name="participants"
     )
     user_id = fields.CharField(max_length=64)
+    # False while a direct conversation from outside the user's tenant waits for
+    # them to accept it; presence is shared only once both sides accepted.
+    accepted = fields.BooleanField(default=True, db_default=True)
     # The read and delivered receipts: every message with seq <= the cursor.
     read_seq = fields.IntField(default=0)
     delivered_seq = fields.IntField(default=0)

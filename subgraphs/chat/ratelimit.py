@@ -40,8 +40,11 @@ MESSAGE_WINDOWS = (Window(10, 60.0), Window(100, 3600.0))
 
 
 class RateLimiter(Protocol):
-    async def hit(self, key: str) -> None:
-        """Record one hit for `key`; raises MessageRateLimited when a window is full."""
+    async def hit(self, key: str, windows: tuple[Window, ...] | None = None) -> None:
+        """Record one hit for `key`; raises MessageRateLimited when a window is full.
+
+        `windows` replaces the limiter's own for this key (another action's limits).
+        """
 
     async def close(self) -> None: ...
 
@@ -58,10 +61,10 @@ class MemoryRateLimiter:
         self.clock = clock
         self._hits: dict[tuple[str, int], deque[float]] = {}
 
-    async def hit(self, key: str) -> None:
+    async def hit(self, key: str, windows: tuple[Window, ...] | None = None) -> None:
         now = self.clock()
         logs = []
-        for index, window in enumerate(self.windows):
+        for index, window in enumerate(windows or self.windows):
             log = self._hits.setdefault((key, index), deque())
             while log and log[0] <= now - window.seconds:
                 log.popleft()
@@ -116,17 +119,18 @@ class RedisRateLimiter:
         self._redis: Redis = Redis.from_url(redis_url, client_name=client_name)
         self._script = self._redis.register_script(_SLIDING_WINDOW)
 
-    async def hit(self, key: str) -> None:
-        keys = [f"{self.prefix}:{key}:{window.seconds:g}" for window in self.windows]
+    async def hit(self, key: str, windows: tuple[Window, ...] | None = None) -> None:
+        windows = windows or self.windows
+        keys = [f"{self.prefix}:{key}:{window.seconds:g}" for window in windows]
         args: list[str | float | int] = [self.clock(), uuid.uuid4().hex]
-        for window in self.windows:
+        for window in windows:
             args += [window.limit, window.seconds]
         try:
             index, retry_after = await self._script(keys=keys, args=args)
         except RedisError as exc:
             raise RedisUnavailable("rate limits") from exc
         if int(index):
-            window = self.windows[int(index) - 1]
+            window = windows[int(index) - 1]
             raise MessageRateLimited(window.limit, window.seconds, float(retry_after))
 
     async def close(self) -> None:

@@ -12,11 +12,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from subgraphs.kit.background import run_background
 
+from .limits import ActionLimits
 from .presence import MemoryPresence, Presence, RedisPresence, sweep_presence
 from .ratelimit import MESSAGE_WINDOWS, MemoryRateLimiter, RateLimiter, RedisRateLimiter
 from .typing_indicators import DEFAULT_TYPING_TTL
@@ -41,6 +42,8 @@ class ChatRuntime:
     typing_ttl: float = DEFAULT_TYPING_TTL
     # Seconds between presence sweeps; None when nothing can expire (in memory).
     sweep_interval: float | None = None
+    # Edits, reactions and pins (the `limiter` counts them too, under their keys).
+    limits: ActionLimits = field(default_factory=ActionLimits)
 
     @classmethod
     def from_settings(
@@ -51,11 +54,19 @@ class ChatRuntime:
         windows: tuple[Window, ...] = MESSAGE_WINDOWS,
         typing_ttl: float | None = None,
     ) -> ChatRuntime:
-        """CHAT_TYPING_TTL and CHAT_PRESENCE_TTL (seconds) tune the realtime parts."""
+        """CHAT_TYPING_TTL and CHAT_PRESENCE_TTL (seconds) tune the realtime parts;
+        the CHAT_*_PER_MINUTE variables the action limits (see chat.limits)."""
         if typing_ttl is None:
             typing_ttl = float(os.environ.get("CHAT_TYPING_TTL") or DEFAULT_TYPING_TTL)
+        limits = ActionLimits.from_env()
         if not settings.redis_url:
-            return cls(broker, MemoryRateLimiter(windows), MemoryPresence(), typing_ttl)
+            return cls(
+                broker,
+                MemoryRateLimiter(windows),
+                MemoryPresence(),
+                typing_ttl,
+                limits=limits,
+            )
         prefix = f"{settings.redis_prefix}chat"
         # Named, so operators (and tests) can tell the chat's Redis links apart.
         name = "agora-chat-" + "".join(c if c.isalnum() else "-" for c in prefix)
@@ -70,7 +81,14 @@ class ChatRuntime:
             settings.redis_url, prefix=f"{prefix}:presence", ttl=ttl, client_name=name
         )
         # Three sweeps per ttl: an `offline` comes at most ttl / 3 after the expiry.
-        return cls(broker, limiter, presence, typing_ttl, sweep_interval=ttl / 3)
+        return cls(
+            broker,
+            limiter,
+            presence,
+            typing_ttl,
+            sweep_interval=ttl / 3,
+            limits=limits,
+        )
 
     async def run(self) -> None:
         """Sweep expired presence until cancelled (or wait, when nothing expires)."""

@@ -19,6 +19,7 @@ from subgraphs.kit.context import RequestContext
 from subgraphs.kit.errors import Forbidden, NotFound
 from subgraphs.kit.pagination import Connection
 from subgraphs.kit.principal import Principal
+from subgraphs.kit.users import directory_for
 
 from . import complaints as complaint_work
 from . import conversations as conversation_work
@@ -209,6 +210,9 @@ class Participant:
     read_up_to: int = strawberry.field(description="Seq of the last message read.")
     delivered_up_to: int
     joined_at: datetime
+    accepted: bool = strawberry.field(
+        description="False while an invitation to a direct conversation waits."
+    )
     user_id: strawberry.Private[str]
 
     @classmethod
@@ -217,6 +221,7 @@ class Participant:
             read_up_to=row.read_seq,
             delivered_up_to=row.delivered_seq,
             joined_at=row.joined_at,
+            accepted=row.accepted,
             user_id=row.user_id,
         )
 
@@ -633,9 +638,14 @@ class Mutation:
     async def edit_message(
         self, info: ChatInfo, id: strawberry.ID, text: str
     ) -> Message:
-        broker = runtime_of(info.context).broker
+        runtime = runtime_of(info.context)
         row = await message_work.edit_message(
-            _viewer(info), str(id), text, broker=broker
+            _viewer(info),
+            str(id),
+            text,
+            broker=runtime.broker,
+            limiter=runtime.limiter,
+            limits=runtime.limits,
         )
         return Message.from_row(row)
 
@@ -649,9 +659,14 @@ class Mutation:
     async def react(
         self, info: ChatInfo, message_id: strawberry.ID, emoji: str
     ) -> Message:
-        broker = runtime_of(info.context).broker
+        runtime = runtime_of(info.context)
         row = await message_work.react(
-            _viewer(info), str(message_id), emoji, broker=broker
+            _viewer(info),
+            str(message_id),
+            emoji,
+            broker=runtime.broker,
+            limiter=runtime.limiter,
+            limits=runtime.limits,
         )
         return Message.from_row(row)
 
@@ -669,9 +684,14 @@ class Mutation:
     async def pin_message(
         self, info: ChatInfo, message_id: strawberry.ID, pinned: bool = True
     ) -> Message:
-        broker = runtime_of(info.context).broker
+        runtime = runtime_of(info.context)
         row = await message_work.pin_message(
-            _viewer(info), str(message_id), pinned, broker=broker
+            _viewer(info),
+            str(message_id),
+            pinned,
+            broker=runtime.broker,
+            limiter=runtime.limiter,
+            limits=runtime.limits,
         )
         return Message.from_row(row)
 
@@ -721,20 +741,44 @@ class Mutation:
             typing,
             broker=runtime.broker,
             ttl=runtime.typing_ttl,
+            limiter=runtime.limiter,
         )
 
     @strawberry.federation.mutation(
-        description="A new conversation of the caller with `userIds` (1 to 49). The "
-        "ids are not checked against accounts, which chat cannot read: an id naming "
-        "nobody gives a participant whose `user` the gateway resolves to null. Ids "
-        "must have 1 to 64 characters and no whitespace (BAD_USER_INPUT).",
+        description="A new conversation of the caller with `userIds` (1 to 49). "
+        "People of the caller's tenant take part at once; anyone else is invited "
+        "and must `acceptConversation` before either side sees the other's "
+        "presence. An id naming nobody gives a participant whose `user` the "
+        "gateway resolves to null. Ids must have 1 to 64 characters and no "
+        "whitespace (BAD_USER_INPUT).",
         authenticated=True,
     )
     async def start_direct_conversation(
         self, info: ChatInfo, user_ids: list[strawberry.ID]
     ) -> Conversation:
+        ids = [str(u) for u in user_ids]
+        directory = directory_for(info.context.broker)
+        records = None if directory is None else await directory.lookup_many(ids)
         row = await conversation_work.start_direct_conversation(
-            _viewer(info), [str(u) for u in user_ids]
+            _viewer(info),
+            ids,
+            tenants=None
+            if records is None
+            else {u: r.tenant_id for u, r in records.items() if r is not None},
+        )
+        return Conversation.from_row(row)
+
+    @strawberry.federation.mutation(
+        description="Accept a direct conversation one was invited to (sending a "
+        "message in it accepts it too); leave it with `removeParticipant` to "
+        "decline.",
+        authenticated=True,
+    )
+    async def accept_conversation(
+        self, info: ChatInfo, conversation_id: strawberry.ID
+    ) -> Conversation:
+        row = await conversation_work.accept_conversation(
+            _viewer(info), str(conversation_id)
         )
         return Conversation.from_row(row)
 
@@ -848,9 +892,9 @@ class Subscription:
     @strawberry.federation.field(
         is_subscription=True,
         description="Online or offline: now, then each change. Only users the caller "
-        "shares a conversation with (agents: also the people of the complaints they "
-        "may see; platform admins: anyone); others are refused with FORBIDDEN, now "
-        "or as soon as the caller loses sight of them.",
+        "shares an accepted conversation or a complaint with (agents: also the "
+        "people of the complaints they handle); others are refused with FORBIDDEN, "
+        "now or as soon as the caller loses sight of them.",
         authenticated=True,
     )
     async def presence(

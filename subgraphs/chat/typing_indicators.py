@@ -6,10 +6,13 @@ from typing import TYPE_CHECKING
 
 from .conversations import get_visible_conversation
 from .events import TYPING, TypingChanged
+from .limits import typing_may_publish
 
 if TYPE_CHECKING:
     from subgraphs.kit.principal import Principal
     from subgraphs.kit.pubsub import Broker
+
+    from .ratelimit import RateLimiter
 
 __all__ = ["DEFAULT_TYPING_TTL", "set_typing"]
 
@@ -24,9 +27,18 @@ async def set_typing(
     *,
     broker: Broker,
     ttl: float = DEFAULT_TYPING_TTL,
+    limiter: RateLimiter | None = None,
 ) -> bool:
-    """Tell the conversation the caller is (or stopped) typing; returns `typing`."""
+    """Tell the conversation the caller is (or stopped) typing; returns `typing`.
+
+    With a limiter, at most one event per user and conversation each second is
+    published (issue 12): the others are answered alike and dropped.
+    """
     conversation = await get_visible_conversation(viewer, conversation_id)
+    if limiter is not None and not await typing_may_publish(
+        limiter, viewer.user_id, str(conversation.id)
+    ):
+        return typing
     await TYPING.publish(
         broker,
         str(conversation.id),

@@ -29,7 +29,8 @@ if TYPE_CHECKING:
 
 pytestmark = pytest.mark.integration
 
-ADMIN = Principal("user-admin", None, frozenset({"platform_admin"}))
+# The user watches their own presence: no conversation (and no database) needed.
+WATCHER = Principal("user-phone", None, frozenset({"member"}))
 TTL = 30.0
 
 
@@ -78,7 +79,7 @@ async def test_subscribers_hear_offline_when_a_crashed_process_s_entry_expires(
         await crashed.connect("user-phone", "connection-1")
         await crashed.close()  # gone without a word: no disconnect, no heartbeat
         stream = presence_updates(
-            ADMIN, ["user-phone"], broker=broker, presence=survivor
+            WATCHER, ["user-phone"], broker=broker, presence=survivor
         )
         before = await asyncio.wait_for(anext(stream), 5)
         early = await publish_expired(survivor, broker)
@@ -148,7 +149,7 @@ async def test_the_sweeper_reports_expiry_by_itself(
         await crashed.connect("user-phone", "connection-1")
         await crashed.close()
         stream = presence_updates(
-            ADMIN, ["user-phone"], broker=broker, presence=survivor
+            WATCHER, ["user-phone"], broker=broker, presence=survivor
         )
         before = await asyncio.wait_for(anext(stream), 5)
         sweeper = asyncio.create_task(

@@ -105,7 +105,9 @@ async def test_receipts_of_an_agent_taken_out_by_an_admin_end_only_when_unassign
 async def test_presence_ends_when_the_only_shared_conversation_is_left(
     citizen: Principal, neighbour: Principal, broker: Broker, presence: Presence
 ) -> None:
-    direct = await start_direct_conversation(citizen, [neighbour.user_id])
+    direct = await start_direct_conversation(
+        citizen, [neighbour.user_id], tenants={neighbour.user_id: neighbour.tenant_id}
+    )
     stream = presence_updates(
         citizen, [neighbour.user_id], broker=broker, presence=presence
     )
