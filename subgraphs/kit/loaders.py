@@ -17,9 +17,9 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterable
+    from collections.abc import Callable, Iterable, Sequence
 
-__all__ = ["BatchKeys", "parse_uuids"]
+__all__ = ["BatchKeys", "group_by_text", "parse_uuids"]
 
 R = TypeVar("R")
 
@@ -77,6 +77,17 @@ class BatchKeys:
         for row in rows:
             groups[_uuid(getattr(row, column))].append(row)
         return [list(groups.get(self.parsed.get(key), ())) for key in self.keys]
+
+
+def group_by_text(
+    keys: Sequence[str], rows: Iterable[R], column: str
+) -> list[list[R]]:
+    """The rows of each key, for keys that are plain text (another subgraph's ids):
+    matched on `str(row.<column>)`, in the order given; [] for a key with none."""
+    groups: dict[str, list[R]] = defaultdict(list)
+    for row in rows:
+        groups[str(getattr(row, column))].append(row)
+    return [list(groups.get(key, ())) for key in keys]
 
 
 def _uuid(value: Any) -> uuid.UUID | None:

@@ -1,0 +1,100 @@
+"""Batch functions for the directory's DataLoaders: one SELECT per batch of keys.
+
+Each returns one value per key in key order (kit BatchKeys), NotFound in the slot
+of a missing id, an empty list for a one-to-many key with no rows.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from subgraphs.kit.errors import NotFound
+from subgraphs.kit.loaders import BatchKeys, group_by_text
+
+from .models import (
+    Business,
+    BusinessCategory,
+    Category,
+    Chamber,
+    Event,
+    Membership,
+    MembershipStatus,
+)
+
+if TYPE_CHECKING:
+    from subgraphs.kit.context import RequestContext
+
+__all__ = [
+    "load_businesses",
+    "load_businesses_of_owners",
+    "load_categories_of_businesses",
+    "load_chambers",
+    "load_events",
+    "load_memberships",
+    "load_memberships_of_users",
+]
+
+
+async def load_chambers(
+    ctx: RequestContext, keys: list[str]
+) -> list[Chamber | Exception]:
+    batch = BatchKeys.of(keys)
+    rows = await Chamber.filter(id__in=batch.ids) if batch else []
+    return batch.one_each(rows, lambda key: NotFound("Chamber", key))
+
+
+async def load_businesses(
+    ctx: RequestContext, keys: list[str]
+) -> list[Business | Exception]:
+    batch = BatchKeys.of(keys)
+    rows = await Business.filter(id__in=batch.ids) if batch else []
+    return batch.one_each(rows, lambda key: NotFound("Business", key))
+
+
+async def load_memberships(
+    ctx: RequestContext, keys: list[str]
+) -> list[Membership | Exception]:
+    batch = BatchKeys.of(keys)
+    rows = await Membership.filter(id__in=batch.ids) if batch else []
+    return batch.one_each(rows, lambda key: NotFound("Membership", key))
+
+
+async def load_events(ctx: RequestContext, keys: list[str]) -> list[Event | Exception]:
+    batch = BatchKeys.of(keys)
+    rows = await Event.filter(id__in=batch.ids) if batch else []
+    return batch.one_each(rows, lambda key: NotFound("Event", key))
+
+
+async def load_categories_of_businesses(
+    ctx: RequestContext, keys: list[str]
+) -> list[list[Category] | Exception]:
+    """Each business's categories by name (one SELECT with a JOIN)."""
+    batch = BatchKeys.of(keys)
+    if not batch:
+        return [[] for _ in keys]
+    links = (
+        await BusinessCategory.filter(business_id__in=batch.ids)
+        .select_related("category")
+        .order_by("category__name")
+    )
+    grouped = batch.grouped(links, "business_id")
+    return [[link.category for link in group] for group in grouped]
+
+
+async def load_memberships_of_users(
+    ctx: RequestContext, keys: list[str]
+) -> list[list[Membership] | Exception]:
+    """Each user's memberships that are not cancelled (user ids are strings)."""
+    rows = (
+        await Membership.filter(user_id__in=list(set(keys)))
+        .exclude(status=MembershipStatus.CANCELLED)
+        .order_by("created_at")
+    )
+    return list(group_by_text(keys, rows, "user_id"))
+
+
+async def load_businesses_of_owners(
+    ctx: RequestContext, keys: list[str]
+) -> list[list[Business] | Exception]:
+    rows = await Business.filter(owner_id__in=list(set(keys))).order_by("name")
+    return list(group_by_text(keys, rows, "owner_id"))
