@@ -212,7 +212,7 @@ class TokenVerifier:
             try:
                 return self._decode(token, key.key, algorithm)
             except TokenInvalid as refused:
-                if refused.reason != "InvalidSignatureError":
+                if refused.reason != BAD_SIGNATURE:
                     raise
         return self._decode(token, keys[-1].key, algorithm)
 
@@ -227,8 +227,29 @@ class TokenVerifier:
                 audience=self.config.audience,
             )
         except pyjwt.PyJWTError as error:
-            raise TokenInvalid(type(error).__name__) from None
+            raise TokenInvalid(_reason(error)) from None
         return claims
+
+
+BAD_SIGNATURE = "the signature does not verify"
+# In our words: a client (and a websocket close reason) never sees PyJWT's class
+# names (issue 12). Subclasses before their bases.
+_REASONS: tuple[tuple[type[pyjwt.PyJWTError], str], ...] = (
+    (pyjwt.InvalidSignatureError, BAD_SIGNATURE),
+    (pyjwt.DecodeError, "malformed"),
+    (pyjwt.InvalidAlgorithmError, "algorithm not accepted"),
+    (pyjwt.InvalidIssuerError, "issuer not accepted"),
+    (pyjwt.InvalidAudienceError, "audience not accepted"),
+    (pyjwt.MissingRequiredClaimError, "a required claim is missing"),
+    (pyjwt.ImmatureSignatureError, "not valid yet"),
+)
+
+
+def _reason(error: pyjwt.PyJWTError) -> str:
+    for kind, words in _REASONS:
+        if isinstance(error, kind):
+            return words
+    return "it cannot be verified"
 
 
 def _claim_options(config: JwtConfig | None) -> Any:
@@ -313,5 +334,5 @@ def verify_token(token: str, secret: str, *, now: float | None = None) -> Identi
             options=_claim_options(None),
         )
     except pyjwt.PyJWTError as error:
-        raise TokenInvalid(type(error).__name__) from None
+        raise TokenInvalid(_reason(error)) from None
     return _identity(claims, token, time.time() if now is None else now, 0.0)

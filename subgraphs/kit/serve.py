@@ -50,4 +50,14 @@ def serve(
             "AGORA_GATEWAY_SECRET outside local use",
             name,
         )
-    uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level)
+    # The client address is the one the gateway signs (subgraphs.kit.context),
+    # never X-Forwarded-For: uvicorn would believe that header from 127.0.0.1 (its
+    # default FORWARDED_ALLOW_IPS), so anyone on the host could rotate it to dodge
+    # the login throttle (issue 12).
+    uvicorn.run(
+        app,
+        host=args.host,
+        port=args.port,
+        log_level=args.log_level,
+        proxy_headers=False,
+    )

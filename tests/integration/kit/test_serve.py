@@ -193,3 +193,39 @@ async def test_a_production_subgraph_believes_only_the_gateway_signature(
     assert codes == ["UNAUTHENTICATED"] * 4
     assert signed["data"]["me"]["id"] == ADMIN
     assert service["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+
+
+LOGIN = """
+mutation ($email: String!, $password: String!) {
+  login(email: $email, password: $password) { accessToken }
+}
+"""
+
+
+async def test_a_rotating_x_forwarded_for_does_not_reset_the_login_throttle(
+    tmp_path: Path,
+) -> None:
+    # Issue 12, finding 4: uvicorn took X-Forwarded-For from 127.0.0.1 as the
+    # client, so every guess came from a "new" address.
+    async def attempt(n: int, password: str) -> str:
+        response = await client.post(
+            "/graphql",
+            json={
+                "query": LOGIN,
+                "variables": {"email": "agent@agora.dev", "password": password},
+            },
+            headers={
+                "x-forwarded-for": f"198.51.100.{n}",
+                "forwarded": f"for=198.51.100.{n}",
+                "x-real-ip": f"198.51.100.{n}",
+            },
+        )
+        body = response.json()
+        return "OK" if "errors" not in body else body["errors"][0]["extensions"]["code"]
+
+    async with accounts_process(environment(tmp_path)) as client:
+        guesses = [await attempt(n, "wrong-password") for n in range(10)]
+        more = await attempt(10, "wrong-password")
+        right = await attempt(11, "agora-demo-password")
+    assert guesses == ["UNAUTHENTICATED"] * 10
+    assert (more, right) == ("RATE_LIMITED", "RATE_LIMITED")

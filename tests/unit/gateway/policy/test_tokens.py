@@ -15,6 +15,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 
 from gateway.policy import JwtConfig, TokenExpired, TokenInvalid, TokenVerifier
+from gateway.policy.tokens import verify_token
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -209,7 +210,7 @@ async def test_a_token_signed_with_the_wrong_key_is_refused(
     tmp_path: Path, key: Any, algorithm: str, kid: str | None
 ) -> None:
     check = verifier(tmp_path, RSA_JWK, EC_JWK, secret=SECRET)
-    with pytest.raises(TokenInvalid, match="InvalidSignatureError"):
+    with pytest.raises(TokenInvalid, match="the signature does not verify"):
         await check.verify(sign(key, algorithm, kid), now=NOW)
 
 
@@ -279,8 +280,8 @@ async def test_leeway_accepts_a_token_that_expired_within_it() -> None:
     ("changes", "reason"),
     [
         pytest.param({"type": "refresh"}, "not an access token", id="refresh-token"),
-        pytest.param({"sub": None}, "MissingRequiredClaimError", id="no-sub"),
-        pytest.param({"exp": None}, "MissingRequiredClaimError", id="no-exp"),
+        pytest.param({"sub": None}, "a required claim is missing", id="no-sub"),
+        pytest.param({"exp": None}, "a required claim is missing", id="no-exp"),
         pytest.param({"sub": ""}, "sub must be", id="empty-sub"),
         pytest.param({"exp": "later"}, "exp is not a number", id="exp-not-a-number"),
         pytest.param({"nbf": NOW + 60}, "not valid yet", id="not-before"),
@@ -303,9 +304,9 @@ async def test_issuer_and_audience_are_required_when_configured(
     good = sign(RSA_KEY, "RS256", "rsa-1", aud="agora-gateway")
     assert (await check.verify(good, now=NOW)).user_id == "u1"
     for token, reason in [
-        (sign(RSA_KEY, "RS256", "rsa-1", aud="agora-gateway", iss="evil"), "Issuer"),
-        (sign(RSA_KEY, "RS256", "rsa-1", aud="another-api"), "Audience"),
-        (sign(RSA_KEY, "RS256", "rsa-1"), "MissingRequiredClaimError"),
+        (sign(RSA_KEY, "RS256", "rsa-1", aud="agora-gateway", iss="evil"), "issuer not accepted"),
+        (sign(RSA_KEY, "RS256", "rsa-1", aud="another-api"), "audience not accepted"),
+        (sign(RSA_KEY, "RS256", "rsa-1"), "a required claim is missing"),
     ]:
         with pytest.raises(TokenInvalid, match=reason):
             await check.verify(token, now=NOW)
@@ -333,3 +334,22 @@ def test_a_config_that_cannot_work_names_its_field(
 ) -> None:
     with pytest.raises(ValueError, match=field):
         JwtConfig(**config)
+
+
+@pytest.mark.parametrize(
+    "token",
+    [
+        pytest.param("not-a-token", id="garbage"),
+        pytest.param(
+            jwt.encode({"sub": "u", "exp": NOW + 60}, "x" * 40, algorithm="HS256"),
+            id="wrong-secret",
+        ),
+        pytest.param(jwt.encode({"exp": NOW + 60}, SECRET, "HS256"), id="no-sub"),
+    ],
+)
+def test_refusals_are_in_our_words_not_the_jwt_librarys(token: str) -> None:
+    # Issue 12, finding 9: the reason reaches clients and websocket close frames.
+    with pytest.raises(TokenInvalid) as refused:
+        verify_token(token, SECRET, now=NOW)
+    assert "Error" not in refused.value.message
+    assert refused.value.message.startswith("Token is invalid: ")
