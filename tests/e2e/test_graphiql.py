@@ -18,8 +18,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
-import shutil
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -39,6 +37,7 @@ from subgraphs.chat.app import SPEC as CHAT
 from subgraphs.inventory.app import SPEC as INVENTORY
 from subgraphs.kit.embedded import create_embedded
 from subgraphs.kit.settings import Settings
+from tests.e2e._browser import ARTIFACTS, CHROMIUM_ARGS, chromium_or_skip
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Callable
@@ -47,24 +46,6 @@ if TYPE_CHECKING:
 
 ROOT = Path(__file__).resolve().parents[2]
 SUPERGRAPH = (ROOT / "schema" / "supergraph.graphql").read_text()
-CHROMIUM = os.environ.get("AGORA_CHROMIUM") or shutil.which("chromium") or ""
-ARTIFACTS = Path(os.environ.get("AGORA_TEST_ARTIFACTS", "/tmp/agora-artifacts"))
-REQUIRE = os.environ.get("AGORA_REQUIRE_SERVICES") == "1"
-
-# As python-svc.md starts Chromium here: no sandbox as root, and none of the
-# background connections (updates, sync, safe browsing) the closed network refuses.
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--disable-default-apps",
-    "--disable-extensions",
-]
-
 _DEMO = "7d3c0a2e-0000-4000-8000-000000000"
 HILLSIDE_FARM = f"{_DEMO}401"
 TOMATOES = f"{_DEMO}501"  # 120 at Hillside, 40 at Riverside in the demo data
@@ -87,25 +68,9 @@ ADJUST = """mutation($input: AdjustStockInput!) {
 }"""
 
 
-def _playwright_or_reason() -> str:
-    """Empty when a browser test can run here, else why not."""
-    try:
-        import playwright.async_api  # noqa: F401
-    except ImportError:
-        return "Playwright is not installed (pip install -e '.[dev]')"
-    if not CHROMIUM or not Path(CHROMIUM).exists():
-        return "Chromium not found (apt-get install -y chromium, or set AGORA_CHROMIUM)"
-    return ""
-
-
 @pytest.fixture
 def chromium_path() -> str:
-    reason = _playwright_or_reason()
-    if reason and REQUIRE:
-        pytest.fail(f"AGORA_REQUIRE_SERVICES=1 but {reason}")
-    if reason:
-        pytest.skip(reason)
-    return CHROMIUM
+    return chromium_or_skip()
 
 
 @contextlib.asynccontextmanager
