@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from datetime import timedelta
 from enum import StrEnum
@@ -17,10 +18,12 @@ from subgraphs.inventory.errors import (
 )
 
 __all__ = [
+    "DEFAULT_MAX_RESERVATION_TTL",
     "MAX_QUANTITY",
     "MAX_RESERVATION_TTL",
     "PriceTier",
     "PriceTierKind",
+    "max_reservation_ttl",
     "parse_price_tiers",
     "price_for",
     "require_id",
@@ -33,7 +36,23 @@ __all__ = [
 
 # Keeps every sum of quantities inside a 32-bit INTEGER column.
 MAX_QUANTITY = 1_000_000_000
+# What INVENTORY_MAX_RESERVATION_TTL may say at most, and its default (issue 12: a
+# member held a farm's whole stock for 7 days).
 MAX_RESERVATION_TTL = timedelta(days=7)
+DEFAULT_MAX_RESERVATION_TTL = timedelta(hours=1)
+
+
+def max_reservation_ttl() -> timedelta:
+    """The longest reservation anyone may ask for: INVENTORY_MAX_RESERVATION_TTL
+    seconds (default 3600; never above 7 days, a bad value means the default)."""
+    raw = os.environ.get("INVENTORY_MAX_RESERVATION_TTL")
+    try:
+        seconds = int(raw) if raw else None
+    except ValueError:
+        seconds = None
+    if seconds is None or seconds < 1:
+        return DEFAULT_MAX_RESERVATION_TTL
+    return min(timedelta(seconds=seconds), MAX_RESERVATION_TTL)
 
 
 class PriceTierKind(StrEnum):
@@ -85,8 +104,9 @@ def require_quantity_change(field: str, value: object) -> int:
 
 
 def require_ttl(seconds: object) -> timedelta:
-    """A reservation's time to live: whole seconds, at least 1, at most 7 days."""
-    limit = int(MAX_RESERVATION_TTL.total_seconds())
+    """A reservation's time to live: whole seconds, at least 1, at most
+    max_reservation_ttl() (an hour by default)."""
+    limit = int(max_reservation_ttl().total_seconds())
     if not _is_whole(seconds) or not 0 < seconds <= limit:
         raise InvalidQuantity("ttl", seconds, f"whole seconds from 1 to {limit}")
     return timedelta(seconds=seconds)

@@ -337,3 +337,38 @@ async def test_a_reservation_released_and_expired_at_once_gives_its_units_back_o
     assert (level.quantity, level.reserved) == (10, 0)
     async with tenant_transaction(admin_a.tenant_id):
         assert await replay(level.id) == (10, 0)
+
+
+async def test_a_reservation_may_last_an_hour_at_most_unless_configured(
+    shelf: Shelf,
+    admin_a: Principal,
+    member_a: Principal,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Issue 12, finding 1: a member held the whole stock for 7 days.
+    await receive_stock(
+        admin_a, farm_id=shelf.farm_id, product_id=shelf.product_id, quantity=150
+    )
+
+    async def hold(ttl: int) -> None:
+        await reserve(
+            member_a,
+            farm_id=shelf.farm_id,
+            product_id=shelf.product_id,
+            quantity=1,
+            ttl=ttl,
+            now=NOW,
+        )
+
+    await hold(3600)
+    with pytest.raises(InvalidQuantity) as week:
+        await hold(7 * 24 * 3600)
+    with pytest.raises(InvalidQuantity):
+        await hold(3601)
+    monkeypatch.setenv("INVENTORY_MAX_RESERVATION_TTL", "600")
+    with pytest.raises(InvalidQuantity):
+        await hold(601)
+    await hold(600)
+    assert "from 1 to 3600" in week.value.message
+    level = await _level(admin_a, shelf)
+    assert level.reserved == 2
