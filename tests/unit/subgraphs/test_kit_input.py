@@ -1,0 +1,41 @@
+"""The kit's request checks: unstorable text anywhere, root mutation fields counted."""
+
+from __future__ import annotations
+
+from graphql import parse
+
+from subgraphs.kit.input import count_root_mutation_fields, find_unstorable_text
+
+
+def test_root_mutation_fields_count_aliases_and_fragments_once_each() -> None:
+    document = parse(
+        """
+        mutation A { a: ping b: ping ...F ... on Mutation { c: ping ...F } }
+        mutation B { one: ping }
+        query Q { x y z w v }
+        fragment F on Mutation { d: ping e: ping }
+        """
+    )
+    # A: a, b, d, e, c, and F spread twice is still its two fields once.
+    assert count_root_mutation_fields(document) == 5
+
+
+def test_a_query_has_no_root_mutation_fields() -> None:
+    assert count_root_mutation_fields(parse("{ a b c }")) == 0
+
+
+def test_nul_and_lone_surrogates_are_found_in_variables_at_any_depth() -> None:
+    deep: object = "fine"
+    for _ in range(5000):  # deeper than Python's recursion limit
+        deep = [{"key": deep}]
+    assert find_unstorable_text(None, {"input": deep}) is None
+    assert find_unstorable_text(None, {"input": [{"k": "a\x00b"}]}) == "variable $input"
+    assert find_unstorable_text(None, {"t": "\ud800"}) == "variable $t"
+    assert find_unstorable_text(None, {"\x00": 1}) is None  # names are not stored
+    assert find_unstorable_text(None, {"t": {"a\x00": 1}}) == "variable $t"
+
+
+def test_escaped_nul_in_a_string_literal_is_found() -> None:
+    document = parse('mutation { send(text: "a\\u0000b") }')
+    assert find_unstorable_text(document, {}) == "a string literal"
+    assert find_unstorable_text(parse('{ f(text: "fine") }'), None) is None
