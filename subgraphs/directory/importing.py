@@ -124,17 +124,20 @@ def _csv_rows(path: Path) -> Iterator[list[str]]:
 
 def _xlsx_rows(path: Path) -> Iterator[list[Any]]:
     from openpyxl import load_workbook  # imported on use: a large module
+    from openpyxl.utils.exceptions import InvalidFileException
 
-    try:
-        workbook = load_workbook(path, read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as error:
-        raise InvalidImportFile(f"not a readable spreadsheet ({error})") from None
-    try:
-        sheet = workbook.worksheets[0]
-        for values in sheet.iter_rows(values_only=True):
-            yield list(values)
-    finally:
-        workbook.close()
+    with path.open("rb") as file:
+        try:
+            # A file object: the stored upload has no .xlsx name to go by.
+            workbook = load_workbook(file, read_only=True, data_only=True)
+        except (zipfile.BadZipFile, InvalidFileException, KeyError, ValueError) as e:
+            raise InvalidImportFile(f"not a readable spreadsheet ({e})") from None
+        try:
+            sheet = workbook.worksheets[0]
+            for values in sheet.iter_rows(values_only=True):
+                yield list(values)
+        finally:
+            workbook.close()
 
 
 def read_rows(path: Path, format: ImportFormat) -> Iterator[MemberRow]:

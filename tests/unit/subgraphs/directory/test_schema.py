@@ -15,7 +15,9 @@ if TYPE_CHECKING:
 
 REGISTER = """
 mutation($name: String!) {
-  registerChamber(input: {name: $name, region: "North"}) { id tenantId slug cardPublicKey }
+  registerChamber(input: {name: $name, region: "North"}) {
+    id tenantId slug cardPublicKey
+  }
 }
 """
 INVITE = """
@@ -151,7 +153,10 @@ async def test_only_a_chamber_admin_approves_renews_and_changes_roles(
             c=DEMO_CHAMBER,
         )
         membership = joined["data"]["joinChamber"]
-        approve = "mutation($m: ID!) { approveMembership(membershipId: $m) { status renewsAt } }"
+        approve = (
+            "mutation($m: ID!) { approveMembership(membershipId: $m) "
+            "{ status renewsAt } }"
+        )
         by_member = await gql(
             client, directory_settings, MEMBER, approve, m=membership["id"]
         )
@@ -237,7 +242,7 @@ async def test_listing_businesses_costs_the_same_statements_for_3_or_100(
     async with directory_client() as client:
         chamber = await Chamber.get(id=DEMO_CHAMBER)
         bakery = await Category.get(slug="bakery")
-        made = await Business.bulk_create(
+        await Business.bulk_create(
             [
                 Business(chamber=chamber, name=f"Shop {n:03d}", owner_id=f"owner-{n}")
                 for n in range(100)
