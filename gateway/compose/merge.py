@@ -81,7 +81,7 @@ class Merger:
         found: set[str] = set()
         for subgraph in self.subgraphs:
             for definition in subgraph.types.values():
-                if name in definition.interfaces or name in definition.members:
+                if name in definition.interfaces:
                     found.add(definition.name)
             if name in subgraph.types:
                 found.update(subgraph.types[name].members)

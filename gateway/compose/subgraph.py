@@ -432,11 +432,15 @@ class _Reader:
                 value.name.value, _description(value), self.carried(value.directives)
             )
         type_shareable = any(self.names.spec_name(d) == "shareable" for d in directives)
+        # @external on a type marks every field the definition declares (Federation
+        # 2 spec, "@external").
+        type_external = any(self.names.spec_name(d) == "external" for d in directives)
         for field_node in getattr(node, "fields", None) or ():
             if name == "Query" and field_node.name.value in FEDERATION_FIELDS:
                 continue
             field_definition = self.read_field(field_node)
             field_definition.shareable = field_definition.shareable or type_shareable
+            field_definition.external = field_definition.external or type_external
             definition.fields[field_definition.name] = field_definition
 
     def read_field(self, node: FieldDefinitionNode | InputValueDefinitionNode) -> Field:
