@@ -30,7 +30,9 @@ from graphql import (
     execute_sync,
     get_named_type,
     is_abstract_type,
+    is_composite_type,
     is_enum_type,
+    is_interface_type,
     is_leaf_type,
     is_object_type,
     visit,
@@ -38,7 +40,16 @@ from graphql import (
 from graphql.language import Visitor
 
 if TYPE_CHECKING:
-    from graphql import GraphQLObjectType, GraphQLOutputType, GraphQLSchema
+    from graphql import (
+        GraphQLInterfaceType,
+        GraphQLObjectType,
+        GraphQLOutputType,
+        GraphQLSchema,
+    )
+
+    # What `__typename` may name: an object, or the interface itself for the
+    # objects of an @interfaceObject subgraph.
+    _RuntimeType = GraphQLObjectType | GraphQLInterfaceType
 
     from ..types import JSON, JSONObject
 
@@ -119,7 +130,7 @@ class _SelectionGroup:
             fields = self.by_type[type_name] = self._compile(type_name)
         return fields
 
-    def collect(self, runtime_type: GraphQLObjectType) -> dict[str, list[FieldNode]]:
+    def collect(self, runtime_type: _RuntimeType) -> dict[str, list[FieldNode]]:
         """CollectFields (spec 6.3.2) over every selection set of the group."""
         grouped: dict[str, list[FieldNode]] = {}
         visited: set[str] = set()
@@ -129,7 +140,7 @@ class _SelectionGroup:
 
     def _collect(
         self,
-        runtime_type: GraphQLObjectType,
+        runtime_type: _RuntimeType,
         selection_set: SelectionSetNode,
         grouped: dict[str, list[FieldNode]],
         visited: set[str],
@@ -165,7 +176,7 @@ class _SelectionGroup:
     def _compile(self, type_name: str) -> tuple[_CompiledField, ...]:
         schema = self.projection.schema
         runtime_type = schema.get_type(type_name)
-        if not is_object_type(runtime_type):
+        if not is_object_type(runtime_type) and not is_interface_type(runtime_type):
             return ()
         is_root = runtime_type is self.projection.root_type
         compiled: list[_CompiledField] = []
@@ -244,7 +255,7 @@ class Projection:
         self.condition_variables = _condition_variables(document)
         self._roots: dict[tuple[Any, ...], _SelectionGroup] = {}
 
-    def type_applies(self, condition: str, runtime_type: GraphQLObjectType) -> bool:
+    def type_applies(self, condition: str, runtime_type: _RuntimeType) -> bool:
         if condition == runtime_type.name:
             return True
         condition_type = self.schema.get_type(condition)
@@ -361,7 +372,10 @@ class _Completion:
                 return None
             depth += 1
         if depth < len(wrappers):
+            if value is None:
+                return None
             if type(value) is not list:
+                self._invalid(field, path, "non-list value")
                 return None
             item_non_null = depth + 1 < len(wrappers) and (
                 wrappers[depth + 1] == _NON_NULL
@@ -381,12 +395,20 @@ class _Completion:
             self._enum_error(field, value, path)
             return None
         if type(value) is not dict:
+            self._invalid(field, path, "non-object value")
             return None
         type_name = field.type_name
         possible = field.possible_types
         if possible is not None:
             type_name = value.get("__typename")  # type: ignore[assignment]
-            if type_name not in possible:
+            if type_name not in possible and not is_composite_type(
+                self.schema.type_map.get(type_name)
+            ):
+                # Another object type of the API schema has no fields here, and an
+                # @interfaceObject's objects may keep the interface's name (as in
+                # Apollo's result shaping); a name the API schema does not know is
+                # the subgraph's or ours to explain.
+                self._invalid(field, path, "__typename")
                 return None
         group = field.group
         assert group is not None
@@ -404,6 +426,21 @@ class _Completion:
         )
         if self._error_paths is not None:
             self._error_paths[0].add(_flatten(path))
+
+    def _invalid(self, field: _CompiledField, path: _Path, what: str) -> None:
+        """A value the merged data cannot hold here: never a null without an error
+        (Apollo's result shaping answers INVALID_GRAPHQL likewise)."""
+        flat = _flatten(path)
+        if self._covered(flat):
+            return
+        self.errors.append(
+            {
+                "message": f"Invalid {what} found for field "
+                f"{field.parent_name}.{field.field_name}.",
+                "path": list(flat),
+                "extensions": {"code": "INVALID_GRAPHQL"},
+            }
+        )
 
     def _null_error(self, field: _CompiledField, path: _Path) -> None:
         flat = _flatten(path)

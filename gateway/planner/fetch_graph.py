@@ -11,13 +11,17 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from .plan import KeyRenamer
+
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from graphql import DirectiveNode
 
     from ._selections import Sel
     from .plan import FetchRewrite
 
-__all__ = ["FetchGraph", "FetchStep", "wave_depths"]
+__all__ = ["FetchGraph", "FetchStep", "renames_conflict", "wave_depths"]
 
 
 @dataclass(slots=True)
@@ -47,9 +51,10 @@ class FetchGraph:
     """All steps of one operation, in creation order; ids index `steps`."""
 
     steps: list[FetchStep] = field(default_factory=list)
-    # (parent step, subgraph, response path, dependency set) -> entity step id
-    entity_index: dict[tuple[int, str, tuple[str, ...], frozenset[int]], int] = field(
-        default_factory=dict
+    # (parent step, subgraph, response path, dependency set) -> the ids of the
+    # entity steps made for it (more than one when their representations conflict).
+    entity_index: dict[tuple[int, str, tuple[str, ...], frozenset[int]], list[int]] = (
+        field(default_factory=dict)
     )
 
     def add(
@@ -78,14 +83,19 @@ class FetchGraph:
         subgraph: str,
         response_path: tuple[str, ...],
         depends_on: frozenset[int] = frozenset(),
+        renames: Sequence[FetchRewrite] = (),
     ) -> tuple[FetchStep, bool]:
         """The entity step below `parent` for `subgraph` at `response_path` (created
-        when missing); the boolean says whether it was created."""
+        when missing, or when the one there renames other fields to a name
+        `renames` fills: one representation cannot carry both); the boolean says
+        whether it was created."""
         deps = depends_on | {parent.id}
         key = (parent.id, subgraph, response_path, deps)
-        found = self.entity_index.get(key)
-        if found is not None:
-            return self.steps[found], False
+        found = self.entity_index.setdefault(key, [])
+        for step_id in found:
+            step = self.steps[step_id]
+            if not renames_conflict(step.input_rewrites, renames):
+                return step, False
         step = self.add(
             subgraph,
             "query",
@@ -93,8 +103,25 @@ class FetchGraph:
             is_entity=True,
             depends_on=tuple(sorted(deps)),
         )
-        self.entity_index[key] = step.id
+        found.append(step.id)
         return step, True
+
+
+def renames_conflict(
+    first: Sequence[FetchRewrite], second: Sequence[FetchRewrite]
+) -> bool:
+    """Whether two sets of input rewrites rename different keys to one name (the
+    same field required with different arguments): their representations differ."""
+    sources: dict[tuple[str, ...], str] = {}
+    for rewrite in first:
+        if isinstance(rewrite, KeyRenamer):
+            sources[(*rewrite.path[:-1], rewrite.rename_key_to)] = rewrite.path[-1]
+    for rewrite in second:
+        if isinstance(rewrite, KeyRenamer):
+            source = sources.get((*rewrite.path[:-1], rewrite.rename_key_to))
+            if source is not None and source != rewrite.path[-1]:
+                return True
+    return False
 
 
 def wave_depths(

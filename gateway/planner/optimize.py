@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from ._selections import merge_selections
 from .budget import PlanningBudget
-from .fetch_graph import wave_depths
+from .fetch_graph import renames_conflict, wave_depths
 
 if TYPE_CHECKING:
     from .budget import BudgetMeter
@@ -57,6 +57,8 @@ def merge_sibling_steps(
             for second in group[after:]:
                 meter.tick(len(graph.steps))
                 if _reaches(graph, first, second) or _reaches(graph, second, first):
+                    continue
+                if renames_conflict(first.input_rewrites, second.input_rewrites):
                     continue
                 if _longest_after_merge(graph, first, second) > longest:
                     continue

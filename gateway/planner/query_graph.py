@@ -87,6 +87,26 @@ class QueryGraph:
         self._field_types[(parent, name)] = result
         return result
 
+    def field_type_in(self, subgraph: str, parent: str, name: str) -> str:
+        """Named type of `parent.name` as `subgraph` declares it: join__field
+        `type:` records it where subgraphs differ (a union in the supergraph may be
+        one of its members in a subgraph, audit union-intersection)."""
+        named, _ = self.field_type(parent, name)
+        join_field = self.sg.field(parent, name)
+        source = join_field.source(subgraph) if join_field else None
+        if source is None or not source.type:
+            return named
+        declared = source.type.strip("[]!")
+        return declared if declared in self.schema.type_map else named
+
+    def possible_in(self, subgraph: str, type_name: str) -> frozenset[str]:
+        """Object types `subgraph` may return as a `type_name` (all of the
+        supergraph's where the subgraph lists none, as for an @interfaceObject)."""
+        if not self.is_abstract(type_name):
+            return frozenset((type_name,))
+        own = self.sg.possible_types(type_name, subgraph)
+        return frozenset(own or self.possible(type_name))
+
     def possible(self, type_name: str) -> tuple[str, ...]:
         """Object types an object of `type_name` can be, in the whole supergraph."""
         graphql_type = self.schema.type_map.get(type_name)

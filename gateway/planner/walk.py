@@ -35,6 +35,7 @@ from graphql import (
     OperationType,
     SelectionSetNode,
     VariableNode,
+    print_ast,
 )
 
 from ..errors import PlanningError
@@ -45,6 +46,8 @@ from .plan import KeyRenamer, ValueSetter
 from .query_graph import Provided, QueryGraph, merge_selection_sets
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from graphql import DirectiveNode
 
     from ..supergraph import ContextArgument, EntityKey, Supergraph
@@ -106,6 +109,9 @@ class _Walk:
         self._with_requirements: set[int] = set()
         # Context variables made so far (@fromContext), for unique names.
         self._contexts = 0
+        # (type, field, printed arguments) -> the alias a required field with
+        # arguments is fetched under, so two requirements never share a response key.
+        self._required_aliases: dict[tuple[str, str, str], str] = {}
 
     # -- the root -------------------------------------------------------------
 
@@ -241,7 +247,11 @@ class _Walk:
                 else:
                     remote.append(sel)
             self.walk_each(step, parent, local, target, path, provided)
-            self._jump_from_interface_object(step, parent, remote, target, path)
+            if len(remote) > 1:
+                # Only a client's selection needs the concrete type: the projection
+                # completes the rest on the interface (audit
+                # non-resolvable-interface-object, whose owner resolves no key).
+                self._jump_from_interface_object(step, parent, remote, target, path)
             return
         self.walk_each(step, parent, selections, target, path, provided)
 
@@ -275,11 +285,10 @@ class _Walk:
         provided: SelectionSetNode | None,
     ) -> None:
         condition = sel.type_condition
-        if (
-            condition is None
-            or condition == parent
-            or (self.qg.is_abstract(condition) and not self.qg.is_abstract(parent))
-        ):
+        qg = self.qg
+        if condition is None or condition == parent or not qg.is_abstract(parent):
+            if condition not in (None, parent) and parent not in qg.possible(condition):
+                return  # an object of another type: the fragment never applies
             # The fragment applies to every object here: no type condition needed.
             inner = target
             if sel.directives:
@@ -287,25 +296,53 @@ class _Walk:
             self.walk_each(step, parent, sel.selections, inner, path, provided)
             return
         subgraph = step.subgraph
-        if (
-            self.qg.is_abstract(parent)
-            and not self.qg.is_abstract(condition)
-            and condition not in self.sg.possible_types(parent, subgraph)
-        ):
+        # The objects this subgraph returns here that the client's fragment matches
+        # (by the supergraph's types, as the executor projects them).
+        matching = qg.possible_in(subgraph, parent).intersection(qg.possible(condition))
+        for other in self._alternatives(step):
+            # Another subgraph could serve this path too: only the members both
+            # know are safe to ask for (audit partial-union-complex, Apollo's plan).
+            matching &= qg.possible_in(other, parent)
+        if not matching:
             return  # this subgraph never returns a `condition` object here
-        if self.qg.knows(subgraph, condition) and not self.qg.interface_object_in(
-            subgraph, condition
+        if (
+            qg.knows(subgraph, condition)
+            and not qg.interface_object_in(subgraph, condition)
+            and matching <= qg.possible_in(subgraph, condition)
         ):
             inner = self._fragment(target, FragmentSel(condition, sel.directives))
             self.walk(step, condition, sel.selections, inner, path, provided)
             return
-        # The subgraph does not know the condition type: apply the fragment to the
-        # types it does know that can match it.
-        parents = set(self.qg.possible(parent))
-        for member in self.qg.possible(condition):
-            if member in parents and self.qg.knows(subgraph, member):
+        # The subgraph does not know the condition type, or not every object type
+        # the supergraph says matches it (audit union-interface-distributed: an
+        # implementation declared in another subgraph only): one fragment per type.
+        for member in qg.possible(condition):
+            if member in matching:
                 inner = self._fragment(target, FragmentSel(member, sel.directives))
                 self.walk(step, member, sel.selections, inner, path, provided)
+
+    def _alternatives(self, step: FetchStep) -> set[str]:
+        """The other subgraphs that resolve the whole path `step` is walking from
+        the nearest entity above (which each can be sent by a key) down to here."""
+        path: list[tuple[str, str]] = []
+        self.meter.tick(len(self._frames))
+        for frame in reversed(self._frames):
+            if frame.step is not step:
+                return set()
+            path.append((frame.parent, frame.sel.name))
+            join_type = self.sg.types.get(frame.parent)
+            if join_type is None or not join_type.keys:
+                continue
+            if self.qg.is_abstract(frame.parent):
+                return set()
+            return {
+                graph
+                for graph in join_type.graphs
+                if graph != step.subgraph
+                and any(key.resolvable for key in join_type.keys_in(graph))
+                and all(self.qg.resolvable(graph, p, n, {}) for p, n in path)
+            }
+        return set()
 
     def _fragment(self, target: list[Sel], fragment: FragmentSel) -> list[Sel]:
         """The selection list of `fragment` in `target`; it shares the object, so
@@ -348,7 +385,8 @@ class _Walk:
             placed = self.index.add_field(target, sel)
             self._record(step)
             if sel.selections is not None and placed.selections is not None:
-                named, depth = self.qg.field_type(parent, sel.name)
+                _, depth = self.qg.field_type(parent, sel.name)
+                named = self.qg.field_type_in(subgraph, parent, sel.name)
                 placed.type_name = named
                 sub_path = (*path, sel.response_key, *("@",) * depth)
                 sub_provided = merge_selection_sets(
@@ -409,7 +447,7 @@ class _Walk:
                 (
                     choice
                     for choice in reachable
-                    if (step.id, choice[0], path, frozenset({step.id})) in index
+                    if index.get((step.id, choice[0], path, frozenset({step.id})))
                 ),
                 max(reachable, key=lambda c: self.qg.local_score(c[0], c[1], [sel])),
             )
@@ -445,7 +483,7 @@ class _Walk:
                 step, parent, sel, source.context_arguments, path
             )
             deps |= context_deps
-        child, _ = self._entity_step(step, subgraph, path, deps | key_deps)
+        child, _ = self._entity_step(step, subgraph, path, deps | key_deps, renames)
         child.context_values.update(contexts)
         self._record(child)
         if key_representation is None:
@@ -800,6 +838,7 @@ class _Walk:
                     )
                 else:
                     sels = _to_sels([node])
+                    self._alias_required(parent, sels, (f"... on {parent}",), renames)
                     self.walk_each(step, parent, sels, target, path, None)
                     representation += self._representation_of(parent, sels)
         finally:
@@ -828,6 +867,44 @@ class _Walk:
                     sub.insert(0, FieldSel("__typename"))
             copies.append(FieldSel(sel.response_key, selections=sub))
         return copies
+
+    def _required_alias(self, parent: str, sel: FieldSel) -> str:
+        """The alias a required field with arguments is fetched under: the client
+        (or another requirement) may select the same field with other arguments
+        under its name (audit requires-with-argument, -conflict)."""
+        arguments = " ".join(print_ast(a) for a in sel.arguments)
+        key = (parent, sel.name, arguments)
+        alias = self._required_aliases.get(key)
+        if alias is None:
+            alias = f"{PLANNER_ALIAS_PREFIX}{sel.name}_{len(self._required_aliases)}"
+            self._required_aliases[key] = alias
+        return alias
+
+    def _alias_required(
+        self,
+        parent: str,
+        sels: list[Sel],
+        path: tuple[str, ...],
+        renames: list[KeyRenamer],
+    ) -> None:
+        """Give the fields with arguments of required `sels` (on `parent`) their
+        planner alias, recording the renames that restore their names."""
+        for sel in sels:
+            if isinstance(sel, FragmentSel):
+                condition = sel.type_condition or parent
+                self._alias_required(
+                    condition, sel.selections, (*path, f"... on {condition}"), renames
+                )
+                continue
+            key = sel.response_key
+            if sel.arguments:
+                sel.alias = self._required_alias(parent, sel)
+                renames.append(KeyRenamer((*path, sel.alias), sel.name))
+            if sel.selections:
+                named, _ = self.qg.field_type(parent, sel.name)
+                # Renames apply in order, the outer one first: inner paths use
+                # the restored name.
+                self._alias_required(named, sel.selections, (*path, key), renames)
 
     def _add_key(
         self,
@@ -889,12 +966,16 @@ class _Walk:
                 arguments=tuple(node.arguments or ()),
                 selections=[] if node.selection_set else None,
             )
-            existing = self.index.find_response_key(
-                target, name
-            ) or self._client_keys.get(id(target), {}).get(name)
             alias = None
-            if existing is not None and not existing.same_field(wanted):
-                alias = f"{PLANNER_ALIAS_PREFIX}{name}"
+            if wanted.arguments:
+                alias = self._required_alias(parent, wanted)
+            else:
+                existing = self.index.find_response_key(
+                    target, name
+                ) or self._client_keys.get(id(target), {}).get(name)
+                if existing is not None and not existing.same_field(wanted):
+                    alias = f"{PLANNER_ALIAS_PREFIX}{name}"
+            if alias is not None:
                 wanted.alias = alias
                 renames.append(KeyRenamer((*path, alias), name))
             placed = self.index.add_field(target, wanted)
@@ -906,7 +987,7 @@ class _Walk:
                     named,
                     list(node.selection_set.selections),
                     placed.selections,
-                    (*path, alias or name),
+                    (*path, name),
                     renames,
                 )
                 if self.qg.is_abstract(named):
@@ -950,7 +1031,12 @@ class _Walk:
                 deps, required, renames = self._fetch_required(
                     step, parent, source.requires_selection_set, target, path
                 )
-            child, _ = self._entity_step(step, other, path, deps)
+            per_member = [
+                KeyRenamer((f"... on {member}", *r.path[1:]), r.rename_key_to)
+                for r in renames
+                for member in self.sg.possible_types(parent, subgraph)
+            ]
+            child, _ = self._entity_step(step, other, path, deps, per_member)
             self._record(child)
             members = self.sg.possible_types(parent, subgraph)
             representation = self._add_key(
@@ -974,7 +1060,14 @@ class _Walk:
             self.walk_each(child, parent, [sel], entity_target, path, None)
             return
         # Otherwise ask each implementation this subgraph returns on its own.
-        for member in self.sg.possible_types(parent, subgraph):
+        members = self.sg.possible_types(parent, subgraph)
+        if not members:
+            raise PlanningError(
+                f"Cannot plan field '{parent}.{sel.name}': '{subgraph}' returns no "
+                f"implementation of '{parent}' and no subgraph resolves it for the "
+                "interface."
+            )
+        for member in members:
             inner = self._fragment(target, FragmentSel(member))
             self.walk_each(step, member, [sel], inner, path, None)
 
@@ -988,7 +1081,12 @@ class _Walk:
     ) -> None:
         subgraph = step.subgraph
         for other in self.sg.types[parent].graphs:
-            if other == subgraph or self.qg.interface_object_in(other, parent):
+            if (
+                other == subgraph
+                or self.qg.interface_object_in(other, parent)
+                # No implementation there: `... on Interface` is no entity it knows.
+                or not self.sg.possible_types(parent, other)
+            ):
                 continue
             key = next(
                 (
@@ -1023,10 +1121,13 @@ class _Walk:
         subgraph: str,
         response_path: tuple[str, ...],
         depends_on: frozenset[int] = frozenset(),
+        renames: Sequence[KeyRenamer] = (),
     ) -> tuple[FetchStep, bool]:
         """`self.graph.entity_step(...)`, counted as a jump (budget.py)."""
         self.meter.tick(JUMP_STEPS)
-        return self.graph.entity_step(parent, subgraph, response_path, depends_on)
+        return self.graph.entity_step(
+            parent, subgraph, response_path, depends_on, renames
+        )
 
     def _record(self, step: FetchStep) -> None:
         for recorder in self._recorders:

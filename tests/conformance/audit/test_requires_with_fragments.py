@@ -90,13 +90,20 @@ def subgraphs() -> dict[str, Subgraph]:
 
 CASES: list[Case] = [
     (
-        "an inaccessible implementation resolves to null",
+        "an inaccessible implementation resolves to null, with an error",
         "{ b { id data { __typename } } bb { id data { __typename } } }",
         {
+            "errors": [
+                {
+                    "message": "Invalid __typename found for field Entity.data.",
+                    "path": ["b", "data"],
+                    "extensions": {"code": "INVALID_GRAPHQL"},
+                }
+            ],
             "data": {
                 "b": {"id": "e1", "data": None},
                 "bb": {"id": "e2", "data": {"__typename": "Qux"}},
-            }
+            },
         },
     ),
     (
@@ -121,7 +128,16 @@ CASES: list[Case] = [
     (
         "requires of an inaccessible implementation still reaches the requirer",
         "{ b { data { __typename } requirer } }",
-        {"data": {"b": {"data": None, "requirer": "b1-foo_requirer"}}},
+        {
+            "errors": [
+                {
+                    "message": "Invalid __typename found for field Entity.data.",
+                    "path": ["b", "data"],
+                    "extensions": {"code": "INVALID_GRAPHQL"},
+                }
+            ],
+            "data": {"b": {"data": None, "requirer": "b1-foo_requirer"}},
+        },
     ),
     (
         "requires with a fragment on the field's own interface",

@@ -53,7 +53,7 @@ def test_same_response_key_in_two_fragments_merges_subselections() -> None:
     assert errors == []
 
 
-def test_object_of_a_type_outside_the_api_schema_is_null() -> None:
+def test_object_of_a_type_outside_the_api_schema_is_null_with_an_error() -> None:
     result, errors = project(
         "{ nodes { id } }",
         {
@@ -64,6 +64,49 @@ def test_object_of_a_type_outside_the_api_schema_is_null() -> None:
         },
     )
     assert result == {"nodes": [None, {"id": "p"}]}
+    assert errors == [
+        {
+            "message": "Invalid __typename found for field Query.nodes.",
+            "path": ["nodes", 0],
+            "extensions": {"code": "INVALID_GRAPHQL"},
+        }
+    ]
+
+
+def test_object_without_a_typename_where_one_is_needed_is_null_with_an_error() -> None:
+    result, errors = project("{ node { id } }", {"node": {"id": "1"}})
+    assert result == {"node": None}
+    assert [e["path"] for e in errors] == [["node"]]
+
+
+def test_value_of_the_wrong_shape_is_null_with_an_error() -> None:
+    result, errors = project(
+        "{ nodes { id } node { id } }", {"nodes": {"id": "1"}, "node": [1]}
+    )
+    assert result == {"nodes": None, "node": None}
+    assert [e["message"] for e in errors] == [
+        "Invalid non-list value found for field Query.nodes.",
+        "Invalid non-object value found for field Query.node.",
+    ]
+
+
+def test_object_named_by_its_interface_completes_the_interfaces_fields() -> None:
+    # An @interfaceObject subgraph answers the interface's name as `__typename`.
+    result, errors = project(
+        "{ node { id ... on User { name } } }",
+        {"node": {"__typename": "Node", "id": "1"}},
+    )
+    assert result == {"node": {"id": "1"}}
+    assert errors == []
+
+
+def test_object_of_another_type_of_the_api_schema_keeps_its_common_fields() -> None:
+    # Apollo's result shaping: the fragments that do not apply select nothing.
+    result, errors = project(
+        "{ node { __typename ... on Post { title } } }",
+        {"node": {"__typename": "User", "title": "x"}},
+    )
+    assert result == {"node": {"__typename": "User"}}
     assert errors == []
 
 

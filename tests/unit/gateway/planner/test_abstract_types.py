@@ -242,3 +242,154 @@ QueryPlan {
   },
 }"""
     )
+
+
+def test_fragments_follow_the_type_the_subgraph_gives_the_field(plan: Plan) -> None:
+    # Audit union-intersection: `book` is a `ViewerMedia` union in the supergraph
+    # but a `Book` in subgraph a, where `... on Song` is invalid (and never applies).
+    result = plan(
+        "union_intersection",
+        "{ viewer { book { __typename"
+        " ... on Song { title } ... on Book { title } } } }",
+    )
+    assert str(result) == (
+        """\
+QueryPlan {
+  Fetch(service: "a") {
+    {
+      viewer {
+        book {
+          __typename
+          title
+        }
+      }
+    }
+  },
+}"""
+    )
+
+
+def test_fragment_on_an_interface_a_subgraph_does_not_see_implemented_is_split(
+    plan: Plan,
+) -> None:
+    # Audit union-interface-distributed: Oven implements Node and WithWarranty in
+    # subgraph b only, so in a `... on Node` would skip the ovens.
+    result = plan(
+        "union_interface_distributed",
+        "{ products { ... on Node { id } ... on WithWarranty { warranty } } }",
+    )
+    assert str(result) == (
+        """\
+QueryPlan {
+  Sequence {
+    Fetch(service: "a") {
+      {
+        products {
+          __typename
+          ... on Oven {
+            id
+            __typename
+          }
+          ... on Toaster {
+            id
+            warranty
+          }
+        }
+      }
+    },
+    Flatten(path: "products.@") {
+      Fetch(service: "b") {
+        {
+          ... on Oven {
+            __typename
+            id
+          }
+        } =>
+        query ($representations: [_Any!]!) {
+          _entities(representations: $representations) {
+            ... on Oven {
+              warranty
+            }
+          }
+        }
+      },
+    },
+  },
+}"""
+    )
+
+
+def test_union_members_below_a_shareable_path_are_those_every_candidate_knows(
+    plan: Plan,
+) -> None:
+    # Audit partial-union-complex: `wrapper.actions` of a Container could come from
+    # a or b, and only Common is in both unions; `bWrapper` is b's alone.
+    result = plan(
+        "partial_union_complex",
+        "{ rootA { wrapper { actions { __typename ... on OnlyA { a } } }"
+        " bWrapper { actions { ... on OnlyB { b } } } } }",
+    )
+    assert str(result) == (
+        """\
+QueryPlan {
+  Sequence {
+    Fetch(service: "a") {
+      {
+        rootA {
+          wrapper {
+            actions {
+              __typename
+            }
+          }
+          __typename
+          id
+        }
+      }
+    },
+    Flatten(path: "rootA") {
+      Fetch(service: "b") {
+        {
+          ... on Container {
+            __typename
+            id
+          }
+        } =>
+        query ($representations: [_Any!]!) {
+          _entities(representations: $representations) {
+            ... on Container {
+              bWrapper {
+                actions {
+                  __typename
+                  ... on OnlyB {
+                    b
+                  }
+                }
+              }
+            }
+          }
+        }
+      },
+    },
+  },
+}"""
+    )
+
+
+def test_interface_object_fields_alone_need_no_concrete_type(plan: Plan) -> None:
+    # Audit non-resolvable-interface-object: the interface's owner (a) has no
+    # implementation to ask; the client asked for nothing it would answer.
+    result = plan("non_resolvable_interface_object", "{ b { id field } }")
+    assert str(result) == (
+        """\
+QueryPlan {
+  Fetch(service: "b") {
+    {
+      b {
+        __typename
+        id
+        field
+      }
+    }
+  },
+}"""
+    )

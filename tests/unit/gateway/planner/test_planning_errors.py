@@ -50,3 +50,13 @@ def test_an_external_key_field_of_a_defined_type_is_not_resolvable_there() -> No
     graph = supergraph("audit_corrupted_node_id")
     with pytest.raises(PlanningError, match="no subgraph resolves it whole"):
         plan_operation(graph, parse('{ node(id: "a1") { id } }'))
+
+
+def test_field_of_an_interface_with_no_implementation_to_ask_is_a_planning_error() -> (
+    None
+):
+    # Audit non-resolvable-interface-object: `Node.field` lives in an
+    # @interfaceObject whose key is not resolvable, and a has no Node to ask.
+    graph = supergraph("non_resolvable_interface_object")
+    with pytest.raises(PlanningError, match=r"Cannot plan field 'Node\.field'"):
+        plan_operation(graph, parse("{ a { field } }"))

@@ -27,6 +27,7 @@ from graphql import (
     validate,
 )
 
+from gateway.errors import PlanningError
 from gateway.planner import FetchNode, QueryPlan, plan_operation
 from gateway.supergraph import load_supergraph
 
@@ -47,6 +48,14 @@ _PLANNER_GAPS = {
     " 'price' from 'ProductList' (a key with nested selections across subgraphs)",
     "context_two_subgraphs": "PlanningError: a @context set on an interface"
     " (Container) is not seen as set by its implementation (Shelf)",
+}
+# Root fields whose every-field query no gateway can plan, by design of the fixture
+# (the audit expects `data: null` with an error): the planner must refuse them.
+_UNPLANNABLE = {
+    ("non_resolvable_interface_object", "a"): "Cannot plan field 'Node.field'",
+    # The concrete `__typename` of an @interfaceObject's objects: no subgraph
+    # defining the interface has an implementation to answer it.
+    ("non_resolvable_interface_object", "b"): "No subgraph defines interface 'Node'",
 }
 COMPOSED_CASES = [
     pytest.param(
@@ -74,7 +83,8 @@ def _selection(output: GraphQLOutputType, depth: int) -> str:
     return "{ " + " ".join(parts) + " }"
 
 
-def _queries(schema: GraphQLSchema) -> list[str]:
+def _queries(schema: GraphQLSchema) -> list[tuple[str, str]]:
+    """(root field, a query selecting it and every field below, three deep)."""
     assert schema.query_type is not None
     queries = []
     for name, field in schema.query_type.fields.items():
@@ -84,7 +94,7 @@ def _queries(schema: GraphQLSchema) -> list[str]:
             if isinstance(value.type, GraphQLNonNull)
         )
         call = f"{name}({arguments})" if arguments else name
-        queries.append(f"{{ {call} {_selection(field.type, 3)} }}")
+        queries.append((name, f"{{ {call} {_selection(field.type, 3)} }}"))
     return queries
 
 
@@ -164,9 +174,14 @@ def test_every_fetch_is_valid_for_its_subgraph(fixture: str) -> None:
         (FIXTURES / "composition" / fixture / "supergraph.graphql").read_text()
     )
     planned = 0
-    for query in _queries(graph.api_schema):
+    for root, query in _queries(graph.api_schema):
         document = parse(query)
         assert validate(graph.api_schema, document) == []
+        refusal = _UNPLANNABLE.get((fixture, root))
+        if refusal is not None:
+            with pytest.raises(PlanningError, match=refusal):
+                plan_operation(graph, document)
+            continue
         plan = plan_operation(graph, document)
         assert isinstance(plan, QueryPlan)
         for fetch in _fetches(plan.node):

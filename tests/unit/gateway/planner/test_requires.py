@@ -291,7 +291,7 @@ QueryPlan {
       {
         animals {
           weight(unit: "lb")
-          __agora_weight: weight(unit: "kg")
+          __agora_weight_0: weight(unit: "kg")
           __typename
           id
         }
@@ -303,7 +303,7 @@ QueryPlan {
           ... on Dog {
             __typename
             id
-            __agora_weight
+            __agora_weight_0
           }
         } =>
         query ($representations: [_Any!]!) {
@@ -313,7 +313,7 @@ QueryPlan {
             }
           }
         }
-        input rewrite: KeyRenamer(... on Dog/__agora_weight -> weight)
+        input rewrite: KeyRenamer(... on Dog/__agora_weight_0 -> weight)
         input rewrite: ValueSetter(... on Dog/__typename = "Animal")
       },
     },
@@ -720,6 +720,166 @@ QueryPlan {
             }
           }
         }
+      },
+    },
+  },
+}"""
+    )
+
+
+def test_required_field_with_arguments_never_takes_the_clients_response_key(
+    plan: Plan,
+) -> None:
+    # Audit requires-with-argument: `author` requires `comments(limit: 3)`, the
+    # client selects `comments(limit: 1)` from the same subgraph in the same fetch.
+    result = plan(
+        "requires_with_argument",
+        "{ feed { author { id } comments(limit: 1) { id } } }",
+    )
+    assert str(result) == (
+        """\
+QueryPlan {
+  Sequence {
+    Fetch(service: "c") {
+      {
+        feed {
+          __typename
+          id
+        }
+      }
+    },
+    Flatten(path: "feed.@") {
+      Fetch(service: "d") {
+        {
+          ... on Post {
+            __typename
+            id
+          }
+        } =>
+        query ($representations: [_Any!]!) {
+          _entities(representations: $representations) {
+            ... on Post {
+              __agora_comments_0: comments(limit: 3) {
+                __typename
+                id
+              }
+              comments(limit: 1) {
+                id
+              }
+            }
+          }
+        }
+      },
+    },
+    Flatten(path: "feed.@.__agora_comments_0.@") {
+      Fetch(service: "c") {
+        {
+          ... on Comment {
+            __typename
+            id
+          }
+        } =>
+        query ($representations: [_Any!]!) {
+          _entities(representations: $representations) {
+            ... on Comment {
+              authorId
+            }
+          }
+        }
+      },
+    },
+    Flatten(path: "feed.@") {
+      Fetch(service: "d") {
+        {
+          ... on Post {
+            __typename
+            id
+            __agora_comments_0 {
+              authorId
+            }
+          }
+        } =>
+        query ($representations: [_Any!]!) {
+          _entities(representations: $representations) {
+            ... on Post {
+              author {
+                id
+              }
+            }
+          }
+        }
+        input rewrite: KeyRenamer(... on Post/__agora_comments_0 -> comments)
+      },
+    },
+  },
+}"""
+    )
+
+
+def test_one_field_required_with_different_arguments_makes_separate_fetches(
+    plan: Plan,
+) -> None:
+    # Audit requires-with-argument-conflict: one representation cannot carry
+    # `price` in USD for shippingEstimate and in EUR for shippingEstimateEUR.
+    result = plan(
+        "requires_with_argument_conflict",
+        "{ products { shippingEstimate shippingEstimateEUR } }",
+    )
+    assert str(result) == (
+        """\
+QueryPlan {
+  Sequence {
+    Fetch(service: "b") {
+      {
+        products {
+          __agora_price_0: price(currency: "USD")
+          weight
+          __typename
+          upc
+          __agora_price_1: price(currency: "EUR")
+        }
+      }
+    },
+    Parallel {
+      Flatten(path: "products.@") {
+        Fetch(service: "a") {
+          {
+            ... on Product {
+              __typename
+              upc
+              __agora_price_0
+              weight
+            }
+          } =>
+          query ($representations: [_Any!]!) {
+            _entities(representations: $representations) {
+              ... on Product {
+                shippingEstimate
+              }
+            }
+          }
+          input rewrite: KeyRenamer(... on Product/__agora_price_0 -> price)
+        },
+      },
+      Flatten(path: "products.@") {
+        Fetch(service: "a") {
+          {
+            ... on Product {
+              __typename
+              upc
+              __agora_price_1
+              weight
+            }
+          } =>
+          query ($representations: [_Any!]!) {
+            _entities(representations: $representations) {
+              ... on Product {
+                shippingEstimateEUR
+              }
+            }
+          }
+          input rewrite: KeyRenamer(... on Product/__agora_price_1 -> price)
+        },
       },
     },
   },
