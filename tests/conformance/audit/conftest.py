@@ -1,18 +1,18 @@
-"""Audit suites: our Python re-implementations of The Guild's federation gateway
-audit (the-guild-org/graphql-federation-gateway-audit, src/test-suites/<suite>).
+"""Cases beside the published federation gateway audit
+(graphql-hive/federation-gateway-audit, run whole by scripts/audit/run): Python
+subgraphs on the audit suites' themes, each module holding only what the published
+suite does not test (a query it does not ask, or the exact errors where it only
+checks that there are some).
 
-Each module holds one suite: its subgraph SDLs, their data as plain records, and
-each query with the answer the audit expects. The supergraph is composed by our
-composer (`gateway.compose.compose`), unless the suite passes `reference=`: then
-it is supergraphs/<module>.graphql, made by the reference composer
-(compose_reference.py) where ours rejects or differs. `run_case` serves it
-behind the real gateway through the shared harness.
+Each module holds its subgraph SDLs, their data as plain records, and each query
+with the whole answer expected. The supergraph is composed by our composer
+(`gateway.compose.compose`); `run_case` serves it behind the real gateway through
+the shared harness.
 """
 
 from __future__ import annotations
 
 from functools import cache
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from gateway.compose import SubgraphDefinition, compose
@@ -23,8 +23,6 @@ if TYPE_CHECKING:
     from tests.conformance.harness import GatewayFactory, Subgraph
 
 Case = tuple[str, str, dict[str, Any]]
-
-SUPERGRAPHS = Path(__file__).resolve().parent / "supergraphs"
 
 
 def link(version: str, *imports: str) -> str:
@@ -53,21 +51,12 @@ def supergraph(sdls: Mapping[str, str]) -> str:
     return _compose(tuple(sdls.items()))
 
 
-def reference_supergraph(module: str) -> str:
-    """The reference composer's supergraph for the suite in `module`, checked in."""
-    return (SUPERGRAPHS / f"{module.rsplit('.', 1)[-1]}.graphql").read_text()
-
-
 async def run_case(
     gateway: GatewayFactory,
     sdls: Mapping[str, str],
     subgraphs: Callable[[], Mapping[str, Subgraph]],
     query: str,
-    *,
-    reference: str | None = None,
 ) -> dict[str, Any]:
-    """The gateway's full response to `query` over fresh subgraphs; `reference`
-    (a module's `__name__`) serves that suite's reference supergraph instead."""
-    sdl = supergraph(sdls) if reference is None else reference_supergraph(reference)
-    client = await gateway(sdl, subgraphs())
+    """The gateway's full response to `query` over fresh subgraphs."""
+    client = await gateway(supergraph(sdls), subgraphs())
     return await client.query(query)

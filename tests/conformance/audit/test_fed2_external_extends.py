@@ -66,21 +66,6 @@ def subgraphs() -> dict[str, Subgraph]:
 
 CASES: list[Case] = [
     (
-        "an external field of an extension comes from its owner",
-        '{ randomUser { id name } userById(id: "u2") { id name nickname } }',
-        {
-            "data": {
-                "randomUser": {"id": "u1", "name": "u1-name"},
-                "userById": {"id": "u2", "name": "u2-name", "nickname": "u2-nickname"},
-            }
-        },
-    ),
-    (
-        "the extension's own field and its external key",
-        "{ randomUser { id rid } }",
-        {"data": {"randomUser": {"id": "u1", "rid": "u1-rid"}}},
-    ),
-    (
         "a provided external field needs no jump",
         "{ providedRandomUser { id name } }",
         {"data": {"providedRandomUser": {"id": "u1", "name": "u1-name"}}},

@@ -94,36 +94,6 @@ def subgraphs() -> dict[str, Subgraph]:
 
 CASES: list[Case] = [
     (
-        "a mutation's result is completed through entity jumps and requires",
-        """mutation { addProduct(input: { name: "new", price: 599.99 }) {
-          name price isExpensive isAvailable } }""",
-        {
-            "data": {
-                "addProduct": {
-                    "name": "new",
-                    "price": 599.99,
-                    "isExpensive": True,
-                    "isAvailable": True,
-                }
-            }
-        },
-    ),
-    (
-        "a query over the same entities",
-        '{ product(id: "p1") { id name price isExpensive isAvailable } }',
-        {
-            "data": {
-                "product": {
-                    "id": "p1",
-                    "name": "p1-name",
-                    "price": 9.99,
-                    "isExpensive": False,
-                    "isAvailable": True,
-                }
-            }
-        },
-    ),
-    (
         "mutation fields of three subgraphs run in the order asked",
         """mutation {
           five: add(num: 5, requestId: "r1")

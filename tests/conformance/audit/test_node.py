@@ -64,20 +64,6 @@ def subgraphs() -> dict[str, Subgraph]:
 
 CASES: list[Case] = [
     (
-        "an implementation's fields from another subgraph than the root's",
-        "{ productNode { ... on Product { id name __typename price } } }",
-        {
-            "data": {
-                "productNode": {
-                    "id": "p-1",
-                    "name": "Product 1",
-                    "__typename": "Product",
-                    "price": 10.0,
-                }
-            }
-        },
-    ),
-    (
         "fragments on each implementation of the interface",
         """{ categoryNode { id ... on Category { name } ... on Product { price } }
           productNode { id ... on Category { name } ... on Product { price } } }""",

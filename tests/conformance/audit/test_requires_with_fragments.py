@@ -107,25 +107,6 @@ CASES: list[Case] = [
         },
     ),
     (
-        "requires with nested fragments from a root in the owning subgraph",
-        "{ a { requirer } }",
-        {"data": {"a": {"requirer": "q1-foo_requirer"}}},
-    ),
-    (
-        "requires with nested fragments beside the required field",
-        "{ a { data { __typename } requirer } }",
-        {"data": {"a": {"data": {"__typename": "Qux"}, "requirer": "q1-foo_requirer"}}},
-    ),
-    (
-        "requires fetched from another subgraph and sent back",
-        "{ bb { data { __typename } requirer } }",
-        {
-            "data": {
-                "bb": {"data": {"__typename": "Qux"}, "requirer": "q1-foo_requirer"}
-            }
-        },
-    ),
-    (
         "requires of an inaccessible implementation still reaches the requirer",
         "{ b { data { __typename } requirer } }",
         {
@@ -137,15 +118,6 @@ CASES: list[Case] = [
                 }
             ],
             "data": {"b": {"data": None, "requirer": "b1-foo_requirer"}},
-        },
-    ),
-    (
-        "requires with a fragment on the field's own interface",
-        "{ bb { data { __typename } requirer2 } }",
-        {
-            "data": {
-                "bb": {"data": {"__typename": "Qux"}, "requirer2": "q1-foo_requirer2"}
-            }
         },
     ),
 ]
