@@ -12,6 +12,7 @@ from strawberry.types import Info
 
 from subgraphs.accounts import auth
 from subgraphs.accounts.loaders import load_tenants, load_users
+from subgraphs.accounts.passwords import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
 from subgraphs.accounts.throttle import LoginThrottle, RegistrationThrottle
 from subgraphs.kit.context import RequestContext
 from subgraphs.kit.errors import BadUserInput, NotFound, Unauthenticated
@@ -170,6 +171,14 @@ class RegisterInput:
 
 
 @strawberry.type
+class PasswordRules:
+    """What `register` accepts as a password (for registration forms)."""
+
+    min_length: int
+    max_length: int
+
+
+@strawberry.type
 class RegisterPayload:
     """The same answer whether or not the address already had an account: log in
     with it next."""
@@ -190,6 +199,12 @@ class Query:
         except NotFound:
             raise Unauthenticated("The account no longer exists.") from None
         return User.from_row(row)
+
+    @strawberry.field(description="Public: the password rules of `register`.")
+    def password_rules(self) -> PasswordRules:
+        return PasswordRules(
+            min_length=MIN_PASSWORD_LENGTH, max_length=MAX_PASSWORD_LENGTH
+        )
 
     @strawberry.federation.field(
         description="A user by id; null for an unknown id.", authenticated=True

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 from ._clients import EVERY, NOT_GET, Via, ask
-from .conftest import ADMIN_USER, DEMO_COMPLAINT, DEMO_CONVERSATION, DEMO_USER, mint
+from .conftest import DEMO_COMPLAINT, DEMO_CONVERSATION, DEMO_USER, mint
 
 if TYPE_CHECKING:
     from ._clients import Answer
@@ -79,17 +79,18 @@ async def test_an_authenticated_field_behind_a_variable_directive_is_removed(
 async def test_the_rest_of_an_anonymous_operation_is_served_without_the_removed_field(
     gateway: Gateway, log: RequestLog, via: Via
 ) -> None:
-    # `conversation` lives in chat: removed, chat is never asked.
+    # `conversation` lives in chat: removed, chat is never asked. (Accounts'
+    # lookups need a caller since issue 12; its password rules are public.)
     query = (
         f'{{ conversation(id: "{DEMO_CONVERSATION}") {{ id }} '
-        f'user(id: "{ADMIN_USER}") {{ displayName }} }}'
+        "passwordRules { minLength } }"
     )
 
     answer = await ask(gateway, via, query)
 
     assert answer.body["data"] == {
         "conversation": None,
-        "user": {"displayName": "Platform Admin"},
+        "passwordRules": {"minLength": 10},
     }
     assert [e["path"] for e in answer.errors] == [["conversation"]]
     assert answer.codes == [UNAUTHORIZED]
@@ -97,19 +98,23 @@ async def test_the_rest_of_an_anonymous_operation_is_served_without_the_removed_
     assert "conversation" not in log.requests[0].text
 
 
-@pytest.mark.parametrize("via", EVERY)
+@pytest.mark.parametrize("via", NOT_GET)
 async def test_authenticated_fields_nested_under_a_public_one_reach_no_subgraph(
     gateway: Gateway, log: RequestLog, via: Via
 ) -> None:
     # User.unreadCount lives in chat: removed, chat is never asked (no entity jump).
-    query = f'{{ user(id: "{DEMO_USER}") {{ displayName unreadCount }} }}'
+    # (`user(id:)` needs a caller since issue 12: the public root is `login`.)
+    query = (
+        'mutation { login(email: "demo@agora.dev", password: "agora-demo-password")'
+        " { user { displayName unreadCount } } }"
+    )
 
     answer = await ask(gateway, via, query)
 
     assert answer.body["data"] == {
-        "user": {"displayName": "Demo Member", "unreadCount": None}
+        "login": {"user": {"displayName": "Demo Member", "unreadCount": None}}
     }, answer
-    assert [e["path"] for e in answer.errors] == [["user", "unreadCount"]]
+    assert [e["path"] for e in answer.errors] == [["login", "user", "unreadCount"]]
     assert log.subgraphs() == ["accounts"]
     assert "unreadCount" not in log.requests[0].text
 

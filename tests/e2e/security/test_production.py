@@ -207,9 +207,10 @@ async def test_production_limits_refuse_what_development_allows(
     aliases = " ".join(f'u{i}: user(id: "{i}") {{ id }}' for i in range(40))
     query = f"{{ {aliases} }}"
 
-    development = await ask(gateway, via, query)
+    # A caller: accounts' lookups are @authenticated since issue 12.
+    development = await ask(gateway, via, query, token=mint())
     log.clear()
-    production = await ask(production_gateway, via, query)
+    production = await ask(production_gateway, via, query, token=mint())
 
     assert "errors" not in development.body, development
     error = refused(production, "MAX_ALIASES_LIMIT")
