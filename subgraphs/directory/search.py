@@ -1,12 +1,15 @@
 """Business search: ranked full text with typo tolerance on PostgreSQL, LIKE on SQLite.
 
 PostgreSQL (migration 0002): `search_vector` weighs the name A and the description
-B, so `ts_rank` puts a name match above a description match; a trigram index on
-the name finds misspellings (`'bakry' <% lower(name)`, word similarity). Both
-conditions are indexed, so the planner can use the GIN indexes (BitmapOr). SQLite
-matches substrings of the name or description, names first.
+B, so `ts_rank` puts a name match above a description match, and its GIN index
+answers the search. When the words match nothing, names word-similar to them are
+tried (pg_trgm, `'bakry' <% lower(name)` at WORD_SIMILARITY, its trigram GIN
+index): a misspelling finds what it meant. Two separate statements, because an OR
+of the two conditions makes the planner scan the whole table. SQLite matches
+substrings of the name or the description, names first.
 
-One statement returns the page's ids in order; the rows come in a second one.
+The ids of a page come in order from one statement (two or three for a
+misspelling); the rows in one more.
 """
 
 from __future__ import annotations
@@ -14,9 +17,11 @@ from __future__ import annotations
 import math
 import uuid
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
 from tortoise import connections
+from tortoise.transactions import in_transaction
 
 from .models import Business
 
@@ -25,6 +30,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "BusinessQuery",
+    "Mode",
     "Near",
     "businesses_in_order",
     "explain_search",
@@ -33,6 +39,8 @@ __all__ = [
 ]
 
 CONNECTION = "directory"
+# pg_trgm word similarity that counts as a match (one typo in a short word).
+WORD_SIMILARITY = 0.4
 # Kilometres per degree of latitude.
 _KM_PER_DEGREE = 111.32
 
@@ -93,10 +101,28 @@ def _filters(query: BusinessQuery, param: Any) -> list[str]:
     return where
 
 
+class Mode(StrEnum):
+    """Which statement a search runs (PostgreSQL)."""
+
+    FULL_TEXT = "full-text"
+    SIMILAR_NAMES = "similar-names"
+    EXISTS = "exists"
+
+
 def search_statement(
-    query: BusinessQuery, *, postgres: bool, trigram_schema: str = "public"
+    query: BusinessQuery,
+    *,
+    postgres: bool,
+    trigram_schema: str = "public",
+    mode: Mode = Mode.FULL_TEXT,
 ) -> tuple[str, list[Any]]:
-    """The SQL (and its values) that selects one page of business ids, best first."""
+    """The SQL (and its values) that selects one page of business ids, best first.
+
+    On PostgreSQL a search is full text (`FULL_TEXT`, the GIN index on
+    `search_vector`; `EXISTS` asks whether it matches anything at all); only when
+    the words match nothing are names word-similar to them tried
+    (`SIMILAR_NAMES`, the trigram index), which is how "bakry" finds "Bakery".
+    """
     values: list[Any] = []
 
     def param(value: Any) -> str:
@@ -104,19 +130,25 @@ def search_statement(
         return f"${len(values)}" if postgres else "?"
 
     search = (query.search or "").strip()
+    page = f" LIMIT {int(query.limit)} OFFSET {int(query.offset)}"
     if postgres and search:
-        text = param(search)
-        lowered = param(search.lower())
         schema = trigram_schema
-        where = [
-            f"(b.search_vector @@ websearch_to_tsquery('english', {text}) "
-            f"OR {lowered} OPERATOR({schema}.<%) lower(b.name))",
-            *_filters(query, param),
-        ]
-        order = (
-            f"ts_rank(b.search_vector, websearch_to_tsquery('english', {text})) * 2 "
-            f"+ {schema}.word_similarity({lowered}, lower(b.name)) DESC, b.name, b.id"
-        )
+        if mode is Mode.SIMILAR_NAMES:
+            lowered = param(search.lower())
+            where = [f"{lowered} OPERATOR({schema}.<%) lower(b.name)"]
+            order = f"{schema}.word_similarity({lowered}, lower(b.name)) DESC"
+        else:
+            words = f"websearch_to_tsquery('english', {param(search)})"
+            where = [f"b.search_vector @@ {words}"]
+            order = f"ts_rank(b.search_vector, {words}) DESC"
+        where += _filters(query, param)
+        if mode is Mode.EXISTS:
+            condition = " AND ".join(where)
+            return (
+                f"SELECT 1 AS id FROM directory_business b WHERE {condition} LIMIT 1",
+                values,
+            )
+        order += ", b.name, b.id"
     elif search:
         pattern = "%" + search.lower().replace("%", "").replace("_", "") + "%"
         where = [
@@ -134,30 +166,55 @@ def search_statement(
     sql = "SELECT b.id FROM directory_business b"
     if where:
         sql += " WHERE " + " AND ".join(where)
-    sql += f" ORDER BY {order} LIMIT {int(query.limit)} OFFSET {int(query.offset)}"
-    return sql, values
+    return f"{sql} ORDER BY {order}{page}", values
 
 
-async def _statement(query: BusinessQuery) -> tuple[BaseDBAsyncClient, str, list[Any]]:
+async def _run(
+    query: BusinessQuery, mode: Mode = Mode.FULL_TEXT, prefix: str = ""
+) -> list[dict[str, Any]]:
     client = connections.get(CONNECTION)
     postgres = client.capabilities.dialect == "postgres"
-    schema = await _trigram_schema(client) if postgres and query.search else "public"
-    sql, values = search_statement(query, postgres=postgres, trigram_schema=schema)
-    return client, sql, values
+    if not postgres or not query.search:
+        sql, values = search_statement(query, postgres=postgres)
+        return await client.execute_query_dict(prefix + sql, values)
+    schema = await _trigram_schema(client)
+    sql, values = search_statement(
+        query, postgres=True, trigram_schema=schema, mode=mode
+    )
+    if mode is not Mode.SIMILAR_NAMES:
+        return await client.execute_query_dict(prefix + sql, values)
+    async with in_transaction(CONNECTION) as transaction:
+        # "bakry" is 0.44 word-similar to "bakery": the default (0.6) misses it.
+        await transaction.execute_script(
+            f"SET LOCAL pg_trgm.word_similarity_threshold = {WORD_SIMILARITY}"
+        )
+        return await transaction.execute_query_dict(prefix + sql, values)
 
 
 async def search_business_ids(query: BusinessQuery) -> list[uuid.UUID]:
-    """The ids of one page of businesses (`limit` rows from `offset`), best first."""
-    client, sql, values = await _statement(query)
-    _, rows = await client.execute_query(sql, values)
+    """The ids of one page of businesses (`limit` rows from `offset`), best first.
+
+    One statement, or (PostgreSQL, words that match nothing) two or three: the
+    full-text page, on later pages whether anything matches at all, then the
+    similar names.
+    """
+    rows = await _run(query)
+    if (
+        not rows
+        and query.search
+        and connections.get(CONNECTION).capabilities.dialect == "postgres"
+    ):
+        if query.offset == 0 or not await _run(query, Mode.EXISTS):
+            rows = await _run(query, Mode.SIMILAR_NAMES)
     return [uuid.UUID(str(row["id"])) for row in rows]
 
 
-async def explain_search(query: BusinessQuery, *, analyze: bool = False) -> str:
-    """The plan of the search statement (PostgreSQL), for tests and operators."""
-    client, sql, values = await _statement(query)
+async def explain_search(
+    query: BusinessQuery, *, mode: Mode = Mode.FULL_TEXT, analyze: bool = False
+) -> str:
+    """The plan of a search statement (PostgreSQL), for tests and operators."""
     prefix = "EXPLAIN (ANALYZE) " if analyze else "EXPLAIN "
-    rows = await client.execute_query_dict(prefix + sql, values)
+    rows = await _run(query, mode, prefix)
     return "\n".join(str(row["QUERY PLAN"]) for row in rows)
 
 
