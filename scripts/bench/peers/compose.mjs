@@ -1,6 +1,7 @@
-// Composes fixtures/*.graphql into supergraph.graphql with Apollo's reference composer.
-// Usage: node compose.mjs [--port-base 43101] [--out supergraph.graphql]
-// The subgraph order and ports must match fixture_server.py (products, reviews, accounts).
+// Composes a workload's fixtures/*.graphql into its supergraph with Apollo's reference
+// composer. Usage: node compose.mjs [--fixtures DIR] [--services a,b,c]
+// [--port-base 43101] [--out supergraph.graphql]; defaults: the `peers` workload.
+// The subgraph order and ports must match workloads.py (subgraph i on port base + i).
 import { readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -14,12 +15,14 @@ const option = (name, fallback) => {
   return index === -1 ? fallback : args[index + 1];
 };
 const portBase = Number(option("--port-base", "43101"));
+const fixtures = option("--fixtures", join(here, "fixtures"));
+const names = option("--services", "products,reviews,accounts").split(",");
 const out = option("--out", join(here, "supergraph.graphql"));
 
-const services = ["products", "reviews", "accounts"].map((name, offset) => ({
+const services = names.map((name, offset) => ({
   name,
   url: `http://127.0.0.1:${portBase + offset}/graphql`,
-  typeDefs: parse(readFileSync(join(here, "fixtures", `${name}.graphql`), "utf8")),
+  typeDefs: parse(readFileSync(join(fixtures, `${name}.graphql`), "utf8")),
 }));
 
 const result = composeServices(services);

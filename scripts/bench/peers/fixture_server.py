@@ -1,4 +1,7 @@
-"""Three federation subgraphs (products, reviews, accounts) in one asyncio process.
+"""The fixture subgraphs of one workload in one asyncio process: products, reviews and
+accounts (`peers`, the default), or accounts, inventory, products and reviews
+(`gateways-benchmark`, the public federation gateways benchmark's; see
+gateways_benchmark.py).
 
 Each subgraph answers `_service { sdl }`, `_entities` and its root fields over
 HTTP/1.1 keep-alive. They must never be the bottleneck of the bench, so a request is
@@ -8,7 +11,8 @@ later requests are a dictionary look-up. GET /stats reports hits and misses, whi
 whether a gateway defeated the cache, and how many requests carried a caller's identity
 (a non-empty `x-agora-user-id`, as Agora's gateway sends for a verified token).
 
-Run: python fixture_server.py [--host 127.0.0.1] [--port-base 43101]
+Run: python fixture_server.py [--workload peers] [--host 127.0.0.1] [--port-base N]
+(default port base: the workload's, which its supergraph names)
 """
 
 from __future__ import annotations
@@ -20,10 +24,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import gateways_benchmark
 import httptools
 import orjson
 from fixture_data import (
-    HERE,
     ME_ID,
     PRODUCTS,
     REVIEWS,
@@ -32,11 +36,11 @@ from fixture_data import (
     user,
 )
 from graphql import GraphQLSchema, build_schema, graphql_sync
+from workloads import WORKLOADS
 
 JSON = Any
 EntityResolver = Callable[[dict[str, JSON]], JSON]
 
-DEFAULT_PORT_BASE = 43101
 # The header Agora's gateway names a verified caller in (gateway/policy/identity.py).
 IDENTITY_HEADER = b"x-agora-user-id"
 # Bounded so a gateway that varies its bodies cannot grow the process without limit.
@@ -48,6 +52,10 @@ _FEDERATION_PREAMBLE = """
 directive @link(url: String!, import: [String]) repeatable on SCHEMA
 directive @key(fields: String!, resolvable: Boolean = true)
   repeatable on OBJECT | INTERFACE
+directive @external on FIELD_DEFINITION | OBJECT
+directive @shareable repeatable on FIELD_DEFINITION | OBJECT
+directive @requires(fields: String!) on FIELD_DEFINITION
+directive @provides(fields: String!) on FIELD_DEFINITION
 scalar _Any
 type _Service { sdl: String! }
 """
@@ -143,29 +151,37 @@ def _product(_info: object, upc: str) -> JSON:
 _PRODUCTS_BY_UPC = {product["upc"]: product for product in PRODUCTS}
 
 
-def build_subgraphs() -> dict[str, Subgraph]:
-    """The three subgraphs, by name."""
+def build_subgraphs(workload: str = "peers") -> dict[str, Subgraph]:
+    """The workload's subgraphs, by name, in port order."""
+    fixtures = WORKLOADS[workload].fixtures
+    resolvers = (
+        gateways_benchmark.subgraph_resolvers()
+        if workload == "gateways-benchmark"
+        else _peers_resolvers()
+    )
+    subgraphs = {}
+    for name in WORKLOADS[workload].subgraph_names:
+        root, entities = resolvers[name]
+        sdl = (fixtures / f"{name}.graphql").read_text()
+        subgraphs[name] = Subgraph(name=name, sdl=sdl, root=root, entities=entities)
+    return subgraphs
 
-    def sdl(name: str) -> str:
-        return (HERE / "fixtures" / f"{name}.graphql").read_text()
 
+def _peers_resolvers() -> dict[str, tuple[dict[str, JSON], dict[str, EntityResolver]]]:
+    """products, reviews and accounts: (root fields, entity resolvers by type)."""
     return {
-        "products": Subgraph(
-            name="products",
-            sdl=sdl("products"),
-            root={"topProducts": _top_products, "product": _product},
-            entities={
+        "products": (
+            {"topProducts": _top_products, "product": _product},
+            {
                 "Product": lambda rep: {
                     "__typename": "Product",
                     **_PRODUCTS_BY_UPC[rep["upc"]],
                 }
             },
         ),
-        "reviews": Subgraph(
-            name="reviews",
-            sdl=sdl("reviews"),
-            root={},
-            entities={
+        "reviews": (
+            {},
+            {
                 "Product": lambda rep: {
                     "__typename": "Product",
                     "upc": rep["upc"],
@@ -174,14 +190,12 @@ def build_subgraphs() -> dict[str, Subgraph]:
                 "Review": lambda rep: {"__typename": "Review", **REVIEWS[rep["id"]]},
             },
         ),
-        "accounts": Subgraph(
-            name="accounts",
-            sdl=sdl("accounts"),
-            root={
+        "accounts": (
+            {
                 "me": lambda _info: USERS[ME_ID],
                 "user": lambda _info, id: user(id),  # the GraphQL name
             },
-            entities={"User": lambda rep: {"__typename": "User", **user(rep["id"])}},
+            {"User": lambda rep: {"__typename": "User", **user(rep["id"])}},
         ),
     }
 
@@ -272,11 +286,13 @@ class SubgraphProtocol(asyncio.Protocol):
             self.transport.close()
 
 
-async def start_servers(host: str, port_base: int) -> list[asyncio.Server]:
-    """Listen for products, reviews and accounts on port_base, +1 and +2."""
+async def start_servers(
+    host: str, port_base: int, workload: str = "peers"
+) -> list[asyncio.Server]:
+    """Listen for the workload's subgraphs on port_base, +1, +2, ... in its order."""
     loop = asyncio.get_running_loop()
     servers = []
-    for offset, subgraph in enumerate(build_subgraphs().values()):
+    for offset, subgraph in enumerate(build_subgraphs(workload).values()):
         servers.append(
             await loop.create_server(
                 lambda subgraph=subgraph: SubgraphProtocol(subgraph),
@@ -288,13 +304,13 @@ async def start_servers(host: str, port_base: int) -> list[asyncio.Server]:
     return servers
 
 
-async def serve(host: str, port_base: int) -> None:
-    """Serve the three subgraphs until SIGTERM or SIGINT."""
+async def serve(host: str, port_base: int, workload: str = "peers") -> None:
+    """Serve the workload's subgraphs until SIGTERM or SIGINT."""
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop.set)
-    servers = await start_servers(host, port_base)
+    servers = await start_servers(host, port_base, workload)
     await stop.wait()
     for server in servers:
         server.close()
@@ -302,15 +318,17 @@ async def serve(host: str, port_base: int) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--workload", choices=tuple(WORKLOADS), default="peers")
     parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port-base", type=int, default=DEFAULT_PORT_BASE)
+    parser.add_argument("--port-base", type=int, default=None)
     args = parser.parse_args()
+    port_base = args.port_base or WORKLOADS[args.workload].port_base
     try:
         import uvloop
     except ImportError:
-        asyncio.run(serve(args.host, args.port_base))
+        asyncio.run(serve(args.host, port_base, args.workload))
     else:
-        uvloop.run(serve(args.host, args.port_base))
+        uvloop.run(serve(args.host, port_base, args.workload))
 
 
 if __name__ == "__main__":

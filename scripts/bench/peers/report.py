@@ -11,7 +11,20 @@ JSON = Any
 OURS = "agora"
 # Agora under a configuration file of its own: `agora:bare`, `agora:production`.
 VARIANT_PREFIX = "agora:"
-PEER_PACKAGES = ("@apollo/gateway", "@apollo/server", "@graphql-hive/gateway")
+PEER_PACKAGES = (
+    "@apollo/gateway",
+    "@apollo/server",
+    "@graphql-hive/gateway",
+    "@graphql-hive/router-runtime",
+)
+# Issue 17's goals, requests per second at one core each in the same run: Agora
+# without de-duplication at least 2x Hive (Rust planner) without and 4x Apollo; with
+# de-duplication, ahead of Hive with its de-duplication (above 1x).
+GOALS = (
+    ("agora:dedup-off", "hive", 2.0),
+    ("agora:dedup-off", "apollo", 4.0),
+    ("agora:dedup-on", "hive-dedup", 1.0),
+)
 
 MEDIAN_KEYS = (
     "rps",
@@ -90,6 +103,26 @@ def variant_ratios(results: JSON) -> JSON:
             figures[cost] = None if ratio is None else round(100 * (1 - ratio), 1)
         label = f"{_short(name)}/{_short(baseline)}"
         out[label] = figures
+    return out
+
+
+def goal_ratios(results: JSON) -> JSON:
+    """For each of GOALS whose two gateways were measured: Agora's rps and req/CPUs
+    divided by the peer's, the goal, and whether the rps ratio is above it (at it, for
+    the goals of 2x and 4x)."""
+    out: JSON = {}
+    for ours, peer, goal in GOALS:
+        if "rps" not in results.get(ours, {}) or "rps" not in results.get(peer, {}):
+            continue
+        figures = _ratios(results[ours], results[peer])
+        rps = figures["rps"]
+        met = rps is not None and (rps > goal if goal == 1.0 else rps >= goal)
+        out[f"{ours}/{peer}"] = {
+            "rps": rps,
+            "requests_per_cpu_second": figures["requests_per_cpu_second"],
+            "goal": goal,
+            "met": met,
+        }
     return out
 
 
@@ -175,6 +208,12 @@ def render_table(report: JSON) -> str:
                 f"req/CPUs x{_fmt(ratio['requests_per_cpu_second'])}  "
                 f"p50 x{_fmt(ratio['p50_ms'])}  p99 x{_fmt(ratio['p99_ms'])}  "
                 f"RSS x{_fmt(ratio['peak_rss_mib'])}"
+            )
+        for label, goal in operation.get("goals", {}).items():
+            verdict = "met" if goal["met"] else "NOT MET"
+            lines.append(
+                f"  goal {label} x{goal['goal']:g}: rps x{_fmt(goal['rps'])} "
+                f"({verdict})  req/CPUs x{_fmt(goal['requests_per_cpu_second'])}"
             )
         if not operation["ratios"] and not operation.get("variant_ratios"):
             measured = [n for n, r in operation["results"].items() if "rps" in r]

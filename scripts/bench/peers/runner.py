@@ -1,6 +1,8 @@
 """Measure Agora's gateway against @apollo/gateway and @graphql-hive/gateway.
 
-Starts the fixture subgraphs and the gateways on 127.0.0.1; checks that each gateway
+Per workload (workloads.py: a set of fixture subgraphs, their supergraph and the
+operations sent), starts the fixture subgraphs and the gateways on 127.0.0.1; checks
+that each gateway
 answers every operation with the expected JSON; drives each with wrk at a fixed number
 of connections (warm-up, then timed windows that alternate between the gateways);
 records requests/second, p50/p99 latency, peak RSS and CPU of each gateway's process
@@ -37,40 +39,51 @@ from typing import IO, TYPE_CHECKING, Any
 
 import jwt
 from correctness import check_response
-from fixture_data import Operation, load_operations
 from processes import Processes, cpu_seconds, peak_rss_mib
 from report import (
     OURS,
     PEER_PACKAGES,
     VARIANT_PREFIX,
+    goal_ratios,
     is_agora,
     median_window,
     ratios,
     render_table,
     variant_ratios,
 )
+from workloads import WORKLOADS, Workload, all_operations
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Callable, Mapping
+
+    from fixture_data import Operation
 
 JSON = Any
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[2]
 PYTHON = REPO / ".venv" / "bin" / "python"
-SUPERGRAPH = HERE / "supergraph.graphql"
+# The supergraph of the default workload (`peers`).
+SUPERGRAPH = WORKLOADS["peers"].supergraph
 RESULTS = HERE / "results"
 HOST = "127.0.0.1"
-SUBGRAPH_PORT_BASE = 43101
-SUBGRAPH_NAMES = ("products", "reviews", "accounts")
 GATEWAY_PORT_BASE = 43201
-GATEWAY_NAMES = ("agora", "apollo", "hive")
+# In port order (43201, ...): hive is @graphql-hive/gateway with the Rust query
+# planner and no de-duplication, hive-dedup the same with both of its
+# de-duplications on (hive/*.mjs), hive-js Hive's own JavaScript planner with its
+# defaults (identical subgraph requests in flight shared).
+GATEWAY_NAMES = ("agora", "apollo", "hive", "hive-dedup", "hive-js")
+# What a run measures without --only.
+DEFAULT_GATEWAYS = ("agora", "apollo", "hive", "hive-dedup")
 # Agora under its --agora-config files: 43211, 43212, ...
 VARIANT_PORT_BASE = 43211
 MAX_VARIANTS = 9
 # `--agora-variants`: with and without the policies (README.md).
 STANDARD_VARIANTS = (("bare", HERE / "agora" / "bare.yaml"),
                      ("production", HERE / "agora" / "production.yaml"))  # fmt: skip
+# `--agora-dedup`: the gateway's defaults with both de-duplications off, then on.
+DEDUP_VARIANTS = (("dedup-off", HERE / "agora" / "dedup-off.yaml"),
+                  ("dedup-on", HERE / "agora" / "dedup-on.yaml"))  # fmt: skip
 # The caller named by the token every request carries in a run with variants.
 BENCH_USER = "bench-user"
 TOKEN_LIFETIME_SECONDS = 24 * 3600
@@ -168,11 +181,13 @@ def gateways(
     agora_root: Path = REPO,
     variants: tuple[AgoraVariant, ...] = (),
     run_secrets: RunSecrets | None = None,
+    supergraph_path: Path = SUPERGRAPH,
 ) -> dict[str, Gateway]:
-    """Every gateway by name, in the order they are measured, each on its port: the
-    three of GATEWAY_NAMES, then Agora under each variant's configuration file.
-    Agora is run from agora_root (a directory holding its `gateway` package)."""
-    supergraph = str(SUPERGRAPH)
+    """Every gateway by name, in the order they are measured, each on its port: those
+    of GATEWAY_NAMES, then Agora under each variant's configuration file, all serving
+    supergraph_path. Agora is run from agora_root (a directory holding its `gateway`
+    package)."""
+    supergraph = str(supergraph_path)
     hive = str(HERE / "node_modules" / ".bin" / "hive-gateway")
     apollo = str(HERE / "apollo_gateway.mjs")
 
@@ -181,7 +196,6 @@ def gateways(
 
     agora_port, agora_arg = at(0)
     apollo_port, apollo_arg = at(1)
-    hive_port, hive_arg = at(2)
     serve = ("-m", "gateway", "serve", "--supergraph", supergraph)
     listen = ("--host", HOST, "--port")
     environment = agora_environment(run_secrets)
@@ -201,14 +215,24 @@ def gateways(
             HERE,
             apollo_port,
         ),
-        "hive": Gateway(
-            "hive",
-            "@graphql-hive/gateway",
-            (hive, "supergraph", supergraph, *listen, hive_arg),
-            HERE,
-            hive_port,
-        ),
     }
+    for offset, name, config, label in (
+        (2, "hive", "hive/dedup-off.mjs",
+         "@graphql-hive/gateway, Rust planner, no de-duplication"),
+        (3, "hive-dedup", "hive/dedup-on.mjs",
+         "@graphql-hive/gateway, Rust planner, inbound and upstream de-duplication"),
+        (4, "hive-js", None,
+         "@graphql-hive/gateway, JavaScript planner, its defaults"),
+    ):  # fmt: skip
+        port, arg = at(offset)
+        configured = ("--config-path", str(HERE / config)) if config else ()
+        found[name] = Gateway(
+            name,
+            label,
+            (hive, *configured, "supergraph", supergraph, *listen, arg),
+            HERE,
+            port,
+        )
     for index, variant in enumerate(variants):
         port = VARIANT_PORT_BASE + index
         found[variant.gateway_name] = Gateway(
@@ -234,9 +258,9 @@ def _shown(path: Path) -> str:
 def selected_gateways(
     only: list[str] | None, variants: tuple[AgoraVariant, ...]
 ) -> list[str]:
-    """The names of the gateways to run: `only` (default: all), with Agora's place
-    taken by its variants when there are some."""
-    names = list(dict.fromkeys(only or GATEWAY_NAMES))
+    """The names of the gateways to run: `only` (default: DEFAULT_GATEWAYS), with
+    Agora's place taken by its variants when there are some."""
+    names = list(dict.fromkeys(only or DEFAULT_GATEWAYS))
     if not variants:
         return names
     if OURS not in names:
@@ -402,12 +426,12 @@ def summarize_window(figures: JSON) -> dict[str, JSON]:
     }
 
 
-def subgraph_counts() -> tuple[int, int, int]:
-    """Requests the fixture subgraphs answered so far, how many missed the cache, and
-    how many named a caller (x-agora-user-id)."""
+def subgraph_counts(workload: Workload) -> tuple[int, int, int]:
+    """Requests the workload's fixture subgraphs answered so far, how many missed the
+    cache, and how many named a caller (x-agora-user-id)."""
     requests = misses = identified = 0
-    for offset in range(len(SUBGRAPH_NAMES)):
-        stats = get_json(f"http://{HOST}:{SUBGRAPH_PORT_BASE + offset}/stats")
+    for port in workload.ports:
+        stats = get_json(f"http://{HOST}:{port}/stats")
         requests += stats["hits"] + stats["misses"]
         misses += stats["misses"]
         identified += stats["identified"]
@@ -419,19 +443,24 @@ def subgraph_counts() -> tuple[int, int, int]:
 
 @dataclass(slots=True)
 class Bench:
-    """One run: every selected gateway is started once and kept up; each operation is
-    checked, warmed up, then measured in `rounds` windows that alternate between the
-    gateways (the order rotates each round), so that a noisy neighbour on the machine
-    weighs on all of them alike."""
+    """One run: per workload, every selected gateway is started once and kept up while
+    each of the workload's operations is checked, warmed up, then measured in `rounds`
+    windows that alternate between the gateways (the order rotates each round), so that
+    a noisy neighbour on the machine weighs on all of them alike."""
 
     load: LoadSettings
     rounds: int
-    operations: dict[str, Operation]
-    gateways: dict[str, Gateway]
+    # Name -> (its workload, the operation), in run order.
+    operations: dict[str, tuple[Workload, Operation]]
+    # The gateways to run, by name, given the supergraph they serve.
+    gateways_for: Callable[[Path], dict[str, Gateway]]
     start_timeout: float
     processes: Processes = field(default_factory=Processes)
     subgraphs: subprocess.Popen[bytes] | None = None
     body_files: dict[str, Path] = field(default_factory=dict)
+    # Those of the workload being measured.
+    gateways: dict[str, Gateway] = field(default_factory=dict)
+    workload: Workload | None = None
 
     @property
     def headers(self) -> dict[str, str]:
@@ -440,32 +469,43 @@ class Bench:
         return {"Authorization": authorization} if authorization else {}
 
     def run(self, workdir: Path) -> JSON:
-        for name, operation in self.operations.items():
+        for name, (_, operation) in self.operations.items():
             path = workdir / f"{name}.json"
             path.write_text(operation.body_lines())
             self.body_files[name] = path
-        self.start_subgraphs()
         results: JSON = {"gateways": {}, "operations": {}}
-        running = self.start_gateways(results["gateways"])
-        for name, operation in self.operations.items():
-            measured = self.measure_operation(operation, running)
-            results["operations"][name] = {
-                "description": operation.description,
-                "results": measured,
-                "ratios": ratios(measured),
-                "variant_ratios": variant_ratios(measured),
-            }
-        for name, process in running.items():
-            results["gateways"][name]["peak_rss_mib"] = round(
-                peak_rss_mib(process.pid), 1
-            )
+        workloads = {w.name: w for w, _ in self.operations.values()}
+        for workload in workloads.values():
+            self.workload = workload
+            self.gateways = self.gateways_for(workload.supergraph)
+            self.start_subgraphs(workload)
+            running = self.start_gateways(workload, results["gateways"])
+            for name, (of, operation) in self.operations.items():
+                if of is not workload:
+                    continue
+                measured = self.measure_operation(operation, running)
+                results["operations"][name] = {
+                    "description": operation.description,
+                    "workload": workload.name,
+                    "results": measured,
+                    "ratios": ratios(measured),
+                    "variant_ratios": variant_ratios(measured),
+                    "goals": goal_ratios(measured),
+                }
+            for name, process in running.items():
+                outcome = results["gateways"][name]
+                outcome["peak_rss_mib"] = max(
+                    outcome.get("peak_rss_mib", 0.0),
+                    round(peak_rss_mib(process.pid), 1),
+                )
+            self.processes.stop_all()
         return results
 
-    def start_subgraphs(self) -> None:
-        log = RESULTS / "logs" / "subgraphs.log"
+    def start_subgraphs(self, workload: Workload) -> None:
+        log = RESULTS / "logs" / workload.name / "subgraphs.log"
         self.subgraphs = self.processes.start(
-            (str(PYTHON), str(HERE / "fixture_server.py"), "--host", HOST,
-             "--port-base", str(SUBGRAPH_PORT_BASE)),
+            (str(PYTHON), str(HERE / "fixture_server.py"), "--workload",
+             workload.name, "--host", HOST, "--port-base", str(workload.port_base)),
             HERE,
             log,
         )  # fmt: skip
@@ -473,28 +513,31 @@ class Bench:
         while time.monotonic() < deadline:
             if self.subgraphs.poll() is not None:
                 raise BenchAborted(f"fixture subgraphs exited; see {log}")
-            ports = range(SUBGRAPH_PORT_BASE, SUBGRAPH_PORT_BASE + len(SUBGRAPH_NAMES))
-            if all(port_is_open(port) for port in ports):
+            if all(port_is_open(port) for port in workload.ports):
                 return
             time.sleep(0.1)
         raise BenchAborted(f"fixture subgraphs did not start; see {log}")
 
-    def start_gateways(self, outcomes: JSON) -> dict[str, subprocess.Popen[bytes]]:
-        """Start every gateway, then wait for each; the ones that answer, by name."""
+    def start_gateways(
+        self, workload: Workload, outcomes: JSON
+    ) -> dict[str, subprocess.Popen[bytes]]:
+        """Start every gateway on the workload's supergraph, then wait for each; the
+        ones that answer, by name. A gateway's status is `ran` while it started for
+        every workload so far."""
         started = {}
         for gateway in self.gateways.values():
-            log = RESULTS / "logs" / f"{gateway.name}.log"
-            outcomes[gateway.name] = {
-                "label": gateway.label,
-                "command": list(gateway.command),
-                "url": gateway.url,
-                "log": str(log),
-            }
+            log = RESULTS / "logs" / workload.name / f"{gateway.name}.log"
+            outcome = outcomes.setdefault(
+                gateway.name,
+                {"label": gateway.label, "url": gateway.url, "status": "ran"},
+            )
+            outcome.setdefault("commands", {})[workload.name] = list(gateway.command)
+            outcome.setdefault("logs", {})[workload.name] = str(log)
             _progress(f"{gateway.name}: starting {' '.join(gateway.command)}")
             started[gateway.name] = self.processes.start(
                 gateway.command, gateway.cwd, log, gateway.environment
             )
-        probe = next(iter(self.operations.values()))
+        probe = next(op for w, op in self.operations.values() if w is workload)
         running = {}
         for name, process in started.items():
             gateway = self.gateways[name]
@@ -502,11 +545,12 @@ class Bench:
                 gateway.url, probe, process, self.start_timeout, self.headers
             )
             if problem is None:
-                outcomes[name]["status"] = "ran"
                 running[name] = process
                 continue
-            outcomes[name]["status"] = f"did not start: {problem}"
-            outcomes[name]["log_tail"] = _tail(Path(outcomes[name]["log"]))
+            log = Path(outcomes[name]["logs"][workload.name])
+            outcomes[name]["status"] = f"did not start ({workload.name}): {problem}"
+            outcomes[name]["log"] = str(log)
+            outcomes[name]["log_tail"] = _tail(log)
             _progress(f"{name}: {outcomes[name]['status']}")
             self.processes.stop(process)
         return running
@@ -560,8 +604,12 @@ class Bench:
     ) -> JSON:
         """One timed wrk window against one gateway, with the CPU and subgraph
         traffic it caused."""
-        assert self.subgraphs is not None  # started in run()
-        requests_before, misses_before, identified_before = subgraph_counts()
+        # Both set in run().
+        assert self.subgraphs is not None
+        assert self.workload is not None
+        requests_before, misses_before, identified_before = subgraph_counts(
+            self.workload
+        )
         cpu_before = cpu_seconds(process.pid), cpu_seconds(self.subgraphs.pid)
         _progress(f"{name} {operation.name}: measuring {self.load.duration}s")
         window = summarize_window(
@@ -573,7 +621,7 @@ class Bench:
             )
         )
         cpu_after = cpu_seconds(process.pid), cpu_seconds(self.subgraphs.pid)
-        requests_after, misses_after, identified_after = subgraph_counts()
+        requests_after, misses_after, identified_after = subgraph_counts(self.workload)
         window["peak_rss_mib"] = round(peak_rss_mib(process.pid), 1)
         gateway_cpu = cpu_after[0] - cpu_before[0]
         window["gateway_cpu_percent"] = _percent(gateway_cpu, window)
@@ -667,12 +715,13 @@ def ensure_node_modules() -> None:
         raise BenchAborted(f"npm ci in {HERE} failed ({error}); see above") from None
 
 
-def compose_supergraph(out: Path) -> None:
-    """Compose fixtures/*.graphql with @apollo/composition into out."""
+def compose_supergraph(out: Path, workload: Workload = WORKLOADS["peers"]) -> None:
+    """Compose the workload's fixtures/*.graphql with @apollo/composition into out."""
     try:
         subprocess.run(
-            ["node", str(HERE / "compose.mjs"), "--port-base",
-             str(SUBGRAPH_PORT_BASE), "--out", str(out)],
+            ["node", str(HERE / "compose.mjs"), "--fixtures", str(workload.fixtures),
+             "--services", ",".join(workload.subgraph_names),
+             "--port-base", str(workload.port_base), "--out", str(out)],
             cwd=HERE, check=True, timeout=120, capture_output=True, text=True,
         )  # fmt: skip
     except subprocess.CalledProcessError as error:
@@ -681,17 +730,20 @@ def compose_supergraph(out: Path) -> None:
         raise BenchAborted("composition took over 120 s") from None
 
 
-def check_supergraph_is_current(workdir: Path) -> None:
-    fresh = workdir / "supergraph.graphql"
-    compose_supergraph(fresh)
-    if fresh.read_text() != SUPERGRAPH.read_text():
+def check_supergraph_is_current(workdir: Path, workload: Workload) -> None:
+    fresh = workdir / f"{workload.name}.supergraph.graphql"
+    compose_supergraph(fresh, workload)
+    if fresh.read_text() != workload.supergraph.read_text():
         raise BenchAborted(
-            f"{SUPERGRAPH} is stale against fixtures/*.graphql: run ./run --compose"
+            f"{workload.supergraph} is stale against its fixtures/*.graphql: "
+            "run ./run --compose"
         )
 
 
-def require_free_ports(names: list[str], all_gateways: dict[str, Gateway]) -> None:
-    ports = [SUBGRAPH_PORT_BASE + i for i in range(len(SUBGRAPH_NAMES))]
+def require_free_ports(
+    names: list[str], all_gateways: dict[str, Gateway], workloads: list[Workload]
+) -> None:
+    ports = [port for workload in workloads for port in workload.ports]
     ports += [all_gateways[name].port for name in names]
     busy = [port for port in ports if port_is_open(port)]
     if busy:
@@ -717,12 +769,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--only",
         action="append",
         choices=GATEWAY_NAMES,
-        help="measure only this gateway (repeatable); default: all three",
+        help="measure only this gateway (repeatable); default: "
+        + ", ".join(DEFAULT_GATEWAYS),
     )
     parser.add_argument(
         "--operation",
         action="append",
-        choices=tuple(load_operations()),
+        choices=tuple(all_operations()),
         help="run only this operation (repeatable); default: all",
     )
     parser.add_argument(
@@ -748,11 +801,17 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="the same as --agora-config bare=agora/bare.yaml "
         "--agora-config production=agora/production.yaml",
     )
+    parser.add_argument(
+        "--agora-dedup",
+        action="store_true",
+        help="the same as --agora-config dedup-off=agora/dedup-off.yaml "
+        "--agora-config dedup-on=agora/dedup-on.yaml (after --agora-variants' two)",
+    )
     parser.add_argument("--start-timeout", type=float, default=60.0, help="seconds")
     parser.add_argument(
         "--compose",
         action="store_true",
-        help="recompose supergraph.graphql from fixtures/ and exit",
+        help="recompose every workload's supergraph from its fixtures/ and exit",
     )
     parser.add_argument("--output", type=Path, default=RESULTS / "latest.json")
     args = parser.parse_args(argv)
@@ -760,10 +819,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         parser.error("--threads must not exceed --connections")
     if args.duration < 1 or args.warmup < 0 or args.rounds < 1:
         parser.error("--duration and --rounds must be at least 1, --warmup at least 0")
-    if args.agora_variants:
-        args.agora_config = [
-            AgoraVariant(name, path) for name, path in STANDARD_VARIANTS
-        ] + args.agora_config
+    standard = (STANDARD_VARIANTS if args.agora_variants else ()) + (
+        DEDUP_VARIANTS if args.agora_dedup else ()
+    )
+    args.agora_config = [
+        AgoraVariant(name, path) for name, path in standard
+    ] + args.agora_config
     variant_names = [variant.name for variant in args.agora_config]
     if len(set(variant_names)) != len(variant_names):
         parser.error(f"--agora-config names must differ, got {variant_names}")
@@ -788,11 +849,12 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGINT, signal.default_int_handler)
     if args.compose:
         try:
-            compose_supergraph(SUPERGRAPH)
+            for workload in WORKLOADS.values():
+                compose_supergraph(workload.supergraph, workload)
+                _progress(f"wrote {workload.supergraph}")
         except BenchAborted as error:
             print(f"bench aborted: {error}", file=sys.stderr)
             return 2
-        _progress(f"wrote {SUPERGRAPH}")
         return 0
     variants = tuple(args.agora_config)
     try:
@@ -803,8 +865,11 @@ def main(argv: list[str] | None = None) -> int:
     # With variants, every request carries a token signed with this run's secret (and
     # the variants sign identities with its gateway secret), peers' requests included.
     run_secrets = RunSecrets.generate() if variants else None
-    all_operations = load_operations()
-    selected = args.operation or list(all_operations)
+    known = all_operations()
+    selected = args.operation or list(known)
+    workloads = list(
+        {known[name][0].name: known[name][0] for name in selected}.values()
+    )
     load = LoadSettings(
         args.duration,
         args.warmup,
@@ -815,8 +880,8 @@ def main(argv: list[str] | None = None) -> int:
     bench = Bench(
         load=load,
         rounds=args.rounds,
-        operations={name: all_operations[name] for name in selected},
-        gateways={},
+        operations={name: known[name] for name in selected},
+        gateways_for=lambda supergraph: {},
         start_timeout=args.start_timeout,
     )
     started_at = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -826,14 +891,19 @@ def main(argv: list[str] | None = None) -> int:
         lock = hold_run_lock()
         require_tools(need_node=True)
         ensure_node_modules()
-        require_free_ports(names, gateways(REPO, variants))
+        require_free_ports(names, gateways(REPO, variants), workloads)
         with tempfile.TemporaryDirectory(prefix="agora-bench-") as workdir:
-            check_supergraph_is_current(Path(workdir))
+            for workload in workloads:
+                check_supergraph_is_current(Path(workdir), workload)
             agora_root = REPO
             if any(map(is_agora, names)) and args.agora_source != "worktree":
                 agora_root = export_gateway(args.agora_source, Path(workdir) / "agora")
-            all_gateways = gateways(agora_root, variants, run_secrets)
-            bench.gateways = {name: all_gateways[name] for name in names}
+
+            def selected_for(supergraph: Path) -> dict[str, Gateway]:
+                found = gateways(agora_root, variants, run_secrets, supergraph)
+                return {name: found[name] for name in names}
+
+            bench.gateways_for = selected_for
             results = bench.run(Path(workdir))
     except BenchAborted as error:
         print(f"bench aborted: {error}", file=sys.stderr)
@@ -854,6 +924,7 @@ def main(argv: list[str] | None = None) -> int:
             "threads": load.threads,
             "rounds": args.rounds,
             "operations": selected,
+            "workloads": [workload.name for workload in workloads],
             "gateways": names,
             "agora_source": args.agora_source,
             "agora_configs": {

@@ -13,6 +13,8 @@ from fixture_data import (
     load_operations,
 )
 from fixture_server import build_subgraphs, start_servers
+from gateways_benchmark import expected_answer
+from workloads import WORKLOADS
 
 REVIEWS_OF_PRODUCTS = (
     "query($representations: [_Any!]!) { _entities(representations: $representations)"
@@ -29,10 +31,76 @@ def request(query: str, variables: dict[str, object] | None = None) -> bytes:
 
 
 def test_service_sdl_is_the_fixture_file_of_each_subgraph() -> None:
-    for name, subgraph in build_subgraphs().items():
-        answer = orjson.loads(subgraph.respond(request("{ _service { sdl } }")))
-        sdl = (HERE / "fixtures" / f"{name}.graphql").read_text()
-        assert answer == {"data": {"_service": {"sdl": sdl}}}
+    assert WORKLOADS["peers"].fixtures == HERE / "fixtures"
+    for workload in WORKLOADS.values():
+        subgraphs = build_subgraphs(workload.name)
+        assert tuple(subgraphs) == workload.subgraph_names
+        for name, subgraph in subgraphs.items():
+            answer = orjson.loads(subgraph.respond(request("{ _service { sdl } }")))
+            sdl = (workload.fixtures / f"{name}.graphql").read_text()
+            assert answer == {"data": {"_service": {"sdl": sdl}}}
+
+
+def test_benchmark_reviews_answer_user_one_as_every_author_as_its_code_does() -> None:
+    reviews = build_subgraphs("gateways-benchmark")["reviews"]
+    body = request(
+        "query($r: [_Any!]!) { _entities(representations: $r) { ... on Product"
+        " { reviews { id author { id username reviews { id product { upc } } } } }"
+        " ... on User { id reviews { id } } } }",
+        {"r": [{"__typename": "Product", "upc": "4"},
+               {"__typename": "User", "id": "5"}]},
+    )  # fmt: skip
+    author = {
+        "id": "1",
+        "username": "urigo",
+        "reviews": [
+            {"id": "1", "product": {"upc": "1"}},
+            {"id": "2", "product": {"upc": "1"}},
+        ],
+    }
+    assert orjson.loads(reviews.respond(body)) == {
+        "data": {
+            "_entities": [
+                {
+                    "reviews": [
+                        {"id": "10", "author": author},
+                        {"id": "11", "author": author},
+                    ]
+                },
+                {"id": "5", "reviews": [{"id": "1"}, {"id": "2"}]},
+            ]
+        }
+    }
+
+
+def test_benchmark_inventory_ignores_the_price_and_weight_it_requires() -> None:
+    inventory = build_subgraphs("gateways-benchmark")["inventory"]
+    body = request(
+        "query($r: [_Any!]!) { _entities(representations: $r)"
+        " { ... on Product { upc inStock shippingEstimate } } }",
+        {"r": [{"__typename": "Product", "upc": "1", "price": 899, "weight": 100},
+               {"__typename": "Product", "upc": "2", "price": 1299, "weight": 1000}]},
+    )  # fmt: skip
+    assert orjson.loads(inventory.respond(body))["data"]["_entities"] == [
+        {"upc": "1", "inStock": True, "shippingEstimate": None},
+        {"upc": "2", "inStock": False, "shippingEstimate": None},
+    ]
+
+
+def test_benchmark_answer_is_the_88_kb_one_the_benchmark_checks() -> None:
+    answer = expected_answer()
+    assert 85_000 < len(orjson.dumps(answer)) < 90_000
+    users = answer["data"]["users"]
+    assert [user["username"] for user in users][:2] == ["urigo", "dotansimha"]
+    first = users[0]["reviews"][0]
+    assert first["product"]["name"] == "Table"
+    assert first["product"]["shippingEstimate"] is None
+    assert list(first["product"]) == [
+        "inStock", "name", "price", "shippingEstimate", "upc", "weight", "reviews"
+    ]  # fmt: skip
+    assert len(first["product"]["reviews"]) == 4
+    assert first["product"]["reviews"][0]["author"]["name"] == "Uri Goldshtein"
+    assert len(answer["data"]["topProducts"]) == 5
 
 
 def test_reviews_resolve_product_representations_to_their_reviews() -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from report import median_window, ratios, render_table, variant_ratios
+from report import goal_ratios, median_window, ratios, render_table, variant_ratios
 
 
 def window(rps: float, p50: float, rss: float) -> dict[str, object]:
@@ -166,3 +166,78 @@ def test_render_table_shows_what_production_costs_against_bare() -> None:
         in table
     )
     assert "no ratios" not in table
+
+
+def test_goals_divide_agora_without_and_with_dedup_by_the_matching_peers() -> None:
+    results = {
+        "agora:dedup-off": median_window([window(300, 10, 100)]),
+        "agora:dedup-on": median_window([window(900, 5, 100)]),
+        "apollo": median_window([window(100, 40, 200)]),
+        "hive": median_window([window(150, 30, 200)]),
+        "hive-dedup": median_window([window(1000, 4, 200)]),
+    }
+    assert goal_ratios(results) == {
+        "agora:dedup-off/hive": {
+            "rps": 2.0,
+            "requests_per_cpu_second": 2.0,
+            "goal": 2.0,
+            "met": True,
+        },
+        "agora:dedup-off/apollo": {
+            "rps": 3.0,
+            "requests_per_cpu_second": 3.0,
+            "goal": 4.0,
+            "met": False,
+        },
+        "agora:dedup-on/hive-dedup": {
+            "rps": 0.9,
+            "requests_per_cpu_second": 0.9,
+            "goal": 1.0,
+            "met": False,
+        },
+    }
+    # A goal whose two gateways were not both measured is left out.
+    pair = {name: results[name] for name in ("agora:dedup-off", "hive")}
+    assert list(goal_ratios(pair)) == ["agora:dedup-off/hive"]
+
+
+def test_render_table_says_whether_each_goal_is_met() -> None:
+    results = {
+        "agora:dedup-off": median_window([window(300, 10, 100)]),
+        "hive": median_window([window(100, 30, 200)]),
+    }
+    report = {
+        "started_at": "2026-01-01T00:00:00Z",
+        "settings": {
+            "connections": 32,
+            "threads": 2,
+            "warmup": 3.0,
+            "duration": 10.0,
+            "rounds": 1,
+        },
+        "machine": {"loadavg_before": "0.1 0.1 0.1", "cpus": 2},
+        "results": {
+            "gateways": {
+                "agora:dedup-off": {"status": "ran", "label": "Agora (dedup-off)"},
+                "hive": {"status": "ran", "label": "Hive"},
+            },
+            "operations": {
+                "nested": {
+                    "description": "three subgraphs",
+                    "results": {
+                        name: {
+                            **result,
+                            "check": {"ok": True},
+                            "check_after": {"ok": True},
+                        }
+                        for name, result in results.items()
+                    },
+                    "ratios": ratios(results),
+                    "variant_ratios": {},
+                    "goals": goal_ratios(results),
+                }
+            },
+        },
+    }
+    table = render_table(report)
+    assert "  goal agora:dedup-off/hive x2: rps x3.00 (met)  req/CPUs x3.00" in table

@@ -16,6 +16,7 @@ from runner import (
     HERE,
     SUPERGRAPH,
     VARIANT_PORT_BASE,
+    WORKLOADS,
     AgoraVariant,
     BenchAborted,
     LoadSettings,
@@ -87,12 +88,14 @@ def test_wrk_cycles_through_every_body_and_reports_its_figures(
     not (HERE / "node_modules" / "@apollo" / "composition").exists(),
     reason="Node peers not installed: scripts/bench/peers/run installs them (npm ci)",
 )
-def test_the_checked_in_supergraph_is_what_the_reference_composer_produces(
+def test_the_checked_in_supergraphs_are_what_the_reference_composer_produces(
     tmp_path: Path,
 ) -> None:
-    fresh = tmp_path / "supergraph.graphql"
-    compose_supergraph(fresh)
-    assert fresh.read_text() == SUPERGRAPH.read_text()
+    assert SUPERGRAPH == WORKLOADS["peers"].supergraph
+    for workload in WORKLOADS.values():
+        fresh = tmp_path / f"{workload.name}.graphql"
+        compose_supergraph(fresh, workload)
+        assert fresh.read_text() == workload.supergraph.read_text()
 
 
 def test_every_operation_has_an_expected_answer_per_variant() -> None:
@@ -106,23 +109,29 @@ def test_every_operation_has_an_expected_answer_per_variant() -> None:
     reason="needs wrk and the Node peers (scripts/bench/peers/run installs them)",
 )
 def test_a_short_run_checks_measures_and_reports_a_peer(tmp_path: Path) -> None:
+    """Two workloads, one after the other; the reference gateway answers the federation
+    gateways benchmark's operation exactly as gateways_benchmark.py expects."""
     output = tmp_path / "figures.json"
     completed = subprocess.run(
         [str(HERE / "run"), "--only", "apollo", "--operation", "small",
-         "--duration", "1", "--warmup", "1", "--output", str(output)],
+         "--operation", "gateways-benchmark", "--duration", "1", "--warmup", "0",
+         "--output", str(output)],
         capture_output=True, text=True, timeout=120, check=False,
     )  # fmt: skip
     assert completed.returncode == 0, completed.stderr
     report = json.loads(output.read_text())
-    result = report["results"]["operations"]["small"]["results"]["apollo"]
-    assert result["check"] == {"ok": True, "variants": 1}
-    assert result["check_after"]["ok"]
-    assert result["rps"] > 0
-    assert result["errors"] == 0
-    assert result["peak_rss_mib"] > 0
+    assert report["settings"]["workloads"] == ["peers", "gateways-benchmark"]
+    for name in ("small", "gateways-benchmark"):
+        result = report["results"]["operations"][name]["results"]["apollo"]
+        assert result["check"] == {"ok": True, "variants": 1}
+        assert result["check_after"]["ok"]
+        assert result["rps"] > 0
+        assert result["errors"] == 0
+        assert result["peak_rss_mib"] > 0
     assert report["versions"]["@apollo/gateway"] == "2.14.4"
     assert "apollo   ok" in completed.stdout
-    assert not any(port_is_open(port) for port in (43101, 43102, 43103, 43202))
+    ports = [*WORKLOADS["peers"].ports, *WORKLOADS["gateways-benchmark"].ports, 43202]
+    assert not any(port_is_open(port) for port in ports)
 
 
 def test_export_gateway_writes_the_committed_package(tmp_path: Path) -> None:
@@ -185,6 +194,47 @@ def test_agora_variants_take_agoras_place_each_on_a_port_under_its_config() -> N
     assert bare.environment == production.environment
 
 
+def test_agora_dedup_runs_agora_without_then_with_dedup_beside_both_hive_modes() -> (
+    None
+):
+    args = parse_args(["--agora-dedup"])
+    variants = tuple(args.agora_config)
+    assert [variant.name for variant in variants] == ["dedup-off", "dedup-on"]
+    assert selected_gateways(args.only, variants) == [
+        "agora:dedup-off",
+        "agora:dedup-on",
+        "apollo",
+        "hive",
+        "hive-dedup",
+    ]
+    environ = agora_environment(RunSecrets.generate(), {})
+    off, on = (load_config(variant.config, environ=environ) for variant in variants)
+    assert (off.dedup.inbound, off.dedup.upstream) == (False, False)
+    assert (on.dedup.inbound, on.dedup.upstream) == (True, True)
+    # Apart from de-duplication, both are Agora's defaults.
+    assert off.limits == on.limits == load_config(None, environ=environ).limits
+    found = gateways()
+    for name, config in (("hive", "dedup-off.mjs"), ("hive-dedup", "dedup-on.mjs")):
+        command = found[name].command
+        assert command[command.index("--config-path") + 1] == str(
+            HERE / "hive" / config
+        )
+    assert "--config-path" not in found["hive-js"].command
+    assert len({gateway.port for gateway in found.values()}) == len(found)
+
+
+def test_hive_configs_use_the_rust_planner_and_set_both_dedup_switches() -> None:
+    off = (HERE / "hive" / "dedup-off.mjs").read_text()
+    on = (HERE / "hive" / "dedup-on.mjs").read_text()
+    planner = 'import { unifiedGraphHandler } from "@graphql-hive/router-runtime"'
+    assert planner in off
+    assert planner in on
+    assert "inboundInflightRequestDeduplication: false" in off
+    assert "deduplicateInflightRequests: false" in off
+    assert "inboundInflightRequestDeduplication: true" in on
+    assert "deduplicateInflightRequests: true" in on
+
+
 def test_variants_need_agora_among_the_gateways() -> None:
     variants = (AgoraVariant("bare", HERE / "agora" / "bare.yaml"),)
     with pytest.raises(BenchAborted, match="need agora in --only"):
@@ -219,7 +269,7 @@ async def test_the_run_token_is_verified_with_the_run_secret_only() -> None:
     assert identity.user_id == "bench-user"
     assert identity.expires_at > time.time() + 3600
     other = TokenVerifier(JwtConfig(secret=RunSecrets.generate().jwt_secret))
-    with pytest.raises(Exception, match="InvalidSignatureError"):
+    with pytest.raises(Exception, match="signature does not verify"):
         await other.verify(token)
 
 
