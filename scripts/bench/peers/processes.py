@@ -105,10 +105,19 @@ def cpu_seconds(pid: int) -> float:
 
 def peak_rss_mib(pid: int) -> float:
     """Sum of the peak resident set size (VmHWM) of pid and its descendants, in MiB."""
+    return _status_mib(pid, "VmHWM:")
+
+
+def rss_mib(pid: int) -> float:
+    """Sum of the resident set size now (VmRSS) of pid and its descendants, in MiB."""
+    return _status_mib(pid, "VmRSS:")
+
+
+def _status_mib(pid: int, key: str) -> float:
     total_kib = 0
     for member in _descendants(pid):
         with contextlib.suppress(OSError):
             for line in Path(f"/proc/{member}/status").read_text().splitlines():
-                if line.startswith("VmHWM:"):
+                if line.startswith(key):
                     total_kib += int(line.split()[1])
     return total_kib / 1024
