@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 import orjson
 
 from .._body import read_body
+from .multipart import MULTIPART_FORM_DATA, max_upload_bytes, read_multipart_request
 from .params import request_data, request_data_from_query_params
 from .refusal import Refusal
 
@@ -57,10 +58,15 @@ async def read_http_request(
         raise Refusal.of("Use GET or POST.", status=405, headers={"allow": "GET, POST"})
     content_type = request.headers.get("content-type")
     base_type = _base_type(content_type)
-    if method == "POST" and base_type not in _JSON_TYPES:
+    if method == "POST" and base_type not in _JSON_TYPES | {MULTIPART_FORM_DATA}:
         raise Refusal.of("POST bodies must be application/json.", status=415)
     if csrf.enabled and _may_skip_preflight(base_type):
         _require_preflight_header(request, csrf)
+    if method == "POST" and base_type == MULTIPART_FORM_DATA:
+        data = await read_multipart_request(
+            request, max_field_bytes=max_body_bytes, max_upload_bytes=max_upload_bytes()
+        )
+        return HttpGraphQLRequest(data, method)
     if method == "GET":
         return HttpGraphQLRequest(
             request_data_from_query_params(request.query_params), method

@@ -42,6 +42,7 @@ from ..transport import (
     ObservedTransport,
     WebSocketTransport,
 )
+from ..transport.uploads import UploadTransport
 from .graphiql import graphiql_routes
 from .graphql_http import GraphQLEndpoint
 from .readiness import Readiness
@@ -118,7 +119,9 @@ def build_app(
         tracing or Tracing.from_config(config.tracing),
     )
     observed = {
-        name: ObservedTransport(name, _shared(transport, config, telemetry), telemetry)
+        name: ObservedTransport(
+            name, _shared(UploadTransport(transport), config, telemetry), telemetry
+        )
         for name, transport in owned.items()
     }
     verifier = token_verifier(config)
