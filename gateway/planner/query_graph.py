@@ -99,6 +99,20 @@ class QueryGraph:
         declared = source.type.strip("[]!")
         return declared if declared in self.schema.type_map else named
 
+    def abstract_types_of(self, type_name: str) -> tuple[str, ...]:
+        """The interfaces an object type implements and the unions holding it (a
+        context set on one is set by the object, Federation spec "@context")."""
+        graphql_type = self.schema.type_map.get(type_name)
+        if not isinstance(graphql_type, GraphQLObjectType):
+            return ()
+        found = [i.name for i in graphql_type.interfaces]
+        found += [
+            t.name
+            for t in self.schema.type_map.values()
+            if isinstance(t, GraphQLUnionType) and graphql_type in t.types
+        ]
+        return tuple(found)
+
     def possible_in(self, subgraph: str, type_name: str) -> frozenset[str]:
         """Object types `subgraph` may return as a `type_name` (all of the
         supergraph's where the subgraph lists none, as for an @interfaceObject)."""

@@ -524,12 +524,31 @@ class _Walk:
                 f"Cannot plan field '{parent}.{sel.name}': no subgraph reachable "
                 f"from '{step.subgraph}' provides a key of '{parent}' for {names}."
             )
-        for subgraph, entity_type in options:
-            for key in self.sg.types[entity_type].keys_in(subgraph):
-                if key.resolvable and (
-                    entity_type == parent or key.is_interface_object
-                ):
-                    return subgraph, entity_type, key
+        # Another subgraph (the key is fetched from here to reach it), the one that
+        # resolves most of `sel` itself first.
+        choices = [
+            (subgraph, entity_type, key)
+            for subgraph, entity_type in options
+            if subgraph != step.subgraph
+            for key in self.sg.types[entity_type].keys_in(subgraph)
+            if key.resolvable and (entity_type == parent or key.is_interface_object)
+        ]
+        # Keys whose top-level fields this subgraph resolves come first: a key
+        # field it must jump for may be the very field being planned (audit
+        # complex-entity-call: `selected` of ProductList).
+        rooted = [
+            c
+            for c in choices
+            if all(
+                self.qg.resolvable(step.subgraph, parent, name, {})
+                for name in _top_level_names(c[2].selection_set)
+            )
+        ]
+        if rooted or choices:
+            return max(
+                rooted or choices,
+                key=lambda c: self.qg.local_score(c[0], c[1], [sel]),
+            )
         raise PlanningError(
             f"Cannot plan field '{parent}.{sel.name}': {names} declare no resolvable "
             f"key of '{parent}'."
@@ -612,7 +631,11 @@ class _Walk:
             frame_type = self._frames[index].parent
             if any(
                 context in self.sg.types[t].contexts
-                for t in (frame_type, *self.qg.possible(frame_type))
+                for t in (
+                    frame_type,
+                    *self.qg.possible(frame_type),
+                    *self.qg.abstract_types_of(frame_type),
+                )
                 if t in self.sg.types
             ):
                 return index
@@ -631,7 +654,7 @@ class _Walk:
         if not own:
             return None
         for subgraph, entity_type in options:
-            if entity_type != parent:
+            if entity_type != parent or subgraph == step.subgraph:
                 continue
             for key in self.sg.types[parent].keys_in(subgraph):
                 if key.resolvable and all(

@@ -56,3 +56,46 @@ def test_a_context_asked_twice_gets_one_variable_per_field(plan: Plan) -> None:
     assert str(result).count("ContextValue(") == 2
     assert "$contextualArgument_1 = 1 up { prop }" in str(result)
     assert "$contextualArgument_2 = 2 up { prop }" in str(result)
+
+
+def test_context_set_on_an_interface_is_set_by_each_implementation(
+    plan: Plan,
+) -> None:
+    # Container sets the context; the Shelf above the item implements Container.
+    result = plan("context_two_subgraphs", "{ shelf { item { caption(size: 2) } } }")
+    assert str(result) == (
+        """\
+QueryPlan {
+  Sequence {
+    Fetch(service: "a") {
+      {
+        shelf {
+          item {
+            __typename
+            id
+          }
+          label
+        }
+      }
+    },
+    Flatten(path: "shelf.item") {
+      Fetch(service: "a") {
+        {
+          ... on Item {
+            __typename
+            id
+          }
+        } =>
+        query ($representations: [_Any!]!, $contextualArgument_1: String) {
+          _entities(representations: $representations) {
+            ... on Item {
+              caption(size: 2, prefix: $contextualArgument_1)
+            }
+          }
+        }
+        ContextValue($contextualArgument_1 = 1 up { label })
+      },
+    },
+  },
+}"""
+    )

@@ -582,3 +582,128 @@ QueryPlan {
   },
 }"""
     )
+
+
+def test_key_with_nested_fields_from_three_subgraphs_is_fetched_before_the_jump(
+    plan: Plan,
+) -> None:
+    # Audit complex-entity-call: `selected` reaches `price` only through price's
+    # ProductList key, `products { id pid category { id tag } } selected { id }`:
+    # `pid` from link, `selected` from list (by its key), `category` from products.
+    result = plan(
+        "complex_entity_call", "{ topProducts { selected { price { price } } } }"
+    )
+    assert str(result) == (
+        """\
+QueryPlan {
+  Sequence {
+    Fetch(service: "products") {
+      {
+        topProducts {
+          products {
+            id
+            __typename
+          }
+          __typename
+        }
+      }
+    },
+    Flatten(path: "topProducts.products.@") {
+      Fetch(service: "link") {
+        {
+          ... on Product {
+            __typename
+            id
+          }
+        } =>
+        query ($representations: [_Any!]!) {
+          _entities(representations: $representations) {
+            ... on Product {
+              pid
+            }
+          }
+        }
+      },
+    },
+    Flatten(path: "topProducts") {
+      Fetch(service: "list") {
+        {
+          ... on ProductList {
+            __typename
+            products {
+              id
+              pid
+            }
+          }
+        } =>
+        query ($representations: [_Any!]!) {
+          _entities(representations: $representations) {
+            ... on ProductList {
+              selected {
+                id
+              }
+              products {
+                id
+                pid
+                __typename
+              }
+              __typename
+            }
+          }
+        }
+      },
+    },
+    Flatten(path: "topProducts.products.@") {
+      Fetch(service: "products") {
+        {
+          ... on Product {
+            __typename
+            id
+          }
+        } =>
+        query ($representations: [_Any!]!) {
+          _entities(representations: $representations) {
+            ... on Product {
+              category {
+                id
+                tag
+              }
+            }
+          }
+        }
+      },
+    },
+    Flatten(path: "topProducts") {
+      Fetch(service: "price") {
+        {
+          ... on ProductList {
+            __typename
+            products {
+              id
+              pid
+              category {
+                id
+                tag
+              }
+            }
+            selected {
+              id
+            }
+          }
+        } =>
+        query ($representations: [_Any!]!) {
+          _entities(representations: $representations) {
+            ... on ProductList {
+              selected {
+                price {
+                  price
+                }
+              }
+            }
+          }
+        }
+      },
+    },
+  },
+}"""
+    )

@@ -41,14 +41,6 @@ if TYPE_CHECKING:
 COMPOSED = sorted(
     p.parent.name for p in (FIXTURES / "composition").glob("*/supergraph.graphql")
 )
-# Composition fixtures (audit follow-up) whose every-field query the planner cannot
-# plan yet; the audit suites' own queries over the same supergraphs do plan.
-_PLANNER_GAPS = {
-    "complex_entity_call": "PlanningError: no subgraph resolves the whole path to"
-    " 'price' from 'ProductList' (a key with nested selections across subgraphs)",
-    "context_two_subgraphs": "PlanningError: a @context set on an interface"
-    " (Container) is not seen as set by its implementation (Shelf)",
-}
 # Root fields whose every-field query no gateway can plan, by design of the fixture
 # (the audit expects `data: null` with an error): the planner must refuse them.
 _UNPLANNABLE = {
@@ -57,15 +49,6 @@ _UNPLANNABLE = {
     # defining the interface has an implementation to answer it.
     ("non_resolvable_interface_object", "b"): "No subgraph defines interface 'Node'",
 }
-COMPOSED_CASES = [
-    pytest.param(
-        name,
-        marks=pytest.mark.xfail(strict=True, reason=_PLANNER_GAPS[name]),
-    )
-    if name in _PLANNER_GAPS
-    else name
-    for name in COMPOSED
-]
 
 
 def _selection(output: GraphQLOutputType, depth: int) -> str:
@@ -166,7 +149,7 @@ def _fetches(node: PlanNode | None) -> list[FetchNode]:
     return found
 
 
-@pytest.mark.parametrize("fixture", COMPOSED_CASES)
+@pytest.mark.parametrize("fixture", COMPOSED)
 def test_every_fetch_is_valid_for_its_subgraph(fixture: str) -> None:
     # Read the composition itself: conftest's supergraph() prefers a hand-written
     # fixture of the same name, whose subgraphs are not this fixture's.
