@@ -16,6 +16,7 @@ import strawberry
 from strawberry.types import Info
 
 from subgraphs.kit.context import RequestContext
+from subgraphs.kit.entities import EntityReference
 from subgraphs.kit.errors import Forbidden, NotFound
 from subgraphs.kit.pagination import Connection
 from subgraphs.kit.principal import Principal
@@ -76,14 +77,8 @@ def _viewer(info: ChatInfo) -> Principal:
 
 
 @strawberry.federation.type(keys=["id"])
-class User:
+class User(EntityReference):
     """A person; the accounts subgraph owns the rest of its fields."""
-
-    id: strawberry.ID
-
-    @classmethod
-    def resolve_reference(cls, id: strawberry.ID) -> User:
-        return cls(id=id)
 
     @strawberry.federation.field(
         description="The user's conversations; only the user may ask.",

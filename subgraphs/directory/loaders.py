@@ -8,8 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from subgraphs.kit.errors import NotFound
-from subgraphs.kit.loaders import BatchKeys, group_by_text
+from subgraphs.kit.loaders import BatchKeys, group_by_text, load_by_ids
 
 from .models import (
     Business,
@@ -38,31 +37,23 @@ __all__ = [
 async def load_chambers(
     ctx: RequestContext, keys: list[str]
 ) -> list[Chamber | Exception]:
-    batch = BatchKeys.of(keys)
-    rows = await Chamber.filter(id__in=batch.ids) if batch else []
-    return batch.one_each(rows, lambda key: NotFound("Chamber", key))
+    return await load_by_ids(Chamber, keys, "Chamber")
 
 
 async def load_businesses(
     ctx: RequestContext, keys: list[str]
 ) -> list[Business | Exception]:
-    batch = BatchKeys.of(keys)
-    rows = await Business.filter(id__in=batch.ids) if batch else []
-    return batch.one_each(rows, lambda key: NotFound("Business", key))
+    return await load_by_ids(Business, keys, "Business")
 
 
 async def load_memberships(
     ctx: RequestContext, keys: list[str]
 ) -> list[Membership | Exception]:
-    batch = BatchKeys.of(keys)
-    rows = await Membership.filter(id__in=batch.ids) if batch else []
-    return batch.one_each(rows, lambda key: NotFound("Membership", key))
+    return await load_by_ids(Membership, keys, "Membership")
 
 
 async def load_events(ctx: RequestContext, keys: list[str]) -> list[Event | Exception]:
-    batch = BatchKeys.of(keys)
-    rows = await Event.filter(id__in=batch.ids) if batch else []
-    return batch.one_each(rows, lambda key: NotFound("Event", key))
+    return await load_by_ids(Event, keys, "Event")
 
 
 async def load_categories_of_businesses(

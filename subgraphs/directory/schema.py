@@ -20,6 +20,7 @@ from strawberry.scalars import JSON  # noqa: TC002 - Strawberry reads it
 from strawberry.types import Info
 
 from subgraphs.kit.context import RequestContext
+from subgraphs.kit.entities import EntityReference
 from subgraphs.kit.errors import BadUserInput, Forbidden, NotFound
 from subgraphs.kit.pagination import Connection, decode_cursor, encode_cursor
 from subgraphs.kit.principal import Principal
@@ -67,14 +68,8 @@ def _offset(after: str | None) -> int:
 
 
 @strawberry.federation.type(keys=["id"])
-class User:
+class User(EntityReference):
     """A person; accounts owns the rest of its fields."""
-
-    id: strawberry.ID
-
-    @classmethod
-    def resolve_reference(cls, id: strawberry.ID) -> User:
-        return cls(id=id)
 
     @strawberry.federation.field(
         description="The user's chamber memberships (not cancelled).",

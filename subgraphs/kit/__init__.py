@@ -15,6 +15,7 @@ from subgraphs.kit.database import (
     init_databases,
 )
 from subgraphs.kit.embedded import create_embedded
+from subgraphs.kit.entities import EntityReference
 from subgraphs.kit.errors import (
     AgoraGraphQLError,
     BadUserInput,
@@ -26,7 +27,7 @@ from subgraphs.kit.errors import (
     Unauthenticated,
 )
 from subgraphs.kit.lifecycle import prepare_subgraphs, run_subgraphs
-from subgraphs.kit.loaders import BatchKeys, parse_uuids
+from subgraphs.kit.loaders import BatchKeys, group_by_text, load_by_ids, parse_uuids
 from subgraphs.kit.pagination import Connection, Edge, PageInfo
 from subgraphs.kit.principal import Principal, Role
 from subgraphs.kit.pubsub import Broker, Channel, Subscription
@@ -45,6 +46,7 @@ __all__ = [
     "Conflict",
     "Connection",
     "Edge",
+    "EntityReference",
     "Forbidden",
     "NotFound",
     "PageInfo",
@@ -69,8 +71,10 @@ __all__ = [
     "create_subgraph_app",
     "decode_token",
     "detect_model_changes",
+    "group_by_text",
     "init_databases",
     "issue_token",
+    "load_by_ids",
     "parse_uuids",
     "prepare_subgraphs",
     "run_background",

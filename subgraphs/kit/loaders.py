@@ -16,12 +16,17 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from subgraphs.kit.errors import NotFound
+
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Sequence
 
-__all__ = ["BatchKeys", "group_by_text", "parse_uuids"]
+    from tortoise.models import Model
+
+__all__ = ["BatchKeys", "group_by_text", "load_by_ids", "parse_uuids"]
 
 R = TypeVar("R")
+M = TypeVar("M", bound="Model")
 
 
 def parse_uuids(keys: Iterable[object]) -> dict[str, uuid.UUID]:
@@ -79,9 +84,20 @@ class BatchKeys:
         return [list(groups.get(self.parsed.get(key), ())) for key in self.keys]
 
 
-def group_by_text(
-    keys: Sequence[str], rows: Iterable[R], column: str
-) -> list[list[R]]:
+async def load_by_ids(
+    model: type[M], keys: Sequence[str], typename: str
+) -> list[M | Exception]:
+    """Rows of `model` by id, in key order; NotFound(typename, key) for a miss.
+
+    One SELECT, none when no key is a UUID. For a batch function that needs no
+    filter besides the ids (access rules go in a query of their own).
+    """
+    batch = BatchKeys.of(keys)
+    rows = await model.filter(id__in=batch.ids) if batch else []
+    return batch.one_each(rows, lambda key: NotFound(typename, key))
+
+
+def group_by_text(keys: Sequence[str], rows: Iterable[R], column: str) -> list[list[R]]:
     """The rows of each key, for keys that are plain text (another subgraph's ids):
     matched on `str(row.<column>)`, in the order given; [] for a key with none."""
     groups: dict[str, list[R]] = defaultdict(list)

@@ -120,7 +120,6 @@ async def test_a_mutation_picked_by_operation_name_over_get_is_refused(
         "text/plain",
         "text/plain;charset=UTF-8",
         "application/x-www-form-urlencoded",
-        "multipart/form-data; boundary=x",
     ],
 )
 @pytest.mark.parametrize("preflight", [False, True], ids=["bare", "with-preflight"])
@@ -143,6 +142,31 @@ async def test_a_mutation_in_a_simple_content_type_is_refused(
     )
 
     refused(answer, "BAD_REQUEST", status=415)
+    assert not log
+
+
+@pytest.mark.parametrize("path", ["json", "sse"])
+@pytest.mark.parametrize(
+    ("preflight", "code"),
+    [(False, "CSRF_ERROR"), (True, "BAD_REQUEST")],
+    ids=["bare", "with-preflight"],
+)
+async def test_a_multipart_post_needs_a_preflight_header_and_the_upload_spec(
+    gateway: Gateway, log: RequestLog, path: str, preflight: bool, code: str
+) -> None:
+    # multipart/form-data carries file uploads (the GraphQL multipart request
+    # spec), so it is read; a cross-site form cannot add the preflight header, and
+    # a body that is not a multipart request of the spec's shape is refused.
+    headers = {"authorization": f"Bearer {mint()}", **(PREFLIGHT if preflight else {})}
+
+    answer = await PATHS[path](
+        gateway,
+        content=orjson.dumps(MUTATION),
+        content_type="multipart/form-data; boundary=x",
+        headers=headers,
+    )
+
+    refused(answer, code, status=400)
     assert not log
 
 
