@@ -1,7 +1,8 @@
 """The directory subgraph app: `SPEC` for embedding, `create_app()` to run alone.
 
 Services: the import queue (queue.py). Background: following accepted
-invitations (invitations.py). Accepts GraphQL multipart requests (member files).
+invitations (invitations.py) and announcing the chambers' tenants to accounts
+(tenants.py). Accepts GraphQL multipart requests (member files).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from .invitations import follow_invitations
 from .queue import import_queue
 from .schema import schema
 from .seed import seed
+from .tenants import announce_chambers
 
 if TYPE_CHECKING:
     from starlette.applications import Starlette
@@ -30,7 +32,7 @@ SPEC = SubgraphSpec(
     models=["subgraphs.directory.models"],
     seed=seed,
     services=[import_queue],
-    background=[follow_invitations],
+    background=[follow_invitations, announce_chambers],
     multipart_uploads=True,
 )
 

@@ -361,3 +361,49 @@ async def test_events_are_created_by_admins_and_registration_is_idempotent(
     assert first["data"]["registerForEvent"] == again["data"]["registerForEvent"]
     assert full["errors"][0]["extensions"]["reason"] == "EVENT_FULL"
     assert {"title": "Tiny meetup", "placesLeft": 0} in listed["data"]["events"]
+
+
+async def test_accounts_event_activates_an_invitation_and_chambers_are_announced(
+    directory_settings: Settings, asgi_client: Any
+) -> None:
+    import asyncio
+
+    from subgraphs.accounts.events import INVITATION_ACCEPTED, InvitationAccepted
+    from subgraphs.directory.app import create_app
+    from subgraphs.directory.events import CHAMBER_REGISTERED
+    from subgraphs.directory.models import Membership
+    from subgraphs.directory.tenants import announce_chambers_once
+
+    app = create_app(directory_settings)
+    broker = app.state.broker
+    async with asgi_client(app) as client:
+        invited = await gql(
+            client,
+            directory_settings,
+            ADMIN,
+            INVITE,
+            chamber=DEMO_CHAMBER,
+            emails=["e@f.io"],
+        )
+        invitation = invited["data"]["inviteMembers"][0]
+        accepted = InvitationAccepted(
+            invitation_id=invitation["id"],
+            user_id="user-e",
+            tenant_id=ADMIN.tenant_id or "",
+        )
+        await INVITATION_ACCEPTED.publish(broker, ADMIN.tenant_id, accepted)
+        for _ in range(200):  # the background task takes it from the broker
+            member = await Membership.get(id=invitation["membershipId"])
+            if member.user_id is not None:
+                break
+            await asyncio.sleep(0.01)
+        async with broker.subscribe(CHAMBER_REGISTERED.name()) as events:
+            announced = await announce_chambers_once(broker)
+            first = CHAMBER_REGISTERED.decode(await anext(events))
+    assert (member.user_id, member.status.value) == ("user-e", "ACTIVE")
+    assert announced == 1
+    assert (first.tenant_id, first.name, first.admin_user_id) == (
+        ADMIN.tenant_id,
+        "Demo Chamber",
+        ADMIN.user_id,
+    )
