@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from subgraphs.kit.loaders import BatchKeys, group_by_text, load_by_ids
+from subgraphs.kit.principal import Role
 
 from .models import (
     Business,
@@ -16,6 +17,7 @@ from .models import (
     Category,
     Chamber,
     Event,
+    MemberRole,
     Membership,
     MembershipStatus,
 )
@@ -24,6 +26,7 @@ if TYPE_CHECKING:
     from subgraphs.kit.context import RequestContext
 
 __all__ = [
+    "load_administered",
     "load_businesses",
     "load_businesses_of_owners",
     "load_categories_of_businesses",
@@ -89,3 +92,22 @@ async def load_businesses_of_owners(
 ) -> list[list[Business] | Exception]:
     rows = await Business.filter(owner_id__in=list(set(keys))).order_by("name")
     return list(group_by_text(keys, rows, "owner_id"))
+
+
+async def load_administered(
+    ctx: RequestContext, keys: list[str]
+) -> list[bool | Exception]:
+    """Whether the caller runs each chamber (one SELECT for any number)."""
+    if ctx.user_id is None:
+        return [False for _ in keys]
+    if Role.PLATFORM_ADMIN in ctx.roles:
+        return [True for _ in keys]
+    batch = BatchKeys.of(keys)
+    rows = await Membership.filter(
+        chamber_id__in=batch.ids,
+        user_id=ctx.user_id,
+        role=MemberRole.CHAMBER_ADMIN,
+        status=MembershipStatus.ACTIVE,
+    ).values_list("chamber_id", flat=True)
+    administered = {str(chamber_id) for chamber_id in rows}
+    return [key in administered for key in keys]

@@ -31,6 +31,7 @@ from .access import administers, parse_id, require_chamber_admin
 from .events import IMPORT_PROGRESS
 from .importing import error_report
 from .loaders import (
+    load_administered,
     load_businesses,
     load_businesses_of_owners,
     load_categories_of_businesses,
@@ -180,9 +181,8 @@ class Membership:
         caller = _caller(info)
         if self.user_id is not None and str(self.user_id) == caller.user_id:
             return self._email
-        if await administers(caller, uuid.UUID(str(self.chamber_id))):
-            return self._email
-        return None
+        loader = info.context.loader(load_administered)
+        return self._email if await loader.load(str(self.chamber_id)) else None
 
 
 @strawberry.type

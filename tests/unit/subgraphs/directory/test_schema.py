@@ -407,3 +407,37 @@ async def test_accounts_event_activates_an_invitation_and_chambers_are_announced
         "Demo Chamber",
         ADMIN.user_id,
     )
+
+
+async def test_listing_members_with_emails_costs_the_same_statements_for_2_or_50(
+    directory_client: Any, directory_settings: Settings
+) -> None:
+    emails = [f"person{n}@example.com" for n in range(60)]
+    listing = """query($chamber: ID!, $first: Int!) {
+      members(chamberId: $chamber, first: $first) {
+        edges { node { email chamber { name } user { id } } } } }"""
+    async with directory_client() as client:
+        await gql(
+            client,
+            directory_settings,
+            ADMIN,
+            INVITE,
+            chamber=DEMO_CHAMBER,
+            emails=emails,
+        )
+        counts = []
+        for first in (2, 50):
+            with count_statements() as counter:
+                result = await gql(
+                    client,
+                    directory_settings,
+                    ADMIN,
+                    listing,
+                    chamber=DEMO_CHAMBER,
+                    first=first,
+                )
+            edges = result["data"]["members"]["edges"]
+            assert len(edges) == first
+            assert all(edge["node"]["email"] for edge in edges[2:])
+            counts.append(counter.total)
+    assert counts[0] == counts[1]
