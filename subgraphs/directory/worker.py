@@ -51,6 +51,12 @@ def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     settings = Settings.from_env()
     settings.check_production()
+    if not (settings.database_url or "").startswith(("postgres", "asyncpg")):
+        # The in-memory queue lives in the subgraph's process: nothing to take.
+        raise SystemExit(
+            "python -m subgraphs.directory worker: the job queue needs DATABASE_URL "
+            "on PostgreSQL (without it the subgraph runs its imports in process)"
+        )
 
     async def run() -> None:
         stop = asyncio.Event()
