@@ -35,7 +35,7 @@ from subgraphs.kit.lifecycle import run_subgraphs
 from subgraphs.kit.pubsub import Broker
 from subgraphs.kit.services import ServiceFactory, Services
 from subgraphs.kit.settings import Settings
-from subgraphs.kit.users import ActiveUsersOnly
+from subgraphs.kit.users import check_active_user
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -139,16 +139,14 @@ def ensure_error_codes(schema: Schema) -> None:
     federation fields to all but the gateway when the settings say so.
 
     Adds MaskInternalErrors (resolver failures), RequestErrorCodes (parse,
-    validation, variable coercion), GatewayOnlyFields, InputChecks (unstorable
-    text, root mutation fields) and ActiveUsersOnly (callers the user directory
-    does not list) unless they are there.
+    validation, variable coercion), GatewayOnlyFields and InputChecks
+    (unstorable text, root mutation fields) unless they are there.
     """
     for extension in (
         MaskInternalErrors,
         RequestErrorCodes,
         GatewayOnlyFields,
         InputChecks,
-        ActiveUsersOnly,
     ):
         if extension not in schema.extensions:
             schema.extensions = (*schema.extensions, extension)
@@ -181,6 +179,8 @@ class SubgraphGraphQL(GraphQL[RequestContext, None]):
     ) -> RequestContext:
         context = build_context(request, self.settings, self.broker)
         context.services = self.services
+        # A caller accounts no longer lists is nobody (subgraphs.kit.users).
+        await check_active_user(context)
         return context
 
     async def on_ws_connect(self, context: RequestContext) -> Any:
@@ -188,6 +188,7 @@ class SubgraphGraphQL(GraphQL[RequestContext, None]):
         # set headers on websockets and send their token there.
         if context.connection_params:
             apply_connection_params(context, context.connection_params)
+        await check_active_user(context)
         return await super().on_ws_connect(context)
 
 

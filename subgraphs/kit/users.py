@@ -25,20 +25,18 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from redis.exceptions import RedisError
-from strawberry.extensions import SchemaExtension
 
-from subgraphs.kit.context import RequestContext
 from subgraphs.kit.errors import Unauthenticated
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator, Callable, Iterable
+    from collections.abc import Callable, Iterable
 
     from redis import asyncio as aioredis
 
+    from subgraphs.kit.context import RequestContext
     from subgraphs.kit.pubsub import Broker
 
 __all__ = [
-    "ActiveUsersOnly",
     "UserDirectory",
     "UserRecord",
     "check_active_user",
@@ -216,14 +214,3 @@ async def check_active_user(context: RequestContext) -> None:
     context.roles = frozenset()
     context.scopes = frozenset()
     context.auth_error = Unauthenticated("The account is not active.")
-
-
-class ActiveUsersOnly(SchemaExtension):
-    """Checks the caller of every operation (subscriptions included) against the
-    user directory before any resolver runs (see check_active_user)."""
-
-    async def on_operation(self) -> AsyncIterator[None]:
-        context = self.execution_context.context
-        if isinstance(context, RequestContext):
-            await check_active_user(context)
-        yield

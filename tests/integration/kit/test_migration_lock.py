@@ -86,6 +86,7 @@ async def test_two_replicas_migrating_one_fresh_database_at_once_both_succeed(
         await connection.close()
     assert [(r["app"], r["name"]) for r in rows] == [
         ("accounts", "0001_initial"),
+        ("accounts", "0002_refresh_tokens"),
         ("inventory", "0001_initial"),
         ("inventory", "0002_row_level_security"),
     ]

@@ -29,8 +29,7 @@ README_OPERATIONS = (
     " accessToken refreshToken user { id displayName } } }",
     "query { me { id email displayName roles tenant { id name } } }",
     'mutation { register(input: {email: "new@agora.dev", password: "a long passphrase",'
-    ' displayName: "New Member", tenantId: "7d3c0a2e-0000-4000-8000-000000000001"}) {'
-    " accessToken user { id } } }",
+    ' displayName: "New Member", invitationToken: "…"}) { email } }',
     """query { conversations(first: 10) { edges { node { id unreadCount
          messages(first: 20) { edges { node { id text createdAt
            sender { displayName } } } } } } } }""",
