@@ -304,7 +304,10 @@ async def test_issuer_and_audience_are_required_when_configured(
     good = sign(RSA_KEY, "RS256", "rsa-1", aud="agora-gateway")
     assert (await check.verify(good, now=NOW)).user_id == "u1"
     for token, reason in [
-        (sign(RSA_KEY, "RS256", "rsa-1", aud="agora-gateway", iss="evil"), "issuer not accepted"),
+        (
+            sign(RSA_KEY, "RS256", "rsa-1", aud="agora-gateway", iss="evil"),
+            "issuer not accepted",
+        ),
         (sign(RSA_KEY, "RS256", "rsa-1", aud="another-api"), "audience not accepted"),
         (sign(RSA_KEY, "RS256", "rsa-1"), "a required claim is missing"),
     ]:
