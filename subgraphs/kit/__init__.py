@@ -14,6 +14,7 @@ from subgraphs.kit.database import (
     detect_model_changes,
     init_databases,
 )
+from subgraphs.kit.emails import normalise_email
 from subgraphs.kit.embedded import create_embedded
 from subgraphs.kit.entities import EntityReference
 from subgraphs.kit.errors import (
@@ -26,6 +27,11 @@ from subgraphs.kit.errors import (
     RateLimited,
     Unauthenticated,
 )
+from subgraphs.kit.invitations import (
+    InvitationClaims,
+    issue_invitation_token,
+    verify_invitation_token,
+)
 from subgraphs.kit.lifecycle import prepare_subgraphs, run_subgraphs
 from subgraphs.kit.loaders import BatchKeys, group_by_text, load_by_ids, parse_uuids
 from subgraphs.kit.pagination import Connection, Edge, PageInfo
@@ -34,6 +40,7 @@ from subgraphs.kit.pubsub import Broker, Channel, Subscription
 from subgraphs.kit.services import ServiceFactory, Services, ServiceUnavailable
 from subgraphs.kit.settings import Settings
 from subgraphs.kit.tokens import TokenClaims, decode_token, issue_token
+from subgraphs.kit.users import UserDirectory, UserRecord, directory_for
 
 __all__ = [
     "AgoraGraphQLError",
@@ -48,6 +55,7 @@ __all__ = [
     "Edge",
     "EntityReference",
     "Forbidden",
+    "InvitationClaims",
     "NotFound",
     "PageInfo",
     "Principal",
@@ -63,6 +71,8 @@ __all__ = [
     "Subscription",
     "TokenClaims",
     "Unauthenticated",
+    "UserDirectory",
+    "UserRecord",
     "build_context",
     "check_databases",
     "close_databases",
@@ -71,13 +81,17 @@ __all__ = [
     "create_subgraph_app",
     "decode_token",
     "detect_model_changes",
+    "directory_for",
     "group_by_text",
     "init_databases",
+    "issue_invitation_token",
     "issue_token",
     "load_by_ids",
+    "normalise_email",
     "parse_uuids",
     "prepare_subgraphs",
     "run_background",
     "run_subgraphs",
     "supervise",
+    "verify_invitation_token",
 ]
