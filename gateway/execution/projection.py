@@ -413,6 +413,14 @@ class _Completion:
         group = field.group
         assert group is not None
         fields = group.by_type.get(type_name) or group.fields_for(type_name)
+        if possible is not None and type_name not in possible:
+            if any(f.kind == _TYPENAME for f in fields) and not is_object_type(
+                self.schema.type_map.get(type_name)
+            ):
+                # The client asks for the object's type and only its interface is
+                # known (its owner never answered): no valid `__typename` to give.
+                self._invalid(field, path, "__typename")
+                return None
         return self.complete_object(fields, type_name, value, path)
 
     def _enum_error(self, field: _CompiledField, value: JSON, path: _Path) -> None:

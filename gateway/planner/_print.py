@@ -90,9 +90,14 @@ def _selection_lines(
                 out.append(pad + head)
                 continue
             out.append(f"{pad}{head} {{")
+            printed = len(out)
             _selection_lines(
                 sel.selections, needs_typename, sel.type_name, depth + 1, out, usages
             )
+            if len(out) == printed:
+                # Everything selected here was skipped or planned elsewhere, and
+                # `{ }` is no valid selection set (issue 16, differential family 3).
+                out.append(f"{pad}{_INDENT}__typename")
         else:
             condition = f" on {sel.type_condition}" if sel.type_condition else ""
             out.append(f"{pad}...{condition}{directives} {{")

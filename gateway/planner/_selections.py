@@ -52,6 +52,15 @@ class FieldSel:
             and _same(self.directives, other.directives)
         )
 
+    def mergeable(self, other: FieldSel) -> bool:
+        """Whether both may share a response key in one selection set: the same
+        field and arguments, whatever their directives (GraphQL spec §5.3.2)."""
+        return (
+            self.response_key == other.response_key
+            and self.name == other.name
+            and _same(self.arguments, other.arguments)
+        )
+
     def merge_key(self) -> tuple[str, str, str, str]:
         """Equal for two fields exactly when `same_field` holds."""
         return (

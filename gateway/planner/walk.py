@@ -107,6 +107,9 @@ class _Walk:
         self._reentries = 0
         # ids of @requires fields being placed in the fetch built for them.
         self._with_requirements: set[int] = set()
+        # ids of the selection lists of an interface field asked of each
+        # implementation in turn (re-entered whole from them: `_reenter`).
+        self._exploded: set[int] = set()
         # Context variables made so far (@fromContext), for unique names.
         self._contexts = 0
         # (type, field, printed arguments) -> the alias a required field with
@@ -385,9 +388,11 @@ class _Walk:
             placed = self.index.add_field(target, sel)
             self._record(step)
             if sel.selections is not None and placed.selections is not None:
-                _, depth = self.qg.field_type(parent, sel.name)
+                supergraph_type, depth = self.qg.field_type(parent, sel.name)
                 named = self.qg.field_type_in(subgraph, parent, sel.name)
-                placed.type_name = named
+                # The supergraph's type: where it is abstract the projection needs
+                # `__typename` even when this subgraph names one of its members.
+                placed.type_name = supergraph_type
                 sub_path = (*path, sel.response_key, *("@",) * depth)
                 sub_provided = merge_selection_sets(
                     provided.get(sel.name), self.qg.provides(subgraph, parent, sel.name)
@@ -430,7 +435,11 @@ class _Walk:
                 f"No subgraph can resolve field '{sel.name}' of type '{parent}'."
             )
         join_type = self.sg.types.get(parent)
-        if join_type is not None and not join_type.keys and self._reenter(step, sel):
+        if (
+            join_type is not None
+            and not join_type.keys
+            and self._reenter(step, parent, sel, target)
+        ):
             return
         reachable: list[tuple[str, str, EntityKey]] = []
         for subgraph, entity_type in options:
@@ -441,6 +450,7 @@ class _Walk:
                 reachable.append((subgraph, entity_type, key))
         key_deps: frozenset[int] = frozenset()
         key_representation: list[Sel] | None = None
+        key_renames: list[KeyRenamer] = []
         if reachable:
             index = self.graph.entity_index
             subgraph, entity_type, key = next(
@@ -457,13 +467,13 @@ class _Walk:
             # subgraph first, as if the key fields were @requires of the field.
             indirect = self._indirect_key_here(step, parent, options)
             if indirect is None:
-                if self._reenter(step, sel):
+                if self._reenter(step, parent, sel, target):
                     return
                 indirect = self._indirect_key(step, parent, sel, options)
             subgraph, entity_type, key = indirect
             self._indirect.add((step.id, parent))
             try:
-                key_deps, key_representation, _ = self._fetch_required(
+                key_deps, key_representation, key_renames = self._fetch_required(
                     step, parent, key.selection_set, target, path
                 )
             finally:
@@ -472,11 +482,12 @@ class _Walk:
         source = join_field.source(subgraph) if join_field else None
         deps: frozenset[int] = frozenset()
         required: list[Sel] = []
-        renames: list[KeyRenamer] = []
+        renames: list[KeyRenamer] = list(key_renames)
         if source is not None and source.requires_selection_set is not None:
-            deps, required, renames = self._fetch_required(
+            deps, required, required_renames = self._fetch_required(
                 step, parent, source.requires_selection_set, target, path
             )
+            renames += required_renames
         contexts: dict[str, tuple[str, int, list[Sel]]] = {}
         if source is not None and source.context_arguments:
             context_deps, contexts, sel = self._fetch_contexts(
@@ -678,18 +689,33 @@ class _Walk:
             if other != subgraph
         )
 
-    def _reenter(self, step: FetchStep, sel: FieldSel) -> bool:
-        """Fetch `sel` (which no subgraph reachable from here by a key resolves)
-        by asking another subgraph for the whole field path from the nearest entity
-        (or root query field) of this step down to it. False when there is none."""
-        wrapper = sel
+    def _reenter(
+        self, step: FetchStep, parent: str, sel: FieldSel, target: list[Sel]
+    ) -> bool:
+        """Fetch `sel` (on `parent`, which no subgraph reachable from here by a key
+        resolves) by asking another subgraph for the whole field path from the
+        nearest entity (or root query field) of this step down to it, type
+        conditions included. False when there is none."""
+        wrapper: FieldSel = sel
+        # An interface field asked of each implementation is asked again whole
+        # (as Apollo plans it: audit corrupted-supergraph-node-id expects `node {
+        # id }` refused); a client's own fragments may go elsewhere type by type.
+        inner: str | None = None if id(target) in self._exploded else parent
         for index in range(len(self._frames) - 1, -1, -1):
             frame = self._frames[index]
             if frame.step is not step:
                 return False
             shell = frame.sel.shell()
-            shell.selections = [wrapper]
+            field_type, _ = self.qg.field_type(frame.parent, frame.sel.name)
+            # Only the objects of the fragment's type: asking for the whole field
+            # would re-enter for the members the other subgraph lacks in turn.
+            shell.selections = [
+                wrapper
+                if inner is None or inner == field_type
+                else FragmentSel(inner, (), [wrapper])
+            ]
             wrapper = shell
+            inner = frame.parent
             if frame.parent == self._root_name:
                 if self._kind != "query":
                     return False
@@ -996,7 +1022,9 @@ class _Walk:
                 existing = self.index.find_response_key(
                     target, name
                 ) or self._client_keys.get(id(target), {}).get(name)
-                if existing is not None and not existing.same_field(wanted):
+                # A client's field that differs only by its @skip/@include merges
+                # with ours: ours, unconditional, makes sure the value is there.
+                if existing is not None and not existing.mergeable(wanted):
                     alias = f"{PLANNER_ALIAS_PREFIX}{name}"
             if alias is not None:
                 wanted.alias = alias
@@ -1092,7 +1120,11 @@ class _Walk:
             )
         for member in members:
             inner = self._fragment(target, FragmentSel(member))
-            self.walk_each(step, member, [sel], inner, path, None)
+            self._exploded.add(id(inner))
+            try:
+                self.walk_each(step, member, [sel], inner, path, None)
+            finally:
+                self._exploded.discard(id(inner))
 
     def _jump_from_interface_object(
         self,

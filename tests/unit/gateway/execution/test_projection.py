@@ -153,3 +153,19 @@ def test_skip_and_include_compile_once_per_variable_values() -> None:
 def test_non_object_value_where_an_object_belongs_is_null() -> None:
     result, _ = project("{ node { id } }", {"node": "garbage"})
     assert result == {"node": None}
+
+
+def test_typename_asked_of_an_object_known_only_by_its_interface_nulls_it() -> None:
+    # An @interfaceObject's object whose owner never answered: "Node" is no
+    # object type to give as `__typename` (Apollo nulls it too), with an error.
+    result, errors = project(
+        "{ nodes { __typename id } }", {"nodes": [{"__typename": "Node", "id": "1"}]}
+    )
+    assert result == {"nodes": [None]}
+    assert errors == [
+        {
+            "message": "Invalid __typename found for field Query.nodes.",
+            "path": ["nodes", 0],
+            "extensions": {"code": "INVALID_GRAPHQL"},
+        }
+    ]

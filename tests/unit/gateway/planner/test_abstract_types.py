@@ -393,3 +393,64 @@ QueryPlan {
   },
 }"""
     )
+
+
+def test_abstract_field_a_subgraph_types_as_a_member_still_fetches_its_typename(
+    plan: Plan,
+) -> None:
+    # Audit union-intersection: `book` is a Book in a, a ViewerMedia union for the
+    # client: the projection needs `__typename` to pick the fragments.
+    result = plan("union_intersection", "{ viewer { book { ... on Book { title } } } }")
+    assert str(result) == (
+        """\
+QueryPlan {
+  Fetch(service: "a") {
+    {
+      viewer {
+        book {
+          __typename
+          title
+        }
+      }
+    }
+  },
+}"""
+    )
+
+
+def test_clients_fragments_on_an_interface_field_may_go_to_different_subgraphs(
+    plan: Plan,
+) -> None:
+    # Audit corrupted-supergraph-node-id: a answers Account.id, b Chat.id; the
+    # client's fragments re-enter the root per type (`node { id }` is refused).
+    result = plan(
+        "audit_corrupted_node_id",
+        '{ node(id: "a1") { ... on Account { id } ... on Chat { id } } }',
+    )
+    assert str(result) == (
+        """\
+QueryPlan {
+  Parallel {
+    Fetch(service: "a") {
+      {
+        node(id: "a1") {
+          __typename
+          ... on Account {
+            id
+          }
+        }
+      }
+    },
+    Fetch(service: "b") {
+      {
+        node(id: "a1") {
+          __typename
+          ... on Chat {
+            id
+          }
+        }
+      }
+    },
+  },
+}"""
+    )

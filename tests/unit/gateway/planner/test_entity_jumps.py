@@ -707,3 +707,80 @@ QueryPlan {
   },
 }"""
     )
+
+
+def test_key_field_a_client_selects_under_a_condition_is_fetched_unconditionally(
+    plan: Plan,
+) -> None:
+    # `category @include(if: $v)` and the key's `category { id tag }` share the
+    # response key: no alias, and the representation finds it whatever $v is.
+    result = plan(
+        "complex_entity_call",
+        "query ($v: Boolean!) { topProducts { products {"
+        " category @include(if: $v) { id } price { price } } } }",
+    )
+    assert str(result) == (
+        """\
+QueryPlan {
+  Sequence {
+    Fetch(service: "products") {
+      query ($v: Boolean!) {
+        topProducts {
+          products {
+            category @include(if: $v) {
+              id
+            }
+            id
+            __typename
+            category {
+              id
+              tag
+            }
+          }
+        }
+      }
+    },
+    Flatten(path: "topProducts.products.@") {
+      Fetch(service: "link") {
+        {
+          ... on Product {
+            __typename
+            id
+          }
+        } =>
+        query ($representations: [_Any!]!) {
+          _entities(representations: $representations) {
+            ... on Product {
+              pid
+            }
+          }
+        }
+      },
+    },
+    Flatten(path: "topProducts.products.@") {
+      Fetch(service: "price") {
+        {
+          ... on Product {
+            __typename
+            id
+            pid
+            category {
+              id
+              tag
+            }
+          }
+        } =>
+        query ($representations: [_Any!]!) {
+          _entities(representations: $representations) {
+            ... on Product {
+              price {
+                price
+              }
+            }
+          }
+        }
+      },
+    },
+  },
+}"""
+    )

@@ -357,3 +357,22 @@ QueryPlan {
   },
 }"""
     )
+
+
+def test_field_whose_every_selection_is_skipped_still_selects_its_typename(
+    plan: Plan,
+) -> None:
+    # `b { }` is no valid selection set (differential family 3).
+    result = plan("keys_mashup", "{ b { id @include(if: false) } }")
+    assert str(result) == (
+        """\
+QueryPlan {
+  Fetch(service: "b") {
+    {
+      b {
+        __typename
+      }
+    }
+  },
+}"""
+    )

@@ -46,7 +46,8 @@ def test_field_no_subgraph_resolves_is_a_planning_error() -> None:
 def test_an_external_key_field_of_a_defined_type_is_not_resolvable_there() -> None:
     # Audit suite corrupted-supergraph-node-id: `a` has Chat.id only as @external
     # (not a Federation 1 extension), `b` has Account.id so: no subgraph can
-    # answer `node { id }` for every implementation.
+    # answer `node { id }` for every implementation (a client's fragments per
+    # type may go to each subgraph, as Apollo plans them).
     graph = supergraph("audit_corrupted_node_id")
     with pytest.raises(PlanningError, match="no subgraph resolves it whole"):
         plan_operation(graph, parse('{ node(id: "a1") { id } }'))

@@ -289,9 +289,6 @@ QueryPlan {
                 ... on Cat {
                   age
                 }
-                ... on Dog {
-                  age
-                }
               }
             }
           }
