@@ -1,9 +1,9 @@
-"""The query planner: (supergraph, operation) -> QueryPlan, pure and cached."""
+"""The query planner: (supergraph, operation) -> QueryPlan, a pure function (the
+request pipeline, gateway/request/, caches plans)."""
 
 from __future__ import annotations
 
 from .budget import PlanningBudget
-from .cache import QueryPlanCache
 from .errors import PlanningBudgetExceeded, PlanningLimit
 from .plan import (
     ConditionNode,
@@ -39,7 +39,6 @@ __all__ = [
     "PlanningBudgetExceeded",
     "PlanningLimit",
     "QueryPlan",
-    "QueryPlanCache",
     "Selection",
     "SequenceNode",
     "SubscriptionNode",

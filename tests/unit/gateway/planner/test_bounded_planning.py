@@ -15,7 +15,6 @@ from gateway.planner import (
     PlanningBudget,
     PlanningBudgetExceeded,
     PlanningLimit,
-    QueryPlanCache,
     plan_operation,
 )
 from gateway.supergraph import load_supergraph
@@ -264,17 +263,3 @@ def test_a_budget_that_allows_no_work_is_refused(
 ) -> None:
     with pytest.raises(ValueError, match="planning budget"):
         PlanningBudget(max_steps=max_steps, max_seconds=max_seconds)
-
-
-def test_the_plan_cache_answers_an_exceeded_budget_with_its_code() -> None:
-    cache = QueryPlanCache(agora(), budget=PlanningBudget(max_steps=5_000))
-    prepared = cache.prepare(DISTINCT_DOUBLING)
-    assert prepared.plan is None
-    assert [e.extensions for e in prepared.errors] == [
-        {
-            "code": "QUERY_PLANNING_BUDGET_EXCEEDED",
-            "exceeded": "max_steps",
-            "limit": 5_000,
-            "measured": 5_001,
-        }
-    ]

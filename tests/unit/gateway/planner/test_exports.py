@@ -8,7 +8,6 @@ MODULES = {
     "annotations",
     "budget",
     "build_plan",
-    "cache",
     "conditions",
     "errors",
     "fetch_graph",
