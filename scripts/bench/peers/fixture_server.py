@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import errno
 import signal
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -45,6 +46,7 @@ EntityResolver = Callable[[dict[str, JSON]], JSON]
 IDENTITY_HEADER = b"x-agora-user-id"
 # Bounded so a gateway that varies its bodies cannot grow the process without limit.
 CACHE_LIMIT = 4096
+BIND_WAIT_SECONDS = 15.0
 
 # What the federation subgraph spec adds to every subgraph schema, declared so that
 # graphql-core can build and execute the subgraph's own SDL.
@@ -290,18 +292,27 @@ async def start_servers(
     host: str, port_base: int, workload: str = "peers"
 ) -> list[asyncio.Server]:
     """Listen for the workload's subgraphs on port_base, +1, +2, ... in its order."""
-    loop = asyncio.get_running_loop()
     servers = []
     for offset, subgraph in enumerate(build_subgraphs(workload).values()):
-        servers.append(
-            await loop.create_server(
-                lambda subgraph=subgraph: SubgraphProtocol(subgraph),
-                host,
-                port_base + offset,
-                reuse_address=True,
-            )
-        )
+        servers.append(await _listen(subgraph, host, port_base + offset))
     return servers
+
+
+async def _listen(subgraph: Subgraph, host: str, port: int) -> asyncio.Server:
+    """Listen on port, waiting up to BIND_WAIT_SECONDS while it is taken: the fixed
+    ports lie in Linux's ephemeral range, so another process's outgoing connection
+    can hold one for a moment (the runner checks they are free just before)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + BIND_WAIT_SECONDS
+    while True:
+        try:
+            return await loop.create_server(
+                lambda: SubgraphProtocol(subgraph), host, port, reuse_address=True
+            )
+        except OSError as error:
+            if error.errno != errno.EADDRINUSE or loop.time() > deadline:
+                raise
+            await asyncio.sleep(0.5)
 
 
 async def serve(host: str, port_base: int, workload: str = "peers") -> None:

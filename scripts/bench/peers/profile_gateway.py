@@ -38,7 +38,9 @@ from workloads import all_operations
 JSON = Any
 
 # Frames that only say "the event loop ran something": left out of cumulative tables,
-# where they would head every list at ~100%.
+# where they would head every list at ~100%, as is any frame on nearly every stack
+# (the process's entry point, the server's main coroutine).
+_EVERYWHERE = 0.99
 _LOOP_FRAMES = (
     "<module>",
     "run (asyncio/runners.py",
@@ -67,20 +69,27 @@ def parse_collapsed(text: str) -> list[tuple[list[str], int]]:
 def top_entries(
     stacks: list[tuple[list[str], int]], top: int
 ) -> tuple[list[JSON], list[JSON], int]:
-    """The `top` functions by own samples and by cumulative samples, each with its
-    share of all samples (%), and the number of samples."""
+    """The `top` functions by own samples, and the `top` functions of Agora's
+    `gateway` package by cumulative samples, each with its share of all samples (%),
+    and the number of samples. Cumulative tables keep to the gateway's own code: the
+    ASGI server's and Starlette's middleware frames sit on most stacks without doing
+    anything of their own (their own time shows in the other table)."""
     total = sum(count for _, count in stacks)
     own: collections.Counter[str] = collections.Counter()
     cumulative: collections.Counter[str] = collections.Counter()
     for stack, count in stacks:
         own[_name(stack[-1])] += count
-        for frame in {_name(frame) for frame in stack}:
+        for frame in {_name(frame) for frame in stack if _in_gateway(frame)}:
             cumulative[frame] += count
 
     def table(counter: collections.Counter[str], skip_loop: bool) -> list[JSON]:
         rows = []
         for frame, count in counter.most_common():
-            if skip_loop and any(marker in frame for marker in _LOOP_FRAMES):
+            # On (nearly) every stack: the process's entry and the event loop.
+            everywhere = count >= _EVERYWHERE * total
+            if skip_loop and (
+                everywhere or any(marker in frame for marker in _LOOP_FRAMES)
+            ):
                 continue
             rows.append({"function": frame, "percent": round(100 * count / total, 1)})
             if len(rows) == top:
@@ -88,6 +97,12 @@ def top_entries(
         return rows
 
     return table(own, False), table(cumulative, True), total
+
+
+def _in_gateway(frame: str) -> bool:
+    """Whether a frame is in Agora's `gateway` package (not a dependency)."""
+    parts = Path(frame.partition(" (")[2]).parts
+    return "gateway" in parts and "site-packages" not in parts
 
 
 def _name(frame: str) -> str:
@@ -154,7 +169,10 @@ def render(result: JSON) -> str:
         f"profile {result['name']}: {result['samples']} samples, "
         f"{result['rps_while_sampled']} rps while sampled (py-spy slows the gateway)",
     ]
-    for label, key in (("own time", "own"), ("cumulative time", "cumulative")):
+    for label, key in (
+        ("own time", "own"),
+        ("cumulative time (gateway/ code)", "cumulative"),
+    ):
         lines.append(f"  top by {label}:")
         for index, row in enumerate(result[key], start=1):
             lines.append(f"  {index:>3} {row['percent']:>5.1f}%  {row['function']}")

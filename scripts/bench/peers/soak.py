@@ -74,7 +74,7 @@ def start_agora(
     args.agora_source, under args.config if any) beside them; check its answer.
     Logs go to results/logs/NAME/."""
     workload, operation = all_operations()[args.operation]
-    variant = parse_agora_config(f"{name}={args.config}") if args.config else None
+    variant = parse_agora_config(f"config={args.config}") if args.config else None
     run_secrets = RunSecrets.generate() if variant else None
     load = LoadSettings(
         args.slice,
@@ -141,6 +141,10 @@ def soak(args: argparse.Namespace, workdir: Path, processes: Processes) -> JSON:
             "p99_ms": window["p99_ms"],
             "errors": window["errors"],
             "gateway_cpu_percent": round(100 * cpu / window["seconds"], 1),
+            # Steadier than rps when other work takes the CPU (see README.md).
+            "requests_per_cpu_second": round(window["requests"] / cpu, 1)
+            if cpu
+            else None,
         }
         series.append(point)
         _progress(
@@ -172,13 +176,15 @@ def render(result: JSON) -> str:
         f"{result['seconds']}s at {result['connections']} connections; "
         f"agora {result['versions'].get('agora_commit', '?')}",
         f"  {'t s':>5} {'RSS MiB':>8} {'rps':>8} {'p99 ms':>8} {'gw CPU%':>8} "
-        f"{'errors':>6}",
+        f"{'req/CPUs':>8} {'errors':>6}",
     ]
     for point in result["series"]:
         lines.append(
             f"  {point['t']:>5} {point['rss_mib']:>8.1f} {point.get('rps', 0):>8.1f} "
             f"{point.get('p99_ms', 0):>8.1f} "
-            f"{point.get('gateway_cpu_percent', 0):>8.1f} {point.get('errors', 0):>6}"
+            f"{point.get('gateway_cpu_percent', 0):>8.1f} "
+            f"{point.get('requests_per_cpu_second') or 0:>8.1f} "
+            f"{point.get('errors', 0):>6}"
         )
     lines.append(
         f"  RSS start {result['rss_start_mib']} MiB, end {result['rss_end_mib']} MiB "

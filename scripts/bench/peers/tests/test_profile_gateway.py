@@ -5,12 +5,12 @@ from __future__ import annotations
 from profile_gateway import parse_collapsed, top_entries
 
 LOOP = "<module> (uvicorn/main.py:1);run (asyncio/runners.py:86)"
-SERVE = "serve (gateway/server/app.py:10)"
-MERGE = "merge (execution/merge.py:40)"
+SERVE = "serve (/tmp/agora/gateway/server/app.py:10)"
+MERGE = "merge (/tmp/agora/gateway/execution/merge.py:40)"
 RAW = (
-    f"{LOOP};{SERVE};dumps (orjson/__init__.py:1) 6\n"
+    f"{LOOP};{SERVE};dumps (/venv/site-packages/orjson/__init__.py:1) 6\n"
     f"{LOOP};{SERVE};{MERGE};{MERGE} 3\n"
-    f"{LOOP};plan (planner/plan.py:5) 1\n"
+    f"{LOOP};plan (/tmp/agora/gateway/planner/plan.py:5) 1\n"
     "not a stack line\n"
 )
 
@@ -18,7 +18,7 @@ RAW = (
 def test_collapsed_lines_become_stacks_with_their_counts() -> None:
     stacks = parse_collapsed(RAW)
     assert [count for _, count in stacks] == [6, 3, 1]
-    assert stacks[2][0][-1] == "plan (planner/plan.py:5)"
+    assert stacks[2][0][-1] == "plan (/tmp/agora/gateway/planner/plan.py:5)"
 
 
 def test_own_counts_leaves_and_cumulative_counts_each_function_once_per_stack() -> None:
@@ -28,8 +28,8 @@ def test_own_counts_leaves_and_cumulative_counts_each_function_once_per_stack() 
         {"function": "dumps (orjson/__init__.py:1)", "percent": 60.0},
         {"function": "merge (execution/merge.py:40)", "percent": 30.0},
     ]
-    # The event loop's frames are left out; a recursive function counts once.
+    # Only the gateway's own code; a recursive function counts once.
     assert cumulative == [
         {"function": "serve (server/app.py:10)", "percent": 90.0},
-        {"function": "dumps (orjson/__init__.py:1)", "percent": 60.0},
+        {"function": "merge (execution/merge.py:40)", "percent": 30.0},
     ]
