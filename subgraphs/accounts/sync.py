@@ -41,4 +41,14 @@ async def sync_user_directory(broker: Broker, settings: Settings) -> None:
     while True:
         count = await publish_directory(broker)
         logger.debug("user directory published: %d active users", count)
+        _raise_if_cancelling()
         await asyncio.sleep(interval)
+
+
+def _raise_if_cancelling() -> None:
+    # A task cancelled inside a redis-py or asyncpg call can see the call return
+    # instead of CancelledError (see subgraphs.chat.presence): carrying on would
+    # outlive the shutdown that cancelled it, and hang it.
+    task = asyncio.current_task()
+    if task is not None and task.cancelling():
+        raise asyncio.CancelledError
