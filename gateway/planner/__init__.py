@@ -8,6 +8,8 @@ from .errors import PlanningBudgetExceeded, PlanningLimit
 from .plan import (
     ConditionNode,
     ContextValue,
+    DeferNode,
+    DeferredNode,
     FetchNode,
     FetchRewrite,
     FieldSelection,
@@ -27,6 +29,8 @@ from .plan_operation import plan_operation
 __all__ = [
     "ConditionNode",
     "ContextValue",
+    "DeferNode",
+    "DeferredNode",
     "FetchNode",
     "FetchRewrite",
     "FieldSelection",

@@ -17,6 +17,8 @@ from graphql import (
 if TYPE_CHECKING:
     from graphql import ArgumentNode, DirectiveNode
 
+    from .defer import DeferDirective
+
 __all__ = [
     "FieldSel",
     "FragmentSel",
@@ -83,23 +85,27 @@ class FieldSel:
 
 @dataclass(slots=True)
 class FragmentSel:
-    """An inline fragment; `type_condition` None keeps only its directives."""
+    """An inline fragment; `type_condition` None keeps only its directives.
+    `defer` is the client's @defer on it (never merged with another fragment)."""
 
     type_condition: str | None
     directives: tuple[DirectiveNode, ...] = ()
     selections: list[Sel] = field(default_factory=list)
+    defer: DeferDirective | None = None
 
     def same_fragment(self, other: FragmentSel) -> bool:
-        return self.type_condition == other.type_condition and _same(
-            self.directives, other.directives
+        return (
+            self.type_condition == other.type_condition
+            and self.defer == other.defer
+            and _same(self.directives, other.directives)
         )
 
     def merge_key(self) -> tuple[str | None, str]:
         """Equal for two fragments exactly when `same_fragment` holds."""
-        return (
-            self.type_condition,
-            _printed(self.directives) if self.directives else "",
-        )
+        printed = _printed(self.directives) if self.directives else ""
+        if self.defer is not None:
+            printed += f" @defer#{self.defer.ordinal}"
+        return (self.type_condition, printed)
 
 
 Sel = FieldSel | FragmentSel
@@ -135,7 +141,7 @@ def add_fragment(target: list[Sel], sel: FragmentSel) -> FragmentSel:
     for existing in target:
         if isinstance(existing, FragmentSel) and existing.same_fragment(sel):
             return existing
-    shell = FragmentSel(sel.type_condition, sel.directives, [])
+    shell = FragmentSel(sel.type_condition, sel.directives, [], sel.defer)
     target.append(shell)
     return shell
 
@@ -202,7 +208,7 @@ class SelectionIndex:
             return add_fragment(target, sel)
         existing = self._index(target).fragments.get(sel.merge_key())
         if existing is None:
-            existing = FragmentSel(sel.type_condition, sel.directives, [])
+            existing = FragmentSel(sel.type_condition, sel.directives, [], sel.defer)
             target.append(existing)
         return existing
 

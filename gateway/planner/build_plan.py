@@ -29,6 +29,8 @@ from .fetch_graph import wave_depths
 from .plan import (
     ConditionNode,
     ContextValue,
+    DeferNode,
+    DeferredNode,
     FetchNode,
     FieldSelection,
     FlattenNode,
@@ -66,18 +68,45 @@ def build_query_plan(
     """Order the steps of `graph` into a QueryPlan for `operation`; `meter` counts
     the fetches made into plan nodes and the lines of their operations
     (PlanningBudgetExceeded when it runs out)."""
-    steps = [s for s in graph.steps if _has_selections(s)]
-    if not steps:
+    live = [s for s in graph.steps if _has_selections(s)]
+    if not live and not graph.defers:
         return QueryPlan(node=None)
-    depth = wave_depths(steps)
     printer = _FetchPrinter(supergraph, operation, meter or PlanningBudget().start())
+    primary = _primary(operation, [s for s in live if s.defer is None], printer)
+    if not graph.defers:
+        return QueryPlan(primary)
+    deferred = []
+    for index, use in enumerate(graph.defers):
+        mine = [s for s in live if s.defer == index]
+        deferral = use.directive
+        deferred.append(
+            DeferredNode(
+                id=deferral.ordinal,
+                label=deferral.label,
+                condition=deferral.condition,
+                path=use.path,
+                type_name=use.type_name,
+                parent=use.parent,
+                node=_waves(mine, wave_depths(mine), printer),
+            )
+        )
+    return QueryPlan(DeferNode(primary, tuple(deferred)))
+
+
+def _primary(
+    operation: NormalizedOperation, steps: list[FetchStep], printer: _FetchPrinter
+) -> PlanNode | None:
+    """The plan node of the primary response's (or the only) steps."""
+    if not steps:
+        return None
+    depth = wave_depths(steps)
     roots = [s for s in steps if not s.is_entity]
     rest = [s for s in steps if s.is_entity]
     if operation.kind == "subscription":
         if len(roots) != 1 or roots[0].condition is not None:
             raise PlanningError("A subscription must be served by one subgraph.")
-        primary = printer.fetch(roots[0])
-        return QueryPlan(SubscriptionNode(primary, _waves(rest, depth, printer)))
+        first = printer.fetch(roots[0])
+        return SubscriptionNode(first, _waves(rest, depth, printer))
     if operation.kind == "mutation":
         owner = _root_owner(steps, roots)
         nodes: list[PlanNode] = []
@@ -89,8 +118,8 @@ def build_query_plan(
                 nodes += wave.nodes
             elif wave is not None:
                 nodes.append(wave)
-        return QueryPlan(nodes[0] if len(nodes) == 1 else SequenceNode(tuple(nodes)))
-    return QueryPlan(_waves(steps, depth, printer))
+        return nodes[0] if len(nodes) == 1 else SequenceNode(tuple(nodes))
+    return _waves(steps, depth, printer)
 
 
 def _has_selections(step: FetchStep) -> bool:

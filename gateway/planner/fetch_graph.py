@@ -19,9 +19,10 @@ if TYPE_CHECKING:
     from graphql import DirectiveNode
 
     from ._selections import Sel
+    from .defer import DeferDirective
     from .plan import FetchRewrite
 
-__all__ = ["FetchGraph", "FetchStep", "renames_conflict", "wave_depths"]
+__all__ = ["DeferUse", "FetchGraph", "FetchStep", "renames_conflict", "wave_depths"]
 
 
 @dataclass(slots=True)
@@ -44,6 +45,22 @@ class FetchStep:
     condition: DirectiveNode | None = None
     # @fromContext: variable -> (its GraphQL type, levels up, selection read there).
     context_values: dict[str, tuple[str, int, list[Sel]]] = field(default_factory=dict)
+    # The deferred fragment (index into FetchGraph.defers) this step fetches for;
+    # None for the primary response.
+    defer: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DeferUse:
+    """A deferred fragment placed at one response path (a named fragment with
+    @defer spread in two places is used twice)."""
+
+    directive: DeferDirective
+    # Where its objects are (`@` for list items) and their type.
+    path: tuple[str, ...]
+    type_name: str
+    # The deferred fragment it is nested in (index into FetchGraph.defers).
+    parent: int | None
 
 
 @dataclass(slots=True)
@@ -51,11 +68,14 @@ class FetchGraph:
     """All steps of one operation, in creation order; ids index `steps`."""
 
     steps: list[FetchStep] = field(default_factory=list)
-    # (parent step, subgraph, response path, dependency set) -> the ids of the
-    # entity steps made for it (more than one when their representations conflict).
-    entity_index: dict[tuple[int, str, tuple[str, ...], frozenset[int]], list[int]] = (
-        field(default_factory=dict)
-    )
+    # (parent step, subgraph, response path, dependency set, deferral) -> the ids
+    # of the entity steps made for it (more than one when their representations
+    # conflict).
+    entity_index: dict[
+        tuple[int, str, tuple[str, ...], frozenset[int], int | None], list[int]
+    ] = field(default_factory=dict)
+    # The deferred fragments the walk could fetch apart, in the order met.
+    defers: list[DeferUse] = field(default_factory=list)
 
     def add(
         self,
@@ -65,6 +85,7 @@ class FetchGraph:
         *,
         is_entity: bool = False,
         depends_on: tuple[int, ...] = (),
+        defer: int | None = None,
     ) -> FetchStep:
         step = FetchStep(
             id=len(self.steps),
@@ -73,6 +94,7 @@ class FetchGraph:
             response_path=response_path,
             is_entity=is_entity,
             depends_on=list(depends_on),
+            defer=defer,
         )
         self.steps.append(step)
         return step
@@ -84,13 +106,15 @@ class FetchGraph:
         response_path: tuple[str, ...],
         depends_on: frozenset[int] = frozenset(),
         renames: Sequence[FetchRewrite] = (),
+        defer: int | None = None,
     ) -> tuple[FetchStep, bool]:
         """The entity step below `parent` for `subgraph` at `response_path` (created
         when missing, or when the one there renames other fields to a name
         `renames` fills: one representation cannot carry both); the boolean says
-        whether it was created."""
+        whether it was created. A step of one deferred fragment (`defer`) is never
+        a step of another, nor of the primary response."""
         deps = depends_on | {parent.id}
-        key = (parent.id, subgraph, response_path, deps)
+        key = (parent.id, subgraph, response_path, deps, defer)
         found = self.entity_index.setdefault(key, [])
         for step_id in found:
             step = self.steps[step_id]
@@ -102,6 +126,7 @@ class FetchGraph:
             response_path,
             is_entity=True,
             depends_on=tuple(sorted(deps)),
+            defer=defer,
         )
         found.append(step.id)
         return step, True

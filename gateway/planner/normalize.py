@@ -46,6 +46,7 @@ from graphql import (
 from ..errors import PlanningError
 from ._selections import FieldSel, FragmentSel, Sel
 from .budget import PlanningBudget
+from .defer import defer_directives, is_deferred
 
 if TYPE_CHECKING:
     from graphql import (
@@ -57,6 +58,7 @@ if TYPE_CHECKING:
     )
 
     from .budget import BudgetMeter
+    from .defer import DeferDirective
 
 __all__ = ["NormalizedOperation", "normalize_operation"]
 
@@ -96,7 +98,15 @@ def normalize_operation(
         if isinstance(d, FragmentDefinitionNode)
     }
     root = schema.get_root_type(operation.operation)
-    normalizer = _Normalizer(schema, fragments, meter or PlanningBudget().start())
+    # A subscription's events are delivered whole: its @defer is ignored.
+    deferrals = (
+        defer_directives(document)
+        if operation.operation != OperationType.SUBSCRIPTION
+        else {}
+    )
+    normalizer = _Normalizer(
+        schema, fragments, meter or PlanningBudget().start(), deferrals
+    )
     selections = normalizer.selection_set(
         operation.selection_set, _Scope(root.name if root else None)
     )
@@ -121,6 +131,7 @@ def _add_fragment(
     directives: tuple[DirectiveNode, ...],
     selections: list[Sel],
     flatten: bool,
+    defer: DeferDirective | None = None,
 ) -> None:
     """Add a fragment's (remaining) selections to `result`: as they are when it
     applies to every object of the enclosing selection set without a directive
@@ -128,7 +139,7 @@ def _add_fragment(
     if flatten:
         result += selections
     elif selections:
-        result.append(FragmentSel(condition, directives, selections))
+        result.append(FragmentSel(condition, directives, selections, defer))
 
 
 def _drop_empty_root_fragments(selections: list[Sel]) -> list[Sel]:
@@ -175,10 +186,13 @@ class _Normalizer:
         schema: GraphQLSchema,
         fragments: dict[str, FragmentDefinitionNode],
         meter: BudgetMeter,
+        deferrals: dict[int, DeferDirective] | None = None,
     ) -> None:
         self.schema = schema
         self.fragments = fragments
         self.meter = meter
+        # id(@defer directive node) -> the deferral (defer.py).
+        self.deferrals = deferrals or {}
         # (fragment name, parent type) -> its selections from an empty scope.
         self.expansions: dict[tuple[str, str | None], list[Sel]] = {}
         # Fragments being expanded: a spread of one of them is a cycle.
@@ -212,11 +226,13 @@ class _Normalizer:
                 condition = (
                     node.type_condition.name.value if node.type_condition else None
                 )
-                inner, kept = self._fragment_scope(scope, condition, directives)
+                defer = is_deferred(node.directives, self.deferrals)
+                inner, kept = self._fragment_scope(scope, condition, directives, defer)
                 sub = self.selection_set(node.selection_set, inner)
-                _add_fragment(result, condition, kept, sub, inner is scope)
+                _add_fragment(result, condition, kept, sub, inner is scope, defer)
             elif isinstance(node, FragmentSpreadNode):
-                self._spread(node.name.value, directives, scope, result)
+                defer = is_deferred(node.directives, self.deferrals)
+                self._spread(node.name.value, directives, scope, result, defer)
         return result
 
     def _spread(
@@ -225,13 +241,14 @@ class _Normalizer:
         directives: tuple[DirectiveNode, ...],
         scope: _Scope,
         result: list[Sel],
+        defer: DeferDirective | None = None,
     ) -> None:
         """Add to `result` what `scope` lacks of fragment `name`'s selections."""
         fragment = self.fragments.get(name)
         if fragment is None or name in self.expanding:
             raise PlanningError(f"Fragment '{name}' is unknown or cyclic.")
         condition = fragment.type_condition.name.value
-        inner, kept = self._fragment_scope(scope, condition, directives)
+        inner, kept = self._fragment_scope(scope, condition, directives, defer)
         expansion = self.expansions.get((name, inner.parent))
         if expansion is None:
             self.expanding.add(name)
@@ -243,7 +260,7 @@ class _Normalizer:
                 self.expanding.discard(name)
             self.expansions[(name, inner.parent)] = expansion
         sub = self._lacking(expansion, inner)
-        _add_fragment(result, condition, kept, sub, inner is scope)
+        _add_fragment(result, condition, kept, sub, inner is scope, defer)
 
     def _lacking(self, selections: list[Sel], scope: _Scope) -> list[Sel]:
         """Copies of what `scope` lacks of `selections` (normalized, on the same
@@ -260,9 +277,9 @@ class _Normalizer:
                     result.append(copy)
                 continue
             condition, directives = sel.type_condition, sel.directives
-            inner, kept = self._fragment_scope(scope, condition, directives)
+            inner, kept = self._fragment_scope(scope, condition, directives, sel.defer)
             sub = self._lacking(sel.selections, inner)
-            _add_fragment(result, condition, kept, sub, inner is scope)
+            _add_fragment(result, condition, kept, sub, inner is scope, sel.defer)
         return result
 
     def _field_scope(self, sel: FieldSel, scope: _Scope) -> tuple[bool, _Scope | None]:
@@ -287,6 +304,7 @@ class _Normalizer:
         scope: _Scope,
         condition: str | None,
         directives: tuple[DirectiveNode, ...],
+        defer: DeferDirective | None = None,
     ) -> tuple[_Scope, tuple[DirectiveNode, ...]]:
         """The scope a fragment's selections go to, as the walk places them, and
         the directives it keeps: conditions already in force in `scope` are left
@@ -305,11 +323,14 @@ class _Normalizer:
             for d, t in zip(directives, texts, strict=True)
             if t not in scope.conditions
         )
-        if applies_to_all and not kept:
+        if applies_to_all and not kept and defer is None:
             return scope, kept
+        # A deferred fragment has a scope of its own: what it selects is fetched
+        # apart, so it never stands for a selection outside it.
         key = (
             None if applies_to_all else condition,
-            " ".join(t for t in texts if t not in scope.conditions),
+            " ".join(t for t in texts if t not in scope.conditions)
+            + (f" @defer#{defer.ordinal}" if defer is not None else ""),
         )
         inner = scope.fragments.get(key)
         if inner is None:

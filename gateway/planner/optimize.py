@@ -44,12 +44,16 @@ def merge_sibling_steps(
         )
         # Only siblings can merge: each step is compared with the later steps of
         # its group, in the graph's order (comparing all pairs was quadratic).
-        groups: dict[tuple[str, tuple[str, ...]], list[FetchStep]] = {}
+        groups: dict[tuple[str, tuple[str, ...], int | None], list[FetchStep]] = {}
         # Step id -> its group and the position after it there.
         places: dict[int, tuple[list[FetchStep], int]] = {}
         for step in graph.steps:
             if step.is_entity and step.condition is None and _live(step):
-                group = groups.setdefault((step.subgraph, step.response_path), [])
+                # A deferred fragment's fetches run after the primary response's:
+                # never one request for both (nor for two deferred fragments).
+                group = groups.setdefault(
+                    (step.subgraph, step.response_path, step.defer), []
+                )
                 group.append(step)
                 places[step.id] = (group, len(group))
         for first in graph.steps:

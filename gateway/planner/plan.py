@@ -2,8 +2,8 @@
 
 A plan is an immutable value, built once per (document hash, operation name) and shared
 by every request that runs it. The node kinds follow the Apollo Federation query plan
-(Sequence, Parallel, Fetch, Flatten, Condition, Subscription), so a reader who knows
-`@apollo/query-planner` output can read ours; `str(plan)` renders in that style.
+(Sequence, Parallel, Fetch, Flatten, Condition, Subscription, Defer), so a reader who
+knows `@apollo/query-planner` output can read ours; `str(plan)` renders in that style.
 """
 
 from __future__ import annotations
@@ -18,6 +18,8 @@ if TYPE_CHECKING:
 __all__ = [
     "ConditionNode",
     "ContextValue",
+    "DeferNode",
+    "DeferredNode",
     "FetchNode",
     "FetchRewrite",
     "FieldSelection",
@@ -233,6 +235,59 @@ class SubscriptionNode:
         return "\n".join(lines)
 
 
+@dataclass(frozen=True, slots=True)
+class DeferredNode:
+    """A deferred fragment (@defer) placed at `path`: `node` fetches what it
+    selects (None when the primary response's fetches had to), to run once the
+    primary response and the deferred fragment it is nested in (`parent`, an index
+    into DeferNode.deferred) have merged; then each object at `path` (`@` for
+    every list item) of type `type_name` gets a subsequent payload."""
+
+    # The @defer's place among the document's (gateway.planner.defer).
+    id: int
+    label: str | None
+    # The variable of `@defer(if:)`; when false, delivered in the primary payload.
+    condition: str | None
+    path: tuple[str, ...]
+    type_name: str
+    parent: int | None
+    node: PlanNode | None
+
+    def render(self, depth: int) -> str:
+        pad = _INDENT * depth
+        head = [f'path: "{".".join(self.path)}"']
+        if self.label is not None:
+            head.append(f'label: "{self.label}"')
+        if self.condition is not None:
+            head.append(f"if: ${self.condition}")
+        if self.parent is not None:
+            head.append(f"after: {self.parent}")
+        lines = [f"{pad}Deferred({', '.join(head)}) {{"]
+        if self.node is not None:
+            lines.append(self.node.render(depth + 1))
+        lines.append(f"{pad}}},")
+        return "\n".join(lines)
+
+
+@dataclass(frozen=True, slots=True)
+class DeferNode:
+    """An operation with deferred fragments: `primary` answers the first payload,
+    each of `deferred` a later one (GraphQL incremental delivery)."""
+
+    primary: PlanNode | None
+    deferred: tuple[DeferredNode, ...]
+
+    def render(self, depth: int) -> str:
+        pad = _INDENT * depth
+        lines = [f"{pad}Defer {{", f"{pad}{_INDENT}Primary {{"]
+        if self.primary is not None:
+            lines.append(self.primary.render(depth + 2))
+        lines.append(f"{pad}{_INDENT}}},")
+        lines += [deferred.render(depth + 1) for deferred in self.deferred]
+        lines.append(f"{pad}}},")
+        return "\n".join(lines)
+
+
 PlanNode: TypeAlias = (
     FetchNode
     | FlattenNode
@@ -240,6 +295,7 @@ PlanNode: TypeAlias = (
     | ParallelNode
     | ConditionNode
     | SubscriptionNode
+    | DeferNode
 )
 
 

@@ -24,8 +24,9 @@ Promises kept for the executor:
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeAlias
 
 from graphql import (
     ArgumentNode,
@@ -41,17 +42,18 @@ from graphql import (
 from ..errors import PlanningError
 from ._selections import FieldSel, FragmentSel, Sel, SelectionIndex
 from .budget import JUMP_STEPS, PlanningBudget
-from .fetch_graph import FetchGraph, FetchStep
+from .fetch_graph import DeferUse, FetchGraph, FetchStep
 from .plan import KeyRenamer, ValueSetter
 from .query_graph import Provided, QueryGraph, merge_selection_sets
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Iterator, Sequence
 
     from graphql import DirectiveNode
 
     from ..supergraph import ContextArgument, EntityKey, Supergraph
     from .budget import BudgetMeter
+    from .defer import DeferDirective
     from .normalize import NormalizedOperation
 
 __all__ = ["walk_operation"]
@@ -115,6 +117,12 @@ class _Walk:
         # (type, field, printed arguments) -> the alias a required field with
         # arguments is fetched under, so two requirements never share a response key.
         self._required_aliases: dict[tuple[str, str, str], str] = {}
+        # The deferred fragment whose fetches the walk is making (index into
+        # graph.defers), None for the primary response's; `_deferring` sets both.
+        self._defer: int | None = None
+        # The deferred fragment the walk is inside, for nesting deliveries (it may
+        # be fetched with the primary response: then `_defer` stays as it was).
+        self._delivery: int | None = None
 
     # -- the root -------------------------------------------------------------
 
@@ -123,21 +131,32 @@ class _Walk:
         steps = self._root_steps
         self._kind = operation.kind
         self._root_name = root_type
-        for sel, wrappers in _root_items(list(operation.selections), ()):
+        uses: dict[int, int] = {}
+        for sel, wrappers, deferrals in _root_items(list(operation.selections), ()):
             candidates = self.sg.resolving_graphs(root_type, sel.name, self.labels)
             if not candidates:
                 raise PlanningError(
                     f"No subgraph can resolve field '{sel.name}' of type '{root_type}'."
                 )
-            for part, in_graphs in self._split_shared_root(
-                operation.kind, root_type, sel, candidates
-            ):
-                step = self._root_step(
-                    operation.kind, root_type, part, in_graphs, steps
-                )
-                self._root_wrappers = wrappers
-                target = self._root_target(step, wrappers)
-                self.walk_each(step, root_type, [part], target, (), None)
+            defer = None
+            if operation.kind == "query":
+                # Root fields of a deferred fragment get root fetches of their own.
+                for deferral in deferrals:
+                    if deferral.ordinal not in uses:
+                        uses[deferral.ordinal] = self._defer_use(
+                            deferral, (), root_type, defer
+                        )
+                    defer = uses[deferral.ordinal]
+            with self._deferring(defer, defer):
+                for part, in_graphs in self._split_shared_root(
+                    operation.kind, root_type, sel, candidates
+                ):
+                    step = self._root_step(
+                        operation.kind, root_type, part, in_graphs, steps
+                    )
+                    self._root_wrappers = wrappers
+                    target = self._root_target(step, wrappers)
+                    self.walk_each(step, root_type, [part], target, (), None)
 
     def _root_target(
         self, step: FetchStep, wrappers: tuple[tuple[DirectiveNode, ...], ...]
@@ -206,13 +225,13 @@ class _Walk:
             scores = {g: self.qg.local_score(g, root_type, [sel]) for g in candidates}
             top = max(scores.values())
             for step in steps:
-                if scores.get(step.subgraph) == top:
+                if scores.get(step.subgraph) == top and step.defer == self._defer:
                     return step
         best = max(
             candidates,
             key=lambda g: self.qg.local_score(g, root_type, [sel]),
         )
-        step = self.graph.add(best, kind)
+        step = self.graph.add(best, kind, defer=self._defer)
         steps.append(step)
         return step
 
@@ -287,6 +306,9 @@ class _Walk:
         path: tuple[str, ...],
         provided: SelectionSetNode | None,
     ) -> None:
+        if sel.defer is not None:
+            self._walk_deferred(step, parent, sel, target, path, provided)
+            return
         condition = sel.type_condition
         qg = self.qg
         if condition is None or condition == parent or not qg.is_abstract(parent):
@@ -323,6 +345,96 @@ class _Walk:
             if member in matching:
                 inner = self._fragment(target, FragmentSel(member, sel.directives))
                 self.walk(step, member, sel.selections, inner, path, provided)
+
+    def _walk_deferred(
+        self,
+        step: FetchStep,
+        parent: str,
+        sel: FragmentSel,
+        target: list[Sel],
+        path: tuple[str, ...],
+        provided: SelectionSetNode | None,
+    ) -> None:
+        """A fragment with @defer: its selections are fetched apart, by an entity
+        fetch of their own from the objects here (a key of them added to this
+        step), run after the primary response; where no key leads back to these
+        objects they are fetched with it. Either way they are delivered later."""
+        assert sel.defer is not None
+        plain = FragmentSel(sel.type_condition, sel.directives, sel.selections)
+        condition = sel.type_condition or parent
+        object_type = next(
+            (t for t in (condition, parent) if not self.qg.is_abstract(t)), None
+        )
+        use = self._defer_use(sel.defer, path, object_type or parent, self._delivery)
+        jump = self._defer_jump(step, object_type, sel.selections)
+        if jump is None or object_type is None:
+            with self._deferring(self._defer, use):
+                self._walk_fragment(step, parent, plain, target, path, provided)
+            return
+        subgraph, key = jump
+        with self._deferring(use, use):
+            child, _ = self._entity_step(step, subgraph, path)
+            self._record(child)
+            key_target = target
+            if object_type != parent:
+                key_target = self._fragment(target, FragmentSel(object_type))
+            if sel.directives:
+                key_target = self._fragment(
+                    key_target, FragmentSel(None, sel.directives)
+                )
+            representation = self._add_key(
+                step, object_type, key.selection_set, key_target, child
+            )
+            self.index.merge_selections(
+                child.requires.setdefault(object_type, []), representation
+            )
+            entity_target = child.entity_selections.setdefault(object_type, [])
+            inner = entity_target
+            if sel.directives:
+                inner = self._fragment(entity_target, FragmentSel(None, sel.directives))
+            self.walk(child, object_type, sel.selections, inner, path, None)
+
+    def _defer_jump(
+        self, step: FetchStep, object_type: str | None, selections: list[Sel]
+    ) -> tuple[str, EntityKey] | None:
+        """The subgraph (this step's own first) and key by which the deferred
+        `selections` on `object_type` objects can be fetched apart, if any."""
+        if object_type is None or object_type not in self.sg.types:
+            return None
+        join_type = self.sg.types[object_type]
+        graphs = [step.subgraph, *(g for g in join_type.graphs if g != step.subgraph)]
+        choices: list[tuple[str, EntityKey]] = []
+        for graph in graphs:
+            key = self.qg.key_for(step.subgraph, object_type, graph, object_type)
+            if key is not None:
+                choices.append((graph, key))
+        if not choices:
+            return None
+        return max(
+            choices,
+            key=lambda c: self.qg.local_score(c[0], object_type, selections),
+        )
+
+    def _defer_use(
+        self,
+        deferral: DeferDirective,
+        path: tuple[str, ...],
+        type_name: str,
+        parent: int | None,
+    ) -> int:
+        self.graph.defers.append(DeferUse(deferral, path, type_name, parent))
+        return len(self.graph.defers) - 1
+
+    @contextlib.contextmanager
+    def _deferring(self, defer: int | None, delivery: int | None) -> Iterator[None]:
+        """Make fetches for deferred fragment `defer` (None: the primary response),
+        inside the delivery of `delivery`, while the block runs."""
+        saved = self._defer, self._delivery
+        self._defer, self._delivery = defer, delivery
+        try:
+            yield
+        finally:
+            self._defer, self._delivery = saved
 
     def _alternatives(self, step: FetchStep) -> set[str]:
         """The other subgraphs that resolve the whole path `step` is walking from
@@ -457,7 +569,9 @@ class _Walk:
                 (
                     choice
                     for choice in reachable
-                    if index.get((step.id, choice[0], path, frozenset({step.id})))
+                    if index.get(
+                        (step.id, choice[0], path, frozenset({step.id}), self._defer)
+                    )
                 ),
                 max(reachable, key=lambda c: self.qg.local_score(c[0], c[1], [sel])),
             )
@@ -856,9 +970,16 @@ class _Walk:
         best = max(
             candidates, key=lambda g: self.qg.local_score(g, self._root_name, [wrapper])
         )
-        root = next((s for s in self._root_steps if s.subgraph == best), None)
+        root = next(
+            (
+                s
+                for s in self._root_steps
+                if s.subgraph == best and s.defer == self._defer
+            ),
+            None,
+        )
         if root is None:
-            root = self.graph.add(best, self._kind)
+            root = self.graph.add(best, self._kind, defer=self._defer)
             self._root_steps.append(root)
         target = self._root_target(root, wrappers)
         self.walk_each(root, self._root_name, [wrapper], target, (), None)
@@ -1181,7 +1302,7 @@ class _Walk:
         """`self.graph.entity_step(...)`, counted as a jump (budget.py)."""
         self.meter.tick(JUMP_STEPS)
         return self.graph.entity_step(
-            parent, subgraph, response_path, depends_on, renames
+            parent, subgraph, response_path, depends_on, renames, self._defer
         )
 
     def _record(self, step: FetchStep) -> None:
@@ -1211,17 +1332,26 @@ _OPERATION_TYPES = {
 }
 
 
+_RootItem: TypeAlias = (
+    "tuple[FieldSel, tuple[tuple[DirectiveNode, ...], ...], tuple[DeferDirective, ...]]"
+)
+
+
 def _root_items(
-    selections: list[Sel], wrappers: tuple[tuple[DirectiveNode, ...], ...]
-) -> list[tuple[FieldSel, tuple[tuple[DirectiveNode, ...], ...]]]:
-    """Root fields with the conditional fragments (directives) around each."""
-    items: list[tuple[FieldSel, tuple[tuple[DirectiveNode, ...], ...]]] = []
+    selections: list[Sel],
+    wrappers: tuple[tuple[DirectiveNode, ...], ...],
+    deferrals: tuple[DeferDirective, ...] = (),
+) -> list[_RootItem]:
+    """Root fields with the conditional fragments (directives) around each, and
+    the deferred fragments they are in, outermost first."""
+    items: list[_RootItem] = []
     for sel in selections:
         if isinstance(sel, FieldSel):
-            items.append((sel, wrappers))
+            items.append((sel, wrappers, deferrals))
         else:
             inner = (*wrappers, sel.directives) if sel.directives else wrappers
-            items += _root_items(sel.selections, inner)
+            deferred = deferrals if sel.defer is None else (*deferrals, sel.defer)
+            items += _root_items(sel.selections, inner, deferred)
     return items
 
 

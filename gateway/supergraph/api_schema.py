@@ -1,6 +1,7 @@
 """Derive the API schema clients see from a supergraph document.
 
-Removes what belongs to Apollo's linked specs (link, core, join, inaccessible, tag, ...:
+Adds `@defer` (the gateway delivers deferred fragments incrementally) and removes
+what belongs to Apollo's linked specs (link, core, join, inaccessible, tag, ...:
 their directive definitions, their `prefix__*` types and every application of their
 directives) and every element marked `@inaccessible` (inaccessible spec v0.2), including
 references to inaccessible types from union member lists and `implements` clauses.
@@ -12,16 +13,19 @@ from typing import TYPE_CHECKING, Any
 
 from graphql import (
     REMOVE,
+    DirectiveDefinitionNode,
+    DocumentNode,
     GraphQLSchema,
     TypeDefinitionNode,
     TypeExtensionNode,
     Visitor,
     build_ast_schema,
+    parse,
     visit,
 )
 
 if TYPE_CHECKING:
-    from graphql import DocumentNode, Node
+    from graphql import Node
 
     from ._features import LinkedFeature
 
@@ -62,7 +66,22 @@ def build_api_schema(
         )
     }
     stripped = visit(document, _Strip(machinery, inaccessible, removed_types))
+    if not any(
+        isinstance(d, DirectiveDefinitionNode) and d.name.value == "defer"
+        for d in stripped.definitions
+    ):
+        # The gateway delivers deferred fragments (GraphQL incremental delivery),
+        # as Apollo Router and Hive Gateway declare in their API schemas.
+        stripped = DocumentNode(
+            definitions=(*stripped.definitions, *_DEFER.definitions)
+        )
     return build_ast_schema(stripped, assume_valid_sdl=True)
+
+
+_DEFER = parse(
+    "directive @defer(if: Boolean! = true, label: String)"
+    " on FRAGMENT_SPREAD | INLINE_FRAGMENT"
+)
 
 
 def _marked(node: Any, directive_names: set[str]) -> bool:

@@ -9,6 +9,7 @@ MODULES = {
     "budget",
     "build_plan",
     "conditions",
+    "defer",
     "errors",
     "fetch_graph",
     "normalize",

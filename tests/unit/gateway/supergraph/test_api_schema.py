@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from graphql import get_introspection_query, graphql_sync, parse, validate
+from graphql import (
+    ExecutionResult,
+    experimental_execute_incrementally,
+    get_introspection_query,
+    parse,
+    validate,
+)
 
 if TYPE_CHECKING:
     from gateway.supergraph import Supergraph
@@ -14,9 +20,28 @@ def test_join_and_link_machinery_is_not_in_the_api_schema(shop: Supergraph) -> N
     names = set(shop.api_schema.type_map)
     assert not {n for n in names if n.startswith(("join__", "link__"))}
     directives = {d.name for d in shop.api_schema.directives}
-    assert directives == {"include", "skip", "deprecated", "specifiedBy", "oneOf"} or (
-        directives == {"include", "skip", "deprecated", "specifiedBy"}
-    )
+    assert directives - {"oneOf"} == {
+        "include",
+        "skip",
+        "deprecated",
+        "specifiedBy",
+        "defer",
+    }
+
+
+def test_the_api_schema_declares_defer_as_the_incremental_delivery_rfc_does(
+    shop: Supergraph,
+) -> None:
+    defer = shop.api_schema.get_directive("defer")
+    assert defer is not None
+    assert {name: str(a.type) for name, a in defer.args.items()} == {
+        "if": "Boolean!",
+        "label": "String",
+    }
+    assert {str(location.name) for location in defer.locations} == {
+        "FRAGMENT_SPREAD",
+        "INLINE_FRAGMENT",
+    }
 
 
 def test_supergraph_schema_keeps_the_machinery(shop: Supergraph) -> None:
@@ -41,7 +66,11 @@ def test_inaccessible_field_fails_validation(shop: Supergraph) -> None:
 
 
 def test_introspection_runs_on_the_api_schema(shop: Supergraph) -> None:
-    result = graphql_sync(shop.api_schema, get_introspection_query())
+    # graphql-core runs a schema declaring @defer through its incremental entry.
+    result = experimental_execute_incrementally(
+        shop.api_schema, parse(get_introspection_query())
+    )
+    assert isinstance(result, ExecutionResult)
     assert result.errors is None
     assert result.data is not None
     types = {t["name"] for t in result.data["__schema"]["types"]}
