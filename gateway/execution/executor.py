@@ -18,6 +18,7 @@ import orjson
 from ..errors import AgoraError, PlanningError, SubgraphBadResponse, SubgraphError
 from ..planner import (
     ConditionNode,
+    DeferNode,
     FetchNode,
     FlattenNode,
     ParallelNode,
@@ -82,7 +83,9 @@ async def execute_plan(
 
 
 class _Execution:
-    """The state of one request's plan run: the merged data and the errors so far."""
+    """The state of one request's plan run: the merged data and the errors so far
+    (incremental.py runs each deferred fragment with errors of its own over the
+    same data)."""
 
     __slots__ = ("data", "errors", "headers", "sign", "transports", "variables")
 
@@ -123,6 +126,14 @@ class _Execution:
             )
             if branch is not None:
                 await self.run(branch)
+        elif isinstance(node, DeferNode):
+            # Delivered whole (a client that takes no incremental delivery): the
+            # deferred fragments run after the primary, nested ones after theirs.
+            if node.primary is not None:
+                await self.run(node.primary)
+            for deferred in node.deferred:
+                if deferred.node is not None:
+                    await self.run(deferred.node)
         else:
             self.errors.append(
                 failure_error(

@@ -6,17 +6,20 @@ merged data, and null propagation (6.4.4: a null in a non-null position makes th
 nearest nullable parent null). Field collection is compiled once per (operation,
 values of the @skip/@include variables, concrete type) and cached on the operation,
 so a request only walks its data. `__schema`/`__type` are answered by graphql-core
-from the API schema.
+from the API schema. For incremental delivery (@defer) the initial payload leaves the
+deferred fragments out and each is projected on its own objects later.
 """
 
 from __future__ import annotations
 
+from inspect import isawaitable
 from typing import TYPE_CHECKING, Any
 
 import orjson
 from graphql import (
     BooleanValueNode,
     DocumentNode,
+    ExperimentalIncrementalExecutionResults,
     FieldNode,
     FragmentDefinitionNode,
     FragmentSpreadNode,
@@ -27,7 +30,7 @@ from graphql import (
     OperationType,
     SelectionSetNode,
     VariableNode,
-    execute_sync,
+    experimental_execute_incrementally,
     get_named_type,
     is_abstract_type,
     is_composite_type,
@@ -38,6 +41,8 @@ from graphql import (
     visit,
 )
 from graphql.language import Visitor
+
+from ..planner.defer import DEFER, defer_directives, is_deferred
 
 if TYPE_CHECKING:
     from graphql import (
@@ -109,19 +114,22 @@ class _CompiledField:
 
 
 class _SelectionGroup:
-    """The merged selection sets of one response key; compiled per concrete type."""
+    """The merged selection sets of one response key; compiled per concrete type.
+    `incremental`: deferred fragments are left for their own payloads."""
 
-    __slots__ = ("by_type", "projection", "selection_sets", "variables")
+    __slots__ = ("by_type", "incremental", "projection", "selection_sets", "variables")
 
     def __init__(
         self,
         projection: Projection,
         selection_sets: tuple[SelectionSetNode, ...],
         variables: dict[str, Any],
+        incremental: bool = False,
     ) -> None:
         self.projection = projection
         self.selection_sets = selection_sets
         self.variables = variables
+        self.incremental = incremental
         self.by_type: dict[str, tuple[_CompiledField, ...]] = {}
 
     def fields_for(self, type_name: str) -> tuple[_CompiledField, ...]:
@@ -148,6 +156,12 @@ class _SelectionGroup:
         projection = self.projection
         for selection in selection_set.selections:
             if not _should_include(selection, self.variables):
+                continue
+            if (
+                self.incremental
+                and not isinstance(selection, FieldNode)
+                and projection.deferred(selection, self.variables)
+            ):
                 continue
             if isinstance(selection, FieldNode):
                 key = selection.alias.value if selection.alias else selection.name.value
@@ -213,6 +227,7 @@ class _SelectionGroup:
                 self.projection,
                 tuple(n.selection_set for n in nodes if n.selection_set),
                 self.variables,
+                self.incremental,
             )
             compiled.append(
                 _CompiledField(
@@ -254,6 +269,30 @@ class Projection:
         self.root_type = root_type
         self.condition_variables = _condition_variables(document)
         self._roots: dict[tuple[Any, ...], _SelectionGroup] = {}
+        # @defer: id(directive) -> its deferral; ordinal -> the fragment's
+        # selection set and type condition (gateway.planner.defer).
+        self.deferrals = defer_directives(document) if document else {}
+        self.deferred_fragments: dict[int, tuple[SelectionSetNode, str | None]] = {}
+        for node in _fragments_with_directives(document):
+            deferral = is_deferred(node.directives, self.deferrals)
+            if deferral is None:
+                continue
+            if isinstance(node, FragmentSpreadNode):
+                definition = self.fragments.get(node.name.value)
+                if definition is not None:
+                    self.deferred_fragments[deferral.ordinal] = (
+                        definition.selection_set,
+                        definition.type_condition.name.value,
+                    )
+                continue
+            condition = node.type_condition.name.value if node.type_condition else None
+            self.deferred_fragments[deferral.ordinal] = (node.selection_set, condition)
+        self._deferred_groups: dict[tuple[Any, ...], _SelectionGroup] = {}
+
+    def deferred(self, node: Any, variables: dict[str, Any]) -> bool:
+        """Whether fragment (or spread) `node` is deferred for these variables."""
+        deferral = is_deferred(node.directives, self.deferrals)
+        return deferral is not None and deferral.active(variables)
 
     def type_applies(self, condition: str, runtime_type: _RuntimeType) -> bool:
         if condition == runtime_type.name:
@@ -264,15 +303,17 @@ class Projection:
             runtime_type,
         )
 
-    def root_group(self, variables: dict[str, Any]) -> _SelectionGroup:
-        key = tuple(variables.get(name) for name in self.condition_variables)
+    def root_group(
+        self, variables: dict[str, Any], incremental: bool = False
+    ) -> _SelectionGroup:
+        key = (incremental, *(variables.get(n) for n in self.condition_variables))
         group = self._roots.get(key)
         if group is None:
             conditions = {
                 name: variables.get(name) for name in self.condition_variables
             }
             group = self._roots[key] = _SelectionGroup(
-                self, (self.operation.selection_set,), conditions
+                self, (self.operation.selection_set,), conditions, incremental
             )
         return group
 
@@ -281,20 +322,60 @@ class Projection:
         data: JSONObject | None,
         variables: dict[str, Any],
         errors: list[JSONObject],
+        *,
+        incremental: bool = False,
     ) -> JSONObject | None:
         """The client's `data` for merged subgraph `data`; appends the errors of
-        null propagation (and introspection) to `errors`.
+        null propagation (and introspection) to `errors`. `incremental`: the
+        initial payload, without the deferred fragments (`project_deferred`).
 
         `data` None (every root fetch failed) still answers `__typename` and
         introspection, and null-propagates the rest.
         """
-        root = self.root_group(variables)
+        root = self.root_group(variables, incremental)
         fields = root.fields_for(self.root_type.name)
         source = data if data is not None else {}
         if any(f.kind == _RAW for f in fields):
             source = {**source, **self._introspect(root, fields, variables, errors)}
         completion = _Completion(self.schema, errors)
         return completion.complete_object(fields, self.root_type.name, source, None)
+
+    def project_deferred(
+        self,
+        ordinal: int,
+        type_name: str,
+        value: JSONObject,
+        path: list[str | int],
+        variables: dict[str, Any],
+        errors: list[JSONObject],
+    ) -> tuple[bool, JSONObject | None]:
+        """The data of deferred fragment `ordinal` for the object `value` at
+        response `path` (its fragments deferred in turn left out), and whether
+        the fragment applies to the object at all (its type condition)."""
+        found = self.deferred_fragments.get(ordinal)
+        if found is None:
+            return False, None
+        selection_set, condition = found
+        runtime = value.get("__typename")
+        runtime_name = runtime if isinstance(runtime, str) else type_name
+        runtime_type = self.schema.get_type(runtime_name)
+        if not is_object_type(runtime_type) and not is_interface_type(runtime_type):
+            return False, None
+        if condition is not None and not self.type_applies(condition, runtime_type):
+            return False, None
+        key = (ordinal, *(variables.get(n) for n in self.condition_variables))
+        group = self._deferred_groups.get(key)
+        if group is None:
+            conditions = {n: variables.get(n) for n in self.condition_variables}
+            group = self._deferred_groups[key] = _SelectionGroup(
+                self, (selection_set,), conditions, incremental=True
+            )
+        linked: _Path = None
+        for element in path:
+            linked = (linked, element)
+        completion = _Completion(self.schema, errors)
+        fields = group.fields_for(runtime_name)
+        return True, completion.complete_object(fields, runtime_name, value, linked)
 
     def _introspect(
         self,
@@ -316,7 +397,19 @@ class Projection:
         document = DocumentNode(
             definitions=(operation, *self.fragments.values()),
         )
-        result = execute_sync(self.schema, document, variable_values=variables)
+        # The API schema declares @defer, which graphql-core executes only through
+        # its incremental entry point; introspection is answered whole (the
+        # initial result, were a client to defer part of `__schema`).
+        outcome = experimental_execute_incrementally(
+            self.schema, document, variable_values=variables
+        )
+        # Introspection resolves synchronously: never awaitable.
+        assert not isawaitable(outcome)
+        result = (
+            outcome.initial_result
+            if isinstance(outcome, ExperimentalIncrementalExecutionResults)
+            else outcome
+        )
         errors.extend(dict(error.formatted) for error in result.errors or ())
         return result.data or {}
 
@@ -535,7 +628,7 @@ class _ConditionVariables(Visitor):
         self.names: list[str] = []
 
     def enter_directive(self, node: Any, *_: Any) -> None:
-        if node.name.value not in ("skip", "include"):
+        if node.name.value not in ("skip", "include", DEFER):
             return
         for argument in node.arguments or ():
             value = argument.value
@@ -547,3 +640,25 @@ def _condition_variables(document: DocumentNode) -> tuple[str, ...]:
     visitor = _ConditionVariables()
     visit(document, visitor)
     return tuple(visitor.names)
+
+
+class _Fragments(Visitor):
+    def __init__(self) -> None:
+        super().__init__()
+        self.found: list[InlineFragmentNode | FragmentSpreadNode] = []
+
+    def enter_inline_fragment(self, node: InlineFragmentNode, *_: Any) -> None:
+        if node.directives:
+            self.found.append(node)
+
+    def enter_fragment_spread(self, node: FragmentSpreadNode, *_: Any) -> None:
+        if node.directives:
+            self.found.append(node)
+
+
+def _fragments_with_directives(
+    document: DocumentNode,
+) -> list[InlineFragmentNode | FragmentSpreadNode]:
+    visitor = _Fragments()
+    visit(document, visitor)
+    return visitor.found
