@@ -28,6 +28,7 @@ from ..request import (
     run_request,
     sharing_key,
 )
+from ..request.incremental import IncrementalAnswer, answer_incrementally
 from ..telemetry import (
     REQUEST_ID_HEADER,
     Telemetry,
@@ -36,6 +37,7 @@ from ..telemetry import (
     request_id_of,
 )
 from .graphiql import GRAPHIQL_HEADERS, GRAPHIQL_HTML
+from .incremental import accepts_multipart, multipart_response
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -150,7 +152,12 @@ class GraphQLEndpoint:
         if read.batch is not None:
             return await self._batch(read.batch, caller, explain, deadline)
         assert read.data is not None, "a request is one operation or a batch"
-        answer = await self._one(read.data, caller, read.method, explain, deadline)
+        incremental = accepts_multipart(request.headers.get("accept", ""))
+        answer = await self._one(
+            read.data, caller, read.method, explain, deadline, incremental
+        )
+        if isinstance(answer, IncrementalAnswer):
+            return multipart_response(answer)
         if isinstance(answer, Refusal):
             return refused(answer, media_type)
         return respond(answer, 200, media_type)
@@ -162,9 +169,11 @@ class GraphQLEndpoint:
         method: str,
         explain: bool,
         deadline: float,
-    ) -> JSONObject | Refusal:
+        incremental: bool = False,
+    ) -> JSONObject | Refusal | IncrementalAnswer:
         """One operation through the pipeline and run, timed, counted and logged;
-        identical queries in flight share one run (`dedup.inbound`)."""
+        identical queries in flight share one run (`dedup.inbound`). With
+        `incremental`, deferred fragments are answered as they come (@defer)."""
         started = time.perf_counter()
         prepared = await self.pipeline.accept(
             data,
@@ -181,6 +190,13 @@ class GraphQLEndpoint:
             name = prepared.name or name
             key = sharing_key(prepared) if self.config.dedup.inbound else None
             secret = self.config.secret
+            if incremental and (
+                streamed := answer_incrementally(
+                    prepared, self.transports, secret=secret, deadline=deadline
+                )
+            ):
+                self._observe(name, caller, {}, time.perf_counter() - started)
+                return streamed
 
             async def run() -> JSONObject | Refusal:
                 return await run_request(
@@ -243,6 +259,7 @@ class GraphQLEndpoint:
             if isinstance(item, Refusal):
                 return item.body()
             result = await self._one(item, caller, "POST", explain, deadline)
+            assert not isinstance(result, IncrementalAnswer), "not asked for"
             return result.body() if isinstance(result, Refusal) else result
 
         bodies = await asyncio.gather(*(answer(item) for item in batch))

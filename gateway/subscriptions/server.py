@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 import orjson
 
 from ..request import Refusal, identify, run_request
+from ..request.incremental import answer_incrementally
 from ..telemetry import Telemetry
 from .errors import GatewayShuttingDown
 from .hub import SubscriptionHub
@@ -147,6 +148,17 @@ class SubscriptionServer:
         self, prepared: PreparedRequest, subscriber: Subscriber
     ) -> None:
         deadline = time.monotonic() + self.config.server.request_timeout
+        streamed = answer_incrementally(
+            prepared,
+            self.fetch_transports,
+            secret=self.config.secret,
+            deadline=deadline,
+        )
+        if streamed is not None:  # @defer: one `next` per payload
+            async for payload in streamed.payloads:
+                subscriber.next(orjson.dumps(payload).decode())
+            subscriber.complete(None)
+            return
         response = await run_request(
             prepared,
             self.fetch_transports,
