@@ -278,7 +278,6 @@ async def test_a_body_that_is_not_json_is_refused(
 
 
 REQUEST_SHAPES = [
-    pytest.param([{"query": "{ __typename }"}] * 100, "JSON object", id="batch"),
     pytest.param("{ __typename }", "JSON object", id="string"),
     pytest.param(42, "JSON object", id="number"),
     pytest.param(None, "JSON object", id="null"),
@@ -323,6 +322,24 @@ async def test_a_request_of_the_wrong_shape_is_refused(
 
     error = refused(answer, "BAD_REQUEST")
     assert says in error["message"]
+    assert not log
+
+
+@pytest.mark.parametrize("via", [Via.POST, Via.SSE, *SOCKETS])
+async def test_a_batch_beyond_what_a_transport_takes_is_refused_whole(
+    gateway: Gateway, log: RequestLog, via: Via
+) -> None:
+    # A JSON array is a batch on the JSON path (10 at most by default); a stream
+    # or a websocket message carries one operation.
+    answer = await send_payload(gateway, via, [{"query": "{ __typename }"}] * 100)
+
+    if via is Via.POST:
+        error = refused(answer, "BATCH_LIMIT_EXCEEDED")
+        assert error["extensions"]["limit"] == 10
+        assert error["extensions"]["measured"] == 100
+    else:
+        error = refused(answer, "BAD_REQUEST")
+        assert "JSON object" in error["message"] or "SSE" in error["message"]
     assert not log
 
 
