@@ -322,6 +322,8 @@ class GatewayConfig:
     explain: bool | None = None
     graphiql: bool | None = None
     max_body_bytes: int = 1_048_576
+    # A multipart upload (the GraphQL multipart request spec) may be this large.
+    max_upload_bytes: int = 52_428_800
     # Lower-case client headers copied to every subgraph request (never x-agora-*).
     forward_headers: tuple[str, ...] = ()
     # Behind proxies that append the address they saw to X-Forwarded-For: the entry

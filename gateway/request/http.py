@@ -16,7 +16,11 @@ from typing import TYPE_CHECKING
 import orjson
 
 from .._body import read_body
-from .multipart import MULTIPART_FORM_DATA, max_upload_bytes, read_multipart_request
+from .multipart import (
+    DEFAULT_MAX_UPLOAD_BYTES,
+    MULTIPART_FORM_DATA,
+    read_multipart_request,
+)
 from .params import request_data, request_data_from_query_params
 from .refusal import Refusal
 
@@ -49,7 +53,11 @@ class HttpGraphQLRequest:
 
 
 async def read_http_request(
-    request: Request, *, max_body_bytes: int, csrf: CsrfConfig
+    request: Request,
+    *,
+    max_body_bytes: int,
+    csrf: CsrfConfig,
+    max_upload_bytes: int = DEFAULT_MAX_UPLOAD_BYTES,
 ) -> HttpGraphQLRequest:
     """The request's GraphQL parameters; raises Refusal for a method, media type,
     size or CSRF rule broken, before anything is parsed."""
@@ -64,7 +72,7 @@ async def read_http_request(
         _require_preflight_header(request, csrf)
     if method == "POST" and base_type == MULTIPART_FORM_DATA:
         data = await read_multipart_request(
-            request, max_field_bytes=max_body_bytes, max_upload_bytes=max_upload_bytes()
+            request, max_field_bytes=max_body_bytes, max_upload_bytes=max_upload_bytes
         )
         return HttpGraphQLRequest(data, method)
     if method == "GET":

@@ -10,13 +10,12 @@ refused with 413 before anything else is read. Each file then stands in its plac
 as a `FileUpload`, which the transport sends on to the subgraph
 (gateway.transport.uploads). Only single operations are taken, not batches.
 
-AGORA_GATEWAY_MAX_UPLOAD_BYTES (default 50 MiB) sets the limit; CSRF prevention
+`max_upload_bytes` (gateway.yaml, default 50 MiB) sets the limit; CSRF prevention
 applies as to any simple content type (the caller checks it first).
 """
 
 from __future__ import annotations
 
-import os
 from typing import TYPE_CHECKING, Any
 
 import orjson
@@ -38,19 +37,12 @@ __all__ = [
     "DEFAULT_MAX_UPLOAD_BYTES",
     "MAX_FILES",
     "MULTIPART_FORM_DATA",
-    "max_upload_bytes",
     "read_multipart_request",
 ]
 
 MULTIPART_FORM_DATA = "multipart/form-data"
 DEFAULT_MAX_UPLOAD_BYTES = 50 * 1024 * 1024
 MAX_FILES = 10
-
-
-def max_upload_bytes() -> int:
-    """AGORA_GATEWAY_MAX_UPLOAD_BYTES, or the default for a missing or bad value."""
-    raw = os.environ.get("AGORA_GATEWAY_MAX_UPLOAD_BYTES", "")
-    return int(raw) if raw.isdigit() and int(raw) > 0 else DEFAULT_MAX_UPLOAD_BYTES
 
 
 class _TooLarge(Exception):

@@ -135,7 +135,10 @@ class GraphQLEndpoint:
         config = self.config
         deadline = time.monotonic() + config.server.request_timeout
         read = await read_http_request(
-            request, max_body_bytes=config.max_body_bytes, csrf=config.csrf
+            request,
+            max_body_bytes=config.max_body_bytes,
+            csrf=config.csrf,
+            max_upload_bytes=config.max_upload_bytes,
         )
         caller = await identify(
             config,

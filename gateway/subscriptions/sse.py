@@ -70,7 +70,10 @@ async def serve_event_stream(server: SubscriptionServer, request: Request) -> Re
     config = server.config
     try:
         read = await read_http_request(
-            request, max_body_bytes=config.max_body_bytes, csrf=config.csrf
+            request,
+            max_body_bytes=config.max_body_bytes,
+            csrf=config.csrf,
+            max_upload_bytes=config.max_upload_bytes,
         )
     except ClientDisconnect:
         return Response(status_code=499)  # gone mid-body: nobody reads this

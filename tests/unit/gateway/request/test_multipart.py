@@ -28,7 +28,9 @@ QUERY = "mutation($file: Upload!) { upload(file: $file) }"
 
 async def _read(request: Request) -> JSONResponse:
     try:
-        read = await read_http_request(request, max_body_bytes=1000, csrf=CSRF)
+        read = await read_http_request(
+            request, max_body_bytes=1000, csrf=CSRF, max_upload_bytes=2000
+        )
     except Refusal as refusal:
         return JSONResponse(
             {"code": refusal.code, "message": str(refusal)}, status_code=refusal.status
@@ -91,10 +93,7 @@ async def test_a_multipart_post_without_a_preflight_header_is_refused_as_csrf() 
     assert (response.status_code, response.json()["code"]) == (400, "CSRF_ERROR")
 
 
-async def test_an_upload_over_the_limit_is_refused_with_413(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    monkeypatch.setenv("AGORA_GATEWAY_MAX_UPLOAD_BYTES", "2000")
+async def test_an_upload_over_the_limit_is_refused_with_413() -> None:
     response = await post(
         OPERATIONS, {"0": ["variables.file"]}, {"0": ("a", b"x" * 5000, "text/plain")}
     )
