@@ -1,6 +1,6 @@
 """The fetch graph: FetchSteps (one request to one subgraph each) and their order.
 
-A step is filled in by the walk (`walk.py`) and turned into a FetchNode by
+A step is filled in by the walk (`walk/`) and turned into a FetchNode by
 `build_plan.py`. Root steps select on the root type; entity steps select
 `... on T` fragments inside `_entities` and list, per type condition of the objects
 found at `response_path`, the fields to copy into each representation (`requires`).

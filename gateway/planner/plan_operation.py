@@ -1,6 +1,6 @@
 """plan_operation: (supergraph, operation) -> QueryPlan, a pure function.
 
-normalize (normalize.py) -> walk into a fetch graph (walk.py, asking
+normalize (normalize.py) -> walk into a fetch graph (walk/, asking
 query_graph.py) -> lift variable conditions (conditions.py) -> merge sibling fetches
 (optimize.py) -> order into plan nodes (build_plan.py). No I/O, no clock:
 the progressive override labels enabled for this request arrive as

@@ -28,6 +28,8 @@ from ..errors import PlanningError
 from ._selections import FieldSel, FragmentSel
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from graphql import GraphQLOutputType
 
     from ..supergraph import EntityKey, Supergraph
@@ -302,10 +304,25 @@ class QueryGraph:
     def key_for(
         self, from_subgraph: str, parent: str, subgraph: str, entity_type: str
     ) -> EntityKey | None:
-        for key in self.sg.types[entity_type].keys_in(subgraph):
-            if not key.resolvable:
-                continue
-            if self.fetchable(from_subgraph, parent, key.selection_set):
+        """A key of `entity_type` in `subgraph` that `from_subgraph` can fetch on
+        its `parent` objects (the jump from there to `subgraph`), if any."""
+        return self.resolvable_key(
+            entity_type,
+            subgraph,
+            lambda key: self.fetchable(from_subgraph, parent, key.selection_set),
+        )
+
+    def resolvable_key(
+        self,
+        type_name: str,
+        subgraph: str,
+        accepts: Callable[[EntityKey], bool],
+    ) -> EntityKey | None:
+        """The first resolvable key `subgraph` declares for `type_name` that
+        `accepts` takes, if any."""
+        join_type = self.sg.types.get(type_name)
+        for key in join_type.keys_in(subgraph) if join_type else ():
+            if key.resolvable and accepts(key):
                 return key
         return None
 
