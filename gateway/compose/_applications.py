@@ -127,25 +127,14 @@ def _argument_problems(
     ]
 
 
-# Federation directives this composer does not implement: refuse rather than drop them.
-UNSUPPORTED_DIRECTIVES = frozenset({"cacheTag"})
-
-
 def directive_problems(
     document: DocumentNode, names: FederationNames
 ) -> list[tuple[str, str]]:
-    """Applied directives that are neither defined nor imported, or not supported."""
+    """Applied directives that are neither defined nor imported, or whose
+    arguments are wrong."""
     uses = _DirectiveUses()
     visit(document, uses)
-    problems = [
-        (
-            "UNSUPPORTED_FEATURE",
-            f'Directive "@{spec}" is not supported by this composer: remove it from'
-            " the subgraph or compose this supergraph with Apollo's tools.",
-        )
-        for spec in dict.fromkeys(names.local_to_spec.get(n) for n in uses.names)
-        if spec in UNSUPPORTED_DIRECTIVES
-    ]
+    problems: list[tuple[str, str]] = []
     for node, coordinate in uses.uses:
         spec = names.spec_name(node)
         if spec is not None:

@@ -11,6 +11,8 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from graphql import StringValueNode, print_ast
+
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
@@ -18,6 +20,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "Raw",
+    "cache_tag_directive",
     "did_you_mean",
     "graph_enum_names",
     "group_by_value",
@@ -55,6 +58,16 @@ def subgraph_names(names: list[str]) -> str:
     """`subgraph "a"` or `subgraphs "a", "b" and "c"`, as Apollo's messages say it."""
     noun = "subgraph" if len(names) == 1 else "subgraphs"
     return f"{noun} {quoted_list(names)}"
+
+
+def cache_tag_directive(graph: Raw, tag_format: str) -> str:
+    """A subgraph's @cacheTag as the supergraph carries it (a hint for response
+    caches, read by routers through `join__directive`)."""
+    value = print_ast(StringValueNode(value=tag_format))
+    return (
+        f'@join__directive(graphs: [{graph.text}], name: "federation__cacheTag",'
+        f" args: {{format: {value}}})"
+    )
 
 
 def join_directive(name: str, **arguments: object) -> str:

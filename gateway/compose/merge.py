@@ -21,6 +21,7 @@ from ._links import BUILT_IN_DIRECTIVES
 from ._override import FieldSource, resolve_overrides
 from ._wording import (
     Raw,
+    cache_tag_directive,
     graph_enum_names,
     group_by_value,
     join_directive,
@@ -328,6 +329,11 @@ class Merger:
                         merged.interfaces.append(interface)
             else:
                 merged.join.append(join_directive("join__type", graph=graph))
+        merged.join += [
+            cache_tag_directive(self.graph(subgraph), tag)
+            for subgraph, definition in definitions
+            for tag in definition.cache_tags
+        ]
         if kind in ("object", "interface"):
             self.merge_fields(merged, definitions)
         elif kind == "union":
@@ -529,6 +535,11 @@ class Merger:
                         ),
                     )
                 )
+        result.join += [
+            cache_tag_directive(self.graph(source.subgraph), tag)
+            for source in sources
+            for tag in source.field.cache_tags
+        ]
         merged.fields[field_name] = result
 
     def validate_external_types(

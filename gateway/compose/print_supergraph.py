@@ -135,6 +135,20 @@ def _used_directives(supergraph: Supergraph) -> set[str]:
     return used
 
 
+CACHE_TAG_URL = "https://specs.apollo.dev/cacheTag/v0.1"
+
+
+def _uses_cache_tags(supergraph: Supergraph) -> bool:
+    return any(
+        "federation__cacheTag" in join
+        for merged in supergraph.types.values()
+        for join in [
+            *merged.join,
+            *(j for f in merged.fields.values() for j in f.join),
+        ]
+    )
+
+
 def print_supergraph(
     supergraph: Supergraph,
     composed: dict[str, tuple[str | None, DirectiveDefinitionNode]],
@@ -176,6 +190,9 @@ def print_supergraph(
         definitions.append(print_ast(definition))
     for url, imports in imports_by_url.items():
         links.append(f'@link(url: "{url}", import: [{", ".join(imports)}])')
+    if _uses_cache_tags(supergraph):
+        # Carried by join__directive: the link says a router may read them.
+        links.append(f'@link(url: "{CACHE_TAG_URL}", for: EXECUTION)')
     roots = "\n".join(f"  {r.lower()}: {r}" for r in supergraph.root_types)
     schema = (
         "schema\n" + "\n".join(f"  {link}" for link in links) + f"\n{{\n{roots}\n}}"

@@ -169,6 +169,8 @@ class Field:
     # Arguments set by @fromContext: not part of the supergraph's field but of its
     # join__field `contextArguments`.
     context_arguments: list[ContextArgument] = field(default_factory=list)
+    # The `format:` of each @cacheTag on the field (a root query field).
+    cache_tags: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)
@@ -201,6 +203,8 @@ class TypeDefinition:
     directives: list[DirectiveNode] = field(default_factory=list)
     # Names of the @context this type sets (Federation 2.8).
     contexts: list[str] = field(default_factory=list)
+    # The `format:` of each @cacheTag on the type (Federation 2.12).
+    cache_tags: list[str] = field(default_factory=list)
 
 
 EXECUTABLE_LOCATIONS = frozenset(
@@ -420,6 +424,8 @@ class _Reader:
                 definition.shareable = True
             elif spec == "context":
                 definition.contexts.append(string_argument(directive, "name") or "")
+            elif spec == "cacheTag":
+                definition.cache_tags.append(string_argument(directive, "format") or "")
         definition.directives.extend(self.carried(directives))
         for interface in getattr(node, "interfaces", None) or ():
             definition.interfaces.append(interface.name.value)
@@ -465,6 +471,8 @@ class _Reader:
             elif spec == "override":
                 result.override_from = string_argument(directive, "from")
                 result.override_label = string_argument(directive, "label")
+            elif spec == "cacheTag":
+                result.cache_tags.append(string_argument(directive, "format") or "")
         result.arguments = self.read_arguments(getattr(node, "arguments", None))
         for argument_node in getattr(node, "arguments", None) or ():
             for directive in argument_node.directives or ():

@@ -154,7 +154,9 @@ def test_no_subgraphs_is_an_error_not_an_exception() -> None:
     assert [e.code for e in result.errors] == ["NO_SUBGRAPHS"]
 
 
-def test_a_federation_directive_we_do_not_implement_is_refused_not_dropped() -> None:
+def test_cache_tag_composes_as_a_hint_for_response_caches() -> None:
+    # Apollo's composer carries it by join__directive (fixture cache_tag compares
+    # the whole supergraph); the gateway itself reads nothing of it.
     sdl = """
     extend schema @link(url: "https://specs.apollo.dev/federation/v2.12",
                         import: ["@key", "@cacheTag"])
@@ -162,7 +164,12 @@ def test_a_federation_directive_we_do_not_implement_is_refused_not_dropped() -> 
     type Org @key(fields: "id") @cacheTag(format: "org-{$key.id}") { id: ID! }
     """
     result = compose([SubgraphDefinition("a", "http://a", sdl)])
-    assert [(e.code, e.subgraphs) for e in result.errors] == [
-        ("UNSUPPORTED_FEATURE", ("a",))
-    ]
-    assert '"@cacheTag" is not supported' in result.errors[0].message
+    assert result.errors == ()
+    assert result.supergraph_sdl is not None
+    assert (
+        '@join__directive(graphs: [A], name: "federation__cacheTag",'
+        ' args: {format: "org-{$key.id}"})'
+    ) in result.supergraph_sdl
+    assert '@link(url: "https://specs.apollo.dev/cacheTag/v0.1", for: EXECUTION)' in (
+        result.supergraph_sdl
+    )
