@@ -5,8 +5,10 @@ walk the supergraph from each root field through the subgraph that resolves it; 
 field the current subgraph lacks must be reachable by moving to another subgraph
 through one of its resolvable @key whose fields the current subgraph resolves (with
 further jumps where it must), and below a field every subgraph one jump away that
-resolves it stays an option (the parent entity's subgraph). Requirements
-of @requires and the possible runtime types of abstract types are not followed.
+resolves it stays an option (the parent entity's subgraph). A @requires field is
+reachable only where its required fields are: each resolved (not @external) by a
+subgraph reachable on the type from where the path stands, as a key's are. The
+possible runtime types of abstract types are not followed.
 """
 
 from __future__ import annotations
@@ -221,15 +223,18 @@ def _resolves(
     type_name: str,
     fields: _Provided,
     active: frozenset[tuple[str, str]],
+    external_here: bool = True,
 ) -> bool:
     """Whether the subgraphs `found` (the first one being where the path stands)
-    resolve the field set `fields` of `type_name` between them."""
+    resolve the field set `fields` of `type_name` between them; `external_here`:
+    the first one's @external fields count (a key restated there)."""
 
     def resolves(subgraph: Subgraph, name: str, below: _Provided) -> bool:
         definition = subgraph.types.get(type_name)
         field = definition.fields.get(name) if definition else None
         # Where the path stands, a key field may be @external (the key restated).
-        if field is None or (field.external and subgraph is not found[0]):
+        here = subgraph is found[0] and external_here
+        if field is None or (field.external and not here):
             return False
         if not below:
             return True
@@ -285,6 +290,34 @@ def _contexts_set_by(supergraph: Supergraph, type_name: str) -> frozenset[str]:
         for argument in directive.arguments or ()
         if isinstance(argument.value, StringValueNode)
     )
+
+
+def _requires_met(
+    supergraph: Supergraph,
+    source: Subgraph,
+    target: Subgraph,
+    type_name: str,
+    name: str,
+) -> bool:
+    """Whether the @requires of `target`'s field `name` (if any) can be met from
+    `source`: each required field resolved by a subgraph reachable from there."""
+    definition = target.types.get(type_name)
+    field = definition.fields.get(name) if definition else None
+    if field is None or not field.requires:
+        return True
+    reachable = _closure(supergraph, source, type_name, frozenset())
+    return _resolves(
+        supergraph,
+        reachable,
+        type_name,
+        _provided(field.requires),
+        frozenset(),
+        external_here=False,
+    )
+
+
+def _unmet_requires(type_name: str, field_name: str) -> str:
+    return f'cannot satisfy @require conditions on field "{type_name}.{field_name}"'
 
 
 def _context_reached(state: _State, subgraph: Subgraph, field_name: str) -> bool:
@@ -387,6 +420,9 @@ def _advance(
             failures.append((subgraph, [_no_context(type_name, field_name)]))
             continue
         if own is not None and (not own.external or field_name in provided):
+            if not _requires_met(supergraph, subgraph, subgraph, type_name, field_name):
+                failures.append((subgraph, [_unmet_requires(type_name, field_name)]))
+                continue
             # A @provides here, or the one that brought us here, reaches further.
             below = _provided(own.provides) if own.provides else None
             next_options.append((subgraph, below or provided.get(field_name, {})))
@@ -401,7 +437,13 @@ def _advance(
         reachable = _reachable(supergraph, subgraph, type_name)
         movable = [s for s in others if s in reachable]
         blocked = [s for s in movable if not _context_reached(state, s, field_name)]
-        movable = [s for s in movable if s not in blocked]
+        unmet = [
+            s
+            for s in movable
+            if s not in blocked
+            and not _requires_met(supergraph, subgraph, s, type_name, field_name)
+        ]
+        movable = [s for s in movable if s not in blocked and s not in unmet]
         if movable:
             next_options += [(s, {}) for s in movable]
         elif supergraph.types[type_name].kind == "interface":
@@ -423,9 +465,15 @@ def _advance(
                         )
                     )
         else:
-            reasons = [f'cannot find field "{type_name}.{field_name}"']
+            reasons = [
+                f'field "{type_name}.{field_name}" is not resolvable because marked'
+                " @external"
+                if own is not None and own.external
+                else f'cannot find field "{type_name}.{field_name}"'
+            ]
             reasons += [
-                _why_not(supergraph, subgraph, s, type_name, field_name) or ""
+                _why_not(supergraph, subgraph, s, type_name, field_name)
+                or (_unmet_requires(type_name, field_name) if s in unmet else "")
                 for s in others
                 if s not in blocked
             ]
