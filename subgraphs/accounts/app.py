@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 from subgraphs.accounts.schema import schema
 from subgraphs.accounts.seed import seed
 from subgraphs.accounts.sync import sync_user_directory
+from subgraphs.accounts.tenants import follow_chambers
 from subgraphs.kit.app import SubgraphSpec, create_subgraph_app
 
 if TYPE_CHECKING:
@@ -22,7 +23,7 @@ SPEC = SubgraphSpec(
     models=["subgraphs.accounts.models"],
     seed=seed,
     migrations="subgraphs.accounts.migrations",
-    background=[sync_user_directory],
+    background=[sync_user_directory, follow_chambers],
 )
 
 

@@ -6,14 +6,16 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from typing import TYPE_CHECKING, Any
+from uuid import uuid4
 
 import httpx
 import jwt
 
 from subgraphs.accounts.app import create_app
-from subgraphs.accounts.models import RefreshToken, User
+from subgraphs.accounts.models import RefreshToken, Tenant, User
 from subgraphs.accounts.seed import DEMO_CHAMBER_ID, DEMO_PASSWORD, GREEN_FARMS_ID
 from subgraphs.accounts.throttle import MemoryAttemptLog, RedisAttemptLog
+from subgraphs.directory.events import CHAMBER_REGISTERED, ChamberRegistered
 from subgraphs.kit.invitations import issue_invitation_token
 
 if TYPE_CHECKING:
@@ -372,3 +374,48 @@ async def test_a_deactivated_user_can_neither_log_in_nor_refresh(
     assert codes(login_after) == ["UNAUTHENTICATED"]
     assert codes(refresh_after) == ["UNAUTHENTICATED"]
     assert codes(me_after) == ["UNAUTHENTICATED"]
+
+
+# A chamber registered in the directory: its tenant appears here, and its
+# invitations can then be redeemed.
+
+
+async def test_a_registered_chamber_gets_its_tenant_and_its_invitations_work(
+    distributed_settings: Settings,
+) -> None:
+    app = create_app(distributed_settings)
+    tenant_id = str(uuid4())
+    event = ChamberRegistered(
+        chamber_id=str(uuid4()),
+        tenant_id=tenant_id,
+        # A name another tenant holds: the chamber's slug tells them apart.
+        name="Demo Chamber",
+        slug="harbour",
+        admin_user_id=DEMO_USER,
+    )
+    async with serving(app), client_from(app) as client:
+        broker = app.state.broker
+        for _ in range(200):  # until the background task listens
+            await CHAMBER_REGISTERED.publish(broker, event)
+            if await Tenant.exists(id=tenant_id):
+                break
+            await asyncio.sleep(0.02)
+        # Announced again (directory does so on an interval): nothing changes.
+        await CHAMBER_REGISTERED.publish(broker, event)
+        token = issue_invitation_token(
+            distributed_settings,
+            tenant_id=tenant_id,
+            email="joiner@example.com",
+            role="member",
+            ttl=600,
+            invitation_id="inv-harbour",
+        )
+        joined = await gql(
+            client, REGISTER, registration("joiner@example.com", invitationToken=token)
+        )
+        tokens = await log_in(client, "joiner@example.com", PASSWORD)
+        me = await gql(client, ME, token=tokens["accessToken"])
+        tenants = await Tenant.filter(id=tenant_id).values_list("name", flat=True)
+    assert tenants == ["Demo Chamber (harbour)"]
+    assert "errors" not in joined
+    assert me["data"]["me"]["tenant"] == {"id": tenant_id}
