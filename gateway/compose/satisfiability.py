@@ -245,8 +245,17 @@ def _resolves(
             nested = _closure(supergraph, subgraph, nested_type, active)
         return _resolves(supergraph, nested, nested_type, below, active)
 
+    def cast(name: str, below: _Provided) -> bool:
+        # `... on T` (a @requires field set may type-cast): T's fields, from the
+        # same subgraphs.
+        return _resolves(
+            supergraph, found, name[len("... on ") :], below, active, external_here
+        )
+
     return all(
-        any(resolves(subgraph, name, below) for subgraph in found)
+        cast(name, below)
+        if name.startswith("... on ")
+        else any(resolves(subgraph, name, below) for subgraph in found)
         for name, below in fields.items()
     )
 
