@@ -1,7 +1,10 @@
 """Messages: send (idempotent), edit, delete, react, pin, page through and replay.
 
 Every change is committed first and published after, so no subscriber ever hears of a
-message that is not stored.
+message that is not stored. Publishing is at least once (Broker.publish_reliably: a
+publish Redis refuses is sent again once it is back, and a retried send publishes
+again); a change that is stored is answered as a success whatever the broker does,
+and subscribers drop duplicates and read what they missed by seq (subscriptions.py).
 """
 
 from __future__ import annotations
@@ -72,7 +75,7 @@ async def publish_message_event(
     emoji: str | None = None,
 ) -> None:
     snapshot = MessageSnapshot.of(message)
-    await MESSAGE_EVENTS.publish(
+    await MESSAGE_EVENTS.publish_reliably(
         broker,
         snapshot.conversation_id,
         MessageEvent(
@@ -119,6 +122,11 @@ async def send_message(
     if client_id is not None:
         existing = await _existing_send(viewer, client_id, conversation)
         if existing is not None:
+            # The first try may have stored it and lost its publish: publish again
+            # (subscribers drop the duplicate).
+            await publish_message_event(
+                broker, MessageEventKind.ADDED, existing, viewer.user_id
+            )
             return existing
     reply_to = None
     if reply_to_id is not None:

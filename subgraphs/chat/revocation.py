@@ -5,7 +5,8 @@ removed or a complaint reassigned away from an agent. Those changes publish an
 AccessRevoked event on the ACCESS channel after they commit. `until_revoked` runs a
 stream beside that channel and, on each event that concerns the stream, checks
 access again in SQL; when the check raises (a Forbidden), the stream ends with that
-error, which the client receives with `extensions.code` FORBIDDEN.
+error, which the client receives with `extensions.code` FORBIDDEN. Where the broker
+may have lost events (a gap), access is checked again as if one was heard.
 """
 
 from __future__ import annotations
@@ -42,10 +43,9 @@ async def until_revoked(
     commits while the stream checks access at its start is still heard.
     """
     async with broker.subscribe(ACCESS.name()) as events:
-        revocations = aiter(events)
         # Each side waits in its own task so that whichever comes first is handled.
         step: asyncio.Future[Any] = asyncio.ensure_future(anext(stream))
-        heard: asyncio.Future[Any] = asyncio.ensure_future(anext(revocations))
+        heard: asyncio.Future[Any] = asyncio.ensure_future(events.get())
         try:
             while True:
                 done, _ = await asyncio.wait(
@@ -53,14 +53,14 @@ async def until_revoked(
                 )
                 if heard in done:
                     try:
-                        event = ACCESS.decode(heard.result())
+                        payload = heard.result()
                     except StopAsyncIteration:
                         # The broker closed: the stream ends too; stop listening.
                         heard = asyncio.get_running_loop().create_future()
                     else:
-                        if concerns(event):
+                        if payload is None or concerns(ACCESS.decode(payload)):
                             await recheck()
-                        heard = asyncio.ensure_future(anext(revocations))
+                        heard = asyncio.ensure_future(events.get())
                 if step in done:
                     try:
                         item = step.result()

@@ -1,9 +1,17 @@
 """The live streams behind the subscriptions, as async generators tests can drive.
 
-messageEvents replays without gap or duplicate: it subscribes to the channel FIRST,
-then reads the stored messages after the cursor, then drops the live `added` events
-whose seq it has already replayed. A message committed during the replay is either
-read by it or arrives live (it was published after commit, and we were listening).
+messageEvents delivers every message of a conversation once, in seq order, with no
+gap (issue 14). The database is the log (seq is gap-free per conversation, given
+under the conversation's row lock) and the live channel only the prompt to read it:
+the stream subscribes FIRST, then replays the stored messages after the cursor (or
+starts after the conversation's last seq), and remembers the last seq it delivered.
+A live `added` event at or below it is a duplicate (dropped); one further ahead than
+the next seq means earlier ones were lost or published late, so those are read from
+the database first (committed: a later seq is given only once they committed). When
+the broker reports a gap (its link was down, or this stream's queue overflowed),
+everything after the last seq is read from the database before going on. Edits,
+reactions and pins are delivered as they arrive (at least once while the broker is
+up); the stored message is their truth.
 
 Every stream ends with a FORBIDDEN error when its viewer loses access while it runs
 (a participant removed, a complaint reassigned away; see revocation).
@@ -32,11 +40,11 @@ from .events import (
     ReceiptMoved,
 )
 from .messages import replay_messages
-from .models import Participant
+from .models import Conversation, Message, Participant
 from .revocation import until_revoked
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncGenerator
+    from collections.abc import AsyncGenerator, AsyncIterator
 
     from subgraphs.kit.principal import Principal
     from subgraphs.kit.pubsub import Broker
@@ -159,23 +167,65 @@ async def _message_events(
     conversation = await get_visible_conversation(viewer, conversation_id)
     channel = MESSAGE_EVENTS.name(str(conversation.id))
     async with broker.subscribe(channel) as live:
-        replayed = after if after is not None else 0
         if after is not None:
-            async for message in replay_messages(conversation.id, after):
-                snapshot = MessageSnapshot.of(message)
-                yield MessageEvent(
-                    kind=str(MessageEventKind.ADDED),
-                    conversation_id=snapshot.conversation_id,
-                    seq=snapshot.seq,
-                    actor_id=snapshot.sender_id,
-                    message=snapshot.to_json(),
-                )
-                replayed = message.seq
-        async for payload in live:
+            delivered = after
+        else:  # read after subscribing: every later message is heard or read
+            delivered = await _last_seq(conversation.id)
+        async for message in replay_messages(conversation.id, delivered):
+            yield _added(message)
+            delivered = message.seq
+        while True:
+            try:
+                payload = await live.get()
+            except StopAsyncIteration:
+                return
+            if payload is None:  # the broker may have lost events: read them
+                async for message in replay_messages(conversation.id, delivered):
+                    yield _added(message)
+                    delivered = message.seq
+                continue
             event = MESSAGE_EVENTS.decode(payload)
-            if event.kind == MessageEventKind.ADDED and event.seq <= replayed:
-                continue  # already replayed from the database
+            if event.kind != MessageEventKind.ADDED:
+                yield event
+                continue
+            if event.seq <= delivered:
+                continue  # a duplicate (replayed, or published again)
+            if event.seq > delivered + 1:
+                async for message in _messages_between(
+                    conversation.id, delivered, event.seq
+                ):
+                    yield _added(message)
+                    delivered = message.seq
             yield event
+            delivered = event.seq
+
+
+def _added(message: Message) -> MessageEvent:
+    snapshot = MessageSnapshot.of(message)
+    return MessageEvent(
+        kind=str(MessageEventKind.ADDED),
+        conversation_id=snapshot.conversation_id,
+        seq=snapshot.seq,
+        actor_id=snapshot.sender_id,
+        message=snapshot.to_json(),
+    )
+
+
+async def _last_seq(conversation_id: uuid.UUID) -> int:
+    conversation = await Conversation.get_or_none(id=conversation_id).only(
+        "id", "last_seq"
+    )
+    return conversation.last_seq if conversation is not None else 0
+
+
+async def _messages_between(
+    conversation_id: uuid.UUID, after: int, before: int
+) -> AsyncIterator[Message]:
+    """Stored messages with `after` < seq < `before`, oldest first."""
+    for message in await Message.filter(
+        conversation_id=conversation_id, seq__gt=after, seq__lt=before
+    ).order_by("seq"):
+        yield message
 
 
 async def _typing_updates(

@@ -6,7 +6,9 @@ on a ConnectionError it opens a new pub/sub connection (exponential backoff up t
 `max_retry_delay`), subscribes every channel that still has listeners, counts the
 reconnect, and carries on. A link that goes silent (no reply to a PING within
 `idle_timeout`) counts as dropped too. Events published while the connection is
-down are lost (Redis pub/sub is at-most-once).
+down are lost (Redis pub/sub is at-most-once): once every channel is subscribed
+again, an event on the RESUBSCRIBED channel says so, and the Broker tells each
+subscription it has a gap to fill from its store.
 """
 
 from __future__ import annotations
@@ -34,6 +36,9 @@ logger = logging.getLogger("agora.subgraphs")
 
 # Always subscribed, so the read loop never sits on an unsubscribed connection.
 CONTROL_CHANNEL = "__agora_broker_control__"
+# The channel of the event next_published() returns after a reconnect (never sent
+# to Redis: no prefix a Broker uses can produce it).
+RESUBSCRIBED = "\x00resubscribed"
 
 _DROPPED = (RedisConnectionError, RedisTimeoutError, OSError)
 
@@ -203,6 +208,7 @@ class ResilientRedisBackend(BroadcastBackend):
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, self._max_retry_delay)
                 continue
+            self._events.put_nowait(Event(RESUBSCRIBED, ""))
             async with self._state:
                 self.reconnects += 1
                 self._state.notify_all()

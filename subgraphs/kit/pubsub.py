@@ -5,11 +5,22 @@ redis:// (reconnects and resubscribes). Each subscriber has a bounded queue: whe
 slow subscriber's queue is full, the OLDEST event is dropped and counted
 (`Subscription.dropped`, `Broker.dropped`), so a stuck client never grows memory and
 never blocks delivery to the others.
+
+Pub/sub is at most once, so a stream that must not lose events reads them with
+`Subscription.get()`, which returns None (a *gap*) wherever events may have been
+lost: after the broker's link was down (returned once it is subscribed again) and
+after the subscriber's own queue dropped events. The stream then re-reads from its
+store what it missed (chat: the messages after the last seq it delivered).
+
+Publishing: `publish` raises BrokerUnavailable; `publish_reliably` never does: what
+Redis refused is kept (bounded) and sent again, in order, until Redis takes it. The
+store stays the truth; the events are the prompt to read it.
 """
 
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import dataclasses
 import logging
@@ -18,7 +29,8 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 import orjson
 from broadcaster._backends.memory import MemoryBackend
 
-from subgraphs.kit._redis_backend import ResilientRedisBackend
+from subgraphs.kit._redis_backend import RESUBSCRIBED, ResilientRedisBackend
+from subgraphs.kit.errors import BrokerUnavailable
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
@@ -34,6 +46,10 @@ logger = logging.getLogger("agora.subgraphs")
 P = TypeVar("P")
 
 _CLOSED: Any = object()
+# Queued where events may have been lost (see the module docstring).
+_GAP: Any = object()
+# How many refused publishes a Broker keeps for `publish_reliably`.
+_PENDING_LIMIT = 10_000
 
 
 class Subscription:
@@ -42,7 +58,10 @@ class Subscription:
     def __init__(self, channel: str, maxsize: int) -> None:
         self.channel = channel
         self.dropped = 0
+        # Gaps reported by `get` (broker reconnects, dropped events).
+        self.gaps = 0
         self._queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue(maxsize)
+        self._lost = False
 
     def _offer(self, payload: dict[str, Any]) -> bool:
         """Queue `payload`; drop the oldest when full. True when one was dropped."""
@@ -50,23 +69,51 @@ class Subscription:
         if self._queue.full():
             self._queue.get_nowait()
             self.dropped += 1
+            self._lost = True
             dropped = True
         self._queue.put_nowait(payload)
         return dropped
+
+    def _gap(self) -> None:
+        if self._queue.full():
+            self._queue.get_nowait()
+            self.dropped += 1
+            self._lost = True
+        self._queue.put_nowait(_GAP)
 
     def _close(self) -> None:
         if self._queue.full():
             self._queue.get_nowait()
         self._queue.put_nowait(_CLOSED)
 
+    async def get(self) -> dict[str, Any] | None:
+        """The next event, or None where events may have been lost since the last.
+
+        Raises StopAsyncIteration once the broker disconnected.
+        """
+        if self._lost:
+            self._lost = False
+            self.gaps += 1
+            return None
+        payload = await self._queue.get()
+        if payload is _CLOSED:
+            self._queue.put_nowait(_CLOSED)
+            raise StopAsyncIteration
+        if payload is _GAP:
+            self._lost = False
+            self.gaps += 1
+            return None
+        return payload
+
     def __aiter__(self) -> AsyncIterator[dict[str, Any]]:
         return self
 
     async def __anext__(self) -> dict[str, Any]:
-        payload = await self._queue.get()
-        if payload is _CLOSED:
-            raise StopAsyncIteration
-        return payload
+        """The next event, skipping gaps (for streams that can lose events)."""
+        while True:
+            payload = await self.get()
+            if payload is not None:
+                return payload
 
 
 class Broker:
@@ -88,9 +135,13 @@ class Broker:
         self.prefix = prefix
         self.queue_size = queue_size
         self.dropped = 0
+        # Publishes Redis refused, sent again by `_republish` (publish_reliably).
+        self.republished = 0
         self.backend = backend or _create_backend(self.url, prefix)
         self._subscribers: dict[str, set[Subscription]] = {}
         self._listener: asyncio.Task[None] | None = None
+        self._pending: collections.deque[tuple[str, str]] = collections.deque()
+        self._republisher: asyncio.Task[None] | None = None
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Broker:
@@ -122,6 +173,16 @@ class Broker:
         self._listener = asyncio.create_task(self._listen())
 
     async def disconnect(self) -> None:
+        if self._republisher is not None:
+            self._republisher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._republisher
+            self._republisher = None
+        if self._pending:
+            logger.warning(
+                "%d unpublished events dropped at shutdown", len(self._pending)
+            )
+            self._pending.clear()
         if self._listener is None:
             return
         self._listener.cancel()
@@ -157,6 +218,43 @@ class Broker:
         message = orjson.dumps(payload).decode()
         await self.backend.publish(self.prefix + channel, message)
 
+    async def publish_reliably(self, channel: str, payload: dict[str, Any]) -> bool:
+        """Publish `payload`; when Redis refuses it, keep it and send it again (in
+        order with later ones) until Redis takes it. Never raises BrokerUnavailable;
+        False when it was kept for later.
+
+        For events whose data is already committed: the caller's write succeeded
+        whatever the broker does, and subscribers fill gaps from the store.
+        """
+        message = orjson.dumps(payload).decode()
+        if not self._pending:
+            try:
+                await self.backend.publish(self.prefix + channel, message)
+                return True
+            except BrokerUnavailable:
+                logger.warning("publish on %s refused; kept to send again", channel)
+        if len(self._pending) >= _PENDING_LIMIT:
+            self._pending.popleft()  # the oldest: subscribers read it from the store
+            self.dropped += 1
+        self._pending.append((self.prefix + channel, message))
+        if self._republisher is None or self._republisher.done():
+            self._republisher = asyncio.create_task(self._republish())
+        return False
+
+    async def _republish(self) -> None:
+        delay = 0.05
+        while self._pending:
+            channel, message = self._pending[0]
+            try:
+                await self.backend.publish(channel, message)
+            except BrokerUnavailable:
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 1.0)
+                continue
+            delay = 0.05
+            self._pending.popleft()
+            self.republished += 1
+
     @contextlib.asynccontextmanager
     async def subscribe(self, channel: str) -> AsyncIterator[Subscription]:
         """Listen to `channel` for the duration of the block."""
@@ -178,6 +276,11 @@ class Broker:
     async def _listen(self) -> None:
         while True:
             event: Event = await self.backend.next_published()
+            if event.channel == RESUBSCRIBED:
+                for listening in self._subscribers.values():
+                    for subscription in listening:
+                        subscription._gap()
+                continue
             if not event.channel.startswith(self.prefix):
                 continue
             channel = event.channel[len(self.prefix) :]
@@ -227,6 +330,14 @@ class Channel(Generic[P]):
             raise TypeError("expected the ids and then a payload, got nothing")
         *ids, payload = args
         await broker.publish(self.name(*ids), self.encode(payload))
+
+    async def publish_reliably(self, broker: Broker, *args: Any) -> bool:
+        """`await channel.publish_reliably(broker, *ids, payload)`: see
+        Broker.publish_reliably (never raises BrokerUnavailable)."""
+        if not args:
+            raise TypeError("expected the ids and then a payload, got nothing")
+        *ids, payload = args
+        return await broker.publish_reliably(self.name(*ids), self.encode(payload))
 
     async def subscribe(self, broker: Broker, *ids: object) -> AsyncIterator[P]:
         """Yield decoded payloads published on `name(*ids)` until the caller stops."""

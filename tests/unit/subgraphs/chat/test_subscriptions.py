@@ -9,7 +9,8 @@ import pytest
 
 from subgraphs.chat import messages as messages_module
 from subgraphs.chat.conversations import mark_read
-from subgraphs.chat.messages import edit_message, send_message
+from subgraphs.chat.events import MessageEventKind
+from subgraphs.chat.messages import edit_message, publish_message_event, send_message
 from subgraphs.chat.presence import connected
 from subgraphs.chat.subscriptions import (
     message_events,
@@ -18,6 +19,7 @@ from subgraphs.chat.subscriptions import (
     typing_updates,
 )
 from subgraphs.chat.typing_indicators import set_typing
+from subgraphs.kit.pubsub import Broker
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
@@ -25,7 +27,6 @@ if TYPE_CHECKING:
     from subgraphs.chat.presence import Presence
     from subgraphs.chat.ratelimit import RateLimiter
     from subgraphs.kit.principal import Principal
-    from subgraphs.kit.pubsub import Broker
 
 T = TypeVar("T")
 
@@ -63,6 +64,66 @@ async def test_replay_after_a_cursor_then_live_without_gap_or_duplicate(
         ("added", 5, "m5"),
         ("added", 6, "m6"),
         ("added", 7, "m7"),
+    ]
+
+
+async def test_a_message_whose_event_was_lost_is_read_from_the_store_in_order(
+    citizen: Principal,
+    agent: Principal,
+    conversation_id: str,
+    broker: Broker,
+    limiter: RateLimiter,
+) -> None:
+    await send_message(agent, conversation_id, "m0", broker=broker, limiter=limiter)
+    stream = message_events(citizen, conversation_id, broker=broker, after=0)
+    await next_of(stream)  # m0, replayed: the stream is listening
+    # A broker nobody listens to stands for a publish that was lost.
+    async with Broker("memory://", prefix="elsewhere:") as lost:
+        await send_message(agent, conversation_id, "m1", broker=lost, limiter=limiter)
+    await send_message(agent, conversation_id, "m2", broker=broker, limiter=limiter)
+    seen = [await next_of(stream), await next_of(stream)]
+    await stream.aclose()
+    assert [(e.seq, e.snapshot.text) for e in seen] == [(2, "m1"), (3, "m2")]
+
+
+async def test_events_heard_late_or_twice_are_delivered_in_seq_order_once(
+    citizen: Principal,
+    agent: Principal,
+    conversation_id: str,
+    broker: Broker,
+    limiter: RateLimiter,
+) -> None:
+    sent = []
+    async with Broker("memory://", prefix="elsewhere:") as held:
+        for text in ("m1", "m2"):
+            sent.append(
+                await send_message(
+                    agent, conversation_id, text, broker=held, limiter=limiter
+                )
+            )
+        stream = message_events(citizen, conversation_id, broker=broker, after=0)
+        seen = [await next_of(stream), await next_of(stream)]  # replayed: listening
+        # m3's event is late (held back): m4 is heard first.
+        sent.append(
+            await send_message(
+                agent, conversation_id, "m3", broker=held, limiter=limiter
+            )
+        )
+    sent.append(
+        await send_message(agent, conversation_id, "m4", broker=broker, limiter=limiter)
+    )
+    seen += [await next_of(stream), await next_of(stream)]
+    for message in sent:  # every event heard again, m3's at last
+        await publish_message_event(broker, MessageEventKind.ADDED, message, "x")
+    await send_message(agent, conversation_id, "m5", broker=broker, limiter=limiter)
+    seen.append(await next_of(stream))
+    await stream.aclose()
+    assert [(e.seq, e.snapshot.text) for e in seen] == [
+        (1, "m1"),
+        (2, "m2"),
+        (3, "m3"),
+        (4, "m4"),
+        (5, "m5"),
     ]
 
 
