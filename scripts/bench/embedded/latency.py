@@ -26,6 +26,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import gc
 import json
 import logging
 import os
@@ -277,6 +278,16 @@ async def measure(args: argparse.Namespace, devnull: IO[str]) -> dict[str, Any]:
             for answer in await straight(list(recorded.requests)):
                 if orjson.loads(answer).get("errors"):
                     raise RuntimeError(f"a straight request failed: {answer[:300]!r}")
+        if args.gc == "off":
+            gc.collect()
+            gc.disable()
+        elif args.gc == "freeze":
+            # What a server can do once started: the long-lived heap (schemas,
+            # supergraph, plans) leaves the collector's sight.
+            gc.collect()
+            gc.freeze()
+        if args.gc_threshold:
+            gc.set_threshold(args.gc_threshold, *gc.get_threshold()[1:])
         gateway_times: list[float] = []
         straight_times: list[float] = []
         # Per gateway request: its time less the time spent inside the subgraph apps
@@ -286,6 +297,11 @@ async def measure(args: argparse.Namespace, devnull: IO[str]) -> dict[str, Any]:
         # The same in CPU time of the event loop's thread: what the gateway's code
         # costs, whatever else the machine runs (SQLite's own thread left out).
         outside_cpu: list[float] = []
+        # The subgraphs' CPU time in each path: equal unless the gateway's path makes
+        # them do more (the garbage collector runs when allocations cross its
+        # thresholds, in whatever code runs then: mostly the subgraphs').
+        subgraphs_cpu_gateway: list[float] = []
+        subgraphs_cpu_straight: list[float] = []
         clock = time.perf_counter
 
         def inside() -> float:
@@ -302,22 +318,24 @@ async def measure(args: argparse.Namespace, devnull: IO[str]) -> dict[str, Any]:
             cpu = time.thread_time() - started_cpu
             within.append(inside() - before)
             outside.append(gateway_times[-1] - within[-1])
-            outside_cpu.append(cpu - (inside_cpu() - before_cpu))
+            subgraphs_cpu_gateway.append(inside_cpu() - before_cpu)
+            outside_cpu.append(cpu - subgraphs_cpu_gateway[-1])
+
+        async def timed_straight(requests: list[Any]) -> None:
+            before_cpu = inside_cpu()
+            started = clock()
+            await straight(requests)
+            straight_times.append(clock() - started)
+            subgraphs_cpu_straight.append(inside_cpu() - before_cpu)
 
         for index in range(args.requests):
             # Alternate which path goes first; the straight path replays the last
             # gateway request's subgraph requests (fresh identity signatures).
             if index % 2:
                 await timed_gateway()
-                requests = list(recorded.requests)
-                started = clock()
-                await straight(requests)
-                straight_times.append(clock() - started)
+                await timed_straight(list(recorded.requests))
             else:
-                requests = list(recorded.requests)
-                started = clock()
-                await straight(requests)
-                straight_times.append(clock() - started)
+                await timed_straight(list(recorded.requests))
                 await timed_gateway()
         added = [g - s for g, s in zip(gateway_times, straight_times, strict=True)]
         subgraph_requests = [(s, json.loads(b)) for s, b, _ in recorded.requests]
@@ -332,6 +350,10 @@ async def measure(args: argparse.Namespace, devnull: IO[str]) -> dict[str, Any]:
         "straight_to_subgraphs": percentiles(straight_times),
         "gateway_outside_subgraphs": percentiles(outside),
         "gateway_cpu_outside_subgraphs": percentiles(outside_cpu),
+        "subgraphs_cpu_in_gateway_path": percentiles(subgraphs_cpu_gateway),
+        "subgraphs_cpu_straight": percentiles(subgraphs_cpu_straight),
+        "gc": args.gc,
+        "gc_threshold": gc.get_threshold(),
         "subgraphs_within_gateway": percentiles(within),
         "gateway_added": {
             **percentiles(added),
@@ -348,7 +370,8 @@ async def measure(args: argparse.Namespace, devnull: IO[str]) -> dict[str, Any]:
 
 def render(result: dict[str, Any]) -> str:
     lines = [
-        f"embedded latency, {result['operation']}: {result['query']}",
+        f"embedded latency, {result['operation']}: {result['query']} "
+        f"(gc {result['gc']}, thresholds {tuple(result['gc_threshold'])})",
         f"  {result['requests']} requests one at a time; subgraph requests per "
         "operation: "
         + ", ".join(request["subgraph"] for request in result["subgraph_requests"]),
@@ -361,6 +384,8 @@ def render(result: dict[str, Any]) -> str:
         ("gateway, own time", "gateway_outside_subgraphs"),
         ("gateway, own CPU time", "gateway_cpu_outside_subgraphs"),
         ("subgraphs, in gateway", "subgraphs_within_gateway"),
+        ("subgraphs CPU, gateway", "subgraphs_cpu_in_gateway_path"),
+        ("subgraphs CPU, straight", "subgraphs_cpu_straight"),
     ):
         figures = result[key]
         lines.append(
@@ -387,6 +412,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--warmup", type=int, default=300)
     parser.add_argument("--operation", choices=tuple(OPERATIONS), default="farms")
     parser.add_argument("--config", type=Path, default=None, help="gateway.yaml")
+    parser.add_argument(
+        "--gc",
+        choices=("default", "freeze", "off"),
+        default="default",
+        help="the garbage collector while measuring: as is, gc.freeze() after the "
+        "warm-up, or disabled",
+    )
+    parser.add_argument(
+        "--gc-threshold", type=int, default=0, help="gen0 threshold (default: as is)"
+    )
     parser.add_argument("--output", type=Path, default=HERE / "results" / "latest.json")
     args = parser.parse_args(argv)
     with (
