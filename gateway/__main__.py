@@ -58,6 +58,12 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--log-level", default=None, help="overrides LOG_LEVEL / server.log_level"
     )
+    serve.add_argument(
+        "--workers",
+        type=int,
+        default=None,
+        help="overrides server.workers: processes serving the port",
+    )
     hash_key = commands.add_parser(
         "hash-key", help="print the SHA-256 of an API key for clients[].api_key_sha256"
     )
@@ -103,7 +109,7 @@ def _serve(options: argparse.Namespace) -> int:
     server: dict[str, object] = {}
     if options.supergraph is not None:
         values["supergraph"] = str(options.supergraph)
-    for name in ("host", "port", "log_level"):
+    for name in ("host", "port", "log_level", "workers"):
         if getattr(options, name) is not None:
             server[name] = getattr(options, name)
     if server:

@@ -78,6 +78,8 @@ class ServerConfig:
     host: str = "127.0.0.1"
     port: int = 4000
     log_level: str = "info"
+    # Processes serving the port (each with its own upstream subscriptions).
+    workers: int = 1
     # Open client connections (HTTP and websocket); more are refused.
     max_connections: int = 1024
     # Seconds a client may take to send its request line and headers, then its body.
@@ -169,6 +171,13 @@ class SubscriptionConfig:
     keepalive: float = 12.0
     # Events of one upstream executed together.
     burst_limit: int = 64
+    # Seconds a client cut off (or told of a shutdown) has to read its close
+    # frame before its socket is aborted.
+    close_timeout: float = 5.0
+    # Upstream (subgraph) websockets: seconds between pings, and without a pong
+    # before the subgraph counts as hung (its streams end SUBGRAPH_UNAVAILABLE).
+    upstream_ping_interval: float = 10.0
+    upstream_ping_timeout: float = 10.0
 
 
 @dataclass(frozen=True, slots=True)

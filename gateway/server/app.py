@@ -296,6 +296,10 @@ def _subscription_transports(
         else:
             url = transport.url if isinstance(transport, HttpTransport) else info.url
             result[name] = WebSocketTransport(
-                name, url, timeout=config.timeout_for(name)
+                name,
+                url,
+                timeout=config.timeout_for(name),
+                ping_interval=config.subscription.upstream_ping_interval or None,
+                ping_timeout=config.subscription.upstream_ping_timeout or None,
             )
     return result

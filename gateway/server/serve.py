@@ -1,16 +1,38 @@
-"""Serve an app under the server limits of a GatewayConfig (blocking)."""
+"""Serve an app under the server limits of a GatewayConfig (blocking).
+
+Websockets are served by the subscription layer's WireProtocol (frames written
+straight to the socket; subscriptions told before uvicorn's shutdown closes them).
+With `server.workers` above 1, the process binds the port once and forks that many
+workers, each with its own event loop, app state and upstream subscriptions; the
+kernel spreads accepted connections among them. SIGTERM / SIGINT are passed on, and
+the parent exits once every worker has.
+"""
 
 from __future__ import annotations
 
+import contextlib
+import logging
+import os
+import signal
+import sys
 from typing import TYPE_CHECKING, Any
 
+import uvicorn
+from uvicorn.config import STARTUP_FAILURE
+
+from ..subscriptions.wire import WireProtocol
 from ..telemetry import configure_logging
-from .connections import ServerLimits, run_server
+from .connections import ServerLimits, server_config
 
 if TYPE_CHECKING:
+    import socket
+    from types import FrameType
+
     from ..config import GatewayConfig
 
 __all__ = ["serve", "server_limits"]
+
+logger = logging.getLogger("agora.gateway")
 
 
 def server_limits(config: GatewayConfig) -> ServerLimits:
@@ -31,10 +53,11 @@ def server_limits(config: GatewayConfig) -> ServerLimits:
 
 def serve(app: Any, config: GatewayConfig) -> None:
     """Serve `app` on `config.server.host:port` until SIGINT or SIGTERM, logging
-    as `log_format` says (uvicorn's own lines included)."""
+    as `log_format` says (uvicorn's own lines included), in `server.workers`
+    processes."""
     server = config.server
     configure_logging(server.log_level, config.log_format)
-    run_server(
+    uvicorn_config = server_config(
         app,
         host=server.host,
         port=server.port,
@@ -42,3 +65,47 @@ def serve(app: Any, config: GatewayConfig) -> None:
         limits=server_limits(config),
         log_config=None,
     )
+    uvicorn_config.ws = WireProtocol
+    if server.workers <= 1:
+        _run(uvicorn_config, None)
+        return
+    sock = uvicorn_config.bind_socket()
+    children: set[int] = set()
+    for _ in range(server.workers):
+        pid = os.fork()
+        if pid == 0:  # a worker: its own loop and app state from here on
+            try:
+                _run(uvicorn_config, sock)
+            finally:
+                os._exit(0)
+        children.add(pid)
+    sock.close()
+    logger.info("gateway serving with %d workers", len(children))
+
+    def pass_on(signum: int, frame: FrameType | None) -> None:
+        for child in children:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(child, signum)
+
+    signal.signal(signal.SIGTERM, pass_on)
+    signal.signal(signal.SIGINT, pass_on)
+    failed = False
+    while children:
+        try:
+            pid, status = os.wait()
+        except ChildProcessError:
+            break
+        children.discard(pid)
+        if os.waitstatus_to_exitcode(status) not in (0, -signal.SIGTERM):
+            failed = True
+    if failed:
+        sys.exit(STARTUP_FAILURE)
+
+
+def _run(config: uvicorn.Config, sock: socket.socket | None) -> None:
+    server = uvicorn.Server(config)
+    # uvicorn re-raises a captured SIGINT once it has shut down cleanly.
+    with contextlib.suppress(KeyboardInterrupt):
+        server.run(sockets=[sock] if sock is not None else None)
+    if not server.started:
+        sys.exit(STARTUP_FAILURE)

@@ -9,19 +9,22 @@ from __future__ import annotations
 
 import asyncio
 from collections import deque
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Generic, TypeVar
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
 __all__ = ["Outbox"]
 
+M = TypeVar("M", str, bytes)
 
-class Outbox:
-    """Messages (already encoded text) for one client connection, oldest first.
+
+class Outbox(Generic[M]):
+    """Messages (encoded text, or websocket frames) for one client connection,
+    oldest first.
 
     `put` never blocks; the first put past `limit` messages or `byte_limit` bytes
-    (counted as characters: the text is mostly ASCII JSON) calls `on_overflow` once
+    (text counted as characters: it is mostly ASCII JSON) calls `on_overflow` once
     and drops the message. `get` waits for the next message; None means closed.
     """
 
@@ -47,7 +50,7 @@ class Outbox:
         self.byte_limit = byte_limit
         self.on_overflow = on_overflow
         self.overflowed = False
-        self._messages: deque[str] = deque()
+        self._messages: deque[M] = deque()
         self._size = 0
         self._waiter: asyncio.Future[None] | None = None
         # Set by `get` when the queue is short again (see `wait_until_below`).
@@ -59,7 +62,7 @@ class Outbox:
         """Characters waiting to be written."""
         return self._size
 
-    def put(self, message: str) -> None:
+    def put(self, message: M) -> None:
         if self._closed or self.overflowed:
             return
         size = self._size + len(message)
@@ -84,7 +87,20 @@ class Outbox:
         if drained is not None and not drained[1].done():
             drained[1].set_result(None)
 
-    async def get(self) -> str | None:
+    def clear(self) -> None:
+        """Drop every waiting message (the client is being cut off)."""
+        self._messages.clear()
+        self._size = 0
+
+    def pop(self) -> M | None:
+        """The oldest waiting message without waiting, or None."""
+        if not self._messages:
+            return None
+        message = self._messages.popleft()
+        self._size -= len(message)
+        return message
+
+    async def get(self) -> M | None:
         while not self._messages:
             if self._closed:
                 return None

@@ -48,7 +48,7 @@ def accepts_event_stream(request: Request) -> bool:
 class _StreamSink:
     __slots__ = ("error", "outbox")
 
-    def __init__(self, outbox: Outbox) -> None:
+    def __init__(self, outbox: Outbox[str]) -> None:
         self.outbox = outbox
         self.error: AgoraError | None = None
 
@@ -91,7 +91,7 @@ async def serve_event_stream(server: SubscriptionServer, request: Request) -> Re
     )
     if isinstance(prepared, Refusal):
         return _refused(prepared)
-    outbox: Outbox
+    outbox: Outbox[str]
 
     def fell_behind() -> None:
         sink.error = ClientFellBehind(outbox.limit)
@@ -124,7 +124,7 @@ def _end_at_expiry(
 
 async def _stream(
     server: SubscriptionServer,
-    outbox: Outbox,
+    outbox: Outbox[str],
     sink: _StreamSink,
     handle: OperationHandle,
     expiry: asyncio.TimerHandle | None,

@@ -14,6 +14,14 @@ the CORS list (or be the gateway's own); a frame larger than the body limit clos
 (1009); at most `max_per_connection` operations run at once; a client that leaves
 `outbox_limit` messages or `outbox_bytes` unread is cut off (1013).
 
+Served by `WireProtocol` (wire.py), events go straight to the socket: an event's
+`next` frame is built once per operation id and the same bytes written to every
+socket that subscribed with that id, with no coroutine per frame. A client cut off
+gets its close frame after what its socket already holds, or is aborted
+`close_timeout` seconds later; either way its queue is dropped at once. When the
+server shuts down, every operation gets its SHUTTING_DOWN error and `complete`, then
+the close (1001), before uvicorn's own 1012 would go out.
+
 Tokens expire: when the caller's token does, every operation ends with an
 UNAUTHENTICATED error and `complete`, and new ones are refused, unless the client sent
 a fresh token first. The refresh message is graphql-transport-ws `ping` with the
@@ -37,9 +45,10 @@ from starlette.websockets import WebSocketState
 
 from ..policy import TokenExpired
 from ..request import API_KEY_HEADER, Refusal, Via, request_data
-from .errors import ClientFellBehind
+from .errors import ClientFellBehind, GatewayShuttingDown
 from .outbox import Outbox
 from .server import OperationHandle, error_payload
+from .wire import text_frame, wire_of
 
 if TYPE_CHECKING:
     from starlette.websockets import WebSocket
@@ -48,6 +57,7 @@ if TYPE_CHECKING:
     from ..request import Caller, PreparedRequest
     from ..types import JSONObject
     from .server import SubscriptionServer
+    from .wire import Wire
 
 __all__ = [
     "CLIENT_FELL_BEHIND",
@@ -86,7 +96,10 @@ async def serve_websocket(server: SubscriptionServer, websocket: WebSocket) -> N
         await websocket.close(GOING_AWAY, "The gateway is shutting down")
         return
     await websocket.accept(subprotocol=protocol)
-    await _Connection(server, websocket, legacy=protocol == GRAPHQL_WS).run()
+    connection = _Connection(
+        server, websocket, legacy=protocol == GRAPHQL_WS, wire=wire_of(websocket.scope)
+    )
+    await connection.run()
 
 
 def origin_allowed(websocket: WebSocket, allowed: tuple[str, ...]) -> bool:
@@ -98,6 +111,31 @@ def origin_allowed(websocket: WebSocket, allowed: tuple[str, ...]) -> bool:
         return True
     host = websocket.headers.get("host", "")
     return bool(host) and urlsplit(origin).netloc == host
+
+
+class _SharedFrames:
+    """The frames of the event being fanned out, by message prefix: the hub hands
+    the same payload object to each subscriber in turn, so the sockets whose
+    operation ids match share one frame (and the others one encoding each)."""
+
+    __slots__ = ("frames", "payload")
+
+    def __init__(self) -> None:
+        self.payload: str | None = None
+        self.frames: dict[str, bytes] = {}
+
+    def frame(self, prefix: str, payload: str) -> bytes:
+        if payload is not self.payload:
+            self.payload = payload
+            self.frames = {}
+        frame = self.frames.get(prefix)
+        if frame is None:
+            frame = text_frame((prefix + payload + "}").encode())
+            self.frames[prefix] = frame
+        return frame
+
+
+_shared_frames = _SharedFrames()
 
 
 class _OperationSink:
@@ -113,7 +151,11 @@ class _OperationSink:
         self.prefix += ',"payload":'
 
     def next(self, payload: str) -> None:
-        self.connection.outbox.put(self.prefix + payload + "}")
+        connection = self.connection
+        if connection.wire is None:
+            connection.text_outbox.put(self.prefix + payload + "}")
+        else:
+            connection.put_frame(_shared_frames.frame(self.prefix, payload))
 
     def complete(self, error: AgoraError | None) -> None:
         if error is not None:
@@ -127,15 +169,31 @@ class _Connection:
     """One client websocket: its caller, operations, outbox and timers."""
 
     def __init__(
-        self, server: SubscriptionServer, websocket: WebSocket, *, legacy: bool
+        self,
+        server: SubscriptionServer,
+        websocket: WebSocket,
+        *,
+        legacy: bool,
+        wire: Wire | None = None,
     ) -> None:
         self.server = server
         self.settings = server.settings
         self.websocket = websocket
         self.legacy = legacy
-        self.outbox = Outbox(
-            self.settings.outbox_limit, self._fell_behind, self.settings.outbox_bytes
+        self.wire = wire
+        settings = self.settings
+        # One of the two is used: frames for the wire, else text for ASGI sends.
+        self.frame_outbox: Outbox[bytes] = Outbox(
+            settings.outbox_limit, self._fell_behind, settings.outbox_bytes
         )
+        self.text_outbox: Outbox[str] = Outbox(
+            settings.outbox_limit, self._fell_behind, settings.outbox_bytes
+        )
+        self.outbox: Outbox[bytes] | Outbox[str] = (
+            self.frame_outbox if wire is not None else self.text_outbox
+        )
+        # A frame the writer took from the outbox and waits to write.
+        self._held: bytes | None = None
         self.operations: dict[str, OperationHandle] = {}
         # None until connection_init is accepted.
         self.caller: Caller | None = None
@@ -148,7 +206,25 @@ class _Connection:
         self._expiry: asyncio.TimerHandle | None = None
 
     def send(self, message: JSONObject) -> None:
-        self.outbox.put(orjson.dumps(message).decode())
+        if self.wire is None:
+            self.text_outbox.put(orjson.dumps(message).decode())
+        else:
+            self.put_frame(text_frame(orjson.dumps(message)))
+
+    def put_text(self, text: str) -> None:
+        if self.wire is None:
+            self.text_outbox.put(text)
+        else:
+            self.put_frame(text_frame(text.encode()))
+
+    def put_frame(self, frame: bytes) -> None:
+        """Write `frame` now when nothing waits before it, else queue it."""
+        wire = self.wire
+        assert wire is not None, "frames only with a wire"
+        if not self.frame_outbox and self._held is None and wire.writable:
+            wire.write(frame)
+        else:
+            self.frame_outbox.put(frame)
 
     def end(self, code: int | None, reason: str = "") -> None:
         """Close with `code` (None: the client is gone already)."""
@@ -168,15 +244,29 @@ class _Connection:
         self.operations.clear()
         for id, handle in operations:
             handle.cancel()
-            self.outbox.put(
-                _OperationSink(self, id).prefix + error_payload(error) + "}"
-            )
+            self.put_text(_OperationSink(self, id).prefix + error_payload(error) + "}")
             self.send({"id": id, "type": "complete"})
 
     def _shutting_down(self, error: AgoraError) -> None:
         # Tell every operation, then close once those messages are written.
         self._end_operations(error)
         self.outbox.close()
+
+    def _server_stopping(self) -> None:
+        """The server begins its shutdown: end every operation and close (1001)
+        now, before uvicorn closes the socket with 1012 (see the module docstring).
+        What waits is handed to the transport, which sends it before closing."""
+        wire = self.wire
+        assert wire is not None, "called by the wire"
+        self.server.closing = True
+        self._end_operations(GatewayShuttingDown())
+        if self._held is not None:
+            wire.write(self._held)
+            self._held = None
+        while (frame := self.frame_outbox.pop()) is not None:
+            wire.write(frame)
+        self.end(GOING_AWAY, "The gateway is shutting down")
+        wire.cut(GOING_AWAY, self.close_reason, self.settings.close_timeout)
 
     async def run(self) -> None:
         metrics = self.server.telemetry.metrics
@@ -193,8 +283,12 @@ class _Connection:
         loop = asyncio.get_running_loop()
         self._timer = loop.call_later(self.settings.init_timeout, self._init_timed_out)
         self.server.connections.add(self._shutting_down)
+        if self.wire is not None:
+            self.wire.on_shutdown = self._server_stopping
         reader = asyncio.create_task(self._read())
-        writer = asyncio.create_task(self._write())
+        writer = asyncio.create_task(
+            self._write() if self.wire is None else self._write_frames(self.wire)
+        )
         try:
             await self.done.wait()
         finally:
@@ -208,7 +302,10 @@ class _Connection:
             for task in (reader, writer):
                 with contextlib.suppress(asyncio.CancelledError, Exception):
                     await task
-            if (
+            if self.wire is not None:
+                self.wire.on_shutdown = None
+                self._close_wire(self.wire)
+            elif (
                 self.close_code is not None
                 and self.websocket.application_state != WebSocketState.DISCONNECTED
             ):
@@ -241,10 +338,30 @@ class _Connection:
                 interval, self._keepalive
             )
 
+    def _close_wire(self, wire: Wire) -> None:
+        # A client cut off loses what waits; one closing normally has none waiting.
+        self.frame_outbox.clear()
+        self._held = None
+        if self.close_code is not None:
+            wire.cut(self.close_code, self.close_reason, self.settings.close_timeout)
+
     async def _write(self) -> None:
         websocket = self.websocket
-        while (message := await self.outbox.get()) is not None:
+        while (message := await self.text_outbox.get()) is not None:
             await websocket.send_text(message)
+        self.end(GOING_AWAY, "The gateway is shutting down")
+
+    async def _write_frames(self, wire: Wire) -> None:
+        """Write what `put_frame` queued while the transport was paused."""
+        while (frame := await self.frame_outbox.get()) is not None:
+            if not wire.writable:
+                self._held = frame
+                await wire.wait_writable()
+                self._held = None
+                if not wire.open:
+                    self.end(None)
+                    return
+            wire.write(frame)
         self.end(GOING_AWAY, "The gateway is shutting down")
 
     async def _read(self) -> None:
@@ -464,7 +581,8 @@ class _Connection:
 
     def _refuse(self, id: str, refusal: Refusal) -> None:
         if self.legacy:
-            _OperationSink(self, id).next(orjson.dumps(refusal.body()).decode())
+            sink = _OperationSink(self, id)
+            self.put_text(sink.prefix + orjson.dumps(refusal.body()).decode() + "}")
             self.send({"id": id, "type": "complete"})
         else:
             self.send({"id": id, "type": "error", "payload": refusal.formatted()})

@@ -152,8 +152,9 @@ async def _receive(channel: Channel, subgraph: str) -> JSONObject:
     try:
         text = await channel.receive()
     except ChannelClosed as closed:
+        why = f"{closed.code}: {closed.reason}" if closed.reason else f"{closed.code}"
         raise SubgraphUnavailable(
-            subgraph, f"the subscription socket closed ({closed.code})"
+            subgraph, f"the subscription socket closed ({why})"
         ) from None
     try:
         message = orjson.loads(text)
@@ -196,6 +197,9 @@ class _SocketChannel:
         try:
             message = await self.socket.recv()
         except ConnectionClosed as closed:
+            if closed.rcvd is None and closed.sent is not None:
+                # Closed on our side: 1011 when the subgraph missed a ping.
+                raise ChannelClosed(closed.sent.code, closed.sent.reason) from None
             code = closed.rcvd.code if closed.rcvd else None
             reason = closed.rcvd.reason if closed.rcvd else ""
             raise ChannelClosed(code, reason) from None
@@ -210,12 +214,25 @@ class WebSocketTransport:
 
     `url` is the subgraph's http(s) or ws(s) GraphQL URL. Connection failures become
     SubgraphUnavailable; `timeout` bounds the handshake and the connection_ack.
+    A websocket ping goes every `ping_interval` seconds; a subgraph that does not
+    answer within `ping_timeout` (hung, stopped, or its host gone) ends the stream
+    with SubgraphUnavailable, as a closed socket does (None: no pings).
     """
 
-    def __init__(self, name: str, url: str, *, timeout: float = 10.0) -> None:
+    def __init__(
+        self,
+        name: str,
+        url: str,
+        *,
+        timeout: float = 10.0,
+        ping_interval: float | None = 10.0,
+        ping_timeout: float | None = 10.0,
+    ) -> None:
         self.name = name
         self.url = websocket_url(url)
         self.timeout = timeout
+        self.ping_interval = ping_interval
+        self.ping_timeout = ping_timeout
 
     async def subscribe(
         self, request: SubgraphRequest
@@ -226,7 +243,8 @@ class WebSocketTransport:
                 subprotocols=[Subprotocol(GRAPHQL_TRANSPORT_WS)],
                 additional_headers=dict(request.headers),
                 open_timeout=self.timeout,
-                ping_interval=None,
+                ping_interval=self.ping_interval,
+                ping_timeout=self.ping_timeout,
                 max_queue=None,
                 compression=None,
             )
