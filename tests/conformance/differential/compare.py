@@ -154,19 +154,26 @@ async def run_operations(
     peers: PeerGateways,
     references: tuple[str, ...],
     operations: list[Operation],
+    *,
+    together: bool = True,
 ) -> list[Outcome]:
-    """Each operation through Agora and each reference registered as `suite`."""
+    """Each operation through Agora and each reference registered as `suite`: all
+    at once (`together`: the references answer in their own process while Agora
+    answers here), or one gateway after the other for subgraphs that keep state
+    between requests (the audit's mutations suite)."""
     outcomes = []
     for operation in operations:
-        # The references answer in their own process while Agora answers here.
-        asked = [peers.query(name, suite, operation) for name in references]
-        response, *answers = await asyncio.gather(
+        asked = [
             agora.post(
                 "/graphql",
                 json={"query": operation.query, "variables": operation.variables},
             ),
-            *asked,
-        )
+            *(peers.query(name, suite, operation) for name in references),
+        ]
+        if together:
+            response, *answers = await asyncio.gather(*asked)
+        else:
+            response, *answers = [await answer for answer in asked]
         outcomes.append(
             Outcome(
                 suite,

@@ -117,4 +117,12 @@ async def run_suite(
     await peers.register(suite.name, sdl)
     operations = random_operations(load_supergraph(sdl).api_schema, seed, count)
     async with agora_client(sdl, transports) as agora:
-        return await run_operations(suite.name, agora, peers, references, operations)
+        # Synthetic subgraphs keep no state; the audit's may (mutations).
+        return await run_operations(
+            suite.name,
+            agora,
+            peers,
+            references,
+            operations,
+            together=suite.graph is not None,
+        )
