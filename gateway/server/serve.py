@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 import uvicorn
 from uvicorn.config import STARTUP_FAILURE
 
-from ..subscriptions.wire import WireProtocol
+from ..subscriptions import WireProtocol
 from ..telemetry import configure_logging
 from .connections import ServerLimits, server_config
 

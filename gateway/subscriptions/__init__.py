@@ -19,6 +19,7 @@ from .websocket import (
     MESSAGE_TOO_BIG,
     serve_websocket,
 )
+from .wire import Wire, WireProtocol
 
 __all__ = [
     "CLIENT_FELL_BEHIND",
@@ -34,6 +35,8 @@ __all__ = [
     "SubscriptionHub",
     "SubscriptionServer",
     "UpstreamKey",
+    "Wire",
+    "WireProtocol",
     "accepts_event_stream",
     "error_payload",
     "serve_event_stream",

@@ -245,6 +245,8 @@ class WebSocketTransport:
                 open_timeout=self.timeout,
                 ping_interval=self.ping_interval,
                 ping_timeout=self.ping_timeout,
+                # After a missed pong, wait no longer for a closing handshake.
+                close_timeout=self.ping_timeout or self.timeout,
                 max_queue=None,
                 compression=None,
             )

@@ -19,7 +19,13 @@ from subgraphs.kit.background import run_background
 
 from .limits import ActionLimits
 from .presence import MemoryPresence, Presence, RedisPresence, sweep_presence
-from .ratelimit import MESSAGE_WINDOWS, MemoryRateLimiter, RateLimiter, RedisRateLimiter
+from .ratelimit import (
+    MESSAGE_WINDOWS,
+    MemoryRateLimiter,
+    RateLimiter,
+    RedisRateLimiter,
+    Window,
+)
 from .typing_indicators import DEFAULT_TYPING_TTL
 
 if TYPE_CHECKING:
@@ -29,7 +35,6 @@ if TYPE_CHECKING:
     from subgraphs.kit.pubsub import Broker
     from subgraphs.kit.settings import Settings
 
-    from .ratelimit import Window
 
 __all__ = ["ChatRuntime", "chat_runtime", "runtime_of"]
 
@@ -51,11 +56,18 @@ class ChatRuntime:
         settings: Settings,
         broker: Broker,
         *,
-        windows: tuple[Window, ...] = MESSAGE_WINDOWS,
+        windows: tuple[Window, ...] | None = None,
         typing_ttl: float | None = None,
     ) -> ChatRuntime:
         """CHAT_TYPING_TTL and CHAT_PRESENCE_TTL (seconds) tune the realtime parts;
-        the CHAT_*_PER_MINUTE variables the action limits (see chat.limits)."""
+        the CHAT_*_PER_MINUTE variables the action limits (see chat.limits), and
+        CHAT_MESSAGES_PER_MINUTE the messages one user may send (10, and ten times
+        that per hour; load tests raise it)."""
+        if windows is None:
+            per_minute = int(os.environ.get("CHAT_MESSAGES_PER_MINUTE") or 0)
+            windows = MESSAGE_WINDOWS
+            if per_minute > 0:
+                windows = (Window(per_minute, 60.0), Window(per_minute * 10, 3600.0))
         if typing_ttl is None:
             typing_ttl = float(os.environ.get("CHAT_TYPING_TTL") or DEFAULT_TYPING_TTL)
         limits = ActionLimits.from_env()
