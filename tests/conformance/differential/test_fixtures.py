@@ -4,7 +4,6 @@ subgraphs; where the references agree, Agora answers as they do (README.md)."""
 
 from __future__ import annotations
 
-import logging
 import os
 from collections import Counter
 from typing import TYPE_CHECKING
@@ -47,7 +46,6 @@ async def test_agora_answers_as_the_references_do_wherever_they_agree() -> None:
         if os.environ.get("AGORA_REQUIRE_SERVICES") == "1":
             pytest.fail(f"AGORA_REQUIRE_SERVICES=1 but {why}")
         pytest.skip(why)
-    logging.getLogger("agora.gateway").setLevel(logging.ERROR)
     suites = fixture_suites()
     outcomes: list[Outcome] = []
     peers = PeerGateways()
