@@ -20,7 +20,7 @@ from ..policy import bearer_token, sign_identity
 from .refusal import Refusal
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Callable, Mapping
 
     from ..config import ClientConfig, GatewayConfig
     from ..policy import Identity, OperationLimits, TokenVerifier
@@ -133,6 +133,25 @@ class Caller:
         """The signed identity headers for one subgraph request, signed now (so a
         long subscription's later fetches stay inside the subgraphs' replay window)."""
         return sign_identity(self.identity, self.address, secret, now=time.time())
+
+    def signer(self, secret: str) -> Callable[[], dict[str, str]]:
+        """`identity_headers` for every fetch of one request or stream, signed at
+        most once a second (the timestamp's unit): the fetches of one request share
+        one HMAC, and a long stream's later ones are still signed fresh."""
+        signed: dict[int, dict[str, str]] = {}
+
+        def sign() -> dict[str, str]:
+            now = time.time()
+            second = int(now)
+            headers = signed.get(second)
+            if headers is None:
+                signed.clear()
+                headers = signed[second] = sign_identity(
+                    self.identity, self.address, secret, now=now
+                )
+            return headers
+
+        return sign
 
 
 async def identify(

@@ -69,7 +69,7 @@ async def run_incrementally(
         prepared.variables,
         transports,
         headers=caller.forwarded,
-        sign=lambda: caller.identity_headers(secret),
+        sign=caller.signer(secret),
     )
     first = True
     try:

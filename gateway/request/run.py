@@ -41,7 +41,7 @@ async def run_request(
                 prepared.variables,
                 transports,
                 headers=caller.forwarded,
-                sign=lambda: caller.identity_headers(secret),
+                sign=caller.signer(secret),
             )
     except TimeoutError:
         return _timed_out(prepared, deadline)

@@ -111,11 +111,7 @@ class SubscriptionServer:
 
             return OperationHandle(cancel)
         caller = prepared.caller
-        secret = self.config.secret
-
-        def sign() -> dict[str, str]:
-            return caller.identity_headers(secret)
-
+        sign = caller.signer(self.config.secret)
         identity = caller.identity
         scope: tuple[Any, ...] = (
             identity.scope_key if identity else None,

@@ -147,7 +147,12 @@ class UploadTransport:
         return getattr(self.inner, name)
 
     async def fetch(self, request: SubgraphRequest) -> SubgraphResponse:
-        if next(find_uploads(request.variables), None) is None:
+        # Files ride only in variables of an Upload type, which the operation then
+        # declares: a document without the word needs no walk of its variables
+        # (an entity fetch's representations can be large).
+        if "Upload" not in request.query or (
+            next(find_uploads(request.variables), None) is None
+        ):
             return await self.inner.fetch(request)
         content_type, body = multipart_body(request)
         headers = {
