@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import httpx
-import yaml  # type: ignore[import-untyped]  # PyYAML ships no type hints
+import yaml
 
 from .errors import SupergraphConfigError
 from .subgraph import SubgraphDefinition
