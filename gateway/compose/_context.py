@@ -23,6 +23,7 @@ from graphql.language import (
 
 from ._wording import Raw
 from .errors import CompositionError
+from .type_reference import TypeReference
 
 if TYPE_CHECKING:
     from .subgraph import ContextArgument, Field, Subgraph, TypeDefinition
@@ -63,7 +64,7 @@ def context_arguments(subgraph: str, arguments: list[ContextArgument]) -> Raw | 
         return None
     printed = []
     for argument in arguments:
-        name, type_string = argument.name, argument.type
+        name, type_string = argument.name, str(argument.type)
         match = _FIELD_VALUE.fullmatch(argument.field_value)
         context, selection = match.groups() if match else ("", argument.field_value)
         printed.append(
@@ -201,7 +202,9 @@ def _selection_problems(
     return []
 
 
-def _selected_type(subgraph: Subgraph, type_name: str, selection: str) -> str | None:
+def _selected_type(
+    subgraph: Subgraph, type_name: str, selection: str
+) -> TypeReference | None:
     """The type of a one-field-per-level selection such as `{ a { b } }` from
     `type_name`, non-null wrappers dropped; None for any other selection."""
     try:
@@ -209,7 +212,7 @@ def _selected_type(subgraph: Subgraph, type_name: str, selection: str) -> str | 
     except GraphQLError:
         return None
     selection_set = getattr(operation, "selection_set", None)
-    wrappers: list[str] = []
+    list_depths: list[int] = []
     while selection_set is not None:
         selections = selection_set.selections
         if len(selections) != 1 or not isinstance(selections[0], FieldNode):
@@ -219,12 +222,17 @@ def _selected_type(subgraph: Subgraph, type_name: str, selection: str) -> str | 
         field = definition.fields.get(node.name.value) if definition else None
         if field is None:
             return None
-        type_string = field.type.replace("!", "")
-        wrappers.append(type_string)
-        type_name = type_string.strip("[]")
+        list_depths.append(_list_depth(field.type))
+        type_name = field.type.named
         selection_set = node.selection_set
-    resolved = type_name
-    for wrapper in reversed(wrappers):
-        depth = wrapper.count("[")
-        resolved = "[" * depth + resolved + "]" * depth
+    resolved = TypeReference(name=type_name)
+    for _ in range(sum(list_depths)):
+        resolved = TypeReference(of_type=resolved)
     return resolved
+
+
+def _list_depth(reference: TypeReference) -> int:
+    depth = 0
+    while reference.of_type is not None:
+        depth, reference = depth + 1, reference.of_type
+    return depth

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Hashable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from graphql import StringValueNode, print_ast
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable
+    from collections.abc import Iterable, Sequence
 
     from .subgraph import Subgraph
 
@@ -29,6 +30,8 @@ __all__ = [
     "quoted_list",
     "subgraph_names",
 ]
+
+_Value = TypeVar("_Value", bound=Hashable)
 
 
 def graph_enum_names(names: list[str]) -> dict[str, str]:
@@ -100,12 +103,12 @@ def most_common(descriptions: Iterable[str | None]) -> str | None:
 
 
 def group_by_value(
-    sources: list[tuple[Subgraph, str]] | list[tuple[Subgraph, str | None]],
-) -> list[tuple[str, list[str]]]:
+    sources: Sequence[tuple[Subgraph, _Value]],
+) -> list[tuple[_Value, list[str]]]:
     """(value, subgraph names) in order of first appearance."""
-    groups: dict[str, list[str]] = {}
+    groups: dict[_Value, list[str]] = {}
     for subgraph, value in sources:
-        groups.setdefault(str(value), []).append(subgraph.name)
+        groups.setdefault(value, []).append(subgraph.name)
     return list(groups.items())
 
 

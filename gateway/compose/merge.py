@@ -44,6 +44,7 @@ if TYPE_CHECKING:
         Subgraph,
         TypeDefinition,
     )
+    from .type_reference import TypeReference
 
 __all__ = ["merge"]
 
@@ -118,28 +119,28 @@ class Merger:
                 found += [d for d in directives if d.name.value in _ACCESS_CONTROL]
         return found
 
-    def is_subtype(self, sub: str, sup: str) -> bool:
+    def is_subtype(self, sub: TypeReference, sup: TypeReference) -> bool:
         if sub == sup:
             return True
-        if sub.endswith("!"):
-            return self.is_subtype(sub[:-1], sup[:-1] if sup.endswith("!") else sup)
-        if sup.endswith("!"):
+        if sub.non_null:
+            return self.is_subtype(sub.nullable(), sup.nullable())
+        if sup.non_null:
             return False
-        if sub.startswith("["):
-            return sup.startswith("[") and self.is_subtype(sub[1:-1], sup[1:-1])
-        if sup.startswith("["):
+        if sub.of_type is not None:
+            return sup.of_type is not None and self.is_subtype(sub.of_type, sup.of_type)
+        if sup.of_type is not None:
             return False
-        return sub in self.implementations(sup)
+        return sub.named in self.implementations(sup.named)
 
     def merge_type_reference(
         self,
         coordinate: str,
-        sources: list[tuple[Subgraph, str]],
+        sources: list[tuple[Subgraph, TypeReference]],
         input_position: bool,
         element: str,
         type_name: str,
         field_name: str | None,
-    ) -> tuple[str, bool]:
+    ) -> tuple[TypeReference, bool]:
         """The merged type of a field or argument, and whether all sources agree."""
         result = sources[0][1]
         for _, candidate in sources[1:]:
@@ -546,7 +547,7 @@ class Merger:
         self,
         coordinate: str,
         sources: list[FieldSource],
-        merged_type: str,
+        merged_type: TypeReference,
         all_equal: bool,
     ) -> None:
         """An @external declaration must agree with the type the owners resolve."""
@@ -610,9 +611,7 @@ class Merger:
             missing = [s.name for s, f in sources if name not in f.arguments]
             if missing:
                 required = [
-                    s.name
-                    for s, a in having
-                    if a.type.endswith("!") and a.default is None
+                    s.name for s, a in having if a.type.non_null and a.default is None
                 ]
                 if required:
                     self.errors.append(
@@ -732,9 +731,7 @@ class Merger:
             missing = [s.name for s, d in definitions if name not in d.fields]
             if missing:
                 required = [
-                    s.name
-                    for s, f in having
-                    if f.type.endswith("!") and f.default is None
+                    s.name for s, f in having if f.type.non_null and f.default is None
                 ]
                 if required:
                     self.errors.append(

@@ -14,7 +14,6 @@ from ._directives import merge_directives
 from ._wording import join_directive, subgraph_names
 from .errors import CompositionError, CompositionHint
 from .model import MergedValue
-from .subgraph import named_type
 
 if TYPE_CHECKING:
     from .merge import Merger
@@ -29,13 +28,13 @@ def _enum_usage(merger: Merger, name: str) -> tuple[str | None, str | None]:
     for merged in merger.types.values():
         for field_definition in merged.fields.values():
             coordinate = f"{merged.name}.{field_definition.name}"
-            if named_type(field_definition.type) == name:
+            if field_definition.type.named == name:
                 if merged.kind == "input":
                     as_input = as_input or coordinate
                 else:
                     as_output = as_output or coordinate
             for argument in field_definition.arguments.values():
-                if named_type(argument.type) == name:
+                if argument.type.named == name:
                     as_input = as_input or f"{coordinate}({argument.name}:)"
     return as_input, as_output
 

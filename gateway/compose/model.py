@@ -9,6 +9,7 @@ if TYPE_CHECKING:
     from graphql.language import DirectiveNode, ValueNode
 
     from .subgraph import Subgraph
+    from .type_reference import TypeReference
 
 __all__ = [
     "MergedArgument",
@@ -23,7 +24,7 @@ __all__ = [
 @dataclass(slots=True)
 class MergedArgument:
     name: str
-    type: str
+    type: TypeReference
     default: ValueNode | None
     description: str | None
     directives: list[DirectiveNode]
@@ -32,7 +33,7 @@ class MergedArgument:
 @dataclass(slots=True)
 class MergedField:
     name: str
-    type: str
+    type: TypeReference
     description: str | None = None
     arguments: dict[str, MergedArgument] = field(default_factory=dict)
     default: ValueNode | None = None

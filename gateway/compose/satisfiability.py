@@ -21,7 +21,6 @@ from graphql.language import FieldNode, InlineFragmentNode, StringValueNode
 
 from ._context import context_name
 from .errors import CompositionError
-from .subgraph import named_type
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -30,6 +29,7 @@ if TYPE_CHECKING:
 
     from .model import Supergraph
     from .subgraph import Subgraph, TypeDefinition
+    from .type_reference import TypeReference
 
 __all__ = ["validate_satisfiability"]
 
@@ -47,22 +47,20 @@ _WITNESS_SCALARS = {
 _MAX_LINE_LENGTH = 80
 
 
-def _witness_value(supergraph: Supergraph, type_string: str) -> str:
+def _witness_value(supergraph: Supergraph, reference: TypeReference) -> str:
     """A value of an input type, as Apollo's satisfiability messages make one up."""
-    if type_string.endswith("!"):
-        return _witness_value(supergraph, type_string[:-1])
-    if type_string.startswith("["):
+    if reference.is_list:
         return "[]"
-    merged = supergraph.types.get(type_string)
+    merged = supergraph.types.get(reference.named)
     if merged is None:
-        return _WITNESS_SCALARS.get(type_string, '"<some value>"')
+        return _WITNESS_SCALARS.get(reference.named, '"<some value>"')
     if merged.kind == "enum":
         return next(iter(merged.values), "null")
     if merged.kind == "input":
         fields = [
             f"{f.name}: {_witness_value(supergraph, f.type)}"
             for f in merged.fields.values()
-            if f.default is None and f.type.endswith("!")
+            if f.default is None and f.type.non_null
         ]
         return "{" + ", ".join(fields) + "}"
     return '"<some value>"'
@@ -238,7 +236,7 @@ def _resolves(
             return False
         if not below:
             return True
-        nested_type = named_type(field.type)
+        nested_type = field.type.named
         if (subgraph.name, nested_type) in active:
             nested = [subgraph]
         else:
@@ -405,7 +403,7 @@ def _advance(
     """Follow `field_name` from `state`; the error when no option can resolve it."""
     type_name = state.type_name
     field = supergraph.types[type_name].fields[field_name]
-    next_type = named_type(field.type)
+    next_type = field.type.named
     step = (*state.path, f"{type_name}.{field_name}")
     composite = next_type in supergraph.types and supergraph.types[next_type].kind in (
         "object",

@@ -24,9 +24,6 @@ from graphql.language import (
     InputValueDefinitionNode,
     InterfaceTypeDefinitionNode,
     InterfaceTypeExtensionNode,
-    ListTypeNode,
-    NamedTypeNode,
-    NonNullTypeNode,
     ObjectTypeDefinitionNode,
     ObjectTypeExtensionNode,
     OperationDefinitionNode,
@@ -36,7 +33,6 @@ from graphql.language import (
     SchemaExtensionNode,
     TypeDefinitionNode,
     TypeExtensionNode,
-    TypeNode,
     UnionTypeDefinitionNode,
     UnionTypeExtensionNode,
     ValueNode,
@@ -50,6 +46,7 @@ from ._links import (
     string_argument,
 )
 from .errors import CompositionError
+from .type_reference import TypeReference
 
 if TYPE_CHECKING:
     from graphql.language import (
@@ -136,7 +133,7 @@ class SubgraphDefinition:
 @dataclass(slots=True)
 class Argument:
     name: str
-    type: str
+    type: TypeReference
     default: ValueNode | None
     description: str | None
     directives: list[DirectiveNode]
@@ -147,7 +144,7 @@ class ContextArgument:
     """An argument whose value @fromContext reads from an ancestor's context."""
 
     name: str
-    type: str
+    type: TypeReference
     field_value: str  # `$context { selection }`, as written
     has_default: bool
 
@@ -155,7 +152,7 @@ class ContextArgument:
 @dataclass(slots=True)
 class Field:
     name: str
-    type: str
+    type: TypeReference
     arguments: dict[str, Argument]
     description: str | None
     directives: list[DirectiveNode]
@@ -255,19 +252,6 @@ class Subgraph:
     @property
     def is_federation_1(self) -> bool:
         return self.federation_version is None
-
-
-def type_to_string(node: TypeNode, renames: dict[str, str]) -> str:
-    if isinstance(node, NonNullTypeNode):
-        return type_to_string(node.type, renames) + "!"
-    if isinstance(node, ListTypeNode):
-        return f"[{type_to_string(node.type, renames)}]"
-    assert isinstance(node, NamedTypeNode)
-    return renames.get(node.name.value, node.name.value)
-
-
-def named_type(type_string: str) -> str:
-    return type_string.strip("[]!")
 
 
 def _description(node: object) -> str | None:
@@ -452,7 +436,7 @@ class _Reader:
     def read_field(self, node: FieldDefinitionNode | InputValueDefinitionNode) -> Field:
         result = Field(
             name=node.name.value,
-            type=type_to_string(node.type, self.renames),
+            type=TypeReference.from_ast(node.type, self.renames),
             arguments={},
             description=_description(node),
             directives=self.carried(node.directives),
@@ -495,7 +479,7 @@ class _Reader:
         return {
             argument.name.value: Argument(
                 name=argument.name.value,
-                type=type_to_string(argument.type, self.renames),
+                type=TypeReference.from_ast(argument.type, self.renames),
                 default=argument.default_value,
                 description=_description(argument),
                 directives=self.carried(argument.directives),

@@ -16,7 +16,7 @@ from graphql.language import FieldNode, InlineFragmentNode, OperationDefinitionN
 
 from ._context import validate_contexts
 from .errors import CompositionError
-from .subgraph import FEDERATION_TYPES, Key, named_type
+from .subgraph import FEDERATION_TYPES, Key
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -125,7 +125,7 @@ def _check_field_set(
             if directive == "key":
                 subgraph.key_fields.add((parent, field_name))
             coordinate = f"{parent}.{field_name}"
-            target = subgraph.types.get(named_type(found.type))
+            target = subgraph.types.get(found.type.named)
             if directive == "key" and target and target.kind in ("union", "interface"):
                 kind = "Union" if target.kind == "union" else "Interface"
                 problems[:] = [
@@ -169,7 +169,7 @@ def _check_field_set(
                     or found.external
                     or _external_in_implementations(subgraph, parent, field_name)
                 )
-                if walk(nested, named_type(found.type), below) == "stop":
+                if walk(nested, found.type.named, below) == "stop":
                     return "stop"
         return "done"
 
@@ -216,7 +216,7 @@ def _validate_field_sets(subgraph: Subgraph) -> list[CompositionError]:
                 ("requires", type_name, field_definition.requires),
                 (
                     "provides",
-                    named_type(field_definition.type),
+                    field_definition.type.named,
                     field_definition.provides,
                 ),
             ):
@@ -255,7 +255,7 @@ def _upgrade_federation_1(subgraph: Subgraph) -> None:
             if field_definition.provides is not None:
                 field_definition.provides = _active_field_set(
                     subgraph,
-                    named_type(field_definition.type),
+                    field_definition.type.named,
                     field_definition.provides,
                 )
     for type_name, definition in subgraph.types.items():
@@ -297,9 +297,7 @@ def _active_field_set(subgraph: Subgraph, type_name: str, fields: str) -> str | 
                     kept.append(name)
                 continue
             below = external_above or found.external
-            inner = keep(
-                _fields(selection.selection_set), named_type(found.type), below
-            )
+            inner = keep(_fields(selection.selection_set), found.type.named, below)
             if inner:
                 kept.append(f"{name} {{ {' '.join(inner)} }}")
         return kept
@@ -331,10 +329,8 @@ def _validate_types(subgraph: Subgraph) -> list[CompositionError]:
     for definition in subgraph.types.values():
         referenced = [*definition.interfaces, *definition.members]
         for field_definition in definition.fields.values():
-            referenced.append(named_type(field_definition.type))
-            referenced += [
-                named_type(a.type) for a in field_definition.arguments.values()
-            ]
+            referenced.append(field_definition.type.named)
+            referenced += [a.type.named for a in field_definition.arguments.values()]
         errors += [f"Unknown type {name}" for name in referenced if name not in known]
     for definition in subgraph.types.values():
         for interface_name in definition.interfaces:

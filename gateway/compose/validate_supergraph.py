@@ -14,10 +14,10 @@ from graphql.language import EnumValueNode
 
 from ._wording import subgraph_names
 from .errors import CompositionError
-from .subgraph import named_type
 
 if TYPE_CHECKING:
     from .model import MergedType, Supergraph
+    from .type_reference import TypeReference
 
 __all__ = ["validate_supergraph"]
 
@@ -37,9 +37,13 @@ def _inaccessible_rules(supergraph: Supergraph) -> list[CompositionError]:
         errors.append(CompositionError(code, message, (), type_name, field))
 
     def check_default(
-        default: object, coordinate: str, type_string: str, type_name: str, field: str
+        default: object,
+        coordinate: str,
+        type_reference: TypeReference,
+        type_name: str,
+        field: str,
     ) -> None:
-        enum = types.get(named_type(type_string))
+        enum = types.get(type_reference.named)
         if enum is None or enum.kind != "enum":
             return
         literals = getattr(default, "values", None) or [default]
@@ -78,7 +82,7 @@ def _inaccessible_rules(supergraph: Supergraph) -> list[CompositionError]:
             if _inaccessible(field):
                 if (
                     merged.kind == "input"
-                    and field.type.endswith("!")
+                    and field.type.non_null
                     and (field.default is None)
                 ):
                     report(
@@ -105,7 +109,7 @@ def _inaccessible_rules(supergraph: Supergraph) -> list[CompositionError]:
                         field.name,
                     )
                 continue
-            referenced = named_type(field.type)
+            referenced = field.type.named
             if referenced in hidden:
                 report(
                     "REFERENCED_INACCESSIBLE",
@@ -121,7 +125,7 @@ def _inaccessible_rules(supergraph: Supergraph) -> list[CompositionError]:
             for argument in field.arguments.values():
                 argument_coordinate = f"{coordinate}({argument.name}:)"
                 if _inaccessible(argument):
-                    if argument.type.endswith("!") and argument.default is None:
+                    if argument.type.non_null and argument.default is None:
                         report(
                             "REQUIRED_INACCESSIBLE",
                             f'Argument "{argument_coordinate}" is @inaccessible but is'
@@ -130,10 +134,10 @@ def _inaccessible_rules(supergraph: Supergraph) -> list[CompositionError]:
                             field.name,
                         )
                     continue
-                if named_type(argument.type) in hidden:
+                if argument.type.named in hidden:
                     report(
                         "REFERENCED_INACCESSIBLE",
-                        f'Type "{named_type(argument.type)}" is @inaccessible but is'
+                        f'Type "{argument.type.named}" is @inaccessible but is'
                         f' referenced by "{argument_coordinate}", which is in the API'
                         " schema.",
                         merged.name,
