@@ -11,7 +11,7 @@ resolves what.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 from graphql import print_ast
 
@@ -30,8 +30,7 @@ from ._wording import (
 )
 from .errors import CompositionError, CompositionHint
 from .executable_directives import merge_executable_directives
-from .merge_enums import merge_enum
-from .model import MergedArgument, MergedField, MergedType, Supergraph
+from .model import MergedArgument, MergedField, MergedType, MergedValue, Supergraph
 from .subgraph import ROOT_NAMES
 
 if TYPE_CHECKING:
@@ -136,8 +135,9 @@ class Merger:
         self,
         coordinate: str,
         sources: list[tuple[Subgraph, TypeReference]],
+        *,
         input_position: bool,
-        element: str,
+        element: Literal["field", "argument"],
         type_name: str,
         field_name: str | None,
     ) -> tuple[TypeReference, bool]:
@@ -248,7 +248,7 @@ class Merger:
         self.add_interface_object_fields()
         for name in order:
             if self.types.get(name) and self.types[name].kind == "enum":
-                merge_enum(self, name)
+                self.merge_enum(name)
         roots = [
             r
             for r in ROOT_NAMES.values()
@@ -496,10 +496,10 @@ class Merger:
         field_type, all_equal = self.merge_type_reference(
             coordinate,
             [(s.subgraph, s.field.type) for s in internal],
-            False,
-            "field",
-            merged.name,
-            field_name,
+            input_position=False,
+            element="field",
+            type_name=merged.name,
+            field_name=field_name,
         )
         self.validate_external_types(coordinate, sources, field_type, all_equal)
         result = MergedField(field_name, field_type)
@@ -644,10 +644,10 @@ class Merger:
             argument_type, _ = self.merge_type_reference(
                 argument_coordinate,
                 [(s, a.type) for s, a in having],
-                True,
-                "argument",
-                type_name,
-                field_name,
+                input_position=True,
+                element="argument",
+                type_name=type_name,
+                field_name=field_name,
             )
             merged[name] = MergedArgument(
                 name,
@@ -764,10 +764,10 @@ class Merger:
             field_type, all_equal = self.merge_type_reference(
                 coordinate,
                 [(s, f.type) for s, f in having],
-                True,
-                "field",
-                merged.name,
-                name,
+                input_position=True,
+                element="field",
+                type_name=merged.name,
+                field_name=name,
             )
             result = MergedField(name, field_type)
             result.description = self.merge_description(
@@ -813,6 +813,131 @@ class Merger:
                     )
 
     # -- enums -------------------------------------------------------------------
+
+    def enum_usage(self, name: str) -> tuple[str | None, str | None]:
+        """The first input and output position (coordinates) that use an enum."""
+        as_input: str | None = None
+        as_output: str | None = None
+        for merged in self.types.values():
+            for field_definition in merged.fields.values():
+                coordinate = f"{merged.name}.{field_definition.name}"
+                if field_definition.type.named == name:
+                    if merged.kind == "input":
+                        as_input = as_input or coordinate
+                    else:
+                        as_output = as_output or coordinate
+                for argument in field_definition.arguments.values():
+                    if argument.type.named == name:
+                        as_input = as_input or f"{coordinate}({argument.name}:)"
+        return as_input, as_output
+
+    def merge_enum(self, name: str) -> None:
+        """An enum's values by where it is used: the union of the subgraphs' values
+        for an enum only in outputs, the intersection for one only in inputs, the
+        same values everywhere for one in both (ENUM_VALUE_MISMATCH); every value
+        records the subgraphs defining it with @join__enumValue."""
+        merged = self.types[name]
+        definitions = self.definitions(name)
+        values: list[str] = []
+        for _, definition in definitions:
+            values.extend(v for v in definition.values if v not in values)
+        as_input, as_output = self.enum_usage(name)
+        if as_input is None and as_output is None:
+            self.hints.append(
+                CompositionHint(
+                    "UNUSED_ENUM_TYPE",
+                    f'Enum type "{name}" is defined but unused. It will be included in'
+                    " the supergraph with all the values appearing in any subgraph"
+                    ' ("as if" it was only used as an output type).',
+                    tuple(s.name for s, _ in definitions),
+                    name,
+                )
+            )
+        if (
+            as_input
+            and not as_output
+            and not any(
+                all(value in d.values for _, d in definitions) for value in values
+            )
+        ):
+            self.errors.append(
+                CompositionError(
+                    "EMPTY_MERGED_ENUM_TYPE",
+                    f'None of the values of enum type "{name}" are defined consistently'
+                    " in all the subgraphs defining that type. As only values common to"
+                    " all subgraphs are merged, this would result in an empty type.",
+                    tuple(s.name for s, _ in definitions),
+                    name,
+                )
+            )
+            return
+        for value in values:
+            having = [s for s, d in definitions if value in d.values]
+            missing = [s.name for s, d in definitions if value not in d.values]
+            in_some = (
+                f'"{value}" is defined in {subgraph_names([s.name for s in having])}'
+                f" but not in {subgraph_names(missing)}"
+            )
+            if missing and as_input and as_output:
+                self.errors.append(
+                    CompositionError(
+                        "ENUM_VALUE_MISMATCH",
+                        f'Enum type "{name}" is used as both input type (for example,'
+                        f' as type of "{as_input}") and output type (for example, as'
+                        f' type of "{as_output}"), but value "{value}" is not defined'
+                        f' in all the subgraphs defining "{name}": {in_some}',
+                        tuple(s.name for s, _ in definitions),
+                        name,
+                    )
+                )
+                continue
+            if missing and as_input:
+                self.hints.append(
+                    CompositionHint(
+                        "INCONSISTENT_ENUM_VALUE_FOR_INPUT_ENUM",
+                        f'Value "{value}" of enum type "{name}" will not be part of the'
+                        " supergraph as it is not defined in all the subgraphs defining"
+                        f' "{name}": {in_some}.',
+                        tuple(s.name for s, _ in definitions),
+                        name,
+                    )
+                )
+                continue
+            if missing:
+                self.hints.append(
+                    CompositionHint(
+                        "INCONSISTENT_ENUM_VALUE_FOR_OUTPUT_ENUM",
+                        f'Value "{value}" of enum type "{name}" has been added to the'
+                        " supergraph but is only defined in a subset of the subgraphs"
+                        f' defining "{name}": {in_some}.',
+                        tuple(s.name for s, _ in definitions),
+                        name,
+                    )
+                )
+            merged.values[value] = MergedValue(
+                value,
+                self.merge_description(
+                    f"{name}.{value}",
+                    [
+                        (s, d.values[value].description)
+                        for s, d in definitions
+                        if value in d.values
+                    ],
+                ),
+                [
+                    join_directive("join__enumValue", graph=self.graph(s))
+                    for s in having
+                ],
+                merge_directives(
+                    (
+                        x
+                        for _, d in definitions
+                        if value in d.values
+                        for x in d.values[value].directives
+                    ),
+                    self.repeatable,
+                ),
+            )
 
 
 def _description_block(text: str | None) -> str:

@@ -98,7 +98,7 @@ def _check_field_set(
     problems: list[tuple[str, str]] = []
 
     def walk(
-        selections: Sequence[SelectionNode], parent: str, external_above: bool
+        selections: Sequence[SelectionNode], parent: str, *, external_above: bool
     ) -> str:
         definition = subgraph.types.get(parent)
         for selection in selections:
@@ -106,7 +106,7 @@ def _check_field_set(
                 condition = selection.type_condition
                 inner = condition.name.value if condition else parent
                 nested = selection.selection_set.selections
-                if walk(nested, inner, external_above) == "stop":
+                if walk(nested, inner, external_above=external_above) == "stop":
                     return "stop"
                 continue
             assert isinstance(selection, FieldNode)
@@ -169,11 +169,11 @@ def _check_field_set(
                     or found.external
                     or _external_in_implementations(subgraph, parent, field_name)
                 )
-                if walk(nested, found.type.named, below) == "stop":
+                if walk(nested, found.type.named, external_above=below) == "stop":
                     return "stop"
         return "done"
 
-    walk(selections, type_name, False)
+    walk(selections, type_name, external_above=False)
     return problems
 
 
@@ -260,7 +260,7 @@ def _upgrade_federation_1(subgraph: Subgraph) -> None:
                 )
     for type_name, definition in subgraph.types.items():
         definition.keys = [
-            Key(key.fields, key.resolvable, False, key.source)
+            Key(key.fields, key.resolvable, extension=False, source=key.source)
             for key in definition.keys
         ]
         satisfied = _interface_fields(subgraph, definition)
@@ -283,7 +283,7 @@ def _active_field_set(subgraph: Subgraph, type_name: str, fields: str) -> str | 
     removeInactiveProvidesAndRequires)."""
 
     def keep(
-        selections: list[FieldNode], parent: str, external_above: bool
+        selections: list[FieldNode], parent: str, *, external_above: bool
     ) -> list[str]:
         definition = subgraph.types.get(parent)
         kept: list[str] = []
@@ -297,13 +297,15 @@ def _active_field_set(subgraph: Subgraph, type_name: str, fields: str) -> str | 
                     kept.append(name)
                 continue
             below = external_above or found.external
-            inner = keep(_fields(selection.selection_set), found.type.named, below)
+            inner = keep(
+                _fields(selection.selection_set), found.type.named, external_above=below
+            )
             if inner:
                 kept.append(f"{name} {{ {' '.join(inner)} }}")
         return kept
 
     try:
-        active = keep(_selections(fields), type_name, False)
+        active = keep(_selections(fields), type_name, external_above=False)
     except GraphQLError:
         return fields
     return " ".join(active) or None
