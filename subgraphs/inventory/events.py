@@ -2,17 +2,18 @@
 
 Channel names carry the tenant, so a subscriber can only ever be attached to its own
 tenant's stream. Events are published after the transaction commits (DESIGN.md:
-commit, then publish); a broker failure after commit is logged, not raised, because
-the change itself is stored.
+commit, then publish), at least once: Broker.publish_reliably keeps what Redis
+refused and sends it again in order, so the change itself (stored) is never undone
+by a broker failure. Each event carries the level's `version` (moved by the database
+on every UPDATE): subscribers drop what they have seen and re-read the level when
+one is missing (subgraphs/inventory/streams.py).
 """
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from subgraphs.kit.errors import BrokerUnavailable
 from subgraphs.kit.pubsub import Channel
 
 if TYPE_CHECKING:
@@ -29,12 +30,11 @@ __all__ = [
     "stock_changed",
 ]
 
-logger = logging.getLogger("agora.subgraphs")
-
 
 @dataclass(frozen=True, slots=True)
 class StockChanged:
-    """A stock level after a change: its quantity, reserved and available units."""
+    """A stock level after a change: its quantity, reserved and available units,
+    and its version (1, 2, 3... per level, in commit order)."""
 
     tenant_id: str
     stock_level_id: str
@@ -44,6 +44,7 @@ class StockChanged:
     reserved: int
     available: int
     reason: str
+    version: int
 
 
 # Names: inventory.stock.product.<tenant>.<id> and inventory.stock.farm.<tenant>.<id>
@@ -62,24 +63,24 @@ def stock_changed(level: StockLevel, reason: str) -> StockChanged:
         reserved=level.reserved,
         available=level.available,
         reason=reason,
+        version=level.version,
     )
 
 
 async def publish_stock_changed(
     broker: Broker | None, events: Iterable[StockChanged]
 ) -> None:
-    """Publish each event on its product and farm channels; call after commit."""
+    """Publish each event on its product and farm channels; call after commit.
+
+    Never raises for the broker: what Redis refuses is sent again later, in order
+    (a subscriber that misses it meanwhile re-reads the level at its next event or
+    broker gap).
+    """
     if broker is None:
         return
     for event in events:
-        try:
-            await STOCK_BY_PRODUCT.publish(
-                broker, event.tenant_id, event.product_id, event
-            )
-            await STOCK_BY_FARM.publish(broker, event.tenant_id, event.farm_id, event)
-        except (BrokerUnavailable, OSError):
-            logger.warning(
-                "stockChanged for %s not published: broker unavailable",
-                event.stock_level_id,
-                exc_info=True,
-            )
+        for channel, key in (
+            (STOCK_BY_PRODUCT, event.product_id),
+            (STOCK_BY_FARM, event.farm_id),
+        ):
+            await channel.publish_reliably(broker, event.tenant_id, key, event)

@@ -115,6 +115,10 @@ class StockLevel(Model):
     quantity = fields.IntField(default=0)
     reserved = fields.IntField(default=0)
     updated_at = fields.DatetimeField(auto_now=True)
+    # Moved by the database on every UPDATE of the row (a trigger, migration 0003),
+    # so committed changes of one level are numbered 1, 2, 3... in commit order;
+    # stockChanged events carry it (subgraphs/inventory/streams.py).
+    version = fields.BigIntField(default=0, db_default=0)
 
     farm_id: UUID
     product_id: UUID

@@ -13,16 +13,14 @@ from collections.abc import (  # noqa: TC003 - Strawberry reads annotations at r
     Callable,
 )
 from datetime import datetime  # noqa: TC003 - Strawberry reads annotations at runtime
-from functools import partial
 from typing import Protocol, TypeVar
 
 import strawberry
 from strawberry.federation.schema_directives import FieldSet, Key
 from strawberry.types import Info
 
-from subgraphs.inventory import catalog, orders, stock
+from subgraphs.inventory import catalog, orders, stock, streams
 from subgraphs.inventory.errors import InvalidInput, NotFound
-from subgraphs.inventory.events import STOCK_BY_FARM, STOCK_BY_PRODUCT
 from subgraphs.inventory.loaders import (
     load_farms,
     load_farms_by_tenant,
@@ -333,7 +331,8 @@ class Order:
 
 @strawberry.type
 class StockChange:
-    """A stock level as it is now; `reason` is CURRENT for the first snapshot."""
+    """A stock level as it is now; `reason` is CURRENT when it was read from the
+    database (the first snapshot, or after events were lost) rather than heard."""
 
     stock_level_id: strawberry.ID
     farm_id: strawberry.ID
@@ -342,6 +341,10 @@ class StockChange:
     reserved: int
     available: int
     reason: str
+    version: int = strawberry.field(
+        description="The level's change number (1, 2, 3... in commit order): a "
+        "subscriber receives each level's versions in increasing order."
+    )
 
 
 @strawberry.input
@@ -626,7 +629,9 @@ class Subscription:
     @strawberry.federation.field(
         is_subscription=True,
         description="Levels of one product (productId) or one farm (farmId): first "
-        "the current levels, then every change after it is committed.",
+        "the current levels, then every change after it is committed; each level's "
+        "versions only go up, and after lost events the level is read again "
+        "(reason CURRENT).",
         authenticated=True,
     )
     async def stock_changed(
@@ -643,35 +648,19 @@ class Subscription:
         broker = info.context.broker
         if broker is None:
             raise RuntimeError("expected a broker on the context, got None")
-        if product_id is not None:
-            channel = STOCK_BY_PRODUCT.name(caller.tenant_id, product_id)
-            current = partial(stock.stock_for_product, caller, product_id)
-        else:
-            channel = STOCK_BY_FARM.name(caller.tenant_id, farm_id)
-            current = partial(stock.stock_for_farm, caller, farm_id)
-        # Subscribe before reading, so no change between the two is lost.
-        async with broker.subscribe(channel) as events:
-            for level in await current():
-                yield StockChange(
-                    stock_level_id=_id(level.id),
-                    farm_id=_id(level.farm_id),
-                    product_id=_id(level.product_id),
-                    quantity=level.quantity,
-                    reserved=level.reserved,
-                    available=level.available,
-                    reason="CURRENT",
-                )
-            async for payload in events:
-                event = STOCK_BY_PRODUCT.decode(payload)
-                yield StockChange(
-                    stock_level_id=_id(event.stock_level_id),
-                    farm_id=_id(event.farm_id),
-                    product_id=_id(event.product_id),
-                    quantity=event.quantity,
-                    reserved=event.reserved,
-                    available=event.available,
-                    reason=event.reason,
-                )
+        async for event in streams.stock_changes(
+            caller, broker=broker, product_id=product_id, farm_id=farm_id
+        ):
+            yield StockChange(
+                stock_level_id=_id(event.stock_level_id),
+                farm_id=_id(event.farm_id),
+                product_id=_id(event.product_id),
+                quantity=event.quantity,
+                reserved=event.reserved,
+                available=event.available,
+                reason=event.reason,
+                version=event.version,
+            )
 
 
 schema = strawberry.federation.Schema(
