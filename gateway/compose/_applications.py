@@ -21,6 +21,7 @@ from graphql.language import (
 )
 
 from ._links import BUILT_IN_DIRECTIVES, FEDERATION_DIRECTIVES
+from .codes import ErrorCode, Problem, directive_code
 
 if TYPE_CHECKING:
     from graphql.language import DirectiveNode, DocumentNode, Node
@@ -85,7 +86,7 @@ _VALUE_KINDS = {"String!": StringValueNode, "Int!": IntValueNode}
 
 def _argument_problems(
     node: DirectiveNode, spec: str, coordinate: str, names: FederationNames
-) -> list[tuple[str, str]]:
+) -> list[Problem]:
     if spec not in _REQUIRED_ARGUMENTS:
         return []
     local = node.name.value
@@ -99,7 +100,7 @@ def _argument_problems(
     if value is None:
         return [
             (
-                "INVALID_GRAPHQL",
+                ErrorCode.INVALID_GRAPHQL,
                 f'Directive "@{local}" argument "{argument}" of type "{type_name}" is'
                 " required, but it was not provided.",
             )
@@ -110,7 +111,7 @@ def _argument_problems(
         where = f'type "{coordinate}"' if spec == "key" else f'field "{coordinate}"'
         return [
             (
-                f"{spec.upper()}_INVALID_FIELDS_TYPE",
+                directive_code(spec, "INVALID_FIELDS_TYPE"),
                 f"On {where}, for {print_ast(node)}: Invalid value for argument"
                 ' "fields": must be a string.',
             )
@@ -120,21 +121,19 @@ def _argument_problems(
         return []
     return [
         (
-            "INVALID_GRAPHQL",
+            ErrorCode.INVALID_GRAPHQL,
             f'Invalid value for "@{local}({argument}:)" of type "{type_name}" in'
             f' application of "@{local}" to "{coordinate}".',
         )
     ]
 
 
-def directive_problems(
-    document: DocumentNode, names: FederationNames
-) -> list[tuple[str, str]]:
+def directive_problems(document: DocumentNode, names: FederationNames) -> list[Problem]:
     """Applied directives that are neither defined nor imported, or whose
     arguments are wrong."""
     uses = _DirectiveUses()
     visit(document, uses)
-    problems: list[tuple[str, str]] = []
+    problems: list[Problem] = []
     for node, coordinate in uses.uses:
         spec = names.spec_name(node)
         if spec is not None:
@@ -158,5 +157,5 @@ def directive_problems(
                 f' fully-qualified name "@{names.prefix}__{name}" or add "@{name}" to'
                 " the `import` argument of the @link to the federation specification."
             )
-        problems.append(("INVALID_GRAPHQL", message))
+        problems.append((ErrorCode.INVALID_GRAPHQL, message))
     return problems

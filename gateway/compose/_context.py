@@ -22,6 +22,7 @@ from graphql.language import (
 )
 
 from ._wording import Raw
+from .codes import ErrorCode, Problem
 from .errors import CompositionError
 from .type_reference import TypeReference
 
@@ -82,20 +83,20 @@ def validate_contexts(subgraph: Subgraph) -> list[CompositionError]:
     """The checks Apollo runs on a subgraph's @context and @fromContext
     (federation-internals, validateSubgraphSchema): context names, where a
     @fromContext argument may be, and that its context is set in this subgraph."""
-    problems: list[tuple[str, str]] = []
+    problems: list[Problem] = []
     for definition in subgraph.types.values():
         for name in definition.contexts:
             if "_" in name:
                 problems.append(
                     (
-                        "CONTEXT_NAME_INVALID",
+                        ErrorCode.CONTEXT_NAME_INVALID,
                         f'Context name "{name}" may not contain an underscore.',
                     )
                 )
             elif not _CONTEXT_NAME.fullmatch(name):
                 problems.append(
                     (
-                        "CONTEXT_NAME_INVALID",
+                        ErrorCode.CONTEXT_NAME_INVALID,
                         f'Context name "{name}" is invalid. It should have only'
                         " alphanumeric characters.",
                     )
@@ -115,19 +116,19 @@ def _argument_problems(
     definition: TypeDefinition,
     field: Field,
     argument: ContextArgument,
-) -> list[tuple[str, str]]:
+) -> list[Problem]:
     coordinate = f"{definition.name}.{field.name}({argument.name}:)"
     if definition.kind != "object":
         return [
             (
-                "CONTEXT_NOT_SET",
+                ErrorCode.CONTEXT_NOT_SET,
                 "@fromContext argument cannot be used on a field that exists on an"
                 f' abstract type "{coordinate}".',
             )
         ]
     problems = [
         (
-            "CONTEXT_NOT_SET",
+            ErrorCode.CONTEXT_NOT_SET,
             "@fromContext argument cannot be used on a field implementing an"
             f' interface field "{interface}.{field.name}".',
         )
@@ -137,7 +138,7 @@ def _argument_problems(
     if argument.has_default:
         problems.append(
             (
-                "CONTEXT_NOT_SET",
+                ErrorCode.CONTEXT_NOT_SET,
                 f'@fromContext arguments may not have a default value: "{coordinate}".',
             )
         )
@@ -145,7 +146,7 @@ def _argument_problems(
     if match is None or not match.group(2).strip():
         problems.append(
             (
-                "NO_CONTEXT_IN_SELECTION",
+                ErrorCode.NO_CONTEXT_IN_SELECTION,
                 "@fromContext argument does not reference a context"
                 f' "{argument.field_value}".',
             )
@@ -155,7 +156,7 @@ def _argument_problems(
     if not any(context in t.contexts for t in subgraph.types.values()):
         problems.append(
             (
-                "CONTEXT_NOT_SET",
+                ErrorCode.CONTEXT_NOT_SET,
                 f'Context "{context}" is used at location "{coordinate}" but is never'
                 " set.",
             )
@@ -167,7 +168,7 @@ def _argument_problems(
     if not any(key.resolvable for key in definition.keys):
         problems.append(
             (
-                "CONTEXT_NO_RESOLVABLE_KEY",
+                ErrorCode.CONTEXT_NO_RESOLVABLE_KEY,
                 f'Object "{definition.name}" has no resolvable key but has a field'
                 " with a contextual argument.",
             )
@@ -181,7 +182,7 @@ def _selection_problems(
     selection: str,
     coordinate: str,
     argument: ContextArgument,
-) -> list[tuple[str, str]]:
+) -> list[Problem]:
     """CONTEXT_INVALID_SELECTION for a selection of one field (at each level) whose
     type does not match the argument's. As Apollo's validateFieldValueType, the
     selection's type keeps its list wrappers but not its non-null ones, so an
@@ -193,7 +194,7 @@ def _selection_problems(
         if resolved is not None and resolved != argument.type:
             return [
                 (
-                    "CONTEXT_INVALID_SELECTION",
+                    ErrorCode.CONTEXT_INVALID_SELECTION,
                     f'Context "{context}" is used in "{coordinate}" but the selection'
                     f' is invalid: the type of the selection "{resolved}" does not'
                     f' match the expected type "{argument.type}"',

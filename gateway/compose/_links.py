@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING
 from graphql import print_ast
 from graphql.language import ObjectValueNode, StringValueNode
 
+from .codes import ErrorCode, Problem
+
 if TYPE_CHECKING:
     from graphql.language import DirectiveNode, ValueNode
 
@@ -85,7 +87,7 @@ class FederationNames:
         self.version: tuple[int, int] | None = None
         self.local_to_spec: dict[str, str] = {}
         self.links: dict[str, str] = {}  # imported custom directive name -> link URL
-        self.problems: list[tuple[str, str]] = []  # (code, message) of bad @link use
+        self.problems: list[Problem] = []  # bad @link use
         prefix = "federation"
         for directive in document_directives:
             if directive.name.value != "link":
@@ -104,7 +106,7 @@ class FederationNames:
                 else:
                     self.problems.append(
                         (
-                            "INVALID_LINK_DIRECTIVE_USAGE",
+                            ErrorCode.INVALID_LINK_DIRECTIVE_USAGE,
                             f"Invalid sub-value {print_ast(value)} for @link(import:)"
                             " argument: values should be either strings or input"
                             ' object values of the form { name: "<importedElement>",'
@@ -115,14 +117,17 @@ class FederationNames:
                 self.version = _federation_version(url)
                 if self.version is None:
                     self.problems.append(
-                        ("INVALID_LINK_IDENTIFIER", f'Invalid federation URL "{url}"')
+                        (
+                            ErrorCode.INVALID_LINK_IDENTIFIER,
+                            f'Invalid federation URL "{url}"',
+                        )
                     )
                 prefix = string_argument(directive, "as") or "federation"
                 for name, alias in imported:
                     if name.lstrip("@") not in FEDERATION_ELEMENTS:
                         self.problems.append(
                             (
-                                "INVALID_LINK_DIRECTIVE_USAGE",
+                                ErrorCode.INVALID_LINK_DIRECTIVE_USAGE,
                                 f'Cannot import unknown element "{name}".',
                             )
                         )

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
 from ._wording import did_you_mean
+from .codes import ErrorCode, HintCode
 from .errors import CompositionError, CompositionHint
 
 if TYPE_CHECKING:
@@ -58,10 +59,10 @@ def resolve_overrides(
     by_name = {s.subgraph.name: s for s in sources}
     overriding = [s for s in sources if s.field.override_from is not None]
 
-    def error(code: str, message: str, *subgraphs: str) -> None:
+    def error(code: ErrorCode, message: str, *subgraphs: str) -> None:
         errors.append(CompositionError(code, message, subgraphs, type_name, field_name))
 
-    def hint(code: str, message: str, *subgraphs: str) -> None:
+    def hint(code: HintCode, message: str, *subgraphs: str) -> None:
         hints.append(CompositionHint(code, message, subgraphs, type_name, field_name))
 
     for source in overriding:
@@ -71,14 +72,14 @@ def resolve_overrides(
         definition = source.subgraph.types[type_name]
         if definition.kind == "interface":
             error(
-                "OVERRIDE_ON_INTERFACE",
+                ErrorCode.OVERRIDE_ON_INTERFACE,
                 f'@override cannot be used on field "{coordinate}" on subgraph'
                 f' "{name}": @override is not supported on interface type fields.',
                 name,
             )
         elif definition.interface_object:
             error(
-                "OVERRIDE_COLLISION_WITH_ANOTHER_DIRECTIVE",
+                ErrorCode.OVERRIDE_COLLISION_WITH_ANOTHER_DIRECTIVE,
                 "@override is not yet supported on fields of @interfaceObject types:"
                 f' cannot be used on field "{coordinate}" on subgraph "{name}".',
                 name,
@@ -86,21 +87,21 @@ def resolve_overrides(
         elif origin not in subgraph_names:
             source.unknown_override_target = True
             hint(
-                "FROM_SUBGRAPH_DOES_NOT_EXIST",
+                HintCode.FROM_SUBGRAPH_DOES_NOT_EXIST,
                 f'Source subgraph "{origin}" for field "{coordinate}" on subgraph'
                 f' "{name}" does not exist.{did_you_mean(origin, subgraph_names)}',
                 name,
             )
         elif origin == name:
             error(
-                "OVERRIDE_FROM_SELF_ERROR",
+                ErrorCode.OVERRIDE_FROM_SELF_ERROR,
                 f'Source and destination subgraphs "{origin}" are the same for'
                 f' overridden field "{coordinate}"',
                 name,
             )
         elif any(s.subgraph.name == origin for s in overriding):
             error(
-                "OVERRIDE_SOURCE_HAS_OVERRIDE",
+                ErrorCode.OVERRIDE_SOURCE_HAS_OVERRIDE,
                 f'Field "{coordinate}" on subgraph "{name}" is also marked with'
                 f' directive @override in subgraph "{origin}". Only one @override'
                 " directive is allowed per field.",
@@ -109,7 +110,7 @@ def resolve_overrides(
             )
         elif origin not in by_name:
             hint(
-                "OVERRIDE_DIRECTIVE_CAN_BE_REMOVED",
+                HintCode.OVERRIDE_DIRECTIVE_CAN_BE_REMOVED,
                 f'Field "{coordinate}" on subgraph "{name}" no longer exists in the'
                 " from subgraph. The @override directive can be removed.",
                 name,
@@ -119,16 +120,20 @@ def resolve_overrides(
     return errors, hints
 
 
-class _Report(Protocol):
-    def __call__(self, code: str, message: str, *subgraphs: str) -> None: ...
+class _ReportError(Protocol):
+    def __call__(self, code: ErrorCode, message: str, *subgraphs: str) -> None: ...
+
+
+class _ReportHint(Protocol):
+    def __call__(self, code: HintCode, message: str, *subgraphs: str) -> None: ...
 
 
 def _override(
     source: FieldSource,
     overridden: FieldSource,
     coordinate: str,
-    error: _Report,
-    hint: _Report,
+    error: _ReportError,
+    hint: _ReportHint,
 ) -> None:
     name, origin = source.subgraph.name, overridden.subgraph.name
     conflict = (
@@ -143,7 +148,7 @@ def _override(
     if conflict is not None:
         directive, where = conflict
         error(
-            "OVERRIDE_COLLISION_WITH_ANOTHER_DIRECTIVE",
+            ErrorCode.OVERRIDE_COLLISION_WITH_ANOTHER_DIRECTIVE,
             f'@override cannot be used on field "{coordinate}" on subgraph "{name}"'
             f' since "{coordinate}" on "{where}" is marked with directive'
             f' "@{directive}"',
@@ -156,7 +161,7 @@ def _override(
     referenced = (type_name, field_name) in overridden.subgraph.used_fields
     if overridden.field.external:
         hint(
-            "OVERRIDE_DIRECTIVE_CAN_BE_REMOVED",
+            HintCode.OVERRIDE_DIRECTIVE_CAN_BE_REMOVED,
             f'Field "{coordinate}" on subgraph "{name}" is not resolved anymore by the'
             f' from subgraph (it is marked "@external" in "{origin}"). The @override'
             " directive can be removed.",
@@ -166,7 +171,7 @@ def _override(
         overridden.used_overridden = True
         if label is None:
             hint(
-                "OVERRIDDEN_FIELD_CAN_BE_REMOVED",
+                HintCode.OVERRIDDEN_FIELD_CAN_BE_REMOVED,
                 f'Field "{coordinate}" on subgraph "{origin}" is overridden. It is'
                 " still used in some federation directive(s) (@key, @requires, and/or"
                 " @provides) and/or to satisfy interface constraint(s), but consider"
@@ -178,7 +183,7 @@ def _override(
         overridden.unused_overridden = True
         if label is None:
             hint(
-                "OVERRIDDEN_FIELD_CAN_BE_REMOVED",
+                HintCode.OVERRIDDEN_FIELD_CAN_BE_REMOVED,
                 f'Field "{coordinate}" on subgraph "{origin}" is overridden. Consider'
                 " removing it.",
                 origin,
@@ -189,7 +194,7 @@ def _override(
         source.override_label = overridden.override_label = label
     else:
         error(
-            "OVERRIDE_LABEL_INVALID",
+            ErrorCode.OVERRIDE_LABEL_INVALID,
             f'Invalid @override label "{label}" on field "{coordinate}" on subgraph'
             f' "{name}": labels must start with a letter and after that may contain'
             " alphanumerics, underscores, minuses, colons, periods, or slashes."
@@ -212,4 +217,4 @@ def _override(
             " @override. Once the migration is complete, remove the field from"
             f' subgraph "{origin}".'
         )
-    hint("OVERRIDE_MIGRATION_IN_PROGRESS", message, origin)
+    hint(HintCode.OVERRIDE_MIGRATION_IN_PROGRESS, message, origin)

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from .compose import compose
 from .config import load_supergraph_config
-from .errors import SupergraphConfigError
+from .errors import SourceLocation, SupergraphConfigError
 
 __all__ = ["main"]
 
@@ -57,10 +57,11 @@ def main(argv: list[str]) -> int:
         return 1
     result = compose(definitions)
     for hint in result.hints:
-        sys.stderr.write(f"hint: {hint}\n")
+        sys.stderr.write(f"hint: {hint}\n{_where(hint.locations)}")
     if result.supergraph_sdl is None:
         for composition_error in result.errors:
-            sys.stderr.write(f"error: {composition_error}\n")
+            where = _where(composition_error.locations)
+            sys.stderr.write(f"error: {composition_error}\n{where}")
         sys.stderr.write(f"composition failed with {len(result.errors)} error(s)\n")
         return 1
     out: Path = options.out
@@ -77,6 +78,11 @@ def main(argv: list[str]) -> int:
     out.write_text(result.supergraph_sdl)
     sys.stderr.write(f"wrote {out} ({len(definitions)} subgraph(s))\n")
     return 0
+
+
+def _where(locations: tuple[SourceLocation, ...]) -> str:
+    """`  at accounts:9:3` lines, one per location (subgraph:line:column)."""
+    return "".join(f"  at {location}\n" for location in locations)
 
 
 if __name__ == "__main__":

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, TypeVar
 
 from graphql import GraphQLError, build_ast_schema, parse
 
+from .codes import ErrorCode
 from .errors import CompositionError, CompositionHint
 from .merge import merge
 from .print_supergraph import print_supergraph
@@ -18,11 +19,13 @@ from .validate_supergraph import validate_supergraph
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-    from graphql.language import DirectiveDefinitionNode
+    from graphql.language import DirectiveDefinitionNode, Node
 
     from .subgraph import Subgraph, SubgraphDefinition
 
 __all__ = ["CompositionResult", "compose"]
+
+_Report = TypeVar("_Report", CompositionError, CompositionHint)
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,19 +47,53 @@ def compose(subgraphs: Sequence[SubgraphDefinition]) -> CompositionResult:
     Reads each SDL (federation 1 subgraphs are upgraded as Apollo does), validates the
     field sets of @key/@requires/@provides, merges, then checks that every field of the
     supergraph can be reached from a root (satisfiability). Returns the supergraph SDL,
-    or None with the errors; never raises for bad input.
+    or None with the errors; never raises for bad input. Each error and hint carries
+    the subgraph definitions it names (`nodes`, hence `locations`).
     """
+    read: list[Subgraph] = []
+    result = _compose(subgraphs, read)
+    return CompositionResult(
+        result.supergraph_sdl,
+        tuple(_located(error, read) for error in result.errors),
+        tuple(_located(hint, read) for hint in result.hints),
+    )
+
+
+def _located(report: _Report, subgraphs: list[Subgraph]) -> _Report:
+    """The report with the AST nodes of the type or field it names, in the subgraphs
+    it names (all when it names none), unless it carries nodes already."""
+    if report.nodes or report.type_name is None:
+        return report
+    nodes: list[Node] = []
+    for subgraph in subgraphs:
+        if report.subgraphs and subgraph.name not in report.subgraphs:
+            continue
+        definition = subgraph.types.get(report.type_name)
+        if definition is None:
+            continue
+        if report.field_name is None:
+            nodes += definition.nodes
+            continue
+        field = definition.fields.get(report.field_name)
+        if field is not None and field.node is not None:
+            nodes.append(field.node)
+    return replace(report, nodes=tuple(nodes))
+
+
+def _compose(
+    subgraphs: Sequence[SubgraphDefinition], read: list[Subgraph]
+) -> CompositionResult:
+    """`compose` without locations; appends each subgraph it reads to `read`."""
     if not subgraphs:
         return CompositionResult(
-            None, (CompositionError("NO_SUBGRAPHS", "No subgraphs to compose"),)
+            None, (CompositionError(ErrorCode.NO_SUBGRAPHS, "No subgraphs to compose"),)
         )
     errors: list[CompositionError] = []
-    read: list[Subgraph] = []
     names = [s.name for s in subgraphs]
     for name in sorted({n for n in names if names.count(n) > 1}):
         errors.append(
             CompositionError(
-                "INVALID_SUBGRAPH_NAME",
+                ErrorCode.INVALID_SUBGRAPH_NAME,
                 f'A subgraph named "{name}" already exists',
                 (name,),
             )
@@ -90,6 +127,8 @@ def compose(subgraphs: Sequence[SubgraphDefinition]) -> CompositionResult:
         build_ast_schema(parse(sdl))
     except (GraphQLError, TypeError) as error:
         # A supergraph we cannot build is our bug, reported as data rather than raised.
-        invalid = CompositionError("INVALID_SUPERGRAPH", f"Invalid supergraph: {error}")
+        invalid = CompositionError(
+            ErrorCode.INVALID_SUPERGRAPH, f"Invalid supergraph: {error}"
+        )
         return CompositionResult(None, (invalid,), tuple(hints))
     return CompositionResult(sdl, (), tuple(hints))

@@ -5,32 +5,71 @@ AgoraError
 └── SupergraphConfigError  a rover supergraph config or a subgraph's SDL is unusable
 
 CompositionError and CompositionHint are values, not exceptions: `compose` returns them
-(errors as data), with the codes the Apollo tools use so users can look them up.
+(errors as data), with the codes the Apollo tools use so users can look them up (one
+registry: codes.py), and the subgraph AST nodes at fault (`nodes`; `locations` gives
+subgraph, line and column).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from gateway.errors import AgoraError
+
+if TYPE_CHECKING:
+    from graphql.language import Node
+
+    from .codes import ErrorCode, HintCode
 
 __all__ = [
     "CompositionError",
     "CompositionFailed",
     "CompositionHint",
+    "SourceLocation",
     "SupergraphConfigError",
+    "source_locations",
 ]
+
+
+@dataclass(frozen=True, slots=True)
+class SourceLocation:
+    """Where a node stands: the subgraph's name, then 1-based line and column."""
+
+    subgraph: str
+    line: int
+    column: int
+
+    def __str__(self) -> str:
+        return f"{self.subgraph}:{self.line}:{self.column}"
+
+
+def source_locations(nodes: tuple[Node, ...]) -> tuple[SourceLocation, ...]:
+    locations = []
+    for node in nodes:
+        if node.loc is None:
+            continue
+        source = node.loc.source
+        where = source.get_location(node.loc.start)
+        locations.append(SourceLocation(source.name, where.line, where.column))
+    return tuple(locations)
 
 
 @dataclass(frozen=True, slots=True)
 class CompositionError:
     """One reason the subgraphs do not compose, with the elements at fault."""
 
-    code: str
+    code: ErrorCode
     message: str
     subgraphs: tuple[str, ...] = ()
     type_name: str | None = None
     field_name: str | None = None
+    # The subgraph definitions at fault (each parsed with its subgraph's name).
+    nodes: tuple[Node, ...] = field(default=(), compare=False, repr=False)
+
+    @property
+    def locations(self) -> tuple[SourceLocation, ...]:
+        return source_locations(self.nodes)
 
     def __str__(self) -> str:
         return f"{self.code}: {self.message}"
@@ -40,11 +79,17 @@ class CompositionError:
 class CompositionHint:
     """Something that composed but probably not as intended (Apollo's hints)."""
 
-    code: str
+    code: HintCode
     message: str
     subgraphs: tuple[str, ...] = ()
     type_name: str | None = None
     field_name: str | None = None
+    # The subgraph definitions at fault (each parsed with its subgraph's name).
+    nodes: tuple[Node, ...] = field(default=(), compare=False, repr=False)
+
+    @property
+    def locations(self) -> tuple[SourceLocation, ...]:
+        return source_locations(self.nodes)
 
     def __str__(self) -> str:
         return f"{self.code}: {self.message}"

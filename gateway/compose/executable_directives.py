@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Protocol
 
 from ._wording import group_by_value, subgraph_names
+from .codes import HintCode
 from .errors import CompositionHint
 from .model import MergedArgument, MergedDirective
 
@@ -50,7 +51,7 @@ def merge_executable_directives(
         if missing:
             hints.append(
                 CompositionHint(
-                    "INCONSISTENT_EXECUTABLE_DIRECTIVE_PRESENCE",
+                    HintCode.INCONSISTENT_EXECUTABLE_DIRECTIVE_PRESENCE,
                     f'Executable directive "@{name}" will not be part of the supergraph'
                     " as it does not appear in all subgraphs: it is defined in"
                     f" {subgraph_names([s.name for s in having])} but not in"
@@ -72,7 +73,7 @@ def merge_executable_directives(
             )
             hints.append(
                 CompositionHint(
-                    "NO_EXECUTABLE_DIRECTIVE_INTERSECTION",
+                    HintCode.NO_EXECUTABLE_DIRECTIVE_INTERSECTION,
                     f'Executable directive "@{name}" has no location that is common to'
                     " all subgraphs: it will not appear in the supergraph as there no"
                     f" intersection between {described}.",
@@ -86,7 +87,7 @@ def merge_executable_directives(
             always = [s.name for s, d in sources if d.repeatable]
             hints.append(
                 CompositionHint(
-                    "INCONSISTENT_EXECUTABLE_DIRECTIVE_REPEATABLE",
+                    HintCode.INCONSISTENT_EXECUTABLE_DIRECTIVE_REPEATABLE,
                     f'Executable directive "@{name}" will not be marked repeatable in'
                     " the supergraph as it is inconsistently marked repeatable in"
                     f" subgraphs: it is not repeatable in {subgraph_names(never)} but"
@@ -101,7 +102,7 @@ def merge_executable_directives(
             first = f"{chosen} in {subgraph_names(like)} and " if like else ""
             hints.append(
                 CompositionHint(
-                    "INCONSISTENT_EXECUTABLE_DIRECTIVE_LOCATIONS",
+                    HintCode.INCONSISTENT_EXECUTABLE_DIRECTIVE_LOCATIONS,
                     f'Executable directive "@{name}" has inconsistent locations across'
                     f" subgraphs and will use {chosen} (intersection of all subgraphs)"
                     f" in the supergraph, but has: {first}"

@@ -28,6 +28,7 @@ from ._wording import (
     most_common,
     subgraph_names,
 )
+from .codes import ErrorCode, HintCode
 from .errors import CompositionError, CompositionHint
 from .executable_directives import merge_executable_directives
 from .model import MergedArgument, MergedField, MergedType, MergedValue, Supergraph
@@ -160,9 +161,9 @@ class Merger:
                 f' and type "{t}" in {subgraph_names(names)}' for t, names in groups[2:]
             )
             code = (
-                "FIELD_ARGUMENT_TYPE_MISMATCH"
+                ErrorCode.FIELD_ARGUMENT_TYPE_MISMATCH
                 if element == "argument"
-                else "FIELD_TYPE_MISMATCH"
+                else ErrorCode.FIELD_TYPE_MISMATCH
             )
             self.errors.append(
                 CompositionError(
@@ -180,17 +181,17 @@ class Merger:
             chosen = [s.name for s, t in sources if t == result]
             others = [(t, n) for t, n in group_by_value(sources) if t != result]
             relation = "supertype" if input_position else "subtype"
-            code = (
-                "INCONSISTENT_BUT_COMPATIBLE_ARGUMENT_TYPE"
+            hint_code = (
+                HintCode.INCONSISTENT_BUT_COMPATIBLE_ARGUMENT_TYPE
                 if element == "argument"
-                else "INCONSISTENT_BUT_COMPATIBLE_FIELD_TYPE"
+                else HintCode.INCONSISTENT_BUT_COMPATIBLE_FIELD_TYPE
             )
             described = " and ".join(
                 f'{relation} "{t}" in {subgraph_names(n)}' for t, n in others
             )
             self.hints.append(
                 CompositionHint(
-                    code,
+                    hint_code,
                     f'Type of {element} "{coordinate}" is inconsistent but compatible'
                     f' across subgraphs: will use type "{result}" (from'
                     f' {subgraph_names(chosen)}) in supergraph but "{coordinate}" has'
@@ -228,7 +229,7 @@ class Merger:
         type_name, _, field_name = coordinate.partition(".")
         self.hints.append(
             CompositionHint(
-                "INCONSISTENT_DESCRIPTION",
+                HintCode.INCONSISTENT_DESCRIPTION,
                 message,
                 tuple(s.name for s, _ in present),
                 type_name,
@@ -276,7 +277,7 @@ class Merger:
             )
             self.errors.append(
                 CompositionError(
-                    "TYPE_KIND_MISMATCH",
+                    ErrorCode.TYPE_KIND_MISMATCH,
                     f'Type "{name}" has mismatched kind: it is defined as {described}',
                     tuple(s.name for s, _ in definitions),
                     name,
@@ -360,7 +361,7 @@ class Merger:
             if missing:
                 self.hints.append(
                     CompositionHint(
-                        "INCONSISTENT_UNION_MEMBER",
+                        HintCode.INCONSISTENT_UNION_MEMBER,
                         f'Union type "{merged.name}" includes member type "{member}" in'
                         f' some but not all defining subgraphs: "{member}" is defined'
                         f" in {subgraph_names(having)} but not in"
@@ -444,7 +445,7 @@ class Merger:
             )
         self.errors.append(
             CompositionError(
-                "INVALID_FIELD_SHARING",
+                ErrorCode.INVALID_FIELD_SHARING,
                 f'Non-shareable field "{type_name}.{field_name}" is resolved from'
                 " multiple subgraphs: it is resolved from"
                 f" {subgraph_names([s.subgraph.name for s in resolving])} and defined"
@@ -466,7 +467,7 @@ class Merger:
         if all(s.field.external for s in sources):
             self.errors.append(
                 CompositionError(
-                    "EXTERNAL_MISSING_ON_BASE",
+                    ErrorCode.EXTERNAL_MISSING_ON_BASE,
                     f'Field "{coordinate}" is marked @external on all the subgraphs in'
                     " which it is listed"
                     f" ({subgraph_names([s.subgraph.name for s in sources])}).",
@@ -484,7 +485,7 @@ class Merger:
                     continue
                 self.errors.append(
                     CompositionError(
-                        "MERGED_DIRECTIVE_APPLICATION_ON_EXTERNAL",
+                        ErrorCode.MERGED_DIRECTIVE_APPLICATION_ON_EXTERNAL,
                         f"[{source.subgraph.name}] Cannot apply merged directive"
                         f' {print_ast(directive)} to external field "{coordinate}"',
                         (source.subgraph.name,),
@@ -566,7 +567,7 @@ class Merger:
         type_name, field_name = coordinate.split(".", 1)
         self.errors.append(
             CompositionError(
-                "EXTERNAL_TYPE_MISMATCH",
+                ErrorCode.EXTERNAL_TYPE_MISMATCH,
                 f'Type of field "{coordinate}" is incompatible across subgraphs (where'
                 f" marked @external): it has {described}",
                 tuple(s.subgraph.name for s in sources),
@@ -616,7 +617,7 @@ class Merger:
                 if required:
                     self.errors.append(
                         CompositionError(
-                            "REQUIRED_ARGUMENT_MISSING_IN_SOME_SUBGRAPH",
+                            ErrorCode.REQUIRED_ARGUMENT_MISSING_IN_SOME_SUBGRAPH,
                             f'Argument "{argument_coordinate}" is required in some'
                             " subgraphs but does not appear in all subgraphs: it is"
                             f" required in {subgraph_names(required)} but does not"
@@ -629,7 +630,7 @@ class Merger:
                 else:
                     self.hints.append(
                         CompositionHint(
-                            "INCONSISTENT_ARGUMENT_PRESENCE",
+                            HintCode.INCONSISTENT_ARGUMENT_PRESENCE,
                             f'Optional argument "{argument_coordinate}" will not be'
                             " included in the supergraph as it does not appear in all"
                             " subgraphs: it is defined in"
@@ -681,7 +682,7 @@ class Merger:
         if absent:
             self.hints.append(
                 CompositionHint(
-                    "INCONSISTENT_DEFAULT_VALUE_PRESENCE",
+                    HintCode.INCONSISTENT_DEFAULT_VALUE_PRESENCE,
                     f'{kind} "{coordinate}" has a default value in only some'
                     " subgraphs: will not use a default in the supergraph (there is no"
                     f' default in {subgraph_names(absent)}) but "{coordinate}" has'
@@ -702,9 +703,9 @@ class Merger:
                 f"default value {d} in {subgraph_names(n)}" for d, n in groups
             )
             code = (
-                "FIELD_ARGUMENT_DEFAULT_MISMATCH"
+                ErrorCode.FIELD_ARGUMENT_DEFAULT_MISMATCH
                 if kind == "Argument"
-                else "INPUT_FIELD_DEFAULT_MISMATCH"
+                else ErrorCode.INPUT_FIELD_DEFAULT_MISMATCH
             )
             self.errors.append(
                 CompositionError(
@@ -736,7 +737,7 @@ class Merger:
                 if required:
                     self.errors.append(
                         CompositionError(
-                            "REQUIRED_INPUT_FIELD_MISSING_IN_SOME_SUBGRAPH",
+                            ErrorCode.REQUIRED_INPUT_FIELD_MISSING_IN_SOME_SUBGRAPH,
                             f'Input object field "{coordinate}" is required in some'
                             " subgraphs but does not appear in all subgraphs: it is"
                             f" required in {subgraph_names(required)} but does not"
@@ -749,7 +750,7 @@ class Merger:
                 else:
                     self.hints.append(
                         CompositionHint(
-                            "INCONSISTENT_INPUT_OBJECT_FIELD",
+                            HintCode.INCONSISTENT_INPUT_OBJECT_FIELD,
                             f'Input object field "{name}" will not be added to'
                             f' "{merged.name}" in the supergraph as it does not appear'
                             " in all subgraphs: it is defined in"
@@ -845,7 +846,7 @@ class Merger:
         if as_input is None and as_output is None:
             self.hints.append(
                 CompositionHint(
-                    "UNUSED_ENUM_TYPE",
+                    HintCode.UNUSED_ENUM_TYPE,
                     f'Enum type "{name}" is defined but unused. It will be included in'
                     " the supergraph with all the values appearing in any subgraph"
                     ' ("as if" it was only used as an output type).',
@@ -862,7 +863,7 @@ class Merger:
         ):
             self.errors.append(
                 CompositionError(
-                    "EMPTY_MERGED_ENUM_TYPE",
+                    ErrorCode.EMPTY_MERGED_ENUM_TYPE,
                     f'None of the values of enum type "{name}" are defined consistently'
                     " in all the subgraphs defining that type. As only values common to"
                     " all subgraphs are merged, this would result in an empty type.",
@@ -881,7 +882,7 @@ class Merger:
             if missing and as_input and as_output:
                 self.errors.append(
                     CompositionError(
-                        "ENUM_VALUE_MISMATCH",
+                        ErrorCode.ENUM_VALUE_MISMATCH,
                         f'Enum type "{name}" is used as both input type (for example,'
                         f' as type of "{as_input}") and output type (for example, as'
                         f' type of "{as_output}"), but value "{value}" is not defined'
@@ -894,7 +895,7 @@ class Merger:
             if missing and as_input:
                 self.hints.append(
                     CompositionHint(
-                        "INCONSISTENT_ENUM_VALUE_FOR_INPUT_ENUM",
+                        HintCode.INCONSISTENT_ENUM_VALUE_FOR_INPUT_ENUM,
                         f'Value "{value}" of enum type "{name}" will not be part of the'
                         " supergraph as it is not defined in all the subgraphs defining"
                         f' "{name}": {in_some}.',
@@ -906,7 +907,7 @@ class Merger:
             if missing:
                 self.hints.append(
                     CompositionHint(
-                        "INCONSISTENT_ENUM_VALUE_FOR_OUTPUT_ENUM",
+                        HintCode.INCONSISTENT_ENUM_VALUE_FOR_OUTPUT_ENUM,
                         f'Value "{value}" of enum type "{name}" has been added to the'
                         " supergraph but is only defined in a subset of the subgraphs"
                         f' defining "{name}": {in_some}.',

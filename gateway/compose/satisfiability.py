@@ -20,6 +20,7 @@ from graphql import GraphQLError, parse
 from graphql.language import FieldNode, InlineFragmentNode, StringValueNode
 
 from ._context import context_name
+from .codes import ErrorCode
 from .errors import CompositionError
 
 if TYPE_CHECKING:
@@ -507,7 +508,7 @@ def _advance(
             blocks.append(f'- from subgraph "{subgraph.name}":{lines}')
     involved = [s.name for s in supergraph.subgraphs if s.types.get(type_name)]
     return CompositionError(
-        "SATISFIABILITY_ERROR",
+        ErrorCode.SATISFIABILITY_ERROR,
         f"The following supergraph API query:\n{query}\ncannot be satisfied by the"
         " subgraphs because:\n" + "\n".join(blocks),
         tuple(involved),

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from graphql import GraphQLError, parse, print_ast
+from graphql import GraphQLError, Source, parse, print_ast
 from graphql.language import (
     BooleanValueNode,
     DirectiveDefinitionNode,
@@ -45,6 +45,7 @@ from ._links import (
     argument_value,
     string_argument,
 )
+from .codes import ErrorCode, Problem
 from .errors import CompositionError
 from .type_reference import TypeReference
 
@@ -137,6 +138,7 @@ class Argument:
     default: ValueNode | None
     description: str | None
     directives: list[DirectiveNode]
+    node: InputValueDefinitionNode | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,6 +170,7 @@ class Field:
     context_arguments: list[ContextArgument] = field(default_factory=list)
     # The `format:` of each @cacheTag on the field (a root query field).
     cache_tags: list[str] = field(default_factory=list)
+    node: FieldDefinitionNode | InputValueDefinitionNode | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -202,6 +205,8 @@ class TypeDefinition:
     contexts: list[str] = field(default_factory=list)
     # The `format:` of each @cacheTag on the type (Federation 2.12).
     cache_tags: list[str] = field(default_factory=list)
+    # The definition and the extensions that declare the type, in SDL order.
+    nodes: list[TypeDefinitionNode | TypeExtensionNode] = field(default_factory=list)
 
 
 EXECUTABLE_LOCATIONS = frozenset(
@@ -261,20 +266,20 @@ def _description(node: object) -> str | None:
 
 def _root_type_problems(
     document: DocumentNode, root_types: dict[str, str]
-) -> list[tuple[str, str]]:
+) -> list[Problem]:
     """A root type under another name while a type has the default name."""
     type_names = {
         node.name.value
         for node in document.definitions
         if isinstance(node, TypeDefinitionNode)
     }
-    problems: list[tuple[str, str]] = []
+    problems: list[Problem] = []
     for operation, type_name in root_types.items():
         default = ROOT_NAMES.get(operation)
         if default and type_name != default and default in type_names:
             problems.append(
                 (
-                    f"ROOT_{operation.upper()}_USED",
+                    ErrorCode[f"ROOT_{operation.upper()}_USED"],
                     f'The schema has a type named "{default}" but it is not set as the'
                     f' {operation} root type ("{type_name}" is instead): this is not'
                     " supported by federation. If a root type does not use its default"
@@ -290,10 +295,13 @@ def read_subgraph(
     """Read a subgraph's SDL: the subgraph (None if unreadable) and its errors."""
     name = definition.name
     try:
-        document = parse(definition.sdl)
+        # Named after the subgraph, so error locations say whose SDL they are in.
+        document = parse(Source(definition.sdl, name))
     except GraphQLError as error:
         return None, [
-            CompositionError("INVALID_GRAPHQL", f"[{name}] {error.message}", (name,))
+            CompositionError(
+                ErrorCode.INVALID_GRAPHQL, f"[{name}] {error.message}", (name,)
+            )
         ]
     schema_directives: list[DirectiveNode] = []
     root_types: dict[str, str] = {}
@@ -383,6 +391,7 @@ class _Reader:
         definition = self.types.get(name)
         if definition is None:
             definition = self.types[name] = TypeDefinition(name, kind)
+        definition.nodes.append(node)
         if kind == "object" and self.names.applies(node, "interfaceObject"):
             definition.interface_object = True
         definition.description = definition.description or _description(node)
@@ -441,6 +450,7 @@ class _Reader:
             description=_description(node),
             directives=self.carried(node.directives),
             default=getattr(node, "default_value", None),
+            node=node,
         )
         for directive in node.directives or ():
             spec = self.names.spec_name(directive)
@@ -483,6 +493,7 @@ class _Reader:
                 default=argument.default_value,
                 description=_description(argument),
                 directives=self.carried(argument.directives),
+                node=argument,
             )
             for argument in nodes or ()
         }
@@ -513,7 +524,7 @@ def _read_composed_directives(
         if definition is None:
             errors.append(
                 CompositionError(
-                    "DIRECTIVE_COMPOSITION_ERROR",
+                    ErrorCode.DIRECTIVE_COMPOSITION_ERROR,
                     f"[{subgraph.name}] Could not find matching directive definition "
                     f'for argument to @composeDirective "@{directive_name}".',
                     (subgraph.name,),

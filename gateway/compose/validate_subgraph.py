@@ -15,6 +15,7 @@ from graphql import GraphQLError, parse
 from graphql.language import FieldNode, InlineFragmentNode, OperationDefinitionNode
 
 from ._context import validate_contexts
+from .codes import ErrorCode, Problem, directive_code
 from .errors import CompositionError
 from .subgraph import FEDERATION_TYPES, Key
 
@@ -83,19 +84,18 @@ _INVALID_FIELDS_ADVICE["provides"] = _INVALID_FIELDS_ADVICE["requires"]
 
 def _check_field_set(
     subgraph: Subgraph, type_name: str, fields: str, directive: str
-) -> list[tuple[str, str]]:
+) -> list[Problem]:
     """(code, reason) for each problem of a @key/@requires/@provides field set.
 
     Mirrors Apollo's validateFieldSet: a field that does not exist (or a key field of
     abstract type) stops the check; then fields with arguments, and leaf fields that
     are not @external in @requires and @provides, are reported.
     """
-    upper = directive.upper()
     try:
         selections = _field_set(fields)
     except GraphQLError as error:
-        return [(f"{upper}_INVALID_FIELDS", error.message)]
-    problems: list[tuple[str, str]] = []
+        return [(directive_code(directive, "INVALID_FIELDS"), error.message)]
+    problems: list[Problem] = []
 
     def walk(
         selections: Sequence[SelectionNode], parent: str, *, external_above: bool
@@ -115,7 +115,7 @@ def _check_field_set(
             if found is None:
                 problems[:] = [
                     (
-                        f"{upper}_INVALID_FIELDS",
+                        directive_code(directive, "INVALID_FIELDS"),
                         f'Cannot query field "{field_name}" on type "{parent}"'
                         + _INVALID_FIELDS_ADVICE[directive],
                     )
@@ -130,7 +130,7 @@ def _check_field_set(
                 kind = "Union" if target.kind == "union" else "Interface"
                 problems[:] = [
                     (
-                        "KEY_FIELDS_SELECT_INVALID_TYPE",
+                        ErrorCode.KEY_FIELDS_SELECT_INVALID_TYPE,
                         f'field "{coordinate}" is a {kind} type which is not allowed'
                         " in @key",
                     )
@@ -139,7 +139,7 @@ def _check_field_set(
             if directive != "requires" and found.arguments:
                 problems.append(
                     (
-                        f"{upper}_FIELDS_HAS_ARGS",
+                        directive_code(directive, "FIELDS_HAS_ARGS"),
                         f"field {coordinate} cannot be included because it has"
                         " arguments (fields with argument are not allowed in"
                         f" @{directive})",
@@ -155,7 +155,7 @@ def _check_field_set(
             ):
                 problems.append(
                     (
-                        f"{upper}_FIELDS_MISSING_EXTERNAL",
+                        directive_code(directive, "FIELDS_MISSING_EXTERNAL"),
                         f'field "{coordinate}" should not be part of a @{directive}'
                         " since it is already provided by this subgraph (it is not"
                         " marked @external)",
@@ -375,7 +375,7 @@ def _validate_types(subgraph: Subgraph) -> list[CompositionError]:
     unique = list(dict.fromkeys(errors))
     return [
         CompositionError(
-            "INVALID_GRAPHQL", f"[{subgraph.name}] {message}", (subgraph.name,)
+            ErrorCode.INVALID_GRAPHQL, f"[{subgraph.name}] {message}", (subgraph.name,)
         )
         for message in unique
     ]
@@ -416,7 +416,7 @@ def _validate_externals(subgraph: Subgraph) -> list[CompositionError]:
             ):
                 errors.append(
                     CompositionError(
-                        "EXTERNAL_UNUSED",
+                        ErrorCode.EXTERNAL_UNUSED,
                         f'[{subgraph.name}] Field "{type_name}.{name}" is marked'
                         " @external but is not used in any federation directive (@key,"
                         " @provides, @requires) or to satisfy an interface; the field"
@@ -433,7 +433,7 @@ def _validate_externals(subgraph: Subgraph) -> list[CompositionError]:
 def _validate_interface_objects(subgraph: Subgraph) -> list[CompositionError]:
     return [
         CompositionError(
-            "INTERFACE_OBJECT_USAGE_ERROR",
+            ErrorCode.INTERFACE_OBJECT_USAGE_ERROR,
             f"[{subgraph.name}] The @interfaceObject directive can only be applied to"
             f' entity types but type "{definition.name}" has no @key in this subgraph.',
             (subgraph.name,),

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 from graphql.language import EnumValueNode
 
 from ._wording import subgraph_names
+from .codes import ErrorCode
 from .errors import CompositionError
 
 if TYPE_CHECKING:
@@ -33,7 +34,9 @@ def _inaccessible_rules(supergraph: Supergraph) -> list[CompositionError]:
     types = supergraph.types
     hidden = {n for n, t in types.items() if _inaccessible(t)}
 
-    def report(code: str, message: str, type_name: str, field: str | None) -> None:
+    def report(
+        code: ErrorCode, message: str, type_name: str, field: str | None
+    ) -> None:
         errors.append(CompositionError(code, message, (), type_name, field))
 
     def check_default(
@@ -51,7 +54,7 @@ def _inaccessible_rules(supergraph: Supergraph) -> list[CompositionError]:
             value = enum.values.get(getattr(literal, "value", ""))
             if isinstance(literal, EnumValueNode) and value and _inaccessible(value):
                 report(
-                    "DEFAULT_VALUE_USES_INACCESSIBLE",
+                    ErrorCode.DEFAULT_VALUE_USES_INACCESSIBLE,
                     f'Enum value "{enum.name}.{value.name}" is @inaccessible but is'
                     f' used in the default value of "{coordinate}", which is in the'
                     " API schema.",
@@ -71,7 +74,7 @@ def _inaccessible_rules(supergraph: Supergraph) -> list[CompositionError]:
             noun, children = "fields", list(merged.fields.values())
         if children and all(_inaccessible(c) for c in children):
             report(
-                "ONLY_INACCESSIBLE_CHILDREN",
+                ErrorCode.ONLY_INACCESSIBLE_CHILDREN,
                 f'Type "{merged.name}" is in the API schema but all of its {noun} are'
                 " @inaccessible.",
                 merged.name,
@@ -86,7 +89,7 @@ def _inaccessible_rules(supergraph: Supergraph) -> list[CompositionError]:
                     and (field.default is None)
                 ):
                     report(
-                        "REQUIRED_INACCESSIBLE",
+                        ErrorCode.REQUIRED_INACCESSIBLE,
                         f'Input field "{coordinate}" is @inaccessible but is a required'
                         " input field of its type.",
                         merged.name,
@@ -101,7 +104,7 @@ def _inaccessible_rules(supergraph: Supergraph) -> list[CompositionError]:
                     ):
                         continue
                     report(
-                        "IMPLEMENTED_BY_INACCESSIBLE",
+                        ErrorCode.IMPLEMENTED_BY_INACCESSIBLE,
                         f'Field "{coordinate}" is @inaccessible but implements the'
                         f' interface field "{interface}.{field.name}", which is in the'
                         " API schema.",
@@ -112,7 +115,7 @@ def _inaccessible_rules(supergraph: Supergraph) -> list[CompositionError]:
             referenced = field.type.named
             if referenced in hidden:
                 report(
-                    "REFERENCED_INACCESSIBLE",
+                    ErrorCode.REFERENCED_INACCESSIBLE,
                     f'Type "{referenced}" is @inaccessible but is referenced by'
                     f' "{coordinate}", which is in the API schema.',
                     merged.name,
@@ -127,7 +130,7 @@ def _inaccessible_rules(supergraph: Supergraph) -> list[CompositionError]:
                 if _inaccessible(argument):
                     if argument.type.non_null and argument.default is None:
                         report(
-                            "REQUIRED_INACCESSIBLE",
+                            ErrorCode.REQUIRED_INACCESSIBLE,
                             f'Argument "{argument_coordinate}" is @inaccessible but is'
                             " a required argument of its field.",
                             merged.name,
@@ -136,7 +139,7 @@ def _inaccessible_rules(supergraph: Supergraph) -> list[CompositionError]:
                     continue
                 if argument.type.named in hidden:
                     report(
-                        "REFERENCED_INACCESSIBLE",
+                        ErrorCode.REFERENCED_INACCESSIBLE,
                         f'Type "{argument.type.named}" is @inaccessible but is'
                         f' referenced by "{argument_coordinate}", which is in the API'
                         " schema.",
@@ -187,7 +190,7 @@ def _interface_keys_reach_implementations(
             listed = subgraph_names(missing).split(" ", 1)[1]
             errors.append(
                 CompositionError(
-                    "INTERFACE_KEY_MISSING_IMPLEMENTATION_TYPE",
+                    ErrorCode.INTERFACE_KEY_MISSING_IMPLEMENTATION_TYPE,
                     f'[{subgraph.name}] Interface type "{name}" has a resolvable key'
                     f' ({key.source}) in subgraph "{subgraph.name}" but that subgraph'
                     " is missing some of the supergraph implementation types of"
@@ -207,7 +210,7 @@ def validate_supergraph(supergraph: Supergraph) -> list[CompositionError]:
     if query is None or not query.fields:
         return [
             CompositionError(
-                "NO_QUERIES",
+                ErrorCode.NO_QUERIES,
                 "No queries found in any subgraph: a supergraph must have a query root"
                 " type.",
             )

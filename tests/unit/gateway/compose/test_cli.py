@@ -107,9 +107,9 @@ def test_composition_errors_are_reported_with_their_code_and_exit_1(
     )
     out = tmp_path / "supergraph.graphql"
     assert main(["--config", str(config), "--out", str(out)]) == 1
-    assert (
-        "error: INVALID_FIELD_SHARING: Non-shareable field" in capsys.readouterr().err
-    )
+    err = capsys.readouterr().err
+    assert "error: INVALID_FIELD_SHARING: Non-shareable field" in err
+    assert "\n  at accounts:9:3\n  at profiles:5:3\n" in err
     assert not out.exists()
 
 

@@ -12,6 +12,7 @@ from gateway.compose import (
     SubgraphDefinition,
     compose,
 )
+from gateway.compose.codes import ErrorCode, HintCode, directive_code
 
 from ._cases import FIXTURES, load_case
 
@@ -172,4 +173,22 @@ def test_cache_tag_composes_as_a_hint_for_response_caches() -> None:
     ) in result.supergraph_sdl
     assert '@link(url: "https://specs.apollo.dev/cacheTag/v0.1", for: EXECUTION)' in (
         result.supergraph_sdl
+    )
+
+
+def test_an_error_locates_the_definitions_at_fault_in_each_subgraph() -> None:
+    (error,) = _errors("error_field_type_mismatch")
+    assert [str(location) for location in error.locations] == [
+        "accounts:9:3",
+        "profiles:5:3",
+    ]
+    (key_error,) = _errors("error_key_invalid_fields")
+    assert [str(location) for location in key_error.locations] == ["accounts:7:1"]
+
+
+def test_every_code_is_registered_with_a_description() -> None:
+    for code in (*ErrorCode, *HintCode):
+        assert code.description.endswith("."), code
+    assert directive_code("requires", "INVALID_FIELDS") is (
+        ErrorCode.REQUIRES_INVALID_FIELDS
     )
