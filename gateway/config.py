@@ -40,6 +40,8 @@ __all__ = [
     "AuthConfig",
     "AuthorizationConfig",
     "BatchingConfig",
+    "BreakerConfig",
+    "BulkheadConfig",
     "Charge",
     "ClientConfig",
     "ConfigError",
@@ -50,6 +52,8 @@ __all__ = [
     "PlanningConfig",
     "RateLimit",
     "RateLimitsConfig",
+    "ResilienceConfig",
+    "RetryConfig",
     "SafelistMode",
     "ServerConfig",
     "SubscriptionConfig",
@@ -268,6 +272,61 @@ class DedupConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class BreakerConfig:
+    """Each subgraph's circuit breaker: open, it refuses at once
+    (SUBGRAPH_UNAVAILABLE) instead of letting every request wait out a timeout."""
+
+    enabled: bool = True
+    # Opens after this many failures in a row (timeouts, connection errors, 5xx)...
+    failure_threshold: int = 5
+    # ...or when this share of at least `minimum_requests` in `window` seconds
+    # failed (0: no rate rule).
+    failure_rate: float = 0.5
+    minimum_requests: int = 20
+    window: float = 10.0
+    # Seconds it stays open before letting `half_open_probes` requests through;
+    # their success closes it, a failure opens it again.
+    open_for: float = 5.0
+    half_open_probes: int = 1
+
+
+@dataclass(frozen=True, slots=True)
+class BulkheadConfig:
+    """Each subgraph's concurrency cap: one slow subgraph cannot hold every request."""
+
+    # Requests in flight to one subgraph at once (0: no cap).
+    max_concurrent: int = 128
+    # Seconds one more may wait for a slot before SUBGRAPH_UNAVAILABLE (0: at once).
+    max_wait: float = 1.0
+
+
+@dataclass(frozen=True, slots=True)
+class RetryConfig:
+    """Retries of query fetches (never a mutation's, never a subscription stream)
+    after a connection failure, an HTTP 503 or a timeout."""
+
+    # More attempts after the first (0: no retries).
+    max_retries: int = 2
+    # Full-jitter back-off: a random wait up to base * 2^n seconds, capped.
+    base_backoff: float = 0.05
+    max_backoff: float = 1.0
+    # The retry budget per subgraph: retries in `budget_window` seconds may be at
+    # most `budget_ratio` of the requests plus `budget_min_per_second` a second.
+    budget_ratio: float = 0.2
+    budget_min_per_second: float = 5.0
+    budget_window: float = 10.0
+
+
+@dataclass(frozen=True, slots=True)
+class ResilienceConfig:
+    """Containment of failing subgraphs (gateway/transport/resilience.py)."""
+
+    breaker: BreakerConfig = field(default_factory=BreakerConfig)
+    bulkhead: BulkheadConfig = field(default_factory=BulkheadConfig)
+    retry: RetryConfig = field(default_factory=RetryConfig)
+
+
+@dataclass(frozen=True, slots=True)
 class ClientConfig:
     """A known client, recognised by an API key (`x-api-key`) or, for first-party
     apps, by its name (`apollographql-client-name`), with its own limits and
@@ -339,8 +398,10 @@ class GatewayConfig:
     # `proxy_hops` from the right names the caller (earlier ones the client wrote).
     trust_forwarded_for: bool = False
     proxy_hops: int = 1
-    subgraph_timeout: float = 30.0
+    # Seconds one subgraph fetch may take (README: why 5).
+    subgraph_timeout: float = 5.0
     subgraph_timeouts: Mapping[str, float] = field(default_factory=dict)
+    resilience: ResilienceConfig = field(default_factory=ResilienceConfig)
     # `http11` (asyncio streams, fast) or `httpx` (proxies, HTTP/2).
     http_client: str = "http11"
     operation_cache_size: int = 1024
@@ -645,6 +706,16 @@ def _check(config: GatewayConfig, source: str) -> None:
         raise ConfigError(
             f"{source}: log_format: expected text or json, got {config.log_format!r}"
         )
+    breaker = config.resilience.breaker
+    if breaker.failure_rate > 1:
+        raise ConfigError(
+            f"{source}: resilience.breaker.failure_rate: a share from 0 to 1, "
+            f"got {breaker.failure_rate}"
+        )
+    if breaker.half_open_probes < 1:
+        raise ConfigError(f"{source}: resilience.breaker.half_open_probes: at least 1")
+    if config.subgraph_timeout <= 0:
+        raise ConfigError(f"{source}: subgraph_timeout: more than 0")
     if config.server.port > 65535:
         raise ConfigError(f"{source}: server.port: {config.server.port} is no port")
     _check_rate_limits(config.rate_limits, source, "rate_limits")

@@ -43,10 +43,15 @@ def subgraph_error(
 
 
 def failure_error(exc: SubgraphError | AgoraError, service_name: str) -> JSONObject:
-    """The error for a fetch that produced no usable response at all."""
+    """The error for a fetch that produced no usable response at all (with what
+    the error adds, as OUTCOME_UNKNOWN's `retryable`)."""
     return {
         "message": exc.message,
-        "extensions": {"code": exc.code, "serviceName": service_name},
+        "extensions": {
+            "code": exc.code,
+            "serviceName": service_name,
+            **exc.extensions,
+        },
     }
 
 

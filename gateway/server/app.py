@@ -42,6 +42,7 @@ from ..transport import (
     ObservedTransport,
     WebSocketTransport,
 )
+from ..transport.resilience import resilient_transport
 from ..transport.uploads import UploadTransport
 from .graphiql import graphiql_routes
 from .graphql_http import GraphQLEndpoint
@@ -118,11 +119,15 @@ def build_app(
         GatewayMetrics(supergraph.subgraphs) if config.metrics else None,
         tracing or Tracing.from_config(config.tracing),
     )
-    observed = {
-        name: ObservedTransport(
-            name, _shared(UploadTransport(transport), config, telemetry), telemetry
+    resilient = {
+        name: resilient_transport(
+            name, UploadTransport(transport), config, telemetry.metrics
         )
         for name, transport in owned.items()
+    }
+    observed = {
+        name: ObservedTransport(name, _shared(transport, config, telemetry), telemetry)
+        for name, transport in resilient.items()
     }
     verifier = token_verifier(config)
     clients = Clients(config)
@@ -149,7 +154,10 @@ def build_app(
         clients,
         telemetry,
     )
-    readiness = Readiness(observed)
+    readiness = Readiness(
+        observed,
+        breakers={name: t.breaker for name, t in resilient.items() if t.breaker},
+    )
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:

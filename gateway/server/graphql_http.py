@@ -36,6 +36,7 @@ from ..telemetry import (
     log_request,
     request_id_of,
 )
+from ..transport.scope import IDEMPOTENCY_KEY_HEADER
 from .graphiql import GRAPHIQL_HEADERS, GRAPHIQL_HTML
 from .incremental import accepts_multipart, multipart_response
 
@@ -152,12 +153,13 @@ class GraphQLEndpoint:
         if isinstance(caller, Refusal):
             return refused(caller, media_type)
         explain = _explain_header(request)
+        key = request.headers.get(IDEMPOTENCY_KEY_HEADER)
         if read.batch is not None:
-            return await self._batch(read.batch, caller, explain, deadline)
+            return await self._batch(read.batch, caller, explain, deadline, key)
         assert read.data is not None, "a request is one operation or a batch"
         incremental = accepts_multipart(request.headers.get("accept", ""))
         answer = await self._one(
-            read.data, caller, read.method, explain, deadline, incremental
+            read.data, caller, read.method, explain, deadline, incremental, key
         )
         if isinstance(answer, IncrementalAnswer):
             return multipart_response(answer)
@@ -173,6 +175,8 @@ class GraphQLEndpoint:
         explain: bool,
         deadline: float,
         incremental: bool = False,
+        idempotency_key: str | None = None,
+        batch_position: int | None = None,
     ) -> JSONObject | Refusal | IncrementalAnswer:
         """One operation through the pipeline and run, timed, counted and logged;
         identical queries in flight share one run (`dedup.inbound`). With
@@ -203,7 +207,12 @@ class GraphQLEndpoint:
 
             async def run() -> JSONObject | Refusal:
                 return await run_request(
-                    prepared, self.transports, secret=secret, deadline=deadline
+                    prepared,
+                    self.transports,
+                    secret=secret,
+                    deadline=deadline,
+                    idempotency_key=idempotency_key,
+                    batch_position=batch_position,
                 )
 
             answer = await (run() if key is None else self.inflight.run(key, run))
@@ -240,6 +249,7 @@ class GraphQLEndpoint:
         caller: Caller,
         explain: bool,
         deadline: float,
+        idempotency_key: str | None = None,
     ) -> Response:
         """A JSON array of operations (Apollo's batching): each goes through the
         whole pipeline and runs concurrently; the answer is the array of their
@@ -258,14 +268,18 @@ class GraphQLEndpoint:
             )
             return refused(refusal, APPLICATION_JSON)
 
-        async def answer(item: GraphQLRequestData | Refusal) -> JSONObject:
+        async def answer(index: int, item: GraphQLRequestData | Refusal) -> JSONObject:
             if isinstance(item, Refusal):
                 return item.body()
-            result = await self._one(item, caller, "POST", explain, deadline)
+            result = await self._one(
+                item, caller, "POST", explain, deadline, False, idempotency_key, index
+            )
             assert not isinstance(result, IncrementalAnswer), "not asked for"
             return result.body() if isinstance(result, Refusal) else result
 
-        bodies = await asyncio.gather(*(answer(item) for item in batch))
+        bodies = await asyncio.gather(
+            *(answer(index, item) for index, item in enumerate(batch))
+        )
         return Response(
             orjson.dumps(bodies),
             media_type=f"{APPLICATION_JSON}; charset=utf-8",

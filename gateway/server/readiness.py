@@ -2,10 +2,12 @@
 
 Liveness is /health. Readiness reports each subgraph from its recent fetches, and
 probes (`{ __typename }`, with a short timeout) the ones that have had no traffic
-for a while. A failing subgraph makes the answer "degraded", still 200: the gateway
-serves the rest of the graph (partial data), and taking every gateway out of a load
-balancer for one subgraph would take all of it down. 503 only while starting or
-stopping.
+for a while. A subgraph whose circuit breaker is open (or half-open, probing) is
+reported not ready (`"ready": false, "breaker": "open"`): the gateway answers
+its fields with SUBGRAPH_UNAVAILABLE at once. A failing subgraph makes the answer
+"degraded", still 200: the gateway serves the rest of the graph (partial data), and
+taking every gateway out of a load balancer for one subgraph would take all of it
+down. 503 only while starting or stopping.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ if TYPE_CHECKING:
     from collections.abc import Mapping
 
     from ..transport import ObservedTransport
+    from ..transport.resilience import CircuitBreaker
     from ..types import JSONObject
 
 __all__ = ["Readiness"]
@@ -37,8 +40,10 @@ class Readiness:
         *,
         quiet_after: float = 10.0,
         probe_timeout: float = 2.0,
+        breakers: Mapping[str, CircuitBreaker] | None = None,
     ) -> None:
         self.transports = transports
+        self.breakers = breakers or {}
         self.quiet_after = quiet_after
         self.probe_timeout = probe_timeout
 
@@ -55,12 +60,20 @@ class Readiness:
         subgraphs: JSONObject = {}
         for name, transport in self.transports.items():
             health = transport.health
-            entry: JSONObject = {"healthy": health.healthy}
+            breaker = self.breakers.get(name)
+            state = breaker.state.value if breaker is not None else "closed"
+            entry: JSONObject = {
+                "ready": health.healthy and state == "closed",
+                "healthy": health.healthy,
+                "breaker": state,
+            }
             if not health.healthy:
                 entry["error"] = health.last_error
                 entry["consecutiveFailures"] = health.consecutive_failures
+            if breaker is not None and state == "open":
+                entry["retryAfter"] = round(breaker.retry_after(), 3)
             subgraphs[name] = entry
-        degraded = not all(entry["healthy"] for entry in subgraphs.values())
+        degraded = not all(entry["ready"] for entry in subgraphs.values())
         return {"status": "degraded" if degraded else "ready", "subgraphs": subgraphs}
 
     async def _probe(self, name: str) -> None:

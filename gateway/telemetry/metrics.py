@@ -2,9 +2,10 @@
 
 Requests by operation, client and outcome, with latency; planning latency and the
 plan cache; each subgraph fetch's latency and outcome; de-duplication hits; open
-websocket connections and subscriptions. Operation names come from clients, so the
-label takes the first `max_operation_names` seen and folds the rest into "other":
-an attacker sending random names cannot grow the registry.
+websocket connections and subscriptions; each subgraph's circuit breaker state and
+transitions, bulkhead slots in use and refusals, and retries. Operation names come
+from clients, so the label takes the first `max_operation_names` seen and folds the
+rest into "other": an attacker sending random names cannot grow the registry.
 """
 
 from __future__ import annotations
@@ -118,9 +119,45 @@ class GatewayMetrics:
             "Client subscriptions running (websocket and SSE).",
             registry=registry,
         )
+        self.breaker_state = Gauge(
+            "agora_gateway_subgraph_breaker_state",
+            "Each subgraph's circuit breaker: 0 closed, 1 half-open, 2 open.",
+            ("subgraph",),
+            registry=registry,
+        )
+        self.breaker_transitions = Counter(
+            "agora_gateway_subgraph_breaker_transitions",
+            "Circuit breaker changes, by subgraph and the state entered.",
+            ("subgraph", "state"),
+            registry=registry,
+        )
+        self.bulkhead_in_use = Gauge(
+            "agora_gateway_subgraph_bulkhead_in_use",
+            "Requests in flight to each subgraph (its bulkhead's slots taken).",
+            ("subgraph",),
+            registry=registry,
+        )
+        self.bulkhead_rejections = Counter(
+            "agora_gateway_subgraph_bulkhead_rejections",
+            "Requests refused because a subgraph's bulkhead stayed full.",
+            ("subgraph",),
+            registry=registry,
+        )
+        self.retries = Counter(
+            "agora_gateway_subgraph_retries",
+            "Query fetches retried, and retries the retry budget refused "
+            "(outcome: retried, budget_exhausted).",
+            ("subgraph", "outcome"),
+            registry=registry,
+        )
         for name in subgraphs:
             # Listed from the start, so a dashboard shows a subgraph before it fails.
             self.subgraph_errors.labels(name, "SUBGRAPH_UNAVAILABLE")
+            self.breaker_state.labels(name)
+            self.bulkhead_in_use.labels(name)
+            self.bulkhead_rejections.labels(name)
+            for outcome in ("retried", "budget_exhausted"):
+                self.retries.labels(name, outcome)
 
     def operation_label(self, name: str | None) -> str:
         """The label of a client's operation name (bounded, see the module doc)."""

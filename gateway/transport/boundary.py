@@ -48,18 +48,31 @@ _TRANSLATIONS: tuple[tuple[type[BaseException], type[SubgraphError]], ...] = (
 )
 
 
+# Failures that happen before a byte of the request is written: the subgraph
+# cannot have seen it (what lets a mutation's failure be reported as certain).
+_BEFORE_SENDING = (
+    httpx.ConnectError,
+    httpx.ConnectTimeout,
+    httpx.PoolTimeout,
+    httpx.UnsupportedProtocol,
+    httpx.InvalidURL,
+    ConnectionRefusedError,
+)
+
+
 def translate_error(
     subgraph: str, exc: BaseException, timeout: float
 ) -> SubgraphError | None:
     """The SubgraphError for `exc`, or None when `exc` is not a transport failure."""
     if isinstance(exc, SubgraphError):
         return exc
+    sent = not isinstance(exc, _BEFORE_SENDING)
     for foreign, ours in _TRANSLATIONS:
         if isinstance(exc, foreign):
             if ours is SubgraphTimeout:
-                return SubgraphTimeout(subgraph, timeout)
+                return SubgraphTimeout(subgraph, timeout, sent=sent)
             reason = str(exc) or type(exc).__name__
-            return ours(subgraph, reason)
+            return ours(subgraph, reason, sent=sent)
     return None
 
 
@@ -93,7 +106,7 @@ def decode_response(subgraph: str, status: int, body: bytes) -> SubgraphResponse
     if response is not None:
         return response
     if status >= 500:
-        raise SubgraphUnavailable(subgraph, f"HTTP {status}")
+        raise SubgraphUnavailable(subgraph, f"HTTP {status}", status=status)
     if status >= 400:
         raise SubgraphBadResponse(subgraph, f"HTTP {status} without a GraphQL body")
     raise SubgraphBadResponse(subgraph, "the answer is not a GraphQL response")

@@ -26,6 +26,7 @@ _PER_SEND = frozenset(
         "x-agora-timestamp",
         "x-agora-signature",
         "x-request-id",
+        "x-agora-deadline-ms",
         "traceparent",
         "tracestate",
     }

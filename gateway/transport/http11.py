@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 
 import orjson
 
-from ..errors import SubgraphBadResponse, SubgraphUnavailable
+from ..errors import SubgraphBadResponse, SubgraphError, SubgraphUnavailable
 from .boundary import decode_response, translate_errors
 
 if TYPE_CHECKING:
@@ -30,6 +30,15 @@ _MAX_HEADER_BYTES = 64 * 1024
 # A mutation does not reuse a connection idle for longer than this: servers close idle
 # keep-alive connections (uvicorn after 5 s), and a mutation cannot be retried.
 _MUTATION_MAX_IDLE = 2.0
+
+
+class _Progress:
+    """How far one fetch got: `writing` once a byte of the request may be out."""
+
+    __slots__ = ("writing",)
+
+    def __init__(self) -> None:
+        self.writing = False
 
 
 class _StaleConnection(Exception):
@@ -176,15 +185,27 @@ class Http11Transport:
             head.append(f"{key}: {value}\r\n".encode("latin-1"))
         head.append(b"content-length: %d\r\n\r\n" % len(body))
         payload = b"".join(head) + body
-        with translate_errors(self.name, self.timeout):
-            async with asyncio.timeout(self.timeout), self._slots:
-                status, content = await self._send(payload, request.idempotent)
-            return decode_response(self.name, status, content)
+        progress = _Progress()
+        try:
+            with translate_errors(self.name, self.timeout):
+                async with asyncio.timeout(self.timeout), self._slots:
+                    status, content = await self._send(
+                        payload, request.idempotent, progress
+                    )
+                return decode_response(self.name, status, content)
+        except SubgraphError as error:
+            # Waiting for a slot or a connection: the subgraph saw nothing.
+            if not progress.writing:
+                error.sent = False
+            raise
 
-    async def _send(self, payload: bytes, idempotent: bool) -> tuple[int, bytes]:
+    async def _send(
+        self, payload: bytes, idempotent: bool, progress: _Progress
+    ) -> tuple[int, bytes]:
         max_idle = None if idempotent else _MUTATION_MAX_IDLE
         for _ in range(2 if idempotent else 1):
             connection = self._idle_connection(max_idle) or await self._connect()
+            progress.writing = True
             try:
                 status, content, keep_alive = await connection.roundtrip(
                     self.name, payload

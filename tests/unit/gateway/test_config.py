@@ -26,7 +26,7 @@ def test_defaults_run_the_embedded_mode() -> None:
     config = load_config(environ={})
     assert config == GatewayConfig()
     assert config.limits == DEVELOPMENT_LIMITS
-    assert config.timeout_for("accounts") == 30.0
+    assert config.timeout_for("accounts") == 5.0
     assert not config.production
     assert all(
         config.switch(name)

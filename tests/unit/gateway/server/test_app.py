@@ -268,7 +268,12 @@ async def test_configured_headers_and_the_signed_identity_are_forwarded(
         },
     )
     headers = dict(accounts.requests[0].headers)
-    assert set(headers) == {"x-tenant", "x-request-id", *IDENTITY_HEADERS}
+    assert set(headers) == {
+        "x-tenant",
+        "x-request-id",
+        "x-agora-deadline-ms",
+        *IDENTITY_HEADERS,
+    }
     assert headers["x-tenant"] == "7"
     assert headers["x-agora-user-id"] == "u1"
     assert headers["x-agora-tenant-id"] == "t1"
@@ -315,7 +320,7 @@ async def test_a_client_cannot_send_identity_headers_or_its_own_address(
         )
 
     headers = accounts.requests[0].headers
-    assert set(headers) == {"x-request-id", *IDENTITY_HEADERS}
+    assert set(headers) == {"x-request-id", "x-agora-deadline-ms", *IDENTITY_HEADERS}
     assert headers["x-agora-user-id"] == ""
     assert headers["x-agora-client-address"] == "10.1.2.3"
     assert headers["x-agora-signature"] != "v1=guess"

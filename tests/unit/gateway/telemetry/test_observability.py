@@ -213,7 +213,9 @@ async def test_ready_probes_quiet_subgraphs() -> None:
         ready = await client.get("/ready")
     assert ready.json() == {
         "status": "ready",
-        "subgraphs": {"accounts": {"healthy": True}},
+        "subgraphs": {
+            "accounts": {"ready": True, "healthy": True, "breaker": "closed"}
+        },
     }
     assert [r.operation_name for r in accounts.requests] == ["AgoraProbe"]
 
