@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from bisect import bisect_right
 from typing import TYPE_CHECKING, Any
 
 import orjson
@@ -19,13 +20,14 @@ from ..errors import AgoraError, PlanningError, SubgraphBadResponse, SubgraphErr
 from ..planner import (
     ConditionNode,
     DeferNode,
+    EntityBatchNode,
     FetchNode,
     FlattenNode,
     ParallelNode,
     SequenceNode,
 )
 from ..transport import SubgraphRequest
-from .merge import collect_objects, deep_merge, response_path
+from .merge import collect_objects, copy_json, deep_merge, response_path
 from .representations import (
     EntityBatch,
     apply_rewrites,
@@ -42,7 +44,7 @@ from .response_errors import (
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
 
-    from ..planner import PlanNode, QueryPlan
+    from ..planner import PlanNode, QueryPlan, Selection
     from ..transport import SubgraphResponse, SubgraphTransport
     from ..types import JSONObject
     from .merge import ObjectPath
@@ -103,7 +105,7 @@ class _Execution:
         self.data: JSONObject = {}
         self.errors: list[JSONObject] = []
 
-    async def run(self, node: PlanNode) -> None:
+    async def run(self, node: PlanNode | EntityBatchNode) -> None:
         if isinstance(node, FetchNode):
             await self._root_fetch(node, [self.data], [None])
         elif isinstance(node, FlattenNode):
@@ -112,12 +114,15 @@ class _Execution:
             for child in node.nodes:
                 await self.run(child)
         elif isinstance(node, ParallelNode):
-            if len(node.nodes) == 1:
-                await self.run(node.nodes[0])
+            children = node.batched or node.nodes
+            if len(children) == 1:
+                await self.run(children[0])
                 return
             async with asyncio.TaskGroup() as group:
-                for child in node.nodes:
-                    group.create_task(self.run(child))
+                for task in children:
+                    group.create_task(self.run(task))
+        elif isinstance(node, EntityBatchNode):
+            await self._batch_fetch(node)
         elif isinstance(node, ConditionNode):
             branch = (
                 node.if_clause
@@ -142,8 +147,14 @@ class _Execution:
                 )
             )
 
+    def _collect(
+        self, path: tuple[str, ...]
+    ) -> tuple[list[JSONObject], list[ObjectPath]]:
+        """The objects at a Flatten path, with their response paths."""
+        return collect_objects(self.data, path)
+
     async def _flatten(self, node: FlattenNode) -> None:
-        objects, paths = collect_objects(self.data, node.path)
+        objects, paths = self._collect(node.path)
         if not objects:
             return
         inner = node.node
@@ -213,6 +224,29 @@ class _Execution:
                     )
                 )
 
+    async def _batch_fetch(self, batch_node: EntityBatchNode) -> None:
+        """Entity fetches of several paths in one request: each path's objects give
+        representations by its own `requires`, de-duplicated across all paths."""
+        objects: list[JSONObject] = []
+        paths: list[ObjectPath] = []
+        # Index into `objects` where each entry's objects start.
+        starts: list[int] = []
+        batch = EntityBatch()
+        for path, requires in batch_node.entries:
+            found, found_paths = self._collect(path)
+            start = len(objects)
+            starts.append(start)
+            objects += found
+            paths += found_paths
+            for index, value in enumerate(found, start):
+                representation = build_representation(value, requires)
+                if representation is not None:
+                    batch.add(representation, index)
+        if batch.representations:
+            await self._send_entities(
+                batch_node.node, batch, objects, paths, {}, starts
+            )
+
     async def _entity_batch(
         self,
         node: FetchNode,
@@ -221,15 +255,30 @@ class _Execution:
         context: JSONObject,
     ) -> None:
         batch = EntityBatch()
+        requires: tuple[Selection, ...] = node.requires
         for index, value in enumerate(objects):
-            representation = build_representation(value, node.requires)
+            representation = build_representation(value, requires)
             if representation is None:
                 continue
             if node.input_rewrites:
                 apply_rewrites(representation, node.input_rewrites)
             batch.add(representation, index)
-        if not batch.representations:
-            return
+        if batch.representations:
+            await self._send_entities(node, batch, objects, paths, context, None)
+
+    async def _send_entities(
+        self,
+        node: FetchNode,
+        batch: EntityBatch,
+        objects: list[JSONObject],
+        paths: list[ObjectPath],
+        context: JSONObject,
+        starts: list[int] | None,
+    ) -> None:
+        """Send `batch` and merge `_entities[i]` into the objects behind
+        representation i. With `starts` (an EntityBatchNode's objects, one run per
+        path), an entity merged into objects of two paths is copied for the
+        second: later fetches at either path must not write into the other's."""
         variables = self._variables_for(node)
         variables.update(context)
         variables["representations"] = batch.representations
@@ -264,8 +313,16 @@ class _Execution:
                 continue
             if node.output_rewrites:
                 apply_rewrites(entity, node.output_rewrites)
+            if starts is None or len(origins) == 1:
+                for origin in origins:
+                    deep_merge(objects[origin], entity)
+                continue
+            first = bisect_right(starts, origins[0])
             for origin in origins:
-                deep_merge(objects[origin], entity)
+                if bisect_right(starts, origin) == first:
+                    deep_merge(objects[origin], entity)
+                else:
+                    deep_merge(objects[origin], copy_json(entity))
 
     def _variables_for(self, node: FetchNode) -> JSONObject:
         variables = self.variables

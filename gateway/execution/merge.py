@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any, TypeAlias
 if TYPE_CHECKING:
     from ..types import JSON, JSONObject
 
-__all__ = ["ObjectPath", "collect_objects", "deep_merge", "response_path"]
+__all__ = ["ObjectPath", "collect_objects", "copy_json", "deep_merge", "response_path"]
 
 # A response path as a linked list (parent, key), like graphql-core's Path: cheap to
 # extend per object, flattened only for an error.
@@ -33,6 +33,22 @@ def deep_merge(target: JSONObject, source: JSONObject) -> None:
             _merge_lists(existing, value)
         else:
             target[key] = value
+
+
+def copy_json(value: JSONObject) -> JSONObject:
+    """`value` with every object and list in it copied (scalars are shared)."""
+    return {
+        key: item if type(item) is not dict and type(item) is not list else _copy(item)
+        for key, item in value.items()
+    }
+
+
+def _copy(value: JSON) -> JSON:
+    if type(value) is dict:
+        return copy_json(value)
+    if type(value) is list:
+        return [_copy(item) for item in value]
+    return value
 
 
 def _merge_lists(target: list[JSON], source: list[JSON]) -> None:

@@ -11,16 +11,15 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from ..errors import PlanningError
-from ..planner.plan import FetchNode, FlattenNode
+from ..planner.plan import FetchNode
 from .executor import _Execution
 from .merge import collect_objects
-from .response_errors import error_sort_key, failure_error
+from .response_errors import error_sort_key
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping, Sequence
 
-    from ..planner.plan import PlanNode
+    from ..planner.plan import EntityBatchNode, PlanNode
     from ..transport import SubgraphResponse, SubgraphTransport
     from ..types import JSONObject
     from .merge import ObjectPath
@@ -92,34 +91,23 @@ class _EventBatch(_Execution):
         super().__init__(variables, transports, headers, sign)
         self.roots = roots
 
-    async def run(self, node: PlanNode) -> None:
+    async def run(self, node: PlanNode | EntityBatchNode) -> None:
         if isinstance(node, FetchNode):
             roots: list[ObjectPath] = [(None, i) for i in range(len(self.roots))]
             await self._root_fetch(node, self.roots, roots)
             return
         await super().run(node)
 
-    async def _flatten(self, node: FlattenNode) -> None:
+    def _collect(
+        self, path: tuple[str, ...]
+    ) -> tuple[list[JSONObject], list[ObjectPath]]:
         objects: list[JSONObject] = []
         paths: list[ObjectPath] = []
         for index, root in enumerate(self.roots):
-            found, found_paths = collect_objects(root, node.path)
-            objects += found
-            paths += [_under_event(path, index) for path in found_paths]
-        if not objects:
-            return
-        inner = node.node
-        if not isinstance(inner, FetchNode):
-            self.errors.append(
-                failure_error(
-                    PlanningError("a Flatten node must wrap a Fetch node"), "gateway"
-                )
-            )
-            return
-        if inner.is_entity_fetch:
-            await self._entity_fetch(inner, objects, paths)
-        else:
-            await self._root_fetch(inner, objects, paths)
+            objects_here, found_paths = collect_objects(root, path)
+            objects += objects_here
+            paths += [_under_event(found, index) for found in found_paths]
+        return objects, paths
 
 
 def _under_event(path: ObjectPath, index: int) -> ObjectPath:

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from graphql import (
     GraphQLInterfaceType,
+    GraphQLObjectType,
     GraphQLUnionType,
     OperationType,
     VariableNode,
@@ -25,12 +26,13 @@ from ._field_conflicts import alias_conflicting_fields
 from ._print import print_operation
 from ._selections import FieldSel, FragmentSel, Sel
 from .budget import FETCH_STEPS, PlanningBudget
-from .fetch_graph import wave_depths
+from .fetch_graph import FetchStep, wave_depths
 from .plan import (
     ConditionNode,
     ContextValue,
     DeferNode,
     DeferredNode,
+    EntityBatchNode,
     FetchNode,
     FieldSelection,
     FlattenNode,
@@ -49,7 +51,7 @@ if TYPE_CHECKING:
 
     from ..supergraph import Supergraph
     from .budget import BudgetMeter
-    from .fetch_graph import FetchGraph, FetchStep
+    from .fetch_graph import FetchGraph
     from .normalize import NormalizedOperation
     from .plan import PlanNode
 
@@ -150,9 +152,26 @@ def _waves(
     waves: list[PlanNode] = []
     for level in levels:
         printer.meter.tick(len(steps))
-        nodes = tuple(printer.node(s) for s in steps if depth[s.id] == level)
-        waves.append(nodes[0] if len(nodes) == 1 else ParallelNode(nodes))
+        wave = [s for s in steps if depth[s.id] == level]
+        nodes = tuple(printer.node(s) for s in wave)
+        if len(nodes) == 1:
+            waves.append(nodes[0])
+        else:
+            waves.append(ParallelNode(nodes, printer.batched(wave, nodes)))
     return waves[0] if len(waves) == 1 else SequenceNode(tuple(waves))
+
+
+def _selections_key(selections: list[Sel]) -> tuple[object, ...]:
+    """Equal for two selection trees exactly when they print alike."""
+    return tuple(
+        (
+            sel.merge_key(),
+            None if sel.selections is None else _selections_key(sel.selections),
+        )
+        if isinstance(sel, FieldSel)
+        else (sel.merge_key(), _selections_key(sel.selections))
+        for sel in selections
+    )
 
 
 class _FetchPrinter:
@@ -171,6 +190,102 @@ class _FetchPrinter:
             d.variable.name.value: print_ast(d) for d in operation.variable_definitions
         }
         self.count = 0
+        # Step id -> the number its subgraph operation's name got.
+        self.numbers: dict[int, int] = {}
+
+    def batched(
+        self, wave: list[FetchStep], nodes: tuple[PlanNode, ...]
+    ) -> tuple[PlanNode | EntityBatchNode, ...] | None:
+        """`nodes` (one per step of `wave`) with the entity fetches to one subgraph
+        merged into EntityBatchNodes where they can share a request, or None.
+
+        Members must be plain entity fetches (no condition, @fromContext or input
+        rewrite) on object types (not @interfaceObject) only, so that a
+        representation's `__typename` picks exactly its fragment; two members
+        selecting on the same type must select, and require, alike.
+        """
+        buckets: list[tuple[list[int], dict[str, tuple[object, ...]]]] = []
+        for index, step in enumerate(wave):
+            signature = self._batch_signature(step)
+            if signature is None:
+                continue
+            for members, types in buckets:
+                first = wave[members[0]]
+                if (first.subgraph, first.defer) != (step.subgraph, step.defer):
+                    continue
+                if all(types.get(t, key) == key for t, key in signature.items()):
+                    members.append(index)
+                    types.update(signature)
+                    break
+            else:
+                buckets.append(([index], dict(signature)))
+        merged = [members for members, _ in buckets if len(members) > 1]
+        if not merged:
+            return None
+        result: list[PlanNode | EntityBatchNode] = []
+        placed: dict[int, list[int]] = {members[0]: members for members in merged}
+        skipped = {i for members in merged for i in members[1:]}
+        for index, node in enumerate(nodes):
+            if index in skipped:
+                continue
+            bucket = placed.get(index)
+            result.append(node if bucket is None else self._batch(wave, bucket))
+        return tuple(result)
+
+    def _batch_signature(self, step: FetchStep) -> dict[str, tuple[object, ...]] | None:
+        """Per type condition, what `step` selects and requires on it; None when
+        the step cannot share a request."""
+        if (
+            not step.is_entity
+            or step.condition is not None
+            or step.context_values
+            or step.input_rewrites
+        ):
+            return None
+        schema = self.supergraph.schema
+        signature: dict[str, tuple[object, ...]] = {}
+        for type_name in step.entity_selections.keys() | step.requires.keys():
+            join_type = self.supergraph.types.get(type_name)
+            if not isinstance(schema.get_type(type_name), GraphQLObjectType):
+                return None
+            if join_type is not None and join_type.is_interface_object_in(
+                step.subgraph
+            ):
+                return None
+            signature[type_name] = (
+                _selections_key(step.entity_selections.get(type_name) or []),
+                _selections_key(step.requires.get(type_name) or []),
+            )
+        return signature
+
+    def _batch(self, wave: list[FetchStep], members: list[int]) -> EntityBatchNode:
+        steps = [wave[i] for i in members]
+        first = steps[0]
+        merged = FetchStep(
+            id=first.id,
+            subgraph=first.subgraph,
+            operation_kind="query",
+            response_path=first.response_path,
+            is_entity=True,
+            defer=first.defer,
+        )
+        for step in steps:
+            for type_name, selections in step.entity_selections.items():
+                merged.entity_selections.setdefault(type_name, selections)
+            for type_name, selections in step.requires.items():
+                merged.requires.setdefault(type_name, selections)
+        schema = self.supergraph.schema
+        entries = tuple(
+            (
+                step.response_path,
+                tuple(
+                    InlineFragmentSelection(type_name, _requires(sels, schema))
+                    for type_name, sels in step.requires.items()
+                ),
+            )
+            for step in steps
+        )
+        return EntityBatchNode(entries, self.fetch(merged, self.numbers[first.id]))
 
     def node(self, step: FetchStep) -> PlanNode:
         node: PlanNode = self.fetch(step)
@@ -184,7 +299,9 @@ class _FetchPrinter:
                 node = ConditionNode(variable, None, node)
         return node
 
-    def fetch(self, step: FetchStep) -> FetchNode:
+    def fetch(self, step: FetchStep, number: int | None = None) -> FetchNode:
+        """`step` as a FetchNode, its operation named with the next number (or
+        `number`, the one a batch's first member got)."""
         self.meter.tick(FETCH_STEPS)
         needs_typename = self._needs_typename(step.subgraph)
         if step.is_entity:
@@ -221,12 +338,15 @@ class _FetchPrinter:
             selections,
             None if step.is_entity or root is None else root.name,
         )
+        if number is None:
+            number = self.count
+            self.numbers[step.id] = number
+            self.count += 1
         name = None
         if self.operation.name:
             # Subgraph names may hold characters a GraphQL Name cannot (`-`, `.`).
             service = _NOT_NAME.sub("_", step.subgraph)
-            name = f"{self.operation.name}__{service}__{self.count}"
-        self.count += 1
+            name = f"{self.operation.name}__{service}__{number}"
 
         contexts = step.context_values
 

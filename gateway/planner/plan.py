@@ -9,7 +9,7 @@ knows `@apollo/query-planner` output can read ours; `str(plan)` renders in that 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, TypeAlias
 
 if TYPE_CHECKING:
@@ -20,6 +20,7 @@ __all__ = [
     "ContextValue",
     "DeferNode",
     "DeferredNode",
+    "EntityBatchNode",
     "FetchNode",
     "FetchRewrite",
     "FieldSelection",
@@ -187,10 +188,45 @@ class SequenceNode:
 
 
 @dataclass(frozen=True, slots=True)
+class EntityBatchNode:
+    """Entity fetches of one Parallel wave to one subgraph, sent as one request.
+
+    `node` is the merged fetch (the fragments of every member; where two members
+    select on the same type, they select alike). Each entry is one member's
+    FlattenNode path and its own `requires`: the objects at each path give
+    representations as that member would, de-duplicated across all paths, and
+    `_entities[i]` merges into every object that gave representation i.
+    """
+
+    entries: tuple[tuple[tuple[str, ...], tuple[Selection, ...]], ...]
+    node: FetchNode
+
+    def render(self, depth: int) -> str:
+        pad = _INDENT * depth
+        paths = ", ".join(f'"{".".join(path)}"' for path, _ in self.entries)
+        return "\n".join(
+            [
+                f"{pad}BatchFlatten(paths: {paths}) {{",
+                self.node.render(depth + 1),
+                f"{pad}}},",
+            ]
+        )
+
+
+@dataclass(frozen=True, slots=True)
 class ParallelNode:
-    """Run `nodes` concurrently; none depends on another's result."""
+    """Run `nodes` concurrently; none depends on another's result.
+
+    `batched` (None when nothing merges) is what the executor runs instead: the
+    same nodes, with the entity fetches to one subgraph merged into
+    EntityBatchNodes (one request instead of several). The plan renders `nodes`,
+    as Apollo's planner would show them.
+    """
 
     nodes: tuple[PlanNode, ...]
+    batched: tuple[PlanNode | EntityBatchNode, ...] | None = field(
+        default=None, compare=False, repr=False
+    )
 
     def render(self, depth: int) -> str:
         return _render_group("Parallel", self.nodes, depth)
