@@ -53,7 +53,8 @@ INVITATION_ISSUED = Channel("directory.invitation_issued", InvitationIssued)
 @dataclass(frozen=True, slots=True)
 class ImportProgress:
     """Where an import stands after a committed batch: the counts so far, and the
-    row errors of that batch. `processed` only grows: it orders the events."""
+    row errors of that batch, which covers the file rows `since` < row <=
+    `position`. `processed` only grows: it orders the events."""
 
     job_id: str
     status: str
@@ -63,6 +64,8 @@ class ImportProgress:
     failed: int
     errors: list[dict[str, Any]] = field(default_factory=list)
     error: str | None = None
+    position: int = 0
+    since: int = 0
 
 
 # directory.import_progress.<job id>

@@ -31,7 +31,7 @@ from tortoise import connections
 from tortoise.transactions import in_transaction
 
 from subgraphs.kit.emails import normalise_email
-from subgraphs.kit.errors import BadUserInput, BrokerUnavailable
+from subgraphs.kit.errors import BadUserInput
 
 from .chambers import allocate_numbers
 from .errors import InvalidImportFile
@@ -44,6 +44,7 @@ from .models import (
     Membership,
     MembershipStatus,
 )
+from .progress import progress_of
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -293,7 +294,7 @@ async def _commit(job: ImportJob, batch: _Batch, position: int) -> ImportProgres
             ],
             ignore_conflicts=True,
         )
-        job.position = position
+        since, job.position = job.position, position
         job.processed += len(batch.valid) + len(batch.errors)
         job.created += len(new)
         job.updated += len(batch.valid) - len(new)
@@ -301,34 +302,15 @@ async def _commit(job: ImportJob, batch: _Batch, position: int) -> ImportProgres
         await job.save(
             update_fields=["position", "processed", "created", "updated", "failed"]
         )
-    return _progress(job, batch.errors)
-
-
-def _progress(
-    job: ImportJob, errors: list[tuple[int, str, str]] | None = None
-) -> ImportProgress:
-    return ImportProgress(
-        job_id=str(job.id),
-        status=job.status.value,
-        processed=job.processed,
-        created=job.created,
-        updated=job.updated,
-        failed=job.failed,
-        errors=[
-            {"row": row, "email": email, "message": message}
-            for row, email, message in errors or ()
-        ],
-        error=job.error,
-    )
+    return progress_of(job, batch.errors, since=since)
 
 
 async def _publish(broker: Broker | None, progress: ImportProgress) -> None:
+    """After the commit, at least once: what Redis refuses is sent again in order,
+    and a subscriber that misses it reads the job's row (directory.progress)."""
     if broker is None:
         return
-    try:
-        await IMPORT_PROGRESS.publish(broker, progress.job_id, progress)
-    except BrokerUnavailable:
-        logger.warning("import %s: progress event not published", progress.job_id)
+    await IMPORT_PROGRESS.publish_reliably(broker, progress.job_id, progress)
 
 
 async def _analyze() -> None:
@@ -386,7 +368,7 @@ async def _finish(
     job.finished_at = datetime.now(UTC)
     await job.save(update_fields=["status", "error", "finished_at"])
     await asyncio.to_thread(_remove, Path(job.path))
-    await _publish(broker, _progress(job))
+    await _publish(broker, progress_of(job, since=job.position))
     return job
 
 

@@ -25,10 +25,9 @@ from subgraphs.kit.errors import BadUserInput, Forbidden, NotFound
 from subgraphs.kit.pagination import Connection, decode_cursor, encode_cursor
 from subgraphs.kit.principal import Principal
 
-from . import agenda, businesses, cards, chambers
+from . import agenda, businesses, cards, chambers, progress
 from . import models as rows
 from .access import administers, parse_id, require_chamber_admin
-from .events import IMPORT_PROGRESS
 from .importing import error_report
 from .loaders import (
     load_administered,
@@ -867,7 +866,8 @@ class Subscription:
     @strawberry.federation.field(
         is_subscription=True,
         description="An import's progress: where it stands now, then after every "
-        "committed batch (counts only grow), ending when the job is done.",
+        "committed batch (counts only grow), ending when the job is done; after "
+        "lost events the job is read again, so the final state always arrives.",
         authenticated=True,
     )
     async def import_progress(
@@ -877,46 +877,17 @@ class Subscription:
         broker = info.context.broker
         if broker is None:
             raise RuntimeError("expected a broker on the context, got None")
-        terminal = (rows.ImportStatus.SUCCEEDED.value, rows.ImportStatus.FAILED.value)
-        # Subscribe before reading, so no batch between the two is lost.
-        async with broker.subscribe(IMPORT_PROGRESS.name(job.id)) as events:
-            await job.refresh_from_db()
-            last = job.processed
-            yield _progress_of(job)
-            if job.status.value in terminal:
-                return
-            async for payload in events:
-                event = IMPORT_PROGRESS.decode(payload)
-                if event.processed < last or (
-                    event.processed == last and event.status not in terminal
-                ):
-                    continue  # seen already (the current state covered it)
-                last = event.processed
-                yield ImportProgress(
-                    job_id=_id(event.job_id),
-                    status=rows.ImportStatus(event.status),
-                    processed=event.processed,
-                    created=event.created,
-                    updated=event.updated,
-                    failed=event.failed,
-                    errors=[ImportRowError(**error) for error in event.errors],
-                    error=event.error,
-                )
-                if event.status in terminal:
-                    return
-
-
-def _progress_of(job: rows.ImportJob) -> ImportProgress:
-    return ImportProgress(
-        job_id=_id(job.id),
-        status=job.status,
-        processed=job.processed,
-        created=job.created,
-        updated=job.updated,
-        failed=job.failed,
-        errors=[],
-        error=job.error,
-    )
+        async for event in progress.import_progress(job, broker=broker):
+            yield ImportProgress(
+                job_id=_id(event.job_id),
+                status=rows.ImportStatus(event.status),
+                processed=event.processed,
+                created=event.created,
+                updated=event.updated,
+                failed=event.failed,
+                errors=[ImportRowError(**error) for error in event.errors],
+                error=event.error,
+            )
 
 
 schema = strawberry.federation.Schema(
