@@ -2,7 +2,7 @@
 
 `compose` runs the reference composer's stages, one module each: read each subgraph
 (subgraph.py with _links.py and _applications.py), validate and upgrade it
-(validate_subgraph.py), merge (merge.py with executable_directives.py,
+(validate_subgraph.py), merge (merge_subgraphs.py with executable_directives.py,
 _override.py and _directives.py), check
 the merged graph (validate_supergraph.py, satisfiability.py), print it
 (print_supergraph.py). cli.py is `python -m gateway compose`; config.py reads rover

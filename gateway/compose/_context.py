@@ -27,7 +27,7 @@ from .errors import CompositionError
 from .type_reference import TypeReference
 
 if TYPE_CHECKING:
-    from .subgraph import ContextArgument, Field, Subgraph, TypeDefinition
+    from .subgraph import Field, FromContextArgument, Subgraph, TypeDefinition
 
 __all__ = [
     "context_arguments",
@@ -58,7 +58,9 @@ def context_directive(name: str) -> DirectiveNode:
     )
 
 
-def context_arguments(subgraph: str, arguments: list[ContextArgument]) -> Raw | None:
+def context_arguments(
+    subgraph: str, arguments: list[FromContextArgument]
+) -> Raw | None:
     """The `contextArguments` value of a field's join__field in `subgraph`, from its
     (argument, type, @fromContext field value) triples; None when it has none."""
     if not arguments:
@@ -115,7 +117,7 @@ def _argument_problems(
     subgraph: Subgraph,
     definition: TypeDefinition,
     field: Field,
-    argument: ContextArgument,
+    argument: FromContextArgument,
 ) -> list[Problem]:
     coordinate = f"{definition.name}.{field.name}({argument.name}:)"
     if definition.kind != "object":
@@ -181,7 +183,7 @@ def _selection_problems(
     context: str,
     selection: str,
     coordinate: str,
-    argument: ContextArgument,
+    argument: FromContextArgument,
 ) -> list[Problem]:
     """CONTEXT_INVALID_SELECTION for a selection of one field (at each level) whose
     type does not match the argument's. As Apollo's validateFieldValueType, the

@@ -20,14 +20,14 @@ from .errors import CompositionError, CompositionHint
 if TYPE_CHECKING:
     from .subgraph import Field, Subgraph
 
-__all__ = ["FieldSource", "resolve_overrides"]
+__all__ = ["SubgraphField", "resolve_overrides"]
 
 _LABEL = re.compile(r"[a-zA-Z][a-zA-Z0-9_\-:./]*")
 _PERCENT = re.compile(r"percent\((\d{1,2}(\.\d{1,8})?|100)\)")
 
 
 @dataclass(slots=True)
-class FieldSource:
+class SubgraphField:
     """One subgraph's definition of a field, with what @override made of it."""
 
     subgraph: Subgraph
@@ -47,7 +47,7 @@ def _valid_label(label: str) -> bool:
 
 
 def resolve_overrides(
-    sources: list[FieldSource],
+    sources: list[SubgraphField],
     type_name: str,
     field_name: str,
     subgraph_names: list[str],
@@ -129,8 +129,8 @@ class _ReportHint(Protocol):
 
 
 def _override(
-    source: FieldSource,
-    overridden: FieldSource,
+    source: SubgraphField,
+    overridden: SubgraphField,
     coordinate: str,
     error: _ReportError,
     hint: _ReportHint,

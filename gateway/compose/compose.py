@@ -9,7 +9,7 @@ from graphql import GraphQLError, build_ast_schema, parse
 
 from .codes import ErrorCode
 from .errors import CompositionError, CompositionHint
-from .merge import merge
+from .merge_subgraphs import merge_subgraphs
 from .print_supergraph import print_supergraph
 from .satisfiability import validate_satisfiability
 from .subgraph import read_subgraph
@@ -113,7 +113,7 @@ def _compose(
     repeatable = frozenset(
         {"tag"} | {n for n, (_, d) in composed.items() if d.repeatable}
     )
-    supergraph, merge_errors, hints = merge(read, repeatable)
+    supergraph, merge_errors, hints = merge_subgraphs(read, repeatable)
     if merge_errors:
         return CompositionResult(None, tuple(merge_errors), tuple(hints))
     post_merge_errors = validate_supergraph(supergraph)

@@ -18,7 +18,7 @@ from graphql import print_ast
 from ._context import context_arguments, context_directive
 from ._directives import merge_directives
 from ._links import BUILT_IN_DIRECTIVES
-from ._override import FieldSource, resolve_overrides
+from ._override import SubgraphField, resolve_overrides
 from ._wording import (
     Raw,
     cache_tag_directive,
@@ -31,7 +31,13 @@ from ._wording import (
 from .codes import ErrorCode, HintCode
 from .errors import CompositionError, CompositionHint
 from .executable_directives import merge_executable_directives
-from .model import MergedArgument, MergedField, MergedType, MergedValue, Supergraph
+from .model import (
+    MergedArgument,
+    MergedField,
+    MergedSupergraph,
+    MergedType,
+    MergedValue,
+)
 from .subgraph import ROOT_NAMES
 
 if TYPE_CHECKING:
@@ -46,7 +52,7 @@ if TYPE_CHECKING:
     )
     from .type_reference import TypeReference
 
-__all__ = ["merge"]
+__all__ = ["merge_subgraphs"]
 
 # Access control directives, propagated from implementations up to interfaces.
 _ACCESS_CONTROL = frozenset({"authenticated", "requiresScopes", "policy"})
@@ -240,7 +246,7 @@ class Merger:
 
     # -- types -------------------------------------------------------------------
 
-    def merge(self) -> Supergraph:
+    def merge(self) -> MergedSupergraph:
         order: list[str] = []
         for subgraph in self.subgraphs:
             order.extend(n for n in subgraph.types if n not in order)
@@ -259,7 +265,7 @@ class Merger:
             self.subgraphs, self.merge_arguments
         )
         self.hints += hints
-        return Supergraph(
+        return MergedSupergraph(
             self.subgraphs, self.graph_names, self.types, roots, directives
         )
 
@@ -375,9 +381,9 @@ class Merger:
 
     def field_sources(
         self, type_name: str, field_name: str, subgraphs: list[Subgraph]
-    ) -> list[FieldSource]:
+    ) -> list[SubgraphField]:
         sources = [
-            FieldSource(s, s.types[type_name].fields[field_name])
+            SubgraphField(s, s.types[type_name].fields[field_name])
             for s in subgraphs
             if field_name in s.types[type_name].fields
         ]
@@ -402,7 +408,7 @@ class Merger:
             self.merge_field(merged, field_name, sources, subgraphs)
 
     def validate_shareable(
-        self, type_name: str, field_name: str, sources: list[FieldSource]
+        self, type_name: str, field_name: str, sources: list[SubgraphField]
     ) -> None:
         resolving = [
             s
@@ -460,7 +466,7 @@ class Merger:
         self,
         merged: MergedType,
         field_name: str,
-        sources: list[FieldSource],
+        sources: list[SubgraphField],
         subgraphs: list[Subgraph],
     ) -> None:
         coordinate = f"{merged.name}.{field_name}"
@@ -547,7 +553,7 @@ class Merger:
     def validate_external_types(
         self,
         coordinate: str,
-        sources: list[FieldSource],
+        sources: list[SubgraphField],
         merged_type: TypeReference,
         all_equal: bool,
     ) -> None:
@@ -577,7 +583,7 @@ class Merger:
         )
 
     def needs_join_field(
-        self, sources: list[FieldSource], subgraphs: list[Subgraph], all_equal: bool
+        self, sources: list[SubgraphField], subgraphs: list[Subgraph], all_equal: bool
     ) -> bool:
         if not all_equal:
             return True
@@ -946,9 +952,9 @@ def _description_block(text: str | None) -> str:
     return '  """\n  ' + (text or "").replace("\n", "\n  ", 1) + '\n  """'
 
 
-def merge(
+def merge_subgraphs(
     subgraphs: list[Subgraph], repeatable: frozenset[str]
-) -> tuple[Supergraph, list[CompositionError], list[CompositionHint]]:
+) -> tuple[MergedSupergraph, list[CompositionError], list[CompositionHint]]:
     """Merge read subgraphs; returns the supergraph model, errors and hints."""
     merger = Merger(subgraphs, repeatable)
     supergraph = merger.merge()

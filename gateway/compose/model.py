@@ -15,9 +15,9 @@ __all__ = [
     "MergedArgument",
     "MergedDirective",
     "MergedField",
+    "MergedSupergraph",
     "MergedType",
     "MergedValue",
-    "Supergraph",
 ]
 
 
@@ -74,7 +74,7 @@ class MergedDirective:
 
 
 @dataclass(slots=True)
-class Supergraph:
+class MergedSupergraph:
     """The merged graph: what `print_supergraph` turns into SDL."""
 
     subgraphs: list[Subgraph]

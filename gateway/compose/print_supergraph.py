@@ -22,7 +22,7 @@ from ._specs import (
 if TYPE_CHECKING:
     from graphql.language import DirectiveDefinitionNode, DirectiveNode
 
-    from .model import MergedArgument, MergedField, MergedType, Supergraph
+    from .model import MergedArgument, MergedField, MergedSupergraph, MergedType
 
 __all__ = ["print_supergraph"]
 
@@ -121,7 +121,7 @@ def _join_order(text: str) -> int:
     return 2 if text.startswith("@join__unionMember") else 1
 
 
-def _used_directives(supergraph: Supergraph) -> set[str]:
+def _used_directives(supergraph: MergedSupergraph) -> set[str]:
     used: set[str] = set()
     for merged in supergraph.types.values():
         nodes = list(merged.directives)
@@ -138,7 +138,7 @@ def _used_directives(supergraph: Supergraph) -> set[str]:
 CACHE_TAG_URL = "https://specs.apollo.dev/cacheTag/v0.1"
 
 
-def _uses_cache_tags(supergraph: Supergraph) -> bool:
+def _uses_cache_tags(supergraph: MergedSupergraph) -> bool:
     return any(
         "federation__cacheTag" in join
         for merged in supergraph.types.values()
@@ -150,7 +150,7 @@ def _uses_cache_tags(supergraph: Supergraph) -> bool:
 
 
 def print_supergraph(
-    supergraph: Supergraph,
+    supergraph: MergedSupergraph,
     composed: dict[str, tuple[str | None, DirectiveDefinitionNode]],
 ) -> str:
     """The supergraph SDL, linking only the features its elements use."""

@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 
     from graphql.language import SelectionSetNode
 
-    from .model import Supergraph
+    from .model import MergedSupergraph
     from .subgraph import Subgraph, TypeDefinition
     from .type_reference import TypeReference
 
@@ -48,7 +48,7 @@ _WITNESS_SCALARS = {
 _MAX_LINE_LENGTH = 80
 
 
-def _witness_value(supergraph: Supergraph, reference: TypeReference) -> str:
+def _witness_value(supergraph: MergedSupergraph, reference: TypeReference) -> str:
     """A value of an input type, as Apollo's satisfiability messages make one up."""
     if reference.is_list:
         return "[]"
@@ -67,7 +67,7 @@ def _witness_value(supergraph: Supergraph, reference: TypeReference) -> str:
     return '"<some value>"'
 
 
-def _print_step(supergraph: Supergraph, step: str, indent: str) -> str:
+def _print_step(supergraph: MergedSupergraph, step: str, indent: str) -> str:
     """One selection of the witness query: `... on T`, or a field with arguments."""
     if step.startswith("..."):
         return indent + step
@@ -87,7 +87,10 @@ def _print_step(supergraph: Supergraph, step: str, indent: str) -> str:
 
 
 def _print_query(
-    supergraph: Supergraph, root: str, path: tuple[str, ...], leaf_is_composite: bool
+    supergraph: MergedSupergraph,
+    root: str,
+    path: tuple[str, ...],
+    leaf_is_composite: bool,
 ) -> str:
     lines: list[str] = []
     for depth, step in enumerate(path):
@@ -104,7 +107,7 @@ def _print_query(
 
 
 def _why_not(
-    supergraph: Supergraph,
+    supergraph: MergedSupergraph,
     source: Subgraph,
     target: Subgraph,
     type_name: str,
@@ -169,21 +172,21 @@ def _cast(provided: _Provided, type_name: str) -> _Provided:
 
 
 def _can_move(
-    supergraph: Supergraph, source: Subgraph, target: Subgraph, type_name: str
+    supergraph: MergedSupergraph, source: Subgraph, target: Subgraph, type_name: str
 ) -> bool:
     """Whether `source` can hand `type_name` to `target` through a resolvable key."""
     return target in _reachable(supergraph, source, type_name)
 
 
 def _reachable(
-    supergraph: Supergraph, start: Subgraph, type_name: str
+    supergraph: MergedSupergraph, start: Subgraph, type_name: str
 ) -> list[Subgraph]:
     """Subgraphs `start` can reach on `type_name`, directly or through other keys."""
     return _closure(supergraph, start, type_name, frozenset())[1:]
 
 
 def _closure(
-    supergraph: Supergraph,
+    supergraph: MergedSupergraph,
     start: Subgraph,
     type_name: str,
     active: frozenset[tuple[str, str]],
@@ -217,7 +220,7 @@ def _closure(
 
 
 def _resolves(
-    supergraph: Supergraph,
+    supergraph: MergedSupergraph,
     found: list[Subgraph],
     type_name: str,
     fields: _Provided,
@@ -281,7 +284,7 @@ class _State:
         return self.type_name, options, tuple(sorted(self.contexts))
 
 
-def _contexts_set_by(supergraph: Supergraph, type_name: str) -> frozenset[str]:
+def _contexts_set_by(supergraph: MergedSupergraph, type_name: str) -> frozenset[str]:
     """The contexts a value of `type_name` sets: its own @context, its interfaces'
     and its unions' (a context set on an abstract type holds for its members)."""
     names = {type_name}
@@ -301,7 +304,7 @@ def _contexts_set_by(supergraph: Supergraph, type_name: str) -> frozenset[str]:
 
 
 def _requires_met(
-    supergraph: Supergraph,
+    supergraph: MergedSupergraph,
     source: Subgraph,
     target: Subgraph,
     type_name: str,
@@ -341,7 +344,7 @@ def _context_reached(state: _State, subgraph: Subgraph, field_name: str) -> bool
     )
 
 
-def validate_satisfiability(supergraph: Supergraph) -> list[CompositionError]:
+def validate_satisfiability(supergraph: MergedSupergraph) -> list[CompositionError]:
     """Errors (SATISFIABILITY_ERROR) for fields no query path can resolve.
 
     Walks depth-first from the root types, as Apollo's ValidationTraversal does, with
@@ -396,7 +399,7 @@ def _no_context(type_name: str, field_name: str) -> str:
 
 
 def _advance(
-    supergraph: Supergraph,
+    supergraph: MergedSupergraph,
     state: _State,
     field_name: str,
     push: Callable[[_State], None],

@@ -142,7 +142,7 @@ class Argument:
 
 
 @dataclass(frozen=True, slots=True)
-class ContextArgument:
+class FromContextArgument:
     """An argument whose value @fromContext reads from an ancestor's context."""
 
     name: str
@@ -167,7 +167,7 @@ class Field:
     default: ValueNode | None = None
     # Arguments set by @fromContext: not part of the supergraph's field but of its
     # join__field `contextArguments`.
-    context_arguments: list[ContextArgument] = field(default_factory=list)
+    context_arguments: list[FromContextArgument] = field(default_factory=list)
     # The `format:` of each @cacheTag on the field (a root query field).
     cache_tags: list[str] = field(default_factory=list)
     node: FieldDefinitionNode | InputValueDefinitionNode | None = None
@@ -474,7 +474,7 @@ class _Reader:
                     continue
                 argument = result.arguments.pop(argument_node.name.value)
                 result.context_arguments.append(
-                    ContextArgument(
+                    FromContextArgument(
                         argument.name,
                         argument.type,
                         string_argument(directive, "field") or "",

@@ -17,7 +17,7 @@ from .codes import ErrorCode
 from .errors import CompositionError
 
 if TYPE_CHECKING:
-    from .model import MergedType, Supergraph
+    from .model import MergedSupergraph, MergedType
     from .type_reference import TypeReference
 
 __all__ = ["validate_supergraph"]
@@ -28,7 +28,7 @@ def _inaccessible(element: object) -> bool:
     return any(d.name.value == "inaccessible" for d in directives)
 
 
-def _inaccessible_rules(supergraph: Supergraph) -> list[CompositionError]:
+def _inaccessible_rules(supergraph: MergedSupergraph) -> list[CompositionError]:
     """The inaccessible spec's rules for the API schema (inaccessible/v0.2, "Rules")."""
     errors: list[CompositionError] = []
     types = supergraph.types
@@ -157,7 +157,7 @@ def _inaccessible_rules(supergraph: Supergraph) -> list[CompositionError]:
     return errors
 
 
-def _implementations(supergraph: Supergraph, interface: str) -> list[MergedType]:
+def _implementations(supergraph: MergedSupergraph, interface: str) -> list[MergedType]:
     return [
         t
         for t in supergraph.types.values()
@@ -166,7 +166,7 @@ def _implementations(supergraph: Supergraph, interface: str) -> list[MergedType]
 
 
 def _interface_keys_reach_implementations(
-    supergraph: Supergraph,
+    supergraph: MergedSupergraph,
 ) -> list[CompositionError]:
     errors: list[CompositionError] = []
     for subgraph in supergraph.subgraphs:
@@ -203,7 +203,7 @@ def _interface_keys_reach_implementations(
     return errors
 
 
-def validate_supergraph(supergraph: Supergraph) -> list[CompositionError]:
+def validate_supergraph(supergraph: MergedSupergraph) -> list[CompositionError]:
     """Post-merge errors: no queries, interface keys missing implementations, then
     @inaccessible references."""
     query = supergraph.types.get("Query")
