@@ -1,8 +1,10 @@
 """What every subgraph shares: settings, database, context, caller, loaders,
-pagination, pub/sub, errors, services, the app and its start-up sequence."""
+pagination, pub/sub, errors, services, idempotent mutations, the app and its
+start-up sequence."""
 
 from __future__ import annotations
 
+from subgraphs.kit.after_commit import after_commit
 from subgraphs.kit.app import SubgraphSpec, create_subgraph_app
 from subgraphs.kit.background import BackgroundTask, run_background, supervise
 from subgraphs.kit.context import RequestContext, build_context
@@ -23,10 +25,14 @@ from subgraphs.kit.errors import (
     BrokerUnavailable,
     Conflict,
     Forbidden,
+    IdempotencyKeyReused,
     NotFound,
+    OutcomeUnknown,
     RateLimited,
+    TemporarilyUnavailable,
     Unauthenticated,
 )
+from subgraphs.kit.idempotency import key_argument
 from subgraphs.kit.invitations import (
     InvitationClaims,
     issue_invitation_token,
@@ -55,8 +61,10 @@ __all__ = [
     "Edge",
     "EntityReference",
     "Forbidden",
+    "IdempotencyKeyReused",
     "InvitationClaims",
     "NotFound",
+    "OutcomeUnknown",
     "PageInfo",
     "Principal",
     "RateLimited",
@@ -69,10 +77,12 @@ __all__ = [
     "StatementCounter",
     "SubgraphSpec",
     "Subscription",
+    "TemporarilyUnavailable",
     "TokenClaims",
     "Unauthenticated",
     "UserDirectory",
     "UserRecord",
+    "after_commit",
     "build_context",
     "check_databases",
     "close_databases",
@@ -86,6 +96,7 @@ __all__ = [
     "init_databases",
     "issue_invitation_token",
     "issue_token",
+    "key_argument",
     "load_by_ids",
     "normalise_email",
     "parse_uuids",

@@ -8,6 +8,7 @@ any request the gateway did not sign.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
@@ -21,6 +22,7 @@ from starlette.routing import Route, WebSocketRoute
 from strawberry.asgi import GraphQL
 from strawberry.extensions import SchemaExtension
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
+from strawberry.types import ExecutionResult
 
 from subgraphs.kit._masking import MaskInternalErrors
 from subgraphs.kit._request_errors import RequestErrorCodes
@@ -30,6 +32,7 @@ from subgraphs.kit.context import (
     build_context,
 )
 from subgraphs.kit.database import check_databases
+from subgraphs.kit.idempotency import DEADLINE_EXCEEDED, IdempotentMutations
 from subgraphs.kit.input import InputChecks
 from subgraphs.kit.lifecycle import run_subgraphs
 from subgraphs.kit.pubsub import Broker
@@ -40,11 +43,13 @@ from subgraphs.kit.users import check_active_user
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
+    from cross_web import AsyncHTTPRequestAdapter
     from graphql import DocumentNode
     from starlette.requests import Request
     from starlette.responses import Response
     from starlette.websockets import WebSocket
     from strawberry.federation import Schema
+    from strawberry.http import GraphQLRequestData
 
     from subgraphs.kit.background import BackgroundTask
 
@@ -139,21 +144,30 @@ def ensure_error_codes(schema: Schema) -> None:
     federation fields to all but the gateway when the settings say so.
 
     Adds MaskInternalErrors (resolver failures), RequestErrorCodes (parse,
-    validation, variable coercion), GatewayOnlyFields and InputChecks
-    (unstorable text, root mutation fields) unless they are there.
+    validation, variable coercion), GatewayOnlyFields, InputChecks
+    (unstorable text, root mutation fields) and IdempotentMutations (a
+    transaction, the deadline and the idempotency key of each root mutation
+    field) unless they are there.
     """
     for extension in (
         MaskInternalErrors,
         RequestErrorCodes,
         GatewayOnlyFields,
         InputChecks,
+        IdempotentMutations,
     ):
         if extension not in schema.extensions:
             schema.extensions = (*schema.extensions, extension)
 
 
 class SubgraphGraphQL(GraphQL[RequestContext, None]):
-    """Strawberry's ASGI app with our RequestContext as `info.context`."""
+    """Strawberry's ASGI app with our RequestContext as `info.context`.
+
+    Each operation ends at the gateway's deadline (`x-agora-deadline-ms`:
+    DEADLINE_EXCEEDED, the work cancelled); each root mutation field runs in one
+    transaction on `database` with its idempotency key
+    (subgraphs.kit.idempotency).
+    """
 
     def __init__(
         self,
@@ -163,6 +177,7 @@ class SubgraphGraphQL(GraphQL[RequestContext, None]):
         services: Services | None = None,
         *,
         multipart_uploads: bool = False,
+        database: str | None = None,
     ) -> None:
         super().__init__(
             schema,
@@ -173,15 +188,54 @@ class SubgraphGraphQL(GraphQL[RequestContext, None]):
         self.settings = settings
         self.broker = broker
         self.services = services if services is not None else Services()
+        self.database = database
 
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket
     ) -> RequestContext:
         context = build_context(request, self.settings, self.broker)
         context.services = self.services
+        context.database = self.database
         # A caller accounts no longer lists is nobody (subgraphs.kit.users).
         await check_active_user(context)
         return context
+
+    async def execute_single(
+        self,
+        request: Request,
+        request_adapter: AsyncHTTPRequestAdapter,
+        sub_response: Response,
+        context: RequestContext,
+        root_value: None,
+        request_data: GraphQLRequestData,
+    ) -> ExecutionResult:
+        async def run() -> ExecutionResult:
+            result: ExecutionResult = await super(SubgraphGraphQL, self).execute_single(
+                request,
+                request_adapter,
+                sub_response,
+                context,
+                root_value,
+                request_data,
+            )
+            return result
+
+        if context.deadline is None:
+            return await run()
+        try:
+            async with asyncio.timeout_at(context.deadline) as timer:
+                context.deadline_timer = timer
+                return await run()
+        except TimeoutError:
+            return ExecutionResult(
+                data=None,
+                errors=[
+                    GraphQLError(
+                        "The caller's deadline passed before the request completed.",
+                        extensions={"code": DEADLINE_EXCEEDED},
+                    )
+                ],
+            )
 
     async def on_ws_connect(self, context: RequestContext) -> Any:
         # The gateway signs the identity into the payload too; browsers cannot
@@ -236,6 +290,7 @@ def create_subgraph_app(
         broker,
         services,
         multipart_uploads=spec.multipart_uploads,
+        database=spec.name if spec.models else None,
     )
 
     @contextlib.asynccontextmanager

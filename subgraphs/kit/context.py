@@ -27,6 +27,8 @@ from subgraphs.kit.services import Services
 from subgraphs.kit.tokens import decode_token
 
 if TYPE_CHECKING:
+    import asyncio
+
     from starlette.requests import Request
     from starlette.websockets import WebSocket
 
@@ -56,6 +58,13 @@ IDENTITY_HEADERS = (
     TIMESTAMP_HEADER,
     SIGNATURE_HEADER,
 )
+# The gateway's per-request deadline (milliseconds left when it sent the request,
+# relative, so the clocks need not agree) and a client's idempotency key.
+DEADLINE_HEADER = "x-agora-deadline-ms"
+IDEMPOTENCY_KEY_HEADER = "idempotency-key"
+# A deadline further away than this is taken as this (a header cannot pin a
+# request for ever).
+MAX_DEADLINE_SECONDS = 600.0
 _VERSION = "v1"
 _SIGNATURE = re.compile(r"v1=([0-9a-f]{64})").fullmatch
 _TIMESTAMP = re.compile(r"[0-9]{1,12}").fullmatch
@@ -160,6 +169,10 @@ class RequestContext:
     `require_user()` raises its Unauthenticated, so `login` still works.
     `client_address` is the caller's address as the gateway signed it, else the
     peer's; `via_gateway` is True when the gateway's signature was valid.
+    `deadline` (`time.monotonic()`) is when the caller stops waiting, from the
+    gateway's `x-agora-deadline-ms`; `idempotency_key` is the request's
+    `Idempotency-Key` header; `database` names the subgraph's connection (its
+    mutations run in one transaction there: subgraphs.kit.idempotency).
     """
 
     settings: Settings
@@ -176,6 +189,12 @@ class RequestContext:
     connection_params: dict[str, Any] | None = None
     # The app's running services (subgraphs.kit.services), set by the app.
     services: Services = field(default_factory=Services, repr=False)
+    deadline: float | None = None
+    # The asyncio timeout that cancels the operation at `deadline` (set by the app);
+    # a mutation holds it off while it commits (subgraphs.kit.idempotency).
+    deadline_timer: asyncio.Timeout | None = field(default=None, repr=False)
+    idempotency_key: str | None = None
+    database: str | None = None
     _loaders: dict[Callable[..., Any], DataLoader[Any, Any]] = field(
         default_factory=dict, repr=False
     )
@@ -248,10 +267,24 @@ def build_context(
     context = RequestContext(settings=settings, broker=broker, request=request)
     if request is None:
         return context
+    context.deadline = deadline_of(request.headers)
+    context.idempotency_key = request.headers.get(IDEMPOTENCY_KEY_HEADER) or None
     apply_identity(context, request.headers)
     if context.client_address is None and request.client is not None:
         context.client_address = request.client.host
     return context
+
+
+def deadline_of(
+    headers: Mapping[str, str], *, now: float | None = None
+) -> float | None:
+    """The `time.monotonic()` deadline `x-agora-deadline-ms` sets from `now`, or None
+    (no header, or not a number)."""
+    raw = headers.get(DEADLINE_HEADER)
+    if not raw or not raw.isdigit():
+        return None
+    seconds = min(int(raw) / 1000, MAX_DEADLINE_SECONDS)
+    return (time.monotonic() if now is None else now) + seconds
 
 
 def apply_identity(context: RequestContext, headers: Mapping[str, str]) -> None:

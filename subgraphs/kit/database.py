@@ -25,11 +25,14 @@ from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import parse_qsl, urlsplit
 
 import asyncpg  # type: ignore[import-untyped]  # asyncpg ships no stubs
+from tortoise.backends.base.config_generator import expand_db_url
 from tortoise.backends.base.executor import EXECUTOR_CACHE
 from tortoise.context import TortoiseContext
 from tortoise.migrations.autodetector import MigrationAutodetector
 from tortoise.migrations.executor import MigrationExecutor
 
+from subgraphs.kit._postgres import ENGINE as POSTGRES_ENGINE
+from subgraphs.kit.idempotency import create_idempotency_table
 from subgraphs.kit.settings import Settings
 
 if TYPE_CHECKING:
@@ -59,11 +62,21 @@ class DatabaseSpec(Protocol):
 def tortoise_config(
     specs: Sequence[DatabaseSpec], settings: Settings
 ) -> dict[str, Any]:
-    """The Tortoise config: one connection and one app per subgraph, same name."""
+    """The Tortoise config: one connection and one app per subgraph, same name.
+
+    PostgreSQL connections use the kit's engine (subgraphs.kit._postgres), whose
+    transactions survive a dropped connection without misreporting a commit.
+    """
     connections: dict[str, Any] = {}
     apps: dict[str, Any] = {}
     for spec in specs:
-        connections[spec.name] = settings.database_url_for(spec.name)
+        url = settings.database_url_for(spec.name)
+        if _postgres_target(url) is not None:
+            connection = expand_db_url(url)
+            connection["engine"] = POSTGRES_ENGINE
+            connections[spec.name] = connection
+        else:
+            connections[spec.name] = url
         app: dict[str, Any] = {
             "models": list(spec.models),
             "default_connection": spec.name,
@@ -100,15 +113,15 @@ async def _open(specs: Sequence[DatabaseSpec], settings: Settings) -> None:
     async with contextlib.AsyncExitStack() as locks:
         # Sorted, so two processes starting several subgraphs cannot deadlock.
         for spec in sorted(specs, key=lambda spec: spec.name):
-            url = config["connections"][spec.name]
+            url = settings.database_url_for(spec.name)
             await locks.enter_async_context(migration_lock(spec.name, url))
+        for spec in specs:
+            await _prepare(settings.database_url_for(spec.name))
         await _migrate(specs, config)
 
 
 async def _migrate(specs: Sequence[DatabaseSpec], config: dict[str, Any]) -> None:
     global _context, _names
-    for url in config["connections"].values():
-        await _prepare(url)
     # Tortoise caches compiled SQL by connection name whatever the backend; a name
     # may now point at another backend (tests switch SQLite <-> PostgreSQL).
     EXECUTOR_CACHE.clear()
@@ -127,6 +140,9 @@ async def _migrate(specs: Sequence[DatabaseSpec], config: dict[str, Any]) -> Non
         )
         await executor.migrate()
         logger.info("database of %s migrated", spec.name)
+    for spec in specs:
+        # The kit's own table (issue 13), outside every subgraph's migrations.
+        await create_idempotency_table(context.connections.get(spec.name))
 
 
 async def close_databases() -> None:

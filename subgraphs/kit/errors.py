@@ -7,10 +7,18 @@
     ├── NotFound                   NOT_FOUND
     ├── Conflict                   CONFLICT
     ├── RateLimited                RATE_LIMITED (+ extensions.retryAfter)
-    └── BrokerUnavailable          SERVICE_UNAVAILABLE (Redis cannot be reached)
+    ├── TemporarilyUnavailable     SERVICE_UNAVAILABLE (+ retryable: true): a
+    │   │                          database or broker fault; nothing was stored
+    │   └── BrokerUnavailable      Redis cannot be reached
+    ├── OutcomeUnknown             OUTCOME_UNKNOWN (+ retryable): a write's commit
+    │                              was sent and its answer lost
+    └── IdempotencyKeyReused       IDEMPOTENCY_KEY_REUSED: a key already used for
+                                   another request
 
-Any other exception escaping a resolver is masked by the app factory as
-INTERNAL_SERVER_ERROR, with no message or stack trace from the inside.
+Any other exception escaping a resolver is masked by the app factory:
+subgraphs.kit.faults names the transient ones (a dropped database connection, Redis
+unreachable) SERVICE_UNAVAILABLE or OUTCOME_UNKNOWN, the rest INTERNAL_SERVER_ERROR,
+with no message or stack trace from the inside.
 """
 
 from __future__ import annotations
@@ -102,10 +110,43 @@ class RateLimited(AgoraGraphQLError):
         self.retry_after = retry_after
 
 
-class BrokerUnavailable(AgoraGraphQLError):
-    """The pub/sub broker (Redis) cannot be reached to publish an event."""
+class TemporarilyUnavailable(AgoraGraphQLError):
+    """A transient fault (database connection lost, Redis unreachable) stopped the
+    request before anything was stored: the same request may be sent again."""
 
     code = "SERVICE_UNAVAILABLE"
 
+    def __init__(
+        self, message: str = "A service this request needs is unavailable; retry."
+    ) -> None:
+        super().__init__(message, extensions={"retryable": True})
+
+
+class BrokerUnavailable(TemporarilyUnavailable):
+    """The pub/sub broker (Redis) cannot be reached to publish an event."""
+
     def __init__(self, message: str = "The event broker is unavailable.") -> None:
         super().__init__(message)
+
+
+class OutcomeUnknown(AgoraGraphQLError):
+    """A write was sent to be committed and the answer never came: it may be stored
+    or not. `retryable` when the request carried an idempotency key, whose retry
+    returns the stored result if there is one."""
+
+    code = "OUTCOME_UNKNOWN"
+
+    def __init__(self, message: str, *, retryable: bool) -> None:
+        super().__init__(message, extensions={"retryable": retryable})
+
+
+class IdempotencyKeyReused(AgoraGraphQLError):
+    """An idempotency key came back with a request other than the one it was first
+    used for (another operation, other arguments, another caller's key space)."""
+
+    code = "IDEMPOTENCY_KEY_REUSED"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "This idempotency key was used for a different request; use a new key."
+        )

@@ -30,6 +30,7 @@ import orjson
 from broadcaster._backends.memory import MemoryBackend
 
 from subgraphs.kit._redis_backend import RESUBSCRIBED, ResilientRedisBackend
+from subgraphs.kit.after_commit import after_commit
 from subgraphs.kit.errors import BrokerUnavailable
 
 if TYPE_CHECKING:
@@ -213,8 +214,12 @@ class Broker:
     async def publish(self, channel: str, payload: dict[str, Any]) -> None:
         """Send `payload` (JSON-encodable) to every subscriber of `channel`.
 
-        Raises BrokerUnavailable when Redis cannot be reached.
+        Raises BrokerUnavailable when Redis cannot be reached. Inside a mutation
+        the event waits for its commit (subgraphs.kit.after_commit), then goes
+        out as `publish_reliably` sends it.
         """
+        if after_commit(lambda: self.publish_reliably(channel, payload)):
+            return
         message = orjson.dumps(payload).decode()
         await self.backend.publish(self.prefix + channel, message)
 
@@ -226,6 +231,8 @@ class Broker:
         For events whose data is already committed: the caller's write succeeded
         whatever the broker does, and subscribers fill gaps from the store.
         """
+        if after_commit(lambda: self.publish_reliably(channel, payload)):
+            return True
         message = orjson.dumps(payload).decode()
         if not self._pending:
             try:

@@ -35,7 +35,9 @@ class Settings:
     `accept_bearer` lets a client call a subgraph directly with a token (tests,
     standalone use); production never does. `gateway_only` refuses `_entities` and
     `_service` to any request the gateway did not sign; None means on in
-    production, off otherwise.
+    production, off otherwise. `idempotency_ttl`: seconds a mutation's idempotency
+    record is kept, so a retry within it is answered from the record
+    (subgraphs.kit.idempotency).
     """
 
     database_url: str | None = None
@@ -54,6 +56,7 @@ class Settings:
     identity_clock_skew: float = 5.0
     accept_bearer: bool = True
     gateway_only: bool | None = None
+    idempotency_ttl: float = 86_400.0
 
     def __post_init__(self) -> None:
         if self.environment not in ENVIRONMENTS:
@@ -128,6 +131,7 @@ class Settings:
             ),
             accept_bearer=environment != "production" and accept_bearer is not False,
             gateway_only=flag("AGORA_SUBGRAPH_GATEWAY_ONLY"),
+            idempotency_ttl=number("AGORA_IDEMPOTENCY_TTL", defaults.idempotency_ttl),
         )
 
     @property

@@ -222,6 +222,8 @@ async def test_postgres_subgraph_tables_live_in_their_own_schema(
         ("accounts", "accounts_refresh_token"),
         ("accounts", "accounts_tenant"),
         ("accounts", "accounts_user"),
+        # The kit's idempotency records (subgraphs.kit.idempotency).
+        ("accounts", "agora_idempotency"),
         ("accounts", "tortoise_migrations"),
     ]
 

@@ -94,4 +94,4 @@ async def test_unreachable_redis_is_not_ready_and_publishing_fails_cleanly() -> 
         assert not await broker.ping()
         with pytest.raises(BrokerUnavailable) as caught:
             await broker.publish("news", {"n": 1})
-    assert caught.value.extensions == {"code": "SERVICE_UNAVAILABLE"}
+    assert caught.value.extensions == {"code": "SERVICE_UNAVAILABLE", "retryable": True}

@@ -137,3 +137,10 @@ def test_production_refuses_development_or_short_secrets(
     Settings(
         environment="production", jwt_secret="j" * 40, gateway_secret="g" * 32
     ).check_production()
+
+
+def test_idempotency_records_are_kept_a_day_unless_set() -> None:
+    assert Settings.from_env({}).idempotency_ttl == 86_400.0
+    assert Settings.from_env({"AGORA_IDEMPOTENCY_TTL": "60"}).idempotency_ttl == 60.0
+    with pytest.raises(SettingsError, match="AGORA_IDEMPOTENCY_TTL"):
+        Settings.from_env({"AGORA_IDEMPOTENCY_TTL": "-1"})
