@@ -18,6 +18,7 @@ from strawberry.types import Info
 from subgraphs.kit.context import RequestContext
 from subgraphs.kit.entities import EntityReference
 from subgraphs.kit.errors import Forbidden, NotFound
+from subgraphs.kit.idempotency import key_argument
 from subgraphs.kit.pagination import Connection
 from subgraphs.kit.principal import Principal
 from subgraphs.kit.users import directory_for
@@ -604,6 +605,8 @@ class Mutation:
     @strawberry.federation.mutation(
         description="Idempotent with `clientId`; RATE_LIMITED past limits.",
         authenticated=True,
+        # clientId is the idempotency key of a client that cannot set headers.
+        metadata=key_argument("input", "clientId"),
     )
     async def send_message(self, info: ChatInfo, input: SendMessageInput) -> Message:
         runtime = runtime_of(info.context)

@@ -19,6 +19,7 @@ from strawberry.file_uploads import Upload  # noqa: TC002 - Strawberry reads it
 from strawberry.scalars import JSON  # noqa: TC002 - Strawberry reads it
 from strawberry.types import Info
 
+from subgraphs.kit.after_commit import after_commit
 from subgraphs.kit.context import RequestContext
 from subgraphs.kit.entities import EntityReference
 from subgraphs.kit.errors import BadUserInput, Forbidden, NotFound
@@ -857,7 +858,10 @@ class Mutation:
         job = await receive_member_file(
             info.context.settings, chamber, caller.user_id, file
         )
-        await info.context.service(ImportQueue).enqueue(str(job.id))
+        queue = info.context.service(ImportQueue)
+        # The job's row must be committed before a worker looks for it.
+        if not after_commit(lambda: queue.enqueue(str(job.id))):
+            await queue.enqueue(str(job.id))
         return ImportJob.from_row(job)
 
 
