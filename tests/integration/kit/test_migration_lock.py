@@ -89,6 +89,7 @@ async def test_two_replicas_migrating_one_fresh_database_at_once_both_succeed(
         ("accounts", "0002_refresh_tokens"),
         ("inventory", "0001_initial"),
         ("inventory", "0002_row_level_security"),
+        ("inventory", "0003_stock_version"),
     ]
 
 
