@@ -8,8 +8,13 @@ none), an asymmetric one only with a JWK whose `kty` (and `crv`, and `alg` when 
 JWK names one) fits. So `alg: none` and the HS/RS confusion (an HS256 token whose
 HMAC key is the issuer's RSA public key) have no key to pass.
 
-Claims as accounts issues them: `sub`, `tenant`, `roles`, `scopes` (or an OAuth
-`scope` string), `type` (absent or `access`), `exp`; `iss` and `aud` when configured.
+One rule for the tokens accounts signs with the shared secret (HS*), the rule of
+the kit's `decode_token` (tests/unit/test_token_contract.py runs both over the same
+tokens): `sub`, `exp`, `iat`, `iss` and `type` are required, `type` is `access` (a
+refresh token is refused) and `iss` is accounts' issuer (`JwtConfig.jwt_issuer`, its
+JWT_ISSUER). Tokens of an identity provider (JWKS) need `sub` and `exp`, `type`
+absent or `access`, and `iss` / `aud` only when configured. Both give `tenant`,
+`roles`, `scopes` (or an OAuth `scope` string).
 """
 
 from __future__ import annotations
@@ -31,6 +36,7 @@ if TYPE_CHECKING:
     from .jwks import VerificationKey
 
 __all__ = [
+    "ACCOUNTS_ISSUER",
     "DEV_JWT_SECRET",
     "HMAC_ALGORITHMS",
     "Identity",
@@ -43,6 +49,8 @@ __all__ = [
 
 # Same development default as subgraphs/kit/settings.py (the gateway never imports it).
 DEV_JWT_SECRET = "agora-dev-secret-change-me-in-production-0123456789"
+# The `iss` accounts puts in its tokens unless JWT_ISSUER says otherwise (kit Settings).
+ACCOUNTS_ISSUER = "agora"
 HMAC_ALGORITHMS = frozenset({"HS256", "HS384", "HS512"})
 _SUPPORTED = HMAC_ALGORITHMS | ASYMMETRIC_ALGORITHMS.keys()
 _DEFAULT_ALGORITHMS = ("HS256", "RS256", "ES256", "PS256", "EdDSA")
@@ -74,7 +82,9 @@ class JwtConfig:
     `secret`: the HMAC secret of HS* tokens; None refuses every HS* token.
     `jwks_file` / `jwks_url`: where RS/PS/ES/EdDSA public keys come from.
     `algorithms`: the `alg` values accepted at all (`none` never is).
-    `issuer` / `audience`: required `iss` / `aud` values, unchecked when None.
+    `issuer` / `audience`: required `iss` / `aud` values of JWKS tokens (and `aud` of
+    HS* tokens), unchecked when None.
+    `jwt_issuer`: the `iss` every HS* token must carry (accounts' JWT_ISSUER).
     `leeway`: seconds of clock skew allowed on `exp` and `nbf`.
     `jwks_ttl`: seconds a loaded key set is used before it is fetched again.
     `jwks_min_refetch_interval`: at most one fetch per this many seconds for
@@ -94,6 +104,7 @@ class JwtConfig:
     jwks_ttl: float = 300.0
     jwks_min_refetch_interval: float = 30.0
     jwks_timeout: float = 3.0
+    jwt_issuer: str = ACCOUNTS_ISSUER
 
     def __post_init__(self) -> None:
         unknown = sorted(set(self.algorithms) - _SUPPORTED)
@@ -104,6 +115,8 @@ class JwtConfig:
             )
         if self.secret == "":
             raise ValueError("secret: expected a secret or nothing, got ''")
+        if not self.jwt_issuer:
+            raise ValueError("jwt_issuer: expected accounts' issuer, got ''")
         if self.jwks_url is not None and not self.jwks_url.startswith(
             ("https://", "http://")
         ):
@@ -192,7 +205,9 @@ class TokenVerifier:
         if algorithm in HMAC_ALGORITHMS:
             if self.config.secret is None:
                 raise TokenInvalid(f"algorithm {algorithm} is not accepted")
-            claims = self._decode(token, self.config.secret, algorithm)
+            claims = self._decode(
+                token, self.config.secret, algorithm, issued_by_accounts=True
+            )
         else:
             claims = await self._decode_asymmetric(token, algorithm, header.get("kid"))
         return _identity(claims, token, now, self.config.leeway)
@@ -216,14 +231,21 @@ class TokenVerifier:
                     raise
         return self._decode(token, keys[-1].key, algorithm)
 
-    def _decode(self, token: str, key: Any, algorithm: str) -> dict[str, Any]:
+    def _decode(
+        self, token: str, key: Any, algorithm: str, *, issued_by_accounts: bool = False
+    ) -> dict[str, Any]:
+        options = self._options
+        issuer = self.config.issuer
+        if issued_by_accounts:
+            options = {**_ACCOUNTS_OPTIONS, "verify_aud": options["verify_aud"]}
+            issuer = self.config.jwt_issuer
         try:
             claims: dict[str, Any] = pyjwt.decode(
                 token,
                 key,
                 algorithms=[algorithm],
-                options=self._options,
-                issuer=self.config.issuer,
+                options=options,
+                issuer=issuer,
                 audience=self.config.audience,
             )
         except pyjwt.PyJWTError as error:
@@ -262,6 +284,14 @@ def _claim_options(config: JwtConfig | None) -> Any:
         "verify_aud": config is not None and config.audience is not None,
         "verify_iss": config is not None and config.issuer is not None,
     }
+
+
+# Accounts' tokens (HS*): the claims the kit's decode_token requires, issuer checked.
+_ACCOUNTS_OPTIONS: Any = {
+    **_claim_options(None),
+    "require": ["sub", "exp", "iat", "iss", "type"],
+    "verify_iss": True,
+}
 
 
 def _strings(value: object, name: str) -> frozenset[str]:
@@ -320,8 +350,15 @@ def bearer_token(authorization: str) -> str | None:
     return token.strip()
 
 
-def verify_token(token: str, secret: str, *, now: float | None = None) -> Identity:
-    """Verify an HS256 access token synchronously (the websocket/SSE path of today).
+def verify_token(
+    token: str,
+    secret: str,
+    *,
+    now: float | None = None,
+    issuer: str = ACCOUNTS_ISSUER,
+) -> Identity:
+    """Verify an HS256 access token of accounts synchronously (the same rule as
+    `TokenVerifier` for HS* tokens).
 
     Raises TokenExpired for a past `exp`, TokenInvalid for anything else wrong.
     Prefer `TokenVerifier.verify`, which also takes JWKS keys.
@@ -331,7 +368,8 @@ def verify_token(token: str, secret: str, *, now: float | None = None) -> Identi
             token,
             secret,
             algorithms=["HS256"],
-            options=_claim_options(None),
+            options=_ACCOUNTS_OPTIONS,
+            issuer=issuer,
         )
     except pyjwt.PyJWTError as error:
         raise TokenInvalid(_reason(error)) from None

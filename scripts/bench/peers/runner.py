@@ -142,6 +142,8 @@ class RunSecrets:
         claims = {
             "sub": BENCH_USER,
             "type": "access",
+            "iss": "agora",
+            "iat": issued,
             "exp": issued + TOKEN_LIFETIME_SECONDS,
         }
         return "Bearer " + jwt.encode(claims, self.jwt_secret, algorithm="HS256")

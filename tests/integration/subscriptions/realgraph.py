@@ -29,6 +29,8 @@ import orjson
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.typing import Subprotocol
 
+from subgraphs.kit.settings import DEV_GATEWAY_SECRET, DEV_JWT_SECRET
+
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Sequence
 
@@ -36,8 +38,8 @@ ROOT = Path(__file__).resolve().parents[3]
 POSTGRES_URL = os.environ.get(
     "AGORA_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
 )
-JWT_SECRET = "agora-dev-secret-change-me-in-production-0123456789"
-GATEWAY_SECRET = "agora-dev-gateway-secret"
+JWT_SECRET = DEV_JWT_SECRET
+GATEWAY_SECRET = DEV_GATEWAY_SECRET
 
 _DEMO = "7d3c0a2e-0000-4000-8000-00000000"
 DEMO_CHAMBER = f"{_DEMO}0001"

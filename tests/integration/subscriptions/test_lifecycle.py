@@ -39,6 +39,8 @@ def token(*, sub: str = "u1", expires_in: int = 600) -> str:
         "roles": ["member"],
         "scopes": ["chat"],
         "type": "access",
+        "iss": "agora",
+        "iat": int(time.time()),
         "exp": int(time.time()) + expires_in,
     }
     return jwt.encode(claims, JWT_SECRET, algorithm="HS256")

@@ -36,6 +36,7 @@ def claims(**changes: object) -> dict[str, object]:
         "scopes": ["chat:read"],
         "type": "access",
         "iss": "agora",
+        "iat": NOW - 60,
         "exp": NOW + 60,
     }
     base.update(changes)

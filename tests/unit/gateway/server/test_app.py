@@ -36,7 +36,15 @@ PREFLIGHT = {"apollo-require-preflight": "1"}
 
 
 def token(sub: str = "u1", **claims: object) -> str:
-    payload = {"sub": sub, "exp": time.time() + 600, **claims}
+    now = int(time.time())
+    payload = {
+        "sub": sub,
+        "type": "access",
+        "iss": "agora",
+        "iat": now,
+        "exp": now + 600,
+        **claims,
+    }
     return jwt.encode(payload, DEV_JWT_SECRET, algorithm="HS256")
 
 

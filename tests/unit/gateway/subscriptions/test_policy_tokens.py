@@ -25,6 +25,8 @@ def sign(secret: str = SECRET, **claims: object) -> str:
         "roles": ["admin"],
         "scopes": ["chat:read"],
         "type": "access",
+        "iss": "agora",
+        "iat": NOW - 60,
         "exp": NOW + 60,
     }
     base.update(claims)
