@@ -20,6 +20,7 @@ import orjson
 
 from ..errors import SubgraphBadResponse, SubgraphError, SubgraphUnavailable
 from .boundary import decode_response, translate_errors
+from .models import FetchProgress, current_progress
 
 if TYPE_CHECKING:
     from .models import SubgraphRequest, SubgraphResponse
@@ -30,15 +31,6 @@ _MAX_HEADER_BYTES = 64 * 1024
 # A mutation does not reuse a connection idle for longer than this: servers close idle
 # keep-alive connections (uvicorn after 5 s), and a mutation cannot be retried.
 _MUTATION_MAX_IDLE = 2.0
-
-
-class _Progress:
-    """How far one fetch got: `writing` once a byte of the request may be out."""
-
-    __slots__ = ("writing",)
-
-    def __init__(self) -> None:
-        self.writing = False
 
 
 class _StaleConnection(Exception):
@@ -185,7 +177,8 @@ class Http11Transport:
             head.append(f"{key}: {value}\r\n".encode("latin-1"))
         head.append(b"content-length: %d\r\n\r\n" % len(body))
         payload = b"".join(head) + body
-        progress = _Progress()
+        progress = current_progress.get() or FetchProgress()
+        progress.sent = False
         try:
             with translate_errors(self.name, self.timeout):
                 async with asyncio.timeout(self.timeout), self._slots:
@@ -195,17 +188,17 @@ class Http11Transport:
                 return decode_response(self.name, status, content)
         except SubgraphError as error:
             # Waiting for a slot or a connection: the subgraph saw nothing.
-            if not progress.writing:
+            if not progress.sent:
                 error.sent = False
             raise
 
     async def _send(
-        self, payload: bytes, idempotent: bool, progress: _Progress
+        self, payload: bytes, idempotent: bool, progress: FetchProgress
     ) -> tuple[int, bytes]:
         max_idle = None if idempotent else _MUTATION_MAX_IDLE
         for _ in range(2 if idempotent else 1):
             connection = self._idle_connection(max_idle) or await self._connect()
-            progress.writing = True
+            progress.sent = True
             try:
                 status, content, keep_alive = await connection.roundtrip(
                     self.name, payload

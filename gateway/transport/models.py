@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 
@@ -10,7 +11,13 @@ if TYPE_CHECKING:
 
     from ..types import JSONObject
 
-__all__ = ["SubgraphRequest", "SubgraphResponse", "SubgraphTransport"]
+__all__ = [
+    "FetchProgress",
+    "SubgraphRequest",
+    "SubgraphResponse",
+    "SubgraphTransport",
+    "current_progress",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,3 +56,19 @@ class SubgraphTransport(Protocol):
     """Reaches one subgraph; raises only `gateway.errors.SubgraphError`."""
 
     async def fetch(self, request: SubgraphRequest) -> SubgraphResponse: ...
+
+
+class FetchProgress:
+    """How far one fetch got, told by the transport that sends it to the one that
+    wraps it (through `current_progress`): `sent` is False until a byte of the
+    request may be on its way, then True; None when the transport does not say."""
+
+    __slots__ = ("sent",)
+
+    def __init__(self) -> None:
+        self.sent: bool | None = None
+
+
+current_progress: ContextVar[FetchProgress | None] = ContextVar(
+    "agora_fetch_progress", default=None
+)

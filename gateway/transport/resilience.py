@@ -35,6 +35,7 @@ from ..errors import (
     SubgraphTimeout,
     SubgraphUnavailable,
 )
+from .models import FetchProgress, SubgraphRequest, current_progress
 from .scope import DEADLINE_HEADER, IDEMPOTENCY_KEY_HEADER, current_scope
 
 if TYPE_CHECKING:
@@ -42,7 +43,7 @@ if TYPE_CHECKING:
 
     from ..config import GatewayConfig
     from ..telemetry.metrics import GatewayMetrics
-    from .models import SubgraphRequest, SubgraphResponse, SubgraphTransport
+    from .models import SubgraphResponse, SubgraphTransport
 
 __all__ = [
     "BreakerState",
@@ -279,10 +280,16 @@ class Bulkhead:
         self.in_use = 0
         self._waiters: deque[asyncio.Future[None]] = deque()
 
-    async def acquire(self, limit: float | None = None) -> bool:
-        """Take a slot (True), or give up after `max_wait` (or `limit`) seconds."""
+    def try_acquire(self) -> bool:
+        """Take a free slot now (True), or take none."""
         if self.in_use < self.max_concurrent and not self._waiters:
             self.in_use += 1
+            return True
+        return False
+
+    async def acquire(self, limit: float | None = None) -> bool:
+        """Take a slot (True), or give up after `max_wait` (or `limit`) seconds."""
+        if self.try_acquire():
             return True
         wait = self.max_wait if limit is None else min(self.max_wait, limit)
         if wait <= 0:
@@ -321,7 +328,6 @@ class ResilienceHooks:
     retried: Callable[[], None] | None = None
     retry_refused: Callable[[], None] | None = None
     bulkhead_rejected: Callable[[], None] | None = None
-    bulkhead_in_use: Callable[[int], None] | None = None
 
 
 class ResilientTransport:
@@ -347,31 +353,34 @@ class ResilientTransport:
         self.retry = retry
         self.budget = budget
         self.hooks = hooks or ResilienceHooks()
+        # The timeout the wrapped transport keeps itself (inf: none).
+        self._inner_timeout = float(getattr(inner, "timeout", math.inf))
 
     async def fetch(self, request: SubgraphRequest) -> SubgraphResponse:
         scope = current_scope.get()
-        deadline = scope.deadline if scope is not None else None
-        if not request.idempotent and scope is not None:
-            key = scope.key_for(request.query)
-            if key is not None:
-                request = dataclasses.replace(
-                    request, headers={**request.headers, IDEMPOTENCY_KEY_HEADER: key}
-                )
-        keyed = IDEMPOTENCY_KEY_HEADER in request.headers
-        budget = self.budget if request.idempotent else None
+        deadline = key = None
+        if scope is not None:
+            deadline = scope.deadline
+            if not request.idempotent:
+                key = scope.key_for(request.query)
+        if not request.idempotent:
+            try:
+                return await self._attempt(request, deadline, key)
+            except SubgraphError as error:
+                keyed = key is not None or IDEMPOTENCY_KEY_HEADER in request.headers
+                unknown = _outcome_unknown(error, keyed)
+                if unknown is None:
+                    raise
+                raise unknown from error
+        budget = self.budget
         if budget is not None:
             budget.deposit()
         retry = 0
         while True:
             try:
-                return await self._attempt(request, deadline)
+                return await self._attempt(request, deadline, None)
             except SubgraphError as error:
-                if not request.idempotent:
-                    unknown = _outcome_unknown(error, keyed)
-                    if unknown is None:
-                        raise
-                    raise unknown from error
-                if not self._may_retry(error, retry, deadline):
+                if not self._may_retry(error, retry):
                     raise
                 wait = self.retry.backoff(retry) if self.retry else 0.0
                 if deadline is not None and time.monotonic() + wait >= deadline:
@@ -385,9 +394,7 @@ class ResilientTransport:
             await asyncio.sleep(wait)
             retry += 1
 
-    def _may_retry(
-        self, error: SubgraphError, retry: int, deadline: float | None
-    ) -> bool:
+    def _may_retry(self, error: SubgraphError, retry: int) -> bool:
         if self.retry is None or retry >= self.retry.max_retries:
             return False
         if isinstance(error, SubgraphUnavailable):
@@ -400,7 +407,7 @@ class ResilientTransport:
         return isinstance(error, SubgraphTimeout)
 
     async def _attempt(
-        self, request: SubgraphRequest, deadline: float | None
+        self, request: SubgraphRequest, deadline: float | None, key: str | None
     ) -> SubgraphResponse:
         breaker = self.breaker
         if breaker is not None and not breaker.acquire():
@@ -411,24 +418,25 @@ class ResilientTransport:
                 f" {breaker.retry_after():.1f}s",
             )
         bulkhead = self.bulkhead
-        try:
-            if bulkhead is not None:
+        if bulkhead is not None and not bulkhead.try_acquire():
+            try:
                 limit = None if deadline is None else deadline - time.monotonic()
-                if not await bulkhead.acquire(limit):
-                    if self.hooks.bulkhead_rejected is not None:
-                        self.hooks.bulkhead_rejected()
-                    raise SubgraphNotCalled(
-                        self.subgraph,
-                        f"bulkhead full: {bulkhead.max_concurrent} requests in flight",
-                    )
-                if self.hooks.bulkhead_in_use is not None:
-                    self.hooks.bulkhead_in_use(bulkhead.in_use)
-        except BaseException:
-            if breaker is not None:
-                breaker.abandon()
-            raise
+                taken = await bulkhead.acquire(limit)
+            except BaseException:
+                if breaker is not None:
+                    breaker.abandon()
+                raise
+            if not taken:
+                if breaker is not None:
+                    breaker.abandon()
+                if self.hooks.bulkhead_rejected is not None:
+                    self.hooks.bulkhead_rejected()
+                raise SubgraphNotCalled(
+                    self.subgraph,
+                    f"bulkhead full: {bulkhead.max_concurrent} requests in flight",
+                )
         try:
-            response = await self._send(request, deadline)
+            response = await self._send(request, deadline, key)
         except SubgraphError as error:
             if breaker is not None:
                 if _counts_against(error):
@@ -443,29 +451,45 @@ class ResilientTransport:
         finally:
             if bulkhead is not None:
                 bulkhead.release()
-                if self.hooks.bulkhead_in_use is not None:
-                    self.hooks.bulkhead_in_use(bulkhead.in_use)
         if breaker is not None:
             breaker.success()
         return response
 
     async def _send(
-        self, request: SubgraphRequest, deadline: float | None
+        self, request: SubgraphRequest, deadline: float | None, key: str | None
     ) -> SubgraphResponse:
         allowed = self.timeout
         if deadline is not None:
             allowed = min(allowed, deadline - time.monotonic())
-        if allowed <= 0:
-            raise SubgraphTimeout(self.subgraph, self.timeout, sent=False)
-        request = dataclasses.replace(
-            request,
-            headers={**request.headers, DEADLINE_HEADER: str(int(allowed * 1000))},
+            if allowed <= 0:
+                raise SubgraphTimeout(self.subgraph, self.timeout, sent=False)
+        headers = dict(request.headers)
+        headers[DEADLINE_HEADER] = str(int(allowed * 1000))
+        if key is not None:
+            headers[IDEMPOTENCY_KEY_HEADER] = key
+        request = SubgraphRequest(
+            request.subgraph,
+            request.query,
+            request.variables,
+            request.operation_name,
+            headers,
+            request.idempotent,
         )
+        if self._inner_timeout <= allowed:
+            # The transport's own timeout ends it first, knowing what it sent.
+            return await self.inner.fetch(request)
+        progress = FetchProgress()
+        token = current_progress.set(progress)
         try:
             async with asyncio.timeout(allowed):
                 return await self.inner.fetch(request)
         except TimeoutError:
-            raise SubgraphTimeout(self.subgraph, round(allowed, 3)) from None
+            # Still connecting (or waiting for a pooled connection): never sent.
+            raise SubgraphTimeout(
+                self.subgraph, round(allowed, 3), sent=progress.sent is not False
+            ) from None
+        finally:
+            current_progress.reset(token)
 
     def __getattr__(self, name: str) -> Any:
         # start(), aclose(), name, url, app: the wrapped transport's.
@@ -508,21 +532,25 @@ def resilient_transport(
     settings = config.resilience
     on_change = None
     hooks = ResilienceHooks()
+    h = settings.bulkhead
+    bulkhead = Bulkhead(h.max_concurrent, h.max_wait) if h.max_concurrent else None
     if metrics is not None:
         state = metrics.breaker_state.labels(subgraph)
         transitions = metrics.breaker_transitions
-        in_use = metrics.bulkhead_in_use.labels(subgraph)
 
         def on_change(new: BreakerState) -> None:
             state.set(_BREAKER_LEVEL[new])
             transitions.labels(subgraph, new.value).inc()
 
         state.set(0)
+        if bulkhead is not None:
+            # Read when /metrics is scraped: nothing to do per fetch.
+            slots = bulkhead
+            metrics.bulkhead_in_use.labels(subgraph).set_function(lambda: slots.in_use)
         hooks = ResilienceHooks(
             retried=metrics.retries.labels(subgraph, "retried").inc,
             retry_refused=metrics.retries.labels(subgraph, "budget_exhausted").inc,
             bulkhead_rejected=metrics.bulkhead_rejections.labels(subgraph).inc,
-            bulkhead_in_use=in_use.set,
         )
     b = settings.breaker
     breaker = (
@@ -538,8 +566,6 @@ def resilient_transport(
         if b.enabled
         else None
     )
-    h = settings.bulkhead
-    bulkhead = Bulkhead(h.max_concurrent, h.max_wait) if h.max_concurrent else None
     r = settings.retry
     retry = (
         RetryPolicy(r.max_retries, r.base_backoff, r.max_backoff)

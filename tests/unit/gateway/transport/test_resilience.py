@@ -19,7 +19,7 @@ from gateway.errors import (
     SubgraphUnavailable,
 )
 from gateway.server import create_app
-from gateway.transport import MockTransport, SubgraphRequest
+from gateway.transport import Http11Transport, MockTransport, SubgraphRequest
 from gateway.transport.resilience import (
     BreakerState,
     Bulkhead,
@@ -385,3 +385,33 @@ async def test_an_invalid_idempotency_key_is_refused_before_any_fetch(
     assert response.status_code == 400
     assert response.json()["errors"][0]["extensions"]["code"] == "BAD_REQUEST"
     assert seen == {}
+
+
+async def test_a_mutation_still_waiting_for_a_connection_was_never_sent() -> None:
+    async def never_answer(
+        reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+    ) -> None:
+        await reader.read(1 << 16)
+        await asyncio.sleep(5)
+        writer.close()
+
+    server = await asyncio.start_server(never_answer, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    inner = Http11Transport(
+        "accounts", f"http://127.0.0.1:{port}/graphql", timeout=0.2, max_connections=1
+    )
+    transport = ResilientTransport("accounts", inner, timeout=0.2)
+    try:
+        outcomes = await asyncio.gather(
+            transport.fetch(_mutation()),
+            transport.fetch(_mutation()),
+            return_exceptions=True,
+        )
+    finally:
+        await inner.aclose()
+        server.close()
+    codes = sorted(type(outcome).__name__ for outcome in outcomes)
+    # One was written and hangs; the other never got the one connection.
+    assert codes == ["SubgraphOutcomeUnknown", "SubgraphTimeout"]
+    (waited,) = [o for o in outcomes if isinstance(o, SubgraphTimeout)]
+    assert waited.sent is False
