@@ -1,10 +1,9 @@
-"""The subscriptions and policy front doors list exactly their public names, sorted."""
+"""The subscriptions front door lists exactly its public names, sorted."""
 
 from __future__ import annotations
 
 import types
 
-import gateway.policy as policy
 import gateway.subscriptions as subscriptions
 
 
@@ -24,10 +23,3 @@ def test_subscriptions_all_is_sorted_and_complete() -> None:
     # Constants first, then the rest, each sorted (ruff's RUF022 order).
     assert subscriptions.__all__ == sorted(constants) + sorted(names)
     assert _public(subscriptions) == set(subscriptions.__all__)
-
-
-def test_policy_all_is_sorted_and_complete() -> None:
-    names = [name for name in policy.__all__ if not name.isupper()]
-    constants = [name for name in policy.__all__ if name.isupper()]
-    assert policy.__all__ == sorted(constants) + sorted(names)
-    assert _public(policy) == set(policy.__all__)
