@@ -27,7 +27,13 @@ from ..planner import (
     SequenceNode,
 )
 from ..transport import SubgraphRequest
-from .merge import collect_objects, copy_json, deep_merge, response_path
+from .merge import (
+    collect_below,
+    collect_objects,
+    copy_json,
+    deep_merge,
+    response_path,
+)
 from .representations import (
     EntityBatch,
     apply_rewrites,
@@ -89,7 +95,15 @@ class _Execution:
     (incremental.py runs each deferred fragment with errors of its own over the
     same data)."""
 
-    __slots__ = ("data", "errors", "headers", "sign", "transports", "variables")
+    __slots__ = (
+        "data",
+        "errors",
+        "found",
+        "headers",
+        "sign",
+        "transports",
+        "variables",
+    )
 
     def __init__(
         self,
@@ -104,12 +118,25 @@ class _Execution:
         self.sign = sign
         self.data: JSONObject = {}
         self.errors: list[JSONObject] = []
+        # Flatten path -> the objects collected there, while no merge above them
+        # could have replaced them (see _collect); None: collect from the root
+        # every time (several executions merging into one data, as @defer's).
+        self.found: (
+            dict[tuple[str, ...], tuple[list[JSONObject], list[ObjectPath]]] | None
+        ) = {}
 
     async def run(self, node: PlanNode | EntityBatchNode) -> None:
         if isinstance(node, FetchNode):
             await self._root_fetch(node, [self.data], [None])
+            if self.found:
+                self.found.clear()
         elif isinstance(node, FlattenNode):
-            await self._flatten(node)
+            if not self.found:
+                await self._flatten(node, None)
+                return
+            written: set[str] = set()
+            await self._flatten(node, written)
+            self._merged_at(node.path, written)
         elif isinstance(node, SequenceNode):
             for child in node.nodes:
                 await self.run(child)
@@ -122,7 +149,13 @@ class _Execution:
                 for task in children:
                     group.create_task(self.run(task))
         elif isinstance(node, EntityBatchNode):
-            await self._batch_fetch(node)
+            if not self.found:
+                await self._batch_fetch(node, None)
+                return
+            keys: set[str] = set()
+            await self._batch_fetch(node, keys)
+            for path, _ in node.entries:
+                self._merged_at(path, keys)
         elif isinstance(node, ConditionNode):
             branch = (
                 node.if_clause
@@ -150,10 +183,40 @@ class _Execution:
     def _collect(
         self, path: tuple[str, ...]
     ) -> tuple[list[JSONObject], list[ObjectPath]]:
-        """The objects at a Flatten path, with their response paths."""
-        return collect_objects(self.data, path)
+        """The objects at a Flatten path, with their response paths.
 
-    async def _flatten(self, node: FlattenNode) -> None:
+        Walked on from the objects an earlier node collected at the longest prefix
+        of `path` (the plan's later paths extend its earlier ones): merging into an
+        object keeps it (deep_merge merges objects and equally long lists in
+        place), so those objects are still the ones there, as long as no merge at
+        a shorter path could have replaced them (`_merged_at` forgets those)."""
+        found = self.found
+        if found is None:
+            return collect_objects(self.data, path)
+        start: tuple[str, ...] = ()
+        for known in found:
+            if len(start) < len(known) <= len(path) and path[: len(known)] == known:
+                start = known
+        if start:
+            objects, paths = found[start]
+            if len(start) < len(path):
+                objects, paths = collect_below(objects, paths, path[len(start) :])
+        else:
+            objects, paths = collect_objects(self.data, path)
+        found[path] = (objects, paths)
+        return objects, paths
+
+    def _merged_at(self, path: tuple[str, ...], written: set[str]) -> None:
+        """Data was merged into the objects at `path` under the keys `written`:
+        forget what was collected below them through one of those keys (an object
+        or list there may have been replaced, or appeared)."""
+        assert self.found is not None
+        depth = len(path)
+        for known in [k for k in self.found if len(k) > depth]:
+            if known[:depth] == path and _first_key(known, depth) in written:
+                del self.found[known]
+
+    async def _flatten(self, node: FlattenNode, written: set[str] | None) -> None:
         objects, paths = self._collect(node.path)
         if not objects:
             return
@@ -166,16 +229,19 @@ class _Execution:
             )
             return
         if inner.is_entity_fetch:
-            await self._entity_fetch(inner, objects, paths)
+            await self._entity_fetch(inner, objects, paths, written)
         else:
-            await self._root_fetch(inner, objects, paths)
+            await self._root_fetch(inner, objects, paths, written)
 
     async def _root_fetch(
         self,
         node: FetchNode,
         targets: list[JSONObject],
         paths: list[ObjectPath],
+        written: set[str] | None = None,
     ) -> None:
+        """Send a root fetch and merge its data into `targets` (adding its keys to
+        `written`)."""
         response = await self._send(node, self._variables_for(node))
         if response is None:
             return
@@ -195,6 +261,8 @@ class _Execution:
         data = response.data
         if node.output_rewrites:
             apply_rewrites(data, node.output_rewrites)
+        if written is not None:
+            written.update(data)
         for target in targets:
             deep_merge(target, data)
 
@@ -203,9 +271,10 @@ class _Execution:
         node: FetchNode,
         objects: list[JSONObject],
         paths: list[ObjectPath],
+        written: set[str] | None,
     ) -> None:
         if not node.context_values:
-            await self._entity_batch(node, objects, paths, {})
+            await self._entity_batch(node, objects, paths, {}, written)
             return
         # @fromContext: one request per distinct set of context values.
         groups: dict[bytes, tuple[JSONObject, list[int]]] = {}
@@ -221,10 +290,13 @@ class _Execution:
                         [objects[i] for i in indexes],
                         [paths[i] for i in indexes],
                         values,
+                        written,
                     )
                 )
 
-    async def _batch_fetch(self, batch_node: EntityBatchNode) -> None:
+    async def _batch_fetch(
+        self, batch_node: EntityBatchNode, written: set[str] | None
+    ) -> None:
         """Entity fetches of several paths in one request: each path's objects give
         representations by its own `requires`, de-duplicated across all paths."""
         objects: list[JSONObject] = []
@@ -244,7 +316,7 @@ class _Execution:
                     batch.add(representation, index)
         if batch.representations:
             await self._send_entities(
-                batch_node.node, batch, objects, paths, {}, starts
+                batch_node.node, batch, objects, paths, {}, starts, written
             )
 
     async def _entity_batch(
@@ -253,6 +325,7 @@ class _Execution:
         objects: list[JSONObject],
         paths: list[ObjectPath],
         context: JSONObject,
+        written: set[str] | None,
     ) -> None:
         batch = EntityBatch()
         requires: tuple[Selection, ...] = node.requires
@@ -264,7 +337,9 @@ class _Execution:
                 apply_rewrites(representation, node.input_rewrites)
             batch.add(representation, index)
         if batch.representations:
-            await self._send_entities(node, batch, objects, paths, context, None)
+            await self._send_entities(
+                node, batch, objects, paths, context, None, written
+            )
 
     async def _send_entities(
         self,
@@ -274,6 +349,7 @@ class _Execution:
         paths: list[ObjectPath],
         context: JSONObject,
         starts: list[int] | None,
+        written: set[str] | None,
     ) -> None:
         """Send `batch` and merge `_entities[i]` into the objects behind
         representation i. With `starts` (an EntityBatchNode's objects, one run per
@@ -313,6 +389,8 @@ class _Execution:
                 continue
             if node.output_rewrites:
                 apply_rewrites(entity, node.output_rewrites)
+            if written is not None:
+                written.update(entity)
             if starts is None or len(origins) == 1:
                 for origin in origins:
                     deep_merge(objects[origin], entity)
@@ -358,3 +436,12 @@ class _Execution:
                 failure_error(SubgraphError(service, "unexpected failure"), service)
             )
         return None
+
+
+def _first_key(path: tuple[str, ...], depth: int) -> str | None:
+    """The first response key of `path` from `depth` on (past `@` and type
+    conditions)."""
+    for element in path[depth:]:
+        if element != "@" and not element.startswith("... on "):
+            return element
+    return None

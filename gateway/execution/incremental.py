@@ -61,6 +61,8 @@ async def execute_incrementally(
         )
         return
     primary = _Execution(variables, transports, headers or {}, sign)
+    # Deferred fragments merge into one data from several executions at once.
+    primary.found = None
     run = _Delivery(node.deferred, variables, primary)
     if node.primary is not None:
         await primary.run(node.primary)
@@ -149,6 +151,7 @@ class _Delivery:
             self.primary.sign,
         )
         execution.data = self.primary.data
+        execution.found = None
         node = self.deferred[index].node
         if node is not None:
             await execution.run(node)

@@ -7,7 +7,14 @@ from typing import TYPE_CHECKING, Any, TypeAlias
 if TYPE_CHECKING:
     from ..types import JSON, JSONObject
 
-__all__ = ["ObjectPath", "collect_objects", "copy_json", "deep_merge", "response_path"]
+__all__ = [
+    "ObjectPath",
+    "collect_below",
+    "collect_objects",
+    "copy_json",
+    "deep_merge",
+    "response_path",
+]
 
 # A response path as a linked list (parent, key), like graphql-core's Path: cheap to
 # extend per object, flattened only for an error.
@@ -74,10 +81,42 @@ def collect_objects(
     only objects whose `__typename` is T (or one of `T1,T2`). Nulls and missing
     keys end a branch silently: there is nothing there to fetch for. Paths are
     linked tuples, flattened by `response_path` only when an error needs one.
+    Walked a level at a time (in document order, as a depth-first walk would
+    find them): one loop per path element, not one call per value.
     """
-    objects: list[JSONObject] = []
-    paths: list[ObjectPath] = []
-    _walk(data, path, 0, None, objects, paths)
+    return collect_below([data], [None], path)
+
+
+def collect_below(
+    objects: list[JSONObject], paths: list[ObjectPath], path: tuple[str, ...]
+) -> tuple[list[JSONObject], list[ObjectPath]]:
+    """`collect_objects` from `objects` (at `paths`) on: the objects at `path`
+    below them, in order."""
+    for element in path:
+        if element == "@":
+            # Lists are walked when met; an "@" on an object is a no-op.
+            continue
+        if element.startswith("... on "):
+            names = element[7:].split(",")
+            kept = [
+                index
+                for index, value in enumerate(objects)
+                if value.get("__typename") in names
+            ]
+            objects = [objects[i] for i in kept]
+            paths = [paths[i] for i in kept]
+            continue
+        found: list[JSONObject] = []
+        found_paths: list[ObjectPath] = []
+        for value, trail in zip(objects, paths, strict=True):
+            child = value.get(element)
+            if type(child) is dict:
+                found.append(child)
+                found_paths.append((trail, element))
+            elif type(child) is list:
+                _items(child, (trail, element), found, found_paths)
+        objects = found
+        paths = found_paths
     return objects, paths
 
 
@@ -91,33 +130,16 @@ def response_path(path: ObjectPath) -> list[str | int]:
     return keys
 
 
-def _walk(
-    value: JSON,
-    path: tuple[str, ...],
-    depth: int,
+def _items(
+    values: list[JSON],
     trail: ObjectPath,
     objects: list[JSONObject],
     paths: list[ObjectPath],
 ) -> None:
-    if type(value) is list:
-        for index, item in enumerate(value):
-            _walk(item, path, depth, (trail, index), objects, paths)
-        return
-    if type(value) is not dict:
-        return
-    if depth == len(path):
-        objects.append(value)
-        paths.append(trail)
-        return
-    element = path[depth]
-    if element == "@":
-        # The list itself was walked above; an "@" on an object is a no-op.
-        _walk(value, path, depth + 1, trail, objects, paths)
-        return
-    if element.startswith("... on "):
-        names = element[7:].split(",")
-        if value.get("__typename") in names:
-            _walk(value, path, depth + 1, trail, objects, paths)
-        return
-    if element in value:
-        _walk(value[element], path, depth + 1, (trail, element), objects, paths)
+    """The objects of a list (of lists ...), skipping nulls and scalars."""
+    for index, item in enumerate(values):
+        if type(item) is dict:
+            objects.append(item)
+            paths.append((trail, index))
+        elif type(item) is list:
+            _items(item, (trail, index), objects, paths)

@@ -90,6 +90,7 @@ class _EventBatch(_Execution):
     ) -> None:
         super().__init__(variables, transports, headers, sign)
         self.roots = roots
+        self.found = None
 
     async def run(self, node: PlanNode | EntityBatchNode) -> None:
         if isinstance(node, FetchNode):
