@@ -3,8 +3,9 @@
     python -m gateway compose --config supergraph.yaml --out schema/supergraph.graphql
     python -m gateway compose --check     # exit 1 when the output file is stale
 
-A subgraph whose schema file does not exist yet is skipped with a note, so the
-supergraph holds the subgraphs that exist (the repository grows one subgraph at a time).
+Every subgraph the config lists must be readable: one that is not (a schema file
+missing, a URL that does not answer) is an error and the exit code is 1, never a
+supergraph that silently lacks it.
 """
 
 from __future__ import annotations
@@ -43,17 +44,19 @@ def main(argv: list[str]) -> int:
         return int(exit.code or 0)
     try:
         configs = load_supergraph_config(options.config)
-        definitions = []
-        for config in configs:
-            if config.schema_file is not None and not config.schema_file.exists():
-                sys.stderr.write(
-                    f"skipping subgraph {config.name}: {config.schema_file}"
-                    " does not exist\n"
-                )
-                continue
-            definitions.append(config.read())
     except SupergraphConfigError as error:
         sys.stderr.write(f"error: {error.message}\n")
+        return 1
+    definitions = []
+    unreadable = 0
+    for config in configs:
+        try:
+            definitions.append(config.read())
+        except SupergraphConfigError as error:
+            sys.stderr.write(f"error: {error.message}\n")
+            unreadable += 1
+    if unreadable:
+        sys.stderr.write(f"{unreadable} subgraph(s) could not be read\n")
         return 1
     result = compose(definitions)
     for hint in result.hints:

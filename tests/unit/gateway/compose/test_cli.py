@@ -81,7 +81,7 @@ def test_check_fails_when_the_output_file_is_missing(tmp_path: Path) -> None:
     assert main(["--config", str(config), "--out", str(out), "--check"]) == 1
 
 
-def test_a_subgraph_whose_schema_file_does_not_exist_yet_is_skipped(
+def test_a_subgraph_whose_schema_file_cannot_be_read_is_an_error(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     (tmp_path / "accounts.graphql").write_text((CASE / "accounts.graphql").read_text())
@@ -89,9 +89,11 @@ def test_a_subgraph_whose_schema_file_does_not_exist_yet_is_skipped(
         tmp_path, accounts="file: accounts.graphql", chat="file: chat.graphql"
     )
     out = tmp_path / "supergraph.graphql"
-    assert main(["--config", str(config), "--out", str(out)]) == 0
-    assert "skipping subgraph chat" in capsys.readouterr().err
-    assert "CHAT" not in out.read_text()
+    assert main(["--config", str(config), "--out", str(out)]) == 1
+    err = capsys.readouterr().err
+    assert f"error: subgraph chat: cannot read {tmp_path / 'chat.graphql'}" in err
+    assert "1 subgraph(s) could not be read" in err
+    assert not out.exists()
 
 
 def test_composition_errors_are_reported_with_their_code_and_exit_1(
