@@ -9,13 +9,21 @@ references to inaccessible types from union member lists and `implements` clause
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Protocol
 
 from graphql import (
     REMOVE,
     DirectiveDefinitionNode,
+    DirectiveNode,
     DocumentNode,
+    EnumValueDefinitionNode,
+    FieldDefinitionNode,
     GraphQLSchema,
+    InputValueDefinitionNode,
+    ListTypeNode,
+    NamedTypeNode,
+    NonNullTypeNode,
+    OperationTypeDefinitionNode,
     TypeDefinitionNode,
     TypeExtensionNode,
     Visitor,
@@ -25,27 +33,13 @@ from graphql import (
 )
 
 if TYPE_CHECKING:
-    from graphql import Node
+    from collections.abc import Sequence
+
+    from graphql import Node, TypeNode
 
     from ._features import LinkedFeature
 
 __all__ = ["build_api_schema"]
-
-_TYPE_DEFINITIONS = {
-    "object_type_definition",
-    "interface_type_definition",
-    "union_type_definition",
-    "enum_type_definition",
-    "input_object_type_definition",
-    "scalar_type_definition",
-    "object_type_extension",
-    "interface_type_extension",
-    "union_type_extension",
-    "enum_type_extension",
-    "input_object_type_extension",
-    "scalar_type_extension",
-}
-_FIELD_LIKE = {"field_definition", "input_value_definition"}
 
 
 def build_api_schema(
@@ -84,7 +78,12 @@ _DEFER = parse(
 )
 
 
-def _marked(node: Any, directive_names: set[str]) -> bool:
+class _Directed(Protocol):
+    @property
+    def directives(self) -> Sequence[DirectiveNode] | None: ...
+
+
+def _marked(node: _Directed, directive_names: set[str]) -> bool:
     return any(d.name.value in directive_names for d in node.directives or ())
 
 
@@ -104,33 +103,24 @@ class _Strip(Visitor):
         return any(f.owns_directive(name) for f in self.machinery)
 
     def enter(self, node: Node, *_args: object) -> object:
-        kind = node.kind
-        if kind == "directive":
-            return REMOVE if self._machinery_directive(node.name.value) else None  # type: ignore[attr-defined]
-        if kind == "directive_definition":
-            name = node.name.value  # type: ignore[attr-defined]
-            return REMOVE if self._machinery_directive(name) else None
-        if kind in _TYPE_DEFINITIONS:
-            if node.name.value in self.removed_types:  # type: ignore[attr-defined]
-                return REMOVE
-            return None
-        if kind in _FIELD_LIKE:
+        if isinstance(node, DirectiveNode | DirectiveDefinitionNode):
+            return REMOVE if self._machinery_directive(node.name.value) else None
+        if isinstance(node, TypeDefinitionNode | TypeExtensionNode):
+            return REMOVE if node.name.value in self.removed_types else None
+        if isinstance(node, FieldDefinitionNode | InputValueDefinitionNode):
             if _marked(node, self.inaccessible):
                 return REMOVE
-            if _type_name(node.type) in self.removed_types:  # type: ignore[attr-defined]
-                return REMOVE
-            return None
-        if kind == "enum_value_definition" and _marked(node, self.inaccessible):
-            return REMOVE
-        if kind == "operation_type_definition":
-            removed = node.type.name.value in self.removed_types  # type: ignore[attr-defined]
-            return REMOVE if removed else None
+            return REMOVE if _type_name(node.type) in self.removed_types else None
+        if isinstance(node, EnumValueDefinitionNode):
+            return REMOVE if _marked(node, self.inaccessible) else None
+        if isinstance(node, OperationTypeDefinitionNode):
+            return REMOVE if node.type.name.value in self.removed_types else None
         return None
 
     def leave(self, node: Node, *_args: object) -> object:
         # Union members and implemented interfaces are NamedTypeNodes in a list; drop
         # the removed ones once the definition itself has been visited.
-        if node.kind not in _TYPE_DEFINITIONS:
+        if not isinstance(node, TypeDefinitionNode | TypeExtensionNode):
             return None
         replaced: dict[str, object] = {}
         for attr in ("types", "interfaces"):
@@ -147,7 +137,8 @@ class _Strip(Visitor):
         return type(node)(**{**fields, **replaced})
 
 
-def _type_name(type_node: Any) -> str:
-    while hasattr(type_node, "type"):
+def _type_name(type_node: TypeNode) -> str:
+    while isinstance(type_node, ListTypeNode | NonNullTypeNode):
         type_node = type_node.type
-    return type_node.name.value  # type: ignore[no-any-return]
+    assert isinstance(type_node, NamedTypeNode)
+    return type_node.name.value

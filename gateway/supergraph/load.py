@@ -6,9 +6,26 @@ metadata are all built here, so nothing downstream parses SDL again.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from graphql import GraphQLError, build_ast_schema, parse
+from graphql import (
+    EnumTypeDefinitionNode,
+    EnumTypeExtensionNode,
+    FieldDefinitionNode,
+    FieldNode,
+    GraphQLError,
+    GraphQLInterfaceType,
+    GraphQLObjectType,
+    GraphQLSchema,
+    GraphQLUnionType,
+    InputValueDefinitionNode,
+    OperationDefinitionNode,
+    TypeDefinitionNode,
+    TypeExtensionNode,
+    build_ast_schema,
+    parse,
+)
 
 from ._features import directive_arguments, linked_features
 from .api_schema import build_api_schema
@@ -87,7 +104,9 @@ def parse_field_set(field_set: str) -> SelectionSetNode:
         raise SupergraphError(
             f"bad field set {field_set!r}: {error.message}"
         ) from error
-    return document.definitions[0].selection_set  # type: ignore[attr-defined,no-any-return]
+    operation = document.definitions[0]
+    assert isinstance(operation, OperationDefinitionNode)  # "{...}" parses to one
+    return operation.selection_set
 
 
 def _graphs(document: DocumentNode, join: LinkedFeature) -> dict[str, SubgraphInfo]:
@@ -95,11 +114,11 @@ def _graphs(document: DocumentNode, join: LinkedFeature) -> dict[str, SubgraphIn
     graph_directive = join.directive_name("graph")
     found: dict[str, SubgraphInfo] = {}
     for definition in document.definitions:
-        if definition.kind not in ("enum_type_definition", "enum_type_extension"):
+        if not isinstance(definition, EnumTypeDefinitionNode | EnumTypeExtensionNode):
             continue
-        if definition.name.value != enum_name:  # type: ignore[attr-defined]
+        if definition.name.value != enum_name:
             continue
-        for value in definition.values or ():  # type: ignore[attr-defined]
+        for value in definition.values or ():
             for directive in value.directives or ():
                 if directive.name.value != graph_directive:
                     continue
@@ -126,13 +145,13 @@ def _types(
     names = {e: join.directive_name(e) for e in _JOIN_ELEMENTS}
     # `@context(name:)` on types (context spec v0.1, join v0.5).
     names["context"] = context.directive_name("context") if context else ""
-    nodes: dict[str, list[object]] = {}
+    nodes: dict[str, list[TypeDefinitionNode | TypeExtensionNode]] = {}
     kinds: dict[str, str] = {}
     for definition in document.definitions:
-        kind = _TYPE_KINDS.get(definition.kind) or _EXTENSIONS.get(definition.kind)
-        if kind is None:
+        if not isinstance(definition, TypeDefinitionNode | TypeExtensionNode):
             continue
-        name = definition.name.value  # type: ignore[attr-defined]
+        kind = _TYPE_KINDS.get(definition.kind) or _EXTENSIONS[definition.kind]
+        name = definition.name.value
         if join.owns_type(name) or name.startswith(("link__", "core__")):
             continue
         kinds[name] = kind
@@ -164,7 +183,7 @@ def _graph(value: object, graphs: dict[str, SubgraphInfo], where: str) -> str:
 def _join_type(
     name: str,
     kind: str,
-    definitions: list[object],
+    definitions: list[TypeDefinitionNode | TypeExtensionNode],
     names: dict[str, str],
     graphs: dict[str, SubgraphInfo],
     every_graph: tuple[str, ...],
@@ -174,11 +193,11 @@ def _join_type(
     implements: dict[str, list[str]] = {}
     members: dict[str, list[str]] = {}
     owner: str | None = None
-    field_nodes: list[object] = []
+    field_nodes: list[FieldDefinitionNode | InputValueDefinitionNode] = []
     enum_values: dict[str, tuple[str, ...]] = {}
     contexts: list[str] = []
     for definition in definitions:
-        for directive in definition.directives or ():  # type: ignore[attr-defined]
+        for directive in definition.directives or ():
             directive_name = directive.name.value
             args = directive_arguments(directive)
             where = f"@{directive_name} on {name}"
@@ -220,7 +239,7 @@ def _join_type(
             enum_values[value.name.value] = in_graphs
     defined_in = tuple(type_graphs) or every_graph
     fields = {
-        node.name.value: _join_field(name, node, names, graphs, defined_in, owner, keys)  # type: ignore[attr-defined]
+        node.name.value: _join_field(name, node, names, graphs, defined_in, owner, keys)
         for node in field_nodes
     }
     return JoinType(
@@ -238,17 +257,17 @@ def _join_type(
 
 def _join_field(
     parent: str,
-    node: object,
+    node: FieldDefinitionNode | InputValueDefinitionNode,
     names: dict[str, str],
     graphs: dict[str, SubgraphInfo],
     defined_in: tuple[str, ...],
     owner: str | None,
     keys: list[EntityKey],
 ) -> JoinField:
-    name = node.name.value  # type: ignore[attr-defined]
+    name = node.name.value
     applications = [
         directive_arguments(d)
-        for d in node.directives or ()  # type: ignore[attr-defined]
+        for d in node.directives or ()
         if d.name.value == names["field"]
     ]
     sources: list[FieldSource] = []
@@ -316,23 +335,19 @@ def _context_arguments(value: object) -> tuple[ContextArgument, ...]:
 
 def _in_key(field_name: str, key: EntityKey) -> bool:
     return any(
-        getattr(s, "name", None) is not None and s.name.value == field_name  # type: ignore[attr-defined]
+        isinstance(s, FieldNode) and s.name.value == field_name
         for s in key.selection_set.selections
     )
 
 
 def _federation1_membership(
-    types: dict[str, JoinType], schema: object
+    types: dict[str, JoinType], schema: GraphQLSchema
 ) -> dict[str, JoinType]:
     """Join v0.1 has no join__implements / join__unionMember: derive them per graph
     from the schema (a graph knows a membership when it defines the member type)."""
-    from dataclasses import replace
-
-    from graphql import GraphQLInterfaceType, GraphQLObjectType, GraphQLUnionType
-
     result = dict(types)
     for name, join_type in types.items():
-        graphql_type = schema.type_map.get(name)  # type: ignore[attr-defined]
+        graphql_type = schema.type_map.get(name)
         if isinstance(graphql_type, GraphQLObjectType | GraphQLInterfaceType):
             result[name] = replace(
                 join_type,

@@ -30,7 +30,7 @@ def test_a_caller_is_sent_as_signed_headers() -> None:
         "x-agora-client-address": "203.0.113.9",
         "x-agora-timestamp": "1800000000",
         # The v1 test vector (checked with openssl dgst -sha256 -hmac); the kit's
-        # tests (tests/unit/subgraphs/test_context.py) verify the same one.
+        # tests (tests/unit/subgraphs/kit/test_context.py) verify the same one.
         "x-agora-signature": (
             "v1=79d82a6d7790c73fbf50bf13c144f0cd350e5f4b0d7cf8b79d288f6d21236049"
         ),
