@@ -303,10 +303,13 @@ class BulkheadConfig:
 @dataclass(frozen=True, slots=True)
 class RetryConfig:
     """Retries of query fetches (never a mutation's, never a subscription stream)
-    after a connection failure, an HTTP 503 or a timeout."""
+    after a connection failure or an HTTP 503 (a timeout with `on_timeout`)."""
 
     # More attempts after the first (0: no retries).
     max_retries: int = 2
+    # Retry a fetch that timed out too: off, since a hung subgraph would make the
+    # first clients wait the timeout once per attempt (README).
+    on_timeout: bool = False
     # Full-jitter back-off: a random wait up to base * 2^n seconds, capped.
     base_backoff: float = 0.05
     max_backoff: float = 1.0

@@ -9,8 +9,9 @@
    is open (`CircuitBreaker`), or when its bulkhead is full for longer than the
    bulkhead's wait (`Bulkhead`): nothing is sent, so a mutation's failure is certain;
 3. retries a query (never a mutation: a subgraph may have applied it) after a
-   connection failure, an HTTP 503 or a timeout, with full-jitter exponential
-   back-off, while the retry budget (`RetryBudget`) and the deadline allow;
+   connection failure or an HTTP 503 (a timeout too with `on_timeout`), with
+   full-jitter exponential back-off, while the retry budget (`RetryBudget`) and the
+   deadline allow;
 4. turns a mutation's timeout or dropped connection, once the request may have
    been sent, into OUTCOME_UNKNOWN (`retryable` when the client gave a key).
 
@@ -263,6 +264,8 @@ class RetryPolicy:
     max_retries: int = 2
     base_backoff: float = 0.05
     max_backoff: float = 1.0
+    # Retry a fetch that timed out (each attempt may take the whole timeout).
+    on_timeout: bool = False
 
     def backoff(self, retry: int) -> float:
         """The wait before retry number `retry` (0 first): full jitter."""
@@ -404,7 +407,7 @@ class ResilientTransport:
                 None,
                 503,
             )
-        return isinstance(error, SubgraphTimeout)
+        return self.retry.on_timeout and isinstance(error, SubgraphTimeout)
 
     async def _attempt(
         self, request: SubgraphRequest, deadline: float | None, key: str | None
@@ -568,7 +571,7 @@ def resilient_transport(
     )
     r = settings.retry
     retry = (
-        RetryPolicy(r.max_retries, r.base_backoff, r.max_backoff)
+        RetryPolicy(r.max_retries, r.base_backoff, r.max_backoff, r.on_timeout)
         if r.max_retries
         else None
     )

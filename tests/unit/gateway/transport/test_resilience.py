@@ -415,3 +415,21 @@ async def test_a_mutation_still_waiting_for_a_connection_was_never_sent() -> Non
     assert codes == ["SubgraphOutcomeUnknown", "SubgraphTimeout"]
     (waited,) = [o for o in outcomes if isinstance(o, SubgraphTimeout)]
     assert waited.sent is False
+
+
+async def test_a_timeout_is_retried_only_when_asked() -> None:
+    async def hang(request: SubgraphRequest) -> JSONObject:
+        await asyncio.sleep(5)
+        return {"data": {}}
+
+    for on_timeout, attempts in ((False, 1), (True, 3)):
+        mock = MockTransport(hang)
+        transport = ResilientTransport(
+            "accounts",
+            mock,
+            timeout=0.02,
+            retry=RetryPolicy(2, base_backoff=0.001, on_timeout=on_timeout),
+        )
+        with pytest.raises(SubgraphTimeout):
+            await transport.fetch(_query())
+        assert len(mock.requests) == attempts
