@@ -433,3 +433,25 @@ async def test_a_timeout_is_retried_only_when_asked() -> None:
         with pytest.raises(SubgraphTimeout):
             await transport.fetch(_query())
         assert len(mock.requests) == attempts
+
+
+async def test_each_operation_of_a_batch_gets_its_own_key() -> None:
+    seen: dict[str, list[SubgraphRequest]] = {}
+    write = 'mutation { login(email: "a@b") }'
+    async with _app(seen) as client:
+        response = await client.post(
+            "/graphql",
+            json=[{"query": write}, {"query": write}, {"query": "{ me }"}],
+            headers={"idempotency-key": "key-1"},
+        )
+    assert response.status_code == 200
+    keys = sorted(
+        request.headers.get("idempotency-key", "") for request in seen["accounts"]
+    )
+    assert keys == sorted(
+        [
+            "",
+            derived_key("key-1", "0", ("login",)),
+            derived_key("key-1", "1", ("login",)),
+        ]
+    )
