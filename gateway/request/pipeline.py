@@ -617,7 +617,7 @@ def _transport_rules(kind: str, via: Via, method: str) -> Refusal | None:
 
 
 def _asks_explain(extensions: dict[str, Any] | None) -> bool:
-    return bool(extensions) and extensions.get("agoraExplain") is True  # type: ignore[union-attr]  # checked just before
+    return extensions is not None and extensions.get("agoraExplain") is True
 
 
 def override_labels_of(supergraph: Supergraph) -> frozenset[str]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 from datetime import datetime  # noqa: TC003 - Strawberry reads annotations at runtime
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Protocol, Self, TypeVar
 
 import strawberry
 from strawberry.types import Info
@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from subgraphs.accounts.auth import TokenPair
     from subgraphs.accounts.models import Tenant as TenantRow
     from subgraphs.accounts.models import User as UserRow
+    from subgraphs.kit.pubsub import Broker
 
 AccountsInfo = Info[RequestContext, None]
 R = TypeVar("R")
@@ -321,7 +322,12 @@ class Mutation:
         return await auth.deactivate_user(info.context.broker, str(id))
 
 
-S = TypeVar("S")
+class _PerBroker(Protocol):
+    @classmethod
+    def for_broker(cls, broker: Broker | None) -> Self: ...
+
+
+S = TypeVar("S", bound=_PerBroker)
 
 
 def _app_state(context: RequestContext, name: str, kind: type[S]) -> S | None:
@@ -334,9 +340,9 @@ def _app_state(context: RequestContext, name: str, kind: type[S]) -> S | None:
     existing = getattr(app.state, name, None)
     if isinstance(existing, kind):
         return existing
-    made = kind.for_broker(context.broker)  # type: ignore[attr-defined]  # both have it
+    made = kind.for_broker(context.broker)
     setattr(app.state, name, made)
-    return made  # type: ignore[no-any-return]  # made by kind.for_broker
+    return made
 
 
 def login_throttle(context: RequestContext) -> LoginThrottle | None:
