@@ -54,24 +54,27 @@ async def run_request(
     *,
     secret: str,
     deadline: float,
-    idempotency_key: str | None = None,
+    idempotency_key: object = None,
     batch_position: int | None = None,
 ) -> JSONObject | Refusal:
     """The response of `prepared` (with an error for each unauthorized field it
     left out), or a GATEWAY_TIMEOUT Refusal (504) when the deadline
     (`time.monotonic()` seconds) passes first (OUTCOME_UNKNOWN for a mutation).
 
-    `idempotency_key` (the client's `Idempotency-Key`) goes to the subgraphs of
-    the root mutation fields, derived per fetch when there are several or the
+    `idempotency_key` (the client's `Idempotency-Key` header, or a websocket
+    operation's `extensions.idempotencyKey`) goes to the subgraphs of the root
+    mutation fields, derived per fetch when there are several or the
     operation is item `batch_position` of a batch (gateway.transport.scope); a key
     that cannot be one is refused (BAD_REQUEST) before any subgraph is called."""
-    key = idempotency_key or None
-    if key is not None:
-        refusal = idempotency_key_refusal(key)
+    key: str | None = None
+    if idempotency_key is not None and idempotency_key != "":
+        if not isinstance(idempotency_key, str):
+            return Refusal.of("The idempotency key must be a string.", BAD_REQUEST)
+        refusal = idempotency_key_refusal(idempotency_key)
         if refusal is not None:
             return refusal
-        if prepared.kind != "mutation":
-            key = None  # never sent with a query
+        if prepared.kind == "mutation":
+            key = idempotency_key  # never sent with a query
     scope = RequestScope(
         deadline=deadline,
         idempotency_key=key,
@@ -110,7 +113,7 @@ def idempotency_key_refusal(key: str) -> Refusal | None:
     problem = idempotency_key_problem(key)
     if problem is None:
         return None
-    return Refusal.of(f"Invalid Idempotency-Key header: {problem}.", BAD_REQUEST)
+    return Refusal.of(f"Invalid idempotency key: {problem}.", BAD_REQUEST)
 
 
 def _root_mutation_fields(prepared: PreparedRequest) -> int:

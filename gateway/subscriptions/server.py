@@ -100,11 +100,17 @@ class SubscriptionServer:
         )
 
     def start(
-        self, prepared: PreparedRequest, subscriber: Subscriber
+        self,
+        prepared: PreparedRequest,
+        subscriber: Subscriber,
+        idempotency_key: object = None,
     ) -> OperationHandle:
-        """Start a prepared operation for a client; its responses go to `subscriber`."""
+        """Start a prepared operation for a client; its responses go to `subscriber`
+        (a mutation's `idempotency_key`: see gateway.request.run_request)."""
         if prepared.kind != "subscription":
-            task = asyncio.create_task(self._run_once(prepared, subscriber))
+            task = asyncio.create_task(
+                self._run_once(prepared, subscriber, idempotency_key)
+            )
 
             def cancel() -> None:
                 task.cancel()
@@ -141,7 +147,10 @@ class SubscriptionServer:
         return OperationHandle(unsubscribe)
 
     async def _run_once(
-        self, prepared: PreparedRequest, subscriber: Subscriber
+        self,
+        prepared: PreparedRequest,
+        subscriber: Subscriber,
+        idempotency_key: object = None,
     ) -> None:
         deadline = time.monotonic() + self.config.server.request_timeout
         streamed = answer_incrementally(
@@ -160,6 +169,7 @@ class SubscriptionServer:
             self.fetch_transports,
             secret=self.config.secret,
             deadline=deadline,
+            idempotency_key=idempotency_key,
         )
         body = response.body() if isinstance(response, Refusal) else response
         subscriber.next(orjson.dumps(body).decode())

@@ -100,7 +100,7 @@ async def serve_event_stream(server: SubscriptionServer, request: Request) -> Re
     settings = server.settings
     outbox = Outbox(settings.outbox_limit, fell_behind, settings.outbox_bytes)
     sink = _StreamSink(outbox)
-    handle = server.start(prepared, sink)
+    handle = server.start(prepared, sink, request.headers.get("idempotency-key"))
     expiry = _end_at_expiry(prepared.caller.identity, sink)
     server.connections.add(sink.shut_down)
     return StreamingResponse(

@@ -556,7 +556,10 @@ class _Connection:
         sink = _OperationSink(self, id)
         # Reserve the id first: a query's result may complete it synchronously.
         self.operations[id] = OperationHandle(lambda: None)
-        started = self.server.start(prepared, sink)
+        # No headers per operation here: a mutation's key rides in its extensions.
+        extensions = payload.get("extensions") if isinstance(payload, dict) else None
+        key = extensions.get("idempotencyKey") if isinstance(extensions, dict) else None
+        started = self.server.start(prepared, sink, key)
         if id in self.operations:
             self.operations[id] = started
 

@@ -21,7 +21,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import httpx
+import orjson
 import pytest
+from websockets.asyncio.client import connect
+from websockets.typing import Subprotocol
 
 from gateway.transport.scope import derived_key
 
@@ -368,3 +371,45 @@ async def test_queries_are_retried_within_the_budget_and_mutations_never(
 def _no_proxy(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("HTTP_PROXY", raising=False)
     monkeypatch.delenv("http_proxy", raising=False)
+
+
+async def test_websocket_and_sse_mutations_carry_their_keys(tmp_path: Path) -> None:
+    async with graph(tmp_path) as g:
+        url = g.gateway_url.replace("http", "ws", 1) + "/graphql"
+        async with connect(
+            url, subprotocols=[Subprotocol("graphql-transport-ws")]
+        ) as socket:
+            await socket.send(orjson.dumps({"type": "connection_init"}).decode())
+            assert orjson.loads(await socket.recv())["type"] == "connection_ack"
+            for id, key in (("1", "ws-key"), ("2", 7)):
+                payload = {
+                    "query": WRITE,
+                    "variables": {"id": id},
+                    "extensions": {"idempotencyKey": key},
+                }
+                await socket.send(
+                    orjson.dumps(
+                        {"id": id, "type": "subscribe", "payload": payload}
+                    ).decode()
+                )
+            answers: dict[str, Any] = {}
+            while len(answers) < 2:
+                message = orjson.loads(await socket.recv())
+                if message["type"] == "next":
+                    answers[message["id"]] = message["payload"]
+        assert answers["1"]["data"]["write"].startswith("write:")
+        assert answers["2"]["errors"][0]["extensions"]["code"] == "BAD_REQUEST"
+        async with g.client.stream(
+            "POST",
+            g.gateway_url + "/graphql",
+            json={"query": WRITE, "variables": {"id": "sse"}},
+            headers={"accept": "text/event-stream", "idempotency-key": "sse-key"},
+        ) as response:
+            text = "".join([chunk async for chunk in response.aiter_text()])
+        assert "write:" in text
+        keys = [
+            r["headers"].get("idempotency-key")
+            for r in await g.seen()
+            if r["query"].startswith("mutation")
+        ]
+        assert keys == ["ws-key", "sse-key"]
