@@ -54,10 +54,16 @@ def server_limits(config: GatewayConfig) -> ServerLimits:
 
 def serve(app: Any, config: GatewayConfig) -> None:
     """Serve `app` on `config.server.host:port` until SIGINT or SIGTERM, logging
-    as `log_format` says (uvicorn's own lines included), in `server.workers`
-    processes; once started, the garbage collector is tuned (`_tune_gc`)."""
+    as `log_format` says (uvicorn's own lines included, its access lines not), in
+    `server.workers` processes; once started, the garbage collector is tuned
+    (`_tune_gc`)."""
     server = config.server
     configure_logging(server.log_level, config.log_format)
+    # The gateway logs one line per request itself (operation, client, outcome,
+    # request id); uvicorn's access line would say less, formatted per request.
+    access = logging.getLogger("uvicorn.access")
+    access.handlers.clear()
+    access.propagate = False
     uvicorn_config = server_config(
         app,
         host=server.host,
