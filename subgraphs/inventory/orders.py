@@ -71,7 +71,13 @@ async def place_order(
     at = now or datetime.now(UTC)
     events: list[StockChanged] = []
     async with tenant_transaction(caller.tenant_id):
-        found = {r.id: r for r in await Reservation.filter(id__in=keys)}
+        # Locked, all of them before any level (as release and expiry do).
+        found = {
+            r.id: r
+            for r in await Reservation.filter(id__in=keys)
+            .select_for_update()
+            .order_by("id")
+        }
         reservations = []
         for key in keys:
             reservation = found.get(key)

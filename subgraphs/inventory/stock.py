@@ -306,7 +306,10 @@ async def _end_reservation(
 
 async def _expire(expired: QuerySet[Reservation]) -> list[StockChanged]:
     events = []
-    for reservation in await expired:
+    # Every reservation locked before any level, as a release locks its reservation
+    # then its level: ending them one by one (reservation, level, reservation...)
+    # deadlocked with a holder releasing one of them at the same time.
+    for reservation in await expired.select_for_update().order_by("id"):
         event = await _end_reservation(
             reservation, ReservationStatus.EXPIRED, MovementReason.EXPIRED
         )
