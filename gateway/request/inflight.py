@@ -16,11 +16,30 @@ import orjson
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable, Hashable
 
+    from ..types import JSONObject
     from .pipeline import PreparedRequest
 
-__all__ = ["Inflight", "sharing_key"]
+__all__ = ["Inflight", "SharedAnswer", "sharing_key"]
 
 _T = TypeVar("_T")
+
+
+class SharedAnswer:
+    """One run's answer, given to every request that shared the run, serialised
+    once for all of them (the bytes of a large answer cost more than the rest of
+    a shared request's handling)."""
+
+    __slots__ = ("_body", "answer")
+
+    def __init__(self, answer: JSONObject) -> None:
+        self.answer = answer
+        self._body: bytes | None = None
+
+    def body(self) -> bytes:
+        """The answer as JSON (computed by the first request that asks)."""
+        if self._body is None:
+            self._body = orjson.dumps(self.answer)
+        return self._body
 
 
 class Inflight(Generic[_T]):

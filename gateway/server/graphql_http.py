@@ -29,6 +29,7 @@ from ..request import (
     sharing_key,
 )
 from ..request.incremental import IncrementalAnswer, answer_incrementally
+from ..request.inflight import SharedAnswer
 from ..telemetry import (
     REQUEST_ID_HEADER,
     Telemetry,
@@ -81,7 +82,7 @@ class GraphQLEndpoint:
         self.telemetry = telemetry or Telemetry()
         self.graphiql = config.switch("graphiql")
         metrics = self.telemetry.metrics
-        self.inflight: Inflight[JSONObject | Refusal] = Inflight(
+        self.inflight: Inflight[SharedAnswer | Refusal] = Inflight(
             metrics.dedup_hits.labels("inbound").inc if metrics else None
         )
 
@@ -165,6 +166,9 @@ class GraphQLEndpoint:
             return multipart_response(answer)
         if isinstance(answer, Refusal):
             return refused(answer, media_type)
+        if isinstance(answer, SharedAnswer):
+            media = f"{media_type}; charset=utf-8"
+            return Response(answer.body(), status_code=200, media_type=media)
         return respond(answer, 200, media_type)
 
     async def _one(
@@ -177,10 +181,11 @@ class GraphQLEndpoint:
         incremental: bool = False,
         idempotency_key: str | None = None,
         batch_position: int | None = None,
-    ) -> JSONObject | Refusal | IncrementalAnswer:
+    ) -> JSONObject | SharedAnswer | Refusal | IncrementalAnswer:
         """One operation through the pipeline and run, timed, counted and logged;
-        identical queries in flight share one run (`dedup.inbound`). With
-        `incremental`, deferred fragments are answered as they come (@defer)."""
+        identical queries in flight share one run (`dedup.inbound`) and its
+        serialised answer (a SharedAnswer). With `incremental`, deferred fragments
+        are answered as they come (@defer)."""
         started = time.perf_counter()
         prepared = await self.pipeline.accept(
             data,
@@ -191,8 +196,9 @@ class GraphQLEndpoint:
             deadline=deadline,
         )
         name = data.operation_name
+        answer: JSONObject | SharedAnswer | Refusal
         if isinstance(prepared, Refusal):
-            answer: JSONObject | Refusal = prepared
+            answer = prepared
         else:
             name = prepared.name or name
             key = sharing_key(prepared) if self.config.dedup.inbound else None
@@ -215,8 +221,20 @@ class GraphQLEndpoint:
                     batch_position=batch_position,
                 )
 
-            answer = await (run() if key is None else self.inflight.run(key, run))
-        self._observe(name, caller, answer, time.perf_counter() - started)
+            async def shared() -> SharedAnswer | Refusal:
+                answer = await run()
+                return answer if isinstance(answer, Refusal) else SharedAnswer(answer)
+
+            if key is None:
+                answer = await run()
+            else:
+                answer = await self.inflight.run(key, shared)
+        self._observe(
+            name,
+            caller,
+            answer.answer if isinstance(answer, SharedAnswer) else answer,
+            time.perf_counter() - started,
+        )
         return answer
 
     def _observe(
@@ -275,6 +293,8 @@ class GraphQLEndpoint:
                 item, caller, "POST", explain, deadline, False, idempotency_key, index
             )
             assert not isinstance(result, IncrementalAnswer), "not asked for"
+            if isinstance(result, SharedAnswer):
+                return result.answer
             return result.body() if isinstance(result, Refusal) else result
 
         bodies = await asyncio.gather(
