@@ -413,3 +413,37 @@ async def test_websocket_and_sse_mutations_carry_their_keys(tmp_path: Path) -> N
             if r["query"].startswith("mutation")
         ]
         assert keys == ["ws-key", "sse-key"]
+
+
+async def test_a_full_bulkhead_refuses_after_its_wait(tmp_path: Path) -> None:
+    async with graph(
+        tmp_path,
+        dedup_inbound="false",
+        dedup_upstream="false",
+        resilience_bulkhead_max_concurrent="2",
+        resilience_bulkhead_max_wait="0.2",
+    ) as g:
+        await g.control(hang=1.0)  # every query takes a second
+        answers = await asyncio.gather(*(g.post("{ ping }") for _ in range(5)))
+        served = [s for b, s in answers if b.get("data") == {"ping": "pong"}]
+        refused = [
+            s
+            for b, s in answers
+            if b.get("errors") and "bulkhead full" in b["errors"][0]["message"]
+        ]
+        assert len(served) == 2
+        assert all(0.9 < s < 3 for s in served)
+        assert len(refused) == 3
+        assert all(0.15 < s < 0.9 for s in refused)
+        assert {code_of(b) for b, _ in answers if b.get("errors")} == {
+            "SUBGRAPH_UNAVAILABLE"
+        }
+        assert len(await g.seen()) == 2  # the refused ones never reached it
+        metrics = (await g.get("/metrics")).text
+        assert (
+            'agora_gateway_subgraph_bulkhead_rejections_total{subgraph="probe"} 3.0'
+            in metrics
+        )
+        assert 'agora_gateway_subgraph_bulkhead_in_use{subgraph="probe"} 0.0' in (
+            metrics
+        )
