@@ -10,7 +10,7 @@ same caller. The development secrets, defined once on each side, are equal.
 from __future__ import annotations
 
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import jwt
 import pytest
@@ -22,6 +22,9 @@ from gateway.policy.tokens import DEV_JWT_SECRET as GATEWAY_DEV_JWT_SECRET
 from subgraphs.kit.errors import Unauthenticated
 from subgraphs.kit.settings import DEV_GATEWAY_SECRET, DEV_JWT_SECRET, Settings
 from subgraphs.kit.tokens import decode_token, issue_token
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 SETTINGS = Settings()
 OTHER_SECRET = "another-secret-that-is-long-enough-for-hs256-0123"
@@ -78,10 +81,10 @@ def test_both_sides_share_the_development_secrets_and_issuer() -> None:
 
 
 @pytest.mark.parametrize(
-    ("token", "accepted"),
+    ("make", "accepted"),
     [
         pytest.param(
-            issue_token(
+            lambda: issue_token(
                 SETTINGS,
                 user_id="u1",
                 tenant_id="t1",
@@ -92,10 +95,10 @@ def test_both_sides_share_the_development_secrets_and_issuer() -> None:
             True,
             id="issued-access",
         ),
-        pytest.param(_sign(), True, id="hand-made-access"),
-        pytest.param(_sign(tenant=None), True, id="no-tenant"),
+        pytest.param(lambda: _sign(), True, id="hand-made-access"),
+        pytest.param(lambda: _sign(tenant=None), True, id="no-tenant"),
         pytest.param(
-            issue_token(
+            lambda: issue_token(
                 SETTINGS,
                 user_id="u1",
                 tenant_id="t1",
@@ -106,23 +109,26 @@ def test_both_sides_share_the_development_secrets_and_issuer() -> None:
             False,
             id="refresh-as-access",
         ),
-        pytest.param(_sign(type=None), False, id="no-type"),
-        pytest.param(_sign(type="invitation"), False, id="other-type"),
-        pytest.param(_sign(iss=None), False, id="no-iss"),
-        pytest.param(_sign(iss="evil"), False, id="wrong-iss"),
-        pytest.param(_sign(iat=None), False, id="no-iat"),
-        pytest.param(_sign(sub=None), False, id="no-sub"),
-        pytest.param(_sign(exp=None), False, id="no-exp"),
-        pytest.param(_sign(exp=int(time.time()) - 10), False, id="expired"),
-        pytest.param(_sign(secret=OTHER_SECRET), False, id="other-secret"),
-        pytest.param(_sign(algorithm="HS384"), False, id="other-algorithm"),
-        pytest.param(_unsigned(), False, id="alg-none"),
-        pytest.param("not.a.token", False, id="malformed"),
+        pytest.param(lambda: _sign(type=None), False, id="no-type"),
+        pytest.param(lambda: _sign(type="invitation"), False, id="other-type"),
+        pytest.param(lambda: _sign(iss=None), False, id="no-iss"),
+        pytest.param(lambda: _sign(iss="evil"), False, id="wrong-iss"),
+        pytest.param(lambda: _sign(iat=None), False, id="no-iat"),
+        pytest.param(lambda: _sign(sub=None), False, id="no-sub"),
+        pytest.param(lambda: _sign(exp=None), False, id="no-exp"),
+        pytest.param(lambda: _sign(exp=int(time.time()) - 10), False, id="expired"),
+        pytest.param(lambda: _sign(secret=OTHER_SECRET), False, id="other-secret"),
+        pytest.param(lambda: _sign(algorithm="HS384"), False, id="other-algorithm"),
+        pytest.param(lambda: _unsigned(), False, id="alg-none"),
+        pytest.param(lambda: "not.a.token", False, id="malformed"),
     ],
 )
 async def test_the_gateway_and_the_kit_agree_on_a_token(
-    token: str, accepted: bool
+    make: Callable[[], str], accepted: bool
 ) -> None:
+    # Tokens are made when the test runs: made at collection, a long suite would
+    # see the valid ones expire.
+    token = make()
     gateway, kit = await _gateway(token), _kit(token)
     assert (gateway is not None, kit is not None) == (accepted, accepted)
     assert gateway == kit
