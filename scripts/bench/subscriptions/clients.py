@@ -1,13 +1,16 @@
 """A bench client process: N graphql-transport-ws clients, latencies recorded.
 
-Each client subscribes to `messageAdded(room)` for its conversation and records, for
-every event, now - the send time the writer put in the message body. Protocol on
+Each client subscribes to chat's `messageEvents(conversationId)` for its conversation
+(the sender's `displayName` resolved from accounts) and records, for every event,
+now - the send time the writer put in the message text. Protocol on
 stdio: prints {"subscribed": N} once every client has its subscribe sent, then
 {"warm": N} once every client has received a warm-up event; on a `stop` line on
 stdin prints {"latencies_us": [...], "received": n, "closed": k} and exits; on
 `collect` prints the latencies so far and starts a new batch.
 
-Run by run.py: python clients.py URL --clients N --conversations C --first I [--names]
+Run by run.py: python clients.py URL --token T --conversations ID,ID,...
+    --clients N --first I [--plain]  (--plain: `sender { id }` only, no entity
+    fetch to accounts per event)
 """
 
 from __future__ import annotations
@@ -22,8 +25,15 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 from websockets.typing import Subprotocol
 
-WITH_NAMES = "messageAdded(room: $room) { id body author { id name } }"
-WITHOUT_NAMES = "messageAdded(room: $room) { id body author { id } }"
+QUERY = (
+    "subscription Events($id: ID!) { messageEvents(conversationId: $id) "
+    "{ kind message { seq text sender { id displayName } } } }"
+)
+# Without the sender's displayName: no entity fetch to accounts per event.
+PLAIN_QUERY = (
+    "subscription Events($id: ID!) { messageEvents(conversationId: $id) "
+    "{ kind message { seq text sender { id } } } }"
+)
 
 
 class Stats:
@@ -45,10 +55,16 @@ class Stats:
 
 
 async def client(
-    index: int, url: str, room: str, query: str, stats: Stats, opened: asyncio.Semaphore
+    index: int,
+    url: str,
+    conversation: str,
+    token: str,
+    query: str,
+    stats: Stats,
+    opened: asyncio.Semaphore,
 ) -> None:
     try:
-        socket = await open_subscription(url, room, query, opened)
+        socket = await open_subscription(url, conversation, token, query, opened)
     except Exception as exc:  # noqa: BLE001 - counted and reported
         stats.failed += 1
         stats.attempted()
@@ -62,7 +78,7 @@ async def client(
             message = orjson.loads(text)
             if message.get("type") != "next":
                 continue
-            body = message["payload"]["data"]["messageAdded"]["body"]
+            body = message["payload"]["data"]["messageEvents"]["message"]["text"]
             if body.startswith("warm"):
                 stats.warm.add(index)
                 if len(stats.warm) == stats.clients - stats.failed:
@@ -76,7 +92,7 @@ async def client(
 
 
 async def open_subscription(
-    url: str, room: str, query: str, opened: asyncio.Semaphore
+    url: str, conversation: str, token: str, query: str, opened: asyncio.Semaphore
 ) -> ClientConnection:
     async with opened:
         socket = await connect(
@@ -87,10 +103,11 @@ async def open_subscription(
             compression=None,
             max_queue=None,
         )
-        await socket.send('{"type":"connection_init"}')
+        init = {"type": "connection_init", "payload": {"Authorization": token}}
+        await socket.send(orjson.dumps(init).decode())
         ack = orjson.loads(await socket.recv())
         assert ack["type"] == "connection_ack", ack
-        payload = {"query": query, "variables": {"room": room}}
+        payload = {"query": query, "variables": {"id": conversation}}
         await socket.send(
             orjson.dumps({"id": "1", "type": "subscribe", "payload": payload}).decode()
         )
@@ -101,12 +118,12 @@ async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("url")
     parser.add_argument("--clients", type=int, required=True)
-    parser.add_argument("--conversations", type=int, required=True)
+    parser.add_argument("--conversations", required=True)
+    parser.add_argument("--token", required=True)
     parser.add_argument("--first", type=int, default=0)
-    parser.add_argument("--names", action="store_true")
+    parser.add_argument("--plain", action="store_true", help="no sender displayName")
     args = parser.parse_args()
-    selection = WITH_NAMES if args.names else WITHOUT_NAMES
-    query = f"subscription Room($room: String!) {{ {selection} }}"
+    conversations = args.conversations.split(",")
     stats = Stats(args.clients)
     opened = asyncio.Semaphore(64)
     tasks = [
@@ -114,8 +131,9 @@ async def main() -> None:
             client(
                 i,
                 args.url,
-                f"r{(args.first + i) % args.conversations}",
-                query,
+                conversations[(args.first + i) % len(conversations)],
+                "Bearer " + args.token,
+                PLAIN_QUERY if args.plain else QUERY,
                 stats,
                 opened,
             )

@@ -1,18 +1,20 @@
-"""Subscription bench: N websocket clients via the gateway vs straight to the subgraph.
+"""Subscription bench on the real graph: chat's messageEvents through the gateway.
 
-Starts the fixture subgraphs (fixture.py), composes them, starts the gateway
-(gateway_server.py), then for each mode (gateway, direct) connects N
-graphql-transport-ws clients (clients.py, `--per-conversation` per conversation),
-warms every subscription, measures the server's memory per idle connection, and for
-each rate has a writer send `sendMessage` mutations (through the gateway, or to the
-subgraph in direct mode) at that fixed total rate for `--duration` seconds. Delivery
-latency is mutation sent -> event received, at every client (p50/p99/max), with the
-share of expected deliveries that arrived. Through the gateway each event also needs
-an entity jump to the second subgraph (the author's name); straight to the subgraph
-it cannot have that field.
+Starts the graph as operators run it (tests/integration/subscriptions/realgraph.py:
+PostgreSQL databases, a Redis of its own, `python -m subgraphs.accounts`,
+`python -m subgraphs.chat`, `python -m gateway serve --workers N`), makes
+`connections / per-conversation` conversations in chat (the demo user and the agent
+in each), connects N graphql-transport-ws clients (clients.py) subscribed to
+`messageEvents` with the sender's `displayName` (an entity fetch to accounts per
+event), warms every subscription, reads the gateway's memory, then has a writer
+send `sendMessage` at a fixed total rate for `--duration` seconds (straight to chat
+with signed identity headers by default, so the gateway's CPU is the delivery's;
+`--writer gateway` sends through it). Latency is mutation sent -> event received,
+at every client; the gateway's CPU per delivered frame is its processes' CPU time
+over the deliveries.
 
 Run: .venv/bin/python scripts/bench/subscriptions/run.py --connections 1000 \
-        --rates 100,1000 --duration 10 [--client-processes 2] [--out FILE]
+        --rates 100,1000 --duration 10 [--workers 2] [--client-processes 2]
 """
 
 from __future__ import annotations
@@ -21,35 +23,38 @@ import argparse
 import asyncio
 import contextlib
 import os
-import socket
 import statistics
 import sys
-import tempfile
 import time
+import uuid
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-import httpx
+import asyncpg
 import orjson
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[2]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests" / "integration" / "subscriptions"))
 
-from gateway.compose import SubgraphDefinition, compose  # noqa: E402
+from realgraph import (  # noqa: E402
+    AGENT,
+    DEMO_CHAMBER,
+    DEMO_USER,
+    GATEWAY_SECRET,
+    RealGraph,
+    mint,
+    real_graph,
+)
+
+from subgraphs.kit.context import gateway_identity_headers  # noqa: E402
 
 PYTHON = sys.executable
 MUTATION = (
-    "mutation Send($room: String!, $body: String!, $author: ID!) "
-    "{ sendMessage(room: $room, body: $body, author: $author) { id } }"
+    "mutation Send($input: SendMessageInput!) { sendMessage(input: $input) { seq } }"
 )
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def rss_kib(pid: int) -> int:
@@ -65,24 +70,6 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / ticks
 
 
-async def wait_http(url: str, body: dict[str, Any] | None = None) -> None:
-    async with httpx.AsyncClient(timeout=2) as client:
-        for _ in range(300):
-            with contextlib.suppress(httpx.HTTPError):
-                if body is None:
-                    response = await client.get(url)
-                else:
-                    response = await client.post(url, json=body)
-                if response.status_code == 200:
-                    return
-            await asyncio.sleep(0.1)
-    raise RuntimeError(f"{url} did not come up")
-
-
-async def start(*args: str) -> asyncio.subprocess.Process:
-    return await asyncio.create_subprocess_exec(PYTHON, *args, cwd=ROOT)
-
-
 async def stop(process: asyncio.subprocess.Process) -> None:
     if process.returncode is None:
         process.terminate()
@@ -93,14 +80,8 @@ async def stop(process: asyncio.subprocess.Process) -> None:
             await process.wait()
 
 
-async def sdl_of(url: str) -> str:
-    async with httpx.AsyncClient(timeout=10) as client:
-        response = await client.post(url, json={"query": "{ _service { sdl } }"})
-        return str(response.json()["data"]["_service"]["sdl"])
-
-
 class ClientGroup:
-    """The client processes of one mode."""
+    """The client processes (clients.py)."""
 
     def __init__(self, processes: list[asyncio.subprocess.Process]) -> None:
         self.processes = processes
@@ -110,9 +91,10 @@ class ClientGroup:
         cls,
         url: str,
         connections: int,
-        conversations: int,
+        conversations: list[str],
         processes: int,
-        names: bool,
+        token: str,
+        plain: bool = False,
     ) -> ClientGroup:
         share = connections // processes
         started = []
@@ -124,12 +106,13 @@ class ClientGroup:
                 "--clients",
                 str(count),
                 "--conversations",
-                str(conversations),
+                ",".join(conversations),
+                "--token",
+                token,
                 "--first",
                 str(index * share),
+                *(["--plain"] if plain else []),
             ]
-            if names:
-                args.append("--names")
             started.append(
                 await asyncio.create_subprocess_exec(
                     PYTHON,
@@ -182,8 +165,11 @@ class Writer:
     hold 1,000 requests a second on this machine; the writer must not be the
     bottleneck). Each connection sends one request and reads its answer."""
 
-    def __init__(self, url: str, connections: int = 32) -> None:
+    def __init__(
+        self, url: str, headers: dict[str, str], connections: int = 32
+    ) -> None:
         parts = urlsplit(url)
+        self.headers = headers
         self.host = parts.hostname or "127.0.0.1"
         self.port = parts.port or 80
         self.path = parts.path
@@ -216,8 +202,9 @@ class Writer:
 
     async def _work(self) -> None:
         reader, writer = await asyncio.open_connection(self.host, self.port)
+        extra = "".join(f"{name}: {value}\r\n" for name, value in self.headers.items())
         head = (
-            f"POST {self.path} HTTP/1.1\r\nHost: {self.host}\r\n"
+            f"POST {self.path} HTTP/1.1\r\nHost: {self.host}\r\n{extra}"
             "Content-Type: application/json\r\nContent-Length: "
         ).encode()
         try:
@@ -245,32 +232,56 @@ class Writer:
             writer.close()
 
 
+def batch_mutation(size: int) -> str:
+    """`size` sendMessage mutations in one document (m0, m1, ...)."""
+    if size == 1:
+        return MUTATION
+    inputs = ", ".join(f"$i{n}: SendMessageInput!" for n in range(size))
+    fields = " ".join(f"m{n}: sendMessage(input: $i{n}) {{ seq }}" for n in range(size))
+    return f"mutation Send({inputs}) {{ {fields} }}"
+
+
 async def send_messages(
     writer: Writer,
-    conversations: int,
+    conversations: list[str],
     rate: float,
     duration: float,
     warm: bool = False,
+    batch: int = 1,
 ) -> int:
     """Send `rate` messages a second for `duration` seconds (round robin over the
-    conversations); returns how many were answered without error."""
-    total = conversations if warm else int(rate * duration)
+    conversations), `batch` sendMessage mutations a request (chat validates each
+    request's document anew: batching lets it reach higher rates); returns how
+    many were answered without error."""
+    total = len(conversations) if warm else int(rate * duration)
     failed = len(writer.failures)
     loop = asyncio.get_running_loop()
     begin = loop.time()
-    for index in range(total):
+    for first in range(0, total, batch):
         if not warm:
-            delay = begin + index / rate - loop.time()
+            delay = begin + first / rate - loop.time()
             if delay > 0:
                 await asyncio.sleep(delay)
-        body = "warm" if warm else str(time.time_ns())
-        variables = {"room": f"r{index % conversations}", "body": body, "author": "u1"}
-        writer.post(orjson.dumps({"query": MUTATION, "variables": variables}))
+        size = min(batch, total - first)
+        text = "warm" if warm else str(time.time_ns())
+        inputs = [
+            {
+                "conversationId": conversations[index % len(conversations)],
+                "text": text,
+            }
+            for index in range(first, first + size)
+        ]
+        if size == 1:
+            variables: dict[str, Any] = {"input": inputs[0]}
+        else:
+            variables = {f"i{n}": value for n, value in enumerate(inputs)}
+        body = {"query": batch_mutation(size), "variables": variables}
+        writer.post(orjson.dumps(body))
     await writer.drained()
     failures = writer.failures[failed:]
     if failures:
         print(f"  writer: {len(failures)} failed, first {failures[0]}", file=sys.stderr)
-    return total - len(failures)
+    return total - len(failures) * batch
 
 
 def summary(latencies_us: list[int]) -> dict[str, float]:
@@ -286,70 +297,144 @@ def summary(latencies_us: list[int]) -> dict[str, float]:
     }
 
 
-async def run_mode(
-    mode: str,
-    args: argparse.Namespace,
-    server_pid: int,
-    ws_url: str,
-    http_url: str,
-) -> dict[str, Any]:
-    conversations = max(1, args.connections // args.per_conversation)
-    baseline = rss_kib(server_pid)
+def process_tree(pid: int) -> list[int]:
+    """`pid` and its children (the gateway's workers)."""
+    pids = [pid]
+    with contextlib.suppress(OSError):
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+        pids += [int(child) for child in children]
+    return pids
+
+
+def tree_cpu(pid: int) -> float:
+    return sum(cpu_seconds(p) for p in process_tree(pid))
+
+
+def tree_rss_kib(pid: int) -> int:
+    return sum(rss_kib(p) for p in process_tree(pid))
+
+
+async def make_conversations(graph: RealGraph, count: int) -> list[str]:
+    """`count` direct conversations of the demo user and the agent, made in SQL."""
+    ids = [str(uuid.uuid4()) for _ in range(count)]
+    connection = await asyncpg.connect(graph.chat_database)
+    try:
+        await connection.executemany(
+            "INSERT INTO chat.chat_conversation (id, tenant_id, kind, last_seq, "
+            "created_at) VALUES ($1, $2, 'direct', 0, now())",
+            [(uuid.UUID(i), DEMO_CHAMBER) for i in ids],
+        )
+        await connection.executemany(
+            "INSERT INTO chat.chat_participant (conversation_id, user_id, accepted, "
+            "read_seq, delivered_seq, joined_at) VALUES ($1, $2, true, 0, 0, now())",
+            [(uuid.UUID(i), user) for i in ids for user in (DEMO_USER, AGENT)],
+        )
+    finally:
+        await connection.close()
+    return ids
+
+
+def writer_target(graph: RealGraph, via: str) -> tuple[str, dict[str, str]]:
+    """Where the writer posts, and its headers (a fresh identity signature)."""
+    if via == "gateway":
+        token = mint(AGENT, roles=("support_agent",))
+        return graph.gateway_url + "/graphql", {"authorization": f"Bearer {token}"}
+    headers = gateway_identity_headers(
+        GATEWAY_SECRET, user_id=AGENT, tenant_id=DEMO_CHAMBER, roles=["support_agent"]
+    )
+    return graph.chat_url + "/graphql", headers
+
+
+async def run_graph(args: argparse.Namespace, graph: RealGraph) -> dict[str, Any]:
+    server_pid = graph.gateway.pid
+    conversations = await make_conversations(
+        graph, max(1, args.connections // args.per_conversation)
+    )
+    await asyncio.sleep(1)  # the workers are up and idle
+    baseline = tree_rss_kib(server_pid)
     opened = time.monotonic()
     group = await ClientGroup.open(
-        ws_url,
+        graph.websocket_url,
         args.connections,
         conversations,
         args.client_processes,
-        names=mode == "gateway",
+        mint(DEMO_USER, ttl=24 * 3600),
+        plain=args.plain,
     )
     result: dict[str, Any] = {
-        "mode": mode,
+        "workers": args.workers,
         "connections": args.connections,
-        "conversations": conversations,
+        "conversations": len(conversations),
+        "writer": args.writer,
+        "selection": "sender { id }" if args.plain else "sender { id displayName }",
         "connect_s": round(time.monotonic() - opened, 1),
     }
+    idle_cpu = 0.0
     try:
-        async with Writer(http_url) as client:
-            warm_tasks = asyncio.ensure_future(group.read_all("warm"))
-            await group.command("warm?")
-            for _ in range(60):
-                await send_messages(client, conversations, 0, 0, warm=True)
-                done, _ = await asyncio.wait({warm_tasks}, timeout=2)
-                if done:
-                    break
-            else:
-                raise RuntimeError("not every client received a warm-up event")
-            await asyncio.sleep(2)  # let the servers settle before reading memory
-            idle = rss_kib(server_pid)
-            result["server_rss_mib"] = round(idle / 1024, 1)
-            result["kib_per_idle_connection"] = round(
-                (idle - baseline) / args.connections, 1
-            )
-            result["rates"] = []
-            for rate in args.rates:
-                cpu_before = cpu_seconds(server_pid)
+        for rate_index, rate in enumerate([0.0, *args.rates]):
+            # A writer per rate: the identity signature is valid for a minute.
+            url, headers = writer_target(graph, args.writer)
+            async with Writer(url, headers) as client:
+                if rate_index == 0:
+                    warm_tasks = asyncio.ensure_future(group.read_all("warm"))
+                    await group.command("warm?")
+                    for _ in range(60):
+                        await send_messages(client, conversations, 0, 0, warm=True)
+                        done, _ = await asyncio.wait({warm_tasks}, timeout=2)
+                        if done:
+                            break
+                    else:
+                        raise RuntimeError("not every client received a warm-up event")
+                    await asyncio.sleep(2)  # let the servers settle
+                    idle = tree_rss_kib(server_pid)
+                    result["gateway_rss_mib"] = round(idle / 1024, 1)
+                    result["kib_per_idle_connection"] = round(
+                        (idle - baseline) / args.connections, 1
+                    )
+                    # What the gateway spends with nothing to deliver (timers, pings):
+                    # part of every rate's CPU, and most of it at low rates.
+                    cpu_before = tree_cpu(server_pid)
+                    await asyncio.sleep(args.idle)
+                    idle_cpu = (tree_cpu(server_pid) - cpu_before) / args.idle
+                    result["gateway_idle_cpu_core_share"] = round(idle_cpu, 4)
+                    result["rates"] = []
+                    continue
+                cpu_before = tree_cpu(server_pid)
                 began = time.monotonic()
-                sent = await send_messages(client, conversations, rate, args.duration)
+                sent = await send_messages(
+                    client, conversations, rate, args.duration, batch=args.batch
+                )
                 elapsed = time.monotonic() - began
                 await asyncio.sleep(args.drain)
-                cpu = cpu_seconds(server_pid) - cpu_before
-                await group.command("collect")
-                batches = await group.read_all("latencies_us")
-                latencies = [v for batch in batches for v in batch["latencies_us"]]
-                expected = sent * args.per_conversation
-                row = {
-                    "rate": rate,
-                    "sent": sent,
-                    "send_s": round(elapsed, 1),
-                    "deliveries": len(latencies),
-                    "delivered": round(len(latencies) / expected, 4),
-                    "server_cpu_core_share": round(cpu / (elapsed + args.drain), 2),
-                    "closed_clients": sum(b["closed"] for b in batches),
-                    **summary(latencies),
-                }
-                print(f"  {mode} {args.connections} conns {rate}/s: {row}", flush=True)
-                result["rates"].append(row)
+                cpu = tree_cpu(server_pid) - cpu_before
+            await group.command("collect")
+            batches = await group.read_all("latencies_us")
+            latencies = [v for batch in batches for v in batch["latencies_us"]]
+            expected = sent * args.per_conversation
+            busy = cpu - idle_cpu * (elapsed + args.drain)
+            row = {
+                "rate": rate,
+                "sent": sent,
+                "send_s": round(elapsed, 1),
+                "sent_per_s": round(sent / elapsed, 1),
+                "deliveries": len(latencies),
+                "deliveries_per_s": round(len(latencies) / elapsed, 1),
+                "delivered": round(len(latencies) / expected, 4) if expected else 0,
+                "gateway_cpu_core_share": round(cpu / (elapsed + args.drain), 2),
+                "gateway_cpu_us_per_frame": (
+                    round(cpu * 1e6 / len(latencies), 1) if latencies else None
+                ),
+                # The same less the idle share over the window.
+                "gateway_busy_cpu_us_per_frame": (
+                    round(busy * 1e6 / len(latencies), 1) if latencies else None
+                ),
+                "closed_clients": sum(b["closed"] for b in batches),
+                # The machine's load (1 min) as the rate ended: what else competed.
+                "loadavg_1m": round(os.getloadavg()[0], 1),
+                **summary(latencies),
+            }
+            print(f"  {args.connections} conns {rate}/s: {row}", flush=True)
+            result["rates"].append(row)
     finally:
         await group.close()
     return result
@@ -364,59 +449,30 @@ async def main() -> None:
     )
     parser.add_argument("--duration", type=float, default=10.0)
     parser.add_argument("--drain", type=float, default=3.0)
-    parser.add_argument("--client-processes", type=int, default=1)
-    parser.add_argument("--modes", default="gateway,direct")
-    parser.add_argument("--out", type=Path)
-    parser.add_argument("--profile", type=Path, help="cProfile the gateway into PATH")
-    args = parser.parse_args()
-
-    rooms_port, people_port, gateway_port = free_port(), free_port(), free_port()
-    fixture = await start(
-        str(HERE / "fixture.py"),
-        "--rooms-port",
-        str(rooms_port),
-        "--people-port",
-        str(people_port),
+    parser.add_argument(
+        "--idle", type=float, default=5.0, help="seconds the idle CPU is read over"
     )
-    processes = [fixture]
-    results: list[dict[str, Any]] = []
-    try:
-        rooms = f"http://127.0.0.1:{rooms_port}/graphql"
-        people = f"http://127.0.0.1:{people_port}/graphql"
-        for url in (rooms, people):
-            await wait_http(url, {"query": "{ __typename }"})
-        composed = compose(
-            [
-                SubgraphDefinition("rooms", rooms, await sdl_of(rooms)),
-                SubgraphDefinition("people", people, await sdl_of(people)),
-            ]
-        )
-        assert composed.supergraph_sdl is not None, composed.errors
-        with tempfile.NamedTemporaryFile("w", suffix=".graphql", delete=False) as f:
-            f.write(composed.supergraph_sdl)
-        gateway = await start(
-            str(HERE / "gateway_server.py"),
-            "--supergraph",
-            f.name,
-            "--port",
-            str(gateway_port),
-            *(["--profile", str(args.profile)] if args.profile else []),
-        )
-        processes.append(gateway)
-        gateway_http = f"http://127.0.0.1:{gateway_port}"
-        await wait_http(gateway_http + "/health")
-        for mode in args.modes.split(","):
-            if mode == "gateway":
-                target = (gateway.pid, gateway_http.replace("http", "ws") + "/graphql")
-                writer = gateway_http + "/graphql"
-            else:
-                target = (fixture.pid, rooms.replace("http", "ws"))
-                writer = rooms
-            results.append(await run_mode(mode, args, target[0], target[1], writer))
-    finally:
-        for process in reversed(processes):
-            await stop(process)
-    report = {"args": {k: str(v) for k, v in vars(args).items()}, "results": results}
+    parser.add_argument("--client-processes", type=int, default=1)
+    parser.add_argument("--workers", type=int, default=1, help="gateway workers")
+    parser.add_argument("--writer", choices=["chat", "gateway"], default="chat")
+    parser.add_argument(
+        "--plain",
+        action="store_true",
+        help="subscribe without the sender's displayName (no entity fetch)",
+    )
+    parser.add_argument(
+        "--batch", type=int, default=1, help="sendMessage mutations per request"
+    )
+    parser.add_argument("--out", type=Path)
+    args = parser.parse_args()
+    logs = Path(os.environ.get("TMPDIR", "/tmp")) / f"agora-bench-{os.getpid()}"
+    gateway_env = {
+        "AGORA_GATEWAY_SERVER_MAX_CONNECTIONS": str(args.connections + 200),
+        "AGORA_GATEWAY_SUBSCRIPTION_KEEPALIVE": "0",
+    }
+    async with real_graph(logs, gateway_env=gateway_env, workers=args.workers) as graph:
+        result = await run_graph(args, graph)
+    report = {"args": {k: str(v) for k, v in vars(args).items()}, "results": [result]}
     print(orjson.dumps(report, option=orjson.OPT_INDENT_2).decode())
     if args.out:
         args.out.write_bytes(orjson.dumps(report, option=orjson.OPT_INDENT_2))
