@@ -405,6 +405,8 @@ class GatewayConfig:
     subgraph_timeout: float = 5.0
     subgraph_timeouts: Mapping[str, float] = field(default_factory=dict)
     resilience: ResilienceConfig = field(default_factory=ResilienceConfig)
+    # Per subgraph: changes to `resilience` for that subgraph (file only).
+    subgraph_resilience: Mapping[str, ResilienceConfig] = field(default_factory=dict)
     # `http11` (asyncio streams, fast) or `httpx` (proxies, HTTP/2).
     http_client: str = "http11"
     operation_cache_size: int = 1024
@@ -413,6 +415,9 @@ class GatewayConfig:
 
     def timeout_for(self, subgraph: str) -> float:
         return self.subgraph_timeouts.get(subgraph, self.subgraph_timeout)
+
+    def resilience_for(self, subgraph: str) -> ResilienceConfig:
+        return self.subgraph_resilience.get(subgraph, self.resilience)
 
     def switch(self, name: str) -> bool:
         """introspection / field_suggestions / explain / graphiql, after defaults."""
@@ -464,6 +469,7 @@ def load_config(
     if overrides:
         data = _merge(data, overrides)
     data = _with_limit_defaults(data, source)
+    data = _with_resilience_defaults(data)
     config: GatewayConfig = _build(GatewayConfig, data, source, "")
     _check(config, source)
     return config
@@ -504,6 +510,20 @@ def _with_limit_defaults(data: dict[str, Any], source: str) -> dict[str, Any]:
     return {**data, "clients": merged}
 
 
+def _with_resilience_defaults(data: dict[str, Any]) -> dict[str, Any]:
+    """A subgraph's `subgraph_resilience` entry changes the gateway's `resilience`
+    (file and environment): the keys it leaves out keep the gateway's values."""
+    entries = data.get("subgraph_resilience")
+    base = data.get("resilience") or {}
+    if not isinstance(entries, dict) or not isinstance(base, dict):
+        return data  # _build names the key
+    merged = {
+        name: _merge(base, entry) if isinstance(entry, dict) else entry
+        for name, entry in entries.items()
+    }
+    return {**data, "subgraph_resilience": merged}
+
+
 # Variables every Agora process shares, and the keys they set.
 _SHARED_VARIABLES: dict[str, tuple[str, ...]] = {
     "HOST": ("server", "host"),
@@ -518,6 +538,7 @@ _FILE_ONLY = {
     ("authorization", "policies"),
     ("rate_limits", "per_client"),
     ("rate_limits", "per_caller"),
+    ("subgraph_resilience",),
 }
 
 
@@ -709,14 +730,18 @@ def _check(config: GatewayConfig, source: str) -> None:
         raise ConfigError(
             f"{source}: log_format: expected text or json, got {config.log_format!r}"
         )
-    breaker = config.resilience.breaker
-    if breaker.failure_rate > 1:
-        raise ConfigError(
-            f"{source}: resilience.breaker.failure_rate: a share from 0 to 1, "
-            f"got {breaker.failure_rate}"
-        )
-    if breaker.half_open_probes < 1:
-        raise ConfigError(f"{source}: resilience.breaker.half_open_probes: at least 1")
+    sections = {"resilience": config.resilience}
+    for name, section in config.subgraph_resilience.items():
+        sections[f"subgraph_resilience.{name}"] = section
+    for where, section in sections.items():
+        breaker = section.breaker
+        if breaker.failure_rate > 1:
+            raise ConfigError(
+                f"{source}: {where}.breaker.failure_rate: a share from 0 to 1, "
+                f"got {breaker.failure_rate}"
+            )
+        if breaker.half_open_probes < 1:
+            raise ConfigError(f"{source}: {where}.breaker.half_open_probes: at least 1")
     if config.subgraph_timeout <= 0:
         raise ConfigError(f"{source}: subgraph_timeout: more than 0")
     if config.server.port > 65535:

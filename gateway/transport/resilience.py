@@ -530,9 +530,9 @@ def resilient_transport(
     config: GatewayConfig,
     metrics: GatewayMetrics | None = None,
 ) -> ResilientTransport:
-    """`inner` wrapped as `config.resilience` and the subgraph's timeout ask, its
+    """`inner` wrapped as the subgraph's resilience settings and timeout ask, its
     state in `metrics` (breaker state, bulkhead in use and refused, retries)."""
-    settings = config.resilience
+    settings = config.resilience_for(subgraph)
     on_change = None
     hooks = ResilienceHooks()
     h = settings.bulkhead

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 import httpx
 import pytest
 
-from gateway.config import load_config
+from gateway.config import ConfigError, load_config
 from gateway.errors import (
     SubgraphNotCalled,
     SubgraphOutcomeUnknown,
@@ -27,6 +27,7 @@ from gateway.transport.resilience import (
     ResilientTransport,
     RetryBudget,
     RetryPolicy,
+    resilient_transport,
 )
 from gateway.transport.scope import (
     RequestScope,
@@ -455,3 +456,41 @@ async def test_each_operation_of_a_batch_gets_its_own_key() -> None:
             derived_key("key-1", "1", ("login",)),
         ]
     )
+
+
+def test_a_subgraph_changes_the_gateways_resilience_settings(tmp_path: Path) -> None:
+    path = tmp_path / "gateway.yaml"
+    path.write_text(
+        "resilience: {breaker: {failure_threshold: 7}, bulkhead: {max_wait: 0.5}}\n"
+        "subgraph_resilience:\n"
+        "  directory: {bulkhead: {max_concurrent: 16}, retry: {max_retries: 0}}\n"
+    )
+    config = load_config(
+        path, environ={"AGORA_GATEWAY_RESILIENCE_BREAKER_OPEN_FOR": "9"}
+    )
+    directory = config.resilience_for("directory")
+    assert directory.bulkhead.max_concurrent == 16
+    assert directory.bulkhead.max_wait == 0.5  # the gateway's, kept
+    assert directory.breaker.failure_threshold == 7
+    assert directory.breaker.open_for == 9.0  # the environment's, kept
+    assert directory.retry.max_retries == 0
+    chat = config.resilience_for("chat")
+    assert chat == config.resilience
+    assert chat.bulkhead.max_concurrent == 128
+    transport = resilient_transport(
+        "directory", MockTransport(lambda r: {"data": {}}), config
+    )
+    assert transport.bulkhead is not None
+    assert transport.bulkhead.max_concurrent == 16
+    assert transport.retry is None
+
+
+def test_resilience_settings_are_checked_by_name(tmp_path: Path) -> None:
+    path = tmp_path / "gateway.yaml"
+    path.write_text("subgraph_resilience: {chat: {breaker: {failure_rate: 2}}}\n")
+    with pytest.raises(
+        ConfigError, match=r"subgraph_resilience\.chat\.breaker\.failure_rate"
+    ):
+        load_config(path, environ={})
+    with pytest.raises(ConfigError, match=r"resilience\.retry\.max_retrys"):
+        load_config(environ={}, values={"resilience": {"retry": {"max_retrys": 1}}})
