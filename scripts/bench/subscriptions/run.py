@@ -23,6 +23,7 @@ import argparse
 import asyncio
 import contextlib
 import os
+import signal
 import statistics
 import sys
 import time
@@ -465,6 +466,10 @@ async def main() -> None:
     )
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
+    # SIGTERM ends the run as Ctrl-C does: the graph's processes are stopped.
+    main_task = asyncio.current_task()
+    assert main_task is not None
+    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, main_task.cancel)
     logs = Path(os.environ.get("TMPDIR", "/tmp")) / f"agora-bench-{os.getpid()}"
     gateway_env = {
         "AGORA_GATEWAY_SERVER_MAX_CONNECTIONS": str(args.connections + 200),

@@ -195,6 +195,8 @@ class RealGraph:
             str(port),
             *args,
             stdout=asyncio.subprocess.PIPE,
+            # "Could not connect" while the graph's Redis starts: not the caller's.
+            stderr=asyncio.subprocess.PIPE,
         )
         out, _ = await process.communicate()
         return out.decode().strip()
