@@ -136,6 +136,15 @@ async def test_a_stopped_subgraph_commits_nothing_it_was_abandoned_for(
             await call(client, graph.url, RESERVE, RESERVE_ONE, token=token, key=k)
             for k in keys
         ]
+        # The same key with another request is refused, nothing reserved.
+        reused = await call(
+            client,
+            graph.url,
+            RESERVE,
+            {**RESERVE_ONE, "q": 2},
+            token=token,
+            key=keys[0],
+        )
         stored = await reservations(graph)
     warm_id = warm["data"]["reserve"]["id"]
     logger.info(
@@ -155,6 +164,7 @@ async def test_a_stopped_subgraph_commits_nothing_it_was_abandoned_for(
     ids = [body["data"]["reserve"]["id"] for body in retried]
     assert len(set(ids)) == len(keys)
     assert [body["data"]["reserve"]["id"] for body in again] == ids
+    assert codes(reused)[0] == "IDEMPOTENCY_KEY_REUSED", reused
     assert set(stored) == {warm_id, *ids}
 
 
