@@ -5,8 +5,9 @@ idempotency key, on SQLite too) runs in one transaction on the subgraph's
 connection, opened by `IdempotentMutations` (a schema extension the app factory
 adds) around its resolver; the resolver's own `in_transaction` is a savepoint
 inside it, and what it publishes waits for the commit (subgraphs.kit.after_commit).
-The fields below it (relations, loaders) resolve after the commit. Before
-committing, the kit checks that the caller still waits: past the request's
+The fields below it (relations, loaders) resolve after the commit. Before running
+the resolver, and again before committing, the kit checks that the caller still
+waits: past the request's
 deadline (the gateway's `x-agora-deadline-ms`), or once the gateway has closed the
 connection, the transaction is rolled back and the field fails with
 DEADLINE_EXCEEDED, so a request the gateway abandoned (a subgraph stopped, a
@@ -431,6 +432,11 @@ class IdempotentMutations(SchemaExtension):
                 f"An idempotency key has 1 to {MAX_KEY_LENGTH} characters.",
                 field="idempotencyKey",
             )
+        # A backlog the gateway gave up on (a subgraph resumed after a stop) is
+        # dropped before any work, not only before its commit.
+        abandoned = await _abandoned(context)
+        if abandoned is not None:
+            raise DeadlineExceeded(abandoned)
         transaction = _transaction(context.database or "", keyed=raw is not None)
         if transaction is None:
             return await resolver()
