@@ -24,6 +24,7 @@ from strawberry.extensions import SchemaExtension
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types import ExecutionResult
 
+from subgraphs.kit._document_cache import DocumentCache
 from subgraphs.kit._masking import MaskInternalErrors
 from subgraphs.kit._request_errors import RequestErrorCodes
 from subgraphs.kit.context import (
@@ -145,11 +146,13 @@ def ensure_error_codes(schema: Schema) -> None:
 
     Adds MaskInternalErrors (resolver failures), RequestErrorCodes (parse,
     validation, variable coercion), GatewayOnlyFields, InputChecks
-    (unstorable text, root mutation fields) and IdempotentMutations (a
+    (unstorable text, root mutation fields), IdempotentMutations (a
     transaction, the deadline and the idempotency key of each root mutation
-    field) unless they are there.
+    field) and DocumentCache (a text parsed and validated once) unless they
+    are there.
     """
     for extension in (
+        DocumentCache,
         MaskInternalErrors,
         RequestErrorCodes,
         GatewayOnlyFields,
