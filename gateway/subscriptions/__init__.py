@@ -7,18 +7,18 @@ document, variables, caller scope), and the plan's `rest` run on every event.
 
 from __future__ import annotations
 
-from .errors import ClientFellBehind, GatewayShuttingDown, SubscriptionEnded
-from .hub import Subscriber, SubscriptionHub, UpstreamKey
-from .outbox import Outbox
-from .server import OperationHandle, SubscriptionServer, error_payload
-from .sse import accepts_event_stream, serve_event_stream
-from .websocket import (
+from .client_websocket import (
     CLIENT_FELL_BEHIND,
     GRAPHQL_TRANSPORT_WS,
     GRAPHQL_WS,
     MESSAGE_TOO_BIG,
     serve_websocket,
 )
+from .errors import ClientFellBehind, GatewayShuttingDown, SubscriptionEnded
+from .hub import Subscriber, SubscriptionHub, UpstreamKey
+from .operations import OperationHandle, SubscriptionServer, error_payload
+from .outbox import Outbox
+from .sse import accepts_event_stream, serve_event_stream
 from .wire import Wire, WireProtocol
 
 __all__ = [

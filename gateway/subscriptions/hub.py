@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from ..execution import Projection
     from ..planner.plan import QueryPlan
     from ..transport import SubgraphResponse, SubgraphTransport
-    from ..transport.websocket import SubscriptionTransport
+    from ..transport.subgraph_websocket import SubscriptionTransport
 
 __all__ = ["Subscriber", "SubscriptionHub", "UpstreamKey"]
 

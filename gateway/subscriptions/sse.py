@@ -22,8 +22,8 @@ from starlette.responses import Response, StreamingResponse
 from ..policy import TokenExpired
 from ..request import Refusal, Via, read_http_request
 from .errors import ClientFellBehind
+from .operations import error_payload
 from .outbox import Outbox
-from .server import error_payload
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
@@ -33,7 +33,7 @@ if TYPE_CHECKING:
     from ..errors import AgoraError
     from ..policy import Identity
     from ..types import JSONObject
-    from .server import OperationHandle, SubscriptionServer
+    from .operations import OperationHandle, SubscriptionServer
 
 __all__ = ["accepts_event_stream", "serve_event_stream"]
 

@@ -16,7 +16,7 @@ from .http11 import Http11Transport
 from .mock import MockTransport
 from .models import SubgraphRequest, SubgraphResponse, SubgraphTransport
 from .observed import ObservedTransport, SubgraphHealth
-from .websocket import SubscriptionTransport, WebSocketTransport
+from .subgraph_websocket import SubscriptionTransport, WebSocketTransport
 
 __all__ = [
     "AsgiTransport",

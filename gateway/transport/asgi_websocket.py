@@ -1,7 +1,8 @@
 """In-process upstream subscriptions: graphql-transport-ws into a subgraph's ASGI app.
 
-The embedded mode's twin of websocket.py: the subgraph app's websocket scope is
-driven through two queues (no network), and the same protocol client runs on it.
+The embedded mode's twin of subgraph_websocket.py: the subgraph app's websocket
+scope is driven through two queues (no network), and the same protocol client runs
+on it.
 """
 
 from __future__ import annotations
@@ -11,7 +12,11 @@ import contextlib
 from typing import TYPE_CHECKING, Any
 
 from ..errors import SubgraphBadResponse, SubgraphUnavailable
-from .websocket import GRAPHQL_TRANSPORT_WS, ChannelClosed, run_graphql_transport_ws
+from .subgraph_websocket import (
+    GRAPHQL_TRANSPORT_WS,
+    ChannelClosed,
+    run_graphql_transport_ws,
+)
 
 if TYPE_CHECKING:
     from collections.abc import (

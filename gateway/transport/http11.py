@@ -37,7 +37,7 @@ class _StaleConnection(Exception):
     """A reused keep-alive connection was closed by the server before answering."""
 
 
-class _Connection:
+class _SubgraphConnection:
     __slots__ = ("idle_since", "reader", "reused", "writer")
 
     def __init__(
@@ -161,7 +161,7 @@ class Http11Transport:
             "content-type: application/json\r\n"
             "accept: application/graphql-response+json, application/json\r\n"
         ).encode("latin-1")
-        self._idle: deque[_Connection] = deque()
+        self._idle: deque[_SubgraphConnection] = deque()
         self._slots = asyncio.Semaphore(max_connections)
         self._ssl: ssl.SSLContext | None = (
             ssl.create_default_context() if self._tls else None
@@ -218,7 +218,9 @@ class Http11Transport:
             return status, content
         raise SubgraphUnavailable(self.name, "the connection was closed")
 
-    def _idle_connection(self, max_idle: float | None = None) -> _Connection | None:
+    def _idle_connection(
+        self, max_idle: float | None = None
+    ) -> _SubgraphConnection | None:
         now = asyncio.get_running_loop().time()
         while self._idle:
             connection = self._idle.pop()
@@ -233,7 +235,7 @@ class Http11Transport:
             return connection
         return None
 
-    async def _connect(self) -> _Connection:
+    async def _connect(self) -> _SubgraphConnection:
         reader, writer = await asyncio.open_connection(
             self._host,
             self._port,
@@ -241,7 +243,7 @@ class Http11Transport:
             server_hostname=self._host if self._tls else None,
             limit=_MAX_HEADER_BYTES,
         )
-        return _Connection(reader, writer)
+        return _SubgraphConnection(reader, writer)
 
     async def aclose(self) -> None:
         while self._idle:

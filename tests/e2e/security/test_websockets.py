@@ -279,7 +279,7 @@ async def subscribed(
 
 
 async def refresh(socket: ClientConnection, via: Via, token: str) -> None:
-    """The refresh message (see gateway/subscriptions/websocket.py), acknowledged."""
+    """The refresh message (gateway/subscriptions/client_websocket.py), acknowledged."""
     payload = {"Authorization": f"Bearer {token}"}
     if via is Via.WS:
         await send(socket, {"type": "ping", "payload": payload})

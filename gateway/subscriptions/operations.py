@@ -1,10 +1,11 @@
-"""The subscription side of /graphql: identify callers, start operations, shut down.
+"""Subscription operations: identify callers, start operations, shut down.
 
-The protocol modules (websocket.py for graphql-transport-ws and the legacy protocol,
-sse.py) speak to clients and hand every request to the one RequestPipeline; this
-module turns a PreparedRequest into a stream of encoded responses handed to a
-Subscriber: a subscription joins the SubscriptionHub, a query or mutation sent over a
-subscription protocol runs once (within the request deadline) and completes.
+The client protocol modules (client_websocket.py for graphql-transport-ws and the
+legacy graphql-ws, sse.py) speak to clients and hand every request to the one
+RequestPipeline; this module turns a PreparedRequest into a stream of encoded
+responses handed to a Subscriber: a subscription joins the SubscriptionHub, a query
+or mutation sent over a subscription protocol runs once (within the request
+deadline) and completes.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ if TYPE_CHECKING:
     from ..policy import TokenVerifier
     from ..request import Caller, Clients, PreparedRequest, RequestPipeline
     from ..transport import SubgraphTransport
-    from ..transport.websocket import SubscriptionTransport
+    from ..transport.subgraph_websocket import SubscriptionTransport
     from ..types import JSONObject
     from .hub import Subscriber
 

@@ -46,8 +46,8 @@ from starlette.websockets import WebSocketState
 from ..policy import TokenExpired
 from ..request import API_KEY_HEADER, Refusal, Via, request_data
 from .errors import ClientFellBehind, GatewayShuttingDown
+from .operations import OperationHandle, error_payload
 from .outbox import Outbox
-from .server import OperationHandle, error_payload
 from .wire import text_frame, wire_of
 
 if TYPE_CHECKING:
@@ -56,7 +56,7 @@ if TYPE_CHECKING:
     from ..errors import AgoraError
     from ..request import Caller, PreparedRequest
     from ..types import JSONObject
-    from .server import SubscriptionServer
+    from .operations import SubscriptionServer
     from .wire import Wire
 
 __all__ = [
@@ -96,7 +96,7 @@ async def serve_websocket(server: SubscriptionServer, websocket: WebSocket) -> N
         await websocket.close(GOING_AWAY, "The gateway is shutting down")
         return
     await websocket.accept(subprotocol=protocol)
-    connection = _Connection(
+    connection = _ClientConnection(
         server, websocket, legacy=protocol == GRAPHQL_WS, wire=wire_of(websocket.scope)
     )
     await connection.run()
@@ -143,7 +143,7 @@ class _OperationSink:
 
     __slots__ = ("connection", "id", "prefix")
 
-    def __init__(self, connection: _Connection, id: str) -> None:
+    def __init__(self, connection: _ClientConnection, id: str) -> None:
         self.connection = connection
         self.id = id
         kind = "data" if connection.legacy else "next"
@@ -165,7 +165,7 @@ class _OperationSink:
             connection.send({"id": self.id, "type": "complete"})
 
 
-class _Connection:
+class _ClientConnection:
     """One client websocket: its caller, operations, outbox and timers."""
 
     def __init__(
