@@ -486,13 +486,15 @@ class IdempotentMutations(SchemaExtension):
             await _leave(transaction, exc)
             raise
         try:
-            await transaction.__aexit__(None, None, None)
-        except Exception as exc:
-            held.drop()
-            raise _fault(exc, key is not None) from exc
+            try:
+                await transaction.__aexit__(None, None, None)
+            except Exception as exc:
+                held.drop()
+                raise _fault(exc, key is not None) from exc
+            # What the committed write publishes goes out even past the deadline.
+            await held.run()
         finally:
             _rearm_deadline(context)
-        await held.run()
         if key is not None and random.randrange(_PURGE_EVERY) == 0:
             await _purge_quietly(context.database or "")
         if refused is not None:

@@ -23,6 +23,7 @@ from tortoise.transactions import in_transaction
 
 from subgraphs.kit._postgres import CommitOutcomeUnknown
 from subgraphs.kit.app import SubgraphSpec, create_subgraph_app
+from subgraphs.kit.context import RequestContext  # noqa: TC001 - read by Strawberry
 from subgraphs.kit.database import close_databases, init_databases
 from subgraphs.kit.errors import BadUserInput
 from subgraphs.kit.idempotency import TABLE, key_argument
@@ -115,6 +116,26 @@ class Mutation:
         await db.execute_query("SELECT pg_terminate_backend(pg_backend_pid())")
         return 0
 
+    @strawberry.mutation
+    async def slow_commit(self, info: strawberry.Info[RequestContext, None]) -> int:
+        # slow_commit's deferred trigger makes the COMMIT itself take 0.4 s.
+        db = connections.get("notes")
+        rows = await db.execute_query_dict(
+            "INSERT INTO slow_commit DEFAULT VALUES RETURNING id"
+        )
+        broker = info.context.broker
+        assert broker is not None
+        await broker.publish("committed", {"id": rows[0]["id"]})
+        return int(rows[0]["id"])
+
+
+SLOW_COMMIT = """
+CREATE TABLE slow_commit (id SERIAL PRIMARY KEY);
+CREATE FUNCTION slow_commit_sleep() RETURNS trigger LANGUAGE plpgsql AS
+$$ BEGIN PERFORM pg_sleep(0.4); RETURN NULL; END $$;
+CREATE CONSTRAINT TRIGGER slow_commit_sleep AFTER INSERT ON slow_commit
+DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION slow_commit_sleep();
+"""
 
 SCHEMA = strawberry.federation.Schema(query=Query, mutation=Mutation)
 
@@ -362,3 +383,32 @@ async def test_terminated_backends_never_make_a_stored_write_look_failed(
     assert failed, summary
     # The pool recovers: writes go on being stored between the terminations.
     assert len(done) >= 20, summary
+
+
+@pytest.mark.parametrize("database_url", ["postgres"], indirect=True)
+async def test_a_deadline_passing_during_the_commit_waits_for_it(
+    settings: Settings, spec: SubgraphSpec, asgi_client: Any
+) -> None:
+    # The deadline (150 ms) passes while the COMMIT (0.4 s) is in flight: the
+    # COMMIT is not cancelled half-way, so the write and its record are stored
+    # and what it publishes goes out.
+    app = create_subgraph_app(spec, settings)
+    async with asgi_client(app) as client:
+        await connections.get("notes").execute_script(SLOW_COMMIT)
+        async with app.state.broker.subscribe("committed") as events:
+            body = await post(
+                client,
+                "mutation { slowCommit }",
+                {},
+                x_agora_deadline_ms="150",
+                Idempotency_Key="k9",
+            )
+            event = await asyncio.wait_for(events.get(), 2)
+        stored = await connections.get("notes").execute_query_dict(
+            "SELECT id FROM slow_commit"
+        )
+        retried = await post(
+            client, "mutation { slowCommit }", {}, Idempotency_Key="k9"
+        )
+    assert [row["id"] for row in stored] == [event["id"]], body
+    assert retried == {"data": {"slowCommit": event["id"]}}
