@@ -39,6 +39,7 @@ from .representations import (
     apply_rewrites,
     build_representation,
     context_variables,
+    reader_for,
 )
 from .response_errors import (
     entity_error_paths,
@@ -310,10 +311,7 @@ class _Execution:
             starts.append(start)
             objects += found
             paths += found_paths
-            for index, value in enumerate(found, start):
-                representation = build_representation(value, requires)
-                if representation is not None:
-                    batch.add(representation, index)
+            _add_representations(batch, found, start, requires)
         if batch.representations:
             await self._send_entities(
                 batch_node.node, batch, objects, paths, {}, starts, written
@@ -328,13 +326,13 @@ class _Execution:
         written: set[str] | None,
     ) -> None:
         batch = EntityBatch()
-        requires: tuple[Selection, ...] = node.requires
-        for index, value in enumerate(objects):
-            representation = build_representation(value, requires)
+        if not node.input_rewrites:
+            _add_representations(batch, objects, 0, node.requires)
+        for index, value in enumerate(objects if node.input_rewrites else ()):
+            representation = build_representation(value, node.requires)
             if representation is None:
                 continue
-            if node.input_rewrites:
-                apply_rewrites(representation, node.input_rewrites)
+            apply_rewrites(representation, node.input_rewrites)
             batch.add(representation, index)
         if batch.representations:
             await self._send_entities(
@@ -391,7 +389,7 @@ class _Execution:
                 apply_rewrites(entity, node.output_rewrites)
             if written is not None:
                 written.update(entity)
-            if starts is None or len(origins) == 1:
+            if starts is None or len(origins) == 1 or _flat(entity):
                 for origin in origins:
                     deep_merge(objects[origin], entity)
                 continue
@@ -436,6 +434,34 @@ class _Execution:
                 failure_error(SubgraphError(service, "unexpected failure"), service)
             )
         return None
+
+
+def _add_representations(
+    batch: EntityBatch,
+    objects: list[JSONObject],
+    start: int,
+    requires: tuple[Selection, ...],
+) -> None:
+    """Add the representation of each of `objects` (numbered from `start`)."""
+    reader = reader_for(requires)
+    if reader is not None:
+        for index, value in enumerate(objects, start):
+            read = reader(value)
+            if read is not None:
+                batch.add(read[0], index, read[1])
+        return
+    for index, value in enumerate(objects, start):
+        representation = build_representation(value, requires)
+        if representation is not None:
+            batch.add(representation, index)
+
+
+def _flat(value: JSONObject) -> bool:
+    """Whether `value` holds no object or list (merged, it shares nothing)."""
+    for item in value.values():
+        if type(item) is dict or type(item) is list:
+            return False
+    return True
 
 
 def _first_key(path: tuple[str, ...], depth: int) -> str | None:

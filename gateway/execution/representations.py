@@ -6,13 +6,20 @@ representation is `__typename` plus the key (and @requires) fields of one object
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeAlias
 
 import orjson
 
-from ..planner import FieldSelection, KeyRenamer, ValueSetter
+from ..planner import (
+    FieldSelection,
+    InlineFragmentSelection,
+    KeyRenamer,
+    ValueSetter,
+)
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from ..planner import FetchNode, FetchRewrite, Selection
     from ..types import JSON, JSONObject
 
@@ -21,6 +28,8 @@ __all__ = [
     "apply_rewrites",
     "build_representation",
     "context_variables",
+    "reader_for",
+    "representation_reader",
 ]
 
 
@@ -36,10 +45,14 @@ class EntityBatch:
     def __init__(self) -> None:
         self.representations: list[JSONObject] = []
         self.origins: list[list[int]] = []
-        self._index: dict[bytes, int] = {}
+        self._index: dict[object, int] = {}
 
-    def add(self, representation: JSONObject, origin: int) -> None:
-        key = orjson.dumps(representation, option=orjson.OPT_SORT_KEYS)
+    def add(self, representation: JSONObject, origin: int, key: object = None) -> None:
+        """Add `representation` (of the object at index `origin`); `key`, when
+        given, stands for it among the keys given (equal exactly when the
+        representations are), else its sorted JSON is its key."""
+        if key is None:
+            key = orjson.dumps(representation, option=orjson.OPT_SORT_KEYS)
         slot = self._index.get(key)
         if slot is None:
             self._index[key] = len(self.representations)
@@ -60,6 +73,70 @@ def build_representation(
     except _Incomplete:
         return None
     return out if matched else None
+
+
+Reader: TypeAlias = "Callable[[JSONObject], tuple[JSONObject, object] | None]"
+
+
+def representation_reader(requires: tuple[Selection, ...]) -> Reader | None:
+    """A faster `build_representation` for the common `requires`: fragments on
+    object types holding only leaf fields (`... on T { __typename id }`). The
+    reader returns the representation and its de-duplication key (the type and
+    the values, when every value is a string: two such keys are equal exactly
+    when the representations are), or None as build_representation would.
+    None when `requires` has another shape."""
+    fields: dict[str, list[str]] = {}
+    for selection in requires:
+        if not isinstance(selection, InlineFragmentSelection):
+            return None
+        condition = selection.type_condition
+        if condition is None:
+            return None
+        for inner in selection.selections:
+            if not isinstance(inner, FieldSelection) or inner.selections:
+                return None
+            fields.setdefault(condition, []).append(inner.name)
+    by_type = {
+        name: tuple(dict.fromkeys(names)) for name, names in fields.items() if names
+    }
+
+    def read(value: JSONObject) -> tuple[JSONObject, object] | None:
+        typename = value.get("__typename")
+        if type(typename) is not str:
+            return None
+        names = by_type.get(typename)
+        if names is None:
+            return None
+        out: JSONObject = {}
+        strings = True
+        for name in names:
+            if name not in value:
+                return None
+            field_value = value[name]
+            if type(field_value) is not str:
+                strings = False
+            out[name] = field_value
+        if not strings:
+            return out, orjson.dumps(out, option=orjson.OPT_SORT_KEYS)
+        return out, (typename, *out.values())
+
+    return read
+
+
+_READERS: dict[tuple[Selection, ...], Reader | None] = {}
+
+
+def reader_for(requires: tuple[Selection, ...]) -> Reader | None:
+    """`representation_reader(requires)`, made once per `requires` (plans are
+    cached, so a few hundred at most; forgotten all at once past 4096)."""
+    try:
+        return _READERS[requires]
+    except KeyError:
+        pass
+    if len(_READERS) >= 4096:
+        _READERS.clear()
+    reader = _READERS[requires] = representation_reader(requires)
+    return reader
 
 
 def context_variables(
