@@ -5,7 +5,9 @@ connection_ack, subscribe, next, error, complete, ping / pong; close codes 4400 
 message, 4401 subscribe before ack, 4403 forbidden, 4408 init timeout, 4409 duplicate
 id, 4429 second connection_init). The legacy protocol is Apollo's
 subscriptions-transport-ws (subprotocol `graphql-ws`: connection_init, start, data,
-stop, complete, ka keep-alive, connection_terminate).
+stop, complete, ka keep-alive, connection_terminate). Each protocol has its own
+handler, `_GraphQLTransportWS` and `_GraphQLWS`, over `_ClientConnection`, which holds
+what they share (caller, operations, outbox, timers).
 
 Both identify the caller at connection_init (token and API key from its payload, or
 the upgrade request's headers), and every `subscribe` / `start` goes through the same
@@ -33,11 +35,12 @@ with 4403.
 
 from __future__ import annotations
 
+import abc
 import asyncio
 import contextlib
 import logging
 import time
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ClassVar
 from urllib.parse import urlsplit
 
 import orjson
@@ -96,10 +99,8 @@ async def serve_websocket(server: SubscriptionServer, websocket: WebSocket) -> N
         await websocket.close(GOING_AWAY, "The gateway is shutting down")
         return
     await websocket.accept(subprotocol=protocol)
-    connection = _ClientConnection(
-        server, websocket, legacy=protocol == GRAPHQL_WS, wire=wire_of(websocket.scope)
-    )
-    await connection.run()
+    handler = _HANDLERS[protocol]
+    await handler(server, websocket, wire=wire_of(websocket.scope)).run()
 
 
 def origin_allowed(websocket: WebSocket, allowed: tuple[str, ...]) -> bool:
@@ -146,7 +147,7 @@ class _OperationSink:
     def __init__(self, connection: _ClientConnection, id: str) -> None:
         self.connection = connection
         self.id = id
-        kind = "data" if connection.legacy else "next"
+        kind = connection.data_type
         self.prefix = '{"id":' + orjson.dumps(id).decode() + f',"type":"{kind}"'
         self.prefix += ',"payload":'
 
@@ -165,21 +166,27 @@ class _OperationSink:
             connection.send({"id": self.id, "type": "complete"})
 
 
-class _ClientConnection:
-    """One client websocket: its caller, operations, outbox and timers."""
+class _ClientConnection(abc.ABC):
+    """One client websocket: its caller, operations, outbox and timers.
+
+    What the two protocols share; each protocol is a subclass below that reads
+    its own messages (`on_message`) and names its own frames."""
+
+    # The type of the message that carries an operation's result.
+    data_type: ClassVar[str]
+    # What goes every `keepalive` seconds once the connection is acknowledged.
+    keepalive_message: ClassVar[JSONObject]
 
     def __init__(
         self,
         server: SubscriptionServer,
         websocket: WebSocket,
         *,
-        legacy: bool,
         wire: Wire | None = None,
     ) -> None:
         self.server = server
         self.settings = server.settings
         self.websocket = websocket
-        self.legacy = legacy
         self.wire = wire
         settings = self.settings
         # One of the two is used: frames for the wire, else text for ASGI sends.
@@ -326,7 +333,7 @@ class _ClientConnection:
     def _keepalive(self) -> None:
         if self.done.is_set():
             return
-        self.send({"type": "ka"} if self.legacy else {"type": "ping"})
+        self.send(self.keepalive_message)
         self._timer = asyncio.get_running_loop().call_later(
             self.settings.keepalive, self._keepalive
         )
@@ -393,10 +400,7 @@ class _ClientConnection:
             ):
                 self.end(4400, "Invalid message received")
                 return
-            if self.legacy:
-                await self._on_legacy(decoded)
-            else:
-                await self._on_message(decoded)
+            await self.on_message(decoded)
             # Backpressure: a client that sends faster than it reads waits for its
             # answers to be written (instead of being cut off for its own backlog).
             outbox = self.outbox
@@ -448,9 +452,7 @@ class _ClientConnection:
         self._watch_expiry()
 
     def _forbid(self, message: str, error: JSONObject | None) -> None:
-        if self.legacy and error is not None:
-            self.send({"type": "connection_error", "payload": error})
-            self.outbox.close()
+        """Close with 4403; `error` is the refusal as a GraphQL error, if any."""
         self.end(FORBIDDEN, f"Forbidden: {message}"[:120])
 
     def _watch_expiry(self) -> None:
@@ -468,78 +470,13 @@ class _ClientConnection:
         self.expired = True
         self._end_operations(TokenExpired())
 
-    async def _on_message(self, message: JSONObject) -> None:
-        kind = message["type"]
-        if kind == "connection_init":
-            if self.caller is not None:
-                self.end(4429, "Too many initialisation requests")
-                return
-            if not await self._initialise(message.get("payload")):
-                return
-            self.send({"type": "connection_ack"})
-            self._schedule_keepalive()
-        elif kind == "ping":
-            payload = message.get("payload")
-            if self.caller is not None and _carries_token(payload):
-                await self._refresh(payload)
-                if self.done.is_set():
-                    return
-            self.send({"type": "pong"})
-        elif kind == "pong":
-            return
-        elif kind == "subscribe":
-            if self.caller is None:
-                self.end(4401, "Unauthorized")
-                return
-            id = message.get("id")
-            if not isinstance(id, str) or not id:
-                self.end(4400, "Invalid message received")
-                return
-            if id in self.operations:
-                self.end(4409, f"Subscriber for {id} already exists")
-                return
-            await self._start(id, message.get("payload"))
-        elif kind == "complete":
-            handle = self.operations.pop(str(message.get("id")), None)
-            if handle is not None:
-                handle.cancel()
-        else:
-            self.end(4400, f"Unexpected message of type {kind}")
+    @abc.abstractmethod
+    async def on_message(self, message: JSONObject) -> None:
+        """Act on one decoded client message (a dict with a string `type`)."""
 
-    async def _on_legacy(self, message: JSONObject) -> None:
-        kind = message["type"]
-        if kind == "connection_init":
-            if self.caller is not None:
-                await self._refresh(message.get("payload"))
-                if not self.done.is_set():
-                    self.send({"type": "connection_ack"})
-                return
-            if not await self._initialise(message.get("payload")):
-                return
-            self.send({"type": "connection_ack"})
-            self.send({"type": "ka"})
-            self._schedule_keepalive()
-        elif kind == "start":
-            if self.caller is None:
-                self.end(4401, "Unauthorized")
-                return
-            id = message.get("id")
-            if not isinstance(id, str | int):
-                self.end(4400, "Invalid message received")
-                return
-            id = str(id)
-            previous = self.operations.pop(id, None)
-            if previous is not None:  # the legacy protocol restarts a reused id
-                previous.cancel()
-            await self._start(id, message.get("payload"))
-        elif kind == "stop":
-            handle = self.operations.pop(str(message.get("id")), None)
-            if handle is not None:
-                handle.cancel()
-        elif kind == "connection_terminate":
-            self.end(1000, "")
-        else:
-            self.send({"type": "error", "payload": {"message": f"Unknown type {kind}"}})
+    @abc.abstractmethod
+    def _refuse(self, id: str, refusal: Refusal) -> None:
+        """Tell the client operation `id` was refused before it started."""
 
     async def _start(self, id: str, payload: object) -> None:
         caller = self.caller
@@ -582,13 +519,115 @@ class _ClientConnection:
             return refusal
         return await self.server.pipeline.accept(data, caller, via=Via.WEBSOCKET)
 
-    def _refuse(self, id: str, refusal: Refusal) -> None:
-        if self.legacy:
-            sink = _OperationSink(self, id)
-            self.put_text(sink.prefix + orjson.dumps(refusal.body()).decode() + "}")
-            self.send({"id": id, "type": "complete"})
+
+class _GraphQLTransportWS(_ClientConnection):
+    """graphql-transport-ws, the `graphql-ws` library's protocol."""
+
+    data_type = "next"
+    keepalive_message: ClassVar[JSONObject] = {"type": "ping"}
+
+    async def on_message(self, message: JSONObject) -> None:
+        kind = message["type"]
+        if kind == "connection_init":
+            if self.caller is not None:
+                self.end(4429, "Too many initialisation requests")
+                return
+            if not await self._initialise(message.get("payload")):
+                return
+            self.send({"type": "connection_ack"})
+            self._schedule_keepalive()
+        elif kind == "ping":
+            payload = message.get("payload")
+            if self.caller is not None and _carries_token(payload):
+                await self._refresh(payload)
+                if self.done.is_set():
+                    return
+            self.send({"type": "pong"})
+        elif kind == "pong":
+            return
+        elif kind == "subscribe":
+            if self.caller is None:
+                self.end(4401, "Unauthorized")
+                return
+            id = message.get("id")
+            if not isinstance(id, str) or not id:
+                self.end(4400, "Invalid message received")
+                return
+            if id in self.operations:
+                self.end(4409, f"Subscriber for {id} already exists")
+                return
+            await self._start(id, message.get("payload"))
+        elif kind == "complete":
+            handle = self.operations.pop(str(message.get("id")), None)
+            if handle is not None:
+                handle.cancel()
         else:
-            self.send({"id": id, "type": "error", "payload": refusal.formatted()})
+            self.end(4400, f"Unexpected message of type {kind}")
+
+    def _refuse(self, id: str, refusal: Refusal) -> None:
+        self.send({"id": id, "type": "error", "payload": refusal.formatted()})
+
+
+class _GraphQLWS(_ClientConnection):
+    """The legacy subscriptions-transport-ws protocol (subprotocol `graphql-ws`)."""
+
+    data_type = "data"
+    keepalive_message: ClassVar[JSONObject] = {"type": "ka"}
+
+    async def on_message(self, message: JSONObject) -> None:
+        kind = message["type"]
+        if kind == "connection_init":
+            if self.caller is not None:
+                await self._refresh(message.get("payload"))
+                if not self.done.is_set():
+                    self.send({"type": "connection_ack"})
+                return
+            if not await self._initialise(message.get("payload")):
+                return
+            self.send({"type": "connection_ack"})
+            self.send(self.keepalive_message)
+            self._schedule_keepalive()
+        elif kind == "start":
+            if self.caller is None:
+                self.end(4401, "Unauthorized")
+                return
+            id = message.get("id")
+            if not isinstance(id, str | int):
+                self.end(4400, "Invalid message received")
+                return
+            id = str(id)
+            previous = self.operations.pop(id, None)
+            if previous is not None:  # the legacy protocol restarts a reused id
+                previous.cancel()
+            await self._start(id, message.get("payload"))
+        elif kind == "stop":
+            handle = self.operations.pop(str(message.get("id")), None)
+            if handle is not None:
+                handle.cancel()
+        elif kind == "connection_terminate":
+            self.end(1000, "")
+        else:
+            self.send({"type": "error", "payload": {"message": f"Unknown type {kind}"}})
+
+    def _forbid(self, message: str, error: JSONObject | None) -> None:
+        # The legacy protocol says why in a connection_error before the close.
+        if error is not None:
+            self.send({"type": "connection_error", "payload": error})
+            self.outbox.close()
+        super()._forbid(message, error)
+
+    def _refuse(self, id: str, refusal: Refusal) -> None:
+        # No `error` message for a refused operation: a `data` with errors, then
+        # `complete`.
+        sink = _OperationSink(self, id)
+        self.put_text(sink.prefix + orjson.dumps(refusal.body()).decode() + "}")
+        self.send({"id": id, "type": "complete"})
+
+
+_HANDLERS: dict[str, type[_ClientConnection]] = {
+    GRAPHQL_TRANSPORT_WS: _GraphQLTransportWS,
+    GRAPHQL_WS: _GraphQLWS,
+}
 
 
 def _carries_token(payload: object) -> bool:
