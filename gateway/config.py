@@ -5,8 +5,9 @@ be set in the file; every leaf outside `clients` and `authorization.policies` ca
 be set by an environment variable named `AGORA_GATEWAY_` + its path in upper case with
 `_` between the parts (`limits.max_depth` -> `AGORA_GATEWAY_LIMITS_MAX_DEPTH`), which
 wins over the file. A few variables keep the names every Agora process shares:
-`HOST`, `PORT`, `LOG_LEVEL`, `JWT_SECRET`, `AGORA_ENV=production`. Lists are
-comma-separated in the environment, maps `name=value` pairs (`chat=2,accounts=5`).
+`HOST`, `PORT`, `LOG_LEVEL`, `JWT_SECRET`, `JWT_ISSUER`, `REDIS_URL`,
+`AGORA_ENV=production`. Lists are comma-separated in the environment, maps
+`name=value` pairs (`chat=2,accounts=5`).
 
 Errors name the key (`gateway.yaml: limits.max_dept: unknown key (did you mean
 max_depth?)`), so a typo never silently leaves a limit off. `production: true` (or
@@ -28,10 +29,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml  # type: ignore[import-untyped]  # types-PyYAML is not a dependency
+import yaml
 
 from .policy.authorization import PolicyRule  # noqa: TC001 - get_type_hints reads it
 from .policy.limits import DEVELOPMENT_LIMITS, PRODUCTION_LIMITS, OperationLimits
+from .policy.tokens import ACCOUNTS_ISSUER, DEV_JWT_SECRET
 
 __all__ = [
     "DEV_GATEWAY_SECRET",
@@ -63,9 +65,9 @@ __all__ = [
     "setting_keys",
 ]
 
-# The development defaults every Agora process shares (subgraphs/kit/settings.py has
-# the same values; the gateway never imports it). Production refuses both.
-DEV_JWT_SECRET = "agora-dev-secret-change-me-in-production-0123456789"
+# The development default every Agora process shares (subgraphs/kit/settings.py has
+# the same value; the gateway never imports it). Production refuses it, and
+# DEV_JWT_SECRET (gateway.policy.tokens) too.
 DEV_GATEWAY_SECRET = "agora-dev-gateway-secret"
 
 _PREFIX = "AGORA_GATEWAY_"
@@ -106,6 +108,9 @@ class AuthConfig:
 
     # HS256 key (the one accounts signs with); None: HS256 tokens are refused.
     jwt_secret: str | None = DEV_JWT_SECRET
+    # The `iss` of those tokens: accounts' JWT_ISSUER (an HS256 token without it is
+    # refused).
+    jwt_issuer: str = ACCOUNTS_ISSUER
     # RS256/ES256 keys: a JWKS file and/or URL (fetched, cached, refetched on an
     # unknown `kid` to follow key rotation).
     jwks_file: str | None = None
@@ -530,6 +535,7 @@ _SHARED_VARIABLES: dict[str, tuple[str, ...]] = {
     "PORT": ("server", "port"),
     "LOG_LEVEL": ("server", "log_level"),
     "JWT_SECRET": ("auth", "jwt_secret"),
+    "JWT_ISSUER": ("auth", "jwt_issuer"),
     "REDIS_URL": ("redis_url",),
 }
 # Keys the environment cannot set (structured values: only the file holds them).
@@ -768,6 +774,8 @@ def _check(config: GatewayConfig, source: str) -> None:
                 )
     if len(set(names)) != len(names):
         raise ConfigError(f"{source}: clients: names must be distinct, got {names}")
+    if not config.auth.jwt_issuer:
+        raise ConfigError(f"{source}: auth.jwt_issuer (JWT_ISSUER): must not be empty")
     if not config.production:
         return
     if config.auth.jwt_secret == DEV_JWT_SECRET:

@@ -258,6 +258,7 @@ def token_verifier(config: GatewayConfig) -> TokenVerifier:
             jwks_url=auth.jwks_url,
             algorithms=auth.algorithms,
             issuer=auth.issuer,
+            jwt_issuer=auth.jwt_issuer,
             audience=auth.audience,
             leeway=auth.leeway,
             jwks_ttl=auth.jwks_cache_ttl,

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import time
 from typing import TYPE_CHECKING
 
+import jwt
 import pytest
 
 from gateway.config import (
@@ -14,7 +16,13 @@ from gateway.config import (
     hash_api_key,
     load_config,
 )
-from gateway.policy import DEVELOPMENT_LIMITS, PRODUCTION_LIMITS, LimitsMode
+from gateway.policy import (
+    DEVELOPMENT_LIMITS,
+    PRODUCTION_LIMITS,
+    LimitsMode,
+    TokenInvalid,
+)
+from gateway.server.app import token_verifier
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -184,3 +192,25 @@ def test_a_client_changes_only_the_limits_it_names() -> None:
     assert client.limits is not None
     assert (client.limits.max_depth, client.limits.max_aliases) == (4, 20)
     assert client.api_key_sha256 == (hash_api_key("k"),)
+
+
+async def test_jwt_issuer_is_the_iss_hs256_tokens_must_carry(tmp_path: Path) -> None:
+    """auth.jwt_issuer (JWT_ISSUER, accounts' variable) reaches the verifier."""
+    assert load_config(environ={}).auth.jwt_issuer == "agora"
+    config = load_config(environ={"JWT_ISSUER": "agora-staging"})
+    assert config.auth.jwt_issuer == "agora-staging"
+    verifier = token_verifier(config)
+    now = int(time.time())
+
+    def token(issuer: str) -> str:
+        claims = {"sub": "u1", "type": "access", "iss": issuer, "iat": now}
+        claims["exp"] = now + 60
+        return jwt.encode(claims, DEV_JWT_SECRET, algorithm="HS256")
+
+    assert (await verifier.verify(token("agora-staging"))).user_id == "u1"
+    with pytest.raises(TokenInvalid):
+        await verifier.verify(token("agora"))
+    path = tmp_path / "gateway.yaml"
+    path.write_text("auth: {jwt_issuer: ''}\n")
+    with pytest.raises(ConfigError, match=r"auth.jwt_issuer \(JWT_ISSUER\)"):
+        load_config(path, environ={})
