@@ -29,7 +29,7 @@ import sys
 import time
 import uuid
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import asyncpg
@@ -52,7 +52,11 @@ from realgraph import (  # noqa: E402
 
 from subgraphs.kit.context import gateway_identity_headers  # noqa: E402
 
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
 PYTHON = sys.executable
+RESIGN_S = 20.0
 MUTATION = (
     "mutation Send($input: SendMessageInput!) { sendMessage(input: $input) { seq } }"
 )
@@ -167,9 +171,14 @@ class Writer:
     bottleneck). Each connection sends one request and reads its answer."""
 
     def __init__(
-        self, url: str, headers: dict[str, str], connections: int = 32
+        self,
+        url: str,
+        headers: Callable[[], dict[str, str]],
+        connections: int = 32,
     ) -> None:
         parts = urlsplit(url)
+        # Made again every RESIGN_S: chat takes a signature for a minute only,
+        # and a backlog can outlast it.
         self.headers = headers
         self.host = parts.hostname or "127.0.0.1"
         self.port = parts.port or 80
@@ -192,6 +201,15 @@ class Writer:
             self.queue.put_nowait(None)
         await asyncio.gather(*self.workers, return_exceptions=True)
 
+    def _head(self) -> bytes:
+        extra = "".join(
+            f"{name}: {value}\r\n" for name, value in self.headers().items()
+        )
+        return (
+            f"POST {self.path} HTTP/1.1\r\nHost: {self.host}\r\n{extra}"
+            "Content-Type: application/json\r\nContent-Length: "
+        ).encode()
+
     def post(self, body: bytes) -> None:
         self.pending += 1
         self.idle.clear()
@@ -203,13 +221,11 @@ class Writer:
 
     async def _work(self) -> None:
         reader, writer = await asyncio.open_connection(self.host, self.port)
-        extra = "".join(f"{name}: {value}\r\n" for name, value in self.headers.items())
-        head = (
-            f"POST {self.path} HTTP/1.1\r\nHost: {self.host}\r\n{extra}"
-            "Content-Type: application/json\r\nContent-Length: "
-        ).encode()
+        head, made = self._head(), time.monotonic()
         try:
             while (body := await self.queue.get()) is not None:
+                if time.monotonic() - made > RESIGN_S:
+                    head, made = self._head(), time.monotonic()
                 try:
                     writer.write(head + str(len(body)).encode() + b"\r\n\r\n" + body)
                     status = await reader.readline()
@@ -335,15 +351,27 @@ async def make_conversations(graph: RealGraph, count: int) -> list[str]:
     return ids
 
 
-def writer_target(graph: RealGraph, via: str) -> tuple[str, dict[str, str]]:
-    """Where the writer posts, and its headers (a fresh identity signature)."""
+def writer_target(
+    graph: RealGraph, via: str
+) -> tuple[str, Callable[[], dict[str, str]]]:
+    """Where the writer posts, and what makes its headers (a fresh identity
+    signature each time)."""
     if via == "gateway":
-        token = mint(AGENT, roles=("support_agent",))
-        return graph.gateway_url + "/graphql", {"authorization": f"Bearer {token}"}
-    headers = gateway_identity_headers(
-        GATEWAY_SECRET, user_id=AGENT, tenant_id=DEMO_CHAMBER, roles=["support_agent"]
-    )
-    return graph.chat_url + "/graphql", headers
+
+        def bearer() -> dict[str, str]:
+            return {"authorization": f"Bearer {mint(AGENT, roles=('support_agent',))}"}
+
+        return graph.gateway_url + "/graphql", bearer
+
+    def signed() -> dict[str, str]:
+        return gateway_identity_headers(
+            GATEWAY_SECRET,
+            user_id=AGENT,
+            tenant_id=DEMO_CHAMBER,
+            roles=["support_agent"],
+        )
+
+    return graph.chat_url + "/graphql", signed
 
 
 async def run_graph(args: argparse.Namespace, graph: RealGraph) -> dict[str, Any]:
@@ -373,7 +401,6 @@ async def run_graph(args: argparse.Namespace, graph: RealGraph) -> dict[str, Any
     idle_cpu = 0.0
     try:
         for rate_index, rate in enumerate([0.0, *args.rates]):
-            # A writer per rate: the identity signature is valid for a minute.
             url, headers = writer_target(graph, args.writer)
             async with Writer(url, headers) as client:
                 if rate_index == 0:
