@@ -389,6 +389,11 @@ class _Execution:
                 apply_rewrites(entity, node.output_rewrites)
             if written is not None:
                 written.update(entity)
+            if _plain(entity):
+                # deep_merge of scalars that are not null: an update.
+                for origin in origins:
+                    objects[origin].update(entity)
+                continue
             if starts is None or len(origins) == 1 or _flat(entity):
                 for origin in origins:
                     deep_merge(objects[origin], entity)
@@ -460,6 +465,14 @@ def _flat(value: JSONObject) -> bool:
     """Whether `value` holds no object or list (merged, it shares nothing)."""
     for item in value.values():
         if type(item) is dict or type(item) is list:
+            return False
+    return True
+
+
+def _plain(value: JSONObject) -> bool:
+    """Whether `value` holds only scalars other than null."""
+    for item in value.values():
+        if item is None or type(item) is dict or type(item) is list:
             return False
     return True
 
