@@ -139,10 +139,10 @@ async def load_reaction_counts(
             mine.add((message_id, row.emoji))
     result: list[list[ReactionCount] | Exception] = []
     for key in keys:
-        message_id = parsed.get(key)
-        per_emoji = counts.get(message_id, Counter()) if message_id else Counter()
+        wanted = parsed.get(key)
+        per_emoji = counts.get(wanted, Counter()) if wanted else Counter()
         result.append(
-            [ReactionCount(e, n, (message_id, e) in mine) for e, n in per_emoji.items()]
+            [ReactionCount(e, n, (wanted, e) in mine) for e, n in per_emoji.items()]
         )
     return result
 
@@ -175,7 +175,7 @@ async def load_message_pages(
         # Every value below is a UUID or an int we made: safe to write into the SQL.
         ids = ", ".join(f"'{c}'" for c in sorted(conversation_ids))
         older = f" AND m.seq < {int(before)}" if before is not None else ""
-        rows = await Message.raw(
+        rows: list[Message] = await Message.raw(
             "SELECT * FROM (SELECT m.*, ROW_NUMBER() OVER ("
             "PARTITION BY m.conversation_id ORDER BY m.seq DESC) AS page_row "
             f"FROM chat_message m WHERE m.conversation_id IN ({ids}){older}) ranked "

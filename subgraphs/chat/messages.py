@@ -239,7 +239,8 @@ async def delete_message(
         return message
     message.deleted = True
     message.text = ""
-    message.attachment_kind = None
+    # Tortoise types a nullable enum field without its None.
+    message.attachment_kind = None  # type: ignore[assignment]
     message.attachment_url = None
     message.attachment_size = None
     message.attachment_content_type = None

@@ -9,10 +9,14 @@ single integer per participant (`Participant.read_seq`) instead of a row per mes
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from tortoise import fields
 from tortoise.indexes import Index
 from tortoise.models import Model
+
+if TYPE_CHECKING:
+    import uuid
 
 __all__ = [
     "AttachmentKind",
@@ -113,6 +117,7 @@ class Message(Model):
     conversation: fields.ForeignKeyRelation[Conversation] = fields.ForeignKeyField(
         "chat.Conversation", related_name="messages"
     )
+    conversation_id: uuid.UUID  # the column behind `conversation`
     seq = fields.IntField()
     sender_id = fields.CharField(max_length=64)
     # Chosen by the sending device; a retried send with the same id is stored once.
@@ -144,6 +149,7 @@ class Reaction(Model):
     message: fields.ForeignKeyRelation[Message] = fields.ForeignKeyField(
         "chat.Message", related_name="reactions"
     )
+    message_id: uuid.UUID  # the column behind `message`
     user_id = fields.CharField(max_length=64)
     emoji = fields.CharField(max_length=32)
     created_at = fields.DatetimeField(auto_now_add=True)

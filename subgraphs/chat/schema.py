@@ -57,9 +57,12 @@ from .validation import Attachment as AttachmentData
 
 ChatInfo = Info[RequestContext, None]
 
-ComplaintStatus = strawberry.enum(ComplaintStatusModel, name="ComplaintStatus")
-ConversationKind = strawberry.enum(ConversationKindModel, name="ConversationKind")
-AttachmentKind = strawberry.enum(AttachmentKindModel, name="AttachmentKind")
+strawberry.enum(ComplaintStatusModel, name="ComplaintStatus")
+ComplaintStatus = ComplaintStatusModel
+strawberry.enum(ConversationKindModel, name="ConversationKind")
+ConversationKind = ConversationKindModel
+strawberry.enum(AttachmentKindModel, name="AttachmentKind")
+AttachmentKind = AttachmentKindModel
 
 
 @strawberry.enum

@@ -121,10 +121,8 @@ async def allocate_numbers(chamber_id: uuid.UUID, count: int) -> int:
     await Chamber.filter(id=chamber_id).update(
         next_member_number=F("next_member_number") + count
     )
-    after = await Chamber.get(id=chamber_id).values_list(
-        "next_member_number", flat=True
-    )
-    return int(after) - count  # type: ignore[arg-type]
+    chamber = await Chamber.get(id=chamber_id).only("id", "next_member_number")
+    return chamber.next_member_number - count
 
 
 async def invite_members(

@@ -115,7 +115,7 @@ def _header(cells: list[Any]) -> list[str]:
 def _csv_rows(path: Path) -> Iterator[list[str]]:
     # Strict UTF-8: a Latin-1 or broken file fails on its first bad byte.
     with path.open("rb") as raw:
-        text = codecs.getreader("utf-8-sig")(raw, errors="strict")
+        text = codecs.getreader("utf-8-sig")(raw, "strict")
         try:
             yield from csv.reader(text)
         except UnicodeDecodeError as error:

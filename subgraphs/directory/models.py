@@ -67,7 +67,7 @@ class Chamber(Model):
     slug = fields.CharField(max_length=80, unique=True)
     region = fields.CharField(max_length=120, default="")
     timezone = fields.CharField(max_length=64, default="UTC")
-    settings: dict[str, object] = fields.JSONField(default=dict)  # type: ignore[assignment]
+    settings: dict[str, object] = fields.JSONField(default=dict)
     # Ed25519 seed (32 bytes, hex) that signs the chamber's membership cards.
     card_key = fields.CharField(max_length=64)
     next_member_number = fields.IntField(default=1)
@@ -157,7 +157,7 @@ class Business(Model):
     longitude = fields.FloatField(null=True)
     phone = fields.CharField(max_length=40, default="")
     website = fields.CharField(max_length=300, default="")
-    opening_hours: dict[str, object] = fields.JSONField(default=dict)  # type: ignore[assignment]
+    opening_hours: dict[str, object] = fields.JSONField(default=dict)
     verified = fields.BooleanField(default=False)
     created_at = fields.DatetimeField(auto_now_add=True)
     updated_at = fields.DatetimeField(auto_now=True)
@@ -247,7 +247,7 @@ class ImportJob(Model):
     created = fields.IntField(default=0)
     updated = fields.IntField(default=0)
     failed = fields.IntField(default=0)
-    error = fields.TextField(null=True)
+    error: str | None = fields.TextField(null=True)
     created_at = fields.DatetimeField(auto_now_add=True)
     finished_at = fields.DatetimeField(null=True)
 

@@ -10,13 +10,15 @@ from __future__ import annotations
 import asyncio
 import base64
 import uuid
-from collections.abc import AsyncGenerator  # noqa: TC003 - Strawberry reads it
+from collections.abc import (
+    AsyncGenerator,  # noqa: TC003 - Strawberry reads it
+)
 from datetime import datetime  # noqa: TC003 - Strawberry reads annotations at runtime
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import strawberry
 from strawberry.file_uploads import Upload  # noqa: TC002 - Strawberry reads it
-from strawberry.scalars import JSON  # noqa: TC002 - Strawberry reads it
+from strawberry.scalars import JSON
 from strawberry.types import Info
 
 from subgraphs.kit.after_commit import after_commit
@@ -44,11 +46,20 @@ from .queue import ImportQueue
 from .search import Near
 from .uploads import receive_member_file
 
+if TYPE_CHECKING:
+    from collections.abc import (
+        Callable,
+        Sequence,
+    )
+
 DirectoryInfo = Info[RequestContext, None]
 
-MembershipStatus = strawberry.enum(rows.MembershipStatus, name="MembershipStatus")
-MemberRole = strawberry.enum(rows.MemberRole, name="MemberRole")
-ImportStatus = strawberry.enum(rows.ImportStatus, name="ImportStatus")
+strawberry.enum(rows.MembershipStatus, name="MembershipStatus")
+MembershipStatus = rows.MembershipStatus
+strawberry.enum(rows.MemberRole, name="MemberRole")
+MemberRole = rows.MemberRole
+strawberry.enum(rows.ImportStatus, name="ImportStatus")
+ImportStatus = rows.ImportStatus
 
 
 def _caller(info: DirectoryInfo) -> Principal:
@@ -253,7 +264,7 @@ class Business:
             location=location,
             phone=row.phone,
             website=row.website,
-            opening_hours=row.opening_hours,
+            opening_hours=JSON(row.opening_hours),
             verified=row.verified,
         )
 
@@ -465,6 +476,10 @@ class BusinessInput:
     categories: list[str] | None = None
 
     def changes(self) -> businesses.BusinessChanges:
+        hours = self.opening_hours
+        if hours is not None and not isinstance(hours, dict):
+            # JSON admits any value; the hours are stored and shown as an object.
+            raise BadUserInput("openingHours must be an object (day -> hours).")
         return businesses.BusinessChanges(
             name=self.name,
             description=self.description,
@@ -473,7 +488,7 @@ class BusinessInput:
             longitude=self.lng,
             phone=self.phone,
             website=self.website,
-            opening_hours=self.opening_hours,
+            opening_hours=hours,
             categories=self.categories,
         )
 
@@ -489,9 +504,16 @@ class CreateEventInput:
     description: str = ""
 
 
+R = TypeVar("R")
+N = TypeVar("N")
+
+
 def _connection(
-    found: list[Any], convert: Any, offset: int, has_next_page: bool
-) -> Any:
+    found: Sequence[R],
+    convert: Callable[[R], N],
+    offset: int,
+    has_next_page: bool,
+) -> Connection[N]:
     return Connection.of(
         [
             (convert(row), encode_cursor("offset", offset + index))

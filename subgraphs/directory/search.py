@@ -174,15 +174,18 @@ async def _run(
 ) -> list[dict[str, Any]]:
     client = connections.get(CONNECTION)
     postgres = client.capabilities.dialect == "postgres"
+    rows: list[dict[str, Any]]
     if not postgres or not query.search:
         sql, values = search_statement(query, postgres=postgres)
-        return await client.execute_query_dict(prefix + sql, values)
+        rows = await client.execute_query_dict(prefix + sql, values)
+        return rows
     schema = await _trigram_schema(client)
     sql, values = search_statement(
         query, postgres=True, trigram_schema=schema, mode=mode
     )
     if mode is not Mode.SIMILAR_NAMES:
-        return await client.execute_query_dict(prefix + sql, values)
+        rows = await client.execute_query_dict(prefix + sql, values)
+        return rows
     async with in_transaction(CONNECTION) as transaction:
         # "bakry" is 0.44 word-similar to "bakery": the default (0.6) misses it.
         await transaction.execute_script(

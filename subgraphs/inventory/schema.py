@@ -16,7 +16,8 @@ from datetime import datetime  # noqa: TC003 - Strawberry reads annotations at r
 from typing import Protocol, TypeVar
 
 import strawberry
-from strawberry.federation.schema_directives import FieldSet, Key
+from strawberry.federation.schema_directives import Key
+from strawberry.federation.types import FieldSet
 from strawberry.types import Info
 
 from subgraphs.inventory import catalog, orders, stock, streams

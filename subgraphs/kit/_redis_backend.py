@@ -147,7 +147,7 @@ class ResilientRedisBackend(BroadcastBackend):
             try:
                 await pubsub.subscribe(CONTROL_CHANNEL, *sorted(self._channels))
             except BaseException:
-                await pubsub.aclose()  # type: ignore[no-untyped-call]  # redis-py
+                await pubsub.aclose()
                 raise
             self._pubsub = pubsub
         await self._set_connected(True)
@@ -157,7 +157,7 @@ class ResilientRedisBackend(BroadcastBackend):
             pubsub, self._pubsub = self._pubsub, None
         if pubsub is not None:
             with contextlib.suppress(*_DROPPED, RedisError):
-                await pubsub.aclose()  # type: ignore[no-untyped-call]  # redis-py
+                await pubsub.aclose()
 
     async def _set_connected(self, connected: bool) -> None:
         async with self._state:

@@ -301,6 +301,14 @@ async def test_updates_belong_to_the_owner_or_an_admin_and_verifying_to_admins(
             id=byteworks,
             input={"website": "ftp://x"},
         )
+        hours_list = await gql(
+            client,
+            directory_settings,
+            MEMBER,
+            update,
+            id=byteworks,
+            input={"openingHours": ["mon 9-17"]},
+        )
         by_member = await gql(client, directory_settings, MEMBER, verify, id=byteworks)
         by_admin = await gql(client, directory_settings, ADMIN, verify, id=byteworks)
     assert own["data"]["updateBusiness"] == {
@@ -310,6 +318,8 @@ async def test_updates_belong_to_the_owner_or_an_admin_and_verifying_to_admins(
     }
     assert other["errors"][0]["extensions"]["code"] == "FORBIDDEN"
     assert bad["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+    # JSON admits any value; opening hours are an object or nothing is stored.
+    assert hours_list["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
     assert by_member["errors"][0]["extensions"]["code"] == "FORBIDDEN"
     assert by_admin["data"]["verifyBusiness"] == {"verified": True}
 
