@@ -20,7 +20,11 @@ from strawberry.federation.schema_directives import Key
 from strawberry.federation.types import FieldSet
 from strawberry.types import Info
 
-from subgraphs.inventory import catalog, orders, stock, streams
+# The modules, not the package: the package's front door imports this one.
+import subgraphs.inventory.catalog as catalog
+import subgraphs.inventory.orders as orders
+import subgraphs.inventory.stock as stock
+import subgraphs.inventory.streams as streams
 from subgraphs.inventory.errors import InvalidInput, NotFound
 from subgraphs.inventory.loaders import (
     load_farms,

@@ -18,7 +18,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from subgraphs.inventory import stock
+# The module, not the package: the package's front door imports this one.
+import subgraphs.inventory.stock as stock
 from subgraphs.inventory.events import STOCK_BY_FARM, STOCK_BY_PRODUCT, StockChanged
 from subgraphs.inventory.events import stock_changed as event_of
 

@@ -53,16 +53,6 @@ KNOWN_CYCLES = frozenset(
                 "gateway.planner.walk.traversal",
             }
         ),
-        # __init__ -> app -> schema -> `from subgraphs.inventory import catalog, ...`
-        # re-enters the half-initialised package.
-        frozenset(
-            {
-                "subgraphs.inventory",
-                "subgraphs.inventory.app",
-                "subgraphs.inventory.schema",
-                "subgraphs.inventory.streams",
-            }
-        ),
     }
 )
 
