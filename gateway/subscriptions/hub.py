@@ -2,8 +2,9 @@
 
 Clients whose subscriptions are identical (same document and operation, same
 variables, same caller scope: hence the same subgraph and primary fetch) share one
-upstream stream. Its events run the plan's `rest` once, are projected and encoded
-once, and the same text is handed to every subscriber.
+upstream stream. Its events run the plan's `rest` once (together with the events
+other upstreams received in the same loop iteration: see batching.py), are
+projected and encoded once, and the same text is handed to every subscriber.
 """
 
 from __future__ import annotations
@@ -17,9 +18,9 @@ from typing import TYPE_CHECKING, Any, Protocol
 import orjson
 
 from ..errors import AgoraError, SubgraphError
-from ..execution.subscription_event import execute_subscription_events
 from ..planner.plan import SubscriptionNode
 from ..transport import SubgraphRequest
+from .batching import EventBatcher, EventSource
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
@@ -94,6 +95,9 @@ class _Upstream:
         self.sign = sign
         self.subscribers: set[Subscriber] = set()
         self.task: asyncio.Task[None] | None = None
+        self.source = EventSource(
+            node.rest, projection, variables, self.headers, sign, key.scope
+        )
 
     def start(self) -> None:
         self.task = asyncio.create_task(self._run())
@@ -157,15 +161,9 @@ class _Upstream:
                         ended = True
                         break
                     burst.append(item)
-                responses = await execute_subscription_events(
-                    self.node.rest,
-                    burst,
-                    self.projection,
-                    self.variables,
-                    self.hub.fetch_transports,
-                    headers=self.headers,
-                    sign=self.sign,
-                )
+                # With the events other upstreams received in the same loop
+                # iteration: one entity request per subgraph for all of them.
+                responses = await self.hub.batcher.execute(self.source, burst)
                 for response in responses:
                     payload = orjson.dumps(response).decode()
                     for subscriber in list(self.subscribers):
@@ -195,6 +193,7 @@ class SubscriptionHub:
         self.subscription_transports = subscription_transports
         self.fetch_transports = fetch_transports
         self.burst_limit = burst_limit
+        self.batcher = EventBatcher(fetch_transports)
         self.upstreams: dict[UpstreamKey, _Upstream] = {}
         # Counters for tests and metrics: upstream streams opened, events received.
         self.upstreams_opened = 0
@@ -252,3 +251,4 @@ class SubscriptionHub:
         for task in tasks:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+        await self.batcher.aclose()
