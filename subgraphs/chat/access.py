@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING
 
 from tortoise.expressions import Q, Subquery
 
-from .errors import NotAContact
-from .models import Conversation, ConversationKind, Participant
+from subgraphs.chat.errors import NotAContact
+from subgraphs.chat.models import Conversation, ConversationKind, Participant
 
 if TYPE_CHECKING:
     from collections.abc import Iterable

@@ -6,11 +6,10 @@ import dataclasses
 import functools
 from typing import TYPE_CHECKING
 
+from subgraphs.chat.runtime import chat_runtime
+from subgraphs.chat.schema import schema
+from subgraphs.chat.seed import seed
 from subgraphs.kit.app import SubgraphSpec, create_subgraph_app
-
-from .runtime import chat_runtime
-from .schema import schema
-from .seed import seed
 
 if TYPE_CHECKING:
     from starlette.applications import Starlette

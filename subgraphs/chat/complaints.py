@@ -9,11 +9,11 @@ from typing import TYPE_CHECKING
 
 from tortoise.transactions import in_transaction
 
-from .access import visible_complaints
-from .conversations import ensure_participant
-from .errors import ComplaintNotFound, InvalidComplaint, StaffOnly
-from .events import ACCESS, AccessRevoked, AccessRevokedReason
-from .models import (
+from subgraphs.chat.access import visible_complaints
+from subgraphs.chat.conversations import ensure_participant
+from subgraphs.chat.errors import ComplaintNotFound, InvalidComplaint, StaffOnly
+from subgraphs.chat.events import ACCESS, AccessRevoked, AccessRevokedReason
+from subgraphs.chat.models import (
     Complaint,
     ComplaintStatus,
     Conversation,

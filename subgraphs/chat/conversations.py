@@ -12,8 +12,8 @@ from typing import TYPE_CHECKING
 from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
-from .access import visible_conversations
-from .errors import (
+from subgraphs.chat.access import visible_conversations
+from subgraphs.chat.errors import (
     ConversationNotFound,
     InvalidConversation,
     InvalidCursor,
@@ -21,8 +21,14 @@ from .errors import (
     NotAParticipant,
     ParticipantNotRemovable,
 )
-from .events import ACCESS, RECEIPTS, AccessRevoked, AccessRevokedReason, ReceiptMoved
-from .models import (
+from subgraphs.chat.events import (
+    ACCESS,
+    RECEIPTS,
+    AccessRevoked,
+    AccessRevokedReason,
+    ReceiptMoved,
+)
+from subgraphs.chat.models import (
     ComplaintStatus,
     Conversation,
     ConversationKind,

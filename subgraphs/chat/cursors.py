@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
+from subgraphs.chat.errors import InvalidCursor
 from subgraphs.kit import pagination
-
-from .errors import InvalidCursor
 
 __all__ = ["decode_cursor", "encode_cursor"]
 

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from subgraphs.kit.pubsub import Channel
 
 if TYPE_CHECKING:
-    from .models import Message
+    from subgraphs.chat.models import Message
 
 __all__ = [
     "ACCESS",

@@ -16,13 +16,13 @@ import os
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from .errors import ActionRateLimited, MessageRateLimited
-from .ratelimit import Window
+from subgraphs.chat.errors import ActionRateLimited, MessageRateLimited
+from subgraphs.chat.ratelimit import Window
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
-    from .ratelimit import RateLimiter
+    from subgraphs.chat.ratelimit import RateLimiter
 
 __all__ = ["ActionLimits", "limit_action", "typing_may_publish"]
 

@@ -14,14 +14,23 @@ from typing import TYPE_CHECKING
 
 from tortoise.expressions import Q, Subquery
 
+from subgraphs.chat.access import visible_complaints, visible_conversations
+from subgraphs.chat.conversations import total_unread_counts, unread_counts
+from subgraphs.chat.errors import (
+    ComplaintNotFound,
+    ConversationNotFound,
+    MessageNotFound,
+)
+from subgraphs.chat.messages import MAX_MESSAGES_PAGE, MessagePage
+from subgraphs.chat.models import (
+    Complaint,
+    Conversation,
+    Message,
+    Participant,
+    Reaction,
+)
 from subgraphs.kit.loaders import BatchKeys, parse_uuids
 from subgraphs.kit.principal import Principal
-
-from .access import visible_complaints, visible_conversations
-from .conversations import total_unread_counts, unread_counts
-from .errors import ComplaintNotFound, ConversationNotFound, MessageNotFound
-from .messages import MAX_MESSAGES_PAGE, MessagePage
-from .models import Complaint, Conversation, Message, Participant, Reaction
 
 if TYPE_CHECKING:
     from subgraphs.kit.context import RequestContext

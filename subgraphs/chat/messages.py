@@ -18,21 +18,30 @@ from tortoise.exceptions import IntegrityError
 from tortoise.expressions import Subquery
 from tortoise.transactions import in_transaction
 
-from .access import visible_conversations
-from .conversations import get_visible_conversation
-from .errors import ClientIdReused, MessageNotFound, NotYourMessage
-from .events import MESSAGE_EVENTS, MessageEvent, MessageEventKind, MessageSnapshot
-from .limits import ActionLimits, limit_action
-from .models import Conversation, Message, Participant, Reaction
-from .validation import Attachment, validate_attachment, validate_emoji, validate_text
+from subgraphs.chat.access import visible_conversations
+from subgraphs.chat.conversations import get_visible_conversation
+from subgraphs.chat.errors import ClientIdReused, MessageNotFound, NotYourMessage
+from subgraphs.chat.events import (
+    MESSAGE_EVENTS,
+    MessageEvent,
+    MessageEventKind,
+    MessageSnapshot,
+)
+from subgraphs.chat.limits import ActionLimits, limit_action
+from subgraphs.chat.models import Conversation, Message, Participant, Reaction
+from subgraphs.chat.validation import (
+    Attachment,
+    validate_attachment,
+    validate_emoji,
+    validate_text,
+)
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
 
+    from subgraphs.chat.ratelimit import RateLimiter
     from subgraphs.kit.principal import Principal
     from subgraphs.kit.pubsub import Broker
-
-    from .ratelimit import RateLimiter
 
 __all__ = [
     "DEFAULT_MESSAGES_PAGE",

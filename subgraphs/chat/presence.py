@@ -27,10 +27,9 @@ from typing import TYPE_CHECKING, Protocol
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
+from subgraphs.chat.errors import RedisUnavailable
+from subgraphs.chat.events import PRESENCE, PresenceChanged
 from subgraphs.kit.errors import AgoraGraphQLError
-
-from .errors import RedisUnavailable
-from .events import PRESENCE, PresenceChanged
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Callable

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Protocol
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
-from .errors import MessageRateLimited, RedisUnavailable
+from subgraphs.chat.errors import MessageRateLimited, RedisUnavailable
 
 if TYPE_CHECKING:
     from collections.abc import Callable

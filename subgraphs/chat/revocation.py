@@ -14,14 +14,13 @@ from __future__ import annotations
 import asyncio
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from .events import ACCESS
+from subgraphs.chat.events import ACCESS
 
 if TYPE_CHECKING:
     from collections.abc import AsyncGenerator, Awaitable, Callable
 
+    from subgraphs.chat.events import AccessRevoked
     from subgraphs.kit.pubsub import Broker
-
-    from .events import AccessRevoked
 
 __all__ = ["until_revoked"]
 

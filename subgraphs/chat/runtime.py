@@ -15,18 +15,22 @@ import os
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from subgraphs.kit.background import run_background
-
-from .limits import ActionLimits
-from .presence import MemoryPresence, Presence, RedisPresence, sweep_presence
-from .ratelimit import (
+from subgraphs.chat.limits import ActionLimits
+from subgraphs.chat.presence import (
+    MemoryPresence,
+    Presence,
+    RedisPresence,
+    sweep_presence,
+)
+from subgraphs.chat.ratelimit import (
     MESSAGE_WINDOWS,
     MemoryRateLimiter,
     RateLimiter,
     RedisRateLimiter,
     Window,
 )
-from .typing_indicators import DEFAULT_TYPING_TTL
+from subgraphs.chat.typing_indicators import DEFAULT_TYPING_TTL
+from subgraphs.kit.background import run_background
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator

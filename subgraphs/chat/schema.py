@@ -15,22 +15,14 @@ from enum import Enum
 import strawberry
 from strawberry.types import Info
 
-from subgraphs.kit.context import RequestContext
-from subgraphs.kit.entities import EntityReference
-from subgraphs.kit.errors import Forbidden, NotFound
-from subgraphs.kit.idempotency import key_argument
-from subgraphs.kit.pagination import Connection
-from subgraphs.kit.principal import Principal
-from subgraphs.kit.users import directory_for
-
-from . import complaints as complaint_work
-from . import conversations as conversation_work
-from . import messages as message_work
-from . import subscriptions as streams
-from .cursors import decode_cursor, encode_cursor
-from .events import MessageEvent as MessageEventPayload
-from .events import MessageSnapshot, ReceiptMoved
-from .loaders import (
+from subgraphs.chat import complaints as complaint_work
+from subgraphs.chat import conversations as conversation_work
+from subgraphs.chat import messages as message_work
+from subgraphs.chat import subscriptions as streams
+from subgraphs.chat.cursors import decode_cursor, encode_cursor
+from subgraphs.chat.events import MessageEvent as MessageEventPayload
+from subgraphs.chat.events import MessageSnapshot, ReceiptMoved
+from subgraphs.chat.loaders import (
     PageKey,
     load_complaints,
     load_conversations,
@@ -42,18 +34,25 @@ from .loaders import (
     load_total_unread,
     load_unread_counts,
 )
-from .models import AttachmentKind as AttachmentKindModel
-from .models import Complaint as ComplaintRow
-from .models import ComplaintStatus as ComplaintStatusModel
-from .models import Conversation as ConversationRow
-from .models import ConversationKind as ConversationKindModel
-from .models import Message as MessageRow
-from .models import Participant as ParticipantRow
-from .presence import connected
-from .runtime import runtime_of
-from .search import search_messages
-from .typing_indicators import set_typing
-from .validation import Attachment as AttachmentData
+from subgraphs.chat.models import AttachmentKind as AttachmentKindModel
+from subgraphs.chat.models import Complaint as ComplaintRow
+from subgraphs.chat.models import ComplaintStatus as ComplaintStatusModel
+from subgraphs.chat.models import Conversation as ConversationRow
+from subgraphs.chat.models import ConversationKind as ConversationKindModel
+from subgraphs.chat.models import Message as MessageRow
+from subgraphs.chat.models import Participant as ParticipantRow
+from subgraphs.chat.presence import connected
+from subgraphs.chat.runtime import runtime_of
+from subgraphs.chat.search import search_messages
+from subgraphs.chat.typing_indicators import set_typing
+from subgraphs.chat.validation import Attachment as AttachmentData
+from subgraphs.kit.context import RequestContext
+from subgraphs.kit.entities import EntityReference
+from subgraphs.kit.errors import Forbidden, NotFound
+from subgraphs.kit.idempotency import key_argument
+from subgraphs.kit.pagination import Connection
+from subgraphs.kit.principal import Principal
+from subgraphs.kit.users import directory_for
 
 ChatInfo = Info[RequestContext, None]
 

@@ -13,9 +13,9 @@ from typing import TYPE_CHECKING
 
 from tortoise.expressions import Q, RawSQL, Subquery
 
-from .access import visible_conversations
-from .errors import InvalidMessage
-from .models import Conversation, Message
+from subgraphs.chat.access import visible_conversations
+from subgraphs.chat.errors import InvalidMessage
+from subgraphs.chat.models import Conversation, Message
 
 if TYPE_CHECKING:
     from subgraphs.kit.principal import Principal

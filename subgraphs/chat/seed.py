@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 from tortoise.transactions import in_transaction
 
-from .models import (
+from subgraphs.chat.models import (
     Complaint,
     ComplaintStatus,
     Conversation,

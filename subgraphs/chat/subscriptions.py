@@ -24,9 +24,9 @@ import time
 import uuid
 from typing import TYPE_CHECKING, TypeVar
 
-from .access import require_visible_users
-from .conversations import get_visible_conversation
-from .events import (
+from subgraphs.chat.access import require_visible_users
+from subgraphs.chat.conversations import get_visible_conversation
+from subgraphs.chat.events import (
     MESSAGE_EVENTS,
     PRESENCE,
     RECEIPTS,
@@ -39,17 +39,16 @@ from .events import (
     PresenceChanged,
     ReceiptMoved,
 )
-from .messages import replay_messages
-from .models import Conversation, Message, Participant
-from .revocation import until_revoked
+from subgraphs.chat.messages import replay_messages
+from subgraphs.chat.models import Conversation, Message, Participant
+from subgraphs.chat.revocation import until_revoked
 
 if TYPE_CHECKING:
     from collections.abc import AsyncGenerator, AsyncIterator
 
+    from subgraphs.chat.presence import Presence
     from subgraphs.kit.principal import Principal
     from subgraphs.kit.pubsub import Broker
-
-    from .presence import Presence
 
 __all__ = [
     "message_events",

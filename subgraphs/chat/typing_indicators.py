@@ -4,15 +4,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from .conversations import get_visible_conversation
-from .events import TYPING, TypingChanged
-from .limits import typing_may_publish
+from subgraphs.chat.conversations import get_visible_conversation
+from subgraphs.chat.events import TYPING, TypingChanged
+from subgraphs.chat.limits import typing_may_publish
 
 if TYPE_CHECKING:
+    from subgraphs.chat.ratelimit import RateLimiter
     from subgraphs.kit.principal import Principal
     from subgraphs.kit.pubsub import Broker
-
-    from .ratelimit import RateLimiter
 
 __all__ = ["DEFAULT_TYPING_TTL", "set_typing"]
 

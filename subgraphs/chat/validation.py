@@ -7,8 +7,8 @@ from urllib.parse import urlsplit
 
 import emoji as emoji_data
 
-from .errors import InvalidEmoji, InvalidMessage
-from .models import AttachmentKind
+from subgraphs.chat.errors import InvalidEmoji, InvalidMessage
+from subgraphs.chat.models import AttachmentKind
 
 __all__ = [
     "MAX_FILE_BYTES",

@@ -10,10 +10,9 @@ from __future__ import annotations
 import uuid
 from typing import TYPE_CHECKING
 
+from subgraphs.directory.errors import NotChamberAdmin
+from subgraphs.directory.models import Chamber, MemberRole, Membership, MembershipStatus
 from subgraphs.kit.errors import NotFound
-
-from .errors import NotChamberAdmin
-from .models import Chamber, MemberRole, Membership, MembershipStatus
 
 if TYPE_CHECKING:
     from subgraphs.kit.principal import Principal

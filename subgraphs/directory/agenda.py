@@ -16,11 +16,10 @@ from tortoise.exceptions import IntegrityError
 from tortoise.expressions import F
 from tortoise.transactions import in_transaction
 
+from subgraphs.directory.access import parse_id, require_chamber, require_chamber_admin
+from subgraphs.directory.errors import EventFull
+from subgraphs.directory.models import Event, Registration
 from subgraphs.kit.errors import BadUserInput, NotFound
-
-from .access import parse_id, require_chamber, require_chamber_admin
-from .errors import EventFull
-from .models import Event, Registration
 
 if TYPE_CHECKING:
     from subgraphs.kit.principal import Principal

@@ -9,13 +9,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from subgraphs.directory.invitations import follow_invitations
+from subgraphs.directory.queue import import_queue
+from subgraphs.directory.schema import schema
+from subgraphs.directory.seed import seed
+from subgraphs.directory.tenants import announce_chambers
 from subgraphs.kit.app import SubgraphSpec, create_subgraph_app
-
-from .invitations import follow_invitations
-from .queue import import_queue
-from .schema import schema
-from .seed import seed
-from .tenants import announce_chambers
 
 if TYPE_CHECKING:
     from starlette.applications import Starlette

@@ -11,12 +11,22 @@ from typing import TYPE_CHECKING, Any
 
 from tortoise.transactions import in_transaction
 
+from subgraphs.directory.access import administers, parse_id, require_chamber
+from subgraphs.directory.errors import NotChamberAdmin
+from subgraphs.directory.models import (
+    Business,
+    BusinessCategory,
+    Category,
+    Membership,
+    MembershipStatus,
+)
+from subgraphs.directory.search import (
+    BusinessQuery,
+    Near,
+    businesses_in_order,
+    search_business_ids,
+)
 from subgraphs.kit.errors import BadUserInput, Forbidden, NotFound
-
-from .access import administers, parse_id, require_chamber
-from .errors import NotChamberAdmin
-from .models import Business, BusinessCategory, Category, Membership, MembershipStatus
-from .search import BusinessQuery, Near, businesses_in_order, search_business_ids
 
 if TYPE_CHECKING:
     from subgraphs.kit.principal import Principal

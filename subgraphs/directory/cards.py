@@ -26,7 +26,7 @@ from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from fpdf import FPDF
 
 if TYPE_CHECKING:
-    from .models import Chamber, Membership
+    from subgraphs.directory.models import Chamber, Membership
 
 __all__ = [
     "CardClaims",

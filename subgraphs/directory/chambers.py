@@ -18,20 +18,30 @@ from typing import TYPE_CHECKING
 from tortoise.expressions import F, Q
 from tortoise.transactions import in_transaction
 
-from subgraphs.kit.emails import normalise_email
-from subgraphs.kit.errors import BadUserInput, BrokerUnavailable, Conflict, NotFound
-from subgraphs.kit.invitations import issue_invitation_token
-
-from .access import administers, parse_id, require_chamber, require_chamber_admin
-from .cards import new_card_key
-from .errors import NotChamberAdmin
-from .events import (
+from subgraphs.directory.access import (
+    administers,
+    parse_id,
+    require_chamber,
+    require_chamber_admin,
+)
+from subgraphs.directory.cards import new_card_key
+from subgraphs.directory.errors import NotChamberAdmin
+from subgraphs.directory.events import (
     CHAMBER_REGISTERED,
     INVITATION_ISSUED,
     ChamberRegistered,
     InvitationIssued,
 )
-from .models import Chamber, Invitation, MemberRole, Membership, MembershipStatus
+from subgraphs.directory.models import (
+    Chamber,
+    Invitation,
+    MemberRole,
+    Membership,
+    MembershipStatus,
+)
+from subgraphs.kit.emails import normalise_email
+from subgraphs.kit.errors import BadUserInput, BrokerUnavailable, Conflict, NotFound
+from subgraphs.kit.invitations import issue_invitation_token
 
 if TYPE_CHECKING:
     from subgraphs.kit.principal import Principal

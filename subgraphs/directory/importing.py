@@ -30,13 +30,10 @@ from typing import TYPE_CHECKING, Any
 from tortoise import connections
 from tortoise.transactions import in_transaction
 
-from subgraphs.kit.emails import normalise_email
-from subgraphs.kit.errors import BadUserInput
-
-from .chambers import allocate_numbers
-from .errors import InvalidImportFile
-from .events import IMPORT_PROGRESS, ImportProgress
-from .models import (
+from subgraphs.directory.chambers import allocate_numbers
+from subgraphs.directory.errors import InvalidImportFile
+from subgraphs.directory.events import IMPORT_PROGRESS, ImportProgress
+from subgraphs.directory.models import (
     ImportFormat,
     ImportJob,
     ImportRowError,
@@ -44,7 +41,9 @@ from .models import (
     Membership,
     MembershipStatus,
 )
-from .progress import progress_of
+from subgraphs.directory.progress import progress_of
+from subgraphs.kit.emails import normalise_email
+from subgraphs.kit.errors import BadUserInput
 
 if TYPE_CHECKING:
     from collections.abc import Iterator

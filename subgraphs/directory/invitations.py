@@ -13,10 +13,9 @@ import logging
 from typing import TYPE_CHECKING
 
 from subgraphs.accounts.events import INVITATION_ACCEPTED
-
-from .chambers import accept_invitation
-from .events import CHAMBER_REGISTERED
-from .models import Chamber
+from subgraphs.directory.chambers import accept_invitation
+from subgraphs.directory.events import CHAMBER_REGISTERED
+from subgraphs.directory.models import Chamber
 
 if TYPE_CHECKING:
     from subgraphs.kit.pubsub import Broker

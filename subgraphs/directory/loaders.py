@@ -8,10 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from subgraphs.kit.loaders import BatchKeys, group_by_text, load_by_ids
-from subgraphs.kit.principal import Role
-
-from .models import (
+from subgraphs.directory.models import (
     Business,
     BusinessCategory,
     Category,
@@ -21,6 +18,8 @@ from .models import (
     Membership,
     MembershipStatus,
 )
+from subgraphs.kit.loaders import BatchKeys, group_by_text, load_by_ids
+from subgraphs.kit.principal import Role
 
 if TYPE_CHECKING:
     from subgraphs.kit.context import RequestContext

@@ -17,8 +17,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from .events import IMPORT_PROGRESS, ImportProgress
-from .models import ImportJob, ImportRowError, ImportStatus
+from subgraphs.directory.events import IMPORT_PROGRESS, ImportProgress
+from subgraphs.directory.models import ImportJob, ImportRowError, ImportStatus
 
 if TYPE_CHECKING:
     from collections.abc import AsyncGenerator

@@ -28,10 +28,9 @@ from urllib.parse import parse_qsl, urlsplit
 import procrastinate
 from procrastinate import testing
 
+from subgraphs.directory.importing import run_import
+from subgraphs.directory.models import ImportJob, ImportStatus
 from subgraphs.kit.database import migration_lock
-
-from .importing import run_import
-from .models import ImportJob, ImportStatus
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator

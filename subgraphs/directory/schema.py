@@ -21,18 +21,11 @@ from strawberry.file_uploads import Upload  # noqa: TC002 - Strawberry reads it
 from strawberry.scalars import JSON
 from strawberry.types import Info
 
-from subgraphs.kit.after_commit import after_commit
-from subgraphs.kit.context import RequestContext
-from subgraphs.kit.entities import EntityReference
-from subgraphs.kit.errors import BadUserInput, Forbidden, NotFound
-from subgraphs.kit.pagination import Connection, decode_cursor, encode_cursor
-from subgraphs.kit.principal import Principal
-
-from . import agenda, businesses, cards, chambers, progress
-from . import models as rows
-from .access import administers, parse_id, require_chamber_admin
-from .importing import error_report
-from .loaders import (
+from subgraphs.directory import agenda, businesses, cards, chambers, progress
+from subgraphs.directory import models as rows
+from subgraphs.directory.access import administers, parse_id, require_chamber_admin
+from subgraphs.directory.importing import error_report
+from subgraphs.directory.loaders import (
     load_administered,
     load_businesses,
     load_businesses_of_owners,
@@ -42,9 +35,15 @@ from .loaders import (
     load_memberships,
     load_memberships_of_users,
 )
-from .queue import ImportQueue
-from .search import Near
-from .uploads import receive_member_file
+from subgraphs.directory.queue import ImportQueue
+from subgraphs.directory.search import Near
+from subgraphs.directory.uploads import receive_member_file
+from subgraphs.kit.after_commit import after_commit
+from subgraphs.kit.context import RequestContext
+from subgraphs.kit.entities import EntityReference
+from subgraphs.kit.errors import BadUserInput, Forbidden, NotFound
+from subgraphs.kit.pagination import Connection, decode_cursor, encode_cursor
+from subgraphs.kit.principal import Principal
 
 if TYPE_CHECKING:
     from collections.abc import (

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 from tortoise import connections
 from tortoise.transactions import in_transaction
 
-from .models import Business
+from subgraphs.directory.models import Business
 
 if TYPE_CHECKING:
     from tortoise.backends.base.client import BaseDBAsyncClient

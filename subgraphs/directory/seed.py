@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING
 
 from tortoise.transactions import in_transaction
 
-from .cards import new_card_key
-from .models import (
+from subgraphs.directory.cards import new_card_key
+from subgraphs.directory.models import (
     Business,
     BusinessCategory,
     Category,

@@ -16,10 +16,9 @@ import logging
 import os
 from typing import TYPE_CHECKING
 
+from subgraphs.directory.events import CHAMBER_REGISTERED, ChamberRegistered
+from subgraphs.directory.models import Chamber, MemberRole, Membership
 from subgraphs.kit.errors import BrokerUnavailable
-
-from .events import CHAMBER_REGISTERED, ChamberRegistered
-from .models import Chamber, MemberRole, Membership
 
 if TYPE_CHECKING:
     from subgraphs.kit.pubsub import Broker

@@ -16,14 +16,13 @@ import uuid
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .errors import InvalidImportFile
-from .importing import check_file
-from .models import ImportJob
+from subgraphs.directory.errors import InvalidImportFile
+from subgraphs.directory.importing import check_file
+from subgraphs.directory.models import ImportJob
 
 if TYPE_CHECKING:
+    from subgraphs.directory.models import Chamber
     from subgraphs.kit.settings import Settings
-
-    from .models import Chamber
 
 __all__ = ["DEFAULT_MAX_BYTES", "max_upload_bytes", "receive_member_file"]
 

@@ -13,11 +13,10 @@ import contextlib
 import logging
 import signal
 
+from subgraphs.directory.queue import ImportQueue, QueueSettings
 from subgraphs.kit.database import close_databases, init_databases
 from subgraphs.kit.pubsub import Broker
 from subgraphs.kit.settings import Settings
-
-from .queue import ImportQueue, QueueSettings
 
 __all__ = ["main", "run_worker"]
 
@@ -26,7 +25,7 @@ logger = logging.getLogger("agora.subgraphs")
 
 async def run_worker(settings: Settings, stop: asyncio.Event) -> None:
     """Work until `stop` is set."""
-    from .app import SPEC
+    from subgraphs.directory.app import SPEC
 
     await init_databases([SPEC], settings)
     broker = Broker.from_settings(settings)
