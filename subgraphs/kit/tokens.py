@@ -77,17 +77,29 @@ def decode_token(
         raise Unauthenticated("Token is invalid.") from None
     if claims.get("type") != expected_type:
         raise Unauthenticated(f"Expected an {expected_type} token.")
+    # The gateway's rule (gateway/policy/tokens.py; tests/unit/test_token_contract.py):
+    # claims of the wrong type are refused, never coerced to strings.
     roles = claims.get("roles") or []
     scopes = claims.get("scopes") or []
-    if not isinstance(roles, list) or not isinstance(scopes, list):
+    subject, tenant = claims["sub"], claims.get("tenant")
+    if (
+        not _strings(roles)
+        or not _strings(scopes)
+        or not isinstance(subject, str)
+        or not subject
+        or not isinstance(tenant, str | None)
+    ):
         raise Unauthenticated("Token is invalid.")
-    tenant = claims.get("tenant")
     return TokenClaims(
-        user_id=str(claims["sub"]),
-        tenant_id=None if tenant is None else str(tenant),
-        roles=frozenset(str(r) for r in roles),
-        scopes=frozenset(str(s) for s in scopes),
+        user_id=subject,
+        tenant_id=tenant,
+        roles=frozenset(roles),
+        scopes=frozenset(scopes),
         type=expected_type,
         issued_at=int(claims["iat"]),
         expires_at=int(claims["exp"]),
     )
+
+
+def _strings(value: object) -> bool:
+    return isinstance(value, list) and all(isinstance(v, str) for v in value)

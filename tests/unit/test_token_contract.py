@@ -121,6 +121,10 @@ def test_both_sides_share_the_development_secrets_and_issuer() -> None:
         pytest.param(lambda: _sign(algorithm="HS384"), False, id="other-algorithm"),
         pytest.param(lambda: _unsigned(), False, id="alg-none"),
         pytest.param(lambda: "not.a.token", False, id="malformed"),
+        pytest.param(lambda: _sign(roles=[1]), False, id="roles-not-strings"),
+        pytest.param(lambda: _sign(roles="admin"), False, id="roles-not-a-list"),
+        pytest.param(lambda: _sign(tenant=7), False, id="tenant-not-a-string"),
+        pytest.param(lambda: _sign(sub=42), False, id="sub-not-a-string"),
     ],
 )
 async def test_the_gateway_and_the_kit_agree_on_a_token(
