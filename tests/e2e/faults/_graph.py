@@ -28,6 +28,8 @@ import asyncpg  # type: ignore[import-untyped]  # asyncpg ships no stubs
 import httpx
 import jwt
 
+from subgraphs.kit.settings import DEV_GATEWAY_SECRET, DEV_JWT_SECRET
+
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Sequence
 
@@ -36,8 +38,9 @@ POSTGRES_URL = os.environ.get(
     "AGORA_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
 )
 REDIS_URL = os.environ.get("AGORA_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
-JWT_SECRET = "agora-dev-secret-change-me-in-production-0123456789"
-GATEWAY_SECRET = "agora-dev-gateway-secret"
+# The development secrets, from the one place the subgraphs define them.
+JWT_SECRET = DEV_JWT_SECRET
+GATEWAY_SECRET = DEV_GATEWAY_SECRET
 
 _DEMO = "7d3c0a2e-0000-4000-8000-00000000"
 DEMO_CHAMBER = f"{_DEMO}0001"
