@@ -27,9 +27,14 @@ from typing import Any
 
 import asyncpg  # type: ignore[import-untyped]  # asyncpg ships no stubs
 from tortoise.backends.asyncpg.client import AsyncpgDBClient, TransactionWrapper
-from tortoise.backends.base.client import TransactionContextPooled
+from tortoise.backends.base.client import (
+    NestedTransactionContext,
+    TransactionContextPooled,
+)
 from tortoise.connection import get_connections
 from tortoise.exceptions import TransactionManagementError
+
+from subgraphs.kit.telemetry import instrument_client, register_pool
 
 __all__ = ["ENGINE", "AgoraAsyncpgClient", "CommitOutcomeUnknown", "client_class"]
 
@@ -107,11 +112,27 @@ class _PooledTransaction(TransactionContextPooled):
             logger.warning("a database connection failed its reset", exc_info=True)
 
 
-class AgoraAsyncpgClient(AsyncpgDBClient):
-    """Tortoise's asyncpg client with the kit's transaction context."""
+class _CountedTransactionWrapper(instrument_client(TransactionWrapper, "postgresql")):  # type: ignore[misc]
+    """A transaction's connection, its statements counted (subgraphs.kit.telemetry),
+    nested transactions (savepoints) too."""
+
+    def _in_transaction(self) -> Any:
+        return NestedTransactionContext(_CountedTransactionWrapper(self))
+
+
+class AgoraAsyncpgClient(instrument_client(AsyncpgDBClient, "postgresql")):  # type: ignore[misc]
+    """Tortoise's asyncpg client with the kit's transaction context; each statement
+    counted toward the running request and, traced, in a span of its own
+    (subgraphs.kit.telemetry); its pool reported on /metrics."""
+
+    async def create_connection(self, with_db: bool) -> None:
+        await super().create_connection(with_db)
+        register_pool(self.connection_name, self)
 
     def _in_transaction(self) -> _PooledTransaction:
-        return _PooledTransaction(TransactionWrapper(self), self._pool_init_lock)
+        return _PooledTransaction(
+            _CountedTransactionWrapper(self), self._pool_init_lock
+        )
 
 
 client_class = AgoraAsyncpgClient

@@ -1,7 +1,8 @@
 """The ASGI app factory: a Strawberry federation schema served by Starlette.
 
 Routes: /graphql (HTTP GET/POST and websocket graphql-transport-ws), /health (the
-process runs) and /ready (the database answers and the broker is connected).
+process runs), /ready (the database answers and the broker is connected) and
+/metrics (Prometheus; off with AGORA_SUBGRAPH_METRICS=0: subgraphs.kit.telemetry).
 With settings.entities_gateway_only, `_entities` and `_service` answer FORBIDDEN to
 any request the gateway did not sign.
 """
@@ -17,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from graphql import BREAK, FieldNode, GraphQLError, Visitor, visit
 from starlette.applications import Starlette
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
 from strawberry.asgi import GraphQL
 from strawberry.extensions import SchemaExtension
@@ -39,6 +40,14 @@ from subgraphs.kit.lifecycle import run_subgraphs
 from subgraphs.kit.pubsub import Broker
 from subgraphs.kit.services import ServiceFactory, Services
 from subgraphs.kit.settings import Settings
+from subgraphs.kit.telemetry import (
+    CONTENT_TYPE,
+    OperationKind,
+    SubgraphMetrics,
+    SubgraphTelemetry,
+    instrument,
+    resolver_spans,
+)
 from subgraphs.kit.users import check_active_user
 
 if TYPE_CHECKING:
@@ -47,7 +56,6 @@ if TYPE_CHECKING:
     from cross_web import AsyncHTTPRequestAdapter
     from graphql import DocumentNode
     from starlette.requests import Request
-    from starlette.responses import Response
     from starlette.websockets import WebSocket
     from strawberry.federation import Schema
     from strawberry.http import GraphQLRequestData
@@ -148,10 +156,11 @@ def ensure_error_codes(schema: Schema) -> None:
     validation, variable coercion), GatewayOnlyFields, InputChecks
     (unstorable text, root mutation fields), IdempotentMutations (a
     transaction, the deadline and the idempotency key of each root mutation
-    field) and DocumentCache (a text parsed and validated once) unless they
-    are there.
+    field), DocumentCache (a text parsed and validated once) and OperationKind
+    (the operation type, for the metrics) unless they are there.
     """
     for extension in (
+        OperationKind,
         DocumentCache,
         MaskInternalErrors,
         RequestErrorCodes,
@@ -181,6 +190,8 @@ class SubgraphGraphQL(GraphQL[RequestContext, None]):
         *,
         multipart_uploads: bool = False,
         database: str | None = None,
+        name: str = "subgraph",
+        telemetry: SubgraphTelemetry | None = None,
     ) -> None:
         super().__init__(
             schema,
@@ -192,6 +203,8 @@ class SubgraphGraphQL(GraphQL[RequestContext, None]):
         self.broker = broker
         self.services = services if services is not None else Services()
         self.database = database
+        self.name = name
+        self.telemetry = telemetry if telemetry is not None else SubgraphTelemetry()
 
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket
@@ -223,6 +236,20 @@ class SubgraphGraphQL(GraphQL[RequestContext, None]):
             )
             return result
 
+        if self.telemetry.enabled:
+            return await instrument(
+                self.telemetry,
+                self.name,
+                request.headers,
+                lambda: self._run_until_deadline(context, run),
+            )
+        return await self._run_until_deadline(context, run)
+
+    async def _run_until_deadline(
+        self,
+        context: RequestContext,
+        run: Callable[[], Awaitable[ExecutionResult]],
+    ) -> ExecutionResult:
         if context.deadline is None:
             return await run()
         try:
@@ -265,6 +292,15 @@ def _ready_endpoint(broker: Broker) -> Callable[[Request], Awaitable[JSONRespons
     return ready
 
 
+def _metrics_endpoint(
+    metrics: SubgraphMetrics,
+) -> Callable[[Request], Awaitable[Response]]:
+    async def scrape(request: Request) -> Response:
+        return Response(metrics.render(), media_type=CONTENT_TYPE)
+
+    return scrape
+
+
 def create_subgraph_app(
     spec: SubgraphSpec,
     settings: Settings | None = None,
@@ -272,6 +308,7 @@ def create_subgraph_app(
     broker: Broker | None = None,
     standalone: bool = True,
     services: Services | None = None,
+    telemetry: SubgraphTelemetry | None = None,
 ) -> Starlette:
     """The Starlette app of one subgraph.
 
@@ -279,6 +316,8 @@ def create_subgraph_app(
     connects the broker and runs the spec's background tasks. Embedded beside other
     subgraphs, `standalone=False` and the caller's lifespan does that once for all
     (see subgraphs.kit.embedded) and gives the app its `services` registry.
+    `telemetry` defaults to the settings' (subgraphs.kit.telemetry): /metrics on a
+    registry of this app's own, traces when settings.tracing is on.
     Raises SettingsError for a malformed setting or a
     production subgraph with a development secret.
     """
@@ -287,13 +326,24 @@ def create_subgraph_app(
     broker = broker or Broker.from_settings(settings)
     ensure_error_codes(spec.schema)
     services = services if services is not None else Services()
+    database = spec.name if spec.models else None
+    if telemetry is None:
+        telemetry = SubgraphTelemetry.from_settings(settings, spec.name)
+    if telemetry.metrics is not None:
+        telemetry.metrics.watch(spec.name, broker=broker, database=database)
+    if telemetry.tracer is not None:
+        spans = resolver_spans()
+        if spans not in spec.schema.extensions:
+            spec.schema.extensions = (*spec.schema.extensions, spans)
     graphql_app = SubgraphGraphQL(
         spec.schema,
         settings,
         broker,
         services,
         multipart_uploads=spec.multipart_uploads,
-        database=spec.name if spec.models else None,
+        database=database,
+        name=spec.name,
+        telemetry=telemetry,
     )
 
     @contextlib.asynccontextmanager
@@ -304,17 +354,18 @@ def create_subgraph_app(
         async with run_subgraphs([(spec, services)], settings, broker):
             yield
 
-    app = Starlette(
-        routes=[
-            Route("/graphql", graphql_app, methods=["GET", "POST"]),
-            WebSocketRoute("/graphql", graphql_app),
-            Route("/health", _health),
-            Route("/ready", _ready_endpoint(broker)),
-        ],
-        lifespan=lifespan,
-    )
+    routes = [
+        Route("/graphql", graphql_app, methods=["GET", "POST"]),
+        WebSocketRoute("/graphql", graphql_app),
+        Route("/health", _health),
+        Route("/ready", _ready_endpoint(broker)),
+    ]
+    if telemetry.metrics is not None:
+        routes.append(Route("/metrics", _metrics_endpoint(telemetry.metrics)))
+    app = Starlette(routes=routes, lifespan=lifespan)
     app.state.spec = spec
     app.state.settings = settings
     app.state.broker = broker
     app.state.services = services
+    app.state.telemetry = telemetry
     return app

@@ -32,6 +32,7 @@ from tortoise.migrations.autodetector import MigrationAutodetector
 from tortoise.migrations.executor import MigrationExecutor
 
 from subgraphs.kit._postgres import ENGINE as POSTGRES_ENGINE
+from subgraphs.kit._sqlite import ENGINE as SQLITE_ENGINE
 from subgraphs.kit.idempotency import create_idempotency_table
 from subgraphs.kit.settings import Settings
 
@@ -65,7 +66,9 @@ def tortoise_config(
     """The Tortoise config: one connection and one app per subgraph, same name.
 
     PostgreSQL connections use the kit's engine (subgraphs.kit._postgres), whose
-    transactions survive a dropped connection without misreporting a commit.
+    transactions survive a dropped connection without misreporting a commit;
+    SQLite ones the kit's too (subgraphs.kit._sqlite). Both count each statement
+    for the metrics and traces (subgraphs.kit.telemetry).
     """
     connections: dict[str, Any] = {}
     apps: dict[str, Any] = {}
@@ -74,6 +77,10 @@ def tortoise_config(
         if _postgres_target(url) is not None:
             connection = expand_db_url(url)
             connection["engine"] = POSTGRES_ENGINE
+            connections[spec.name] = connection
+        elif url.startswith("sqlite://"):
+            connection = expand_db_url(url)
+            connection["engine"] = SQLITE_ENGINE
             connections[spec.name] = connection
         else:
             connections[spec.name] = url

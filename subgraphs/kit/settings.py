@@ -37,7 +37,9 @@ class Settings:
     `_service` to any request the gateway did not sign; None means on in
     production, off otherwise. `idempotency_ttl`: seconds a mutation's idempotency
     record is kept, so a retry within it is answered from the record
-    (subgraphs.kit.idempotency).
+    (subgraphs.kit.idempotency). `metrics`: `/metrics` and the counting behind it;
+    `tracing`: OpenTelemetry spans exported over OTLP/HTTP to `tracing_endpoint`
+    (None: the `OTEL_EXPORTER_OTLP_*` variables decide) (subgraphs.kit.telemetry).
     """
 
     database_url: str | None = None
@@ -57,6 +59,9 @@ class Settings:
     accept_bearer: bool = True
     gateway_only: bool | None = None
     idempotency_ttl: float = 86_400.0
+    metrics: bool = True
+    tracing: bool = False
+    tracing_endpoint: str | None = None
 
     def __post_init__(self) -> None:
         if self.environment not in ENVIRONMENTS:
@@ -132,6 +137,9 @@ class Settings:
             accept_bearer=environment != "production" and accept_bearer is not False,
             gateway_only=flag("AGORA_SUBGRAPH_GATEWAY_ONLY"),
             idempotency_ttl=number("AGORA_IDEMPOTENCY_TTL", defaults.idempotency_ttl),
+            metrics=flag("AGORA_SUBGRAPH_METRICS") is not False,
+            tracing=flag("AGORA_SUBGRAPH_TRACING") is True,
+            tracing_endpoint=env.get("AGORA_SUBGRAPH_TRACING_ENDPOINT") or None,
         )
 
     @property
