@@ -4,7 +4,7 @@ Run by `scripts/run`. Each subgraph is a Strawberry app reached through the gate
 in-process ASGI transport (no network hop); the supergraph is composed at start-up from
 the subgraphs' own `_service { sdl }`, so it always matches the code that runs. SQLite
 files under AGORA_DATA_DIR (default ./data) and in-memory pub/sub unless DATABASE_URL or
-REDIS_URL say otherwise.
+REDIS_URL say otherwise. The gateway's /metrics includes the subgraphs' series.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from gateway.server.serve import serve  # noqa: E402
 from gateway.telemetry import configure_logging  # noqa: E402
 from gateway.transport import AsgiTransport  # noqa: E402
 from scripts._subgraphs import existing_subgraphs, subgraph_definition  # noqa: E402
-from subgraphs.kit.embedded import create_embedded  # noqa: E402
+from subgraphs.kit.embedded import create_embedded, metrics_registry  # noqa: E402
 from subgraphs.kit.settings import Settings  # noqa: E402
 
 Scope = MutableMapping[str, Any]
@@ -84,6 +84,11 @@ def build(
     gateway = create_app(
         compose_supergraph(subgraphs), transports=transports, config=config
     )
+    # One scrape for the process: the subgraphs' series in the gateway's /metrics.
+    registry = metrics_registry(apps)
+    metrics = gateway.state.telemetry.metrics
+    if registry is not None and metrics is not None:
+        metrics.registry.register(registry)
     return EmbeddedGraph(gateway, lifespan), [spec.name for spec in specs]
 
 
