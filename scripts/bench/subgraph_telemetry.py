@@ -1,8 +1,8 @@
-"""What a subgraph's metrics cost a request (issue 17): the same small query through a
-subgraph app in process, metrics on and off, alternating rounds; and the bare cost of
-`instrument` around a request that does nothing.
+"""What a subgraph's metrics cost a request (issue 17): the same small query through
+a subgraph app in process, metrics on and off taking turns request by request; and
+the bare cost of `instrument` around a request that does nothing.
 
-    .venv/bin/python scripts/bench/subgraph_telemetry.py [--requests 2000 --rounds 5]
+    .venv/bin/python scripts/bench/subgraph_telemetry.py [--requests 5000]
 """
 
 from __future__ import annotations
@@ -42,21 +42,38 @@ class Query:
         return [Item(id=i, name=f"item {i}") for i in range(20)]
 
 
-SPEC = SubgraphSpec(
-    name="bench", schema=strawberry.federation.Schema(query=Query), models=[]
-)
+def spec() -> SubgraphSpec:
+    # A schema each: the app measuring adds an extension to its schema.
+    return SubgraphSpec(
+        name="bench", schema=strawberry.federation.Schema(query=Query), models=[]
+    )
+
+
+SPEC = spec()
 QUERY = {"query": "{ items { id name } }"}
 
 
-async def per_request(app: object, requests: int) -> float:
-    transport = httpx.ASGITransport(app=app)  # type: ignore[arg-type]
-    async with httpx.AsyncClient(transport=transport, base_url="http://b") as client:
-        for _ in range(200):  # warm up
-            await client.post("/graphql", json=QUERY)
-        started = time.perf_counter()
-        for _ in range(requests):
-            await client.post("/graphql", json=QUERY)
-        return (time.perf_counter() - started) / requests * 1e6
+async def interleaved(apps: dict[str, object], requests: int) -> dict[str, list[float]]:
+    """Seconds of each request, the apps taking turns request by request (a loaded
+    machine's drift then hits both alike)."""
+    clients = {
+        name: httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app),  # type: ignore[arg-type]
+            base_url="http://b",
+        )
+        for name, app in apps.items()
+    }
+    times: dict[str, list[float]] = {name: [] for name in apps}
+    order = list(apps)
+    for index in range(requests + 200):
+        for name in order if index % 2 else reversed(order):
+            started = time.perf_counter()
+            await clients[name].post("/graphql", json=QUERY)
+            if index >= 200:  # after a warm-up
+                times[name].append(time.perf_counter() - started)
+    for client in clients.values():
+        await client.aclose()
+    return times
 
 
 async def bare(calls: int) -> tuple[float, float]:
@@ -79,29 +96,26 @@ async def bare(calls: int) -> tuple[float, float]:
 
 async def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--requests", type=int, default=2000)
-    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--requests", type=int, default=5000)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as data:
-        base = Settings(data_dir=Path(data))
-        on = create_subgraph_app(SPEC, base, standalone=False)
+        on = create_subgraph_app(
+            spec(), Settings(data_dir=Path(data)), standalone=False
+        )
         off = create_subgraph_app(
-            SPEC,
-            Settings(data_dir=Path(data), metrics=False),
-            standalone=False,
+            spec(), Settings(data_dir=Path(data), metrics=False), standalone=False
         )
-        timings: dict[str, list[float]] = {"on": [], "off": []}
-        for round_ in range(args.rounds):
-            # Alternate which goes first: a loaded machine favours neither.
-            order = [("off", off), ("on", on)]
-            for name, app in order if round_ % 2 else reversed(order):
-                timings[name].append(await per_request(app, args.requests))
-    for pick in (min, statistics.median):
-        off_us, on_us = pick(timings["off"]), pick(timings["on"])
-        print(
-            f"{pick.__name__} of {args.rounds} rounds: metrics off {off_us:.1f} µs, "
-            f"on {on_us:.1f} µs ({on_us - off_us:+.1f} µs) per request"
-        )
+        times = await interleaved({"off": off, "on": on}, args.requests)
+    p50 = {
+        name: sorted(values)[len(values) // 2] * 1e6 for name, values in times.items()
+    }
+    mean = {name: statistics.fmean(values) * 1e6 for name, values in times.items()}
+    print(
+        f"{args.requests} requests each, interleaved: p50 metrics off "
+        f"{p50['off']:.1f} µs, on {p50['on']:.1f} µs ({p50['on'] - p50['off']:+.1f}); "
+        f"mean off {mean['off']:.1f} µs, on {mean['on']:.1f} µs "
+        f"({mean['on'] - mean['off']:+.1f})"
+    )
     plain, counted = await bare(100_000)
     print(f"instrument() alone: {counted - plain:.2f} µs per request")
 

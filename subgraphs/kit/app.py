@@ -156,11 +156,10 @@ def ensure_error_codes(schema: Schema) -> None:
     validation, variable coercion), GatewayOnlyFields, InputChecks
     (unstorable text, root mutation fields), IdempotentMutations (a
     transaction, the deadline and the idempotency key of each root mutation
-    field), DocumentCache (a text parsed and validated once) and OperationKind
-    (the operation type, for the metrics) unless they are there.
+    field) and DocumentCache (a text parsed and validated once) unless they
+    are there.
     """
     for extension in (
-        OperationKind,
         DocumentCache,
         MaskInternalErrors,
         RequestErrorCodes,
@@ -331,10 +330,16 @@ def create_subgraph_app(
         telemetry = SubgraphTelemetry.from_settings(settings, spec.name)
     if telemetry.metrics is not None:
         telemetry.metrics.watch(spec.name, broker=broker, database=database)
+    # Each extension costs every request of the schema (~6 µs for OperationKind):
+    # these join only when an app of the process measures or traces.
+    wanted: list[type[SchemaExtension]] = []
+    if telemetry.metrics is not None:
+        wanted.append(OperationKind)
     if telemetry.tracer is not None:
-        spans = resolver_spans()
-        if spans not in spec.schema.extensions:
-            spec.schema.extensions = (*spec.schema.extensions, spans)
+        wanted.append(resolver_spans())
+    for extension in wanted:
+        if extension not in spec.schema.extensions:
+            spec.schema.extensions = (*spec.schema.extensions, extension)
     graphql_app = SubgraphGraphQL(
         spec.schema,
         settings,

@@ -17,7 +17,8 @@ it. Off, a request pays one context variable and nothing per field.
 
 The hot path: `instrument` sets a context variable holding the request's
 `RequestStats`; each SQL statement (the instrumented Tortoise clients) adds one to
-it; at the end the request is observed in a handful of pre-labelled metrics.
+it; at the end the request is added to plain dicts that the registry reads at
+scrape time (no prometheus-client lock per increment).
 """
 
 from __future__ import annotations
@@ -25,13 +26,19 @@ from __future__ import annotations
 import logging
 import time
 import weakref
+from bisect import bisect_left
 from contextvars import ContextVar
 from dataclasses import dataclass
 from inspect import isawaitable
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
-from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
+from graphql import OperationDefinitionNode
+from prometheus_client import CollectorRegistry, generate_latest
+from prometheus_client.core import (
+    CounterMetricFamily,
+    GaugeMetricFamily,
+    HistogramMetricFamily,
+)
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from strawberry.extensions import SchemaExtension
 
@@ -158,44 +165,103 @@ class _RuntimeCollector:
         yield dropped
 
 
+class _Counts:
+    """A counter or histogram family kept as plain numbers, read at scrape time.
+
+    prometheus-client's metrics take a lock per increment; a subgraph answers on one
+    event loop thread, so dicts and lists do, at a fraction of the cost per request
+    (scripts/bench/subgraph_telemetry.py).
+    """
+
+    __slots__ = ("bounds", "doc", "labels", "name", "series")
+
+    def __init__(
+        self,
+        name: str,
+        doc: str,
+        labels: tuple[str, ...],
+        bounds: tuple[float, ...] = (),
+    ) -> None:
+        self.name = name
+        self.doc = doc
+        self.labels = labels
+        self.bounds = bounds
+        # Counter: key -> [total]. Histogram: key -> [count per bucket..., sum].
+        self.series: dict[tuple[str, ...], list[float]] = {}
+
+    def inc(self, key: tuple[str, ...]) -> None:
+        series = self.series.get(key)
+        if series is None:
+            self.series[key] = [1.0]
+        else:
+            series[0] += 1
+
+    def observe(self, key: tuple[str, ...], value: float) -> None:
+        series = self.series.get(key)
+        if series is None:
+            series = self.series[key] = [0.0] * (len(self.bounds) + 2)
+        series[bisect_left(self.bounds, value)] += 1
+        series[-1] += value
+
+    def collect(self) -> Metric:
+        if not self.bounds:
+            counter = CounterMetricFamily(self.name, self.doc, labels=self.labels)
+            for key, (total,) in self.series.items():
+                counter.add_metric(key, total)
+            return counter
+        histogram = HistogramMetricFamily(self.name, self.doc, labels=self.labels)
+        edges = [repr(float(bound)) for bound in self.bounds] + ["+Inf"]
+        for key, series in self.series.items():
+            running = 0.0
+            buckets = []
+            for edge, count in zip(edges, series, strict=False):
+                running += count
+                buckets.append((edge, running))
+            histogram.add_metric(key, buckets, series[-1])
+        return histogram
+
+
 class SubgraphMetrics:
     """The metrics of one subgraph app, or of the subgraphs embedded in one process."""
 
     def __init__(self) -> None:
         self.registry = CollectorRegistry(auto_describe=True)
-        registry = self.registry
-        self.requests = Counter(
+        self.requests = _Counts(
             "agora_subgraph_requests",
             "GraphQL requests over HTTP, by operation type and outcome (ok, or the "
             "first error's code).",
             ("subgraph", "operation_type", "outcome"),
-            registry=registry,
         )
-        self.request_seconds = Histogram(
+        self.request_seconds = _Counts(
             "agora_subgraph_request_seconds",
             "Time to answer a GraphQL request over HTTP.",
             ("subgraph", "operation_type"),
-            buckets=_SECONDS,
-            registry=registry,
+            _SECONDS,
         )
-        self.statements = Histogram(
+        self.statements = _Counts(
             "agora_subgraph_request_sql_statements",
             "SQL statements one GraphQL request ran.",
             ("subgraph",),
-            buckets=_STATEMENTS,
-            registry=registry,
+            _STATEMENTS,
         )
-        self.resolver_errors = Counter(
+        self.resolver_errors = _Counts(
             "agora_subgraph_resolver_errors",
             "Errors raised in resolvers, by the extensions.code the client saw "
             "(INTERNAL_SERVER_ERROR: a masked defect).",
             ("subgraph", "code"),
-            registry=registry,
         )
         self._runtime = _RuntimeCollector()
-        registry.register(self._runtime)
-        # Labelled children by key: `labels()` costs more than the observation.
-        self._children: dict[tuple[str, ...], Any] = {}
+        self.registry.register(self)
+        self.registry.register(self._runtime)
+
+    def collect(self) -> Iterator[Metric]:
+        for counts in (
+            self.requests,
+            self.request_seconds,
+            self.statements,
+            self.resolver_errors,
+        ):
+            yield counts.collect()
 
     def watch(
         self, subgraph: str, *, broker: Broker | None, database: str | None
@@ -205,14 +271,10 @@ class SubgraphMetrics:
             self._runtime.databases[subgraph] = database
         if broker is not None:
             self._runtime.brokers[id(broker)] = broker
-        self.resolver_errors.labels(subgraph, "INTERNAL_SERVER_ERROR")
-
-    def _child(self, metric: Any, *labels: str) -> Any:
-        key = (metric._name, *labels)
-        child = self._children.get(key)
-        if child is None:
-            child = self._children[key] = metric.labels(*labels)
-        return child
+        # Listed from the start, so a dashboard shows the subgraph before it fails.
+        self.resolver_errors.series.setdefault(
+            (subgraph, "INTERNAL_SERVER_ERROR"), [0.0]
+        )
 
     def observe(
         self,
@@ -232,10 +294,10 @@ class SubgraphMetrics:
                 if outcome == "ok":
                     outcome = code
                 if error.path is not None:
-                    self._child(self.resolver_errors, subgraph, code).inc()
-        self._child(self.requests, subgraph, operation_type, outcome).inc()
-        self._child(self.request_seconds, subgraph, operation_type).observe(seconds)
-        self._child(self.statements, subgraph).observe(stats.statements)
+                    self.resolver_errors.inc((subgraph, code))
+        self.requests.inc((subgraph, operation_type, outcome))
+        self.request_seconds.observe((subgraph, operation_type), seconds)
+        self.statements.observe((subgraph,), stats.statements)
 
     def render(self) -> bytes:
         return generate_latest(self.registry)
@@ -351,10 +413,19 @@ class OperationKind(SchemaExtension):
         stats = _STATS.get()
         if stats is None:
             return
-        try:
-            stats.operation_type = self.execution_context.operation_type.value
-        except Exception:  # noqa: BLE001 - no document (a syntax error): unknown
-            stats.operation_type = UNKNOWN
+        # Strawberry's `operation_type` does this too, at twice the cost.
+        execution = self.execution_context
+        document = execution.graphql_document
+        name = execution.operation_name
+        if document is None:  # a syntax error: "unknown"
+            return
+        for definition in document.definitions:
+            if isinstance(definition, OperationDefinitionNode) and (
+                name is None
+                or (definition.name is not None and definition.name.value == name)
+            ):
+                stats.operation_type = definition.operation.value
+                return
 
 
 _Client = TypeVar("_Client", bound=type)

@@ -65,6 +65,9 @@ async def test_metrics_show_requests_and_resolver_errors_by_code(
     assert 'outcome="GRAPHQL_VALIDATION_FAILED"' in text
     assert 'code="GRAPHQL_VALIDATION_FAILED"' not in text
     assert 'agora_subgraph_request_sql_statements_count{subgraph="toy"} 4.0' in text
+    statements = "agora_subgraph_request_sql_statements_bucket"
+    assert statements + '{le="0.0",subgraph="toy"} 4.0' in text
+    assert statements + '{le="+Inf",subgraph="toy"} 4.0' in text
     assert 'agora_subgraph_request_seconds_count{operation_type="query"' in text
     assert "agora_subgraph_broker_dropped_events_total 0.0" in text
 
