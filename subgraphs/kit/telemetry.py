@@ -29,7 +29,6 @@ import weakref
 from bisect import bisect_left
 from contextvars import ContextVar
 from dataclasses import dataclass
-from inspect import isawaitable
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from graphql import OperationDefinitionNode
@@ -498,6 +497,7 @@ _RESOLVER_SPANS: type[SchemaExtension] | None = None
 
 def _make_resolver_spans() -> type[SchemaExtension]:
     from strawberry.extensions.tracing import OpenTelemetryExtension
+    from strawberry.extensions.tracing.utils import should_skip_tracing
 
     class ResolverSpans(OpenTelemetryExtension):
         """OpenTelemetryExtension on the request's tracer, or nothing."""
@@ -533,21 +533,10 @@ def _make_resolver_spans() -> type[SchemaExtension]:
             *args: Any,
             **kwargs: Any,
         ) -> Any:
-            if not self._traced:
+            # Default resolvers and introspection stay synchronous: no span, and
+            # no coroutine per field of a long list.
+            if not self._traced or should_skip_tracing(_next, info):
                 return _next(root, info, *args, **kwargs)
-            return self._traced_resolve(_next, root, info, *args, **kwargs)
-
-        async def _traced_resolve(
-            self,
-            _next: Callable[..., Any],
-            root: Any,
-            info: Any,
-            *args: Any,
-            **kwargs: Any,
-        ) -> Any:
-            result = super().resolve(_next, root, info, *args, **kwargs)
-            if isawaitable(result):
-                result = await result
-            return result
+            return super().resolve(_next, root, info, *args, **kwargs)
 
     return ResolverSpans
