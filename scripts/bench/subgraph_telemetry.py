@@ -2,7 +2,9 @@
 a subgraph app in process, metrics on and off taking turns request by request; and
 the bare cost of `instrument` around a request that does nothing.
 
-    .venv/bin/python scripts/bench/subgraph_telemetry.py [--requests 5000]
+    .venv/bin/python scripts/bench/subgraph_telemetry.py [--requests 5000] [--traced]
+
+`--traced` also times a traced app (OpenTelemetry, spans to an in-memory exporter).
 """
 
 from __future__ import annotations
@@ -94,9 +96,23 @@ async def bare(calls: int) -> tuple[float, float]:
     return plain / calls * 1e6, counted / calls * 1e6
 
 
+def in_memory_tracer() -> object:
+    from opentelemetry import trace
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+    from opentelemetry.sdk.trace.export.in_memory_span_exporter import (
+        InMemorySpanExporter,
+    )
+
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(InMemorySpanExporter()))
+    return trace.get_tracer("bench", tracer_provider=provider)
+
+
 async def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--requests", type=int, default=5000)
+    parser.add_argument("--traced", action="store_true")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as data:
         on = create_subgraph_app(
@@ -105,7 +121,15 @@ async def main() -> None:
         off = create_subgraph_app(
             spec(), Settings(data_dir=Path(data), metrics=False), standalone=False
         )
-        times = await interleaved({"off": off, "on": on}, args.requests)
+        apps: dict[str, object] = {"off": off, "on": on}
+        if args.traced:
+            apps["traced"] = create_subgraph_app(
+                spec(),
+                Settings(data_dir=Path(data), metrics=False),
+                standalone=False,
+                telemetry=SubgraphTelemetry(tracer=in_memory_tracer()),
+            )
+        times = await interleaved(apps, args.requests)
     p50 = {
         name: sorted(values)[len(values) // 2] * 1e6 for name, values in times.items()
     }
@@ -116,6 +140,11 @@ async def main() -> None:
         f"mean off {mean['off']:.1f} µs, on {mean['on']:.1f} µs "
         f"({mean['on'] - mean['off']:+.1f})"
     )
+    if args.traced:
+        print(
+            f"traced (metrics off): p50 {p50['traced']:.1f} µs "
+            f"({p50['traced'] - p50['off']:+.1f})"
+        )
     plain, counted = await bare(100_000)
     print(f"instrument() alone: {counted - plain:.2f} µs per request")
 
