@@ -9,6 +9,7 @@ shared: a mutation is always sent as asked.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from typing import TYPE_CHECKING, Any
 
 import orjson
@@ -35,7 +36,14 @@ _PER_SEND = frozenset(
 
 class DedupTransport:
     """Wraps a transport; `on_shared()` is called for each request that joined one
-    already in flight."""
+    already in flight.
+
+    Every waiter gets a response of its own: the executor merges a response's
+    objects into its request's data in place, so two requests holding the same
+    objects would write into each other's answers. The last waiter to take the
+    response gets the one that was fetched, the others a copy made before it is
+    handed out.
+    """
 
     def __init__(
         self,
@@ -44,34 +52,57 @@ class DedupTransport:
     ) -> None:
         self.inner = inner
         self.on_shared = on_shared
-        self._inflight: dict[tuple[Any, ...], asyncio.Task[SubgraphResponse]] = {}
+        self._inflight: dict[tuple[Any, ...], _Shared] = {}
 
     async def fetch(self, request: SubgraphRequest) -> SubgraphResponse:
         if not request.idempotent:
             return await self.inner.fetch(request)
         key = _key(request)
-        task = self._inflight.get(key)
-        if task is not None:
+        shared = self._inflight.get(key)
+        if shared is not None:
             if self.on_shared is not None:
                 self.on_shared()
         else:
             task = asyncio.ensure_future(self.inner.fetch(request))
-            self._inflight[key] = task
-            task.add_done_callback(lambda _: self._forget(key, task))
-        # One waiter giving up must not cancel the fetch the others wait for.
-        return await asyncio.shield(task)
+            shared = self._inflight[key] = _Shared(task)
+            task.add_done_callback(lambda _: self._forget(key, shared))
+        shared.waiters += 1
+        try:
+            # One waiter giving up must not cancel the fetch the others wait for.
+            response = await asyncio.shield(shared.task)
+        finally:
+            shared.waiters -= 1
+        return response if shared.waiters == 0 else _copy(response)
 
-    def _forget(
-        self, key: tuple[Any, ...], task: asyncio.Task[SubgraphResponse]
-    ) -> None:
-        if self._inflight.get(key) is task:
+    def _forget(self, key: tuple[Any, ...], shared: _Shared) -> None:
+        if self._inflight.get(key) is shared:
             del self._inflight[key]
-        if not task.cancelled():
-            task.exception()  # retrieved: nobody may be left waiting to see it
+        if not shared.task.cancelled():
+            shared.task.exception()  # retrieved: nobody may be left waiting to see it
 
     def __getattr__(self, name: str) -> Any:
         # start(), aclose(), name, url: the wrapped transport's.
         return getattr(self.inner, name)
+
+
+class _Shared:
+    """One fetch in flight and how many requests still wait for its response."""
+
+    __slots__ = ("task", "waiters")
+
+    def __init__(self, task: asyncio.Task[SubgraphResponse]) -> None:
+        self.task = task
+        self.waiters = 0
+
+
+def _copy(response: SubgraphResponse) -> SubgraphResponse:
+    """`response` with objects of its own (JSON all the way down)."""
+    data, errors, extensions = orjson.loads(
+        orjson.dumps((response.data, response.errors, response.extensions))
+    )
+    return dataclasses.replace(
+        response, data=data, errors=tuple(errors), extensions=extensions
+    )
 
 
 def _key(request: SubgraphRequest) -> tuple[Any, ...]:
