@@ -92,7 +92,7 @@ class QueryGraph:
     def field_type_in(self, subgraph: str, parent: str, name: str) -> str:
         """Named type of `parent.name` as `subgraph` declares it: join__field
         `type:` records it where subgraphs differ (a union in the supergraph may be
-        one of its members in a subgraph, audit union-intersection)."""
+        one of its members in a subgraph)."""
         named, _ = self.field_type(parent, name)
         join_field = self.sg.field(parent, name)
         source = join_field.source(subgraph) if join_field else None
@@ -149,7 +149,7 @@ class QueryGraph:
             # A subgraph can always return the fields of the keys it declares on a
             # type it extends, even when it marks them @external (Federation 1
             # style extensions); on a type it defines, an @external key field is
-            # not its to resolve (audit corrupted-supergraph-node-id).
+            # not its to resolve.
             return (
                 source is not None
                 and source.external

@@ -161,8 +161,8 @@ def indirect_key(
         if key.resolvable and (entity_type == parent or key.is_interface_object)
     ]
     # Keys whose top-level fields this subgraph resolves come first: a key
-    # field it must jump for may be the very field being planned (audit
-    # complex-entity-call: `selected` of ProductList).
+    # field it must jump for may be the very field being planned (a key with
+    # nested selections spread across subgraphs).
     rooted = [
         c
         for c in choices

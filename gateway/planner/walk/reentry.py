@@ -36,9 +36,10 @@ def reenter(
     nearest entity (or root query field) of this step down to it, type
     conditions included. False when there is none."""
     wrapper: FieldSel = sel
-    # An interface field asked of each implementation is asked again whole
-    # (as Apollo plans it: audit corrupted-supergraph-node-id expects `node {
-    # id }` refused); a client's own fragments may go elsewhere type by type.
+    # An interface field asked of each implementation is asked again whole, as
+    # Apollo plans it: a field no implementation's subgraph can resolve is refused
+    # rather than fetched per type; a client's own fragments may go elsewhere type
+    # by type.
     inner: str | None = None if id(target) in walk.exploded else parent
     for index in range(len(walk.frames) - 1, -1, -1):
         frame = walk.frames[index]
@@ -60,8 +61,8 @@ def reenter(
                 return False
             return reenter_root(walk, step, wrapper, frame.wrappers)
         if keyed_members(walk, step.subgraph, frame.parent):
-            # Jump per implementation from the abstract parent (the parent
-            # entity call through an interface, audit provides-on-interface).
+            # Jump per implementation from the abstract parent: an entity reached
+            # through an interface field is called by its concrete type's key.
             count_reentry(walk, sel)
             with walk.frames_above(index):
                 jumps.jump_from_abstract(

@@ -57,7 +57,7 @@ def representation_of(walk: Walk, parent: str, sels: list[Sel]) -> list[Sel]:
 def required_alias(walk: Walk, parent: str, sel: FieldSel) -> str:
     """The alias a required field with arguments is fetched under: the client
     (or another requirement) may select the same field with other arguments
-    under its name (audit requires-with-argument, -conflict)."""
+    under its name, and two requirements may select it with different ones."""
     arguments = " ".join(print_ast(a) for a in sel.arguments)
     key = (parent, sel.name, arguments)
     alias = walk.required_aliases.get(key)

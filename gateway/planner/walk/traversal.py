@@ -179,8 +179,8 @@ def walk_selections(
         walk_each(walk, step, parent, local, target, path, provided)
         if len(remote) > 1:
             # Only a client's selection needs the concrete type: the projection
-            # completes the rest on the interface (audit
-            # non-resolvable-interface-object, whose owner resolves no key).
+            # completes the rest on the interface (an @interfaceObject's owner may
+            # resolve no key of the concrete types).
             jumps.jump_from_interface_object(walk, step, parent, remote, target, path)
         return
     walk_each(walk, step, parent, selections, target, path, provided)
@@ -236,7 +236,8 @@ def walk_fragment(
     matching = qg.possible_in(subgraph, parent).intersection(qg.possible(condition))
     for other in alternatives(walk, step):
         # Another subgraph could serve this path too: only the members both
-        # know are safe to ask for (audit partial-union-complex, Apollo's plan).
+        # know are safe to ask for (Apollo plans it so: a member one of them
+        # does not know would be null from one and an object from the other).
         matching &= qg.possible_in(other, parent)
     if not matching:
         return  # this subgraph never returns a `condition` object here
@@ -249,8 +250,8 @@ def walk_fragment(
         walk_selections(walk, step, condition, sel.selections, inner, path, provided)
         return
     # The subgraph does not know the condition type, or not every object type
-    # the supergraph says matches it (audit union-interface-distributed: an
-    # implementation declared in another subgraph only): one fragment per type.
+    # the supergraph says matches it (an implementation declared in another
+    # subgraph only): one fragment per type it knows.
     for member in qg.possible(condition):
         if member in matching:
             inner = walk.fragment(target, FragmentSel(member, sel.directives))
