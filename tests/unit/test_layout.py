@@ -39,24 +39,6 @@ def test_subgraphs_never_import_gateway() -> None:
     assert offenders == []
 
 
-# Cycles that exist today in areas other work was changing when this test came (issue
-# 18); whoever breaks one deletes it here. A new cycle, or a listed one that is gone,
-# fails the test.
-KNOWN_CYCLES = frozenset(
-    {
-        # jumps, reentry and traversal call into each other through `from . import x`.
-        frozenset(
-            {
-                "gateway.planner.walk",
-                "gateway.planner.walk.jumps",
-                "gateway.planner.walk.reentry",
-                "gateway.planner.walk.traversal",
-            }
-        ),
-    }
-)
-
-
 def _module_name(path: Path) -> str:
     parts = list(path.relative_to(ROOT).with_suffix("").parts)
     if parts[-1] == "__init__":
@@ -148,11 +130,7 @@ def _cycles(graph: dict[str, set[str]]) -> set[frozenset[str]]:
 
 def test_no_import_cycles_in_gateway_or_subgraphs() -> None:
     cycles = _cycles(_import_graph())
-    new = [sorted(cycle) for cycle in cycles - KNOWN_CYCLES]
-    assert new == [], "import cycles (module-level imports)"
-    assert sorted(map(sorted, KNOWN_CYCLES - cycles)) == [], (
-        "gone: delete from KNOWN_CYCLES"
-    )
+    assert sorted(map(sorted, cycles)) == [], "import cycles (module-level imports)"
 
 
 def test_the_cycle_finder_sees_a_package_re_entered() -> None:

@@ -24,7 +24,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from ..budget import PlanningBudget
-from . import traversal
+from . import reentry, traversal
 from .state import Walk
 
 if TYPE_CHECKING:
@@ -45,6 +45,12 @@ def walk_operation(
     """Build the fetch graph of `operation`; raises PlanningError when a field has no
     subgraph that can resolve it or no key leads to one, PlanningBudgetExceeded when
     `meter` runs out (a step per selection placed or weighed, budget.py)."""
-    walk = Walk(supergraph, override_labels, meter or PlanningBudget().start())
+    walk = Walk(
+        supergraph,
+        override_labels,
+        meter or PlanningBudget().start(),
+        walk_each=traversal.walk_each,
+        reenter=reentry.reenter,
+    )
     traversal.root(walk, operation)
     return walk.graph

@@ -21,7 +21,14 @@ from graphql import ArgumentNode, FieldNode, NameNode, VariableNode
 from ...errors import PlanningError
 from .._selections import FieldSel, FragmentSel, Sel
 from ..plan import KeyRenamer, ValueSetter
-from . import reentry, representations, traversal
+from .representations import (
+    add_plain,
+    alias_required,
+    representation_of,
+    single,
+    to_sels,
+    top_level_names,
+)
 
 if TYPE_CHECKING:
     from graphql import SelectionSetNode
@@ -59,7 +66,7 @@ def jump(
     if (
         join_type is not None
         and not join_type.keys
-        and reentry.reenter(walk, step, parent, sel, target)
+        and walk.reenter(walk, step, parent, sel, target)
     ):
         return
     reachable: list[tuple[str, str, EntityKey]] = []
@@ -90,7 +97,7 @@ def jump(
         # subgraph first, as if the key fields were @requires of the field.
         indirect = indirect_key_here(walk, step, parent, options)
         if indirect is None:
-            if reentry.reenter(walk, step, parent, sel, target):
+            if walk.reenter(walk, step, parent, sel, target):
                 return
             indirect = indirect_key(walk, step, parent, sel, options)
         subgraph, entity_type, key = indirect
@@ -135,7 +142,7 @@ def jump(
     entity_target = child.entity_selections.setdefault(entity_type, [])
     # The representation now carries what `sel` requires: place it as is.
     with walk.holding(walk.with_requirements, id(sel)):
-        traversal.walk_each(walk, child, entity_type, [sel], entity_target, path, None)
+        walk.walk_each(walk, child, entity_type, [sel], entity_target, path, None)
 
 
 def indirect_key(
@@ -168,7 +175,7 @@ def indirect_key(
         for c in choices
         if all(
             walk.qg.resolvable(step.subgraph, parent, name, {})
-            for name in representations.top_level_names(c[2].selection_set)
+            for name in top_level_names(c[2].selection_set)
         )
     ]
     if rooted or choices:
@@ -214,9 +221,9 @@ def fetch_contexts(
                     f"sets the context of its argument '{argument.name}'."
                 )
             frame = walk.frames[index]
-            sels = representations.to_sels(list(argument.selection_set.selections))
+            sels = to_sels(list(argument.selection_set.selections))
             with walk.frames_above(index):
-                traversal.walk_each(
+                walk.walk_each(
                     walk, frame.step, frame.parent, sels, frame.target, frame.path, None
                 )
             walk.contexts += 1
@@ -225,7 +232,7 @@ def fetch_contexts(
             contexts[variable] = (
                 argument.type,
                 levels,
-                representations.representation_of(walk, frame.parent, sels),
+                representation_of(walk, frame.parent, sels),
             )
             passed = [a for a in passed if a.name.value != argument.name]
             passed.append(
@@ -294,7 +301,7 @@ def indirect_key_here(
 def suppliable(walk: Walk, subgraph: str, parent: str, node: object) -> bool:
     if not isinstance(node, FieldNode):
         return False
-    if walk.qg.fetchable(subgraph, parent, representations.single(node)):
+    if walk.qg.fetchable(subgraph, parent, single(node)):
         return True
     # Fetched by a key jump from here to a subgraph that resolves it.
     name = node.name.value
@@ -321,18 +328,16 @@ def fetch_required(
     with walk.recording() as touched:
         for node in requires.selections:
             if isinstance(node, FieldNode) and walk.qg.fetchable(
-                step.subgraph, parent, representations.single(node)
+                step.subgraph, parent, single(node)
             ):
-                representation += representations.add_plain(
+                representation += add_plain(
                     walk, parent, [node], target, (f"... on {parent}",), renames
                 )
             else:
-                sels = representations.to_sels([node])
-                representations.alias_required(
-                    walk, parent, sels, (f"... on {parent}",), renames
-                )
-                traversal.walk_each(walk, step, parent, sels, target, path, None)
-                representation += representations.representation_of(walk, parent, sels)
+                sels = to_sels([node])
+                alias_required(walk, parent, sels, (f"... on {parent}",), renames)
+                walk.walk_each(walk, step, parent, sels, target, path, None)
+                representation += representation_of(walk, parent, sels)
     touched.discard(step.id)
     return frozenset(touched), representation, renames
 
@@ -351,7 +356,7 @@ def add_key(
     walk.index.add_field(target, FieldSel("__typename"))
     renames: list[KeyRenamer] = []
     representation: list[Sel] = [FieldSel("__typename")]
-    representation += representations.add_plain(
+    representation += add_plain(
         walk, parent, list(key.selections), target, (f"... on {parent}",), renames
     )
     for rename in renames:
@@ -416,7 +421,7 @@ def jump_from_abstract(
             if setter not in child.input_rewrites:
                 child.input_rewrites.append(setter)
         entity_target = child.entity_selections.setdefault(parent, [])
-        traversal.walk_each(walk, child, parent, [sel], entity_target, path, None)
+        walk.walk_each(walk, child, parent, [sel], entity_target, path, None)
         return
     # Otherwise ask each implementation this subgraph returns on its own.
     members = walk.sg.possible_types(parent, subgraph)
@@ -429,7 +434,7 @@ def jump_from_abstract(
     for member in members:
         inner = walk.fragment(target, FragmentSel(member))
         with walk.holding(walk.exploded, id(inner)):
-            traversal.walk_each(walk, step, member, [sel], inner, path, None)
+            walk.walk_each(walk, step, member, [sel], inner, path, None)
 
 
 def jump_from_interface_object(
@@ -459,7 +464,7 @@ def jump_from_interface_object(
             child.requires.setdefault(parent, []), representation
         )
         entity_target = child.entity_selections.setdefault(parent, [])
-        traversal.walk_each(walk, child, parent, selections, entity_target, path, None)
+        walk.walk_each(walk, child, parent, selections, entity_target, path, None)
         return
     raise PlanningError(
         f"No subgraph defines interface '{parent}' with a key reachable from the "

@@ -12,7 +12,9 @@ from typing import TYPE_CHECKING
 from ...errors import PlanningError
 from .._selections import FieldSel, FragmentSel
 from ..plan import KeyRenamer
-from . import jumps, representations, traversal
+from .jumps import jump, jump_from_abstract
+from .representations import top_level_names
+from .state import root_target
 
 if TYPE_CHECKING:
     from graphql import DirectiveNode
@@ -65,7 +67,7 @@ def reenter(
             # through an interface field is called by its concrete type's key.
             count_reentry(walk, sel)
             with walk.frames_above(index):
-                jumps.jump_from_abstract(
+                jump_from_abstract(
                     walk, step, frame.parent, wrapper, frame.target, frame.path
                 )
             return True
@@ -85,7 +87,7 @@ def reenter(
         # Frames below this one do not apply to the path asked for anew.
         with walk.frames_above(index):
             if not beside(walk, step, frame, wrapper):
-                jumps.jump(walk, step, frame.parent, wrapper, frame.target, frame.path)
+                jump(walk, step, frame.parent, wrapper, frame.target, frame.path)
         return True
     return False
 
@@ -136,7 +138,7 @@ def beside(walk: Walk, step: FetchStep, frame: Frame, wrapper: FieldSel) -> bool
         key = walk.qg.resolvable_key(
             entity,
             subgraph,
-            lambda k: representations.top_level_names(k.selection_set) <= copied,
+            lambda k: top_level_names(k.selection_set) <= copied,
         )
         if key is None:
             continue
@@ -147,7 +149,7 @@ def beside(walk: Walk, step: FetchStep, frame: Frame, wrapper: FieldSel) -> bool
         walk.record(sibling)
         # Only `__typename` and the key: the other subgraph is sent no field
         # it does not expect.
-        wanted = representations.top_level_names(key.selection_set) | {"__typename"}
+        wanted = top_level_names(key.selection_set) | {"__typename"}
         wanted |= {alias for alias, name in renamed.items() if name in wanted}
         walk.index.merge_selections(
             sibling.requires.setdefault(entity, []),
@@ -161,7 +163,7 @@ def beside(walk: Walk, step: FetchStep, frame: Frame, wrapper: FieldSel) -> bool
             if rewrite not in sibling.input_rewrites:
                 sibling.input_rewrites.append(rewrite)
         target = sibling.entity_selections.setdefault(entity, [])
-        traversal.walk_each(walk, sibling, entity, [wrapper], target, frame.path, None)
+        walk.walk_each(walk, sibling, entity, [wrapper], target, frame.path, None)
         return True
     return False
 
@@ -194,6 +196,6 @@ def reenter_root(
     if root is None:
         root = walk.graph.add(best, walk.kind, defer=walk.defer)
         walk.root_steps.append(root)
-    target = traversal.root_target(walk, root, wrappers)
-    traversal.walk_each(walk, root, walk.root_name, [wrapper], target, (), None)
+    target = root_target(walk, root, wrappers)
+    walk.walk_each(walk, root, walk.root_name, [wrapper], target, (), None)
     return True

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import contextlib
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Protocol, TypeVar
 
-from .._selections import SelectionIndex
+from .._selections import FragmentSel, SelectionIndex
 from ..budget import JUMP_STEPS
 from ..fetch_graph import FetchGraph
 from ..query_graph import QueryGraph
@@ -15,17 +15,53 @@ from ..query_graph import QueryGraph
 if TYPE_CHECKING:
     from collections.abc import Iterator, Sequence
 
-    from graphql import DirectiveNode, GraphQLSchema
+    from graphql import DirectiveNode, GraphQLSchema, SelectionSetNode
 
     from ...supergraph import Supergraph
-    from .._selections import FieldSel, FragmentSel, Sel
+    from .._selections import FieldSel, Sel
     from ..budget import BudgetMeter
     from ..fetch_graph import FetchStep
     from ..plan import KeyRenamer
 
-__all__ = ["Frame", "Walk"]
+__all__ = ["Frame", "Reenter", "Walk", "WalkEach", "root_target"]
 
 _T = TypeVar("_T")
+
+
+class WalkEach(Protocol):
+    """traversal.walk_each: place `selections` on `parent` objects into `target`."""
+
+    def __call__(
+        self,
+        walk: Walk,
+        step: FetchStep,
+        parent: str,
+        selections: list[Sel],
+        target: list[Sel],
+        path: tuple[str, ...],
+        provided: SelectionSetNode | None,
+    ) -> None: ...
+
+
+class Reenter(Protocol):
+    """reentry.reenter: ask another subgraph for the whole path to `sel`."""
+
+    def __call__(
+        self, walk: Walk, step: FetchStep, parent: str, sel: FieldSel, target: list[Sel]
+    ) -> bool: ...
+
+
+def root_target(
+    walk: Walk, step: FetchStep, wrappers: tuple[tuple[DirectiveNode, ...], ...]
+) -> list[Sel]:
+    """The selection list of `step`'s root inside the conditional fragments
+    `wrappers` (made where missing)."""
+    target = step.root_selections
+    for directives in wrappers:
+        target = walk.index.add_fragment(
+            target, FragmentSel(None, directives)
+        ).selections
+    return target
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,12 +134,21 @@ class Walk:
     # The deferred fragment the walk is inside, for nesting deliveries (it may be
     # fetched with the primary response: then `defer` stays as it was).
     delivery: int | None
+    # Where the walk recurses: a jump walks what it fetches (traversal.walk_each),
+    # a field no key leads to is asked again elsewhere (reentry.reenter). Given by
+    # walk_operation, so that jumps.py and reentry.py, which traversal reaches,
+    # need not import it (or each other) back.
+    walk_each: WalkEach
+    reenter: Reenter
 
     def __init__(
         self,
         supergraph: Supergraph,
         override_labels: frozenset[str],
         meter: BudgetMeter,
+        *,
+        walk_each: WalkEach,
+        reenter: Reenter,
     ) -> None:
         self.sg = supergraph
         self.schema = supergraph.schema
@@ -127,6 +172,8 @@ class Walk:
         self.required_aliases = {}
         self.defer = None
         self.delivery = None
+        self.walk_each = walk_each
+        self.reenter = reenter
 
     # -- what changes for a while ----------------------------------------------
 

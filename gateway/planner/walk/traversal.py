@@ -20,8 +20,16 @@ from ...errors import PlanningError
 from .._selections import FieldSel, FragmentSel, Sel
 from ..fetch_graph import DeferUse
 from ..query_graph import merge_selection_sets
-from . import jumps, representations
-from .state import Frame
+from .jumps import (
+    add_key,
+    contexts_of,
+    defer_jump,
+    jump,
+    jump_from_abstract,
+    jump_from_interface_object,
+)
+from .representations import collect_keys
+from .state import Frame, root_target
 
 if TYPE_CHECKING:
     from graphql import DirectiveNode, SelectionSetNode
@@ -66,17 +74,6 @@ def root(walk: Walk, operation: NormalizedOperation) -> None:
                 walk.root_wrappers = wrappers
                 target = root_target(walk, step, wrappers)
                 walk_each(walk, step, root_type, [part], target, (), None)
-
-
-def root_target(
-    walk: Walk, step: FetchStep, wrappers: tuple[tuple[DirectiveNode, ...], ...]
-) -> list[Sel]:
-    target = step.root_selections
-    for directives in wrappers:
-        target = walk.index.add_fragment(
-            target, FragmentSel(None, directives)
-        ).selections
-    return target
 
 
 def split_shared_root(
@@ -181,7 +178,7 @@ def walk_selections(
             # Only a client's selection needs the concrete type: the projection
             # completes the rest on the interface (an @interfaceObject's owner may
             # resolve no key of the concrete types).
-            jumps.jump_from_interface_object(walk, step, parent, remote, target, path)
+            jump_from_interface_object(walk, step, parent, remote, target, path)
         return
     walk_each(walk, step, parent, selections, target, path, provided)
 
@@ -198,7 +195,7 @@ def walk_each(
     """Like `walk`, without the @interfaceObject split (the objects' types are
     known). `provided` is the @provides selection that applies here."""
     keys = walk.client_keys.setdefault(id(target), {})
-    walk.meter.tick(representations.collect_keys(selections, keys))
+    walk.meter.tick(collect_keys(selections, keys))
     fields = walk.qg.provided_fields(provided, parent)
     for sel in selections:
         if isinstance(sel, FragmentSel):
@@ -278,7 +275,7 @@ def walk_deferred(
         (t for t in (condition, parent) if not walk.qg.is_abstract(t)), None
     )
     use = defer_use(walk, sel.defer, path, object_type or parent, walk.delivery)
-    jump = jumps.defer_jump(walk, step, object_type, sel.selections)
+    jump = defer_jump(walk, step, object_type, sel.selections)
     if jump is None or object_type is None:
         with walk.deferring(walk.defer, use):
             walk_fragment(walk, step, parent, plain, target, path, provided)
@@ -292,7 +289,7 @@ def walk_deferred(
             key_target = walk.fragment(target, FragmentSel(object_type))
         if sel.directives:
             key_target = walk.fragment(key_target, FragmentSel(None, sel.directives))
-        representation = jumps.add_key(
+        representation = add_key(
             walk, step, object_type, key.selection_set, key_target, child
         )
         walk.index.merge_selections(
@@ -359,13 +356,13 @@ def walk_field(
             and sel.name not in provided
             and (
                 walk.qg.requires_in(subgraph, parent, sel)
-                or jumps.contexts_of(walk, subgraph, parent, sel.name)
+                or contexts_of(walk, subgraph, parent, sel.name)
             )
         ):
             # A @requires field is only ever resolved from a representation
             # carrying the required fields: an entity fetch, even to the same
             # subgraph (Federation spec, "@requires").
-            jumps.jump(walk, step, parent, sel, target, path, allow_self=True)
+            jump(walk, step, parent, sel, target, path, allow_self=True)
             return
         placed = walk.index.add_field(target, sel)
         walk.record(step)
@@ -392,9 +389,9 @@ def walk_field(
                 )
         return
     if walk.qg.is_abstract(parent):
-        jumps.jump_from_abstract(walk, step, parent, sel, target, path)
+        jump_from_abstract(walk, step, parent, sel, target, path)
     else:
-        jumps.jump(walk, step, parent, sel, target, path)
+        jump(walk, step, parent, sel, target, path)
 
 
 _OPERATION_TYPES = {
