@@ -10,7 +10,10 @@ from __future__ import annotations
 
 import contextvars
 import logging
+import os
 import re
+import sys
+import threading
 import time
 import uuid
 from typing import Any
@@ -48,10 +51,67 @@ def request_id_of(value: str | None) -> str:
 
 
 def log_request(**fields: Any) -> None:
-    """The one line a request ends with."""
+    """The one line a request ends with (an INFO record of `agora.gateway.requests`
+    whose message is `request key=value ...` and whose `request` attribute holds the
+    fields). Nothing is built when INFO is filtered out; otherwise the record is made
+    without the logger's frame walk (`findCaller`) and the attributes that are the
+    same for every line are copied from one record made at import."""
     if _requests.isEnabledFor(logging.INFO):
-        summary = " ".join(f"{key}={value}" for key, value in fields.items())
-        _requests.info("request %s", summary, extra={"request": fields})
+        summary = " ".join([f"{key}={value}" for key, value in fields.items()])
+        _requests.handle(_RequestLine("request " + summary, fields))
+
+
+# A record as `_requests.info` would make it here; `_RequestLine` copies its
+# attributes and sets the ones that change from line to line.
+_SAMPLE = logging.LogRecord(
+    _requests.name, logging.INFO, __file__, 0, "", (), None, "log_request"
+)
+_LINE_ATTRIBUTES = {
+    **vars(_SAMPLE),
+    "thread": None,
+    "threadName": None,
+    "processName": None,
+    "process": None,
+}
+_STARTED = _SAMPLE.created - _SAMPLE.relativeCreated / 1000
+# (pid, process name): looked up again after a fork.
+_process: tuple[int, str | None] = (-1, None)
+
+
+def _process_name(pid: int) -> str | None:
+    global _process
+    if _process[0] != pid:
+        name: str | None = "MainProcess"
+        multiprocessing = sys.modules.get("multiprocessing")
+        if multiprocessing is not None:
+            try:
+                name = multiprocessing.current_process().name
+            except AttributeError:  # still loading: the default name, as logging
+                pass
+        _process = (pid, name)
+    return _process[1]
+
+
+class _RequestLine(logging.LogRecord):
+    """The record of one request line (see `log_request`)."""
+
+    def __init__(self, message: str, fields: dict[str, Any]) -> None:
+        now = time.time()
+        attributes = self.__dict__
+        attributes.update(_LINE_ATTRIBUTES)
+        attributes["msg"] = message
+        attributes["request"] = fields
+        attributes["created"] = now
+        attributes["msecs"] = int((now - int(now)) * 1000) + 0.0
+        attributes["relativeCreated"] = (now - _STARTED) * 1000
+        if logging.logThreads:
+            attributes["thread"] = threading.get_ident()
+            attributes["threadName"] = threading.current_thread().name
+        if logging.logProcesses:
+            pid = os.getpid()
+            attributes["process"] = pid
+            if logging.logMultiprocessing:
+                attributes["processName"] = _process_name(pid)
 
 
 class JsonFormatter(logging.Formatter):
