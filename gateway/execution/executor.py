@@ -15,6 +15,7 @@ from bisect import bisect_right
 from typing import TYPE_CHECKING, Any
 
 import orjson
+from graphql import OperationType
 
 from ..errors import AgoraError, PlanningError, SubgraphBadResponse, SubgraphError
 from ..planner import (
@@ -425,7 +426,7 @@ class _Execution:
             variables,
             node.operation_name,
             headers,
-            idempotent=node.operation_kind != "mutation",
+            idempotent=node.operation_kind is not OperationType.MUTATION,
         )
         try:
             if transport is None:

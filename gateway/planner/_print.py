@@ -9,7 +9,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from graphql import ListValueNode, ObjectValueNode, VariableNode, print_ast
+from graphql import (
+    ListValueNode,
+    ObjectValueNode,
+    OperationType,
+    VariableNode,
+    print_ast,
+)
 
 from ._selections import FieldSel, FragmentSel
 
@@ -30,7 +36,7 @@ _INDENT = "  "
 
 
 def print_operation(
-    kind: str,
+    kind: OperationType,
     name: str | None,
     selections: Sequence[Sel],
     needs_typename: Callable[[str | None], bool],
@@ -52,12 +58,12 @@ def print_operation(
     closed = [_INDENT * (i + 1) + "}" for i in reversed(range(len(head_lines)))]
     declared = definitions(list(usages))
     header = "{"
-    if declared or name or kind != "query":
+    if declared or name or kind is not OperationType.QUERY:
         variables = ""
         if declared:
             variables = "(" + ", ".join(declared) + ")"
         label = f" {name}" if name else (" " if variables else "")
-        header = f"{kind}{label}{variables} {{"
+        header = f"{kind.value}{label}{variables} {{"
     text = "\n".join([header, *opened, *body, *closed, "}"])
     return text, list(usages)
 

@@ -104,12 +104,12 @@ def _primary(
     depth = wave_depths(steps)
     roots = [s for s in steps if not s.is_entity]
     rest = [s for s in steps if s.is_entity]
-    if operation.kind == "subscription":
+    if operation.kind is OperationType.SUBSCRIPTION:
         if len(roots) != 1 or roots[0].condition is not None:
             raise PlanningError("A subscription must be served by one subgraph.")
         first = printer.fetch(roots[0])
         return SubscriptionNode(first, _waves(rest, depth, printer))
-    if operation.kind == "mutation":
+    if operation.kind is OperationType.MUTATION:
         owner = _root_owner(steps, roots)
         nodes: list[PlanNode] = []
         for root in roots:
@@ -264,7 +264,7 @@ class _FetchPrinter:
         merged = FetchStep(
             id=first.id,
             subgraph=first.subgraph,
-            operation_kind="query",
+            operation_kind=OperationType.QUERY,
             response_path=first.response_path,
             is_entity=True,
             defer=first.defer,
@@ -326,12 +326,12 @@ class _FetchPrinter:
             heads: tuple[str, ...] = (
                 f"_entities({_REPRESENTATIONS}: ${_REPRESENTATIONS}) {{",
             )
-            kind = "query"
+            kind = OperationType.QUERY
         else:
             selections = step.root_selections
             heads = ()
             kind = step.operation_kind
-        root = self.supergraph.schema.get_root_type(_ROOT_OPERATIONS[kind])
+        root = self.supergraph.schema.get_root_type(kind)
         selections, output_rewrites = alias_conflicting_fields(
             self.supergraph,
             step.subgraph,
@@ -443,11 +443,5 @@ def _condition_variable(step: FetchStep) -> str:
             return argument.value.name.value
     raise PlanningError("A conditional fetch needs a variable condition.")
 
-
-_ROOT_OPERATIONS = {
-    "query": OperationType.QUERY,
-    "mutation": OperationType.MUTATION,
-    "subscription": OperationType.SUBSCRIPTION,
-}
 
 _REPRESENTATIONS_DEFINITION = f"${_REPRESENTATIONS}: [_Any!]!"

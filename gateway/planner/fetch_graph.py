@@ -11,6 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from graphql import OperationType
+
 from .plan import KeyRenamer
 
 if TYPE_CHECKING:
@@ -31,7 +33,7 @@ class FetchStep:
 
     id: int
     subgraph: str
-    operation_kind: str
+    operation_kind: OperationType
     response_path: tuple[str, ...]
     is_entity: bool
     depends_on: list[int] = field(default_factory=list)
@@ -80,7 +82,7 @@ class FetchGraph:
     def add(
         self,
         subgraph: str,
-        operation_kind: str,
+        operation_kind: OperationType,
         response_path: tuple[str, ...] = (),
         *,
         is_entity: bool = False,
@@ -122,7 +124,7 @@ class FetchGraph:
                 return step, False
         step = self.add(
             subgraph,
-            "query",
+            OperationType.QUERY,
             response_path,
             is_entity=True,
             depends_on=tuple(sorted(deps)),

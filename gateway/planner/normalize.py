@@ -69,7 +69,7 @@ INTROSPECTION_ROOT_FIELDS = frozenset({"__schema", "__type", "__typename"})
 class NormalizedOperation:
     """The operation to plan: fragments inlined, static conditions applied."""
 
-    kind: str
+    kind: OperationType
     name: str | None
     variable_definitions: tuple[VariableDefinitionNode, ...]
     selections: tuple[Sel, ...]
@@ -116,9 +116,7 @@ def normalize_operation(
         if not (isinstance(s, FieldSel) and s.name in INTROSPECTION_ROOT_FIELDS)
     ]
     return NormalizedOperation(
-        kind=operation.operation.value
-        if isinstance(operation.operation, OperationType)
-        else str(operation.operation),
+        kind=operation.operation,
         name=operation.name.value if operation.name else None,
         variable_definitions=tuple(operation.variable_definitions or ()),
         selections=tuple(_drop_empty_root_fragments(selections)),

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from graphql import OperationType
+
 from ._selections import merge_selections
 from .budget import PlanningBudget
 from .fetch_graph import renames_conflict, wave_depths
@@ -24,7 +26,7 @@ __all__ = ["merge_sibling_steps"]
 
 
 def merge_sibling_steps(
-    graph: FetchGraph, operation_kind: str, meter: BudgetMeter | None = None
+    graph: FetchGraph, operation_kind: OperationType, meter: BudgetMeter | None = None
 ) -> None:
     """Merge mergeable sibling entity steps of `graph` in place, until none is left.
 
@@ -32,7 +34,7 @@ def merge_sibling_steps(
     counts a step per step of the graph looked at and per pair of siblings
     compared; raises PlanningBudgetExceeded when it runs out.
     """
-    if operation_kind == "mutation":
+    if operation_kind is OperationType.MUTATION:
         return
     meter = meter or PlanningBudget().start()
     merged = True

@@ -12,6 +12,8 @@ import json
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, TypeAlias
 
+from graphql import OperationType
+
 if TYPE_CHECKING:
     from ..types import JSON
 
@@ -129,7 +131,7 @@ class FetchNode:
 
     service_name: str
     operation: str
-    operation_kind: str = "query"
+    operation_kind: OperationType = OperationType.QUERY
     variable_usages: tuple[str, ...] = ()
     requires: tuple[Selection, ...] = ()
     operation_name: str | None = None

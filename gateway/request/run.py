@@ -11,6 +11,8 @@ import asyncio
 import time
 from typing import TYPE_CHECKING
 
+from graphql import OperationType
+
 from ..execution import execute_plan
 from ..planner import (
     ConditionNode,
@@ -123,7 +125,7 @@ def _root_mutation_fields(prepared: PreparedRequest) -> int:
     return sum(
         len(root_response_keys(node.operation))
         for node in _fetches(prepared.plan.node)
-        if node.operation_kind == "mutation"
+        if node.operation_kind is OperationType.MUTATION
     )
 
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from graphql import OperationType
+
 from ...errors import PlanningError
 from .._selections import FieldSel, FragmentSel
 from ..plan import KeyRenamer
@@ -59,7 +61,7 @@ def reenter(
         wrapper = shell
         inner = frame.parent
         if frame.parent == walk.root_name:
-            if walk.kind != "query":
+            if walk.kind is not OperationType.QUERY:
                 return False
             return reenter_root(walk, step, wrapper, frame.wrappers)
         if keyed_members(walk, step.subgraph, frame.parent):

@@ -7,6 +7,8 @@ import contextlib
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol, TypeVar
 
+from graphql import OperationType
+
 from .._selections import FragmentSel, SelectionIndex
 from ..budget import JUMP_STEPS
 from ..fetch_graph import FetchGraph
@@ -114,7 +116,7 @@ class Walk:
     # The conditional fragments around the root field being walked.
     root_wrappers: tuple[tuple[DirectiveNode, ...], ...]
     # The operation's kind (query, mutation, subscription) and root type name.
-    kind: str
+    kind: OperationType
     root_name: str
     # Re-entries made so far: past reentry.MAX_REENTRIES planning stops.
     reentries: int
@@ -163,7 +165,7 @@ class Walk:
         self.frames = []
         self.root_steps = []
         self.root_wrappers = ()
-        self.kind = "query"
+        self.kind = OperationType.QUERY
         self.root_name = ""
         self.reentries = 0
         self.with_requirements = set()

@@ -56,7 +56,7 @@ def root(walk: Walk, operation: NormalizedOperation) -> None:
                 f"No subgraph can resolve field '{sel.name}' of type '{root_type}'."
             )
         defer = None
-        if operation.kind == "query":
+        if operation.kind is OperationType.QUERY:
             # Root fields of a deferred fragment get root fetches of their own.
             for deferral in deferrals:
                 if deferral.ordinal not in uses:
@@ -77,12 +77,16 @@ def root(walk: Walk, operation: NormalizedOperation) -> None:
 
 
 def split_shared_root(
-    walk: Walk, kind: str, root_type: str, sel: FieldSel, candidates: tuple[str, ...]
+    walk: Walk,
+    kind: OperationType,
+    root_type: str,
+    sel: FieldSel,
+    candidates: tuple[str, ...],
 ) -> list[tuple[FieldSel, tuple[str, ...]]]:
     """Split a shared root query field returning a value type (no key, so no
     jump can complete it) across the subgraphs resolving its subfields."""
     whole = [(sel, candidates)]
-    if kind != "query" or len(candidates) < 2 or sel.selections is None:
+    if kind is not OperationType.QUERY or len(candidates) < 2 or sel.selections is None:
         return whole
     named, _ = walk.qg.field_type(root_type, sel.name)
     join_type = walk.sg.types.get(named)
@@ -107,22 +111,22 @@ def split_shared_root(
     return parts
 
 
-def root_type_of(walk: Walk, kind: str) -> str:
-    root = walk.schema.get_root_type(_OPERATION_TYPES[kind])
+def root_type_of(walk: Walk, kind: OperationType) -> str:
+    root = walk.schema.get_root_type(kind)
     if root is None:
-        raise PlanningError(f"The supergraph has no {kind} type.")
+        raise PlanningError(f"The supergraph has no {kind.value} type.")
     return root.name
 
 
 def root_step(
     walk: Walk,
-    kind: str,
+    kind: OperationType,
     root_type: str,
     sel: FieldSel,
     candidates: tuple[str, ...],
     steps: list[FetchStep],
 ) -> FetchStep:
-    if kind == "mutation":
+    if kind is OperationType.MUTATION:
         # Mutation root fields run one after the other (GraphQL spec §6.2.2):
         # only consecutive fields of one subgraph share a request.
         if steps and steps[-1].subgraph in candidates:
@@ -392,13 +396,6 @@ def walk_field(
         jump_from_abstract(walk, step, parent, sel, target, path)
     else:
         jump(walk, step, parent, sel, target, path)
-
-
-_OPERATION_TYPES = {
-    "query": OperationType.QUERY,
-    "mutation": OperationType.MUTATION,
-    "subscription": OperationType.SUBSCRIPTION,
-}
 
 
 _RootItem: TypeAlias = (
