@@ -12,6 +12,7 @@ deferred fragments out and each is projected on its own objects later.
 
 from __future__ import annotations
 
+from enum import IntEnum
 from inspect import isawaitable
 from typing import TYPE_CHECKING, Any
 
@@ -60,16 +61,36 @@ if TYPE_CHECKING:
 
 __all__ = ["Projection"]
 
-_NON_NULL = 0
-_LIST = 1
 
-_LEAF = 0
-_ENUM = 4
-# A scalar outside any list: its non-null value is copied as is (the fast path).
-_SCALAR = 5
-_COMPOSITE = 1
-_TYPENAME = 2
-_RAW = 3
+class _Wrapper(IntEnum):
+    """A type wrapper around a field's named type, outermost first."""
+
+    NON_NULL = 0
+    LIST = 1
+
+
+class _Kind(IntEnum):
+    """What completing a field does with the merged value under its key."""
+
+    # A leaf inside a list (each item completed) or a null one.
+    LEAF = 0
+    # An object, interface or union: its selections are completed in turn.
+    COMPOSITE = 1
+    # `__typename`: the runtime type's name, whatever the data holds.
+    TYPENAME = 2
+    # `__schema`/`__type` on the root: answered by graphql-core, copied as is.
+    RAW = 3
+    # An enum: its value must be one of the API schema's.
+    ENUM = 4
+    # A scalar outside any list: its non-null value is copied as is (the fast path).
+    SCALAR = 5
+
+
+# The completion loops read the members as module globals and compare them by
+# identity: an Enum class attribute costs ~60 ns a read on CPython 3.11.
+_NON_NULL, _LIST = _Wrapper.NON_NULL, _Wrapper.LIST
+_LEAF, _COMPOSITE, _TYPENAME = _Kind.LEAF, _Kind.COMPOSITE, _Kind.TYPENAME
+_RAW, _ENUM, _SCALAR = _Kind.RAW, _Kind.ENUM, _Kind.SCALAR
 
 _INTROSPECTION_FIELDS = frozenset({"__schema", "__type"})
 
@@ -96,8 +117,8 @@ class _CompiledField:
         response_key: str,
         field_name: str,
         parent_name: str,
-        kind: int,
-        wrappers: tuple[int, ...] = (),
+        kind: _Kind,
+        wrappers: tuple[_Wrapper, ...] = (),
         type_name: str = "",
         possible_types: frozenset[str] | None = None,
         group: _SelectionGroup | None = None,
@@ -107,7 +128,7 @@ class _CompiledField:
         self.parent_name = parent_name
         self.kind = kind
         self.wrappers = wrappers
-        self.non_null = bool(wrappers) and wrappers[0] == _NON_NULL
+        self.non_null = bool(wrappers) and wrappers[0] is _NON_NULL
         self.type_name = type_name
         self.possible_types = possible_types
         self.group = group
@@ -335,7 +356,7 @@ class Projection:
         root = self.root_group(variables, incremental)
         fields = root.fields_for(self.root_type.name)
         source = data if data is not None else {}
-        if any(f.kind == _RAW for f in fields):
+        if any(f.kind is _RAW for f in fields):
             source = {**source, **self._introspect(root, fields, variables, errors)}
         completion = _Completion(self.schema, errors)
         return completion.complete_object(fields, self.root_type.name, source, None)
@@ -386,7 +407,7 @@ class Projection:
     ) -> JSONObject:
         collected = root.collect(self.root_type)
         nodes = [
-            node for f in fields if f.kind == _RAW for node in collected[f.response_key]
+            node for f in fields if f.kind is _RAW for node in collected[f.response_key]
         ]
         operation = OperationDefinitionNode(
             operation=OperationType.QUERY,
@@ -437,14 +458,14 @@ class _Completion:
         for field in fields:
             key = field.response_key
             kind = field.kind
-            if kind == _TYPENAME:
+            if kind is _TYPENAME:
                 out[key] = type_name
                 continue
             raw = value.get(key)
-            if kind == _SCALAR and raw is not None:
+            if kind is _SCALAR and raw is not None:
                 out[key] = raw
                 continue
-            if kind == _RAW:
+            if kind is _RAW:
                 out[key] = raw
                 continue
             completed = self._complete(field, raw, 0, (path, key))
@@ -459,7 +480,7 @@ class _Completion:
         wrappers = field.wrappers
         # Non-null wrappers only check; stepping over them in a loop keeps the
         # recursion to one call per list level and per object.
-        while depth < len(wrappers) and wrappers[depth] == _NON_NULL:
+        while depth < len(wrappers) and wrappers[depth] is _NON_NULL:
             if value is None:
                 self._null_error(field, path)
                 return None
@@ -471,7 +492,7 @@ class _Completion:
                 self._invalid(field, path, "non-list value")
                 return None
             item_non_null = depth + 1 < len(wrappers) and (
-                wrappers[depth + 1] == _NON_NULL
+                wrappers[depth + 1] is _NON_NULL
             )
             items: list[JSON] = []
             for index, item in enumerate(value):
@@ -480,9 +501,9 @@ class _Completion:
                     return None
                 items.append(completed)
             return items
-        if value is None or field.kind == _LEAF or field.kind == _SCALAR:
+        if value is None or field.kind is _LEAF or field.kind is _SCALAR:
             return value
-        if field.kind == _ENUM:
+        if field.kind is _ENUM:
             if value in field.possible_types:  # type: ignore[operator]  # set for enums
                 return value
             self._enum_error(field, value, path)
@@ -507,7 +528,7 @@ class _Completion:
         assert group is not None
         fields = group.by_type.get(type_name) or group.fields_for(type_name)
         if possible is not None and type_name not in possible:
-            if any(f.kind == _TYPENAME for f in fields) and not is_object_type(
+            if any(f.kind is _TYPENAME for f in fields) and not is_object_type(
                 self.schema.type_map.get(type_name)
             ):
                 # The client asks for the object's type and only its interface is
@@ -587,8 +608,8 @@ def _flatten(path: _Path) -> tuple[str | int, ...]:
     return tuple(keys)
 
 
-def _unwrap(type_: GraphQLOutputType) -> tuple[tuple[int, ...], Any]:
-    wrappers: list[int] = []
+def _unwrap(type_: GraphQLOutputType) -> tuple[tuple[_Wrapper, ...], Any]:
+    wrappers: list[_Wrapper] = []
     while True:
         if isinstance(type_, GraphQLNonNull):
             wrappers.append(_NON_NULL)
