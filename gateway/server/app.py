@@ -16,6 +16,7 @@ from redis.asyncio import Redis
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
+from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route, WebSocketRoute
 
@@ -49,9 +50,9 @@ from .graphql_http import GraphQLEndpoint
 from .readiness import Readiness
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator, Mapping
+    from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 
-    from starlette.requests import Request
+    from starlette.types import Receive, Scope, Send
     from starlette.websockets import WebSocket
 
     from ..persisted import ApqStore
@@ -203,7 +204,7 @@ def build_app(
         await serve_websocket(subscriptions, websocket)
 
     cors = config.cors
-    app = Starlette(
+    app = _GatewayApp(
         routes=[
             Route("/graphql", graphql, methods=["GET", "POST", "PUT", "DELETE"]),
             WebSocketRoute("/graphql", graphql_websocket),
@@ -225,6 +226,7 @@ def build_app(
         ],
         lifespan=lifespan,
     )
+    app.graphql = graphql
     app.state.ready = True
     app.state.config = config
     app.state.supergraph = supergraph
@@ -234,6 +236,43 @@ def build_app(
     app.state.telemetry = telemetry
     _warn_about_development_settings(config)
     return app
+
+
+class _GatewayApp(Starlette):
+    """The Starlette app, with a short way for GET and POST /graphql requests
+    without an `Origin` header: CORS has nothing to do for them (its middleware
+    passes them through untouched) and the route is known, so they go to the
+    /graphql handler directly instead of through the middleware stack and router.
+    Everything else (preflights, cross-origin requests, other paths) takes the
+    whole stack."""
+
+    graphql: Callable[[Request], Awaitable[Response]] | None = None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        graphql = self.graphql
+        if (
+            graphql is not None
+            and scope["type"] == "http"
+            and scope["path"] == "/graphql"
+            and scope["method"] in _SHORT_METHODS
+            and not scope.get("root_path")
+            and _without_origin(scope["headers"])
+        ):
+            scope["app"] = self
+            response = await graphql(Request(scope, receive, send))
+            await response(scope, receive, send)
+            return
+        await super().__call__(scope, receive, send)
+
+
+_SHORT_METHODS = frozenset(("GET", "POST"))
+
+
+def _without_origin(headers: list[tuple[bytes, bytes]]) -> bool:
+    for name, _ in headers:
+        if name == b"origin":
+            return False
+    return True
 
 
 def _apq_store(config: GatewayConfig, redis: Redis | None) -> ApqStore | None:

@@ -45,6 +45,7 @@ if TYPE_CHECKING:
     from collections.abc import Mapping
 
     from starlette.requests import Request
+    from starlette.types import Receive, Scope, Send
 
     from ..config import GatewayConfig
     from ..policy import TokenVerifier
@@ -52,7 +53,7 @@ if TYPE_CHECKING:
     from ..transport import SubgraphTransport
     from ..types import JSONObject
 
-__all__ = ["GraphQLEndpoint", "respond"]
+__all__ = ["GraphQLEndpoint", "JsonAnswer", "respond"]
 
 logger = logging.getLogger("agora.gateway")
 
@@ -98,7 +99,10 @@ class GraphQLEndpoint:
                 response = await self._respond(request)
         finally:
             current_request_id.reset(token)
-        response.headers[REQUEST_ID_HEADER] = request_id
+        if isinstance(response, JsonAnswer):
+            response.raw_headers.append((_REQUEST_ID, request_id.encode("latin-1")))
+        else:
+            response.headers[REQUEST_ID_HEADER] = request_id
         return response
 
     async def _respond(self, request: Request) -> Response:
@@ -167,8 +171,7 @@ class GraphQLEndpoint:
         if isinstance(answer, Refusal):
             return refused(answer, media_type)
         if isinstance(answer, SharedAnswer):
-            media = f"{media_type}; charset=utf-8"
-            return Response(answer.body(), status_code=200, media_type=media)
+            return JsonAnswer(answer.body(), 200, media_type)
         return respond(answer, 200, media_type)
 
     async def _one(
@@ -335,10 +338,51 @@ def respond(
     status: int,
     media_type: str,
     headers: Mapping[str, str] | None = None,
-) -> Response:
-    return Response(
-        orjson.dumps(body),
-        status_code=status,
-        media_type=f"{media_type}; charset=utf-8",
-        headers=dict(headers or {}),
-    )
+) -> JsonAnswer:
+    return JsonAnswer(orjson.dumps(body), status, media_type, headers)
+
+
+_REQUEST_ID = REQUEST_ID_HEADER.encode("latin-1")
+# The content-type header of each answer media type.
+_CONTENT_TYPES = {
+    media: (b"content-type", f"{media}; charset=utf-8".encode("latin-1"))
+    for media in (GRAPHQL_RESPONSE_JSON, APPLICATION_JSON)
+}
+
+
+class JsonAnswer(Response):
+    """A serialised JSON answer, sent as one `http.response.start` (its headers
+    made here, without Starlette's header handling) and one body."""
+
+    def __init__(
+        self,
+        body: bytes,
+        status: int,
+        media_type: str,
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
+        self.body = body
+        self.status_code = status
+        self.media_type = media_type
+        self.background = None
+        content_type = _CONTENT_TYPES.get(media_type) or (
+            b"content-type",
+            f"{media_type}; charset=utf-8".encode("latin-1"),
+        )
+        raw = [(b"content-length", b"%d" % len(body)), content_type]
+        if headers:
+            raw.extend(
+                (name.lower().encode("latin-1"), value.encode("latin-1"))
+                for name, value in headers.items()
+            )
+        self.raw_headers = raw
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await send(
+            {
+                "type": "http.response.start",
+                "status": self.status_code,
+                "headers": self.raw_headers,
+            }
+        )
+        await send({"type": "http.response.body", "body": self.body})
