@@ -101,6 +101,7 @@ _Path = tuple[Any, str | int] | None
 
 class _CompiledField:
     __slots__ = (
+        "enum_values",
         "field_name",
         "group",
         "kind",
@@ -122,6 +123,7 @@ class _CompiledField:
         type_name: str = "",
         possible_types: frozenset[str] | None = None,
         group: _SelectionGroup | None = None,
+        enum_values: frozenset[str] = frozenset(),
     ) -> None:
         self.response_key = response_key
         self.field_name = field_name
@@ -130,8 +132,12 @@ class _CompiledField:
         self.wrappers = wrappers
         self.non_null = bool(wrappers) and wrappers[0] is _NON_NULL
         self.type_name = type_name
+        # An abstract field's object types (None for any other field).
         self.possible_types = possible_types
         self.group = group
+        # An enum field's values in the API schema: a subgraph may know values the
+        # API schema hides (@inaccessible) or lacks.
+        self.enum_values = enum_values
 
 
 class _SelectionGroup:
@@ -228,12 +234,15 @@ class _SelectionGroup:
                 continue
             wrappers, named = _unwrap(definition.type)
             if is_enum_type(named):
-                # possible_types holds the enum's API values: a subgraph may know
-                # values the API schema hides (@inaccessible) or lacks.
-                values = frozenset(named.values)
                 compiled.append(
                     _CompiledField(
-                        key, name, type_name, _ENUM, wrappers, named.name, values
+                        key,
+                        name,
+                        type_name,
+                        _ENUM,
+                        wrappers,
+                        named.name,
+                        enum_values=frozenset(named.values),
                     )
                 )
                 continue
@@ -504,7 +513,8 @@ class _Completion:
         if value is None or field.kind is _LEAF or field.kind is _SCALAR:
             return value
         if field.kind is _ENUM:
-            if value in field.possible_types:  # type: ignore[operator]  # set for enums
+            # A list or object is no enum value (and cannot be looked up in a set).
+            if type(value) is str and value in field.enum_values:
                 return value
             self._enum_error(field, value, path)
             return None
@@ -514,9 +524,10 @@ class _Completion:
         type_name = field.type_name
         possible = field.possible_types
         if possible is not None:
-            type_name = value.get("__typename")  # type: ignore[assignment]
-            if type_name not in possible and not is_composite_type(
-                self.schema.type_map.get(type_name)
+            runtime = value.get("__typename")
+            if type(runtime) is not str or (
+                runtime not in possible
+                and not is_composite_type(self.schema.type_map.get(runtime))
             ):
                 # Another object type of the API schema has no fields here, and an
                 # @interfaceObject's objects may keep the interface's name (as in
@@ -524,6 +535,7 @@ class _Completion:
                 # the subgraph's or ours to explain.
                 self._invalid(field, path, "__typename")
                 return None
+            type_name = runtime
         group = field.group
         assert group is not None
         fields = group.by_type.get(type_name) or group.fields_for(type_name)

@@ -13,7 +13,10 @@ if TYPE_CHECKING:
 
 SCHEMA = build_schema(
     """
-    type Query { node: Node, nodes: [Node], matrix: [[Int!]]!, search: [Result!] }
+    type Query {
+      node: Node, nodes: [Node], matrix: [[Int!]]!, search: [Result!], mood: Mood
+    }
+    enum Mood { HAPPY SAD }
     interface Node { id: ID! }
     type User implements Node { id: ID!, name: String, friends: [User!] }
     type Post implements Node { id: ID!, title: String!, author: User }
@@ -166,6 +169,35 @@ def test_typename_asked_of_an_object_known_only_by_its_interface_nulls_it() -> N
         {
             "message": "Invalid __typename found for field Query.nodes.",
             "path": ["nodes", 0],
+            "extensions": {"code": "INVALID_GRAPHQL"},
+        }
+    ]
+
+
+def test_enum_value_of_the_wrong_shape_is_null_with_an_error() -> None:
+    # A list is no enum value: an error, not an unhashable lookup.
+    result, errors = project("{ mood }", {"mood": ["HAPPY"]})
+    assert result == {"mood": None}
+    assert errors == [
+        {
+            "message": 'Enum "Mood" cannot represent value: ["HAPPY"]',
+            "path": ["mood"],
+            "extensions": {"code": "INTERNAL_SERVER_ERROR"},
+        }
+    ]
+    assert project("{ mood }", {"mood": "SAD"}) == ({"mood": "SAD"}, [])
+
+
+def test_typename_of_the_wrong_shape_is_null_with_an_error() -> None:
+    result, errors = project(
+        "{ search { __typename } }",
+        {"search": [{"__typename": ["User"]}, {"__typename": "Post"}]},
+    )
+    assert result == {"search": None}
+    assert errors == [
+        {
+            "message": "Invalid __typename found for field Query.search.",
+            "path": ["search", 0],
             "extensions": {"code": "INVALID_GRAPHQL"},
         }
     ]
