@@ -57,10 +57,17 @@ if TYPE_CHECKING:
     from ..config import GatewayConfig
     from ..persisted import ApqStore
     from ..planner import QueryPlan
-    from ..policy import AuthorizationResult, Grants, OperationLimits, RateLimiter
+    from ..policy import (
+        AuthorizationResult,
+        Grants,
+        LimitsVerdict,
+        OperationLimits,
+        RateLimiter,
+    )
     from ..supergraph import Supergraph
     from ..types import JSONObject
-    from .caller import Caller
+    from .caller import Caller, ClientPolicy
+    from .documents import ParsedDocument
     from .params import GraphQLRequestData
 
 __all__ = [
@@ -155,6 +162,16 @@ class _Planned:
     cacheable: bool = True
 
 
+@dataclass(frozen=True, slots=True)
+class _Known:
+    """What `prepare` keeps of a text one client sent and that passed the checks."""
+
+    client: ClientPolicy
+    parsed: ParsedDocument
+    shape: _Shape
+    operation: _Operation
+
+
 class RequestPipeline:
     """Prepares requests for one supergraph under one configuration."""
 
@@ -189,6 +206,12 @@ class RequestPipeline:
             LRU(size)
         )
         self._costs: LRU[tuple[str, str | None, bytes | None], int] = LRU(size)
+        self._known: LRU[tuple[str, str | None, int], _Known] = LRU(size)
+        self._verdicts: LRU[
+            tuple[str, str | None, int, int], tuple[OperationLimits, LimitsVerdict]
+        ] = LRU(size)
+        metrics = self.telemetry.metrics
+        self._plan_hits = metrics.plan_cache.labels("hit") if metrics else None
         self.cost_model = CostModel.from_supergraph(
             supergraph, default_list_size=config.default_list_size
         )
@@ -254,32 +277,18 @@ class RequestPipeline:
         client = caller.client
         limits = client.limits
         measuring = limits.mode is LimitsMode.MEASURE
-        documents = self.documents
-        # Measure mode parses everything, so the token count can be reported.
-        parsed = documents.parse(data.query, None if measuring else limits.max_tokens)
-        if parsed.document is None:
-            return Refusal(parsed.errors)
-        document = documents.canonical(parsed)
-        shape = self._shape(parsed.key, document, data.operation_name)
-        if isinstance(shape, Refusal):
-            return shape
-        # The shape limits first: validation's own work grows with aliases and
-        # fields, so a flood is refused before graphql-core walks it.
-        refused_shape = self._shape_refusal(
-            parsed.key, data.operation_name, shape, limits
-        )
-        if refused_shape is not None:
-            return refused_shape
-        if shape.unused_fragments:
-            return Refusal(shape.unused_fragments)
-        errors = documents.validate(
-            parsed,
-            introspection=client.introspection,
-            suggestions=client.field_suggestions,
-        )
-        if errors:
-            return Refusal(errors)
-        operation = self._operation(parsed.key, document, shape, data.operation_name)
+        # A text this client sent before and that passed: its parse, shape and
+        # compiled operation in one lookup (by the text itself, no digest).
+        known_key = (data.query, data.operation_name, id(client))
+        known = self._known.get(known_key)
+        if known is not None and known.client is client:
+            parsed, shape, operation = known.parsed, known.shape, known.operation
+        else:
+            checked = self._check_document(data, client, measuring)
+            if isinstance(checked, Refusal):
+                return checked
+            parsed, shape, operation = checked
+            self._known.put(known_key, _Known(client, parsed, shape, operation))
         refused = _transport_rules(operation.kind, via, method)
         if refused is not None:
             return refused
@@ -292,7 +301,9 @@ class RequestPipeline:
         charge_cost = client.rate_limits.charge is Charge.COST
         if limits.max_cost is not None or measuring or explain or charge_cost:
             cost = self._cost(parsed.key, operation, data.operation_name, variables)
-            verdict = check_limits(shape.measures, cost, limits)
+            verdict = self._verdict(
+                parsed.key, data.operation_name, shape, cost, limits
+            )
             if verdict.refused:
                 return Refusal(verdict.errors)
             if verdict.exceeded:
@@ -347,6 +358,58 @@ class RequestPipeline:
             cost=cost,
             name=operation.node.name.value if operation.node.name else None,
         )
+
+    def _check_document(
+        self, data: GraphQLRequestData, client: ClientPolicy, measuring: bool
+    ) -> tuple[ParsedDocument, _Shape, _Operation] | Refusal:
+        """`data`'s document parsed, within `client`'s shape limits, valid for it,
+        and its operation compiled; or the refusal."""
+        assert data.query is not None, "checked by prepare"
+        limits = client.limits
+        documents = self.documents
+        # Measure mode parses everything, so the token count can be reported.
+        parsed = documents.parse(data.query, None if measuring else limits.max_tokens)
+        if parsed.document is None:
+            return Refusal(parsed.errors)
+        document = documents.canonical(parsed)
+        shape = self._shape(parsed.key, document, data.operation_name)
+        if isinstance(shape, Refusal):
+            return shape
+        # The shape limits first: validation's own work grows with aliases and
+        # fields, so a flood is refused before graphql-core walks it.
+        refused_shape = self._shape_refusal(
+            parsed.key, data.operation_name, shape, limits
+        )
+        if refused_shape is not None:
+            return refused_shape
+        if shape.unused_fragments:
+            return Refusal(shape.unused_fragments)
+        errors = documents.validate(
+            parsed,
+            introspection=client.introspection,
+            suggestions=client.field_suggestions,
+        )
+        if errors:
+            return Refusal(errors)
+        operation = self._operation(parsed.key, document, shape, data.operation_name)
+        return parsed, shape, operation
+
+    def _verdict(
+        self,
+        key: str,
+        operation_name: str | None,
+        shape: _Shape,
+        cost: int,
+        limits: OperationLimits,
+    ) -> LimitsVerdict:
+        """`check_limits` of the operation's measures and `cost` (cached)."""
+        cache_key = (key, operation_name, cost, id(limits))
+        found = self._verdicts.get(cache_key)
+        if found is not None and found[0] is limits:
+            return found[1]
+        verdict = check_limits(shape.measures, cost, limits)
+        self._verdicts.put(cache_key, (limits, verdict))
+        return verdict
 
     def _cost(
         self,
@@ -478,11 +541,11 @@ class RequestPipeline:
     ) -> _Planned:
         cache_key = (key, operation_name, labels, authorized.removed)
         planned = self._plans.get(cache_key)
-        metrics = self.telemetry.metrics
         if planned is not None:
-            if metrics is not None:
-                metrics.plan_cache.labels("hit").inc()
+            if self._plan_hits is not None:
+                self._plan_hits.inc()
             return planned
+        metrics = self.telemetry.metrics
         started = time.perf_counter()
         with self.telemetry.tracing.span("graphql plan"):
             planned = self._plan_cold(
