@@ -46,6 +46,9 @@ _BUCKETS = (
     30.0,
 )
 OTHER = "other"
+# Combinations of (operation, client, outcome) whose metric children are kept; past
+# it (random operation names) the labels are looked up per request.
+_MAX_REQUEST_CHILDREN = 4096
 ANONYMOUS = "(anonymous)"
 
 
@@ -58,6 +61,11 @@ class GatewayMetrics:
         self.registry = CollectorRegistry(auto_describe=True)
         self.max_operation_names = max_operation_names
         self._operation_names: set[str] = set()
+        # The request counter's and histogram's children by (operation name,
+        # client, outcome): `labels()` once per combination, not per request.
+        self._request_children: dict[
+            tuple[str | None, str, str], tuple[Counter, Histogram]
+        ] = {}
         registry = self.registry
         self.requests = Counter(
             "agora_gateway_requests",
@@ -173,9 +181,18 @@ class GatewayMetrics:
     def observe_request(
         self, operation: str | None, client: str, outcome: str, seconds: float
     ) -> None:
-        label = self.operation_label(operation)
-        self.requests.labels(label, client or "default", outcome).inc()
-        self.request_seconds.labels(label).observe(seconds)
+        key = (operation, client, outcome)
+        children = self._request_children.get(key)
+        if children is None:
+            label = self.operation_label(operation)
+            children = (
+                self.requests.labels(label, client or "default", outcome),
+                self.request_seconds.labels(label),
+            )
+            if len(self._request_children) < _MAX_REQUEST_CHILDREN:
+                self._request_children[key] = children
+        children[0].inc()
+        children[1].observe(seconds)
 
     def render(self) -> bytes:
         return generate_latest(self.registry)
