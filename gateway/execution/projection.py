@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from enum import IntEnum
 from inspect import isawaitable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 import orjson
 from graphql import (
@@ -32,7 +32,6 @@ from graphql import (
     SelectionSetNode,
     VariableNode,
     experimental_execute_incrementally,
-    get_named_type,
     is_abstract_type,
     is_composite_type,
     is_enum_type,
@@ -47,10 +46,13 @@ from ..planner.defer import DEFER, defer_directives, is_deferred
 
 if TYPE_CHECKING:
     from graphql import (
+        DirectiveNode,
         GraphQLInterfaceType,
+        GraphQLNamedOutputType,
         GraphQLObjectType,
         GraphQLOutputType,
         GraphQLSchema,
+        SelectionNode,
     )
 
     # What `__typename` may name: an object, or the interface itself for the
@@ -96,7 +98,7 @@ _INTROSPECTION_FIELDS = frozenset({"__schema", "__type"})
 
 # A response path as a linked list (parent, key): built per field, flattened only
 # when an error needs it, like graphql-core's Path.
-_Path = tuple[Any, str | int] | None
+_Path: TypeAlias = "tuple[_Path, str | int] | None"
 
 
 class _CompiledField:
@@ -186,7 +188,7 @@ class _SelectionGroup:
                 continue
             if (
                 self.incremental
-                and not isinstance(selection, FieldNode)
+                and isinstance(selection, InlineFragmentNode | FragmentSpreadNode)
                 and projection.deferred(selection, self.variables)
             ):
                 continue
@@ -319,7 +321,9 @@ class Projection:
             self.deferred_fragments[deferral.ordinal] = (node.selection_set, condition)
         self._deferred_groups: dict[tuple[Any, ...], _SelectionGroup] = {}
 
-    def deferred(self, node: Any, variables: dict[str, Any]) -> bool:
+    def deferred(
+        self, node: InlineFragmentNode | FragmentSpreadNode, variables: dict[str, Any]
+    ) -> bool:
         """Whether fragment (or spread) `node` is deferred for these variables."""
         deferral = is_deferred(node.directives, self.deferrals)
         return deferral is not None and deferral.active(variables)
@@ -620,7 +624,9 @@ def _flatten(path: _Path) -> tuple[str | int, ...]:
     return tuple(keys)
 
 
-def _unwrap(type_: GraphQLOutputType) -> tuple[tuple[_Wrapper, ...], Any]:
+def _unwrap(
+    type_: GraphQLOutputType,
+) -> tuple[tuple[_Wrapper, ...], GraphQLNamedOutputType]:
     wrappers: list[_Wrapper] = []
     while True:
         if isinstance(type_, GraphQLNonNull):
@@ -628,11 +634,11 @@ def _unwrap(type_: GraphQLOutputType) -> tuple[tuple[_Wrapper, ...], Any]:
         elif isinstance(type_, GraphQLList):
             wrappers.append(_LIST)
         else:
-            return tuple(wrappers), get_named_type(type_)
+            return tuple(wrappers), type_
         type_ = type_.of_type
 
 
-def _should_include(node: Any, variables: dict[str, Any]) -> bool:
+def _should_include(node: SelectionNode, variables: dict[str, Any]) -> bool:
     """@skip / @include (spec 6.3.2 CollectFields steps 3.a-3.b)."""
     for directive in node.directives or ():
         name = directive.name.value
@@ -644,7 +650,7 @@ def _should_include(node: Any, variables: dict[str, Any]) -> bool:
     return True
 
 
-def _if_argument(directive: Any, variables: dict[str, Any]) -> bool:
+def _if_argument(directive: DirectiveNode, variables: dict[str, Any]) -> bool:
     for argument in directive.arguments or ():
         if argument.name.value != "if":
             continue
@@ -660,7 +666,7 @@ class _ConditionVariables(Visitor):
         super().__init__()
         self.names: list[str] = []
 
-    def enter_directive(self, node: Any, *_: Any) -> None:
+    def enter_directive(self, node: DirectiveNode, *_: object) -> None:
         if node.name.value not in ("skip", "include", DEFER):
             return
         for argument in node.arguments or ():
@@ -680,11 +686,11 @@ class _Fragments(Visitor):
         super().__init__()
         self.found: list[InlineFragmentNode | FragmentSpreadNode] = []
 
-    def enter_inline_fragment(self, node: InlineFragmentNode, *_: Any) -> None:
+    def enter_inline_fragment(self, node: InlineFragmentNode, *_: object) -> None:
         if node.directives:
             self.found.append(node)
 
-    def enter_fragment_spread(self, node: FragmentSpreadNode, *_: Any) -> None:
+    def enter_fragment_spread(self, node: FragmentSpreadNode, *_: object) -> None:
         if node.directives:
             self.found.append(node)
 

@@ -24,6 +24,7 @@ from ..plan import KeyRenamer, ValueSetter
 from .representations import (
     add_plain,
     alias_required,
+    field_set,
     representation_of,
     single,
     to_sels,
@@ -31,7 +32,7 @@ from .representations import (
 )
 
 if TYPE_CHECKING:
-    from graphql import SelectionSetNode
+    from graphql import SelectionNode, SelectionSetNode
 
     from ...supergraph import ContextArgument, EntityKey
     from ..fetch_graph import FetchStep
@@ -221,7 +222,7 @@ def fetch_contexts(
                     f"sets the context of its argument '{argument.name}'."
                 )
             frame = walk.frames[index]
-            sels = to_sels(list(argument.selection_set.selections))
+            sels = to_sels(field_set(argument.selection_set))
             with walk.frames_above(index):
                 walk.walk_each(
                     walk, frame.step, frame.parent, sels, frame.target, frame.path, None
@@ -298,7 +299,7 @@ def indirect_key_here(
     return None
 
 
-def suppliable(walk: Walk, subgraph: str, parent: str, node: object) -> bool:
+def suppliable(walk: Walk, subgraph: str, parent: str, node: SelectionNode) -> bool:
     if not isinstance(node, FieldNode):
         return False
     if walk.qg.fetchable(subgraph, parent, single(node)):
@@ -326,7 +327,7 @@ def fetch_required(
     representation: list[Sel] = []
     renames: list[KeyRenamer] = []
     with walk.recording() as touched:
-        for node in requires.selections:
+        for node in field_set(requires):
             if isinstance(node, FieldNode) and walk.qg.fetchable(
                 step.subgraph, parent, single(node)
             ):
@@ -357,7 +358,7 @@ def add_key(
     renames: list[KeyRenamer] = []
     representation: list[Sel] = [FieldSel("__typename")]
     representation += add_plain(
-        walk, parent, list(key.selections), target, (f"... on {parent}",), renames
+        walk, parent, field_set(key), target, (f"... on {parent}",), renames
     )
     for rename in renames:
         for condition in type_conditions or (parent,):

@@ -6,22 +6,31 @@ per type condition. None of these walk the operation: they build selections only
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeAlias
 
 from graphql import FieldNode, InlineFragmentNode, SelectionSetNode, print_ast
 
+from ...errors import PlanningError
 from .._selections import FieldSel, FragmentSel
 from ..plan import KeyRenamer
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from .._selections import Sel
     from .state import Walk
 
+# What a field set (a @key's, a @requires', a @fromContext selection) holds: fields
+# and inline fragments, never a named fragment (it has no document to name one in).
+FieldSetNode: TypeAlias = FieldNode | InlineFragmentNode
+
 __all__ = [
     "PLANNER_ALIAS_PREFIX",
+    "FieldSetNode",
     "add_plain",
     "alias_required",
     "collect_keys",
+    "field_set",
     "representation_of",
     "required_alias",
     "single",
@@ -97,7 +106,7 @@ def alias_required(
 def add_plain(
     walk: Walk,
     parent: str,
-    nodes: list[object],
+    nodes: Sequence[FieldSetNode],
     target: list[Sel],
     path: tuple[str, ...],
     renames: list[KeyRenamer],
@@ -114,14 +123,13 @@ def add_plain(
             inner = add_plain(
                 walk,
                 condition,
-                list(node.selection_set.selections),
+                field_set(node.selection_set),
                 fragment.selections,
                 (*path, f"... on {condition}"),
                 renames,
             )
             representation.append(FragmentSel(condition, (), inner))
             continue
-        assert isinstance(node, FieldNode)
         name = node.name.value
         wanted = FieldSel(
             name,
@@ -150,7 +158,7 @@ def add_plain(
             sub = add_plain(
                 walk,
                 named,
-                list(node.selection_set.selections),
+                field_set(node.selection_set),
                 placed.selections,
                 (*path, name),
                 renames,
@@ -168,21 +176,29 @@ def single(node: FieldNode) -> SelectionSetNode:
     return SelectionSetNode(selections=(node,))
 
 
-def to_sels(nodes: list[object]) -> list[Sel]:
+def field_set(selection_set: SelectionSetNode) -> list[FieldSetNode]:
+    """The selections of a field set; a named fragment in one is refused."""
+    nodes: list[FieldSetNode] = []
+    for node in selection_set.selections:
+        if not isinstance(node, FieldNode | InlineFragmentNode):
+            raise PlanningError(
+                f"A field set cannot hold a fragment spread: {print_ast(node)}."
+            )
+        nodes.append(node)
+    return nodes
+
+
+def to_sels(nodes: Sequence[FieldSetNode]) -> list[Sel]:
     sels: list[Sel] = []
     for node in nodes:
         if isinstance(node, FieldNode):
-            sub = (
-                to_sels(list(node.selection_set.selections))
-                if node.selection_set
-                else None
-            )
+            sub = to_sels(field_set(node.selection_set)) if node.selection_set else None
             arguments = tuple(node.arguments or ())
             sels.append(FieldSel(node.name.value, arguments=arguments, selections=sub))
-        elif isinstance(node, InlineFragmentNode):
+        else:
             condition = node.type_condition.name.value if node.type_condition else None
             sels.append(
-                FragmentSel(condition, (), to_sels(list(node.selection_set.selections)))
+                FragmentSel(condition, (), to_sels(field_set(node.selection_set)))
             )
     return sels
 
