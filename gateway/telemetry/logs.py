@@ -15,7 +15,6 @@ import re
 import sys
 import threading
 import time
-import uuid
 from typing import Any
 
 import orjson
@@ -47,7 +46,9 @@ def request_id_of(value: str | None) -> str:
     """The client's request id when it is a sane token, else a new one."""
     if value and _SANE.fullmatch(value):
         return value
-    return uuid.uuid4().hex
+    # 128 random bits in hex, as uuid4().hex has (less 6 fixed bits), without
+    # building a UUID: 0.45 instead of 2 us.
+    return os.urandom(16).hex()
 
 
 def log_request(**fields: Any) -> None:
