@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, TypeAlias
+from typing import TYPE_CHECKING, TypeAlias
 
 if TYPE_CHECKING:
     from ..types import JSON, JSONObject
@@ -18,7 +18,7 @@ __all__ = [
 
 # A response path as a linked list (parent, key), like graphql-core's Path: cheap to
 # extend per object, flattened only for an error.
-ObjectPath: TypeAlias = tuple[Any, str | int] | None
+ObjectPath: TypeAlias = "tuple[ObjectPath, str | int] | None"
 
 
 def deep_merge(target: JSONObject, source: JSONObject) -> None:

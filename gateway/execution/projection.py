@@ -300,7 +300,7 @@ class Projection:
         assert root_type is not None, "validation guarantees the root type"
         self.root_type = root_type
         self.condition_variables = _condition_variables(document)
-        self._roots: dict[tuple[Any, ...], _SelectionGroup] = {}
+        self._roots: dict[tuple[object, ...], _SelectionGroup] = {}
         # @defer: id(directive) -> its deferral; ordinal -> the fragment's
         # selection set and type condition (gateway.planner.defer).
         self.deferrals = defer_directives(document) if document else {}
@@ -319,7 +319,7 @@ class Projection:
                 continue
             condition = node.type_condition.name.value if node.type_condition else None
             self.deferred_fragments[deferral.ordinal] = (node.selection_set, condition)
-        self._deferred_groups: dict[tuple[Any, ...], _SelectionGroup] = {}
+        self._deferred_groups: dict[tuple[object, ...], _SelectionGroup] = {}
 
     def deferred(
         self, node: InlineFragmentNode | FragmentSpreadNode, variables: dict[str, Any]

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 from graphql import BooleanValueNode, StringValueNode, VariableNode, Visitor, visit
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable
     from typing import Any
 
     from graphql import DirectiveNode, DocumentNode
@@ -72,10 +73,10 @@ def defer_directives(document: DocumentNode) -> dict[int, DeferDirective]:
 
 
 def is_deferred(
-    directives: object, found: dict[int, DeferDirective]
+    directives: Iterable[DirectiveNode] | None, found: dict[int, DeferDirective]
 ) -> DeferDirective | None:
     """The deferral among `directives` (a node's), if any."""
-    for directive in directives or ():  # type: ignore[attr-defined]
+    for directive in directives or ():
         deferral = found.get(id(directive))
         if deferral is not None:
             return deferral
