@@ -90,13 +90,14 @@ class GraphQLEndpoint:
     async def handle(self, request: Request) -> Response:
         """Answer one request to /graphql, with its request id (the client's
         `x-request-id`, or a new one) in the response and every subgraph request."""
-        request_id = request_id_of(request.headers.get(REQUEST_ID_HEADER))
+        headers = header_map(request)
+        request_id = request_id_of(headers.get(REQUEST_ID_HEADER))
         token = current_request_id.set(request_id)
         try:
             with self.telemetry.tracing.request_span(
-                request.headers, **{"http.request.method": request.method}
+                headers, **{"http.request.method": request.method}
             ):
-                response = await self._respond(request)
+                response = await self._respond(request, headers)
         finally:
             current_request_id.reset(token)
         if isinstance(response, JsonAnswer):
@@ -105,8 +106,8 @@ class GraphQLEndpoint:
             response.headers[REQUEST_ID_HEADER] = request_id
         return response
 
-    async def _respond(self, request: Request) -> Response:
-        accept = request.headers.get("accept", "")
+    async def _respond(self, request: Request, headers: dict[str, str]) -> Response:
+        accept = headers.get("accept", "")
         media_type = negotiate(accept)
         if (
             request.method == "GET"
@@ -118,7 +119,7 @@ class GraphQLEndpoint:
         try:
             if media_type is None:
                 raise Refusal.of(f"Cannot answer with any of: {accept}", status=406)
-            return await self._handle(request, media_type)
+            return await self._handle(request, headers, media_type)
         except Refusal as refusal:
             return refused(refusal, media_type or APPLICATION_JSON)
         except ClientDisconnect:
@@ -137,7 +138,9 @@ class GraphQLEndpoint:
             }
             return respond(body, 500, media_type or APPLICATION_JSON)
 
-    async def _handle(self, request: Request, media_type: str) -> Response:
+    async def _handle(
+        self, request: Request, headers: dict[str, str], media_type: str
+    ) -> Response:
         config = self.config
         deadline = time.monotonic() + config.server.request_timeout
         read = await read_http_request(
@@ -150,19 +153,19 @@ class GraphQLEndpoint:
             config,
             self.verifier,
             self.clients,
-            request.headers,
+            headers,
             request.client.host if request.client else None,
         )
         # Refusals the pipeline returns may be cached and shared: answered, never
         # raised (raising one object again and again would grow its traceback).
         if isinstance(caller, Refusal):
             return refused(caller, media_type)
-        explain = _explain_header(request)
-        key = request.headers.get(IDEMPOTENCY_KEY_HEADER)
+        explain = headers.get("x-agora-explain", "").lower() in ("1", "true")
+        key = headers.get(IDEMPOTENCY_KEY_HEADER)
         if read.batch is not None:
             return await self._batch(read.batch, caller, explain, deadline, key)
         assert read.data is not None, "a request is one operation or a batch"
-        incremental = accepts_multipart(request.headers.get("accept", ""))
+        incremental = accepts_multipart(headers.get("accept", ""))
         answer = await self._one(
             read.data, caller, read.method, explain, deadline, incremental, key
         )
@@ -309,8 +312,14 @@ class GraphQLEndpoint:
         )
 
 
-def _explain_header(request: Request) -> bool:
-    return request.headers.get("x-agora-explain", "").lower() in ("1", "true")
+def header_map(request: Request) -> dict[str, str]:
+    """The request's headers by lower-case name, the first of a repeated one (as
+    Starlette's `Headers.get` reads them): one dict for the many lookups of a
+    request instead of a scan of the header list per lookup."""
+    return {
+        name.decode("latin-1"): value.decode("latin-1")
+        for name, value in reversed(request.scope["headers"])
+    }
 
 
 def negotiate(accept: str) -> str | None:
