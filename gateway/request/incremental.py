@@ -15,6 +15,8 @@ import contextlib
 import time
 from typing import TYPE_CHECKING
 
+from graphql import OperationType
+
 from ..execution import execute_incrementally, has_deferred
 from ..policy import add_authorization_errors
 from .run import GATEWAY_TIMEOUT
@@ -105,7 +107,7 @@ def _first(prepared: PreparedRequest, payload: JSONObject) -> JSONObject:
 
 def _timed_out(prepared: PreparedRequest, first: bool) -> JSONObject:
     message = "The request did not complete before its deadline."
-    if prepared.kind == "mutation":
+    if prepared.kind is OperationType.MUTATION:
         # The subgraph may have applied it: never tell a client a write failed.
         message += " The mutation may or may not have been applied."
     error: JSONObject = {"message": message, "extensions": {"code": GATEWAY_TIMEOUT}}

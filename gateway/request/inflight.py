@@ -12,6 +12,7 @@ import asyncio
 from typing import TYPE_CHECKING, Generic, TypeVar
 
 import orjson
+from graphql import OperationType
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable, Hashable
@@ -71,7 +72,7 @@ class Inflight(Generic[_T]):
 
 def sharing_key(prepared: PreparedRequest) -> Hashable | None:
     """The key under which `prepared` may share a run, None when it may not."""
-    if prepared.kind != "query":
+    if prepared.kind is not OperationType.QUERY:
         return None
     caller = prepared.caller
     identity = caller.identity

@@ -25,7 +25,12 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
 import orjson
-from graphql import GraphQLError, OperationDefinitionNode, get_operation_ast
+from graphql import (
+    GraphQLError,
+    OperationDefinitionNode,
+    OperationType,
+    get_operation_ast,
+)
 from graphql.execution.values import get_variable_values
 
 from ..config import Charge
@@ -108,7 +113,7 @@ class Via(enum.Enum):
 class PreparedRequest:
     """A request ready to execute: everything a transport needs, nothing to check."""
 
-    kind: str
+    kind: OperationType
     operation_name: str | None
     # The normalised document's key: equal for texts that differ only in comments
     # and spacing (upstream subscriptions are shared by it).
@@ -146,7 +151,7 @@ class _Operation:
 
     document: DocumentNode
     node: OperationDefinitionNode
-    kind: str
+    kind: OperationType
     projection: Projection
     # The estimated cost when no variable can change it, else None (per request).
     static_cost: int | None
@@ -656,13 +661,11 @@ def _compile(
     projection = Projection(supergraph.api_schema, document, node)
     read = cost_model.variables_read(document, node)
     static_cost = None if read else estimate_cost(cost_model, document, node)
-    return _Operation(
-        document, node, node.operation.value, projection, static_cost, read
-    )
+    return _Operation(document, node, node.operation, projection, static_cost, read)
 
 
-def _transport_rules(kind: str, via: Via, method: str) -> Refusal | None:
-    if method == "GET" and kind == "mutation":
+def _transport_rules(kind: OperationType, via: Via, method: str) -> Refusal | None:
+    if method == "GET" and kind is OperationType.MUTATION:
         # GraphQL over HTTP: GET must not change anything (caches, prefetching,
         # cross-site links): SSE over GET included.
         return Refusal.of(
@@ -671,7 +674,7 @@ def _transport_rules(kind: str, via: Via, method: str) -> Refusal | None:
             405,
             headers={"allow": "POST"},
         )
-    if kind == "subscription" and via is Via.HTTP:
+    if kind is OperationType.SUBSCRIPTION and via is Via.HTTP:
         return Refusal.of(
             "Subscriptions are served over websockets or SSE "
             "(Accept: text/event-stream), not here."

@@ -75,7 +75,7 @@ async def run_request(
         refusal = idempotency_key_refusal(idempotency_key)
         if refusal is not None:
             return refusal
-        if prepared.kind == "mutation":
+        if prepared.kind is OperationType.MUTATION:
             key = idempotency_key  # never sent with a query
     scope = RequestScope(
         deadline=deadline,
@@ -149,7 +149,7 @@ def _fetches(node: PlanNode) -> list[FetchNode]:
 
 def _timed_out(prepared: PreparedRequest, *, keyed: bool) -> Refusal:
     message = "The request did not complete before its deadline."
-    if prepared.kind == "mutation":
+    if prepared.kind is OperationType.MUTATION:
         # The subgraph may have applied it: never tell a client a write failed.
         message += " The mutation may or may not have been applied."
         return Refusal.of(

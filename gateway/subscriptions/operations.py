@@ -16,6 +16,7 @@ import time
 from typing import TYPE_CHECKING, Any
 
 import orjson
+from graphql import OperationType
 
 from ..request import Refusal, identify, run_request
 from ..request.incremental import answer_incrementally
@@ -108,7 +109,7 @@ class SubscriptionServer:
     ) -> OperationHandle:
         """Start a prepared operation for a client; its responses go to `subscriber`
         (a mutation's `idempotency_key`: see gateway.request.run_request)."""
-        if prepared.kind != "subscription":
+        if prepared.kind is not OperationType.SUBSCRIPTION:
             task = asyncio.create_task(
                 self._run_once(prepared, subscriber, idempotency_key)
             )

@@ -7,6 +7,8 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from graphql import OperationType
+
 from gateway.config import hash_api_key, load_config
 from gateway.planner import plan_operation
 from gateway.policy import Identity
@@ -158,7 +160,7 @@ def test_subscriptions_need_a_streaming_transport() -> None:
         # Reading is not changing: a subscription may come over GET.
         started = prepare(p, caller, query, via=via, method="GET")
         assert isinstance(started, PreparedRequest)
-        assert started.kind == "subscription"
+        assert started.kind is OperationType.SUBSCRIPTION
 
 
 def test_introspection_and_suggestions_follow_the_client() -> None:
