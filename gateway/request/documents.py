@@ -21,6 +21,8 @@ from graphql import (
     OperationDefinitionNode,
     TokenKind,
     Visitor,
+    parse,
+    print_ast,
     recommended_rules,
     specified_rules,
     validate,
@@ -34,6 +36,8 @@ if TYPE_CHECKING:
     from graphql import DocumentNode, FragmentSpreadNode, GraphQLSchema, Node
 
 __all__ = [
+    "CACHE_TEXT_BYTES",
+    "COMPACT_ABOVE",
     "LRU",
     "DocumentCache",
     "ParsedDocument",
@@ -51,14 +55,28 @@ _K = TypeVar("_K")
 _V = TypeVar("_V")
 
 
+# The most document text one cache may keep alive (a parsed document holds its
+# text through its locations): entries alone would let 1,024 texts padded to the
+# body limit hold a gigabyte.
+CACHE_TEXT_BYTES = 64 * 1024 * 1024
+# A first text of a normalised document longer than this is not kept as the shared
+# document: the shared one is parsed again from its printed form (no comments or
+# padding), so plans and operations never hold a client's padding.
+COMPACT_ABOVE = 16 * 1024
+
+
 class LRU(Generic[_K, _V]):
-    """The `size` most recently used entries."""
+    """The `size` most recently used entries, and with `max_weight` at most that
+    much weight (each `put` says its entry's weight, such as its text's length)."""
 
-    __slots__ = ("_items", "size")
+    __slots__ = ("_items", "_weights", "max_weight", "size", "weight")
 
-    def __init__(self, size: int) -> None:
+    def __init__(self, size: int, max_weight: int | None = None) -> None:
         self.size = max(1, size)
+        self.max_weight = max_weight
+        self.weight = 0
         self._items: OrderedDict[_K, _V] = OrderedDict()
+        self._weights: dict[_K, int] = {}
 
     def get(self, key: _K) -> _V | None:
         value = self._items.get(key)
@@ -66,11 +84,20 @@ class LRU(Generic[_K, _V]):
             self._items.move_to_end(key)
         return value
 
-    def put(self, key: _K, value: _V) -> None:
+    def put(self, key: _K, value: _V, weight: int = 0) -> None:
+        if self.max_weight is not None:
+            if weight > self.max_weight:
+                return  # never kept: it alone is over the budget
+            self.weight += weight - self._weights.pop(key, 0)
+            self._weights[key] = weight
         self._items[key] = value
         self._items.move_to_end(key)
-        if len(self._items) > self.size:
-            self._items.popitem(last=False)
+        while len(self._items) > self.size or (
+            self.max_weight is not None and self.weight > self.max_weight
+        ):
+            old, _ = self._items.popitem(last=False)
+            if self.max_weight is not None:
+                self.weight -= self._weights.pop(old, 0)
 
     def __len__(self) -> int:
         return len(self._items)
@@ -86,6 +113,8 @@ class ParsedDocument:
     digest: str
     key: str
     errors: tuple[GraphQLError, ...] = ()
+    # The text's length, the weight of what holds on to it.
+    size: int = 0
 
 
 class DocumentCache:
@@ -95,12 +124,23 @@ class DocumentCache:
     what is built from it (operations, plans, projections) is shared.
     """
 
-    def __init__(self, schema: GraphQLSchema, size: int = 1024) -> None:
+    def __init__(
+        self,
+        schema: GraphQLSchema,
+        size: int = 1024,
+        max_text_bytes: int = CACHE_TEXT_BYTES,
+    ) -> None:
         self.schema = schema
-        self._texts: LRU[tuple[str, int | None], ParsedDocument] = LRU(size)
+        # The two caches whose entries hold a client's text (its document, or
+        # errors pointing into it) are bounded by the bytes of text as well.
+        self._texts: LRU[tuple[str, int | None], ParsedDocument] = LRU(
+            size, max_text_bytes
+        )
         self._canonical: LRU[str, DocumentNode] = LRU(size)
         self._valid: LRU[tuple[str, bool, bool], bool] = LRU(size)
-        self._invalid: LRU[tuple[str, bool, bool], tuple[GraphQLError, ...]] = LRU(size)
+        self._invalid: LRU[tuple[str, bool, bool], tuple[GraphQLError, ...]] = LRU(
+            size, max_text_bytes
+        )
         self.parsed = 0  # how many texts were actually parsed (tests, metrics)
 
     def parse(self, text: str, max_tokens: int | None) -> ParsedDocument:
@@ -109,7 +149,7 @@ class DocumentCache:
         parsed = self._texts.get((digest, max_tokens))
         if parsed is None:
             parsed = self._parse(text, digest, max_tokens)
-            self._texts.put((digest, max_tokens), parsed)
+            self._texts.put((digest, max_tokens), parsed, len(text))
         return parsed
 
     def canonical(self, parsed: ParsedDocument) -> DocumentNode:
@@ -118,6 +158,10 @@ class DocumentCache:
         shared = self._canonical.get(parsed.key)
         if shared is None:
             shared = parsed.document
+            if parsed.size > COMPACT_ABOVE:
+                # What is built from it (operations, plans) lives long and must
+                # not keep this text's comments and padding alive.
+                shared = parse(print_ast(shared))
             self._canonical.put(parsed.key, shared)
         return shared
 
@@ -136,7 +180,7 @@ class DocumentCache:
             if not errors:
                 self._valid.put((parsed.key, introspection, suggestions), True)
                 return ()
-            self._invalid.put(text_key, errors)
+            self._invalid.put(text_key, errors, parsed.size)
         return errors
 
     def _parse(self, text: str, digest: str, max_tokens: int | None) -> ParsedDocument:
@@ -146,11 +190,17 @@ class DocumentCache:
         except RecursionError:
             nested = GraphQLError("The document is nested too deeply to parse.")
             return ParsedDocument(
-                None, digest, "", (with_code(nested, GRAPHQL_PARSE_FAILED),)
+                None,
+                digest,
+                "",
+                (with_code(nested, GRAPHQL_PARSE_FAILED),),
+                len(text),
             )
         if isinstance(document, GraphQLError):
-            return ParsedDocument(None, digest, "", (document,))
-        return ParsedDocument(document, digest, normalised_key(document))
+            return ParsedDocument(None, digest, "", (document,), len(text))
+        return ParsedDocument(
+            document, digest, normalised_key(document), size=len(text)
+        )
 
     def _validate(
         self, document: DocumentNode, introspection: bool, suggestions: bool

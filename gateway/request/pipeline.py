@@ -52,7 +52,12 @@ from ..policy import (
 )
 from ..telemetry import Telemetry
 from .admission import admit
-from .documents import LRU, DocumentCache, validate_unused_fragments
+from .documents import (
+    CACHE_TEXT_BYTES,
+    LRU,
+    DocumentCache,
+    validate_unused_fragments,
+)
 from .persisted import resolve_document
 from .refusal import BAD_REQUEST, BAD_USER_INPUT, Refusal, graphql_error
 
@@ -211,7 +216,10 @@ class RequestPipeline:
             LRU(size)
         )
         self._costs: LRU[tuple[str, str | None, bytes | None], int] = LRU(size)
-        self._known: LRU[tuple[str, str | None, int], _Known] = LRU(size)
+        # Keyed by the text itself: bounded by its bytes too.
+        self._known: LRU[tuple[str, str | None, int], _Known] = LRU(
+            size, CACHE_TEXT_BYTES
+        )
         self._verdicts: LRU[
             tuple[str, str | None, int, int], tuple[OperationLimits, LimitsVerdict]
         ] = LRU(size)
@@ -293,7 +301,9 @@ class RequestPipeline:
             if isinstance(checked, Refusal):
                 return checked
             parsed, shape, operation = checked
-            self._known.put(known_key, _Known(client, parsed, shape, operation))
+            self._known.put(
+                known_key, _Known(client, parsed, shape, operation), len(data.query)
+            )
         refused = _transport_rules(operation.kind, via, method)
         if refused is not None:
             return refused
