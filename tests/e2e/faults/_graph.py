@@ -11,11 +11,8 @@ subgraphs hold.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import os
-import signal
-import socket
 import sys
 import time
 import uuid
@@ -29,6 +26,7 @@ import httpx
 import jwt
 
 from subgraphs.kit.settings import DEV_GATEWAY_SECRET, DEV_JWT_SECRET
+from tests.integration.subscriptions.realgraph import Process, free_port
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Sequence
@@ -65,12 +63,6 @@ SEND = (
 REGISTER = "mutation($input: RegisterInput!) { register(input: $input) { email } }"
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def mint(user: str, tenant: str, roles: Sequence[str] = ("member",)) -> str:
     """An access token as accounts issues one (the development secret)."""
     now = int(time.time())
@@ -86,61 +78,6 @@ def mint(user: str, tenant: str, roles: Sequence[str] = ("member",)) -> str:
         "jti": uuid.uuid4().hex,
     }
     return jwt.encode(claims, JWT_SECRET, algorithm="HS256")
-
-
-@dataclass
-class Process:
-    """One child process; `start()` again after `kill()`."""
-
-    name: str
-    argv: list[str]
-    env: dict[str, str]
-    ready: str
-    log: Path
-    process: asyncio.subprocess.Process | None = None
-
-    async def start(self) -> None:
-        with open(self.log, "ab") as output:
-            self.process = await asyncio.create_subprocess_exec(
-                *self.argv,
-                cwd=ROOT,
-                env=self.env,
-                stdout=output,
-                stderr=output,
-                start_new_session=True,
-            )
-        deadline = time.monotonic() + 60
-        async with httpx.AsyncClient(timeout=2.0) as client:
-            while time.monotonic() < deadline:
-                if self.process.returncode is not None:
-                    raise RuntimeError(f"{self.name} exited: {self.log.read_text()}")
-                with contextlib.suppress(httpx.HTTPError, OSError):
-                    if (await client.get(self.ready)).status_code == 200:
-                        return
-                await asyncio.sleep(0.1)
-        raise RuntimeError(f"{self.name} did not come up at {self.ready}")
-
-    def signal(self, signum: int) -> None:
-        if self.process is not None and self.process.returncode is None:
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(self.process.pid, signum)
-
-    async def kill(self) -> None:
-        if self.process is None or self.process.returncode is not None:
-            return
-        self.signal(signal.SIGKILL)
-        await self.process.wait()
-
-    async def stop(self) -> None:
-        if self.process is None or self.process.returncode is not None:
-            return
-        self.signal(signal.SIGCONT)
-        self.signal(signal.SIGTERM)
-        try:
-            async with asyncio.timeout(10):
-                await self.process.wait()
-        except TimeoutError:
-            await self.kill()
 
 
 @dataclass

@@ -14,7 +14,6 @@ import asyncio
 import contextlib
 import os
 import signal
-import socket
 import sys
 import time
 from pathlib import Path
@@ -27,6 +26,7 @@ from websockets.asyncio.client import connect
 from websockets.typing import Subprotocol
 
 from gateway.transport.scope import derived_key
+from tests.integration.subscriptions.realgraph import Process, free_port
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
@@ -37,71 +37,12 @@ WRITE = "mutation($id: String!) { write(id: $id) }"
 TWO_WRITES = "mutation($id: String!) { a: write(id: $id) b: writeOther(id: $id) }"
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-class Child:
-    """One child process, started again on the same argv after a kill."""
-
-    def __init__(self, argv: list[str], env: dict[str, str], ready: str, log: Path):
-        self.argv = argv
-        self.env = env
-        self.ready = ready
-        self.log = log
-        self.process: asyncio.subprocess.Process | None = None
-
-    async def start(self) -> None:
-        with open(self.log, "ab") as output:
-            self.process = await asyncio.create_subprocess_exec(
-                *self.argv,
-                cwd=ROOT,
-                env=self.env,
-                stdout=output,
-                stderr=output,
-                start_new_session=True,
-            )
-        deadline = time.monotonic() + 30
-        async with httpx.AsyncClient(timeout=2.0) as client:
-            while time.monotonic() < deadline:
-                if self.process.returncode is not None:
-                    raise RuntimeError(f"{self.argv} exited: {self.log.read_text()}")
-                with contextlib.suppress(httpx.HTTPError, OSError):
-                    if (await client.get(self.ready)).status_code == 200:
-                        return
-                await asyncio.sleep(0.05)
-        raise RuntimeError(f"{self.argv} did not come up")
-
-    def signal(self, signum: int) -> None:
-        assert self.process is not None
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(self.process.pid, signum)
-
-    async def kill(self) -> None:
-        if self.process is None or self.process.returncode is not None:
-            return
-        self.signal(signal.SIGCONT)
-        self.signal(signal.SIGKILL)
-        await self.process.wait()
-
-    async def stop(self) -> None:
-        if self.process is None or self.process.returncode is not None:
-            return
-        self.signal(signal.SIGCONT)
-        self.signal(signal.SIGTERM)
-        try:
-            async with asyncio.timeout(10):
-                await self.process.wait()
-        except TimeoutError:
-            await self.kill()
-
-
 class Graph:
     """The gateway and the probe subgraph, with a client for each."""
 
-    def __init__(self, gateway: Child, probe: Child, gateway_url: str, probe_url: str):
+    def __init__(
+        self, gateway: Process, probe: Process, gateway_url: str, probe_url: str
+    ):
         self.gateway = gateway
         self.probe = probe
         self.gateway_url = gateway_url
@@ -148,7 +89,8 @@ async def graph(tmp_path: Path, **settings: str) -> AsyncIterator[Graph]:
         for key, value in os.environ.items()
         if not key.startswith("AGORA_GATEWAY_")
     }
-    probe = Child(
+    probe = Process(
+        "probe",
         [sys.executable, str(HERE / "_probe_subgraph.py"), str(probe_port)],
         env,
         f"http://127.0.0.1:{probe_port}/health",
@@ -158,7 +100,8 @@ async def graph(tmp_path: Path, **settings: str) -> AsyncIterator[Graph]:
         **env,
         **{f"AGORA_GATEWAY_{key.upper()}": value for key, value in settings.items()},
     }
-    gateway = Child(
+    gateway = Process(
+        "gateway",
         [
             sys.executable,
             "-m",
