@@ -350,6 +350,14 @@ async def test_websocket_and_sse_mutations_carry_their_keys(tmp_path: Path) -> N
         ) as response:
             text = "".join([chunk async for chunk in response.aiter_text()])
         assert "write:" in text
+        async with g.client.stream(
+            "POST",
+            g.gateway_url + "/graphql",
+            json={"query": WRITE, "variables": {"id": "sse-bad"}},
+            headers={"accept": "text/event-stream", "idempotency-key": "k\tey"},
+        ) as response:
+            refused = "".join([chunk async for chunk in response.aiter_text()])
+        assert "BAD_REQUEST" in refused
         keys = [
             r["headers"].get("idempotency-key")
             for r in await g.seen()
