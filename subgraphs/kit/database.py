@@ -16,6 +16,7 @@ and PostgreSQL and SQLite both refuse the ALTER TABLE.
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import hashlib
 import logging
 import re
@@ -293,12 +294,23 @@ _SQL_START = re.compile(
 )
 
 
+# The counters whose block the running code is inside: a task started inside the
+# block inherits them (asyncio copies the context), one started before does not.
+_Counters = tuple[StatementCounter, ...]
+_counting: contextvars.ContextVar[_Counters] = contextvars.ContextVar(
+    "agora_statement_counters", default=()
+)
+
+
 class _StatementHandler(logging.Handler):
     def __init__(self, counter: StatementCounter) -> None:
         super().__init__(logging.DEBUG)
         self.counter = counter
 
     def emit(self, record: logging.LogRecord) -> None:
+        # Logging calls its handlers in the thread and context of the statement.
+        if self.counter not in _counting.get():
+            return
         # Tortoise clients log every statement on tortoise.db_client at DEBUG, either
         # as ("%s: %s", query, values) or as the bare query.
         if record.msg == "%s: %s" and isinstance(record.args, tuple) and record.args:
@@ -311,11 +323,15 @@ class _StatementHandler(logging.Handler):
 
 @contextlib.contextmanager
 def count_statements() -> Iterator[StatementCounter]:
-    """Count the SQL statements Tortoise executes inside the block (any connection)."""
+    """Count the SQL statements Tortoise executes inside the block (any connection),
+    by the code of the block and the tasks it starts: not by background tasks that
+    were running already (an app's start-up sync, a sweeper), whose statements
+    would land in the count whenever they happen to run at the same time."""
     db_logger = logging.getLogger("tortoise.db_client")
     counter = StatementCounter()
     handler = _StatementHandler(counter)
     level = db_logger.level
+    token = _counting.set((*_counting.get(), counter))
     db_logger.addHandler(handler)
     db_logger.setLevel(logging.DEBUG)
     try:
@@ -323,6 +339,7 @@ def count_statements() -> Iterator[StatementCounter]:
     finally:
         db_logger.removeHandler(handler)
         db_logger.setLevel(level)
+        _counting.reset(token)
 
 
 def iter_connection_names() -> Iterator[str]:

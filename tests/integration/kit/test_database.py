@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import importlib
 import sys
 import textwrap
@@ -159,6 +160,39 @@ async def test_count_statements_counts_each_kind(
     )
     assert counter.total == 4
     assert outside == 0
+
+
+async def test_count_statements_leaves_out_tasks_started_before_the_block(
+    settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # An app's background task (accounts' directory sync) querying while a test
+    # counts a request's statements must not land in the count; a task the block
+    # starts (a DataLoader's batch) must.
+    package = f"agora_notes_{uuid.uuid4().hex[:8]}"
+    monkeypatch.syspath_prepend(str(tmp_path))
+    write_package(tmp_path, package, MODELS_V1, INITIAL)
+    spec = NotesSpec("notes", [f"{package}.models"], f"{package}.migrations")
+    await init_databases([spec], settings)
+    go = asyncio.Event()
+    try:
+        notes = importlib.import_module(f"{package}.models")
+
+        async def background() -> None:
+            await go.wait()
+            await notes.Note.all().count()
+
+        async def started() -> None:
+            await notes.Note.all()
+
+        earlier = asyncio.create_task(background())
+        with count_statements() as counter:
+            go.set()
+            await notes.Note.create(text="mine")
+            await asyncio.create_task(started())
+            await earlier
+    finally:
+        await close_databases()
+    assert (counter.inserts, counter.selects, counter.total) == (1, 1, 2)
 
 
 async def test_detect_model_changes_names_the_missing_migration(
