@@ -9,7 +9,7 @@ together: every FlattenNode collects its objects across all the events, so one
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from ..planner.plan import FetchNode
 from .executor import _Execution
@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from .merge import ObjectPath
     from .projection import Projection
 
-__all__ = ["execute_subscription_events"]
+__all__ = ["EventGroup", "execute_event_groups", "execute_subscription_events"]
 
 
 async def execute_subscription_events(
@@ -44,8 +44,43 @@ async def execute_subscription_events(
     the fetches in `rest` go to the event whose objects they concern (errors with no
     path go to every event). Never raises for a subgraph failure.
     """
+    (responses,) = await execute_event_groups(
+        rest,
+        [EventGroup(events, projection, variables)],
+        variables,
+        transports,
+        headers=headers or {},
+        sign=sign,
+    )
+    return responses
+
+
+class EventGroup(NamedTuple):
+    """Events of one upstream subscription and what completes them for its
+    clients (its operation's projection and variables)."""
+
+    events: Sequence[SubgraphResponse]
+    projection: Projection
+    variables: dict[str, Any]
+
+
+async def execute_event_groups(
+    rest: PlanNode | None,
+    groups: Sequence[EventGroup],
+    variables: dict[str, Any],
+    transports: Mapping[str, SubgraphTransport],
+    *,
+    headers: Mapping[str, str],
+    sign: Callable[[], Mapping[str, str]] | None = None,
+) -> list[list[JSONObject]]:
+    """As execute_subscription_events, for the events of several upstreams whose
+    `rest` runs alike: `rest` runs once over all of them (one `_entities` request
+    per subgraph), with `variables` (the values `rest` reads, which the groups
+    share), and each group's events are completed with its own projection and
+    variables. One list of responses per group, in order."""
+    events = [event for group in groups for event in group.events]
     roots: list[JSONObject] = [dict(event.data or {}) for event in events]
-    execution = _EventBatch(roots, variables, transports, headers or {}, sign)
+    execution = _EventBatch(roots, variables, transports, headers, sign)
     if rest is not None and any(event.data is not None for event in events):
         await execution.run(rest)
     shared: list[JSONObject] = []
@@ -56,22 +91,39 @@ async def execute_subscription_events(
             per_event[path[0]].append({**error, "path": path[1:]})
         else:
             shared.append(error)
-    responses: list[JSONObject] = []
-    for event, root, errors in zip(events, roots, per_event, strict=True):
-        errors += shared
-        response: JSONObject = {}
-        if event.data is None:
-            response["errors"] = errors
-            response["data"] = None
-            responses.append(response)
-            continue
-        data = projection.project(root, variables, errors)
-        if errors:
-            errors.sort(key=error_sort_key)
-            response["errors"] = errors
-        response["data"] = data
-        responses.append(response)
-    return responses
+    results: list[list[JSONObject]] = []
+    index = 0
+    for group in groups:
+        responses: list[JSONObject] = []
+        for event in group.events:
+            root, errors = roots[index], per_event[index]
+            index += 1
+            responses.append(
+                _complete(
+                    event, root, errors + shared, group.projection, group.variables
+                )
+            )
+        results.append(responses)
+    return results
+
+
+def _complete(
+    event: SubgraphResponse,
+    root: JSONObject,
+    errors: list[JSONObject],
+    projection: Projection,
+    variables: dict[str, Any],
+) -> JSONObject:
+    """One event's response: its data projected onto the client's operation."""
+    if event.data is None:
+        return {"errors": errors, "data": None}
+    response: JSONObject = {}
+    data = projection.project(root, variables, errors)
+    if errors:
+        errors.sort(key=error_sort_key)
+        response["errors"] = errors
+    response["data"] = data
+    return response
 
 
 class _EventBatch(_Execution):

@@ -27,8 +27,11 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from ..execution.response_errors import error_sort_key
-from ..execution.subscription_event import _EventBatch, execute_subscription_events
+from ..execution.subscription_event import (
+    EventGroup,
+    execute_event_groups,
+    execute_subscription_events,
+)
 from ..planner.plan import (
     ConditionNode,
     DeferNode,
@@ -219,58 +222,20 @@ class EventBatcher:
     ) -> list[list[JSONObject]]:
         self.runs += 1
         self.events += sum(len(events) for _, events in members)
-        first, first_events = members[0]
-        if len(members) == 1:
-            return [
-                await execute_subscription_events(
-                    first.rest,
-                    first_events,
-                    first.projection,
-                    first.variables,
-                    self.transports,
-                    headers=first.headers,
-                    sign=first.sign,
-                )
-            ]
-        # As execute_subscription_events, over the events of every member; rest
-        # reads only variables the members share (the group key), so the first
-        # member's serve all.
-        events = [event for _, member_events in members for event in member_events]
-        roots: list[JSONObject] = [dict(event.data or {}) for event in events]
-        execution = _EventBatch(
-            roots, first.variables, self.transports, first.headers, first.sign
+        # rest reads only variables the members share (the group key), so the
+        # first member's serve all.
+        first = members[0][0]
+        return await execute_event_groups(
+            first.rest,
+            [
+                EventGroup(events, source.projection, source.variables)
+                for source, events in members
+            ],
+            first.variables,
+            self.transports,
+            headers=first.headers,
+            sign=first.sign,
         )
-        assert first.rest is not None
-        if any(event.data is not None for event in events):
-            await execution.run(first.rest)
-        shared: list[JSONObject] = []
-        per_event: list[list[JSONObject]] = [list(event.errors) for event in events]
-        for error in execution.errors:
-            path = error.get("path")
-            if isinstance(path, list) and path and isinstance(path[0], int):
-                per_event[path[0]].append({**error, "path": path[1:]})
-            else:
-                shared.append(error)
-        results: list[list[JSONObject]] = []
-        index = 0
-        for source, member_events in members:
-            responses: list[JSONObject] = []
-            for event in member_events:
-                root, errors = roots[index], per_event[index]
-                index += 1
-                errors += shared
-                if event.data is None:
-                    responses.append({"errors": errors, "data": None})
-                    continue
-                response: JSONObject = {}
-                data = source.projection.project(root, source.variables, errors)
-                if errors:
-                    errors.sort(key=error_sort_key)
-                    response["errors"] = errors
-                response["data"] = data
-                responses.append(response)
-            results.append(responses)
-        return results
 
     async def aclose(self) -> None:
         """Cancel the group runs in flight."""
