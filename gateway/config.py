@@ -415,6 +415,9 @@ class GatewayConfig:
     # `http11` (asyncio streams, fast) or `httpx` (proxies, HTTP/2).
     http_client: str = "http11"
     operation_cache_size: int = 1024
+    # The most client document text (bytes) each per-text cache keeps alive
+    # (parsed texts, validation errors, known texts): 64 MiB.
+    operation_cache_text_bytes: int = 64 * 1024 * 1024
     # Progressive-override labels always on (`percent(N)` ones are drawn).
     override_labels: frozenset[str] = frozenset()
 
@@ -750,6 +753,13 @@ def _check(config: GatewayConfig, source: str) -> None:
             raise ConfigError(f"{source}: {where}.breaker.half_open_probes: at least 1")
     if config.subgraph_timeout <= 0:
         raise ConfigError(f"{source}: subgraph_timeout: more than 0")
+    if config.operation_cache_size < 1:
+        raise ConfigError(f"{source}: operation_cache_size: at least 1")
+    if config.operation_cache_text_bytes < config.max_body_bytes:
+        raise ConfigError(
+            f"{source}: operation_cache_text_bytes: at least max_body_bytes "
+            f"({config.max_body_bytes}), got {config.operation_cache_text_bytes}"
+        )
     if config.server.port > 65535:
         raise ConfigError(f"{source}: server.port: {config.server.port} is no port")
     _check_rate_limits(config.rate_limits, source, "rate_limits")

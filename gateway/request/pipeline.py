@@ -53,7 +53,6 @@ from ..policy import (
 from ..telemetry import Telemetry
 from .admission import admit
 from .documents import (
-    CACHE_TEXT_BYTES,
     LRU,
     DocumentCache,
     validate_unused_fragments,
@@ -203,7 +202,8 @@ class RequestPipeline:
         self.limiter: RateLimiter = limiter or MemoryRateLimiter()
         self.telemetry = telemetry or Telemetry()
         size = config.operation_cache_size
-        self.documents = DocumentCache(supergraph.api_schema, size)
+        text_bytes = config.operation_cache_text_bytes
+        self.documents = DocumentCache(supergraph.api_schema, size, text_bytes)
         self._shapes: LRU[tuple[str, str | None], _Shape | Refusal] = LRU(size)
         self._shape_verdicts: LRU[
             tuple[str, str | None, OperationLimits], tuple[Refusal | None]
@@ -217,9 +217,7 @@ class RequestPipeline:
         )
         self._costs: LRU[tuple[str, str | None, bytes | None], int] = LRU(size)
         # Keyed by the text itself: bounded by its bytes too.
-        self._known: LRU[tuple[str, str | None, int], _Known] = LRU(
-            size, CACHE_TEXT_BYTES
-        )
+        self._known: LRU[tuple[str, str | None, int], _Known] = LRU(size, text_bytes)
         self._verdicts: LRU[
             tuple[str, str | None, int, int], tuple[OperationLimits, LimitsVerdict]
         ] = LRU(size)

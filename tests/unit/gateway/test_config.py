@@ -79,6 +79,7 @@ def test_the_variables_of_earlier_releases_still_apply() -> None:
             "AGORA_GATEWAY_GRAPHIQL": "0",
             "AGORA_GATEWAY_EXPLAIN": "false",
             "AGORA_GATEWAY_OPERATION_CACHE_SIZE": "10",
+            "AGORA_GATEWAY_OPERATION_CACHE_TEXT_BYTES": "8388608",
             "AGORA_GATEWAY_OVERRIDE_LABELS": "beta",
             "AGORA_GATEWAY_SECRET": "shared-with-subgraphs",
             "AGORA_GATEWAY_TRUST_FORWARDED_FOR": "1",
@@ -96,6 +97,7 @@ def test_the_variables_of_earlier_releases_still_apply() -> None:
     assert not config.switch("graphiql")
     assert not config.switch("explain")
     assert config.operation_cache_size == 10
+    assert config.operation_cache_text_bytes == 8 * 1024 * 1024
     assert config.override_labels == frozenset({"beta"})
     assert config.secret == "shared-with-subgraphs"
     assert config.trust_forwarded_for
@@ -117,6 +119,12 @@ def test_the_variables_of_earlier_releases_still_apply() -> None:
         ({}, {"AGORA_GATEWAY_SUBGRAPH_TIMEOUTS": "chat"}, "subgraph_timeouts"),
         ({}, {"AGORA_GATEWAY_SUBGRAPH_TIMEOUT": "soon"}, "subgraph_timeout"),
         ({"http_client": "curl"}, {}, "http_client"),
+        ({"operation_cache_size": 0}, {}, "operation_cache_size: at least 1"),
+        (
+            {"operation_cache_text_bytes": 1000},
+            {},
+            "operation_cache_text_bytes: at least max_body_bytes",
+        ),
         ({"clients": [{"api_key_sha256": []}]}, {}, "clients[0].name: required"),
         (
             {"clients": [{"name": "p", "api_key_sha256": ["the-key-itself"]}]},

@@ -273,3 +273,18 @@ def test_the_cost_is_estimated_once_per_value_of_the_variables_it_reads() -> Non
     over = prepare(p, caller, query, variables={"n": 1000, "after": "a"})
     assert codes(over) == ["COST_ESTIMATED_TOO_EXPENSIVE"]
     assert len(p._costs) == 2
+
+
+def test_the_text_the_caches_keep_follows_operation_cache_text_bytes() -> None:
+    # Distinct documents padded with spaces: each kept text weighs its bytes.
+    budget = 2 * 1024 * 1024
+    p, clients = pipeline(operation_cache_text_bytes=budget)
+    caller = signed_in(clients)
+    padding = " " * (256 * 1024)
+    for n in range(20):
+        assert isinstance(
+            prepare(p, caller, f"{{ a{n}: me {{ id }} }}{padding}"), PreparedRequest
+        )
+    assert 0 < p.documents._texts.weight <= budget
+    assert 0 < p._known.weight <= budget
+    assert len(p._known) < 20
