@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 
     from ..execution import Projection
     from ..planner.plan import QueryPlan
-    from ..transport import SubgraphResponse, SubgraphTransport
+    from ..transport import SubgraphTransport
     from ..transport.subgraph_websocket import SubscriptionTransport
 
 __all__ = ["Subscriber", "SubscriptionHub", "UpstreamKey"]
@@ -134,33 +134,12 @@ class _Upstream:
             primary.operation_name,
             {**self.headers, **self.sign()} if self.sign else self.headers,
         )
-        pending: asyncio.Queue[SubgraphResponse | None] = asyncio.Queue()
-        failure: list[BaseException] = []
-
-        async def read() -> None:
-            try:
-                async for response in transport.subscribe(request):
-                    self.hub.upstream_events += 1
-                    pending.put_nowait(response)
-            except Exception as exc:  # noqa: BLE001 - handed to the consumer below
-                failure.append(exc)
-            finally:
-                pending.put_nowait(None)
-
-        reader = asyncio.create_task(read())
-        try:
-            ended = False
-            while not ended:
-                first = await pending.get()
-                if first is None:
-                    break
-                burst = [first]
-                while not pending.empty() and len(burst) < self.hub.burst_limit:
-                    item = pending.get_nowait()
-                    if item is None:
-                        ended = True
-                        break
-                    burst.append(item)
+        # The transport hands over the events that arrived together (issue 14: no
+        # reader task or queue between the socket and this task).
+        bursts = transport.bursts(request, self.hub.burst_limit)
+        async with contextlib.aclosing(bursts):
+            async for burst in bursts:
+                self.hub.upstream_events += len(burst)
                 # With the events other upstreams received in the same loop
                 # iteration: one entity request per subgraph for all of them.
                 responses = await self.hub.batcher.execute(self.source, burst)
@@ -168,12 +147,6 @@ class _Upstream:
                     payload = orjson.dumps(response).decode()
                     for subscriber in list(self.subscribers):
                         subscriber.next(payload)
-        finally:
-            reader.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await reader
-        if failure:
-            raise failure[0]
 
 
 class SubscriptionHub:

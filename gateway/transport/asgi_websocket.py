@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import SubgraphBadResponse, SubgraphUnavailable
 from .subgraph_websocket import (
+    DEFAULT_BURST_LIMIT,
     GRAPHQL_TRANSPORT_WS,
     ChannelClosed,
     run_graphql_transport_ws,
@@ -20,7 +21,7 @@ from .subgraph_websocket import (
 
 if TYPE_CHECKING:
     from collections.abc import (
-        AsyncIterator,
+        AsyncGenerator,
         Awaitable,
         Callable,
         MutableMapping,
@@ -71,20 +72,37 @@ class _AsgiChannel:
         while True:
             if self._closed is not None:
                 raise self._closed
-            message = await self._outbox.get()
-            if message is None:
-                self._closed = ChannelClosed(1006, "the app ended")
-                continue
-            kind = message["type"]
-            if kind == "websocket.send":
-                text = message.get("text")
-                if text is None:
-                    text = (message.get("bytes") or b"").decode()
-                return str(text)
-            if kind == "websocket.close":
-                self._closed = ChannelClosed(
-                    message.get("code", 1000), message.get("reason") or ""
-                )
+            text = self._take(await self._outbox.get())
+            if text is not None:
+                return text
+
+    def receive_ready(self) -> str | None:
+        while self._closed is None:
+            try:
+                message = self._outbox.get_nowait()
+            except asyncio.QueueEmpty:
+                return None
+            text = self._take(message)
+            if text is not None:
+                return text
+        return None
+
+    def _take(self, message: Message | None) -> str | None:
+        """The text `message` carries; None (noting a close) otherwise."""
+        if message is None:
+            self._closed = ChannelClosed(1006, "the app ended")
+            return None
+        kind = message["type"]
+        if kind == "websocket.send":
+            text = message.get("text")
+            if text is None:
+                text = (message.get("bytes") or b"").decode()
+            return str(text)
+        if kind == "websocket.close":
+            self._closed = ChannelClosed(
+                message.get("code", 1000), message.get("reason") or ""
+            )
+        return None
 
     async def close(self) -> None:
         if not self._task.done():
@@ -109,9 +127,9 @@ class AsgiWebSocketTransport:
         self.path = path
         self.timeout = timeout
 
-    async def subscribe(
-        self, request: SubgraphRequest
-    ) -> AsyncIterator[SubgraphResponse]:
+    async def bursts(
+        self, request: SubgraphRequest, limit: int = DEFAULT_BURST_LIMIT
+    ) -> AsyncGenerator[list[SubgraphResponse], None]:
         headers = [
             (key.lower().encode("latin-1"), value.encode("latin-1"))
             for key, value in request.headers.items()
@@ -144,9 +162,20 @@ class AsgiWebSocketTransport:
         if subprotocol != GRAPHQL_TRANSPORT_WS:
             await channel.close()
             raise SubgraphBadResponse(self.name, "graphql-transport-ws was refused")
-        stream = run_graphql_transport_ws(channel, self.name, request, self.timeout)
+        stream = run_graphql_transport_ws(
+            channel, self.name, request, self.timeout, limit
+        )
         try:
-            async for response in stream:
-                yield response
+            async for burst in stream:
+                yield burst
         finally:
             await stream.aclose()
+
+    async def subscribe(
+        self, request: SubgraphRequest
+    ) -> AsyncGenerator[SubgraphResponse, None]:
+        """One response at a time (for callers that want no bursts)."""
+        async with contextlib.aclosing(self.bursts(request)) as bursts:
+            async for burst in bursts:
+                for response in burst:
+                    yield response
