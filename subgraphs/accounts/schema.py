@@ -14,6 +14,7 @@ from subgraphs.accounts import auth
 from subgraphs.accounts.loaders import load_tenants, load_users
 from subgraphs.accounts.passwords import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
 from subgraphs.accounts.throttle import LoginThrottle, RegistrationThrottle
+from subgraphs.kit import SubgraphSchema
 from subgraphs.kit.context import RequestContext
 from subgraphs.kit.errors import BadUserInput, NotFound, Unauthenticated
 from subgraphs.kit.principal import Role
@@ -366,6 +367,4 @@ async def _convert(pending: Awaitable[R], convert: Callable[[R], T]) -> T:
     return convert(await pending)
 
 
-schema = strawberry.federation.Schema(
-    query=Query, mutation=Mutation, types=[User, Tenant]
-)
+schema = SubgraphSchema(query=Query, mutation=Mutation, types=[User, Tenant])

@@ -46,6 +46,7 @@ from subgraphs.chat.runtime import runtime_of
 from subgraphs.chat.search import search_messages
 from subgraphs.chat.typing_indicators import set_typing
 from subgraphs.chat.validation import Attachment as AttachmentData
+from subgraphs.kit import SubgraphSchema
 from subgraphs.kit.context import RequestContext
 from subgraphs.kit.entities import EntityReference
 from subgraphs.kit.errors import Forbidden, NotFound
@@ -938,7 +939,7 @@ class Subscription:
                 yield _receipt(moved)
 
 
-schema = strawberry.federation.Schema(
+schema = SubgraphSchema(
     query=Query,
     mutation=Mutation,
     subscription=Subscription,

@@ -38,6 +38,7 @@ from subgraphs.directory.loaders import (
 from subgraphs.directory.queue import ImportQueue
 from subgraphs.directory.search import Near
 from subgraphs.directory.uploads import receive_member_file
+from subgraphs.kit import SubgraphSchema
 from subgraphs.kit.after_commit import after_commit
 from subgraphs.kit.context import RequestContext
 from subgraphs.kit.entities import EntityReference
@@ -915,7 +916,7 @@ class Subscription:
             )
 
 
-schema = strawberry.federation.Schema(
+schema = SubgraphSchema(
     query=Query,
     mutation=Mutation,
     subscription=Subscription,

@@ -49,6 +49,7 @@ from subgraphs.inventory.models import StockLevel as StockLevelRow
 from subgraphs.inventory.tenancy import caller_from_context
 from subgraphs.inventory.validation import PriceTier as PriceTierValue
 from subgraphs.inventory.validation import PriceTierKind
+from subgraphs.kit import SubgraphSchema
 from subgraphs.kit.context import RequestContext
 from subgraphs.kit.pagination import Connection
 
@@ -668,7 +669,7 @@ class Subscription:
             )
 
 
-schema = strawberry.federation.Schema(
+schema = SubgraphSchema(
     query=Query,
     mutation=Mutation,
     subscription=Subscription,

@@ -4,6 +4,7 @@ start-up sequence."""
 
 from __future__ import annotations
 
+from subgraphs.kit._masking import SubgraphSchema
 from subgraphs.kit.after_commit import after_commit
 from subgraphs.kit.app import SubgraphSpec, create_subgraph_app
 from subgraphs.kit.background import BackgroundTask, run_background, supervise
@@ -75,6 +76,7 @@ __all__ = [
     "Services",
     "Settings",
     "StatementCounter",
+    "SubgraphSchema",
     "SubgraphSpec",
     "Subscription",
     "TemporarilyUnavailable",

@@ -5,18 +5,30 @@ dropped database connection, Redis unreachable: subgraphs.kit.faults) becomes
 SERVICE_UNAVAILABLE with `retryable: true`, or OUTCOME_UNKNOWN when a COMMIT's
 answer was lost; anything else is a defect: INTERNAL_SERVER_ERROR, logged with
 its traceback, and no word of it in the answer.
+
+What is logged is decided once, by SubgraphSchema.process_errors, which Strawberry
+calls with the errors as raised, before they are masked: a defect at ERROR with
+its traceback, a transient fault at WARNING, and an error meant for the client
+(ours, a refused or invalid document) at DEBUG without a traceback (Strawberry's
+own logs every one of them at ERROR with its traceback, so an operator could not
+tell a wrong password from a defect).
 """
 
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING
 
+import strawberry
 from graphql.error import GraphQLError
 from strawberry.extensions import MaskErrors
 
 from subgraphs.kit.context import RequestContext
 from subgraphs.kit.errors import AgoraGraphQLError
 from subgraphs.kit.faults import translate_fault
+
+if TYPE_CHECKING:
+    from strawberry.types import ExecutionContext
 
 logger = logging.getLogger("agora.subgraphs")
 
@@ -51,7 +63,6 @@ class MaskInternalErrors(MaskErrors):
             else translate_fault(original, idempotency_key=bool(keyed))
         )
         if fault is not None:
-            logger.warning("transient fault at %s: %r", error.path, original)
             return GraphQLError(
                 message=fault.message,
                 nodes=error.nodes,
@@ -60,12 +71,6 @@ class MaskInternalErrors(MaskErrors):
                 path=error.path,
                 original_error=None,
                 extensions=fault.extensions,
-            )
-        if original is not None:
-            logger.error(
-                "unexpected error at %s",
-                error.path,
-                exc_info=(type(original), original, original.__traceback__),
             )
         return GraphQLError(
             message=self.error_message,
@@ -76,3 +81,37 @@ class MaskInternalErrors(MaskErrors):
             original_error=None,
             extensions={"code": "INTERNAL_SERVER_ERROR"},
         )
+
+
+def log_errors(
+    errors: list[GraphQLError], execution_context: ExecutionContext | None
+) -> None:
+    """Log each error as raised (module docstring): defects with their traceback,
+    transient faults as warnings, the client's own at DEBUG."""
+    context = execution_context.context if execution_context else None
+    keyed = isinstance(context, RequestContext) and bool(context.idempotency_key)
+    for error in errors:
+        original = error.original_error
+        if original is None or isinstance(original, AgoraGraphQLError | GraphQLError):
+            code = (error.extensions or {}).get("code")
+            logger.debug("refused at %s: %s %s", error.path, code, error.message)
+        elif translate_fault(original, idempotency_key=keyed) is not None:
+            logger.warning("transient fault at %s: %r", error.path, original)
+        else:
+            logger.error(
+                "unexpected error at %s",
+                error.path,
+                exc_info=(type(original), original, original.__traceback__),
+            )
+
+
+class SubgraphSchema(strawberry.federation.Schema):
+    """A subgraph's federation schema, whose errors are logged by log_errors
+    rather than each at ERROR with its traceback."""
+
+    def process_errors(
+        self,
+        errors: list[GraphQLError],
+        execution_context: ExecutionContext | None = None,
+    ) -> None:
+        log_errors(errors, execution_context)

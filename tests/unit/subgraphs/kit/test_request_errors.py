@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import logging
 from typing import TYPE_CHECKING, Any
 
 import pytest
 import strawberry
 
+from subgraphs.kit import SubgraphSchema
 from subgraphs.kit._request_errors import RequestErrorCodes
 from subgraphs.kit.app import SubgraphSpec, create_subgraph_app
+from subgraphs.kit.errors import BadUserInput
 from subgraphs.kit.settings import Settings
 
 if TYPE_CHECKING:
@@ -101,3 +104,35 @@ def test_the_sync_execution_path_is_coded_too() -> None:
         {"code": "GRAPHQL_PARSE_FAILED"},
         {"code": "BAD_USER_INPUT"},
     ]
+
+
+@strawberry.type
+class Failing:
+    @strawberry.field
+    def refused(self) -> int:
+        raise BadUserInput("No.", field="refused")
+
+    @strawberry.field
+    def broken(self) -> int:
+        raise RuntimeError("a defect")
+
+
+async def test_a_refusal_is_logged_quietly_and_a_defect_once_with_its_traceback(
+    asgi_client: Any, memory_settings: Settings, caplog: pytest.LogCaptureFixture
+) -> None:
+    spec = SubgraphSpec(name="toy", schema=SubgraphSchema(query=Failing), models=[])
+    caplog.set_level(logging.DEBUG)
+    async with asgi_client(create_subgraph_app(spec, memory_settings)) as client:
+        refused = (await client.post("/graphql", json={"query": "{ refused }"})).json()
+        invalid = (await client.post("/graphql", json={"query": "{ nope }"})).json()
+        loud = [r for r in caplog.records if r.levelno >= logging.WARNING]
+        caplog.clear()
+        broken = (await client.post("/graphql", json={"query": "{ broken }"})).json()
+    assert refused["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+    assert invalid["errors"][0]["extensions"]["code"] == "GRAPHQL_VALIDATION_FAILED"
+    assert loud == []
+    assert broken["errors"][0]["message"] == "Internal server error."
+    errors = [r for r in caplog.records if r.levelno >= logging.ERROR]
+    assert len(errors) == 1
+    assert errors[0].exc_info is not None
+    assert "a defect" in str(errors[0].exc_info[1])
