@@ -17,7 +17,7 @@ from subgraphs.chat.errors import NotAContact
 from subgraphs.chat.models import Conversation, ConversationKind, Participant
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable
+    from collections.abc import Callable, Iterable
 
     from subgraphs.kit.principal import Principal
 
@@ -25,6 +25,7 @@ if TYPE_CHECKING:
 __all__ = [
     "require_visible_users",
     "visible_complaints",
+    "visible_conversation_sql",
     "visible_conversations",
     "visible_users",
 ]
@@ -52,6 +53,33 @@ def visible_conversations(viewer: Principal) -> Q:
             ),
             join_type=Q.OR,
         )
+    return taking_part
+
+
+def visible_conversation_sql(
+    viewer: Principal, conversation: str, bind: Callable[[object], str]
+) -> str:
+    """`visible_conversations` as a PostgreSQL condition on the conversation row
+    aliased `conversation`, for the hand-written statements of hot paths (a
+    message's send, subgraphs.chat.send_postgres); `bind(value)` adds a parameter
+    and answers its placeholder. Both forms must say the same
+    (tests/unit/subgraphs/chat/test_access.py compares them)."""
+    if viewer.is_platform_admin:
+        return "TRUE"
+    taking_part = (
+        "EXISTS (SELECT 1 FROM chat_participant tp "
+        f"WHERE tp.conversation_id = {conversation}.id "
+        f"AND tp.user_id = {bind(viewer.user_id)})"
+    )
+    if viewer.is_support_agent and viewer.tenant_id is not None:
+        handled = (
+            "EXISTS (SELECT 1 FROM chat_complaint tc "
+            f"WHERE tc.id = {conversation}.complaint_id "
+            f"AND tc.tenant_id = {bind(viewer.tenant_id)} "
+            f"AND (tc.assigned_agent_id = {bind(viewer.user_id)} "
+            "OR tc.assigned_agent_id IS NULL))"
+        )
+        return f"({taking_part} OR {handled})"
     return taking_part
 
 

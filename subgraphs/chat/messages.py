@@ -20,7 +20,13 @@ from tortoise.transactions import in_transaction
 
 from subgraphs.chat.access import visible_conversations
 from subgraphs.chat.conversations import get_visible_conversation
-from subgraphs.chat.errors import ClientIdReused, MessageNotFound, NotYourMessage
+from subgraphs.chat.errors import (
+    ClientIdReused,
+    ConversationNotFound,
+    MessageNotFound,
+    NotAParticipant,
+    NotYourMessage,
+)
 from subgraphs.chat.events import (
     MESSAGE_EVENTS,
     MessageEvent,
@@ -29,6 +35,7 @@ from subgraphs.chat.events import (
 )
 from subgraphs.chat.limits import ActionLimits, limit_action
 from subgraphs.chat.models import Conversation, Message, Participant, Reaction
+from subgraphs.chat.send_postgres import check_send, store_message
 from subgraphs.chat.validation import (
     Attachment,
     validate_attachment,
@@ -38,6 +45,8 @@ from subgraphs.chat.validation import (
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
+
+    from tortoise.backends.base.client import BaseDBAsyncClient
 
     from subgraphs.chat.ratelimit import RateLimiter
     from subgraphs.kit.principal import Principal
@@ -127,6 +136,19 @@ async def send_message(
     validate_text(text, has_attachment=attachment is not None)
     if attachment is not None:
         validate_attachment(attachment)
+    db = Message._meta.db
+    if db.capabilities.dialect == "postgres":
+        return await _send_on_postgres(
+            db,
+            viewer,
+            conversation_id,
+            text,
+            broker=broker,
+            limiter=limiter,
+            client_id=client_id,
+            attachment=attachment,
+            reply_to_id=reply_to_id,
+        )
     conversation = await get_visible_conversation(viewer, conversation_id)
     if client_id is not None:
         existing = await _existing_send(viewer, client_id, conversation)
@@ -182,6 +204,96 @@ async def send_message(
             if existing is not None:
                 return existing
         raise
+    await publish_message_event(broker, MessageEventKind.ADDED, message, viewer.user_id)
+    return message
+
+
+async def _send_on_postgres(
+    db: BaseDBAsyncClient,
+    viewer: Principal,
+    conversation_id: str,
+    text: str,
+    *,
+    broker: Broker,
+    limiter: RateLimiter,
+    client_id: str | None,
+    attachment: Attachment | None,
+    reply_to_id: str | None,
+) -> Message:
+    """`send_message` in two hand-written statements (subgraphs.chat.send_postgres):
+    the same checks in the same order, the same rows written, the same answers."""
+    try:
+        key = uuid.UUID(conversation_id)
+    except ValueError as exc:
+        raise ConversationNotFound(conversation_id) from exc
+    reply_key = None
+    if reply_to_id is not None:
+        try:
+            reply_key = uuid.UUID(reply_to_id)
+        except ValueError:
+            reply_key = None
+    check = await check_send(db, viewer, key, client_id, reply_key)
+    if not check.found:
+        raise ConversationNotFound(conversation_id)
+    if not check.visible:
+        raise NotAParticipant(conversation_id)
+    if client_id is not None and check.existing_id is not None:
+        if check.existing_conversation_id != key:
+            raise ClientIdReused(client_id)
+        # The first try may have stored it and lost its publish: publish again
+        # (subscribers drop the duplicate).
+        existing = await Message.get(id=check.existing_id)
+        await publish_message_event(
+            broker, MessageEventKind.ADDED, existing, viewer.user_id
+        )
+        return existing
+    if reply_to_id is not None and not check.reply_found:
+        raise MessageNotFound(reply_to_id)
+    await limiter.hit(viewer.user_id)
+    message_id = uuid.uuid4()
+    created_at = _now()
+    seq = await store_message(
+        db,
+        message_id=message_id,
+        conversation_id=key,
+        sender_id=viewer.user_id,
+        client_id=client_id,
+        text=text,
+        attachment=attachment,
+        reply_to_id=reply_key,
+        created_at=created_at,
+    )
+    if seq is None:
+        # A concurrent retry of the same send stored it first: answer with its
+        # message (as the IntegrityError of the Tortoise path does).
+        if client_id is not None:
+            stored = await Message.get_or_none(
+                sender_id=viewer.user_id, client_id=client_id
+            )
+            if stored is not None:
+                if stored.conversation_id != key:
+                    raise ClientIdReused(client_id)
+                return stored
+        raise ConversationNotFound(conversation_id)
+    message = Message._init_from_db(
+        id=message_id,
+        conversation_id=key,
+        seq=seq,
+        sender_id=viewer.user_id,
+        client_id=client_id,
+        text=text,
+        attachment_kind=attachment.kind if attachment else None,
+        attachment_url=attachment.url if attachment else None,
+        attachment_size=attachment.size if attachment else None,
+        attachment_content_type=attachment.content_type if attachment else None,
+        attachment_duration=attachment.duration if attachment else None,
+        reply_to_id=reply_key,
+        edited=False,
+        deleted=False,
+        pinned=False,
+        created_at=created_at,
+        edited_at=None,
+    )
     await publish_message_event(broker, MessageEventKind.ADDED, message, viewer.user_id)
     return message
 
