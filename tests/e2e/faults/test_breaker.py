@@ -13,13 +13,14 @@ import asyncio
 import contextlib
 import os
 import signal
-import socket
 import sys
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import httpx
+
+from tests.integration.subscriptions.realgraph import Process, free_port
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
@@ -32,54 +33,10 @@ LOGIN = (
 )
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-async def started(
-    argv: list[str], env: dict[str, str], ready: str, log: Path
-) -> asyncio.subprocess.Process:
-    with open(log, "ab") as output:
-        process = await asyncio.create_subprocess_exec(
-            *argv,
-            cwd=ROOT,
-            env=env,
-            stdout=output,
-            stderr=output,
-            start_new_session=True,
-        )
-    deadline = time.monotonic() + 60
-    async with httpx.AsyncClient(timeout=2.0) as client:
-        while time.monotonic() < deadline:
-            if process.returncode is not None:
-                raise RuntimeError(f"{argv[2]} exited: {log.read_text()[-2000:]}")
-            with contextlib.suppress(httpx.HTTPError, OSError):
-                if (await client.get(ready)).status_code == 200:
-                    return process
-            await asyncio.sleep(0.1)
-    raise RuntimeError(f"{argv} did not come up")
-
-
-async def stopped(process: asyncio.subprocess.Process) -> None:
-    if process.returncode is not None:
-        return
-    for signum in (signal.SIGCONT, signal.SIGTERM):
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(process.pid, signum)
-    try:
-        async with asyncio.timeout(10):
-            await process.wait()
-    except TimeoutError:
-        process.kill()
-        await process.wait()
-
-
 @contextlib.asynccontextmanager
 async def accounts_and_gateway(
     tmp_path: Path, **settings: str
-) -> AsyncIterator[tuple[asyncio.subprocess.Process, str]]:
+) -> AsyncIterator[tuple[Process, str]]:
     accounts_port, gateway_port = free_port(), free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("AGORA_GATEWAY_")}
     env.pop("DATABASE_URL", None)
@@ -91,39 +48,38 @@ async def accounts_and_gateway(
         .read_text()
         .replace("127.0.0.1:4001", f"127.0.0.1:{accounts_port}")
     )
-    accounts = await started(
+    accounts = Process(
+        "accounts",
         [sys.executable, "-m", "subgraphs.accounts", "--port", str(accounts_port)],
         env,
         f"http://127.0.0.1:{accounts_port}/health",
         tmp_path / "accounts.log",
     )
-    gateway: asyncio.subprocess.Process | None = None
+    gateway = Process(
+        "gateway",
+        [
+            sys.executable,
+            "-m",
+            "gateway",
+            "serve",
+            "--supergraph",
+            str(supergraph),
+            "--port",
+            str(gateway_port),
+            "--log-level",
+            "warning",
+        ],
+        {**env, **{f"AGORA_GATEWAY_{k.upper()}": v for k, v in settings.items()}},
+        f"http://127.0.0.1:{gateway_port}/health",
+        tmp_path / "gateway.log",
+    )
     try:
-        gateway = await started(
-            [
-                sys.executable,
-                "-m",
-                "gateway",
-                "serve",
-                "--supergraph",
-                str(supergraph),
-                "--port",
-                str(gateway_port),
-                "--log-level",
-                "warning",
-            ],
-            {
-                **env,
-                **{f"AGORA_GATEWAY_{k.upper()}": v for k, v in settings.items()},
-            },
-            f"http://127.0.0.1:{gateway_port}/health",
-            tmp_path / "gateway.log",
-        )
+        await accounts.start()
+        await gateway.start()
         yield accounts, f"http://127.0.0.1:{gateway_port}"
     finally:
-        if gateway is not None:
-            await stopped(gateway)
-        await stopped(accounts)
+        await gateway.stop(10)
+        await accounts.stop(10)
 
 
 async def ask(
@@ -162,7 +118,7 @@ async def test_a_stopped_subgraph_costs_milliseconds_once_the_breaker_is_open(
     ):
         body, _ = await ask(client, url, RULES)
         assert body["data"]["passwordRules"]["minLength"] > 0
-        os.kill(accounts.pid, signal.SIGSTOP)
+        accounts.signal(signal.SIGSTOP)
         try:
             hung = [await ask(client, url, RULES) for _ in range(3)]
             assert [extensions(b)["code"] for b, _ in hung] == ["SUBGRAPH_TIMEOUT"] * 3
@@ -188,7 +144,7 @@ async def test_a_stopped_subgraph_costs_milliseconds_once_the_breaker_is_open(
             assert ready["subgraphs"]["accounts"]["ready"] is False
             assert (await client.get(url + "/health")).status_code == 200
         finally:
-            os.kill(accounts.pid, signal.SIGCONT)
+            accounts.signal(signal.SIGCONT)
         await asyncio.sleep(1.6)
         body, _ = await ask(client, url, RULES)
         assert body.get("data", {}).get("passwordRules"), body
@@ -196,7 +152,7 @@ async def test_a_stopped_subgraph_costs_milliseconds_once_the_breaker_is_open(
         assert ready["subgraphs"]["accounts"]["breaker"] == "closed"
 
         # A hung mutation: sent, then no answer within the timeout.
-        os.kill(accounts.pid, signal.SIGSTOP)
+        accounts.signal(signal.SIGSTOP)
         try:
             login, seconds = await ask(
                 client,
@@ -206,7 +162,7 @@ async def test_a_stopped_subgraph_costs_milliseconds_once_the_breaker_is_open(
                 idempotency_key="login-2",
             )
         finally:
-            os.kill(accounts.pid, signal.SIGCONT)
+            accounts.signal(signal.SIGCONT)
         assert extensions(login) == {
             "code": "OUTCOME_UNKNOWN",
             "serviceName": "accounts",
