@@ -107,6 +107,16 @@ class Registration:
     email: str
 
 
+@dataclass(frozen=True, slots=True)
+class CheckedRegistration:
+    """A registration checked and its password hashed: what is left to store."""
+
+    email: str
+    display_name: str
+    password_hash: str
+    invitation: InvitationClaims | None
+
+
 async def register(
     settings: Settings,
     *,
@@ -129,6 +139,30 @@ async def register(
     name, InvalidInvitation for an invitation that is not valid for this email;
     RateLimited past the registration limits. Nothing is stored then.
     """
+    checked = await check_registration(
+        settings,
+        email=email,
+        password=password,
+        display_name=display_name,
+        invitation_token=invitation_token,
+        throttle=throttle,
+        client=client,
+    )
+    return await store_registration(checked, broker)
+
+
+async def check_registration(
+    settings: Settings,
+    *,
+    email: str,
+    password: str,
+    display_name: str,
+    invitation_token: str | None = None,
+    throttle: RegistrationThrottle | None = None,
+    client: str = "unknown",
+) -> CheckedRegistration:
+    """register's checks, throttle and password hash: no database work, so it
+    runs before the mutation's transaction (subgraphs.kit.idempotency)."""
     email = normalise_email(email)
     display_name = display_name.strip()
     if not display_name or len(display_name) > 200:
@@ -145,6 +179,14 @@ async def register(
         await throttle.begin(client)
     # Hashed whether or not the address is free: both answers take as long.
     password_hash = await hash_password(password)
+    return CheckedRegistration(email, display_name, password_hash, invitation)
+
+
+async def store_registration(
+    checked: CheckedRegistration, broker: Broker | None
+) -> Registration:
+    """Store a checked registration (the same answer when the address is taken)."""
+    email, invitation = checked.email, checked.invitation
     tenant_uuid = None if invitation is None else await _invited_tenant(invitation)
     try:
         async with in_transaction(CONNECTION):
@@ -152,8 +194,8 @@ async def register(
                 return Registration(email=email)
             user = await User.create(
                 email=email,
-                display_name=display_name,
-                password_hash=password_hash,
+                display_name=checked.display_name,
+                password_hash=checked.password_hash,
                 tenant_id=tenant_uuid,
                 roles=[invitation.role if invitation else "member"],
                 scopes=[],
@@ -213,6 +255,15 @@ async def _announce(
         logger.warning("user %s registered, event not published", user.id)
 
 
+@dataclass(frozen=True, slots=True)
+class CheckedLogin:
+    """A user whose password matched, and its new hash when the stored one was
+    made with weaker parameters than today's."""
+
+    user: User
+    rehashed: str | None
+
+
 async def login(
     settings: Settings,
     *,
@@ -224,6 +275,21 @@ async def login(
     """Tokens for the active user with `email` and `password`; Unauthenticated
     otherwise, RateLimited after too many attempts for that email from `client`
     (the caller's address), or for that email at all (when given a throttle)."""
+    checked = await check_login(
+        email=email, password=password, throttle=throttle, client=client
+    )
+    return await finish_login(settings, checked)
+
+
+async def check_login(
+    *,
+    email: str,
+    password: str,
+    throttle: LoginThrottle | None = None,
+    client: str = "unknown",
+) -> CheckedLogin:
+    """login's throttle and password check (one read, no write), before the
+    mutation's transaction (subgraphs.kit.idempotency)."""
     try:
         normalized: str | None = normalise_email(email)
     except BadUserInput:
@@ -236,8 +302,17 @@ async def login(
         raise Unauthenticated("Invalid email or password.")
     if throttle is not None and attempt is not None:
         await throttle.succeeded(attempt)
+    rehashed = None
     if needs_rehash(user.password_hash):
-        user.password_hash = await hash_password(password)
+        rehashed = await hash_password(password)
+    return CheckedLogin(user, rehashed)
+
+
+async def finish_login(settings: Settings, checked: CheckedLogin) -> TokenPair:
+    """The token pair of a checked login (and its password's new hash stored)."""
+    user = checked.user
+    if checked.rehashed is not None:
+        user.password_hash = checked.rehashed
         await user.save(update_fields=["password_hash"])
     return await issue_tokens(settings, user)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 from datetime import datetime  # noqa: TC003 - Strawberry reads annotations at runtime
-from typing import TYPE_CHECKING, Protocol, Self, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, Self, TypeVar
 
 import strawberry
 from strawberry.types import Info
@@ -17,10 +17,11 @@ from subgraphs.accounts.throttle import LoginThrottle, RegistrationThrottle
 from subgraphs.kit import SubgraphSchema
 from subgraphs.kit.context import RequestContext
 from subgraphs.kit.errors import BadUserInput, NotFound, Unauthenticated
+from subgraphs.kit.idempotency import prepared, prepared_by
 from subgraphs.kit.principal import Role
 
 if TYPE_CHECKING:
-    from collections.abc import Awaitable, Callable
+    from collections.abc import Awaitable, Callable, Mapping
 
     from subgraphs.accounts.auth import TokenPair
     from subgraphs.accounts.models import Tenant as TenantRow
@@ -255,38 +256,67 @@ class Query:
         return Tenant.from_row(row)
 
 
+async def _check_registration(
+    context: RequestContext, arguments: Mapping[str, Any]
+) -> auth.CheckedRegistration:
+    # Before register's transaction: the argon2 hash holds no pooled connection.
+    given = arguments["input"]
+    return await auth.check_registration(
+        context.settings,
+        email=given["email"],
+        password=given["password"],
+        display_name=given["displayName"],
+        invitation_token=given.get("invitationToken"),
+        throttle=_app_state(context, "registration_throttle", RegistrationThrottle),
+        client=client_address(context),
+    )
+
+
+async def _check_login(
+    context: RequestContext, arguments: Mapping[str, Any]
+) -> auth.CheckedLogin:
+    # Before login's transaction: the argon2 check holds no pooled connection.
+    return await auth.check_login(
+        email=arguments["email"],
+        password=arguments["password"],
+        throttle=login_throttle(context),
+        client=client_address(context),
+    )
+
+
 @strawberry.type
 class Mutation:
     @strawberry.mutation(
         description="Create an account, then log in with it. The answer is the same "
         "whether or not the address was free; RATE_LIMITED past the registration "
-        "limits."
+        "limits.",
+        metadata=prepared_by(_check_registration),
     )
     async def register(
         self, info: AccountsInfo, input: RegisterInput
     ) -> RegisterPayload:
-        ctx = info.context
-        registration = await auth.register(
-            ctx.settings,
-            email=input.email,
-            password=input.password,
-            display_name=input.display_name,
-            invitation_token=input.invitation_token,
-            broker=ctx.broker,
-            throttle=_app_state(ctx, "registration_throttle", RegistrationThrottle),
-            client=client_address(ctx),
+        arguments = {
+            "input": {
+                "email": input.email,
+                "password": input.password,
+                "displayName": input.display_name,
+                "invitationToken": input.invitation_token,
+            }
+        }
+        checked = await prepared(
+            info.context, info.path.key, _check_registration, arguments
         )
+        registration = await auth.store_registration(checked, info.context.broker)
         return RegisterPayload(email=registration.email)
 
-    @strawberry.mutation(description="UNAUTHENTICATED on a wrong email or password.")
+    @strawberry.mutation(
+        description="UNAUTHENTICATED on a wrong email or password.",
+        metadata=prepared_by(_check_login),
+    )
     async def login(self, info: AccountsInfo, email: str, password: str) -> AuthPayload:
-        pair = await auth.login(
-            info.context.settings,
-            email=email,
-            password=password,
-            throttle=login_throttle(info.context),
-            client=client_address(info.context),
-        )
+        arguments = {"email": email, "password": password}
+        checked = await prepared(info.context, info.path.key, _check_login, arguments)
+        pair = await auth.finish_login(info.context.settings, checked)
         return AuthPayload.from_pair(pair)
 
     @strawberry.mutation(

@@ -195,6 +195,9 @@ class RequestContext:
     deadline_timer: asyncio.Timeout | None = field(default=None, repr=False)
     idempotency_key: str | None = None
     database: str | None = None
+    # What root mutation fields' `prepared_by` functions gave, by response key,
+    # before their transactions opened (subgraphs.kit.idempotency).
+    prepared: dict[str, object] = field(default_factory=dict, repr=False)
     _loaders: dict[Callable[..., Any], DataLoader[Any, Any]] = field(
         default_factory=dict, repr=False
     )

@@ -227,6 +227,31 @@ async def test_the_key_argument_serves_clients_that_cannot_set_headers(
     assert stored == ["a", "a"]
 
 
+async def test_an_expired_record_is_taken_over_by_the_next_request_of_its_key(
+    settings: Settings, spec: SubgraphSpec, asgi_client: Any
+) -> None:
+    async with asgi_client(create_subgraph_app(spec, settings)) as client:
+        first = await post(client, ADD, {"t": "a"}, Idempotency_Key="k9")
+        live = await post(client, ADD, {"t": "b"}, Idempotency_Key="k9")
+        await connections.get("notes").execute_query(
+            f"UPDATE {TABLE} SET expires_at = 0"
+        )
+        # Past its expiry the key is new again: another request runs and is kept.
+        other = await post(client, ADD, {"t": "b"}, Idempotency_Key="k9")
+        again = await post(client, ADD, {"t": "b"}, Idempotency_Key="k9")
+        stored = await rows()
+        records = await connections.get("notes").execute_query_dict(
+            f"SELECT expires_at FROM {TABLE}"
+        )
+    assert code(live) == "IDEMPOTENCY_KEY_REUSED"
+    assert "errors" not in other
+    assert other["data"]["addNote"] != first["data"]["addNote"]
+    assert again == other
+    assert stored == ["a", "b"]
+    assert len(records) == 1
+    assert records[0]["expires_at"] > 0
+
+
 async def test_each_root_field_has_its_own_record_under_one_key(
     settings: Settings, spec: SubgraphSpec, asgi_client: Any
 ) -> None:
