@@ -7,7 +7,7 @@ Events are published only after the transaction that stored their data has commi
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, fields
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
@@ -95,11 +95,15 @@ class MessageSnapshot:
         )
 
     def to_json(self) -> dict[str, Any]:
-        return asdict(self)
+        # Its values are JSON scalars already: no need of asdict's deep copy.
+        return {name: getattr(self, name) for name in _SNAPSHOT_FIELDS}
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> MessageSnapshot:
         return cls(**data)
+
+
+_SNAPSHOT_FIELDS = tuple(field.name for field in fields(MessageSnapshot))
 
 
 @dataclass(frozen=True, slots=True)
