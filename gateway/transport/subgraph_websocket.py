@@ -499,7 +499,10 @@ class _UpstreamProtocol(asyncio.Protocol):
                 self._need = end - pos
                 break
             pos = end
-            self._frame(first, data[start:end])
+            if first == 0x81 and self._fragments is None:  # a whole text message
+                self._message(data[start:end])
+            else:
+                self._frame(first, data[start:end])
             if self._broken:
                 return
         if pos < size:
