@@ -117,13 +117,21 @@ class Sender:
             "Content-Type: application/json\r\nContent-Length: "
         ).encode()
 
-    async def run(self, index: int, until: float) -> None:
+    async def run(
+        self, index: int, until: float, rate: float | None, connections: int
+    ) -> None:
         reader, writer = await asyncio.open_connection(self.host, self.port)
-        made = time.monotonic()
+        made = began = time.monotonic()
         head = self._head()
-        turn = index
+        turn, own = index, 0
         try:
             while time.monotonic() < until:
+                if rate:
+                    # Paced: the connections take turns, `rate` a second in all.
+                    due = began + (own + index / connections) * connections / rate
+                    own += 1
+                    if due > time.monotonic():
+                        await asyncio.sleep(due - time.monotonic())
                 if time.monotonic() - made > RESIGN_S:
                     head, made = self._head(), time.monotonic()
                 conversation = self.conversations[turn % len(self.conversations)]
@@ -176,13 +184,16 @@ async def measure(
     connections: int,
     duration: float,
     key: str,
+    rate: float | None = None,
 ) -> tuple[dict[str, Any], Sender]:
     sender = Sender(graph.chat_url + "/graphql", signed_headers, conversations, key)
     pid = graph.chat.pid
     cpu_before = cpu_seconds(pid)
     began = time.monotonic()
     until = began + duration
-    await asyncio.gather(*(sender.run(i, until) for i in range(connections)))
+    await asyncio.gather(
+        *(sender.run(i, until, rate, connections) for i in range(connections))
+    )
     elapsed = time.monotonic() - began
     cpu = cpu_seconds(pid) - cpu_before
     row = {
@@ -213,6 +224,13 @@ async def run(args: argparse.Namespace, graph: RealGraph) -> dict[str, Any]:
             )
             subscribers.append(subscriber)
         await asyncio.sleep(1)
+        # What chat spends with nothing to do (sweepers, timers): part of every
+        # round's CPU, most of it at low rates; busy_cpu_us_per_msg leaves it out.
+        pid = graph.chat.pid
+        cpu_before = cpu_seconds(pid)
+        await asyncio.sleep(args.idle)
+        idle = (cpu_seconds(pid) - cpu_before) / args.idle
+        print(f"  idle: {idle:.4f} of a core", flush=True)
         warm, _ = await measure(
             graph, conversations, args.connections, args.warmup, args.key
         )
@@ -242,12 +260,22 @@ async def run(args: argparse.Namespace, graph: RealGraph) -> dict[str, Any]:
                     stderr=asyncio.subprocess.DEVNULL,
                 )
             row, sender = await measure(
-                graph, conversations, args.connections, args.duration, args.key
+                graph,
+                conversations,
+                args.connections,
+                args.duration,
+                args.key,
+                args.rate,
             )
             if spy is not None:
                 await spy.wait()
             for conversation, values in sender.seqs.items():
                 seqs.setdefault(conversation, []).extend(values)
+            if row["messages"]:
+                busy = row["chat_cpu_core_share"] - idle
+                row["busy_cpu_us_per_msg"] = round(
+                    busy * row["seconds"] * 1e6 / row["messages"], 1
+                )
             print(f"  round {number + 1}: {row}", flush=True)
             rounds.append(row)
         # Every answered seq once per conversation (the warm-up's are not kept).
@@ -258,6 +286,7 @@ async def run(args: argparse.Namespace, graph: RealGraph) -> dict[str, Any]:
             await subscriber.close()
     return {
         "checkout": str(ROOT),
+        "chat_idle_cpu_core_share": round(idle, 4),
         "rounds": rounds,
         "duplicate_seqs": duplicates,
         "subscriber_events": delivered,
@@ -273,6 +302,15 @@ async def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--subscribers", type=int, default=0)
     parser.add_argument(
+        "--idle", type=float, default=4.0, help="seconds chat's idle CPU is read over"
+    )
+    parser.add_argument(
+        "--rate",
+        type=float,
+        help="messages a second in all (paced) instead of as fast as chat answers: "
+        "CPU per message compared at one rate is less sensitive to the machine's load",
+    )
+    parser.add_argument(
         "--key",
         choices=["client-id", "header", "none"],
         default="client-id",
@@ -287,12 +325,20 @@ async def main() -> None:
         "speedscope, .txt collapsed stacks)",
     )
     parser.add_argument("--py-spy", default="/tmp/pyspy/bin/py-spy")
+    parser.add_argument(
+        "--chat-env",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="more environment for the chat process (repeatable)",
+    )
     args = parser.parse_args()
     main_task = asyncio.current_task()
     assert main_task is not None
     asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, main_task.cancel)
     logs = Path(os.environ.get("TMPDIR", "/tmp")) / f"agora-chat-send-{os.getpid()}"
-    async with real_graph(logs) as graph:
+    chat_env = dict(item.split("=", 1) for item in args.chat_env)
+    async with real_graph(logs, chat_env=chat_env) as graph:
         result = await run(args, graph)
     report = {"args": {k: str(v) for k, v in vars(args).items()}, **result}
     print(orjson.dumps(report, option=orjson.OPT_INDENT_2).decode())
