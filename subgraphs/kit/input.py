@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import os
+import re
 from typing import TYPE_CHECKING, Any
 
 from graphql import (
@@ -54,8 +55,12 @@ def max_root_mutation_fields() -> int:
     return value if value > 0 else DEFAULT_MAX_ROOT_MUTATION_FIELDS
 
 
+# NUL and the UTF-16 surrogates (a lone one cannot be encoded as UTF-8).
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+
 def _unstorable(text: str) -> bool:
-    return "\x00" in text or any("\ud800" <= c <= "\udfff" for c in text)
+    return _UNSTORABLE.search(text) is not None
 
 
 def find_unstorable_text(document: DocumentNode | None, variables: Any) -> str | None:
@@ -76,6 +81,12 @@ def find_unstorable_text(document: DocumentNode | None, variables: Any) -> str |
             pending += [(name, v) for v in value]
     if document is not None:
         # The lexer refuses a raw NUL; an escaped one (\u0000) is a literal's value.
+        # Every escape starts with \u: a source without one, NUL or surrogate has
+        # no such literal, and the walk of its tree (about 5 % of a small
+        # mutation's CPU, issue 14) is spared.
+        source = document.loc.source.body if document.loc is not None else None
+        if source is not None and "\\u" not in source and not _unstorable(source):
+            return None
         finder = _UnstorableLiteral()
         visit(document, finder)
         if finder.found:

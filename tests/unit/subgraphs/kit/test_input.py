@@ -39,3 +39,17 @@ def test_escaped_nul_in_a_string_literal_is_found() -> None:
     document = parse('mutation { send(text: "a\\u0000b") }')
     assert find_unstorable_text(document, {}) == "a string literal"
     assert find_unstorable_text(parse('{ f(text: "fine") }'), None) is None
+
+
+def test_a_document_is_walked_only_when_its_source_has_an_escape() -> None:
+    # No escape, NUL or surrogate in the source: no literal can hold one.
+    assert find_unstorable_text(parse('mutation { send(text: "café") }'), {}) is None
+    # Escapes of storable characters: walked, and fine.
+    document = parse('mutation { send(text: "caf\\u00e9 \\u{1F600}") }')
+    assert find_unstorable_text(document, {}) is None
+    # An escaped NUL (the lexer refuses a raw one, and any lone surrogate), in
+    # either form, with or without locations kept.
+    for nul in ('{ a(t: "x\\u0000") }', '{ a(t: "\\u{0}") }'):
+        assert find_unstorable_text(parse(nul), {}) == "a string literal"
+        found = find_unstorable_text(parse(nul, no_location=True), {})
+        assert found == "a string literal"
