@@ -53,3 +53,32 @@ def test_the_deadline_counts_from_arrival_and_is_bounded() -> None:
     assert deadline_of({"x-agora-deadline-ms": "-5"}, now=0.0) is None
     assert deadline_of({"x-agora-deadline-ms": "soon"}, now=0.0) is None
     assert deadline_of({}, now=0.0) is None
+
+
+async def test_a_disconnect_is_seen_without_waiting_for_the_next_message() -> None:
+    """_abandoned's check of the caller's connection: a message ready at once is
+    read (a disconnect, or a body part), a receive() that would wait is closed,
+    and the waiter it left behind is gone."""
+    import asyncio
+
+    from starlette.requests import Request
+
+    from subgraphs.kit.idempotency import _disconnected
+
+    event = asyncio.Event()
+    ready: list[dict[str, object]] = []
+
+    async def receive() -> dict[str, object]:
+        if ready:
+            return ready.pop()
+        await event.wait()
+        return {"type": "http.disconnect"}
+
+    request = Request({"type": "http", "method": "POST", "headers": []}, receive)
+    assert not await _disconnected(request)
+    assert not event._waiters  # type: ignore[attr-defined]
+    ready.append({"type": "http.request", "body": b"", "more_body": False})
+    assert not await _disconnected(request)
+    ready.append({"type": "http.disconnect"})
+    assert await _disconnected(request)
+    assert await request.is_disconnected() is False  # nothing ready: waits
