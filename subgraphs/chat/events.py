@@ -162,10 +162,30 @@ class AccessRevoked:
     reason: str
 
 
+_EVENT_FIELDS = frozenset(field.name for field in fields(MessageEvent))
+
+
+class _MessageEvents(Channel[MessageEvent]):
+    """chat.messages: every sent message's event goes through it (issue 14), so
+    it is encoded without dataclasses.asdict's recursive deep copy (its values are
+    JSON already: the snapshot's dict is copied, one level) and decoded with its
+    field names known, not looked up per event."""
+
+    def encode(self, payload: MessageEvent) -> dict[str, Any]:
+        if isinstance(payload, dict):
+            return payload
+        data = {name: getattr(payload, name) for name in _EVENT_FIELDS}
+        data["message"] = dict(payload.message)
+        return data
+
+    def decode(self, data: dict[str, Any]) -> MessageEvent:
+        return MessageEvent(**{k: v for k, v in data.items() if k in _EVENT_FIELDS})
+
+
 # One channel for every conversation: access changes are rare, and a presence
 # subscription must hear those of any user it watches.
 ACCESS = Channel("chat.access", AccessRevoked)
-MESSAGE_EVENTS = Channel("chat.messages", MessageEvent)
+MESSAGE_EVENTS: Channel[MessageEvent] = _MessageEvents("chat.messages", MessageEvent)
 TYPING = Channel("chat.typing", TypingChanged)
 RECEIPTS = Channel("chat.receipts", ReceiptMoved)
 PRESENCE = Channel("chat.presence", PresenceChanged)
