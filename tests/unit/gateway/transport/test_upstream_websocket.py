@@ -20,7 +20,7 @@ import uvloop
 
 from gateway.errors import SubgraphBadResponse, SubgraphError, SubgraphUnavailable
 from gateway.transport import SubgraphRequest, SubgraphResponse, WebSocketTransport
-from gateway.transport.subgraph_websocket import client_frame
+from gateway.transport.subgraph_websocket import QUEUE_HIGH_WATER, client_frame
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
@@ -249,6 +249,31 @@ async def test_the_burst_limit_splits_a_long_burst(server: Server) -> None:
     assert error is None
     assert [len(b) for b in bursts] == [2, 2, 1]
     assert ids(bursts) == [f"m{n}" for n in range(5)]
+
+
+async def test_a_subgraph_faster_than_its_consumer_is_not_read_past_the_high_mark(
+    server: Server,
+) -> None:
+    # 5,000 events of ~1 KiB while the consumer takes none: the client stops
+    # reading once QUEUE_HIGH_WATER are queued (plus what one read held), the rest
+    # waits in TCP, and every event still arrives, in order, once it catches up.
+    stream = transport(server).bursts(REQUEST, 100_000)
+    first = asyncio.create_task(anext(stream))
+    peer = await server.accepted()
+    await peer.start()
+    peer.send_raw(next_frame(0))
+    assert ids([await asyncio.wait_for(first, 5)]) == ["m0"]
+    body = "x" * 1000
+    flood = b"".join(next_frame(n, body) for n in range(1, 5001))
+    peer.send_raw(flood)
+    await asyncio.sleep(0.5)  # the consumer is busy elsewhere
+    held = await asyncio.wait_for(anext(stream), 5)
+    assert QUEUE_HIGH_WATER <= len(held) < QUEUE_HIGH_WATER + 400
+    peer.send_json({"id": "1", "type": "complete"})
+    await peer.writer.drain()
+    rest, error = await asyncio.wait_for(collect(stream), 10)
+    assert error is None
+    assert ids([held, *rest]) == [f"m{n}" for n in range(1, 5001)]
 
 
 async def test_frames_split_across_reads_byte_by_byte(server: Server) -> None:
