@@ -13,7 +13,7 @@ from tortoise.transactions import in_transaction
 
 from subgraphs.chat.access import visible_conversations
 from subgraphs.chat.complaints import assign_complaint, open_complaint
-from subgraphs.chat.conversations import start_direct_conversation
+from subgraphs.chat.conversations import get_conversation, start_direct_conversation
 from subgraphs.chat.errors import (
     ClientIdReused,
     ConversationNotFound,
@@ -278,7 +278,8 @@ async def test_the_sql_access_rule_is_visible_conversations(
     admin: Principal,
     broker: Broker,
 ) -> None:
-    """For every viewer and conversation: visible in SQL iff visible by the Q."""
+    """For every viewer and conversation: visible in SQL (the send's check and
+    get_conversation) iff visible by the Q."""
     from subgraphs.chat.send_postgres import check_send
 
     await open_complaint(
@@ -323,4 +324,16 @@ async def test_the_sql_access_rule_is_visible_conversations(
             assert check.found
             assert check.visible == (conversation.id in by_q), (viewer, conversation)
             seen_any |= check.visible and viewer is not admin
+            # get_conversation's statement: the same rule, the whole row.
+            row = await get_conversation(viewer, str(conversation.id))
+            if conversation.id in by_q:
+                assert row is not None
+                fields = Conversation._meta.db_fields
+                assert "complaint_id" in fields
+                assert not row._partial
+                assert {f: getattr(row, f) for f in fields} == {
+                    f: getattr(conversation, f) for f in fields
+                }
+            else:
+                assert row is None
     assert seen_any
