@@ -14,6 +14,11 @@ idempotency record is written as in production. Reports msg/s and chat's CPU tim
 same graph. Run the same command on two checkouts to compare them:
 
     .venv/bin/python scripts/bench/chat_send.py --duration 8 --rounds 3
+
+`--rate 150` paces the senders instead (CPU per message at one rate is less
+sensitive to the machine's load than at saturation). `--profile out.txt` samples
+chat with py-spy (wall time: a process preempted in a syscall counts there); for
+CPU time, scripts/bench/cpuprof (its docstring has the command).
 """
 
 from __future__ import annotations
