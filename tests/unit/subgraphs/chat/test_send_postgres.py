@@ -36,10 +36,13 @@ if TYPE_CHECKING:
     from subgraphs.kit.settings import Settings
 
 
+# The hand-written send is PostgreSQL's (SQLite keeps Tortoise's): no SQLite case.
+pytestmark = pytest.mark.parametrize("database_url", ["postgres"], indirect=True)
+
+
 @pytest.fixture(autouse=True)
-def _postgres_only(chat_db: Settings) -> None:
-    if not on_postgres(chat_db):
-        pytest.skip("the hand-written send is PostgreSQL's (SQLite keeps Tortoise's)")
+def _on_postgres(chat_db: Settings) -> None:
+    assert on_postgres(chat_db)
 
 
 def unlimited() -> RateLimiter:
