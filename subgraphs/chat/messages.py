@@ -39,6 +39,7 @@ from subgraphs.chat.send_postgres import check_send, store_message
 from subgraphs.chat.validation import (
     Attachment,
     validate_attachment,
+    validate_client_id,
     validate_emoji,
     validate_text,
 )
@@ -134,6 +135,7 @@ async def send_message(
     case nothing is stored and nothing is published.
     """
     validate_text(text, has_attachment=attachment is not None)
+    validate_client_id(client_id)
     if attachment is not None:
         validate_attachment(attachment)
     db = Message._meta.db

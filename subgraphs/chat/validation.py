@@ -11,17 +11,21 @@ from subgraphs.chat.errors import InvalidEmoji, InvalidMessage
 from subgraphs.chat.models import AttachmentKind
 
 __all__ = [
+    "MAX_CLIENT_ID_LENGTH",
     "MAX_FILE_BYTES",
     "MAX_IMAGE_BYTES",
     "MAX_TEXT_LENGTH",
     "MAX_VOICE_SECONDS",
     "Attachment",
     "validate_attachment",
+    "validate_client_id",
     "validate_emoji",
     "validate_text",
 ]
 
 MAX_TEXT_LENGTH = 5_000
+# A device's id for one send (chat_message.client_id is VARCHAR(64)).
+MAX_CLIENT_ID_LENGTH = 64
 MAX_IMAGE_BYTES = 5 * 1024 * 1024
 MAX_VOICE_SECONDS = 120.0
 # The issue names no limit for files; 25 MB is what common mail and chat apps accept.
@@ -48,6 +52,18 @@ def validate_text(text: str, *, has_attachment: bool = False) -> str:
     if not text.strip() and not has_attachment:
         raise InvalidMessage("text is empty", field="text")
     return text
+
+
+def validate_client_id(client_id: str | None) -> str | None:
+    """The client id unchanged; InvalidMessage unless it has 1 to 64 characters
+    (an empty one would make every later send of the sender a "retry" of the first,
+    and a longer one does not fit its column)."""
+    if client_id is not None and not 0 < len(client_id) <= MAX_CLIENT_ID_LENGTH:
+        raise InvalidMessage(
+            f"clientId must have 1 to {MAX_CLIENT_ID_LENGTH} characters",
+            field="clientId",
+        )
+    return client_id
 
 
 def validate_attachment(attachment: Attachment) -> Attachment:

@@ -107,6 +107,43 @@ async def test_send_message_is_idempotent_over_http(
     assert first["data"]["sendMessage"]["seq"] == 5
 
 
+async def test_a_client_id_of_no_or_too_many_characters_is_bad_user_input(
+    chat_settings: Settings, asgi_client: Any
+) -> None:
+    # Both were stored or failed inside: "" made every later send of the sender a
+    # retry of the first, 65+ characters broke the column (INTERNAL_SERVER_ERROR).
+    conversation = str(DEMO_CONVERSATION_ID)
+    async with asgi_client(create_app(chat_settings)) as client:
+        answers = [
+            await gql(
+                client,
+                chat_settings,
+                DEMO_USER,
+                SEND,
+                input={"conversationId": conversation, "text": t, "clientId": c},
+            )
+            for t, c in (("one", ""), ("two", ""), ("three", "c" * 65))
+        ]
+        kept = await gql(
+            client,
+            chat_settings,
+            DEMO_USER,
+            SEND,
+            input={
+                "conversationId": conversation,
+                "text": "four",
+                "clientId": "c" * 64,
+            },
+        )
+    for answer in answers:
+        assert answer["data"] is None
+        [error] = answer["errors"]
+        assert error["extensions"]["code"] == "BAD_USER_INPUT"
+        assert error["extensions"]["field"] == "clientId"
+    # Nothing was stored by the refused sends: the next seq is the first free one.
+    assert kept["data"]["sendMessage"]["seq"] == 5
+
+
 async def test_bad_input_comes_back_as_graphql_errors_with_codes(
     chat_settings: Settings, asgi_client: Any
 ) -> None:
