@@ -3,8 +3,11 @@
 A resolver's AgoraGraphQLError reaches the client as raised. A transient fault (a
 dropped database connection, Redis unreachable: subgraphs.kit.faults) becomes
 SERVICE_UNAVAILABLE with `retryable: true`, or OUTCOME_UNKNOWN when a COMMIT's
-answer was lost; anything else is a defect: INTERNAL_SERVER_ERROR, logged with
-its traceback, and no word of it in the answer.
+answer was lost. A value the database refuses as a value (longer than its column,
+a number out of its range: Tortoise's field validation, PostgreSQL's class 22) is
+the client's input, not a defect: BAD_USER_INPUT, and nothing of the field is
+stored (its transaction rolls back). Anything else is a defect:
+INTERNAL_SERVER_ERROR, logged with its traceback, and no word of it in the answer.
 
 What is logged is decided once, by SubgraphSchema.process_errors, which Strawberry
 calls with the errors as raised, before they are masked: a defect at ERROR with
@@ -19,9 +22,11 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
+import asyncpg  # type: ignore[import-untyped]  # asyncpg ships no stubs
 import strawberry
 from graphql.error import GraphQLError
 from strawberry.extensions import MaskErrors
+from tortoise.exceptions import ValidationError
 
 from subgraphs.kit.context import RequestContext
 from subgraphs.kit.errors import AgoraGraphQLError
@@ -31,6 +36,26 @@ if TYPE_CHECKING:
     from strawberry.types import ExecutionContext
 
 logger = logging.getLogger("agora.subgraphs")
+
+# A value the database (or Tortoise's field validation before it) refuses.
+_BAD_VALUES: tuple[type[BaseException], ...] = (
+    ValidationError,
+    asyncpg.exceptions.StringDataRightTruncationError,
+    asyncpg.exceptions.NumericValueOutOfRangeError,
+)
+BAD_VALUE_MESSAGE = "A value is too long or out of range for what it is stored in."
+
+
+def _bad_value(exc: BaseException) -> bool:
+    """True when `exc`, or what it wraps, is a value the database refused."""
+    current: BaseException | None = exc
+    for _ in range(8):
+        if current is None:
+            return False
+        if isinstance(current, _BAD_VALUES):
+            return True
+        current = current.__cause__ or current.__context__
+    return False
 
 
 def should_mask_error(error: GraphQLError) -> bool:
@@ -62,6 +87,16 @@ class MaskInternalErrors(MaskErrors):
             if original is None
             else translate_fault(original, idempotency_key=bool(keyed))
         )
+        if fault is None and original is not None and _bad_value(original):
+            return GraphQLError(
+                message=BAD_VALUE_MESSAGE,
+                nodes=error.nodes,
+                source=error.source,
+                positions=error.positions,
+                path=error.path,
+                original_error=None,
+                extensions={"code": "BAD_USER_INPUT"},
+            )
         if fault is not None:
             return GraphQLError(
                 message=fault.message,
@@ -97,6 +132,9 @@ def log_errors(
             logger.debug("refused at %s: %s %s", error.path, code, error.message)
         elif translate_fault(original, idempotency_key=keyed) is not None:
             logger.warning("transient fault at %s: %r", error.path, original)
+        elif _bad_value(original):
+            # The client's input, but a check is missing before the database.
+            logger.info("value refused by the database at %s: %r", error.path, original)
         else:
             logger.error(
                 "unexpected error at %s",

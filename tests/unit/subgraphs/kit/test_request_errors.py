@@ -5,8 +5,10 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Any
 
+import asyncpg  # type: ignore[import-untyped]  # asyncpg ships no stubs
 import pytest
 import strawberry
+from tortoise.exceptions import ValidationError
 
 from subgraphs.kit import SubgraphSchema
 from subgraphs.kit._request_errors import RequestErrorCodes
@@ -136,3 +138,36 @@ async def test_a_refusal_is_logged_quietly_and_a_defect_once_with_its_traceback(
     assert len(errors) == 1
     assert errors[0].exc_info is not None
     assert "a defect" in str(errors[0].exc_info[1])
+
+
+@strawberry.type
+class Storing:
+    @strawberry.field
+    def too_long(self) -> int:
+        # What Tortoise raises for a CharField value over its max_length.
+        raise ValidationError("name: Length of 'xxxx' 4 > 3")
+
+    @strawberry.field
+    async def out_of_range(self) -> int:
+        # What PostgreSQL answers for a value its column cannot hold, as wrapped.
+        try:
+            raise asyncpg.exceptions.NumericValueOutOfRangeError("out of range")
+        except asyncpg.PostgresError as exc:
+            raise RuntimeError("the query failed") from exc
+
+
+async def test_a_value_the_database_refuses_is_bad_user_input_not_a_defect(
+    asgi_client: Any, memory_settings: Settings, caplog: pytest.LogCaptureFixture
+) -> None:
+    spec = SubgraphSpec(name="toy", schema=SubgraphSchema(query=Storing), models=[])
+    caplog.set_level(logging.DEBUG)
+    async with asgi_client(create_subgraph_app(spec, memory_settings)) as client:
+        answers = [
+            (await client.post("/graphql", json={"query": q})).json()
+            for q in ("{ tooLong }", "{ outOfRange }")
+        ]
+    for answer in answers:
+        [error] = answer["errors"]
+        assert error["extensions"] == {"code": "BAD_USER_INPUT"}
+        assert "xxxx" not in error["message"]
+    assert not [r for r in caplog.records if r.levelno >= logging.WARNING]
