@@ -54,6 +54,9 @@ async def receive_member_file(
 ) -> ImportJob:
     """Store the uploaded file and a QUEUED job for it; InvalidImportFile for a
     file that is too large, not CSV or XLSX, lacks a column or is not UTF-8."""
+    if not callable(getattr(upload, "read", None)):
+        # A value in the JSON variables instead of a file of a multipart request.
+        raise InvalidImportFile("send it as a file (a GraphQL multipart request)")
     filename = str(getattr(upload, "filename", None) or "members.csv")[:255]
     folder = imports_dir(settings)
     await asyncio.to_thread(folder.mkdir, parents=True, exist_ok=True)
