@@ -1,12 +1,12 @@
-"""Every mutation of the whole graph, sent hostile values, answers in our words.
+"""Every root field of the whole graph, sent hostile values, answers in our words.
 
-For each root mutation field of the API schema (the four subgraphs, embedded on
-SQLite, behind the gateway in development posture), the test builds arguments from
-their types: every string 10,000 characters long (then 1 and 0 characters), every
-Int at its bounds, every Float huge, ids that exist nowhere, and sends it as a
-platform admin and as a member. Whatever a field refuses, it must refuse with a
-code of ours (`BAD_USER_INPUT`, `NOT_FOUND`, `FORBIDDEN`, ...): never
-INTERNAL_SERVER_ERROR, never a 500.
+For each root mutation and query field of the API schema (the four subgraphs,
+embedded on SQLite, behind the gateway in development posture), the test builds
+arguments from their types: strings of 10,000, 100 and 0 characters, Ints at their
+bounds, huge Floats, an id that exists nowhere and one id of each root list the
+admin can read. It sends them as a platform admin and as a member. Whatever a
+field refuses, it must refuse with a code of ours (`BAD_USER_INPUT`,
+`NOT_FOUND`, `FORBIDDEN`, ...): never INTERNAL_SERVER_ERROR, never a 500.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ import pytest
 import pytest_asyncio
 from graphql import (
     GraphQLEnumType,
+    GraphQLField,
     GraphQLInputObjectType,
     GraphQLInputType,
     GraphQLList,
@@ -52,7 +53,14 @@ if TYPE_CHECKING:
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
 API = load_supergraph(SUPERGRAPH).api_schema
-MUTATIONS = sorted(API.mutation_type.fields) if API.mutation_type else []
+ROOTS = {"mutation": API.mutation_type, "query": API.query_type}
+FIELDS = [
+    (kind, name)
+    for kind, root in ROOTS.items()
+    if root is not None
+    for name in sorted(root.fields)
+    if not name.startswith("_")
+]
 NOWHERE = str(uuid.UUID(int=0xDEAD))
 
 
@@ -98,10 +106,15 @@ def value_for(
     return text  # String and custom scalars (DateTime, Upload, ...)
 
 
-def operation(field: str) -> tuple[str, list[str]]:
+def field_of(kind: str, field: str) -> GraphQLField:
+    root = ROOTS[kind]
+    assert root is not None
+    return root.fields[field]
+
+
+def operation(kind: str, field: str) -> tuple[str, list[str]]:
     """`mutation($a: T, ...) { field(a: $a, ...) { __typename } }` and the names."""
-    definition = API.mutation_type.fields[field] if API.mutation_type else None
-    assert definition is not None
+    definition = field_of(kind, field)
     names = list(definition.args)
     variables = ", ".join(f"${n}: {definition.args[n].type}" for n in names)
     arguments = ", ".join(f"{n}: ${n}" for n in names)
@@ -112,7 +125,7 @@ def operation(field: str) -> tuple[str, list[str]]:
         )
         else ""
     )
-    head = f"mutation({variables})" if names else "mutation"
+    head = f"{kind}({variables})" if names else kind
     call = f"{field}({arguments})" if names else field
     return f"{head} {{ {call} {selection} }}", names
 
@@ -168,13 +181,12 @@ async def known_ids(gateway: Gateway, token: str) -> list[str]:
     return sorted(set(found))
 
 
-@pytest.mark.parametrize("field", MUTATIONS)
-async def test_every_mutation_refuses_hostile_values_in_our_words(
-    gateway: Gateway, field: str
+@pytest.mark.parametrize(("kind", "field"), FIELDS)
+async def test_every_root_field_refuses_hostile_values_in_our_words(
+    gateway: Gateway, kind: str, field: str
 ) -> None:
-    query, names = operation(field)
-    definition = API.mutation_type.fields[field] if API.mutation_type else None
-    assert definition is not None
+    query, names = operation(kind, field)
+    definition = field_of(kind, field)
     admin = mint(DEMO_USER, tenant=DEMO_CHAMBER, roles=("platform_admin", "admin"))
     member = mint(DEMO_USER, tenant=DEMO_CHAMBER, roles=("member",))
     ids = [NOWHERE, *await known_ids(gateway, admin)]
