@@ -11,9 +11,13 @@ field refuses, it must refuse with a code of ours (`BAD_USER_INPUT`,
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import uuid
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
+import asyncpg
 import pytest
 import pytest_asyncio
 from graphql import (
@@ -33,6 +37,7 @@ from subgraphs.chat.app import SPEC as CHAT
 from subgraphs.directory.app import SPEC as DIRECTORY
 from subgraphs.inventory.app import SPEC as INVENTORY
 from subgraphs.kit.embedded import create_embedded
+from tests.conftest import POSTGRES_URL, REDIS_URL
 
 from .conftest import (
     DEMO_CHAMBER,
@@ -64,15 +69,56 @@ FIELDS = [
 NOWHERE = str(uuid.UUID(int=0xDEAD))
 
 
-@pytest_asyncio.fixture(scope="module", loop_scope="module")
-async def graph(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Graph]:
-    # The suite's graph with the directory too: every mutation has its subgraph.
+@contextlib.asynccontextmanager
+async def postgres_database() -> AsyncIterator[str]:
+    """A fresh PostgreSQL database for the module, dropped after."""
+    name = f"agora_hostile_{uuid.uuid4().hex[:12]}"
+    admin = await asyncpg.connect(POSTGRES_URL)
+    try:
+        await admin.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await admin.close()
+    try:
+        yield urlsplit(POSTGRES_URL)._replace(path=f"/{name}").geturl()
+    finally:
+        admin = await asyncpg.connect(POSTGRES_URL)
+        try:
+            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        finally:
+            await admin.close()
+
+
+@pytest_asyncio.fixture(
+    scope="module",
+    loop_scope="module",
+    params=[
+        pytest.param("sqlite", id="sqlite"),
+        pytest.param("postgres", id="postgres", marks=pytest.mark.integration),
+    ],
+)
+async def graph(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[Graph]:
+    # The suite's graph with the directory too, so every root field has its
+    # subgraph; on SQLite, and on PostgreSQL with Redis (whose columns refuse
+    # what SQLite stores).
     settings = subgraph_settings(tmp_path_factory.mktemp("hostile"))
-    apps, lifespan = create_embedded([ACCOUNTS, CHAT, INVENTORY, DIRECTORY], settings)
-    log = RequestLog()
-    logged = {name: LoggedApp(app, name, log) for name, app in apps.items()}
-    async with lifespan(None):
-        yield Graph(logged, settings, log)
+    async with contextlib.AsyncExitStack() as stack:
+        if request.param == "postgres":
+            url = await stack.enter_async_context(postgres_database())
+            settings = dataclasses.replace(
+                settings,
+                database_url=url,
+                redis_url=REDIS_URL,
+                redis_prefix=f"agora-test:{uuid.uuid4().hex[:12]}:",
+            )
+        apps, lifespan = create_embedded(
+            [ACCOUNTS, CHAT, INVENTORY, DIRECTORY], settings
+        )
+        log = RequestLog()
+        logged = {name: LoggedApp(app, name, log) for name, app in apps.items()}
+        async with lifespan(None):
+            yield Graph(logged, settings, log)
 
 
 def value_for(
