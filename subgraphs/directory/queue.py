@@ -30,6 +30,7 @@ from procrastinate import testing
 
 from subgraphs.directory.importing import run_import
 from subgraphs.directory.models import ImportJob, ImportStatus
+from subgraphs.kit.background import stop_task
 from subgraphs.kit.database import migration_lock
 
 if TYPE_CHECKING:
@@ -167,9 +168,7 @@ class ImportQueue:
                 await asyncio.wait({worker}, timeout=self.options.stalled_timeout / 2)
             await worker
         finally:
-            worker.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await worker
+            await stop_task(worker)
 
 
 @contextlib.asynccontextmanager
@@ -187,6 +186,4 @@ async def import_queue(
             yield queue
         finally:
             if worker is not None:
-                worker.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await worker
+                await stop_task(worker)

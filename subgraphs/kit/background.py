@@ -14,7 +14,7 @@ import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Sequence
@@ -79,7 +79,29 @@ async def run_background(
     try:
         yield running
     finally:
-        for each in running:
-            each.cancel()
-        # return_exceptions: the tasks' CancelledErrors are results, not ours.
-        await asyncio.gather(*running, return_exceptions=True)
+        await asyncio.gather(*(stop_task(each) for each in running))
+
+
+async def stop_task(
+    task: asyncio.Task[Any], *, attempts: int = 20, interval: float = 0.5
+) -> None:
+    """Cancel `task` and wait for it, cancelling again every `interval` seconds;
+    what it raised (its cancellation included) is not ours and is dropped.
+
+    A cancellation that lands inside a database driver's or redis-py's await can
+    be swallowed: the call returns, the task runs on and only says "cancelling"
+    (procrastinate's worker, cancelled while it registered itself, hung an app's
+    shutdown for good behind one `cancel(); await`). After `attempts` the task is
+    left and logged, so a shutdown always ends."""
+    for _ in range(attempts):
+        task.cancel()
+        done, _pending = await asyncio.wait({task}, timeout=interval)
+        if done:
+            if not task.cancelled() and task.exception() is not None:
+                logger.debug("%s ended with %r", task.get_name(), task.exception())
+            return
+    logger.warning(
+        "%s did not stop within %.0f s of cancelling",
+        task.get_name(),
+        attempts * interval,
+    )

@@ -5,13 +5,14 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
+import time
 from typing import TYPE_CHECKING, Any
 
 import pytest
 import strawberry
 
 from subgraphs.kit.app import SubgraphSpec, create_subgraph_app
-from subgraphs.kit.background import run_background, supervise
+from subgraphs.kit.background import run_background, stop_task, supervise
 from subgraphs.kit.embedded import create_embedded
 from subgraphs.kit.pubsub import Broker
 from subgraphs.kit.settings import Settings
@@ -144,3 +145,50 @@ async def test_the_task_name_in_logs_unwraps_a_partial(
             await probe.running.wait()
         assert tasks[0].get_name().endswith("Probe.__call__")
     assert probe.cancelled.is_set()
+
+
+# Shutdown ends even when a cancellation is swallowed: procrastinate's worker,
+# cancelled while it registered itself, ran on behind a task that only said
+# "cancelling", and one cancel-then-await hung a CI run's app shutdown for good.
+
+
+async def test_a_task_that_swallows_its_first_cancellation_is_cancelled_again() -> None:
+    swallowed = asyncio.Event()
+
+    async def stubborn() -> None:
+        try:
+            await asyncio.sleep(30)
+        except asyncio.CancelledError:
+            swallowed.set()  # as the driver's await did
+        await asyncio.sleep(30)  # and runs on
+
+    task = asyncio.create_task(stubborn())
+    await asyncio.sleep(0)
+    started = time.monotonic()
+    await stop_task(task, interval=0.1)
+    assert swallowed.is_set()
+    assert task.cancelled()
+    assert time.monotonic() - started < 1
+
+
+async def test_a_task_that_never_ends_is_left_after_the_attempts(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    deaf = True
+
+    async def run_on() -> None:
+        while True:
+            try:
+                await asyncio.sleep(30)
+            except asyncio.CancelledError:
+                if not deaf:
+                    raise
+
+    task = asyncio.create_task(run_on())
+    await asyncio.sleep(0)
+    await stop_task(task, attempts=3, interval=0.05)
+    assert not task.done()
+    assert "did not stop" in caplog.text
+    deaf = False
+    await stop_task(task, attempts=1, interval=1)
+    assert task.cancelled()
