@@ -1,7 +1,8 @@
 """Every root field of the whole graph, sent hostile values, answers in our words.
 
-For each root mutation and query field of the API schema (the four subgraphs,
-embedded on SQLite, behind the gateway in development posture), the test builds
+For each root mutation, query and subscription field of the API schema (the four
+subgraphs embedded on SQLite, and on PostgreSQL with Redis, behind the gateway in
+development posture; subscriptions over graphql-transport-ws), the test builds
 arguments from their types: strings of 10,000, 100 and 0 characters, Ints at their
 bounds, huge Floats, an id that exists nowhere and one id of each root list the
 admin can read. It sends them as a platform admin and as a member. Whatever a
@@ -11,6 +12,7 @@ field refuses, it must refuse with a code of ours (`BAD_USER_INPUT`,
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import dataclasses
 import uuid
@@ -18,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import asyncpg
+import orjson
 import pytest
 import pytest_asyncio
 from graphql import (
@@ -30,6 +33,8 @@ from graphql import (
     GraphQLScalarType,
     get_named_type,
 )
+from websockets.asyncio.client import connect
+from websockets.typing import Subprotocol
 
 from gateway.supergraph import load_supergraph
 from subgraphs.accounts.app import SPEC as ACCOUNTS
@@ -58,7 +63,11 @@ if TYPE_CHECKING:
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
 API = load_supergraph(SUPERGRAPH).api_schema
-ROOTS = {"mutation": API.mutation_type, "query": API.query_type}
+ROOTS = {
+    "mutation": API.mutation_type,
+    "query": API.query_type,
+    "subscription": API.subscription_type,
+}
 FIELDS = [
     (kind, name)
     for kind, root in ROOTS.items()
@@ -232,26 +241,74 @@ async def test_every_root_field_refuses_hostile_values_in_our_words(
     gateway: Gateway, kind: str, field: str
 ) -> None:
     query, names = operation(kind, field)
-    definition = field_of(kind, field)
+    args = field_of(kind, field).args
     admin = mint(DEMO_USER, tenant=DEMO_CHAMBER, roles=("platform_admin", "admin"))
     member = mint(DEMO_USER, tenant=DEMO_CHAMBER, roles=("member",))
     ids = [NOWHERE, *await known_ids(gateway, admin)]
     tries = [(admin, i) for i in ids] + [(member, ids[-1])]
     for text, number in CASES:
-        for token, id_value in tries:
-            variables = {
-                n: value_for(definition.args[n].type, text, number, id_value)
-                for n in names
-            }
-            response = await gateway.http.post(
-                gateway.url + "/graphql",
-                json={"query": query, "variables": variables},
-                headers={"authorization": f"Bearer {token}"},
+        asked = [
+            (token, {n: value_for(args[n].type, text, number, i) for n in names})
+            for token, i in tries
+        ]
+        if kind == "subscription":
+            # At once: an accepted stream stays quiet for the whole wait.
+            answers = await asyncio.gather(
+                *(subscribed(gateway, token, query, v) for token, v in asked)
             )
-            assert response.status_code < 500, (field, response.text[:500])
-            body = response.json()
-            codes = [
-                (e.get("extensions") or {}).get("code") for e in body.get("errors", [])
+        else:
+            answers = [
+                await asked_over_http(gateway, token, query, v) for token, v in asked
             ]
-            assert "INTERNAL_SERVER_ERROR" not in codes, (field, text[:10], body)
-            assert None not in codes, (field, body)
+        for errors in answers:
+            codes = [(e.get("extensions") or {}).get("code") for e in errors]
+            assert "INTERNAL_SERVER_ERROR" not in codes, (field, text[:10], errors)
+            assert None not in codes, (field, errors)
+
+
+async def asked_over_http(
+    gateway: Gateway, token: str, query: str, variables: dict[str, Any]
+) -> list[dict[str, Any]]:
+    response = await gateway.http.post(
+        gateway.url + "/graphql",
+        json={"query": query, "variables": variables},
+        headers={"authorization": f"Bearer {token}"},
+    )
+    assert response.status_code < 500, response.text[:500]
+    return list(response.json().get("errors", []))
+
+
+async def subscribed(
+    gateway: Gateway, token: str, query: str, variables: dict[str, Any]
+) -> list[dict[str, Any]]:
+    """Subscribe over graphql-transport-ws; the errors of the refusal or of the
+    first event within a second (none for a stream that is open and quiet)."""
+    async with connect(
+        gateway.ws, subprotocols=[Subprotocol("graphql-transport-ws")], max_size=None
+    ) as socket:
+        init = {"authorization": f"Bearer {token}"}
+        await socket.send(
+            orjson.dumps({"type": "connection_init", "payload": init}).decode()
+        )
+        assert orjson.loads(await socket.recv())["type"] == "connection_ack"
+        await socket.send(
+            orjson.dumps(
+                {
+                    "id": "1",
+                    "type": "subscribe",
+                    "payload": {"query": query, "variables": variables},
+                }
+            ).decode()
+        )
+        try:
+            async with asyncio.timeout(1.0):
+                while True:
+                    message = orjson.loads(await socket.recv())
+                    if message["type"] == "error":
+                        return list(message["payload"])
+                    if message["type"] == "next":
+                        return list(message["payload"].get("errors", []))
+                    if message["type"] == "complete":
+                        return []
+        except TimeoutError:
+            return []  # open and quiet: accepted
