@@ -33,7 +33,6 @@ import uuid
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import asyncpg
 import orjson
 
 HERE = Path(__file__).resolve().parent
@@ -42,18 +41,15 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests" / "integration" / "subscriptions"))
 
 from realgraph import (  # noqa: E402
-    AGENT,
-    DEMO_CHAMBER,
     DEMO_USER,
-    GATEWAY_SECRET,
     MESSAGE_EVENTS,
     RealGraph,
     Subscriber,
+    agent_headers,
+    make_conversations,
     mint,
     real_graph,
 )
-
-from subgraphs.kit.context import gateway_identity_headers  # noqa: E402
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -67,28 +63,6 @@ RESIGN_S = 20.0
 def cpu_seconds(pid: int) -> float:
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-async def make_conversations(graph: RealGraph, count: int) -> list[str]:
-    """`count` direct conversations of the demo user and the agent, made in SQL;
-    only the demo user takes part yet, so the agent's first send in each creates
-    its participant row."""
-    ids = [str(uuid.uuid4()) for _ in range(count)]
-    connection = await asyncpg.connect(graph.chat_database)
-    try:
-        await connection.executemany(
-            "INSERT INTO chat.chat_conversation (id, tenant_id, kind, last_seq, "
-            "created_at) VALUES ($1, $2, 'direct', 0, now())",
-            [(uuid.UUID(i), DEMO_CHAMBER) for i in ids],
-        )
-        await connection.executemany(
-            "INSERT INTO chat.chat_participant (conversation_id, user_id, accepted, "
-            "read_seq, delivered_seq, joined_at) VALUES ($1, $2, true, 0, 0, now())",
-            [(uuid.UUID(i), user) for i in ids for user in (DEMO_USER, AGENT)],
-        )
-    finally:
-        await connection.close()
-    return ids
 
 
 class Sender:
@@ -177,12 +151,6 @@ class Sender:
             writer.close()
 
 
-def signed_headers() -> dict[str, str]:
-    return gateway_identity_headers(
-        GATEWAY_SECRET, user_id=AGENT, tenant_id=DEMO_CHAMBER, roles=["support_agent"]
-    )
-
-
 async def measure(
     graph: RealGraph,
     conversations: list[str],
@@ -191,7 +159,7 @@ async def measure(
     key: str,
     rate: float | None = None,
 ) -> tuple[dict[str, Any], Sender]:
-    sender = Sender(graph.chat_url + "/graphql", signed_headers, conversations, key)
+    sender = Sender(graph.chat_url + "/graphql", agent_headers, conversations, key)
     pid = graph.chat.pid
     cpu_before = cpu_seconds(pid)
     began = time.monotonic()

@@ -27,12 +27,10 @@ import signal
 import statistics
 import sys
 import time
-import uuid
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-import asyncpg
 import orjson
 
 HERE = Path(__file__).resolve().parent
@@ -42,15 +40,13 @@ sys.path.insert(0, str(ROOT / "tests" / "integration" / "subscriptions"))
 
 from realgraph import (  # noqa: E402
     AGENT,
-    DEMO_CHAMBER,
     DEMO_USER,
-    GATEWAY_SECRET,
     RealGraph,
+    agent_headers,
+    make_conversations,
     mint,
     real_graph,
 )
-
-from subgraphs.kit.context import gateway_identity_headers  # noqa: E402
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -331,26 +327,6 @@ def tree_rss_kib(pid: int) -> int:
     return sum(rss_kib(p) for p in process_tree(pid))
 
 
-async def make_conversations(graph: RealGraph, count: int) -> list[str]:
-    """`count` direct conversations of the demo user and the agent, made in SQL."""
-    ids = [str(uuid.uuid4()) for _ in range(count)]
-    connection = await asyncpg.connect(graph.chat_database)
-    try:
-        await connection.executemany(
-            "INSERT INTO chat.chat_conversation (id, tenant_id, kind, last_seq, "
-            "created_at) VALUES ($1, $2, 'direct', 0, now())",
-            [(uuid.UUID(i), DEMO_CHAMBER) for i in ids],
-        )
-        await connection.executemany(
-            "INSERT INTO chat.chat_participant (conversation_id, user_id, accepted, "
-            "read_seq, delivered_seq, joined_at) VALUES ($1, $2, true, 0, 0, now())",
-            [(uuid.UUID(i), user) for i in ids for user in (DEMO_USER, AGENT)],
-        )
-    finally:
-        await connection.close()
-    return ids
-
-
 def writer_target(
     graph: RealGraph, via: str
 ) -> tuple[str, Callable[[], dict[str, str]]]:
@@ -363,15 +339,7 @@ def writer_target(
 
         return graph.gateway_url + "/graphql", bearer
 
-    def signed() -> dict[str, str]:
-        return gateway_identity_headers(
-            GATEWAY_SECRET,
-            user_id=AGENT,
-            tenant_id=DEMO_CHAMBER,
-            roles=["support_agent"],
-        )
-
-    return graph.chat_url + "/graphql", signed
+    return graph.chat_url + "/graphql", agent_headers
 
 
 async def run_graph(args: argparse.Namespace, graph: RealGraph) -> dict[str, Any]:

@@ -17,9 +17,7 @@ import contextlib
 import dataclasses
 import uuid
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
 
-import asyncpg
 import orjson
 import pytest
 import pytest_asyncio
@@ -42,7 +40,8 @@ from subgraphs.chat.app import SPEC as CHAT
 from subgraphs.directory.app import SPEC as DIRECTORY
 from subgraphs.inventory.app import SPEC as INVENTORY
 from subgraphs.kit.embedded import create_embedded
-from tests.conftest import POSTGRES_URL, REDIS_URL
+from tests.conftest import REDIS_URL
+from tests.integration.subscriptions.realgraph import create_database, drop_database
 
 from .conftest import (
     DEMO_CHAMBER,
@@ -78,25 +77,6 @@ FIELDS = [
 NOWHERE = str(uuid.UUID(int=0xDEAD))
 
 
-@contextlib.asynccontextmanager
-async def postgres_database() -> AsyncIterator[str]:
-    """A fresh PostgreSQL database for the module, dropped after."""
-    name = f"agora_hostile_{uuid.uuid4().hex[:12]}"
-    admin = await asyncpg.connect(POSTGRES_URL)
-    try:
-        await admin.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await admin.close()
-    try:
-        yield urlsplit(POSTGRES_URL)._replace(path=f"/{name}").geturl()
-    finally:
-        admin = await asyncpg.connect(POSTGRES_URL)
-        try:
-            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        finally:
-            await admin.close()
-
-
 @pytest_asyncio.fixture(
     scope="module",
     loop_scope="module",
@@ -114,7 +94,8 @@ async def graph(
     settings = subgraph_settings(tmp_path_factory.mktemp("hostile"))
     async with contextlib.AsyncExitStack() as stack:
         if request.param == "postgres":
-            url = await stack.enter_async_context(postgres_database())
+            url = await create_database()
+            stack.push_async_callback(drop_database, url)
             settings = dataclasses.replace(
                 settings,
                 database_url=url,

@@ -29,6 +29,7 @@ import orjson
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.typing import Subprotocol
 
+from subgraphs.kit.context import gateway_identity_headers
 from subgraphs.kit.settings import DEV_GATEWAY_SECRET, DEV_JWT_SECRET
 
 if TYPE_CHECKING:
@@ -402,6 +403,34 @@ class Subscriber:
             self.reader.cancel()
             with contextlib.suppress(BaseException):
                 await self.reader
+
+
+def agent_headers() -> dict[str, str]:
+    """The demo support agent's identity headers as the gateway signs them (now)."""
+    return gateway_identity_headers(
+        GATEWAY_SECRET, user_id=AGENT, tenant_id=DEMO_CHAMBER, roles=["support_agent"]
+    )
+
+
+async def make_conversations(graph: RealGraph, count: int) -> list[str]:
+    """`count` direct conversations of the demo user and the agent, both
+    participants, made in SQL (the benches' many conversations)."""
+    ids = [str(uuid.uuid4()) for _ in range(count)]
+    connection = await asyncpg.connect(graph.chat_database)
+    try:
+        await connection.executemany(
+            "INSERT INTO chat.chat_conversation (id, tenant_id, kind, last_seq, "
+            "created_at) VALUES ($1, $2, 'direct', 0, now())",
+            [(uuid.UUID(i), DEMO_CHAMBER) for i in ids],
+        )
+        await connection.executemany(
+            "INSERT INTO chat.chat_participant (conversation_id, user_id, accepted, "
+            "read_seq, delivered_seq, joined_at) VALUES ($1, $2, true, 0, 0, now())",
+            [(uuid.UUID(i), user) for i in ids for user in (DEMO_USER, AGENT)],
+        )
+    finally:
+        await connection.close()
+    return ids
 
 
 async def send_message(
