@@ -38,6 +38,7 @@ from subgraphs.chat.models import Conversation, Message, Participant, Reaction
 from subgraphs.chat.send_postgres import check_send, store_message
 from subgraphs.chat.validation import (
     Attachment,
+    attachment_columns,
     validate_attachment,
     validate_client_id,
     validate_emoji,
@@ -176,11 +177,7 @@ async def send_message(
                 sender_id=viewer.user_id,
                 client_id=client_id,
                 text=text,
-                attachment_kind=attachment.kind if attachment else None,
-                attachment_url=attachment.url if attachment else None,
-                attachment_size=attachment.size if attachment else None,
-                attachment_content_type=attachment.content_type if attachment else None,
-                attachment_duration=attachment.duration if attachment else None,
+                **attachment_columns(attachment),
                 reply_to_id=reply_to.id if reply_to else None,
             )
             await Conversation.filter(id=conversation.id).update(
@@ -284,11 +281,7 @@ async def _send_on_postgres(
         sender_id=viewer.user_id,
         client_id=client_id,
         text=text,
-        attachment_kind=attachment.kind if attachment else None,
-        attachment_url=attachment.url if attachment else None,
-        attachment_size=attachment.size if attachment else None,
-        attachment_content_type=attachment.content_type if attachment else None,
-        attachment_duration=attachment.duration if attachment else None,
+        **attachment_columns(attachment),
         reply_to_id=reply_key,
         edited=False,
         deleted=False,

@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from subgraphs.chat.access import visible_conversation_sql
+from subgraphs.chat.validation import attachment_columns
 
 if TYPE_CHECKING:
     import uuid
@@ -156,11 +157,7 @@ async def store_message(
         sender_id,
         client_id,
         text,
-        str(attachment.kind) if attachment else None,
-        attachment.url if attachment else None,
-        attachment.size if attachment else None,
-        attachment.content_type if attachment else None,
-        attachment.duration if attachment else None,
+        *attachment_columns(attachment).values(),  # $6-$10, in this order
         reply_to_id,
         created_at,
     ]

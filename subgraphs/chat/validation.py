@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import urlsplit
 
 import emoji as emoji_data
@@ -17,6 +18,7 @@ __all__ = [
     "MAX_TEXT_LENGTH",
     "MAX_VOICE_SECONDS",
     "Attachment",
+    "attachment_columns",
     "validate_attachment",
     "validate_client_id",
     "validate_emoji",
@@ -41,6 +43,17 @@ class Attachment:
     size: int
     content_type: str
     duration: float | None = None
+
+
+def attachment_columns(attachment: Attachment | None) -> dict[str, Any]:
+    """A message's attachment columns, by name (all None without one)."""
+    return {
+        "attachment_kind": attachment.kind if attachment else None,
+        "attachment_url": attachment.url if attachment else None,
+        "attachment_size": attachment.size if attachment else None,
+        "attachment_content_type": attachment.content_type if attachment else None,
+        "attachment_duration": attachment.duration if attachment else None,
+    }
 
 
 def validate_text(text: str, *, has_attachment: bool = False) -> str:
