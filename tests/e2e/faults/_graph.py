@@ -26,7 +26,11 @@ import httpx
 import jwt
 
 from subgraphs.kit.settings import DEV_GATEWAY_SECRET, DEV_JWT_SECRET
-from tests.integration.subscriptions.realgraph import Process, free_port
+from tests.integration.subscriptions.realgraph import (
+    Process,
+    free_port,
+    gateway_process,
+)
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Sequence
@@ -166,25 +170,12 @@ async def write_graph(
         )
     (logs / "supergraph.graphql").write_text(supergraph)
     gateway_port = free_port()
-    gateway = Process(
-        "gateway",
-        [
-            sys.executable,
-            "-m",
-            "gateway",
-            "serve",
-            "--config",
-            str(ROOT / "gateway.yaml"),
-            "--supergraph",
-            str(logs / "supergraph.graphql"),
-            "--port",
-            str(gateway_port),
-            "--log-level",
-            "warning",
-        ],
+    gateway = gateway_process(
+        logs / "supergraph.graphql",
+        gateway_port,
         {**base, **(gateway_env or {})},
-        f"http://127.0.0.1:{gateway_port}/health",
         logs / "gateway.log",
+        config=ROOT / "gateway.yaml",
     )
     graph = WriteGraph(database, gateway, processes, logs)
     try:

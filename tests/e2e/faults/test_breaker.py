@@ -20,7 +20,11 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
-from tests.integration.subscriptions.realgraph import Process, free_port
+from tests.integration.subscriptions.realgraph import (
+    Process,
+    free_port,
+    gateway_process,
+)
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
@@ -55,22 +59,10 @@ async def accounts_and_gateway(
         f"http://127.0.0.1:{accounts_port}/health",
         tmp_path / "accounts.log",
     )
-    gateway = Process(
-        "gateway",
-        [
-            sys.executable,
-            "-m",
-            "gateway",
-            "serve",
-            "--supergraph",
-            str(supergraph),
-            "--port",
-            str(gateway_port),
-            "--log-level",
-            "warning",
-        ],
+    gateway = gateway_process(
+        supergraph,
+        gateway_port,
         {**env, **{f"AGORA_GATEWAY_{k.upper()}": v for k, v in settings.items()}},
-        f"http://127.0.0.1:{gateway_port}/health",
         tmp_path / "gateway.log",
     )
     try:

@@ -26,7 +26,11 @@ from websockets.asyncio.client import connect
 from websockets.typing import Subprotocol
 
 from gateway.transport.scope import derived_key
-from tests.integration.subscriptions.realgraph import Process, free_port
+from tests.integration.subscriptions.realgraph import (
+    Process,
+    free_port,
+    gateway_process,
+)
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
@@ -100,23 +104,8 @@ async def graph(tmp_path: Path, **settings: str) -> AsyncIterator[Graph]:
         **env,
         **{f"AGORA_GATEWAY_{key.upper()}": value for key, value in settings.items()},
     }
-    gateway = Process(
-        "gateway",
-        [
-            sys.executable,
-            "-m",
-            "gateway",
-            "serve",
-            "--supergraph",
-            str(supergraph),
-            "--port",
-            str(gateway_port),
-            "--log-level",
-            "warning",
-        ],
-        gateway_env,
-        f"http://127.0.0.1:{gateway_port}/health",
-        tmp_path / "gateway.log",
+    gateway = gateway_process(
+        supergraph, gateway_port, gateway_env, tmp_path / "gateway.log"
     )
     await probe.start()
     running = Graph(

@@ -137,6 +137,26 @@ class Process:
         await self.wait()
 
 
+def gateway_process(
+    supergraph: Path,
+    port: int,
+    env: dict[str, str],
+    log: Path | None,
+    *,
+    config: Path | None = None,
+    workers: int | None = None,
+) -> Process:
+    """`python -m gateway serve` over `supergraph` on `port` (not started)."""
+    argv = [sys.executable, "-m", "gateway", "serve"]
+    if config is not None:
+        argv += ["--config", str(config)]
+    argv += ["--supergraph", str(supergraph), "--port", str(port)]
+    if workers is not None:
+        argv += ["--workers", str(workers)]
+    argv += ["--log-level", "warning"]
+    return Process("gateway", argv, env, f"http://127.0.0.1:{port}/health", log)
+
+
 async def wait_ready(url: str, process: Process, timeout: float = 60.0) -> None:
     deadline = time.monotonic() + timeout
     async with httpx.AsyncClient(timeout=2.0) as client:
@@ -266,31 +286,17 @@ async def real_graph(
     ).replace("127.0.0.1:4003", f"127.0.0.1:{chat_port}")
     supergraph_path = logs / "supergraph.graphql"
     supergraph_path.write_text(supergraph)
-    gateway = Process(
-        "gateway",
-        [
-            sys.executable,
-            "-m",
-            "gateway",
-            "serve",
-            "--config",
-            str(ROOT / "gateway.yaml"),
-            "--supergraph",
-            str(supergraph_path),
-            "--port",
-            str(gateway_port),
-            "--workers",
-            str(workers),
-            "--log-level",
-            "warning",
-        ],
+    gateway = gateway_process(
+        supergraph_path,
+        gateway_port,
         {
             **base,
             "AGORA_GATEWAY_SUBSCRIPTION_KEEPALIVE": "0",
             **(gateway_env or {}),
         },
-        ready=f"http://127.0.0.1:{gateway_port}/health",
-        log=logs / "gateway.log",
+        logs / "gateway.log",
+        config=ROOT / "gateway.yaml",
+        workers=workers,
     )
     graph = RealGraph(
         redis,
