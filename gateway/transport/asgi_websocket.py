@@ -170,12 +170,3 @@ class AsgiWebSocketTransport:
                 yield burst
         finally:
             await stream.aclose()
-
-    async def subscribe(
-        self, request: SubgraphRequest
-    ) -> AsyncGenerator[SubgraphResponse, None]:
-        """One response at a time (for callers that want no bursts)."""
-        async with contextlib.aclosing(self.bursts(request)) as bursts:
-            async for burst in bursts:
-                for response in burst:
-                    yield response

@@ -877,15 +877,6 @@ class WebSocketTransport:
         finally:
             protocol.finish()
 
-    async def subscribe(
-        self, request: SubgraphRequest
-    ) -> AsyncGenerator[SubgraphResponse, None]:
-        """One response at a time (for callers that want no bursts)."""
-        async with contextlib.aclosing(self.bursts(request)) as bursts:
-            async for burst in bursts:
-                for response in burst:
-                    yield response
-
     async def _open(self, request: SubgraphRequest) -> _UpstreamProtocol:
         key = base64.b64encode(os.urandom(16)).decode()
         head = upgrade_request(

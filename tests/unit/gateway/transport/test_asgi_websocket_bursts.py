@@ -90,12 +90,3 @@ async def test_a_close_after_events_yields_them_then_is_unavailable() -> None:
     with pytest.raises(SubgraphUnavailable, match=r"closed \(1011\)"):
         await read()
     assert seen == [{"n": 0}, {"n": 1}, {"n": 2}]
-
-
-async def test_subscribe_still_gives_one_response_at_a_time() -> None:
-    transport = AsgiWebSocketTransport("rooms", App(3))
-    assert [r.data async for r in transport.subscribe(REQUEST)] == [
-        {"n": 0},
-        {"n": 1},
-        {"n": 2},
-    ]
