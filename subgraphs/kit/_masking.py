@@ -22,40 +22,20 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
-import asyncpg  # type: ignore[import-untyped]  # asyncpg ships no stubs
 import strawberry
 from graphql.error import GraphQLError
 from strawberry.extensions import MaskErrors
-from tortoise.exceptions import ValidationError
 
 from subgraphs.kit.context import RequestContext
 from subgraphs.kit.errors import AgoraGraphQLError
-from subgraphs.kit.faults import translate_fault
+from subgraphs.kit.faults import is_refused_value, translate_fault
 
 if TYPE_CHECKING:
     from strawberry.types import ExecutionContext
 
 logger = logging.getLogger("agora.subgraphs")
 
-# A value the database (or Tortoise's field validation before it) refuses.
-_BAD_VALUES: tuple[type[BaseException], ...] = (
-    ValidationError,
-    asyncpg.exceptions.StringDataRightTruncationError,
-    asyncpg.exceptions.NumericValueOutOfRangeError,
-)
 BAD_VALUE_MESSAGE = "A value is too long or out of range for what it is stored in."
-
-
-def _bad_value(exc: BaseException) -> bool:
-    """True when `exc`, or what it wraps, is a value the database refused."""
-    current: BaseException | None = exc
-    for _ in range(8):
-        if current is None:
-            return False
-        if isinstance(current, _BAD_VALUES):
-            return True
-        current = current.__cause__ or current.__context__
-    return False
 
 
 def should_mask_error(error: GraphQLError) -> bool:
@@ -87,34 +67,21 @@ class MaskInternalErrors(MaskErrors):
             if original is None
             else translate_fault(original, idempotency_key=bool(keyed))
         )
-        if fault is None and original is not None and _bad_value(original):
-            return GraphQLError(
-                message=BAD_VALUE_MESSAGE,
-                nodes=error.nodes,
-                source=error.source,
-                positions=error.positions,
-                path=error.path,
-                original_error=None,
-                extensions={"code": "BAD_USER_INPUT"},
-            )
         if fault is not None:
-            return GraphQLError(
-                message=fault.message,
-                nodes=error.nodes,
-                source=error.source,
-                positions=error.positions,
-                path=error.path,
-                original_error=None,
-                extensions=fault.extensions,
-            )
+            message, extensions = fault.message, fault.extensions
+        elif original is not None and is_refused_value(original):
+            message, extensions = BAD_VALUE_MESSAGE, {"code": "BAD_USER_INPUT"}
+        else:
+            message = self.error_message
+            extensions = {"code": "INTERNAL_SERVER_ERROR"}
         return GraphQLError(
-            message=self.error_message,
+            message=message,
             nodes=error.nodes,
             source=error.source,
             positions=error.positions,
             path=error.path,
             original_error=None,
-            extensions={"code": "INTERNAL_SERVER_ERROR"},
+            extensions=extensions,
         )
 
 
@@ -132,7 +99,7 @@ def log_errors(
             logger.debug("refused at %s: %s %s", error.path, code, error.message)
         elif translate_fault(original, idempotency_key=keyed) is not None:
             logger.warning("transient fault at %s: %r", error.path, original)
-        elif _bad_value(original):
+        elif is_refused_value(original):
             # The client's input, but a check is missing before the database.
             logger.info("value refused by the database at %s: %r", error.path, original)
         else:

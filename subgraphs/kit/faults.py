@@ -10,7 +10,9 @@ Tortoise and redis wrap what asyncpg and sockets raise) to
 - TemporarilyUnavailable (SERVICE_UNAVAILABLE, retryable) for everything else here:
   the transaction was rolled back, nothing was stored.
 
-Anything else is not transient (None): a defect, masked as INTERNAL_SERVER_ERROR.
+Anything else is not transient (None). Of that, `is_refused_value` names a value
+the database refused as a value (too long, out of range): the client's input,
+BAD_USER_INPUT; the rest is a defect, masked as INTERNAL_SERVER_ERROR.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ import sqlite3
 
 import asyncpg  # type: ignore[import-untyped]  # asyncpg ships no stubs
 import redis.exceptions
-from tortoise.exceptions import DBConnectionError
+from tortoise.exceptions import DBConnectionError, ValidationError
 
 from subgraphs.kit._postgres import CommitOutcomeUnknown
 from subgraphs.kit.errors import (
@@ -28,7 +30,13 @@ from subgraphs.kit.errors import (
     TemporarilyUnavailable,
 )
 
-__all__ = ["TRANSIENT", "is_transient", "translate_fault"]
+__all__ = [
+    "REFUSED_VALUES",
+    "TRANSIENT",
+    "is_refused_value",
+    "is_transient",
+    "translate_fault",
+]
 
 # Failures that leave nothing stored and go away by themselves: a connection lost,
 # refused or not yet accepted, a server shutting down or out of connections, a
@@ -86,6 +94,20 @@ def is_transient(exc: BaseException) -> bool:
         isinstance(link, CommitOutcomeUnknown) or _transient(link)
         for link in _chain(exc)
     )
+
+
+# A value the database (or Tortoise's field validation before it) refuses as a
+# value: the client's input, not a fault and not a defect (subgraphs.kit._masking).
+REFUSED_VALUES: tuple[type[BaseException], ...] = (
+    ValidationError,
+    asyncpg.exceptions.StringDataRightTruncationError,
+    asyncpg.exceptions.NumericValueOutOfRangeError,
+)
+
+
+def is_refused_value(exc: BaseException) -> bool:
+    """True when `exc` (or what it wraps) is a value the database refused."""
+    return any(isinstance(link, REFUSED_VALUES) for link in _chain(exc))
 
 
 def translate_fault(
