@@ -8,8 +8,9 @@ import sys
 import textwrap
 import uuid
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+import pytest
 from tortoise.connection import connections
 
 from subgraphs.kit.database import (
@@ -21,9 +22,8 @@ from subgraphs.kit.database import (
 )
 
 if TYPE_CHECKING:
+    from collections.abc import AsyncIterator
     from pathlib import Path
-
-    import pytest
 
     from subgraphs.kit.settings import Settings
 
@@ -134,24 +134,29 @@ async def test_new_migration_adds_a_column_and_keeps_existing_rows(
     assert not await check_databases()
 
 
-async def test_count_statements_counts_each_kind(
+@pytest.fixture
+async def notes(
     settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+) -> AsyncIterator[Any]:
+    """A fresh models module (`Note`) with its database open and migrated."""
     package = f"agora_notes_{uuid.uuid4().hex[:8]}"
     monkeypatch.syspath_prepend(str(tmp_path))
     write_package(tmp_path, package, MODELS_V1, INITIAL)
     spec = NotesSpec("notes", [f"{package}.models"], f"{package}.migrations")
     await init_databases([spec], settings)
     try:
-        notes = importlib.import_module(f"{package}.models")
-        with count_statements() as counter:
-            note = await notes.Note.create(text="a")
-            await notes.Note.filter(id=note.id).update(text="b")
-            await notes.Note.all()
-            await notes.Note.filter(id=note.id).delete()
-        outside = await notes.Note.all().count()
+        yield importlib.import_module(f"{package}.models")
     finally:
         await close_databases()
+
+
+async def test_count_statements_counts_each_kind(notes: Any) -> None:
+    with count_statements() as counter:
+        note = await notes.Note.create(text="a")
+        await notes.Note.filter(id=note.id).update(text="b")
+        await notes.Note.all()
+        await notes.Note.filter(id=note.id).delete()
+    outside = await notes.Note.all().count()
     assert (counter.inserts, counter.updates, counter.selects, counter.deletes) == (
         1,
         1,
@@ -163,35 +168,26 @@ async def test_count_statements_counts_each_kind(
 
 
 async def test_count_statements_leaves_out_tasks_started_before_the_block(
-    settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    notes: Any,
 ) -> None:
     # An app's background task (accounts' directory sync) querying while a test
     # counts a request's statements must not land in the count; a task the block
     # starts (a DataLoader's batch) must.
-    package = f"agora_notes_{uuid.uuid4().hex[:8]}"
-    monkeypatch.syspath_prepend(str(tmp_path))
-    write_package(tmp_path, package, MODELS_V1, INITIAL)
-    spec = NotesSpec("notes", [f"{package}.models"], f"{package}.migrations")
-    await init_databases([spec], settings)
     go = asyncio.Event()
-    try:
-        notes = importlib.import_module(f"{package}.models")
 
-        async def background() -> None:
-            await go.wait()
-            await notes.Note.all().count()
+    async def background() -> None:
+        await go.wait()
+        await notes.Note.all().count()
 
-        async def started() -> None:
-            await notes.Note.all()
+    async def started() -> None:
+        await notes.Note.all()
 
-        earlier = asyncio.create_task(background())
-        with count_statements() as counter:
-            go.set()
-            await notes.Note.create(text="mine")
-            await asyncio.create_task(started())
-            await earlier
-    finally:
-        await close_databases()
+    earlier = asyncio.create_task(background())
+    with count_statements() as counter:
+        go.set()
+        await notes.Note.create(text="mine")
+        await asyncio.create_task(started())
+        await earlier
     assert (counter.inserts, counter.selects, counter.total) == (1, 1, 2)
 
 
