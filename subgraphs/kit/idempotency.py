@@ -453,10 +453,12 @@ def _metadata(info: GraphQLResolveInfo[Any]) -> Mapping[str, Any]:
 
 
 def _argument_key(
-    info: GraphQLResolveInfo[Any], variables: Mapping[str, Any]
+    info: GraphQLResolveInfo[Any],
+    metadata: Mapping[str, Any],
+    variables: Mapping[str, Any],
 ) -> str | None:
     """The key the field's declared argument (`key_argument`) carries, if any."""
-    path = _metadata(info).get(KEY_ARGUMENT)
+    path = metadata.get(KEY_ARGUMENT)
     if not path:
         return None
     node = info.field_nodes[0]
@@ -505,7 +507,9 @@ class IdempotentMutations(SchemaExtension):
             return await value if inspect.isawaitable(value) else value
 
         execution = self.execution_context
-        raw = context.idempotency_key or _argument_key(info, execution.variables or {})
+        metadata = _metadata(info)
+        variables = execution.variables or {}
+        raw = context.idempotency_key or _argument_key(info, metadata, variables)
         if raw is not None and not 0 < len(raw) <= MAX_KEY_LENGTH:
             raise BadUserInput(
                 f"An idempotency key has 1 to {MAX_KEY_LENGTH} characters.",
@@ -516,7 +520,7 @@ class IdempotentMutations(SchemaExtension):
         abandoned = await _abandoned(context)
         if abandoned is not None:
             raise DeadlineExceeded(abandoned)
-        prepare: Prepare | None = _metadata(info).get(PREPARE)
+        prepare: Prepare | None = metadata.get(PREPARE)
         if prepare is not None:
             response_key = str(info.path.key)
             context.prepared[response_key] = await prepare(context, kwargs)
@@ -525,7 +529,7 @@ class IdempotentMutations(SchemaExtension):
             return await resolver()
         key = None
         if raw is not None:
-            request = _request_of(info, execution.variables or {})
+            request = _request_of(info, variables)
             key = _Key.of(raw, context.user_id or "", str(info.path.key), request)
         try:
             connection = await transaction.__aenter__()
