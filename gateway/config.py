@@ -277,6 +277,17 @@ class DedupConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class EntityCacheConfig:
+    """Entities a subgraph marked `Cache-Control: public, max-age=N`, kept in each
+    gateway process (gateway/transport/entity_cache.py)."""
+
+    # How many entities at most (least recently used out first); 0: off.
+    max_entries: int = 10_000
+    # Seconds an entity is kept at most, whatever max-age the subgraph gave.
+    max_ttl: float = 300.0
+
+
+@dataclass(frozen=True, slots=True)
 class BreakerConfig:
     """Each subgraph's circuit breaker: open, it refuses at once
     (SUBGRAPH_UNAVAILABLE) instead of letting every request wait out a timeout."""
@@ -387,6 +398,7 @@ class GatewayConfig:
     rate_limits: RateLimitsConfig = field(default_factory=RateLimitsConfig)
     batching: BatchingConfig = field(default_factory=BatchingConfig)
     dedup: DedupConfig = field(default_factory=DedupConfig)
+    entity_cache: EntityCacheConfig = field(default_factory=EntityCacheConfig)
     tracing: TracingConfig = field(default_factory=TracingConfig)
     # `text` for people, `json` (one object per line) for log pipelines.
     log_format: str = "text"
@@ -755,6 +767,10 @@ def _check(config: GatewayConfig, source: str) -> None:
         raise ConfigError(f"{source}: subgraph_timeout: more than 0")
     if config.operation_cache_size < 1:
         raise ConfigError(f"{source}: operation_cache_size: at least 1")
+    if config.entity_cache.max_entries < 0:
+        raise ConfigError(f"{source}: entity_cache.max_entries: at least 0 (0: off)")
+    if config.entity_cache.max_ttl <= 0:
+        raise ConfigError(f"{source}: entity_cache.max_ttl: more than 0")
     if config.operation_cache_text_bytes < config.max_body_bytes:
         raise ConfigError(
             f"{source}: operation_cache_text_bytes: at least max_body_bytes "

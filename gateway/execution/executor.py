@@ -427,6 +427,7 @@ class _Execution:
             node.operation_name,
             headers,
             idempotent=node.operation_kind is not OperationType.MUTATION,
+            entity_fetch=node.is_entity_fetch,
         )
         try:
             if transport is None:

@@ -38,6 +38,8 @@ from ..transport import (
     AsgiTransport,
     AsgiWebSocketTransport,
     DedupTransport,
+    EntityCache,
+    EntityCacheTransport,
     Http11Transport,
     HttpTransport,
     ObservedTransport,
@@ -145,10 +147,11 @@ def build_app(
         ),
         telemetry=telemetry,
     )
-    endpoint = GraphQLEndpoint(pipeline, observed, config, verifier, clients, telemetry)
+    fetching = _with_entity_cache(observed, config, telemetry)
+    endpoint = GraphQLEndpoint(pipeline, fetching, config, verifier, clients, telemetry)
     subscriptions = SubscriptionServer(
         pipeline,
-        observed,
+        fetching,
         subscription_transports,
         config,
         verifier,
@@ -325,6 +328,39 @@ def _shared(
     metrics = telemetry.metrics
     on_shared = metrics.dedup_hits.labels("upstream").inc if metrics else None
     return DedupTransport(transport, on_shared)
+
+
+def _with_entity_cache(
+    transports: Mapping[str, SubgraphTransport],
+    config: GatewayConfig,
+    telemetry: Telemetry,
+) -> Mapping[str, SubgraphTransport]:
+    """`transports`, their `_entities` fetches answered from one entity cache
+    where the subgraphs allowed it (`entity_cache`)."""
+    settings = config.entity_cache
+    if settings.max_entries == 0:
+        return transports
+    cache = EntityCache(settings.max_entries, settings.max_ttl)
+    metrics = telemetry.metrics
+
+    def counter(name: str) -> Callable[[int, int], None] | None:
+        if metrics is None:
+            return None
+        hits = metrics.entity_cache.labels(name, "hit")
+        misses = metrics.entity_cache.labels(name, "miss")
+
+        def count(hit: int, missed: int) -> None:
+            if hit:
+                hits.inc(hit)
+            if missed:
+                misses.inc(missed)
+
+        return count
+
+    return {
+        name: EntityCacheTransport(transport, cache, counter(name))
+        for name, transport in transports.items()
+    }
 
 
 def _subscription_transports(

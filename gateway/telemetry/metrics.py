@@ -117,6 +117,13 @@ class GatewayMetrics:
             ("kind",),
             registry=registry,
         )
+        self.entity_cache = Counter(
+            "agora_gateway_entity_cache",
+            "Entities of `_entities` fetches answered from the entity cache (hit) "
+            "or asked of the subgraph (miss), by subgraph.",
+            ("subgraph", "result"),
+            registry=registry,
+        )
         self.websocket_connections = Gauge(
             "agora_gateway_websocket_connections",
             "Open client websockets.",

@@ -11,6 +11,7 @@ from .asgi import AsgiTransport
 from .asgi_websocket import AsgiWebSocketTransport
 from .boundary import decode_response, translate_errors
 from .dedup import DedupTransport
+from .entity_cache import EntityCache, EntityCacheTransport
 from .http import HttpTransport
 from .http11 import Http11Transport
 from .mock import MockTransport
@@ -22,6 +23,8 @@ __all__ = [
     "AsgiTransport",
     "AsgiWebSocketTransport",
     "DedupTransport",
+    "EntityCache",
+    "EntityCacheTransport",
     "Http11Transport",
     "HttpTransport",
     "MockTransport",

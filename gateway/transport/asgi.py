@@ -76,6 +76,7 @@ class AsgiTransport:
         }
         sent_body = False
         status = 500
+        cache_control: bytes | None = None
         chunks: list[bytes] = []
 
         async def receive() -> Message:
@@ -88,9 +89,12 @@ class AsgiTransport:
             return {"type": "http.disconnect"}  # pragma: no cover
 
         async def send(message: Message) -> None:
-            nonlocal status
+            nonlocal status, cache_control
             if message["type"] == "http.response.start":
                 status = message["status"]
+                for name, value in message.get("headers", ()):
+                    if name.lower() == b"cache-control":
+                        cache_control = value
             elif message["type"] == "http.response.body":
                 chunks.append(message.get("body", b""))
 
@@ -102,7 +106,7 @@ class AsgiTransport:
                     raise SubgraphUnavailable(
                         self.name, f"the app raised {type(exc).__name__}"
                     ) from exc
-            return decode_response(self.name, status, b"".join(chunks))
+            return decode_response(self.name, status, b"".join(chunks), cache_control)
 
     async def start(self) -> None:
         """Run the app's lifespan startup; raises SubgraphUnavailable if it fails."""

@@ -91,8 +91,11 @@ def translate_errors(subgraph: str, timeout: float) -> Iterator[None]:
         raise ours from exc
 
 
-def decode_response(subgraph: str, status: int, body: bytes) -> SubgraphResponse:
-    """Decode a subgraph's HTTP answer into a SubgraphResponse.
+def decode_response(
+    subgraph: str, status: int, body: bytes, cache_control: bytes | None = None
+) -> SubgraphResponse:
+    """Decode a subgraph's HTTP answer (and its `Cache-Control` header, if any)
+    into a SubgraphResponse.
 
     A body that is a GraphQL response is used whatever the status (GraphQL over HTTP
     lets a subgraph answer 4xx/5xx with errors); otherwise a 5xx is
@@ -104,12 +107,42 @@ def decode_response(subgraph: str, status: int, body: bytes) -> SubgraphResponse
         payload = None
     response = _as_graphql_response(payload)
     if response is not None:
+        if cache_control and status == 200 and not response.errors:
+            max_age = public_max_age(cache_control)
+            if max_age:
+                return SubgraphResponse(response.data, (), response.extensions, max_age)
         return response
     if status >= 500:
         raise SubgraphUnavailable(subgraph, f"HTTP {status}", status=status)
     if status >= 400:
         raise SubgraphBadResponse(subgraph, f"HTTP {status} without a GraphQL body")
     raise SubgraphBadResponse(subgraph, "the answer is not a GraphQL response")
+
+
+def public_max_age(cache_control: bytes) -> int:
+    """The seconds a `Cache-Control` value lets a shared cache keep the answer for
+    any caller: its `s-maxage`, else its `max-age`, when it says `public`; 0 when
+    it says `private`, `no-store` or `no-cache`, or nothing valid."""
+    public = False
+    max_age = s_maxage = None
+    for directive in cache_control.lower().split(b","):
+        name, _, value = directive.strip().partition(b"=")
+        if name in (b"private", b"no-store", b"no-cache"):
+            return 0
+        if name == b"public":
+            public = True
+        elif name in (b"max-age", b"s-maxage"):
+            value = value.strip().strip(b'"')
+            if not value.isdigit() or len(value) > 10:
+                return 0
+            if name == b"max-age":
+                max_age = int(value)
+            else:
+                s_maxage = int(value)
+    if not public:
+        return 0
+    chosen = s_maxage if s_maxage is not None else max_age
+    return chosen or 0
 
 
 def _as_graphql_response(payload: object) -> SubgraphResponse | None:

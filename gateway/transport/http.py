@@ -52,7 +52,13 @@ class HttpTransport:
                 response = await self._client.post(
                     self.url, content=content, headers=dict(request.headers)
                 )
-            return decode_response(self.name, response.status_code, response.content)
+            cache_control = response.headers.get("cache-control")
+            return decode_response(
+                self.name,
+                response.status_code,
+                response.content,
+                cache_control.encode("latin-1") if cache_control else None,
+            )
 
     async def aclose(self) -> None:
         await self._client.aclose()

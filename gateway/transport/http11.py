@@ -51,8 +51,10 @@ class _SubgraphConnection:
     def close(self) -> None:
         self.writer.close()
 
-    async def roundtrip(self, subgraph: str, payload: bytes) -> tuple[int, bytes, bool]:
-        """Send one request; return (status, body, keep_alive)."""
+    async def roundtrip(
+        self, subgraph: str, payload: bytes
+    ) -> tuple[int, bytes, bool, bytes | None]:
+        """Send one request; return (status, body, keep_alive, Cache-Control)."""
         reader = self.reader
         try:
             self.writer.write(payload)
@@ -69,7 +71,7 @@ class _SubgraphConnection:
             raise
         except asyncio.LimitOverrunError:
             raise SubgraphBadResponse(subgraph, "response headers too large") from None
-        status, length, chunked, keep_alive = _parse_head(subgraph, head)
+        status, length, chunked, keep_alive, cache_control = _parse_head(subgraph, head)
         if chunked:
             body = await _read_chunked(subgraph, reader)
         elif length is not None:
@@ -77,10 +79,12 @@ class _SubgraphConnection:
         else:
             body = await reader.read()
             keep_alive = False
-        return status, body, keep_alive
+        return status, body, keep_alive, cache_control
 
 
-def _parse_head(subgraph: str, head: bytes) -> tuple[int, int | None, bool, bool]:
+def _parse_head(
+    subgraph: str, head: bytes
+) -> tuple[int, int | None, bool, bool, bytes | None]:
     lines = head.split(b"\r\n")
     parts = lines[0].split(b" ", 2)
     if len(parts) < 2 or not parts[0].startswith(b"HTTP/1.") or not parts[1].isdigit():
@@ -89,6 +93,7 @@ def _parse_head(subgraph: str, head: bytes) -> tuple[int, int | None, bool, bool
     keep_alive = parts[0] == b"HTTP/1.1"
     length: int | None = None
     chunked = False
+    cache_control: bytes | None = None
     for line in lines[1:]:
         name, _, value = line.partition(b":")
         name = name.strip().lower()
@@ -105,7 +110,9 @@ def _parse_head(subgraph: str, head: bytes) -> tuple[int, int | None, bool, bool
                 keep_alive = False
             elif token == b"keep-alive":
                 keep_alive = True
-    return status, length, chunked, keep_alive
+        elif name == b"cache-control":
+            cache_control = value
+    return status, length, chunked, keep_alive, cache_control
 
 
 async def _read_chunked(subgraph: str, reader: asyncio.StreamReader) -> bytes:
@@ -182,10 +189,10 @@ class Http11Transport:
         try:
             with translate_errors(self.name, self.timeout):
                 async with asyncio.timeout(self.timeout), self._slots:
-                    status, content = await self._send(
+                    status, content, cache_control = await self._send(
                         payload, request.idempotent, progress
                     )
-                return decode_response(self.name, status, content)
+                return decode_response(self.name, status, content, cache_control)
         except SubgraphError as error:
             # Waiting for a slot or a connection: the subgraph saw nothing.
             if not progress.sent:
@@ -194,13 +201,13 @@ class Http11Transport:
 
     async def _send(
         self, payload: bytes, idempotent: bool, progress: FetchProgress
-    ) -> tuple[int, bytes]:
+    ) -> tuple[int, bytes, bytes | None]:
         max_idle = None if idempotent else _MUTATION_MAX_IDLE
         for _ in range(2 if idempotent else 1):
             connection = self._idle_connection(max_idle) or await self._connect()
             progress.sent = True
             try:
-                status, content, keep_alive = await connection.roundtrip(
+                status, content, keep_alive, cache_control = await connection.roundtrip(
                     self.name, payload
                 )
             except _StaleConnection:
@@ -215,7 +222,7 @@ class Http11Transport:
                 self._idle.append(connection)
             else:
                 connection.close()
-            return status, content
+            return status, content, cache_control
         raise SubgraphUnavailable(self.name, "the connection was closed")
 
     def _idle_connection(

@@ -32,6 +32,9 @@ class SubgraphRequest:
     # False for mutations: a transport must never send one twice, since a subgraph
     # that dropped the connection may still have applied it.
     idempotent: bool = True
+    # An `_entities` fetch: `variables["representations"]` lists the entities asked
+    # for, and `data._entities[i]` answers representation i (entity_cache.py).
+    entity_fetch: bool = False
 
     def body(self) -> JSONObject:
         """The GraphQL-over-HTTP request body."""
@@ -45,11 +48,16 @@ class SubgraphRequest:
 
 @dataclass(frozen=True, slots=True)
 class SubgraphResponse:
-    """A subgraph's GraphQL response: `data` may be None, `errors` may be empty."""
+    """A subgraph's GraphQL response: `data` may be None, `errors` may be empty.
+
+    `public_max_age`: the seconds the subgraph lets any caller share this answer
+    (`Cache-Control: public, max-age=N`, or `s-maxage`); 0 when it did not say so.
+    """
 
     data: JSONObject | None = None
     errors: tuple[JSONObject, ...] = ()
     extensions: JSONObject | None = None
+    public_max_age: int = 0
 
 
 class SubgraphTransport(Protocol):
