@@ -1,6 +1,6 @@
 """What every subgraph shares: settings, database, context, caller, loaders,
-pagination, pub/sub, errors, services, idempotent mutations, the app and its
-start-up sequence."""
+pagination, pub/sub, errors, services, idempotent mutations, cache hints, the app
+and its start-up sequence."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from subgraphs.kit._masking import SubgraphSchema
 from subgraphs.kit.after_commit import after_commit
 from subgraphs.kit.app import SubgraphSpec, create_subgraph_app
 from subgraphs.kit.background import BackgroundTask, run_background, supervise
+from subgraphs.kit.cache_control import CacheHint, InvalidCacheHint
 from subgraphs.kit.context import RequestContext, build_context
 from subgraphs.kit.database import (
     StatementCounter,
@@ -56,6 +57,7 @@ __all__ = [
     "BatchKeys",
     "Broker",
     "BrokerUnavailable",
+    "CacheHint",
     "Channel",
     "Conflict",
     "Connection",
@@ -63,6 +65,7 @@ __all__ = [
     "EntityReference",
     "Forbidden",
     "IdempotencyKeyReused",
+    "InvalidCacheHint",
     "InvitationClaims",
     "NotFound",
     "OutcomeUnknown",

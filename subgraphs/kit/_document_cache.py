@@ -62,6 +62,12 @@ _parsed: _LRU[TextKey, DocumentNode] = _LRU(DOCUMENT_CACHE_SIZE)
 _valid: _LRU[ValidKey, bool] = _LRU(DOCUMENT_CACHE_SIZE)
 
 
+def cached_document(text: str) -> DocumentNode | None:
+    """The document of `text` if it parsed before with Strawberry's default parse
+    options (subgraphs.kit.cache_control reads it after a successful execution)."""
+    return _parsed.get((text, ()))
+
+
 class DocumentCache(SchemaExtension):
     """Reuse the parsed document of a text seen before and skip validating a
     text that validated before against the same schema and rules."""

@@ -20,18 +20,23 @@ tell a wrong password from a defect).
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import strawberry
 from graphql.error import GraphQLError
 from strawberry.extensions import MaskErrors
 
+from subgraphs.kit.cache_control import CachePolicy
 from subgraphs.kit.context import RequestContext
 from subgraphs.kit.errors import AgoraGraphQLError
 from subgraphs.kit.faults import is_refused_value, translate_fault
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     from strawberry.types import ExecutionContext
+
+    from subgraphs.kit.cache_control import CacheHint
 
 logger = logging.getLogger("agora.subgraphs")
 
@@ -112,7 +117,21 @@ def log_errors(
 
 class SubgraphSchema(strawberry.federation.Schema):
     """A subgraph's federation schema, whose errors are logged by log_errors
-    rather than each at ERROR with its traceback."""
+    rather than each at ERROR with its traceback.
+
+    `cache_hints` (keyed "Type" or "Type.fieldName", GraphQL names) say how long
+    its query answers may be reused (subgraphs.kit.cache_control); a key naming
+    no object type or field raises InvalidCacheHint here.
+    """
+
+    def __init__(
+        self,
+        *args: Any,
+        cache_hints: Mapping[str, CacheHint] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.cache_policy = CachePolicy(self._schema, dict(cache_hints or {}))
 
     def process_errors(
         self,

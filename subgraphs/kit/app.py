@@ -26,8 +26,9 @@ from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types import ExecutionResult
 
 from subgraphs.kit._document_cache import DocumentCache
-from subgraphs.kit._masking import MaskInternalErrors
+from subgraphs.kit._masking import MaskInternalErrors, SubgraphSchema
 from subgraphs.kit._request_errors import RequestErrorCodes
+from subgraphs.kit.cache_control import NO_STORE, CachePolicy
 from subgraphs.kit.context import (
     RequestContext,
     apply_connection_params,
@@ -177,7 +178,9 @@ class SubgraphGraphQL(GraphQL[RequestContext, None]):
     Each operation ends at the gateway's deadline (`x-agora-deadline-ms`:
     DEADLINE_EXCEEDED, the work cancelled); each root mutation field runs in one
     transaction on `database` with its idempotency key
-    (subgraphs.kit.idempotency).
+    (subgraphs.kit.idempotency). Each HTTP answer carries `Cache-Control` from
+    the schema's cache hints (subgraphs.kit.cache_control): `no-store` unless it
+    is a query answered without errors whose policy allows reuse.
     """
 
     def __init__(
@@ -204,6 +207,9 @@ class SubgraphGraphQL(GraphQL[RequestContext, None]):
         self.database = database
         self.name = name
         self.telemetry = telemetry if telemetry is not None else SubgraphTelemetry()
+        self._cache_policy: CachePolicy | None = (
+            schema.cache_policy if isinstance(schema, SubgraphSchema) else None
+        )
 
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket
@@ -236,13 +242,29 @@ class SubgraphGraphQL(GraphQL[RequestContext, None]):
             return result
 
         if self.telemetry.enabled:
-            return await instrument(
+            result = await instrument(
                 self.telemetry,
                 self.name,
                 request.headers,
                 lambda: self._run_until_deadline(context, run),
             )
-        return await self._run_until_deadline(context, run)
+        else:
+            result = await self._run_until_deadline(context, run)
+        # Strawberry merges these headers into the HTTP response. Errors (the
+        # deadline's too) are known only now: they are never to be reused.
+        sub_response.headers["Cache-Control"] = self._cache_control(
+            request_data, result
+        )
+        return result
+
+    def _cache_control(
+        self, request_data: GraphQLRequestData, result: ExecutionResult
+    ) -> str:
+        policy = self._cache_policy
+        if policy is None or result.errors or request_data.query is None:
+            return NO_STORE
+        # Mutations and subscriptions are no-store there too.
+        return policy.header(request_data.query, request_data.operation_name)
 
     async def _run_until_deadline(
         self,
