@@ -14,7 +14,7 @@ from subgraphs.accounts import auth
 from subgraphs.accounts.loaders import load_tenants, load_users
 from subgraphs.accounts.passwords import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
 from subgraphs.accounts.throttle import LoginThrottle, RegistrationThrottle
-from subgraphs.kit import SubgraphSchema
+from subgraphs.kit import CacheHint, SubgraphSchema
 from subgraphs.kit.context import RequestContext
 from subgraphs.kit.errors import BadUserInput, NotFound, Unauthenticated
 from subgraphs.kit.idempotency import prepared, prepared_by
@@ -397,4 +397,21 @@ async def _convert(pending: Awaitable[R], convert: Callable[[R], T]) -> T:
     return convert(await pending)
 
 
-schema = SubgraphSchema(query=Query, mutation=Mutation, types=[User, Tenant])
+# How long answers may be reused (subgraphs.kit.cache_control). A User entity
+# resolves the same for every caller: resolve_reference loads the row by id alone
+# (an inactive user too), and an unknown id is NOT_FOUND for everyone (an error:
+# no-store). Its plain fields (id, displayName, createdAt) may be reused for 30 s,
+# which is what the gateway asks for chat's sender names; email, roles and scopes
+# depend on the caller (resolvers of their own: 0). Tenant has no hint, so
+# `User.tenant` and `Query.tenant` are not cached. The root fields returning a
+# User answer callers (`me` is the caller), never the gateway's entity cache: 0.
+CACHE_HINTS = {
+    "User": CacheHint(max_age=30),
+    "Query.me": CacheHint(max_age=0),
+    "Query.user": CacheHint(max_age=0),
+    "Query.users": CacheHint(max_age=0),
+}
+
+schema = SubgraphSchema(
+    query=Query, mutation=Mutation, types=[User, Tenant], cache_hints=CACHE_HINTS
+)
