@@ -201,6 +201,7 @@ class RealGraph:
     chat_url: str
     chat_database: str
     logs: Path
+    accounts_database: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -308,6 +309,7 @@ async def real_graph(
         f"http://127.0.0.1:{chat_port}",
         databases[1],
         logs,
+        databases[0],
     )
     try:
         await redis.start()
