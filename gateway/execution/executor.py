@@ -27,7 +27,7 @@ from ..planner import (
     ParallelNode,
     SequenceNode,
 )
-from ..transport import SubgraphRequest
+from ..transport import SignedHeaders, SubgraphRequest
 from .merge import (
     collect_below,
     collect_objects,
@@ -419,7 +419,8 @@ class _Execution:
         transport = self.transports.get(service)
         headers = self.headers
         if self.sign is not None:
-            headers = {**headers, **self.sign()}
+            # Signed when sent (never, when the entity cache answers).
+            headers = SignedHeaders(headers, self.sign)
         request = SubgraphRequest(
             service,
             node.operation,

@@ -15,7 +15,12 @@ from .entity_cache import EntityCache, EntityCacheTransport
 from .http import HttpTransport
 from .http11 import Http11Transport
 from .mock import MockTransport
-from .models import SubgraphRequest, SubgraphResponse, SubgraphTransport
+from .models import (
+    SignedHeaders,
+    SubgraphRequest,
+    SubgraphResponse,
+    SubgraphTransport,
+)
 from .observed import ObservedTransport, SubgraphHealth
 from .subgraph_websocket import SubscriptionTransport, WebSocketTransport
 
@@ -29,6 +34,7 @@ __all__ = [
     "HttpTransport",
     "MockTransport",
     "ObservedTransport",
+    "SignedHeaders",
     "SubgraphHealth",
     "SubgraphRequest",
     "SubgraphResponse",

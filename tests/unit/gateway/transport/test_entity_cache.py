@@ -11,6 +11,7 @@ from gateway.transport import (
     EntityCache,
     EntityCacheTransport,
     MockTransport,
+    SignedHeaders,
     SubgraphRequest,
     SubgraphResponse,
 )
@@ -279,3 +280,31 @@ def test_only_a_successful_answer_without_errors_is_public() -> None:
     assert decode_response("accounts", 500, body, header).public_max_age == 0
     with_errors = b'{"data":{"_entities":[null]},"errors":[{"message":"x"}]}'
     assert decode_response("accounts", 200, with_errors, header).public_max_age == 0
+
+
+async def test_a_fetch_the_cache_answers_is_never_signed() -> None:
+    """The executor's headers are signed when a transport first reads them: an
+    HMAC per event was ~9 % of the gateway's CPU on the chat bench."""
+    signed: list[int] = []
+
+    def sign() -> dict[str, str]:
+        signed.append(1)
+        return {"x-agora-signature": f"v1=sig{len(signed)}"}
+
+    def reads_headers(request: SubgraphRequest) -> SubgraphResponse:
+        assert request.headers["x-agora-signature"] == "v1=sig1"
+        assert dict(request.headers.items()) == {
+            "x-forwarded": "kept",
+            "x-agora-signature": "v1=sig1",
+        }
+        return SubgraphResponse({"_entities": [{"displayName": "a"}]}, (), None, 30)
+
+    cached, _, _, _, _ = make()
+    cached.inner = MockTransport(reads_headers)
+    headers = SignedHeaders({"x-forwarded": "kept"}, sign)
+    await cached.fetch(entities_request("1", headers=headers))
+    assert signed == [1]
+    for _ in range(3):
+        hit = entities_request("1", headers=SignedHeaders({}, sign))
+        assert (await cached.fetch(hit)).data == {"_entities": [{"displayName": "a"}]}
+    assert signed == [1]
