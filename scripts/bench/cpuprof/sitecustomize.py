@@ -11,6 +11,9 @@ py-spy's --format raw) to /tmp/out.<pid> every two seconds. For chat:
     .venv/bin/python scripts/bench/chat_send.py --rate 150 --rounds 1 \\
         --chat-env PYTHONPATH=scripts/bench/cpuprof --chat-env AGORA_CPUPROF=/tmp/out
 
+SIGUSR2 starts the profile again (subscriptions/run.py sends it to the gateway when
+a rate begins, so start-up and connecting are left out).
+
 A sample falls on the Python frame running when the signal is handled (after a C
 call returns); a handler runs between bytecodes of the main thread only.
 """
@@ -47,5 +50,10 @@ if os.environ.get("AGORA_CPUPROF"):
                 for key, count in list(_counts.items()):
                     out.write(f"{key} {count}\n")
 
+    def _restart(signum: int, frame: FrameType | None) -> None:
+        _counts.clear()
+
     signal.signal(signal.SIGPROF, _sample)
+    # SIGUSR2 forgets what was sampled so far (a bench's measured window begins).
+    signal.signal(signal.SIGUSR2, _restart)
     signal.setitimer(signal.ITIMER_PROF, 0.002, 0.002)

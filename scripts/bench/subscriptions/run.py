@@ -396,6 +396,10 @@ async def run_graph(args: argparse.Namespace, graph: RealGraph) -> dict[str, Any
                     result["rates"] = []
                     continue
                 cpu_before = tree_cpu(server_pid)
+                if os.environ.get("AGORA_CPUPROF"):
+                    # scripts/bench/cpuprof: the gateway's profile starts here.
+                    for pid in process_tree(server_pid):
+                        os.kill(pid, signal.SIGUSR2)
                 began = time.monotonic()
                 sent = await send_messages(
                     client, conversations, rate, args.duration, batch=args.batch
@@ -459,6 +463,12 @@ async def main() -> None:
     parser.add_argument(
         "--batch", type=int, default=1, help="sendMessage mutations per request"
     )
+    parser.add_argument(
+        "--no-entity-cache",
+        action="store_true",
+        help="the gateway keeps no entities (entity_cache.max_entries 0): every "
+        "event's sender is fetched from accounts",
+    )
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
     # SIGTERM ends the run as Ctrl-C does: the graph's processes are stopped.
@@ -470,6 +480,8 @@ async def main() -> None:
         "AGORA_GATEWAY_SERVER_MAX_CONNECTIONS": str(args.connections + 200),
         "AGORA_GATEWAY_SUBSCRIPTION_KEEPALIVE": "0",
     }
+    if args.no_entity_cache:
+        gateway_env["AGORA_GATEWAY_ENTITY_CACHE_MAX_ENTRIES"] = "0"
     async with real_graph(logs, gateway_env=gateway_env, workers=args.workers) as graph:
         result = await run_graph(args, graph)
     report = {"args": {k: str(v) for k, v in vars(args).items()}, "results": [result]}
