@@ -283,6 +283,8 @@ class EntityCacheConfig:
 
     # How many entities at most (least recently used out first); 0: off.
     max_entries: int = 10_000
+    # Bytes of their JSON at most (an entity over a hundredth of it is not kept).
+    max_bytes: int = 64 * 1024 * 1024
     # Seconds an entity is kept at most, whatever max-age the subgraph gave.
     max_ttl: float = 300.0
 
@@ -769,6 +771,8 @@ def _check(config: GatewayConfig, source: str) -> None:
         raise ConfigError(f"{source}: operation_cache_size: at least 1")
     if config.entity_cache.max_entries < 0:
         raise ConfigError(f"{source}: entity_cache.max_entries: at least 0 (0: off)")
+    if config.entity_cache.max_bytes < 0:
+        raise ConfigError(f"{source}: entity_cache.max_bytes: at least 0")
     if config.entity_cache.max_ttl <= 0:
         raise ConfigError(f"{source}: entity_cache.max_ttl: more than 0")
     if config.operation_cache_text_bytes < config.max_body_bytes:

@@ -340,7 +340,9 @@ def _with_entity_cache(
     settings = config.entity_cache
     if settings.max_entries == 0:
         return transports
-    cache = EntityCache(settings.max_entries, settings.max_ttl)
+    cache = EntityCache(
+        settings.max_entries, settings.max_ttl, max_bytes=settings.max_bytes
+    )
     metrics = telemetry.metrics
 
     def counter(name: str) -> Callable[[int, int], None] | None:

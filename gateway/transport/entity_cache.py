@@ -18,8 +18,9 @@ subgraph must opt in), any answer with an error, a mutation's, and entities that
 are not objects. Nothing is keyed on the caller, which is why only `public`
 answers are kept (a `private` one would need the caller in the key, as the
 Router's `private_id`). A stale entity lives at most `min(max-age, max_ttl)`
-seconds; the cache holds at most `max_entries` entities, least recently used
-first out.
+seconds; the cache holds at most `max_entries` entities and `max_bytes` bytes of
+their JSON, least recently used first out, and no entity larger than a hundredth
+of that.
 """
 
 from __future__ import annotations
@@ -46,42 +47,60 @@ _MAX_KEY_BYTES = 1024
 
 
 class EntityCache:
-    """Entities by key, each with the time it expires; an LRU of `max_entries`."""
+    """Entities by key, each kept as its JSON with the time it expires: an LRU of
+    at most `max_entries` entities and `max_bytes` bytes of JSON. Kept as bytes,
+    an entity is a copy of what was fetched and gives a copy of its own to every
+    fetch it answers (the executor merges into what it is handed)."""
 
-    __slots__ = ("_items", "clock", "max_entries", "max_ttl")
+    __slots__ = ("_items", "bytes", "clock", "max_bytes", "max_entries", "max_ttl")
 
     def __init__(
         self,
         max_entries: int,
         max_ttl: float,
         clock: Callable[[], float] = time.monotonic,
+        *,
+        max_bytes: int = 64 * 1024 * 1024,
     ) -> None:
         self.max_entries = max_entries
+        self.max_bytes = max_bytes
         self.max_ttl = max_ttl
         self.clock = clock
-        self._items: OrderedDict[tuple[Any, ...], tuple[float, JSONObject]] = (
-            OrderedDict()
-        )
+        self.bytes = 0
+        self._items: OrderedDict[tuple[Any, ...], tuple[float, bytes]] = OrderedDict()
 
     def get(self, key: tuple[Any, ...], now: float) -> JSONObject | None:
         item = self._items.get(key)
         if item is None:
             return None
         if item[0] <= now:
-            del self._items[key]
+            self._drop(key)
             return None
         self._items.move_to_end(key)
-        return item[1]
+        entity: JSONObject = orjson.loads(item[1])
+        return entity
 
     def put(self, key: tuple[Any, ...], entity: JSONObject, expires: float) -> None:
+        encoded = orjson.dumps(entity)
+        # One entity may take a hundredth of the cache at most.
+        if len(encoded) > self.max_bytes // 100:
+            return
         items = self._items
-        items[key] = (expires, entity)
-        items.move_to_end(key)
-        while len(items) > self.max_entries:
-            items.popitem(last=False)
+        if key in items:
+            self._drop(key)
+        items[key] = (expires, encoded)
+        self.bytes += len(encoded)
+        while len(items) > self.max_entries or self.bytes > self.max_bytes:
+            _, (_, oldest) = items.popitem(last=False)
+            self.bytes -= len(oldest)
+
+    def _drop(self, key: tuple[Any, ...]) -> None:
+        _, encoded = self._items.pop(key)
+        self.bytes -= len(encoded)
 
     def clear(self) -> None:
         self._items.clear()
+        self.bytes = 0
 
     def __len__(self) -> int:
         return len(self._items)
@@ -133,9 +152,7 @@ class EntityCacheTransport:
         if self.on_lookup is not None:
             self.on_lookup(len(representations) - len(misses), len(misses))
         if not misses:
-            return SubgraphResponse(
-                {"_entities": [_fresh(e) for e in held if e is not None]}
-            )
+            return SubgraphResponse({"_entities": held})
         if len(misses) < len(representations):
             asked = [representations[i] for i in misses]
             request = dataclasses.replace(
@@ -151,8 +168,7 @@ class EntityCacheTransport:
             for index, entity in zip(misses, entities, strict=True):
                 held_key = keys[index]
                 if held_key is not None and type(entity) is dict:
-                    # The executor merges into what it is handed: keep a copy.
-                    cache.put((prefix, held_key), _fresh(entity), expires)
+                    cache.put((prefix, held_key), entity, expires)
         if len(misses) == len(representations) or not (answered or response.errors):
             # All asked (the answer is the fetch's own), or an answer that is not
             # one: the executor reports it as the subgraph's.
@@ -188,7 +204,7 @@ def _with_held(
     """The answer to the whole fetch: held entities where they were, the fetched
     ones (None if the fetch gave none) at the representations that were asked,
     and the errors' `_entities` indexes moved to those."""
-    entities: list[Any] = [_fresh(e) if e is not None else None for e in held]
+    entities: list[Any] = list(held)
     for position, index in enumerate(misses):
         entities[index] = fetched[position] if fetched is not None else None
     errors = tuple(_moved(error, misses) for error in response.errors)
@@ -208,12 +224,3 @@ def _moved(error: JSONObject, misses: list[int]) -> JSONObject:
     ):
         return {**error, "path": ["_entities", misses[path[1]], *path[2:]]}
     return error
-
-
-def _fresh(entity: JSONObject) -> JSONObject:
-    """A copy of `entity` that shares nothing with it."""
-    for value in entity.values():
-        if type(value) is dict or type(value) is list:
-            copied: JSONObject = orjson.loads(orjson.dumps(entity))
-            return copied
-    return dict(entity)

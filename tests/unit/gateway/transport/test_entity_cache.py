@@ -77,7 +77,10 @@ class Accounts:
 
 
 def make(
-    max_age: int = 30, max_entries: int = 100, max_ttl: float = 300.0
+    max_age: int = 30,
+    max_entries: int = 100,
+    max_ttl: float = 300.0,
+    max_bytes: int = 1 << 20,
 ) -> tuple[EntityCacheTransport, MockTransport, Accounts, Clock, list[int]]:
     accounts = Accounts(max_age)
     inner = MockTransport(accounts)
@@ -88,7 +91,7 @@ def make(
         counts[0] += hits
         counts[1] += misses
 
-    cache = EntityCache(max_entries, max_ttl, clock)
+    cache = EntityCache(max_entries, max_ttl, clock, max_bytes=max_bytes)
     return EntityCacheTransport(inner, cache, count), inner, accounts, clock, counts
 
 
@@ -222,6 +225,26 @@ async def test_the_cache_holds_at_most_max_entries_least_recently_used_out() -> 
     assert len(cached.cache) == 2
     await cached.fetch(entities_request("1", "2"))
     assert asked(inner) == [["1", "2"], ["3"], ["2"]]
+
+
+async def test_the_cache_holds_at_most_max_bytes_of_json() -> None:
+    # {"displayName":"user 100"} is 26 bytes: 2,600 bytes hold 100 of them.
+    cached, inner, _, _, _ = make(max_entries=1000, max_bytes=2600)
+    ids = [str(n) for n in range(100, 210)]
+    await cached.fetch(entities_request(*ids))
+    assert len(cached.cache) == 100
+    assert cached.cache.bytes == 100 * 26
+    # The oldest ten went out first.
+    await cached.fetch(entities_request(*ids[:20]))
+    assert asked(inner)[-1] == ids[:10]
+
+
+async def test_an_entity_over_a_hundredth_of_max_bytes_is_not_kept() -> None:
+    cached, inner, accounts, _, _ = make(max_bytes=10_000)
+    accounts.names["big"] = "x" * 100
+    await cached.fetch(entities_request("big", "small"))
+    await cached.fetch(entities_request("big", "small"))
+    assert asked(inner) == [["big", "small"], ["big"]]
 
 
 async def test_a_huge_representation_is_asked_but_not_kept() -> None:
