@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import signal
 import time
 import uuid
 from typing import TYPE_CHECKING, Any
@@ -198,3 +199,35 @@ async def test_what_accounts_answers_per_caller_is_never_shared(
         after = await metrics(graph)
         assert after["hit"] == before["hit"]
         assert after["fetches"] - before["fetches"] == 3
+
+
+async def test_held_senders_are_named_while_accounts_is_down(tmp_path: Path) -> None:
+    """accounts hung (SIGSTOP): events of a sender the gateway holds still carry
+    the name; a sender it does not hold gets the subgraph's timeout, not a hang."""
+    env = {"AGORA_GATEWAY_SUBGRAPH_TIMEOUTS": "accounts=1"}
+    async with (
+        real_graph(tmp_path, gateway_env=env) as graph,
+        httpx.AsyncClient(timeout=20) as client,
+    ):
+        listener = await Subscriber.open(graph.websocket_url, USER_TOKEN)
+        try:
+            await listener.subscribe(MESSAGE_EVENTS, {"id": DEMO_CONVERSATION})
+            name = (await listening(client, graph, listener))["sender"]["displayName"]
+            graph.accounts.signal(signal.SIGSTOP)
+            try:
+                held = await send_and_receive(client, graph, listener, "held")
+                assert held["sender"]["displayName"] == name
+                assert listener.errors == []
+                # The demo user's own message: its name was never fetched.
+                answer = await send_message(
+                    client, graph.gateway_url, USER_TOKEN, DEMO_CONVERSATION, "mine"
+                )
+                assert "errors" not in answer, answer
+                # sender is non-null: the event comes as an error for the field.
+                await listener.wait_for(lambda: listener.errors, 10)
+                codes = {e["extensions"]["code"] for e in listener.errors}
+                assert "SUBGRAPH_TIMEOUT" in codes, listener.errors
+            finally:
+                graph.accounts.signal(signal.SIGCONT)
+        finally:
+            await listener.close()
