@@ -228,10 +228,9 @@ class _ClientConnection(abc.ABC):
         """Write `frame` now when nothing waits before it, else queue it."""
         wire = self.wire
         assert wire is not None, "frames only with a wire"
-        if not self.frame_outbox and self._held is None and wire.writable:
-            wire.write(frame)
-        else:
-            self.frame_outbox.put(frame)
+        outbox = self.frame_outbox
+        if outbox or self._held is not None or not wire.try_write(frame):
+            outbox.put(frame)
 
     def end(self, code: int | None, reason: str = "") -> None:
         """Close with `code` (None: the client is gone already)."""

@@ -87,6 +87,21 @@ class Wire:
         """Bytes the transport holds that the kernel has not taken yet."""
         return self._protocol.transport.get_write_buffer_size()
 
+    def try_write(self, frame: bytes) -> bool:
+        """Write `frame` now if the transport takes writes (`writable`, checked
+        once: this is every delivered frame's path); False, writing nothing, if
+        not."""
+        protocol = self._protocol
+        if (
+            protocol.close_sent
+            or protocol.disconnected
+            or not protocol.writable.is_set()
+            or protocol.transport.is_closing()
+        ):
+            return False
+        protocol.transport.write(frame)
+        return True
+
     def write(self, frame: bytes) -> None:
         """Queue `frame` (from `text_frame`) on the transport, paused or not."""
         if self.open:
