@@ -80,6 +80,11 @@ def mint(user: str, *, roles: Sequence[str] = ("member",), ttl: float = 3600) ->
     return jwt.encode(claims, JWT_SECRET, algorithm="HS256")
 
 
+# The demo support agent and the demo user (a member), for tests of the graph.
+AGENT_TOKEN = mint(AGENT, roles=("support_agent",))
+USER_TOKEN = mint(DEMO_USER)
+
+
 @dataclass
 class Process:
     """One child process; `start()` again after `kill()` or `stop()`."""

@@ -27,13 +27,12 @@ from websockets.exceptions import ConnectionClosed
 from websockets.typing import Subprotocol
 
 from .realgraph import (
-    AGENT,
+    AGENT_TOKEN,
     DEMO_CONVERSATION,
-    DEMO_USER,
     MESSAGE_EVENTS,
+    USER_TOKEN,
     RealGraph,
     Subscriber,
-    mint,
     real_graph,
     send_message,
     wait_redis,
@@ -43,9 +42,6 @@ if TYPE_CHECKING:
     from pathlib import Path
 
 pytestmark = pytest.mark.integration
-
-AGENT_TOKEN = mint(AGENT, roles=("support_agent",))
-USER_TOKEN = mint(DEMO_USER)
 
 
 def record(test: str, **counts: Any) -> None:

@@ -22,23 +22,22 @@ import pytest
 
 from .realgraph import (
     AGENT,
+    AGENT_TOKEN,
     DEMO_CONVERSATION,
-    DEMO_USER,
     MESSAGE_EVENTS,
+    USER_TOKEN,
     RealGraph,
     Subscriber,
-    mint,
     real_graph,
     send_message,
 )
 
 if TYPE_CHECKING:
+    from collections.abc import AsyncIterator
     from pathlib import Path
 
 pytestmark = pytest.mark.integration
 
-AGENT_TOKEN = mint(AGENT, roles=("support_agent",))
-USER_TOKEN = mint(DEMO_USER)
 MAX_TTL = 3.0
 
 SENDERS_EMAIL = (
@@ -103,17 +102,26 @@ async def send_and_receive(
     raise AssertionError(f"no event for seq {seq}")
 
 
+@contextlib.asynccontextmanager
 async def listening(
-    client: httpx.AsyncClient, graph: RealGraph, listener: Subscriber
-) -> dict[str, Any]:
-    """Send until the listener gets an event (its subscription has started); the
-    first event's message."""
-    for attempt in range(50):
-        with contextlib.suppress(TimeoutError):
-            return await send_and_receive(
-                client, graph, listener, f"warm-up {attempt}", timeout=0.5
-            )
-    raise AssertionError("the subscription never started")
+    client: httpx.AsyncClient, graph: RealGraph
+) -> AsyncIterator[tuple[Subscriber, dict[str, Any]]]:
+    """The demo user subscribed to the demo conversation's messageEvents, once it
+    gets events (sent until one arrives), and that first event's message."""
+    listener = await Subscriber.open(graph.websocket_url, USER_TOKEN)
+    try:
+        await listener.subscribe(MESSAGE_EVENTS, {"id": DEMO_CONVERSATION})
+        for attempt in range(50):
+            with contextlib.suppress(TimeoutError):
+                first = await send_and_receive(
+                    client, graph, listener, f"warm-up {attempt}", timeout=0.5
+                )
+                break
+        else:
+            raise AssertionError("the subscription never started")
+        yield listener, first
+    finally:
+        await listener.close()
 
 
 async def test_a_senders_name_is_fetched_once_then_renamed_after_max_ttl(
@@ -123,44 +131,39 @@ async def test_a_senders_name_is_fetched_once_then_renamed_after_max_ttl(
     async with (
         real_graph(tmp_path, gateway_env=env) as graph,
         httpx.AsyncClient(timeout=20) as client,
+        listening(client, graph) as (listener, first),
     ):
-        listener = await Subscriber.open(graph.websocket_url, USER_TOKEN)
-        try:
-            await listener.subscribe(MESSAGE_EVENTS, {"id": DEMO_CONVERSATION})
-            first = await listening(client, graph, listener)
-            name = first["sender"]["displayName"]
-            assert name
-            before = await metrics(graph)
-            started = time.monotonic()
-            events = [
-                await send_and_receive(client, graph, listener, f"cached {i}")
-                for i in range(5)
-            ]
-            within_ttl = time.monotonic() - started < MAX_TTL - 0.5
-            after = await metrics(graph)
-            assert [e["sender"]["displayName"] for e in events] == [name] * 5
-            if within_ttl:
-                # Five events, one entity each, none of them asked of accounts.
-                assert after["hit"] - before["hit"] == 5
-                assert after["fetches"] == before["fetches"]
-            else:  # a slow machine: some entries ran out; still fewer fetches
-                assert after["hit"] - before["hit"] >= 1
-            await rename(graph, AGENT, "Renamed Agent")
-            # Held until its time runs out, then accounts' answer again.
-            deadline = time.monotonic() + MAX_TTL + 5
-            seen: list[str] = []
-            while time.monotonic() < deadline:
-                event = await send_and_receive(
-                    client, graph, listener, f"after {len(seen)}"
-                )
-                seen.append(event["sender"]["displayName"])
-                if seen[-1] == "Renamed Agent":
-                    break
-                await asyncio.sleep(0.3)
-            assert seen[-1] == "Renamed Agent", seen
-            assert set(seen) <= {name, "Renamed Agent"}
-        finally:
-            await listener.close()
+        name = first["sender"]["displayName"]
+        assert name
+        before = await metrics(graph)
+        started = time.monotonic()
+        events = [
+            await send_and_receive(client, graph, listener, f"cached {i}")
+            for i in range(5)
+        ]
+        within_ttl = time.monotonic() - started < MAX_TTL - 0.5
+        after = await metrics(graph)
+        assert [e["sender"]["displayName"] for e in events] == [name] * 5
+        if within_ttl:
+            # Five events, one entity each, none of them asked of accounts.
+            assert after["hit"] - before["hit"] == 5
+            assert after["fetches"] == before["fetches"]
+        else:  # a slow machine: some entries ran out; still fewer fetches
+            assert after["hit"] - before["hit"] >= 1
+        await rename(graph, AGENT, "Renamed Agent")
+        # Held until its time runs out, then accounts' answer again.
+        deadline = time.monotonic() + MAX_TTL + 5
+        seen: list[str] = []
+        while time.monotonic() < deadline:
+            event = await send_and_receive(
+                client, graph, listener, f"after {len(seen)}"
+            )
+            seen.append(event["sender"]["displayName"])
+            if seen[-1] == "Renamed Agent":
+                break
+            await asyncio.sleep(0.3)
+        assert seen[-1] == "Renamed Agent", seen
+        assert set(seen) <= {name, "Renamed Agent"}
 
 
 async def test_what_accounts_answers_per_caller_is_never_shared(
@@ -208,26 +211,22 @@ async def test_held_senders_are_named_while_accounts_is_down(tmp_path: Path) -> 
     async with (
         real_graph(tmp_path, gateway_env=env) as graph,
         httpx.AsyncClient(timeout=20) as client,
+        listening(client, graph) as (listener, first),
     ):
-        listener = await Subscriber.open(graph.websocket_url, USER_TOKEN)
+        name = first["sender"]["displayName"]
+        graph.accounts.signal(signal.SIGSTOP)
         try:
-            await listener.subscribe(MESSAGE_EVENTS, {"id": DEMO_CONVERSATION})
-            name = (await listening(client, graph, listener))["sender"]["displayName"]
-            graph.accounts.signal(signal.SIGSTOP)
-            try:
-                held = await send_and_receive(client, graph, listener, "held")
-                assert held["sender"]["displayName"] == name
-                assert listener.errors == []
-                # The demo user's own message: its name was never fetched.
-                answer = await send_message(
-                    client, graph.gateway_url, USER_TOKEN, DEMO_CONVERSATION, "mine"
-                )
-                assert "errors" not in answer, answer
-                # sender is non-null: the event comes as an error for the field.
-                await listener.wait_for(lambda: listener.errors, 10)
-                codes = {e["extensions"]["code"] for e in listener.errors}
-                assert "SUBGRAPH_TIMEOUT" in codes, listener.errors
-            finally:
-                graph.accounts.signal(signal.SIGCONT)
+            held = await send_and_receive(client, graph, listener, "held")
+            assert held["sender"]["displayName"] == name
+            assert listener.errors == []
+            # The demo user's own message: its name was never fetched.
+            answer = await send_message(
+                client, graph.gateway_url, USER_TOKEN, DEMO_CONVERSATION, "mine"
+            )
+            assert "errors" not in answer, answer
+            # sender is non-null: the event comes as an error for the field.
+            await listener.wait_for(lambda: listener.errors, 10)
+            codes = {e["extensions"]["code"] for e in listener.errors}
+            assert "SUBGRAPH_TIMEOUT" in codes, listener.errors
         finally:
-            await listener.close()
+            graph.accounts.signal(signal.SIGCONT)
