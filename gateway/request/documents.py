@@ -10,9 +10,8 @@ plans are cached by, so a changed comment costs one parse, never a plan.
 from __future__ import annotations
 
 import hashlib
-from collections import OrderedDict
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Generic, TypeVar
+from typing import TYPE_CHECKING
 
 from graphql import (
     FragmentDefinitionNode,
@@ -29,6 +28,7 @@ from graphql import (
     visit,
 )
 
+from .._lru import LRU
 from ..policy import parse_with_limit
 from .refusal import with_code
 
@@ -51,9 +51,6 @@ INTROSPECTION_DISABLED = "INTROSPECTION_DISABLED"
 
 _RULES = (*specified_rules, *recommended_rules)
 
-_K = TypeVar("_K")
-_V = TypeVar("_V")
-
 
 # The most document text one cache may keep alive (a parsed document holds its
 # text through its locations): entries alone would let 1,024 texts padded to the
@@ -63,44 +60,6 @@ CACHE_TEXT_BYTES = 64 * 1024 * 1024
 # document: the shared one is parsed again from its printed form (no comments or
 # padding), so plans and operations never hold a client's padding.
 COMPACT_ABOVE = 16 * 1024
-
-
-class LRU(Generic[_K, _V]):
-    """The `size` most recently used entries, and with `max_weight` at most that
-    much weight (each `put` says its entry's weight, such as its text's length)."""
-
-    __slots__ = ("_items", "_weights", "max_weight", "size", "weight")
-
-    def __init__(self, size: int, max_weight: int | None = None) -> None:
-        self.size = max(1, size)
-        self.max_weight = max_weight
-        self.weight = 0
-        self._items: OrderedDict[_K, _V] = OrderedDict()
-        self._weights: dict[_K, int] = {}
-
-    def get(self, key: _K) -> _V | None:
-        value = self._items.get(key)
-        if value is not None:
-            self._items.move_to_end(key)
-        return value
-
-    def put(self, key: _K, value: _V, weight: int = 0) -> None:
-        if self.max_weight is not None:
-            if weight > self.max_weight:
-                return  # never kept: it alone is over the budget
-            self.weight += weight - self._weights.pop(key, 0)
-            self._weights[key] = weight
-        self._items[key] = value
-        self._items.move_to_end(key)
-        while len(self._items) > self.size or (
-            self.max_weight is not None and self.weight > self.max_weight
-        ):
-            old, _ = self._items.popitem(last=False)
-            if self.max_weight is not None:
-                self.weight -= self._weights.pop(old, 0)
-
-    def __len__(self) -> int:
-        return len(self._items)
 
 
 @dataclass(frozen=True, slots=True)

@@ -33,6 +33,7 @@ from graphql import (
 )
 from graphql.execution.values import get_variable_values
 
+from .._lru import LRU
 from ..config import Charge
 from ..errors import AgoraError
 from ..execution import Projection
@@ -52,11 +53,7 @@ from ..policy import (
 )
 from ..telemetry import Telemetry
 from .admission import admit
-from .documents import (
-    LRU,
-    DocumentCache,
-    validate_unused_fragments,
-)
+from .documents import DocumentCache, validate_unused_fragments
 from .persisted import resolve_document
 from .refusal import BAD_REQUEST, BAD_USER_INPUT, Refusal, graphql_error
 

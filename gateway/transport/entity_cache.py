@@ -27,11 +27,11 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from collections import OrderedDict
 from typing import TYPE_CHECKING, Any
 
 import orjson
 
+from .._lru import LRU
 from .models import SubgraphResponse
 
 if TYPE_CHECKING:
@@ -52,7 +52,7 @@ class EntityCache:
     an entity is a copy of what was fetched and gives a copy of its own to every
     fetch it answers (the executor merges into what it is handed)."""
 
-    __slots__ = ("_items", "bytes", "clock", "max_bytes", "max_entries", "max_ttl")
+    __slots__ = ("_items", "clock", "max_ttl")
 
     def __init__(
         self,
@@ -62,45 +62,36 @@ class EntityCache:
         *,
         max_bytes: int = 64 * 1024 * 1024,
     ) -> None:
-        self.max_entries = max_entries
-        self.max_bytes = max_bytes
         self.max_ttl = max_ttl
         self.clock = clock
-        self.bytes = 0
-        self._items: OrderedDict[tuple[Any, ...], tuple[float, bytes]] = OrderedDict()
+        self._items: LRU[tuple[Any, ...], tuple[float, bytes]] = LRU(
+            max_entries, max_bytes
+        )
+
+    @property
+    def bytes(self) -> int:
+        """The bytes of JSON held."""
+        return self._items.weight
 
     def get(self, key: tuple[Any, ...], now: float) -> JSONObject | None:
         item = self._items.get(key)
         if item is None:
             return None
         if item[0] <= now:
-            self._drop(key)
+            self._items.pop(key)
             return None
-        self._items.move_to_end(key)
         entity: JSONObject = orjson.loads(item[1])
         return entity
 
     def put(self, key: tuple[Any, ...], entity: JSONObject, expires: float) -> None:
         encoded = orjson.dumps(entity)
         # One entity may take a hundredth of the cache at most.
-        if len(encoded) > self.max_bytes // 100:
-            return
-        items = self._items
-        if key in items:
-            self._drop(key)
-        items[key] = (expires, encoded)
-        self.bytes += len(encoded)
-        while len(items) > self.max_entries or self.bytes > self.max_bytes:
-            _, (_, oldest) = items.popitem(last=False)
-            self.bytes -= len(oldest)
-
-    def _drop(self, key: tuple[Any, ...]) -> None:
-        _, encoded = self._items.pop(key)
-        self.bytes -= len(encoded)
+        max_bytes = self._items.max_weight or 0
+        if len(encoded) <= max_bytes // 100:
+            self._items.put(key, (expires, encoded), len(encoded))
 
     def clear(self) -> None:
         self._items.clear()
-        self.bytes = 0
 
     def __len__(self) -> int:
         return len(self._items)
