@@ -13,8 +13,17 @@ with signed identity headers by default, so the gateway's CPU is the delivery's;
 at every client; the gateway's CPU per delivered frame is its processes' CPU time
 over the deliveries.
 
+`--gateway hive` measures the peer instead, @graphql-hive/gateway (Node, one process,
+hive/gateway.config.mjs) over a supergraph composed from accounts' and chat's
+`_service { sdl }` with Apollo's composer (hive/compose.mjs), serving the same
+subscription to the same clients; `--gateway both` measures Agora and then Hive on the
+same graph (`--rounds N`: N pairs, the order alternating). Before measuring, one
+event through the gateway under test must carry the sender (its displayName unless
+`--plain`) without errors.
+
 Run: .venv/bin/python scripts/bench/subscriptions/run.py --connections 1000 \
-        --rates 100,1000 --duration 10 [--workers 2] [--client-processes 2]
+        --rates 100,1000 --duration 10 [--workers 2] [--client-processes 2] \
+        [--gateway agora|hive|both] [--rounds N]
 """
 
 from __future__ import annotations
@@ -31,6 +40,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
+import httpx
 import orjson
 
 HERE = Path(__file__).resolve().parent
@@ -41,8 +51,11 @@ sys.path.insert(0, str(ROOT / "tests" / "integration" / "subscriptions"))
 from realgraph import (  # noqa: E402
     AGENT,
     DEMO_USER,
+    Process,
     RealGraph,
+    Subscriber,
     agent_headers,
+    free_port,
     make_conversations,
     mint,
     real_graph,
@@ -52,6 +65,15 @@ if TYPE_CHECKING:
     from collections.abc import Callable
 
 PYTHON = sys.executable
+PEERS = ROOT / "scripts" / "bench" / "peers"
+HIVE_BIN = PEERS / "node_modules" / ".bin" / "hive-gateway"
+HIVE_CONFIG = HERE / "hive" / "gateway.config.mjs"
+# As clients.py subscribes (the sender's displayName, or --plain its id only).
+EVENTS_QUERY = (
+    "subscription Events($id: ID!) { messageEvents(conversationId: $id) "
+    "{ kind message { seq text sender { id displayName } } } }"
+)
+PLAIN_EVENTS_QUERY = EVENTS_QUERY.replace("sender { id displayName }", "sender { id }")
 RESIGN_S = 20.0
 MUTATION = (
     "mutation Send($input: SendMessageInput!) { sendMessage(input: $input) { seq } }"
@@ -327,8 +349,26 @@ def tree_rss_kib(pid: int) -> int:
     return sum(rss_kib(p) for p in process_tree(pid))
 
 
+class Target:
+    """The gateway under test: its name, process (CPU and memory are read from its
+    tree) and URL."""
+
+    def __init__(self, name: str, process: Process, url: str) -> None:
+        self.name = name
+        self.process = process
+        self.url = url
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
+
+    @property
+    def websocket_url(self) -> str:
+        return self.url.replace("http", "ws", 1) + "/graphql"
+
+
 def writer_target(
-    graph: RealGraph, via: str
+    graph: RealGraph, via: str, gateway_url: str | None = None
 ) -> tuple[str, Callable[[], dict[str, str]]]:
     """Where the writer posts, and what makes its headers (a fresh identity
     signature each time)."""
@@ -337,21 +377,140 @@ def writer_target(
         def bearer() -> dict[str, str]:
             return {"authorization": f"Bearer {mint(AGENT, roles=('support_agent',))}"}
 
-        return graph.gateway_url + "/graphql", bearer
+        return (gateway_url or graph.gateway_url) + "/graphql", bearer
 
     return graph.chat_url + "/graphql", agent_headers
 
 
-async def run_graph(args: argparse.Namespace, graph: RealGraph) -> dict[str, Any]:
-    server_pid = graph.gateway.pid
+def accounts_url(graph: RealGraph) -> str:
+    assert graph.accounts.ready is not None
+    return graph.accounts.ready.removesuffix("/health")
+
+
+async def service_sdl(client: httpx.AsyncClient, url: str) -> str:
+    """A subgraph's `_service { sdl }`, asked with the gateway's signed headers."""
+    response = await client.post(
+        url + "/graphql",
+        headers=agent_headers(),
+        json={"query": "{ _service { sdl } }"},
+    )
+    body = response.json()
+    if body.get("errors"):
+        raise RuntimeError(f"_service from {url}: {body['errors']}")
+    return str(body["data"]["_service"]["sdl"])
+
+
+async def start_hive(graph: RealGraph, logs: Path) -> Target:
+    """@graphql-hive/gateway over a supergraph of accounts and chat composed from
+    their live SDL (hive/compose.mjs), one process (hive/gateway.config.mjs)."""
+    if not HIVE_BIN.exists():
+        raise SystemExit(
+            f"no {HIVE_BIN}: install the Node peers first "
+            "(cd scripts/bench/peers && npm ci)"
+        )
+    subgraphs = []
+    async with httpx.AsyncClient(timeout=10) as client:
+        for name, url in (("accounts", accounts_url(graph)), ("chat", graph.chat_url)):
+            sdl = await service_sdl(client, url)
+            subgraphs.append({"name": name, "url": url + "/graphql", "sdl": sdl})
+    composer = await asyncio.create_subprocess_exec(
+        "node",
+        str(HERE / "hive" / "compose.mjs"),
+        stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
+    )
+    supergraph, _ = await composer.communicate(orjson.dumps(subgraphs))
+    if composer.returncode:
+        raise RuntimeError("hive/compose.mjs failed (see above)")
+    path = logs / "hive-supergraph.graphql"
+    path.write_bytes(supergraph)
+    port = free_port()
+    process = Process(
+        "hive",
+        [
+            "node",
+            str(HIVE_BIN),
+            "--config-path",
+            str(HIVE_CONFIG),
+            "supergraph",
+            str(path),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--fork",
+            "1",
+        ],
+        {**os.environ, "NODE_ENV": "production"},
+        ready=f"http://127.0.0.1:{port}/healthcheck",
+        log=logs / "hive.log",
+    )
+    await process.start()
+    return Target("hive", process, f"http://127.0.0.1:{port}")
+
+
+async def verify_delivery(
+    graph: RealGraph, target: Target, conversation: str, plain: bool
+) -> dict[str, Any]:
+    """One subscriber through `target`, one message sent to chat: the event must
+    come with the sender (its displayName unless `plain`) and no errors."""
+    subscriber = await Subscriber.open(target.websocket_url, mint(DEMO_USER, ttl=3600))
+    try:
+        await subscriber.subscribe(
+            PLAIN_EVENTS_QUERY if plain else EVENTS_QUERY, {"id": conversation}
+        )
+        await asyncio.sleep(1)  # the subscription reaches chat
+        async with httpx.AsyncClient(timeout=10) as client:
+            response = await client.post(
+                graph.chat_url + "/graphql",
+                headers=agent_headers(),
+                json={
+                    "query": MUTATION,
+                    "variables": {
+                        "input": {"conversationId": conversation, "text": "verify"}
+                    },
+                },
+            )
+            response.raise_for_status()
+
+        def arrived() -> bool:
+            return bool(subscriber.errors) or any(
+                m.get("type") in ("next", "error", "complete")
+                for m in subscriber.messages
+            )
+
+        await subscriber.wait_for(arrived, 20)
+        if subscriber.errors:
+            raise RuntimeError(
+                f"{target.name}: the event had errors: {subscriber.errors}"
+            )
+        message = next(m for m in subscriber.messages if m.get("type") == "next")
+        sender = message["payload"]["data"]["messageEvents"]["message"]["sender"]
+        if sender.get("id") != AGENT or (not plain and not sender.get("displayName")):
+            raise RuntimeError(f"{target.name}: unexpected sender {sender}")
+        return dict(sender)
+    finally:
+        await subscriber.close()
+
+
+async def run_graph(
+    args: argparse.Namespace, graph: RealGraph, target: Target | None = None
+) -> dict[str, Any]:
+    if target is None:
+        target = Target("agora", graph.gateway, graph.gateway_url)
+    server_pid = target.pid
     conversations = await make_conversations(
         graph, max(1, args.connections // args.per_conversation)
     )
+    # With Agora alone (the default) the run is as before: nothing verified.
+    sender = None
+    if args.gateway != "agora":
+        sender = await verify_delivery(graph, target, conversations[0], args.plain)
     await asyncio.sleep(1)  # the workers are up and idle
     baseline = tree_rss_kib(server_pid)
     opened = time.monotonic()
     group = await ClientGroup.open(
-        graph.websocket_url,
+        target.websocket_url,
         args.connections,
         conversations,
         args.client_processes,
@@ -359,17 +518,20 @@ async def run_graph(args: argparse.Namespace, graph: RealGraph) -> dict[str, Any
         plain=args.plain,
     )
     result: dict[str, Any] = {
-        "workers": args.workers,
+        "gateway": target.name,
+        "workers": args.workers if target.name == "agora" else 1,
         "connections": args.connections,
         "conversations": len(conversations),
         "writer": args.writer,
         "selection": "sender { id }" if args.plain else "sender { id displayName }",
         "connect_s": round(time.monotonic() - opened, 1),
     }
+    if sender is not None:
+        result["verified_sender"] = sender
     idle_cpu = 0.0
     try:
         for rate_index, rate in enumerate([0.0, *args.rates]):
-            url, headers = writer_target(graph, args.writer)
+            url, headers = writer_target(graph, args.writer, target.url)
             async with Writer(url, headers) as client:
                 if rate_index == 0:
                     warm_tasks = asyncio.ensure_future(group.read_all("warm"))
@@ -396,7 +558,7 @@ async def run_graph(args: argparse.Namespace, graph: RealGraph) -> dict[str, Any
                     result["rates"] = []
                     continue
                 cpu_before = tree_cpu(server_pid)
-                if os.environ.get("AGORA_CPUPROF"):
+                if os.environ.get("AGORA_CPUPROF") and target.name == "agora":
                     # scripts/bench/cpuprof: the gateway's profile starts here.
                     for pid in process_tree(server_pid):
                         os.kill(pid, signal.SIGUSR2)
@@ -433,7 +595,8 @@ async def run_graph(args: argparse.Namespace, graph: RealGraph) -> dict[str, Any
                 "loadavg_1m": round(os.getloadavg()[0], 1),
                 **summary(latencies),
             }
-            print(f"  {args.connections} conns {rate}/s: {row}", flush=True)
+            shown = "" if target.name == "agora" else f"{target.name} "
+            print(f"  {shown}{args.connections} conns {rate}/s: {row}", flush=True)
             result["rates"].append(row)
     finally:
         await group.close()
@@ -469,6 +632,19 @@ async def main() -> None:
         help="the gateway keeps no entities (entity_cache.max_entries 0): every "
         "event's sender is fetched from accounts",
     )
+    parser.add_argument(
+        "--gateway",
+        choices=["agora", "hive", "both"],
+        default="agora",
+        help="the gateway measured: Agora, the peer @graphql-hive/gateway, or "
+        "both in turn on the same graph",
+    )
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=1,
+        help="with --gateway both: pairs measured, the order alternating",
+    )
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
     # SIGTERM ends the run as Ctrl-C does: the graph's processes are stopped.
@@ -482,9 +658,36 @@ async def main() -> None:
     }
     if args.no_entity_cache:
         gateway_env["AGORA_GATEWAY_ENTITY_CACHE_MAX_ENTRIES"] = "0"
+    results = []
     async with real_graph(logs, gateway_env=gateway_env, workers=args.workers) as graph:
-        result = await run_graph(args, graph)
-    report = {"args": {k: str(v) for k, v in vars(args).items()}, "results": [result]}
+        if args.gateway == "agora":
+            results.append(await run_graph(args, graph))
+        else:
+            hive = await start_hive(graph, logs)
+            try:
+                if args.gateway == "hive":
+                    # Agora's gateway is not measured: it is stopped, not left idle.
+                    await graph.gateway.stop()
+                    order = ["hive"] * args.rounds
+                else:
+                    order = [
+                        name
+                        for round_index in range(args.rounds)
+                        for name in (
+                            ("agora", "hive")
+                            if round_index % 2 == 0
+                            else ("hive", "agora")
+                        )
+                    ]
+                agora = Target("agora", graph.gateway, graph.gateway_url)
+                for name in order:
+                    print(f"  measuring {name}", file=sys.stderr, flush=True)
+                    results.append(
+                        await run_graph(args, graph, hive if name == "hive" else agora)
+                    )
+            finally:
+                await hive.process.stop(timeout=10)
+    report = {"args": {k: str(v) for k, v in vars(args).items()}, "results": results}
     print(orjson.dumps(report, option=orjson.OPT_INDENT_2).decode())
     if args.out:
         args.out.write_bytes(orjson.dumps(report, option=orjson.OPT_INDENT_2))

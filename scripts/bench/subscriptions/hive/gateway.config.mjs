@@ -1,0 +1,46 @@
+// @graphql-hive/gateway (2.15.1, scripts/bench/peers/package.json) as the subscription
+// bench's peer (run.py --gateway hive): one process (fork 1, no cluster), Hive's own
+// JavaScript query planner and its defaults otherwise, serving graphql-transport-ws on
+// /graphql (the CLI's WebSocket server). Started by run.py as
+//   node scripts/bench/peers/node_modules/.bin/hive-gateway supergraph SUPERGRAPH \
+//     --config-path scripts/bench/subscriptions/hive/gateway.config.mjs \
+//     --host 127.0.0.1 --port PORT --fork 1
+// Nothing is imported, so the file needs no node_modules of its own.
+//
+// - Subscriptions to chat go over a websocket (graphql-transport-ws, chat's /graphql),
+//   everything else over HTTP. The client's `Authorization` (the connection_init
+//   payload's) goes into the upstream connection_init
+//   payload: Hive opens one upstream websocket per distinct payload, so clients with
+//   the same token share one and each subscription is its own upstream subscription.
+// - Every subgraph HTTP request (the sender's entity fetch to accounts) carries the
+//   client's `Authorization` (propagateHeaders; the subgraphs take a bearer token
+//   outside production).
+export const gatewayConfig = {
+  fork: 1,
+  logging: process.env.HIVE_LOG_LEVEL || "warn",
+  transportEntries: {
+    chat: {
+      options: {
+        subscriptions: {
+          kind: "ws",
+          location: "/graphql",
+          options: {
+            connectionParams: {
+              Authorization: "{context.connectionParams.Authorization}",
+            },
+          },
+        },
+      },
+    },
+  },
+  propagateHeaders: {
+    fromClientToSubgraphs({ context, request }) {
+      const params = context?.connectionParams;
+      const authorization =
+        params?.Authorization ??
+        params?.authorization ??
+        request?.headers?.get?.("authorization");
+      return authorization ? { authorization } : {};
+    },
+  },
+};
