@@ -22,6 +22,11 @@ each of these:
 
 Each refusal is a GraphQL-shaped JSON error with `extensions.code` (REQUEST_TIMEOUT,
 REQUEST_HEADER_FIELDS_TOO_LARGE) and `connection: close`.
+
+It also writes a response's head and its first body part in one `write` (uvicorn
+writes the head as soon as the app starts the response, then the body: two sends,
+two TCP segments with TCP_NODELAY, and often two wake-ups of the client). See
+`JoinedWrites`.
 """
 
 from __future__ import annotations
@@ -44,7 +49,7 @@ if TYPE_CHECKING:
 
     from uvicorn.server import ServerState
 
-__all__ = ["ServerLimits", "run_server", "server_config"]
+__all__ = ["JoinedWrites", "ServerLimits", "run_server", "server_config"]
 
 logger = logging.getLogger("agora.gateway")
 
@@ -205,6 +210,7 @@ class _LimitedHttpProtocol(HttpToolsProtocol):
         self._begun_in_counted_read = False
         self._headers_too_large = False
         self._upgraded = False
+        self._joined: JoinedWrites | None = None
 
     def connection_made(  # type: ignore[override]  # as uvicorn's: a TCP transport
         self, transport: asyncio.Transport
@@ -218,6 +224,7 @@ class _LimitedHttpProtocol(HttpToolsProtocol):
             logger.debug("refused a connection: %d open", len(self.connections))
             return
         super().connection_made(transport)
+        self._joined = JoinedWrites(transport)
         if len(self.connections) == limit:
             self._warn_at_capacity()
         self._header_timer = self.loop.call_later(
@@ -277,7 +284,16 @@ class _LimitedHttpProtocol(HttpToolsProtocol):
             return
         self._unparsed_bytes = 0
         self._reading_body = True
+        before = self.cycle
         super().on_headers_complete()
+        cycle = self.cycle
+        # A request (not an upgrade), not HEAD (whose body uvicorn never writes).
+        if (
+            cycle is not None
+            and cycle is not before
+            and self.parser.get_method() != b"HEAD"
+        ):
+            cycle.transport = self._joined  # type: ignore[assignment]  # as a Transport
 
     def on_body(self, body: bytes) -> None:
         if not self._headers_too_large:
@@ -371,3 +387,53 @@ class _LimitedHttpProtocol(HttpToolsProtocol):
                 "are closed until one ends",
                 self.limits.max_connections,
             )
+
+
+class JoinedWrites:
+    """A connection's transport as its response cycles see it: the head of a
+    response that has a `content-length` is held until the response's first body
+    write and goes out with it in one `write`. uvicorn writes the body of every
+    response that is not to a HEAD request, an empty one too, so a held head always
+    goes out; a response without a length (chunked: SSE, multipart) may wait long
+    for its first part, and its head goes out at once. `flush` and `close` write a
+    held head first (an app that fails after starting its response is closed).
+    Everything else is the transport's own.
+
+    (A timer to flush a held head instead would cost the loop another turn per
+    response: as much as the second write it saves.)"""
+
+    __slots__ = ("_held", "transport")
+
+    def __init__(self, transport: asyncio.Transport) -> None:
+        self.transport = transport
+        self._held: bytes | None = None
+
+    def write(self, data: bytes) -> None:
+        held = self._held
+        if held is not None:
+            self._held = None
+            self.transport.write(held + data)
+        elif data[:5] == b"HTTP/" and _LENGTH in data and data[-4:] == b"\r\n\r\n":
+            self._held = data
+        else:
+            self.transport.write(data)
+
+    def flush(self) -> None:
+        """Write a held head now."""
+        held = self._held
+        if held is not None:
+            self._held = None
+            self.transport.write(held)
+
+    def close(self) -> None:
+        self.flush()
+        self.transport.close()
+
+    def is_closing(self) -> bool:
+        return self.transport.is_closing()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.transport, name)
+
+
+_LENGTH = b"\r\ncontent-length: "

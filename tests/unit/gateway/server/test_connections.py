@@ -1,5 +1,6 @@
 """The server's socket limits: header and body deadlines, header size, keep-alive and
-the connection cap, driven over real sockets against an in-process uvicorn."""
+the connection cap, and a response's head and body in one write, driven over real
+sockets against an in-process uvicorn."""
 
 from __future__ import annotations
 
@@ -14,18 +15,20 @@ import pytest
 import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import ClientDisconnect, Request
-from starlette.responses import Response
-from starlette.routing import Route, WebSocketRoute
+from starlette.responses import Response, StreamingResponse
+from starlette.routing import Mount, Route, WebSocketRoute
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosedError
 
-from gateway.server.connections import ServerLimits, server_config
+from gateway.server.connections import JoinedWrites, ServerLimits, server_config
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
 
+    from starlette.types import Receive, Scope, Send
     from starlette.websockets import WebSocket
+    from uvicorn.server import Server
 
 # Short enough for a quick suite, long enough that a loaded machine does not trip it.
 FAST = ServerLimits(header_timeout=0.3, body_timeout=0.3, keepalive_timeout=0.3)
@@ -60,6 +63,26 @@ class Recorder:
         async def early(request: Request) -> Response:
             return Response(b"answered before the body")
 
+        async def later(request: Request) -> StreamingResponse:
+            async def parts() -> AsyncIterator[bytes]:
+                await asyncio.sleep(STREAM_PAUSE)
+                yield b"first part"
+
+            return StreamingResponse(parts())
+
+        async def empty(request: Request) -> Response:
+            return Response(status_code=204)
+
+        async def broken(scope: Scope, receive: Receive, send: Send) -> None:
+            await send(
+                {
+                    "type": "http.response.start",
+                    "status": 200,
+                    "headers": [(b"content-length", b"5")],
+                }
+            )
+            raise RuntimeError("the app fails after starting its response")
+
         async def echo_websocket(websocket: WebSocket) -> None:
             await websocket.accept()
             async for text in websocket.iter_text():
@@ -69,6 +92,9 @@ class Recorder:
             routes=[
                 Route("/echo", echo, methods=["GET", "POST"]),
                 Route("/early", early, methods=["POST"]),
+                Route("/later", later),
+                Route("/empty", empty),
+                Mount("/broken", broken),
                 WebSocketRoute("/ws", echo_websocket),
             ]
         )
@@ -76,6 +102,14 @@ class Recorder:
 
 @contextlib.asynccontextmanager
 async def serving(limits: ServerLimits, recorder: Recorder) -> AsyncIterator[int]:
+    async with running(limits, recorder) as (port, _):
+        yield port
+
+
+@contextlib.asynccontextmanager
+async def running(
+    limits: ServerLimits, recorder: Recorder
+) -> AsyncIterator[tuple[int, Server]]:
     config = server_config(
         recorder.app(), host="127.0.0.1", port=0, log_level="warning", limits=limits
     )
@@ -86,7 +120,7 @@ async def serving(limits: ServerLimits, recorder: Recorder) -> AsyncIterator[int
             while not server.started:
                 assert not task.done(), "uvicorn stopped before it started"
                 await asyncio.sleep(0.01)
-        yield int(server.servers[0].sockets[0].getsockname()[1])
+        yield int(server.servers[0].sockets[0].getsockname()[1]), server
     finally:
         server.should_exit = True
         await task
@@ -278,3 +312,128 @@ async def test_a_websocket_message_over_the_limit_closes_the_socket_with_1009() 
                 await asyncio.wait_for(ws.recv(), 5)
     assert closed.value.rcvd is not None
     assert closed.value.rcvd.code == 1009
+
+
+# How long /later waits before its first part.
+STREAM_PAUSE = 1.0
+
+
+class CountedWrites:
+    """The server's real transport, each write noted on its way through (an empty
+    one is no send: not noted)."""
+
+    def __init__(self, transport: asyncio.Transport) -> None:
+        self.transport = transport
+        self.writes: list[bytes] = []
+
+    def write(self, data: bytes) -> None:
+        if data:
+            self.writes.append(bytes(data))
+        self.transport.write(data)
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self.transport, name)
+
+
+async def counted_connection(
+    server: Server, port: int
+) -> tuple[asyncio.StreamReader, asyncio.StreamWriter, CountedWrites]:
+    """A client connection, and the writes the server's responses make on it."""
+    known = set(server.server_state.connections)
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    async with asyncio.timeout(5):
+        while not (fresh := set(server.server_state.connections) - known):
+            await asyncio.sleep(0.01)
+    [protocol] = fresh
+    joined = protocol._joined
+    assert isinstance(joined, JoinedWrites)
+    counted = CountedWrites(joined.transport)
+    # Every write of a response: joined, or straight (HEAD).
+    joined.transport = protocol.transport = counted  # type: ignore[assignment]
+    return reader, writer, counted
+
+
+async def test_a_response_head_and_body_go_out_in_one_write() -> None:
+    async with running(FAST, Recorder()) as (port, server):
+        reader, writer, counted = await counted_connection(server, port)
+        request = b"POST /echo HTTP/1.1\r\nHost: test\r\nContent-Length: 5\r\n\r\nhello"
+        writer.write(request + request)  # two requests, pipelined
+        assert await read_response(reader) == (200, b"hello")
+        assert await read_response(reader) == (200, b"hello")
+        writer.close()
+    assert len(counted.writes) == 2
+    for write in counted.writes:
+        assert write.startswith(b"HTTP/1.1 200 OK\r\n")
+        assert write.endswith(b"\r\n\r\nhello")
+
+
+async def test_a_head_whose_body_is_not_ready_goes_out_alone_at_once() -> None:
+    async with running(FAST, Recorder()) as (port, server):
+        reader, writer, counted = await counted_connection(server, port)
+        started = time.monotonic()
+        writer.write(b"GET /later HTTP/1.1\r\nHost: test\r\n\r\n")
+        head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 5)
+        head_after = time.monotonic() - started
+        first = await asyncio.wait_for(reader.readuntil(b"first part\r\n"), 5)
+        writer.close()
+    assert head.startswith(b"HTTP/1.1 200 OK\r\n")
+    assert b"transfer-encoding: chunked" in head
+    assert head_after < STREAM_PAUSE / 2
+    assert first.endswith(b"first part\r\n")
+    assert counted.writes[0] == head
+
+
+@pytest.mark.parametrize(
+    "request_line", [b"HEAD /echo HTTP/1.1", b"GET /empty HTTP/1.1"]
+)
+async def test_a_response_without_a_body_is_written_and_the_connection_goes_on(
+    request_line: bytes,
+) -> None:
+    async with running(FAST, Recorder()) as (port, server):
+        reader, writer, counted = await counted_connection(server, port)
+        writer.write(request_line + b"\r\nHost: test\r\n\r\n")
+        head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 5)
+        writer.write(
+            b"POST /echo HTTP/1.1\r\nHost: test\r\nContent-Length: 2\r\n\r\nhi"
+        )
+        assert await asyncio.wait_for(read_response(reader), 5) == (200, b"hi")
+        writer.close()
+    assert head.split(b"\r\n")[0] in (b"HTTP/1.1 200 OK", b"HTTP/1.1 204 No Content")
+    assert counted.writes[0] == head
+    assert len(counted.writes) == 2
+
+
+async def test_100_continue_reaches_a_client_that_waits_for_it() -> None:
+    async with serving(FAST, Recorder()) as port:
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        writer.write(
+            b"POST /echo HTTP/1.1\r\nHost: test\r\nExpect: 100-continue\r\n"
+            b"Content-Length: 5\r\n\r\n"
+        )
+        interim = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 5)
+        writer.write(b"hello")
+        answer = await asyncio.wait_for(read_response(reader), 5)
+        writer.close()
+    assert interim == b"HTTP/1.1 100 Continue\r\n\r\n"
+    assert answer == (200, b"hello")
+
+
+async def test_a_response_that_closes_the_connection_is_written_whole_first() -> None:
+    async with serving(FAST, Recorder()) as port:
+        received, _ = await exchange(
+            port,
+            b"POST /echo HTTP/1.1\r\nHost: test\r\nConnection: close\r\n"
+            b"Content-Length: 5\r\n\r\nhello",
+        )
+    assert received.startswith(b"HTTP/1.1 200 OK\r\n")
+    assert received.endswith(b"\r\n\r\nhello")
+
+
+async def test_a_held_head_goes_out_when_the_app_fails_after_starting() -> None:
+    async with serving(FAST, Recorder()) as port:
+        received, lived = await exchange(
+            port, b"GET /broken/ HTTP/1.1\r\nHost: t\r\n\r\n"
+        )
+    assert received.startswith(b"HTTP/1.1 200 OK\r\n")
+    assert received.endswith(b"content-length: 5\r\n\r\n")
+    assert lived < FAST.header_timeout
