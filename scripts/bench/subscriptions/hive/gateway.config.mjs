@@ -9,14 +9,16 @@
 //
 // - Subscriptions to chat go over a websocket (graphql-transport-ws, chat's /graphql),
 //   everything else over HTTP. The client's `Authorization` (the connection_init
-//   payload's) goes into the upstream connection_init
-//   payload: Hive opens one upstream websocket per distinct payload, so clients with
-//   the same token share one and each subscription is its own upstream subscription.
+//   payload's) goes into the upstream connection_init payload. Each client
+//   subscription is its own upstream subscription (Hive shares none between clients
+//   of the same conversation), on its own upstream websocket (see below).
 // - Every subgraph HTTP request (the sender's entity fetch to accounts) carries the
 //   client's `Authorization` (propagateHeaders; the subgraphs take a bearer token
 //   outside production).
 export const gatewayConfig = {
   fork: 1,
+  // HIVE_MASKED_ERRORS=0 shows subgraph errors as they are (diagnosis).
+  maskedErrors: process.env.HIVE_MASKED_ERRORS !== "0",
   logging: process.env.HIVE_LOG_LEVEL || "warn",
   transportEntries: {
     chat: {
@@ -27,6 +29,12 @@ export const gatewayConfig = {
           options: {
             connectionParams: {
               Authorization: "{context.connectionParams.Authorization}",
+              // Hive opens one upstream websocket per distinct payload. chat
+              // (Strawberry) takes at most 100 subscriptions a connection
+              // ("Subscription limit reached" past that), so the payload also
+              // carries the client socket's key: one upstream websocket, and one
+              // subscription on it, per client subscription. chat ignores the key.
+              "X-Bench-Upstream": "{context.headers.sec-websocket-key}",
             },
           },
         },
