@@ -400,9 +400,12 @@ async def service_sdl(client: httpx.AsyncClient, url: str) -> str:
     return str(body["data"]["_service"]["sdl"])
 
 
-async def start_hive(graph: RealGraph, logs: Path) -> Target:
+async def start_hive(
+    graph: RealGraph, logs: Path, upstream: str = "conversation"
+) -> Target:
     """@graphql-hive/gateway over a supergraph of accounts and chat composed from
-    their live SDL (hive/compose.mjs), one process (hive/gateway.config.mjs)."""
+    their live SDL (hive/compose.mjs), one process (hive/gateway.config.mjs);
+    `upstream`: one websocket to chat per conversation or per client."""
     if not HIVE_BIN.exists():
         raise SystemExit(
             f"no {HIVE_BIN}: install the Node peers first "
@@ -441,7 +444,7 @@ async def start_hive(graph: RealGraph, logs: Path) -> Target:
             "--fork",
             "1",
         ],
-        {**os.environ, "NODE_ENV": "production"},
+        {**os.environ, "NODE_ENV": "production", "HIVE_UPSTREAM": upstream},
         ready=f"http://127.0.0.1:{port}/healthcheck",
         log=logs / "hive.log",
     )
@@ -543,6 +546,8 @@ async def run_graph(
     }
     if sender is not None:
         result["verified_sender"] = sender
+    if target.name == "hive":
+        result["hive_upstream"] = args.hive_upstream
     idle_cpu = 0.0
     try:
         for rate_index, rate in enumerate([0.0, *args.rates]):
@@ -655,6 +660,13 @@ async def main() -> None:
         "both in turn on the same graph",
     )
     parser.add_argument(
+        "--hive-upstream",
+        choices=["conversation", "client"],
+        default="conversation",
+        help="Hive's websockets to chat: one per conversation (its clients' "
+        "subscriptions on it) or one per client subscription",
+    )
+    parser.add_argument(
         "--rounds",
         type=int,
         default=1,
@@ -679,7 +691,7 @@ async def main() -> None:
             results.append(await run_graph(args, graph))
         else:
             await widen_chat_redis_pool(graph)
-            hive = await start_hive(graph, logs)
+            hive = await start_hive(graph, logs, args.hive_upstream)
             try:
                 if args.gateway == "hive":
                     # Agora's gateway is not measured: it is stopped, not left idle.

@@ -11,7 +11,7 @@
 //   everything else over HTTP. The client's `Authorization` (the connection_init
 //   payload's) goes into the upstream connection_init payload. Each client
 //   subscription is its own upstream subscription (Hive shares none between clients
-//   of the same conversation), on its own upstream websocket (see below).
+//   of the same conversation), on one upstream websocket a conversation (see below).
 // - Every subgraph HTTP request (the sender's entity fetch to accounts) carries the
 //   client's `Authorization` (propagateHeaders; the subgraphs take a bearer token
 //   outside production).
@@ -32,9 +32,15 @@ export const gatewayConfig = {
               // Hive opens one upstream websocket per distinct payload. chat
               // (Strawberry) takes at most 100 subscriptions a connection
               // ("Subscription limit reached" past that), so the payload also
-              // carries the client socket's key: one upstream websocket, and one
-              // subscription on it, per client subscription. chat ignores the key.
-              "X-Bench-Upstream": "{context.headers.sec-websocket-key}",
+              // carries a key that spreads them: the conversation (default; one
+              // upstream websocket a conversation, its ten clients' subscriptions
+              // on it, as many websockets as Agora opens) or, with
+              // HIVE_UPSTREAM=client, the client socket's key (one websocket per
+              // client subscription). chat ignores the key.
+              "X-Bench-Upstream":
+                process.env.HIVE_UPSTREAM === "client"
+                  ? "{context.headers.sec-websocket-key}"
+                  : "{context.params.variables.id}",
             },
           },
         },
