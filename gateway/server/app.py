@@ -12,7 +12,6 @@ import logging
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from redis.asyncio import Redis
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
@@ -20,6 +19,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route, WebSocketRoute
 
+from .._redis import redis_client
 from ..config import GatewayConfig, load_config
 from ..persisted import MemoryApqStore, RedisApqStore
 from ..planner import plan_operation
@@ -54,6 +54,7 @@ from .readiness import Readiness
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 
+    from redis.asyncio import Redis
     from starlette.types import Receive, Scope, Send
     from starlette.websockets import WebSocket
 
@@ -134,7 +135,7 @@ def build_app(
     }
     verifier = token_verifier(config)
     clients = Clients(config)
-    redis = Redis.from_url(config.redis_url) if config.redis_url else None
+    redis = redis_client(config.redis_url) if config.redis_url else None
     pipeline = RequestPipeline(
         supergraph,
         config,

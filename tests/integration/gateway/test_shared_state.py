@@ -1,12 +1,16 @@
 """Two gateway instances on one Redis share APQ documents and rate limits; with
-Redis gone, both fail open (a miss, no limit), never a 500."""
+Redis gone or hung, both fail open (a miss, no limit), never a 500 or a hang; more
+requests at once than the Redis pool has connections still meet their limit."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import hashlib
+import os
+import signal
 import socket
+import time
 import uuid
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -14,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 import httpx
 import pytest
 
+from gateway._redis import POOL_TIMEOUT, SOCKET_TIMEOUT
 from gateway.config import load_config
 from gateway.server import create_app
 from gateway.transport import MockTransport
@@ -124,3 +129,84 @@ async def test_with_redis_gone_the_gateway_fails_open() -> None:
         "PERSISTED_QUERY_NOT_FOUND"
     )
     assert len(accounts.requests) == 3
+
+
+async def test_the_limit_holds_for_more_requests_at_once_than_redis_connections(
+    redis_url: str,
+) -> None:
+    # redis-py's default pool refuses the 101st command in flight at once
+    # (MaxConnectionsError); a limiter that took that for "Redis is down" and failed
+    # open let a client past its limit by sending enough requests together.
+    values = shared(
+        redis_url,
+        rate_limits={"per_caller": {"limit": 10, "period": 60}},
+        dedup={"inbound": False, "upstream": False},
+    )
+    async with instances(values, count=1) as ((client,), accounts):
+        answers = await asyncio.gather(
+            *(client.post("/graphql", json={"query": ME}) for _ in range(400))
+        )
+    statuses = [answer.status_code for answer in answers]
+    assert statuses.count(200) == 10
+    assert statuses.count(429) == 390
+    assert len(accounts.requests) == 10
+
+
+@contextlib.asynccontextmanager
+async def private_redis() -> AsyncIterator[tuple[str, int]]:
+    """A redis-server of this test's own (it may be stopped): its URL and pid."""
+    port = _closed_port()
+    process = await asyncio.create_subprocess_exec(
+        "redis-server",
+        "--port",
+        str(port),
+        "--bind",
+        "127.0.0.1",
+        "--save",
+        "",
+        "--appendonly",
+        "no",
+        stdout=asyncio.subprocess.DEVNULL,
+    )
+    try:
+        async with asyncio.timeout(10):
+            while True:
+                try:
+                    _, writer = await asyncio.open_connection("127.0.0.1", port)
+                except OSError:
+                    await asyncio.sleep(0.05)
+                    continue
+                writer.close()
+                break
+        yield f"redis://127.0.0.1:{port}/0", process.pid
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(process.pid, signal.SIGCONT)
+            process.kill()
+        await process.wait()
+
+
+async def test_with_redis_hung_requests_fail_open_within_the_socket_timeout() -> None:
+    async with private_redis() as (url, pid):
+        values = shared(
+            url,
+            rate_limits={"per_caller": {"limit": 1, "period": 60}},
+            dedup={"inbound": False, "upstream": False},
+        )
+        async with instances(values, count=1) as ((client,), accounts):
+            first = await client.post("/graphql", json={"query": ME})
+            os.kill(pid, signal.SIGSTOP)
+            started = time.monotonic()
+            async with asyncio.timeout(10 * SOCKET_TIMEOUT + POOL_TIMEOUT):
+                hung = await asyncio.gather(
+                    *(client.post("/graphql", json={"query": ME}) for _ in range(3))
+                )
+            waited = time.monotonic() - started
+            os.kill(pid, signal.SIGCONT)
+            # Back: the limit (spent by the first request) holds again.
+            after = await client.post("/graphql", json={"query": ME})
+    assert first.status_code == 200
+    assert [answer.status_code for answer in hung] == [200, 200, 200]
+    assert waited < 2 * SOCKET_TIMEOUT + POOL_TIMEOUT
+    assert after.status_code == 429
+    assert len(accounts.requests) == 4
