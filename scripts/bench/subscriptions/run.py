@@ -660,6 +660,12 @@ async def main() -> None:
         "both in turn on the same graph",
     )
     parser.add_argument(
+        "--settle",
+        type=float,
+        default=10.0,
+        help="seconds between two gateways' turns (--gateway both, --rounds)",
+    )
+    parser.add_argument(
         "--hive-upstream",
         choices=["conversation", "client"],
         default="conversation",
@@ -708,7 +714,11 @@ async def main() -> None:
                         )
                     ]
                 agora = Target("agora", graph.gateway, graph.gateway_url)
-                for name in order:
+                for turn, name in enumerate(order):
+                    if turn:
+                        # chat ends the last turn's upstream subscriptions (Hive's
+                        # thousand take it a few seconds) before the next begins.
+                        await asyncio.sleep(args.settle)
                     print(f"  measuring {name}", file=sys.stderr, flush=True)
                     results.append(
                         await run_graph(args, graph, hive if name == "hive" else agora)
