@@ -349,6 +349,15 @@ def tree_rss_kib(pid: int) -> int:
     return sum(rss_kib(p) for p in process_tree(pid))
 
 
+async def settled_rss_kib(target: Target) -> int:
+    """The gateway's RSS; Hive's after a full collection (its config collects on
+    SIGUSR2), so Node's garbage is not counted as memory the connections hold."""
+    if target.name == "hive":
+        os.kill(target.pid, signal.SIGUSR2)
+        await asyncio.sleep(1)
+    return tree_rss_kib(target.pid)
+
+
 class Target:
     """The gateway under test: its name, process (CPU and memory are read from its
     tree) and URL."""
@@ -444,7 +453,12 @@ async def start_hive(
             "--fork",
             "1",
         ],
-        {**os.environ, "NODE_ENV": "production", "HIVE_UPSTREAM": upstream},
+        {
+            **os.environ,
+            "NODE_ENV": "production",
+            "NODE_OPTIONS": "--expose-gc",
+            "HIVE_UPSTREAM": upstream,
+        },
         ready=f"http://127.0.0.1:{port}/healthcheck",
         log=logs / "hive.log",
     )
@@ -525,7 +539,7 @@ async def run_graph(
     if args.gateway != "agora":
         sender = await verify_delivery(graph, target, conversations[0], args.plain)
     await asyncio.sleep(1)  # the workers are up and idle
-    baseline = tree_rss_kib(server_pid)
+    baseline = await settled_rss_kib(target)
     opened = time.monotonic()
     group = await ClientGroup.open(
         target.websocket_url,
@@ -564,7 +578,7 @@ async def run_graph(
                     else:
                         raise RuntimeError("not every client received a warm-up event")
                     await asyncio.sleep(2)  # let the servers settle
-                    idle = tree_rss_kib(server_pid)
+                    idle = await settled_rss_kib(target)
                     result["gateway_rss_mib"] = round(idle / 1024, 1)
                     result["kib_per_idle_connection"] = round(
                         (idle - baseline) / args.connections, 1
@@ -715,14 +729,19 @@ async def main() -> None:
                     ]
                 agora = Target("agora", graph.gateway, graph.gateway_url)
                 for turn, name in enumerate(order):
+                    target = hive if name == "hive" else agora
                     if turn:
                         # chat ends the last turn's upstream subscriptions (Hive's
                         # thousand take it a few seconds) before the next begins.
                         await asyncio.sleep(args.settle)
+                    if name in order[:turn]:
+                        # A fresh process each turn: its memory per idle connection
+                        # is read from the same start, and no turn inherits the
+                        # last one's warmed-up code.
+                        await target.process.stop()
+                        await target.process.start()
                     print(f"  measuring {name}", file=sys.stderr, flush=True)
-                    results.append(
-                        await run_graph(args, graph, hive if name == "hive" else agora)
-                    )
+                    results.append(await run_graph(args, graph, target))
             finally:
                 await hive.process.stop(timeout=10)
     report = {"args": {k: str(v) for k, v in vars(args).items()}, "results": results}

@@ -15,6 +15,10 @@
 // - Every subgraph HTTP request (the sender's entity fetch to accounts) carries the
 //   client's `Authorization` (propagateHeaders; the subgraphs take a bearer token
 //   outside production).
+// run.py reads the process's memory after a full collection (SIGUSR2; node runs
+// with --expose-gc), so garbage from start-up or the last turn is not counted.
+if (globalThis.gc) process.on("SIGUSR2", () => globalThis.gc());
+
 export const gatewayConfig = {
   fork: 1,
   // HIVE_MASKED_ERRORS=0 shows subgraph errors as they are (diagnosis).
