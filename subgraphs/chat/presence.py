@@ -24,15 +24,17 @@ import time
 import uuid
 from typing import TYPE_CHECKING, Protocol
 
-from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from subgraphs.chat.errors import RedisUnavailable
 from subgraphs.chat.events import PRESENCE, PresenceChanged
 from subgraphs.kit.errors import AgoraGraphQLError
+from subgraphs.kit.redis_pool import redis_client
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Callable
+
+    from redis.asyncio import Redis
 
     from subgraphs.kit.pubsub import Broker
 
@@ -150,7 +152,7 @@ class RedisPresence:
         self.ttl = ttl
         # Wall-clock seconds shared by every process on the Redis (a test may shift it).
         self.clock = clock
-        self._redis: Redis = Redis.from_url(redis_url, client_name=client_name)
+        self._redis: Redis = redis_client(redis_url, client_name=client_name)
         self._connect = self._redis.register_script(_CONNECT)
         self._disconnect = self._redis.register_script(_DISCONNECT)
         self._expire = self._redis.register_script(_EXPIRE)

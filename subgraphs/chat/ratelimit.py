@@ -12,13 +12,15 @@ from collections import deque
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
-from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from subgraphs.chat.errors import MessageRateLimited, RedisUnavailable
+from subgraphs.kit.redis_pool import redis_client
 
 if TYPE_CHECKING:
     from collections.abc import Callable
+
+    from redis.asyncio import Redis
 
 __all__ = [
     "MESSAGE_WINDOWS",
@@ -116,7 +118,7 @@ class RedisRateLimiter:
         self.windows = windows
         self.prefix = prefix
         self.clock = clock
-        self._redis: Redis = Redis.from_url(redis_url, client_name=client_name)
+        self._redis: Redis = redis_client(redis_url, client_name=client_name)
         self._script = self._redis.register_script(_SLIDING_WINDOW)
 
     async def hit(self, key: str, windows: tuple[Window, ...] | None = None) -> None:

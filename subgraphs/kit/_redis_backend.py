@@ -28,6 +28,7 @@ from redis.exceptions import RedisError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from subgraphs.kit.errors import BrokerUnavailable
+from subgraphs.kit.redis_pool import redis_client
 
 if TYPE_CHECKING:
     from redis.asyncio.client import PubSub
@@ -55,7 +56,7 @@ class ResilientRedisBackend(BroadcastBackend):
         client_name: str = "agora-subscriber",
         idle_timeout: float = 15.0,
     ) -> None:
-        self._client = aioredis.Redis.from_url(url, socket_keepalive=True)
+        self._client = redis_client(url)
         # No silent retries on the subscriber link: a drop must reach _read_forever,
         # which resubscribes and counts it.
         self._subscriber_client = aioredis.Redis.from_url(

@@ -7,8 +7,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
-import os
-import signal
 import socket
 import time
 import uuid
@@ -30,6 +28,7 @@ if TYPE_CHECKING:
 
     from gateway.transport import SubgraphRequest
     from gateway.types import JSONObject
+    from tests.conftest import PrivateRedis
 
 pytestmark = pytest.mark.integration
 
@@ -152,59 +151,26 @@ async def test_the_limit_holds_for_more_requests_at_once_than_redis_connections(
     assert len(accounts.requests) == 10
 
 
-@contextlib.asynccontextmanager
-async def private_redis() -> AsyncIterator[tuple[str, int]]:
-    """A redis-server of this test's own (it may be stopped): its URL and pid."""
-    port = _closed_port()
-    process = await asyncio.create_subprocess_exec(
-        "redis-server",
-        "--port",
-        str(port),
-        "--bind",
-        "127.0.0.1",
-        "--save",
-        "",
-        "--appendonly",
-        "no",
-        stdout=asyncio.subprocess.DEVNULL,
+async def test_with_redis_hung_requests_fail_open_within_the_socket_timeout(
+    private_redis: PrivateRedis,
+) -> None:
+    values = shared(
+        private_redis.url,
+        rate_limits={"per_caller": {"limit": 1, "period": 60}},
+        dedup={"inbound": False, "upstream": False},
     )
-    try:
-        async with asyncio.timeout(10):
-            while True:
-                try:
-                    _, writer = await asyncio.open_connection("127.0.0.1", port)
-                except OSError:
-                    await asyncio.sleep(0.05)
-                    continue
-                writer.close()
-                break
-        yield f"redis://127.0.0.1:{port}/0", process.pid
-    finally:
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(process.pid, signal.SIGCONT)
-            process.kill()
-        await process.wait()
-
-
-async def test_with_redis_hung_requests_fail_open_within_the_socket_timeout() -> None:
-    async with private_redis() as (url, pid):
-        values = shared(
-            url,
-            rate_limits={"per_caller": {"limit": 1, "period": 60}},
-            dedup={"inbound": False, "upstream": False},
-        )
-        async with instances(values, count=1) as ((client,), accounts):
-            first = await client.post("/graphql", json={"query": ME})
-            os.kill(pid, signal.SIGSTOP)
-            started = time.monotonic()
-            async with asyncio.timeout(10 * SOCKET_TIMEOUT + POOL_TIMEOUT):
-                hung = await asyncio.gather(
-                    *(client.post("/graphql", json={"query": ME}) for _ in range(3))
-                )
-            waited = time.monotonic() - started
-            os.kill(pid, signal.SIGCONT)
-            # Back: the limit (spent by the first request) holds again.
-            after = await client.post("/graphql", json={"query": ME})
+    async with instances(values, count=1) as ((client,), accounts):
+        first = await client.post("/graphql", json={"query": ME})
+        private_redis.hang()
+        started = time.monotonic()
+        async with asyncio.timeout(10 * SOCKET_TIMEOUT + POOL_TIMEOUT):
+            hung = await asyncio.gather(
+                *(client.post("/graphql", json={"query": ME}) for _ in range(3))
+            )
+        waited = time.monotonic() - started
+        private_redis.resume()
+        # Back: the limit (spent by the first request) holds again.
+        after = await client.post("/graphql", json={"query": ME})
     assert first.status_code == 200
     assert [answer.status_code for answer in hung] == [200, 200, 200]
     assert waited < 2 * SOCKET_TIMEOUT + POOL_TIMEOUT
