@@ -2,9 +2,10 @@
 // bench's peer (run.py --gateway hive): one process (fork 1, no cluster), Hive's own
 // JavaScript query planner and its defaults otherwise, serving graphql-transport-ws on
 // /graphql (the CLI's WebSocket server). Started by run.py as
-//   node scripts/bench/peers/node_modules/.bin/hive-gateway supergraph SUPERGRAPH \
+//   NODE_ENV=production NODE_OPTIONS=--expose-gc \
+//   node scripts/bench/peers/node_modules/.bin/hive-gateway \
 //     --config-path scripts/bench/subscriptions/hive/gateway.config.mjs \
-//     --host 127.0.0.1 --port PORT --fork 1
+//     supergraph SUPERGRAPH --host 127.0.0.1 --port PORT --fork 1
 // Nothing is imported, so the file needs no node_modules of its own.
 //
 // - Subscriptions to chat go over a websocket (graphql-transport-ws, chat's /graphql),
