@@ -466,21 +466,6 @@ async def start_hive(
     return Target("hive", process, f"http://127.0.0.1:{port}")
 
 
-async def widen_chat_redis_pool(graph: RealGraph, size: int = 4096) -> None:
-    """Start chat again with a Redis connection pool of `size` (redis-py's default
-    is 100 connections a client). A gateway that opens one upstream subscription
-    per client (Hive) has chat record presence for each as it is opened, in bursts:
-    past 100 at once chat answers "Redis cannot be reached for presence"
-    (MaxConnectionsError) and the subscription ends. Agora opens one per
-    conversation and never reaches it."""
-    graph.chat.env = {
-        **graph.chat.env,
-        "REDIS_URL": f"{graph.redis_url}?max_connections={size}",
-    }
-    await graph.chat.stop()
-    await graph.chat.start()
-
-
 async def verify_delivery(
     graph: RealGraph, target: Target, conversation: str, plain: bool
 ) -> dict[str, Any]:
@@ -710,7 +695,6 @@ async def main() -> None:
         if args.gateway == "agora":
             results.append(await run_graph(args, graph))
         else:
-            await widen_chat_redis_pool(graph)
             hive = await start_hive(graph, logs, args.hive_upstream)
             try:
                 if args.gateway == "hive":
