@@ -391,7 +391,13 @@ async def deactivate_user(broker: Broker | None, user_id: str) -> bool:
         )
     directory = directory_for(broker)
     if directory is not None:
-        await directory.remove(str(key))
+        # The deactivation is stored: Redis failing now must not answer it as
+        # failed. The next sync (ACCOUNTS_DIRECTORY_SYNC_INTERVAL) takes the user
+        # out of the directory; until then other subgraphs may take their tokens.
+        try:
+            await directory.remove(str(key))
+        except (RedisError, OSError):
+            logger.warning("user %s deactivated, directory not updated", key)
     return bool(changed)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 from typing import TYPE_CHECKING, Any
 from uuid import uuid4
 
@@ -13,11 +14,13 @@ import jwt
 import pytest
 
 from subgraphs.accounts.app import create_app
+from subgraphs.accounts.auth import publish_directory
 from subgraphs.accounts.models import RefreshToken, Tenant, User
 from subgraphs.accounts.seed import DEMO_CHAMBER_ID, DEMO_PASSWORD, GREEN_FARMS_ID
 from subgraphs.accounts.throttle import MemoryAttemptLog, RedisAttemptLog
 from subgraphs.directory.events import CHAMBER_REGISTERED, ChamberRegistered
 from subgraphs.kit.invitations import issue_invitation_token
+from subgraphs.kit.users import directory_for
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
@@ -25,6 +28,7 @@ if TYPE_CHECKING:
     from starlette.applications import Starlette
 
     from subgraphs.kit.settings import Settings
+    from tests.conftest import PrivateRedis
 
 LOGIN = """
 mutation ($email: String!, $password: String!) {
@@ -426,3 +430,33 @@ async def test_a_registered_chamber_gets_its_tenant_and_its_invitations_work(
     assert tenants == ["Demo Chamber (harbour)"]
     assert "errors" not in joined
     assert me["data"]["me"]["tenant"] == {"id": tenant_id}
+
+
+async def test_a_deactivation_stored_while_redis_hangs_is_answered_as_done(
+    settings: Settings, private_redis: PrivateRedis
+) -> None:
+    # Once the row is committed, taking the user out of the directory in Redis can
+    # fail (here Redis stops answering): the client must not hear that the write
+    # failed. The next directory sync takes the user out.
+    settings = dataclasses.replace(
+        settings, redis_url=private_redis.url, redis_prefix="hung:"
+    )
+    deactivate = f'mutation {{ deactivateUser(id: "{DEMO_USER}") }}'
+    app = create_app(settings)
+    async with serving(app), client_from(app) as client:
+        admin = await log_in(client, "admin@agora.dev", DEMO_PASSWORD)
+        private_redis.hang()
+        try:
+            async with asyncio.timeout(10):
+                by_admin = await gql(client, deactivate, token=admin["accessToken"])
+        finally:
+            private_redis.resume()
+        directory = directory_for(app.state.broker)
+        assert directory is not None
+        await publish_directory(app.state.broker)
+        directory.cache_ttl = 0
+        after_sync = await directory.lookup(DEMO_USER)
+        stored = await User.get(id=DEMO_USER)
+    assert by_admin == {"data": {"deactivateUser": True}}
+    assert stored.active is False
+    assert after_sync is None
