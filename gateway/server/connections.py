@@ -210,7 +210,6 @@ class _LimitedHttpProtocol(HttpToolsProtocol):
         self._begun_in_counted_read = False
         self._headers_too_large = False
         self._upgraded = False
-        self._joined: JoinedWrites | None = None
 
     def connection_made(  # type: ignore[override]  # as uvicorn's: a TCP transport
         self, transport: asyncio.Transport
@@ -224,7 +223,6 @@ class _LimitedHttpProtocol(HttpToolsProtocol):
             logger.debug("refused a connection: %d open", len(self.connections))
             return
         super().connection_made(transport)
-        self._joined = JoinedWrites(transport)
         if len(self.connections) == limit:
             self._warn_at_capacity()
         self._header_timer = self.loop.call_later(
@@ -293,7 +291,7 @@ class _LimitedHttpProtocol(HttpToolsProtocol):
             and cycle is not before
             and self.parser.get_method() != b"HEAD"
         ):
-            cycle.transport = self._joined  # type: ignore[assignment]  # as a Transport
+            cycle.transport = JoinedWrites(self.transport)  # type: ignore[assignment]
 
     def on_body(self, body: bytes) -> None:
         if not self._headers_too_large:
@@ -390,43 +388,44 @@ class _LimitedHttpProtocol(HttpToolsProtocol):
 
 
 class JoinedWrites:
-    """A connection's transport as its response cycles see it: the head of a
-    response that has a `content-length` is held until the response's first body
-    write and goes out with it in one `write`. uvicorn writes the body of every
-    response that is not to a HEAD request, an empty one too, so a held head always
-    goes out; a response without a length (chunked: SSE, multipart) may wait long
-    for its first part, and its head goes out at once. `flush` and `close` write a
-    held head first (an app that fails after starting its response is closed).
-    Everything else is the transport's own.
+    """One response cycle's transport: its head, when it has a `content-length`, is
+    held until the response's first body write and goes out with it in one `write`.
+    The head is the cycle's first write (after any `100 Continue`). uvicorn writes
+    the body of every response that is not to a HEAD request, an empty one too, so
+    a held head always goes out; a head without a length (chunked: SSE, multipart),
+    whose first part may be long in coming, goes out at once. `close` writes a held
+    head first (an app that fails after starting its response is closed).
+    Everything else is the connection's transport's own.
 
     (A timer to flush a held head instead would cost the loop another turn per
     response: as much as the second write it saves.)"""
 
-    __slots__ = ("_held", "transport")
+    __slots__ = ("_held", "_started", "transport")
 
     def __init__(self, transport: asyncio.Transport) -> None:
         self.transport = transport
         self._held: bytes | None = None
+        self._started = False
 
     def write(self, data: bytes) -> None:
         held = self._held
         if held is not None:
             self._held = None
             self.transport.write(held + data)
-        elif data[:5] == b"HTTP/" and _LENGTH in data and data[-4:] == b"\r\n\r\n":
-            self._held = data
-        else:
+        elif self._started or data.startswith(_CONTINUE):
             self.transport.write(data)
+        else:
+            self._started = True
+            if _LENGTH in data:
+                self._held = data
+            else:
+                self.transport.write(data)
 
-    def flush(self) -> None:
-        """Write a held head now."""
+    def close(self) -> None:
         held = self._held
         if held is not None:
             self._held = None
             self.transport.write(held)
-
-    def close(self) -> None:
-        self.flush()
         self.transport.close()
 
     def is_closing(self) -> bool:
@@ -436,4 +435,5 @@ class JoinedWrites:
         return getattr(self.transport, name)
 
 
+_CONTINUE = b"HTTP/1.1 100 "
 _LENGTH = b"\r\ncontent-length: "
